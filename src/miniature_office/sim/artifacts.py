@@ -1,0 +1,48 @@
+"""Artifacts: what work produces, each with a content hash, a version and an author."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+
+class ArtifactKind(str, Enum):
+    DESIGN = "design"
+    CODE_CHANGE = "code_change"
+    REVIEW_REPORT = "review_report"
+    DECISION_TRANSCRIPT = "decision_transcript"
+    DOCUMENT = "document"
+    CONTRACT = "contract"
+
+
+def content_hash(content: dict[str, Any]) -> str:
+    """SHA-256 of an artifact's canonical JSON content."""
+    encoded = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
+
+
+@dataclass(slots=True)
+class Artifact:
+    id: str
+    kind: ArtifactKind
+    subject: str  # the task, directive, meeting or contract it belongs to
+    author: str
+    version: int
+    tick: int
+    content: dict[str, Any]
+    hash: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "kind": self.kind.value,
+            "subject": self.subject,
+            "author": self.author,
+            "version": self.version,
+            "tick": self.tick,
+            "content": self.content,
+            "hash": self.hash,
+        }

@@ -1,0 +1,249 @@
+"""The tamper-evident audit log: an append-only SHA-256 hash chain (DESIGN.md section 5).
+
+Each event hashes a canonical JSON encoding of its sequence number, tick, kind, actor, target,
+data, causal parents and the previous event's hash. The wall-clock time it was recorded is kept
+beside the event, outside the hash, so two identical runs hash identically.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import deque
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Iterator
+
+GENESIS_HASH = "0" * 64
+HASHED_FIELDS = ("seq", "tick", "kind", "actor", "target", "data", "parents", "prev")
+
+
+def canonical_encoding(fields: dict[str, Any]) -> bytes:
+    """Encode the hashed fields deterministically: sorted keys, no spaces, UTF-8, no NaN."""
+    return json.dumps(
+        fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode("utf-8")
+
+
+def event_hash(fields: dict[str, Any]) -> str:
+    """SHA-256 over the canonical encoding of the hashed fields only."""
+    return hashlib.sha256(canonical_encoding({k: fields[k] for k in HASHED_FIELDS})).hexdigest()
+
+
+@dataclass(slots=True)
+class AuditEvent:
+    """One link of the chain. ``recorded_at`` (wall clock) is deliberately not hashed."""
+
+    seq: int
+    tick: int
+    kind: str
+    actor: str
+    target: str
+    data: dict[str, Any]
+    parents: list[int]
+    prev: str
+    hash: str
+    recorded_at: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "seq": self.seq,
+            "tick": self.tick,
+            "kind": self.kind,
+            "actor": self.actor,
+            "target": self.target,
+            "data": self.data,
+            "parents": list(self.parents),
+            "prev": self.prev,
+            "hash": self.hash,
+            "recorded_at": self.recorded_at,
+        }
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> "AuditEvent":
+        return cls(
+            seq=raw["seq"],
+            tick=raw["tick"],
+            kind=raw["kind"],
+            actor=raw["actor"],
+            target=raw["target"],
+            data=raw["data"],
+            parents=list(raw["parents"]),
+            prev=raw["prev"],
+            hash=raw["hash"],
+            recorded_at=raw.get("recorded_at"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ChainVerdict:
+    """Result of walking a chain: ``first_broken`` is the seq of the first bad event, if any."""
+
+    valid: bool
+    checked: int
+    head: str
+    first_broken: int | None = None
+    reason: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "valid": self.valid,
+            "checked": self.checked,
+            "head": self.head,
+            "first_broken": self.first_broken,
+            "reason": self.reason,
+        }
+
+
+def verify_chain(
+    events: Iterable[AuditEvent | dict[str, Any]],
+    *,
+    start_prev: str = GENESIS_HASH,
+    start_seq: int = 1,
+) -> ChainVerdict:
+    """Walk ``events`` in order and name the first event whose link or hash does not hold.
+
+    ``start_prev``/``start_seq`` let a caller verify a window that begins mid-chain.
+    """
+    prev, expected_seq, checked = start_prev, start_seq, 0
+    for item in events:
+        raw = item.to_dict() if isinstance(item, AuditEvent) else item
+        seq = raw.get("seq")
+        try:
+            if seq != expected_seq:
+                return ChainVerdict(
+                    False, checked, prev, _seq_of(seq, expected_seq), "sequence gap"
+                )
+            if raw["prev"] != prev:
+                return ChainVerdict(False, checked, prev, seq, "previous hash does not match")
+            if event_hash(raw) != raw["hash"]:
+                return ChainVerdict(False, checked, prev, seq, "hash does not match contents")
+        except (KeyError, TypeError, ValueError) as exc:
+            return ChainVerdict(
+                False, checked, prev, _seq_of(seq, expected_seq), f"malformed: {exc}"
+            )
+        prev, expected_seq, checked = raw["hash"], expected_seq + 1, checked + 1
+    return ChainVerdict(True, checked, prev)
+
+
+def _seq_of(seq: Any, fallback: int) -> int:
+    return seq if isinstance(seq, int) else fallback
+
+
+class AuditLog:
+    """Append-only chain with an in-memory window of recent events.
+
+    ``window=None`` keeps every event (headless runs, tests). With a window, older events are
+    dropped from memory after every ``sink`` has seen them; the store keeps the full history.
+    """
+
+    def __init__(
+        self,
+        *,
+        window: int | None = None,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        self._events: deque[AuditEvent] = deque(maxlen=window)
+        self._children: dict[int, list[int]] = {}
+        self._clock = clock
+        self.sinks: list[Callable[[AuditEvent], None]] = []
+        self.head: str = GENESIS_HASH
+        self.count: int = 0
+
+    def append(
+        self,
+        tick: int,
+        kind: str,
+        actor: str,
+        target: str,
+        data: dict[str, Any] | None = None,
+        parents: Iterable[int] = (),
+    ) -> AuditEvent:
+        """Append one event and return it; parents must be earlier sequence numbers."""
+        seq = self.count + 1
+        parent_list = sorted({p for p in parents if p and p < seq})
+        fields = {
+            "seq": seq,
+            "tick": tick,
+            "kind": kind,
+            "actor": actor,
+            "target": target,
+            "data": data or {},
+            "parents": parent_list,
+            "prev": self.head,
+        }
+        digest = event_hash(fields)
+        recorded = self._clock() if self._clock else None
+        event = AuditEvent(hash=digest, recorded_at=recorded, **fields)
+        if self._events.maxlen is not None and len(self._events) == self._events.maxlen:
+            self._children.pop(self._events[0].seq, None)
+        self._events.append(event)
+        for parent in parent_list:
+            self._children.setdefault(parent, []).append(seq)
+        self.head, self.count = digest, seq
+        for sink in self.sinks:
+            sink(event)
+        return event
+
+    def restore_head(self, head: str, count: int, recent: Iterable[AuditEvent] = ()) -> None:
+        """Continue an existing chain (after loading a snapshot)."""
+        self.head, self.count = head, count
+        self._events.clear()
+        self._children.clear()
+        for event in recent:
+            self._events.append(event)
+            for parent in event.parents:
+                self._children.setdefault(parent, []).append(event.seq)
+
+    def __iter__(self) -> Iterator[AuditEvent]:
+        return iter(self._events)
+
+    def __len__(self) -> int:
+        return len(self._events)
+
+    @property
+    def first_seq(self) -> int:
+        """The oldest sequence number still held in memory (count+1 when empty)."""
+        return self._events[0].seq if self._events else self.count + 1
+
+    def get(self, seq: int) -> AuditEvent | None:
+        first = self.first_seq
+        if seq < first or seq > self.count:
+            return None
+        return self._events[seq - first]
+
+    def since(self, seq: int) -> list[AuditEvent]:
+        """Events with a sequence number greater than ``seq`` still held in memory."""
+        first = self.first_seq
+        start = max(seq + 1 - first, 0)
+        return [self._events[i] for i in range(start, len(self._events))]
+
+    def verify(self) -> ChainVerdict:
+        """Verify the events held in memory (the whole chain when there is no window)."""
+        if not self._events:
+            return ChainVerdict(True, 0, self.head)
+        first = self._events[0]
+        return verify_chain(self._events, start_prev=first.prev, start_seq=first.seq)
+
+    def ancestors(self, seq: int, limit: int = 500) -> list[AuditEvent]:
+        """Follow causal parents backwards from ``seq`` (breadth first, nearest first)."""
+        return self._walk(seq, lambda e: e.parents, limit)
+
+    def descendants(self, seq: int, limit: int = 500) -> list[AuditEvent]:
+        """Follow causal children forwards from ``seq``."""
+        return self._walk(seq, lambda e: self._children.get(e.seq, []), limit)
+
+    def _walk(
+        self, seq: int, step: Callable[[AuditEvent], Iterable[int]], limit: int
+    ) -> list[AuditEvent]:
+        start = self.get(seq)
+        if start is None:
+            return []
+        seen, queue, found = {seq}, deque([start]), []
+        while queue and len(found) < limit:
+            for nxt in step(queue.popleft()):
+                event = self.get(nxt)
+                if nxt not in seen and event is not None:
+                    seen.add(nxt)
+                    found.append(event)
+                    queue.append(event)
+        return found

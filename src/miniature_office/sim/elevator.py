@@ -1,0 +1,114 @@
+"""The elevator step: carry contract requests and releases between floors."""
+
+from __future__ import annotations
+
+from .contracts import ContractState, Shipment, satisfies
+from .directives import create_directive
+from .tasks import TaskState
+from .world import World
+
+
+def run_elevator(world: World) -> None:
+    """Advance the car one tick; load or deliver at the end of a trip."""
+    car = world.elevator
+    if car.target is not None:
+        world.changes.elevator = True
+        car.countdown -= 1
+        if car.countdown > 0:
+            return
+        car.level, car.target = car.target, None
+        if car.cargo is not None and _level(world, car.cargo.destination) == car.level:
+            shipment, car.cargo = car.cargo, None
+            car.trips += 1
+            _deliver(world, shipment)
+    if car.target is None and car.cargo is None and car.queue:
+        world.changes.elevator = True
+        origin = _level(world, car.queue[0].origin)
+        if origin == car.level:
+            car.cargo = car.queue.pop(0)
+            contract = world.contracts[car.cargo.contract_id]
+            if car.cargo.kind == "release":
+                contract.state = ContractState.IN_TRANSIT
+            contract.last_event = world.log(
+                "elevator.loaded",
+                "elevator",
+                contract.id,
+                {"kind": car.cargo.kind, "from": car.cargo.origin, "to": car.cargo.destination},
+                (contract.last_event,),
+            )
+            world.changes.contracts[contract.id] = None
+            car.target = _level(world, car.cargo.destination)
+        else:
+            car.target = origin
+        car.countdown = world.elevator.ticks_per_floor * max(1, abs(car.target - car.level))
+
+
+def _level(world: World, floor_id: str) -> int:
+    return world.floors[floor_id].level
+
+
+def _deliver(world: World, shipment: Shipment) -> None:
+    contract = world.contracts[shipment.contract_id]
+    world.changes.contracts[contract.id] = None
+    if shipment.kind == "request":
+        contract.state = ContractState.IN_DEVELOPMENT
+        delivered = world.log(
+            "elevator.delivered",
+            "elevator",
+            contract.id,
+            {"kind": "request", "floor": shipment.destination},
+            (contract.last_event,),
+        )
+        contract.last_event = delivered
+        directive = create_directive(
+            world,
+            title=f"Provide {contract.api}",
+            floor_id=contract.provider_floor,
+            priority=1,
+            ambiguity=0.2,
+            sensitivity=0.3,
+            complexity=0.4,
+            origin_contract=contract.id,
+            actor="elevator",
+            parents=(delivered,),
+        )
+        contract.provider_directive = directive.id
+        return
+    version = shipment.version or "0.0.0"
+    if not satisfies(version, contract.requirement):
+        contract.state = ContractState.REJECTED
+        contract.last_event = world.log(
+            "contract.rejected",
+            "elevator",
+            contract.id,
+            {"version": version, "requirement": contract.requirement, "reason": "incompatible"},
+            (contract.last_event,),
+        )
+        return
+    floor = world.floors[shipment.destination]
+    floor.contracts_available[contract.name] = version
+    contract.state = ContractState.DELIVERED
+    contract.delivered_tick = world.tick
+    delivered = world.log(
+        "elevator.delivered",
+        "elevator",
+        contract.id,
+        {"kind": "release", "floor": floor.id, "version": version},
+        (contract.last_event,),
+    )
+    contract.last_event = delivered
+    for office_id in floor.office_ids:
+        for task_id in list(world.offices[office_id].task_ids):
+            task = world.tasks[task_id]
+            if (
+                task.state is TaskState.BLOCKED
+                and task.requires_contract == contract.name
+                and world.contract_ready(task)
+            ):
+                world.transition(
+                    task,
+                    task.blocked_from or TaskState.SCHEDULED,
+                    f"contract {contract.name} {version} arrived",
+                    "elevator",
+                    (delivered,),
+                )

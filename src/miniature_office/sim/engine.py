@@ -1,0 +1,239 @@
+"""The tick engine: commands in, one tick in a fixed order, a delta out (DESIGN.md section 4).
+
+Order of one tick: apply commands -> intake -> elevator -> for each floor, each office (sorted
+by id): dispatch, agents act, meetings advance, votes close -> deployments -> retention ->
+flow metrics -> the tick's delta.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable
+
+from .audit import AuditEvent, AuditLog
+from .commands import Command, CommandKind, apply, parse_kind, validate
+from .directives import intake
+from .elevator import run_elevator
+from .errors import CommandRejected
+from .flow import FlowTracker
+from .scenario import Scenario
+from .tasks import BOARD_ORDER
+from .work import act, advance_meetings, close_votes, deploy, dispatch, prune
+from .world import ChangeSet, World, build_world
+
+
+@dataclass(slots=True)
+class TickResult:
+    """What one tick changed: ids of touched entities as dicts, new events, the flow row."""
+
+    tick: int
+    delta: dict[str, Any]
+    events: list[AuditEvent]
+    flow: dict[str, Any]
+    applied: list[Command]
+
+
+class Engine:
+    """Owns one world and its command log; the only way to change the world."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        seed: int,
+        *,
+        audit_window: int | None = None,
+        clock: Callable[[], float] | None = None,
+        flow_history: int = 2000,
+    ) -> None:
+        self.scenario = scenario
+        self.seed = seed
+        self.world: World = build_world(
+            scenario, seed, audit=AuditLog(window=audit_window, clock=clock)
+        )
+        self.flow = FlowTracker(history=flow_history)
+        self.pending: list[Command] = []
+        self.commands: list[Command] = []  # every command that reached application, in order
+        self.next_seq = 1
+        self._boundary: list[Command] = []
+        self._event_mark = 0
+        self.world.changes = ChangeSet()
+
+    # ---- commands ---------------------------------------------------------------------------
+
+    def submit(self, kind: str | CommandKind, payload: Any = None, actor: str = "user") -> Command:
+        """Validate and queue a command for the next tick boundary (raises CommandRejected)."""
+        command_kind = parse_kind(kind)
+        normalised = validate(self.world, command_kind, {} if payload is None else payload)
+        command = Command(self.next_seq, command_kind, normalised, actor, self.world.tick)
+        self.next_seq += 1
+        self.pending.append(command)
+        return command
+
+    def apply_pending(self) -> list[Command]:
+        """Apply queued commands now, at the current tick boundary (used while paused)."""
+        batch, self.pending = self.pending, []
+        for command in batch:
+            apply(self.world, command)
+            self.commands.append(command)
+        self._boundary.extend(batch)
+        return batch
+
+    # ---- time -------------------------------------------------------------------------------
+
+    def step(self) -> TickResult:
+        """Advance the world by exactly one tick and return its delta."""
+        self.apply_pending()
+        world = self.world
+        world.tick += 1
+        intake(world)
+        run_elevator(world)
+        for floor in world.floors.values():
+            for office_id in sorted(floor.office_ids):
+                office = world.offices[office_id]
+                dispatch(world, office)
+                for agent_id in list(office.agent_ids):
+                    agent = world.agents.get(agent_id)
+                    if agent is not None:
+                        act(world, agent)
+                advance_meetings(world, office)
+                close_votes(world, office)
+        deployed = deploy(world)
+        row = self.flow.record(world, deployed)
+        prune(world)
+        return self._finish_tick(row)
+
+    def run(self, ticks: int, progress: Callable[[int], None] | None = None) -> None:
+        for _ in range(ticks):
+            self.step()
+            if progress is not None:
+                progress(self.world.tick)
+
+    def _finish_tick(self, row: dict[str, Any]) -> TickResult:
+        world = self.world
+        changes, world.changes = world.changes, ChangeSet()
+        events = world.audit.since(self._event_mark)
+        self._event_mark = world.audit.count
+        applied, self._boundary = self._boundary, []
+        return TickResult(world.tick, self._delta(changes), events, row, applied)
+
+    # ---- views ------------------------------------------------------------------------------
+
+    @property
+    def tick(self) -> int:
+        return self.world.tick
+
+    @property
+    def head_hash(self) -> str:
+        return self.world.audit.head
+
+    def _delta(self, changes: ChangeSet) -> dict[str, Any]:
+        world, tick = self.world, self.world.tick
+        pick = _picker
+        delta: dict[str, Any] = {
+            "tick": tick,
+            "agents": pick(world.agents, changes.agents, lambda a: a.to_dict()),
+            "tasks": pick(world.tasks, changes.tasks, lambda t: t.to_dict(tick)),
+            "directives": pick(world.directives, changes.directives, lambda d: d.to_dict(tick)),
+            "tools": pick(world.tools, changes.tools, lambda t: t.to_dict()),
+            "meetings": pick(world.meetings, changes.meetings, lambda m: m.to_dict()),
+            "votes": pick(world.votes, changes.votes, lambda v: v.to_dict()),
+            "contracts": pick(world.contracts, changes.contracts, lambda c: c.to_dict()),
+            "removed": changes.removed,
+        }
+        if changes.elevator:
+            delta["elevator"] = world.elevator.to_dict(world.floor_ids)
+        if changes.world:
+            delta["world"] = self._header()
+        return delta
+
+    def _header(self) -> dict[str, Any]:
+        world = self.world
+        per_day = world.settings.ticks_per_day
+        return {
+            "tick": world.tick,
+            "day": world.tick // per_day + 1,
+            "hour": world.tick % per_day,
+            "ticks_per_day": per_day,
+            "running": world.running,
+            "speed": world.speed,
+            "seed": world.seed,
+            "scenario": world.scenario.name,
+            "audit": {"head": world.audit.head, "count": world.audit.count},
+            "next_command": self.next_seq,
+            "pending_commands": len(self.pending),
+        }
+
+    def snapshot(self) -> dict[str, Any]:
+        """The whole visible world as JSON-ready data (what a client needs to draw it)."""
+        world, tick = self.world, self.world.tick
+        return {
+            **self._header(),
+            "floors": [f.to_dict() for f in world.floors.values()],
+            "offices": [o.to_dict() for o in world.offices.values()],
+            "agents": [a.to_dict() for a in world.agents.values()],
+            "directives": [d.to_dict(tick) for d in world.directives.values()],
+            "tasks": [t.to_dict(tick) for t in world.tasks.values()],
+            "meetings": [m.to_dict() for m in world.meetings.values()],
+            "votes": [v.to_dict() for v in world.votes.values()],
+            "tools": [t.to_dict() for t in world.tools.values()],
+            "contracts": [c.to_dict() for c in world.contracts.values()],
+            "elevator": world.elevator.to_dict(world.floor_ids),
+            "flow": self.flow.latest,
+            "totals": dict(world.totals),
+            "states": [s.value for s in BOARD_ORDER],
+        }
+
+    def summary(self) -> dict[str, Any]:
+        return {"seed": self.seed, "scenario": self.scenario.name, **self.flow.summary(self.world)}
+
+    # ---- replay -----------------------------------------------------------------------------
+
+    @classmethod
+    def replay(
+        cls,
+        scenario: Scenario,
+        seed: int,
+        commands: Iterable[Command | dict[str, Any]],
+        until_tick: int,
+        *,
+        include_boundary: bool = False,
+        **kwargs: Any,
+    ) -> "Engine":
+        """Rebuild the world at ``until_tick`` from scenario, seed and a command log.
+
+        Commands apply at the boundary recorded in ``applied_tick``. Commands recorded at the
+        final boundary apply only with ``include_boundary`` (recovery wants them; comparing
+        with a run's state at that tick does not).
+        """
+        engine = cls(scenario, seed, **kwargs)
+        by_tick: dict[int, list[Command]] = {}
+        for item in commands:
+            command = item if isinstance(item, Command) else Command.from_dict(item)
+            if command.applied_tick is None:
+                continue
+            by_tick.setdefault(command.applied_tick, []).append(
+                Command(
+                    command.seq,
+                    command.kind,
+                    command.payload,
+                    command.actor,
+                    command.submitted_tick,
+                )
+            )
+            engine.next_seq = max(engine.next_seq, command.seq + 1)
+        while engine.tick < until_tick:
+            engine.pending = by_tick.pop(engine.tick, [])
+            engine.step()
+        if include_boundary:
+            engine.pending = by_tick.pop(engine.tick, [])
+            engine.apply_pending()
+        return engine
+
+
+def _picker(
+    registry: dict[str, Any], ids: dict[str, None], render: Callable[[Any], Any]
+) -> list[Any]:
+    return [render(registry[i]) for i in ids if i in registry]
+
+
+__all__ = ["Engine", "TickResult", "CommandRejected"]

@@ -1,0 +1,103 @@
+"""Floor geometry: where offices, desks and rooms are, and paths along the floor grid.
+
+Every floor is an open-plan grid with one corridor row. Paths run from a tile to the
+corridor, along it, and up or down to the destination: always legal grid steps, cheap to
+compute for ten thousand agents.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+OFFICE_WIDTH = 10
+OFFICE_HEIGHT = 5
+CORRIDOR_Y = 6
+FLOOR_HEIGHT = 11
+ROOMS_WIDTH = 16
+DESKS_PER_ROW = 4
+
+
+@dataclass(frozen=True, slots=True)
+class Rect:
+    x: int
+    y: int
+    w: int
+    h: int
+
+    def to_dict(self) -> dict[str, int]:
+        return {"x": self.x, "y": self.y, "w": self.w, "h": self.h}
+
+
+@dataclass(frozen=True, slots=True)
+class FloorPlan:
+    """Rooms of one floor. Offices sit in a row above the corridor; rooms at the right end."""
+
+    width: int
+    height: int
+    offices: tuple[Rect, ...]
+    supply: Rect
+    meeting: Rect
+    elevator: tuple[int, int]
+
+    @property
+    def supply_door(self) -> tuple[int, int]:
+        return (self.supply.x + 1, self.supply.y + 1)
+
+    @property
+    def meeting_door(self) -> tuple[int, int]:
+        return (self.meeting.x + 1, self.meeting.y + 1)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "width": self.width,
+            "height": self.height,
+            "corridor_y": CORRIDOR_Y,
+            "supply": self.supply.to_dict(),
+            "meeting": self.meeting.to_dict(),
+            "elevator": {"x": self.elevator[0], "y": self.elevator[1]},
+        }
+
+
+def plan_floor(office_count: int) -> FloorPlan:
+    """Lay out a floor for ``office_count`` offices."""
+    offices = tuple(
+        Rect(1 + i * (OFFICE_WIDTH + 1), 1, OFFICE_WIDTH, OFFICE_HEIGHT)
+        for i in range(office_count)
+    )
+    right = 1 + office_count * (OFFICE_WIDTH + 1)
+    supply = Rect(right, CORRIDOR_Y + 1, 6, 3)
+    meeting = Rect(right + 7, CORRIDOR_Y + 1, 6, 3)
+    elevator = (right + ROOMS_WIDTH - 2, CORRIDOR_Y)
+    return FloorPlan(right + ROOMS_WIDTH, FLOOR_HEIGHT, offices, supply, meeting, elevator)
+
+
+def desk_position(office: Rect, index: int) -> tuple[int, int]:
+    """Desk ``index`` of an office; desks fill rows of four, wrapping when an office is full."""
+    capacity = DESKS_PER_ROW * 2
+    slot = index % capacity
+    col, row = slot % DESKS_PER_ROW, slot // DESKS_PER_ROW
+    return (office.x + 1 + col * 2, office.y + 1 + row * 2)
+
+
+def route(start: tuple[int, int], goal: tuple[int, int]) -> list[tuple[int, int]]:
+    """Tiles walked from ``start`` to ``goal`` (exclusive of start) via the corridor row."""
+    if start == goal:
+        return []
+    path: list[tuple[int, int]] = []
+    x, y = start
+    gx, gy = goal
+    for target_y in (CORRIDOR_Y,):
+        step = 1 if target_y > y else -1
+        while y != target_y:
+            y += step
+            path.append((x, y))
+    step = 1 if gx > x else -1
+    while x != gx:
+        x += step
+        path.append((x, y))
+    step = 1 if gy > y else -1
+    while y != gy:
+        y += step
+        path.append((x, y))
+    return path

@@ -1,0 +1,233 @@
+"""Work: directives, tasks and the task state machine as data (DESIGN.md section 3)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+
+class TaskState(str, Enum):
+    SCHEDULED = "scheduled"
+    IN_PROGRESS = "in_progress"
+    IN_REVIEW = "in_review"
+    APPROVAL = "approval"
+    MERGED = "merged"
+    DEPLOYED = "deployed"
+    BLOCKED = "blocked"
+
+
+S = TaskState
+
+#: Every legal transition, in one table. ``blocked`` may only return to where it came from,
+#: which :func:`is_legal` checks against the task's ``blocked_from``.
+TRANSITIONS: dict[TaskState, frozenset[TaskState]] = {
+    S.SCHEDULED: frozenset({S.IN_PROGRESS, S.BLOCKED}),
+    S.IN_PROGRESS: frozenset({S.IN_REVIEW, S.BLOCKED}),
+    S.IN_REVIEW: frozenset({S.APPROVAL, S.IN_PROGRESS, S.BLOCKED}),
+    S.APPROVAL: frozenset({S.MERGED, S.IN_PROGRESS, S.BLOCKED}),
+    S.MERGED: frozenset({S.DEPLOYED, S.BLOCKED}),
+    S.DEPLOYED: frozenset(),
+    S.BLOCKED: frozenset({S.SCHEDULED, S.IN_PROGRESS, S.IN_REVIEW, S.APPROVAL, S.MERGED}),
+}
+
+#: Task states in board order (the UI columns and the cumulative flow bands).
+BOARD_ORDER: tuple[TaskState, ...] = (
+    S.SCHEDULED,
+    S.IN_PROGRESS,
+    S.IN_REVIEW,
+    S.APPROVAL,
+    S.MERGED,
+    S.DEPLOYED,
+    S.BLOCKED,
+)
+
+
+def is_legal(source: TaskState, target: TaskState, blocked_from: TaskState | None) -> bool:
+    """True when the state machine allows ``source -> target`` for a task."""
+    if source is S.BLOCKED:
+        return target is blocked_from
+    return target in TRANSITIONS[source]
+
+
+class ReviewKind(str, Enum):
+    VERIFICATION = "verification"
+    SECURITY = "security"
+    DOCUMENTATION = "documentation"
+
+
+class ReviewStatus(str, Enum):
+    PENDING = "pending"
+    IN_PROGRESS = "in_progress"
+    PASSED = "passed"
+    FAILED = "failed"
+
+
+class DirectiveState(str, Enum):
+    AWAITING_DESIGN = "awaiting_design"
+    DESIGNING = "designing"
+    IN_PROGRESS = "in_progress"
+    DEPLOYED = "deployed"
+
+
+@dataclass(slots=True)
+class Transition:
+    tick: int
+    source: str
+    target: str
+    reason: str
+    event_seq: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "tick": self.tick,
+            "from": self.source,
+            "to": self.target,
+            "reason": self.reason,
+            "event": self.event_seq,
+        }
+
+
+@dataclass(slots=True)
+class Task:
+    """A unit of change (like a pull request) inside a directive."""
+
+    id: str
+    directive_id: str
+    floor_id: str
+    office_id: str
+    title: str
+    effort: float
+    complexity: float
+    ambiguity: float
+    sensitivity: float
+    created_tick: int
+    acceptance: list[str]
+    depends_on: list[str] = field(default_factory=list)
+    requires_contract: str | None = None  # contract name the task consumes
+    contract_range: str | None = None  # e.g. "^1.0.0"
+    provides_contract: str | None = None  # contract id this task implements
+    state: TaskState = TaskState.SCHEDULED
+    blocked_from: TaskState | None = None
+    blocked_reason: str | None = None
+    assignee: str | None = None
+    last_builder: str | None = None
+    progress: float = 0.0
+    defects: int = 0  # injected and not yet found
+    vulnerabilities: int = 0
+    defects_found: int = 0
+    vulnerabilities_found: int = 0
+    rework_count: int = 0
+    meeting_id: str | None = None
+    meeting_done: bool = False
+    reviews: dict[ReviewKind, ReviewStatus] = field(default_factory=dict)
+    reviewers: dict[ReviewKind, str] = field(default_factory=dict)
+    vote_id: str | None = None
+    vote_carried: bool = False
+    artifacts: list[str] = field(default_factory=list)
+    history: list[Transition] = field(default_factory=list)
+    started_tick: int | None = None
+    merged_tick: int | None = None
+    deployed_tick: int | None = None
+    blocked_since: int | None = None
+    blocked_ticks: int = 0
+    last_event: int = 0
+
+    @property
+    def security_level(self) -> int:
+        """Clearance (1..5) a security reviewer needs for this task."""
+        return 1 + min(4, int(self.sensitivity * 5))
+
+    def all_reviews_passed(self) -> bool:
+        return bool(self.reviews) and all(s is ReviewStatus.PASSED for s in self.reviews.values())
+
+    def to_dict(self, tick: int, *, history: bool = False) -> dict[str, Any]:
+        data = {
+            "id": self.id,
+            "directive_id": self.directive_id,
+            "floor_id": self.floor_id,
+            "office_id": self.office_id,
+            "title": self.title,
+            "state": self.state.value,
+            "blocked_from": self.blocked_from.value if self.blocked_from else None,
+            "blocked_reason": self.blocked_reason,
+            "assignee": self.assignee,
+            "progress": round(min(self.progress, self.effort), 3),
+            "effort": round(self.effort, 3),
+            "complexity": round(self.complexity, 3),
+            "ambiguity": round(self.ambiguity, 3),
+            "sensitivity": round(self.sensitivity, 3),
+            "security_level": self.security_level,
+            "created_tick": self.created_tick,
+            "age": tick - self.created_tick,
+            "depends_on": list(self.depends_on),
+            "requires_contract": self.requires_contract,
+            "contract_range": self.contract_range,
+            "provides_contract": self.provides_contract,
+            "defects_found": self.defects_found,
+            "vulnerabilities_found": self.vulnerabilities_found,
+            "rework_count": self.rework_count,
+            "meeting_id": self.meeting_id,
+            "meeting_done": self.meeting_done,
+            "reviews": {k.value: v.value for k, v in self.reviews.items()},
+            "reviewers": {k.value: v for k, v in self.reviewers.items()},
+            "vote_id": self.vote_id,
+            "acceptance": list(self.acceptance),
+            "artifacts": list(self.artifacts),
+            "started_tick": self.started_tick,
+            "merged_tick": self.merged_tick,
+            "deployed_tick": self.deployed_tick,
+            "blocked_ticks": self.blocked_ticks,
+            "last_event": self.last_event,
+        }
+        if history:
+            data["history"] = [t.to_dict() for t in self.history]
+        return data
+
+
+@dataclass(slots=True)
+class Directive:
+    """User intent -> architect intent -> tasks (a small DAG)."""
+
+    id: str
+    title: str
+    floor_id: str
+    office_id: str
+    priority: int
+    ambiguity: float
+    sensitivity: float
+    complexity: float
+    created_tick: int
+    depends_on_floor: str | None = None
+    origin_contract: str | None = None  # set when the directive implements a contract request
+    state: DirectiveState = DirectiveState.AWAITING_DESIGN
+    architect_intent: str | None = None
+    architect: str | None = None
+    task_ids: list[str] = field(default_factory=list)
+    deployed_tick: int | None = None
+    escaped_defects: int = 0
+    last_event: int = 0
+
+    def to_dict(self, tick: int) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "floor_id": self.floor_id,
+            "office_id": self.office_id,
+            "priority": self.priority,
+            "ambiguity": round(self.ambiguity, 3),
+            "sensitivity": round(self.sensitivity, 3),
+            "complexity": round(self.complexity, 3),
+            "created_tick": self.created_tick,
+            "age": tick - self.created_tick,
+            "depends_on_floor": self.depends_on_floor,
+            "origin_contract": self.origin_contract,
+            "state": self.state.value,
+            "user_intent": self.title,
+            "architect_intent": self.architect_intent,
+            "architect": self.architect,
+            "task_ids": list(self.task_ids),
+            "deployed_tick": self.deployed_tick,
+            "lead_time": (self.deployed_tick - self.created_tick) if self.deployed_tick else None,
+            "escaped_defects": self.escaped_defects,
+        }

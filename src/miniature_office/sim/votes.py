@@ -1,0 +1,70 @@
+"""Weighted consensus votes on approval (DESIGN.md: manager weight 2, 2/3 carries)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from fractions import Fraction
+from typing import Any
+
+CARRY_FRACTION = Fraction(2, 3)
+MANAGER_WEIGHT = 2
+
+
+class VoteOutcome(str, Enum):
+    OPEN = "open"
+    CARRIED = "carried"
+    FAILED = "failed"
+    OVERRIDDEN_CARRIED = "overridden_carried"
+    OVERRIDDEN_FAILED = "overridden_failed"
+
+
+@dataclass(slots=True)
+class Vote:
+    id: str
+    task_id: str
+    floor_id: str
+    office_id: str
+    opened_tick: int
+    weights: dict[str, int]  # voter agent id -> weight
+    ballots: dict[str, bool] = field(default_factory=dict)
+    outcome: VoteOutcome = VoteOutcome.OPEN
+    closed_tick: int | None = None
+    override_reason: str | None = None
+
+    @property
+    def complete(self) -> bool:
+        return len(self.ballots) == len(self.weights)
+
+    def yes_weight(self) -> int:
+        return sum(self.weights[v] for v, yes in self.ballots.items() if yes)
+
+    def total_weight(self) -> int:
+        return sum(self.weights.values())
+
+    def tally(self) -> VoteOutcome:
+        """Carried when the yes weight is at least two thirds of all weight."""
+        total = self.total_weight()
+        if total and Fraction(self.yes_weight(), total) >= CARRY_FRACTION:
+            return VoteOutcome.CARRIED
+        return VoteOutcome.FAILED
+
+    @property
+    def carried(self) -> bool:
+        return self.outcome in (VoteOutcome.CARRIED, VoteOutcome.OVERRIDDEN_CARRIED)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "task_id": self.task_id,
+            "floor_id": self.floor_id,
+            "office_id": self.office_id,
+            "opened_tick": self.opened_tick,
+            "weights": dict(self.weights),
+            "ballots": dict(self.ballots),
+            "yes_weight": self.yes_weight(),
+            "total_weight": self.total_weight(),
+            "outcome": self.outcome.value,
+            "closed_tick": self.closed_tick,
+            "override_reason": self.override_reason,
+        }

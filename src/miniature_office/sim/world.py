@@ -1,0 +1,547 @@
+"""The world: floors, offices, people, work and the registries that hold them.
+
+The world owns its RNG, its clock (the tick) and its audit log. Everything that changes goes
+through a method here or in :mod:`work`, so every change is logged and marked for the tick's
+delta.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from .agents import ROLE_SKILL, WORKING_ROLES, Agent, AgentStatus, Role
+from .artifacts import Artifact, ArtifactKind, content_hash
+from .audit import AuditLog
+from .contracts import Contract, Elevator
+from .errors import TransitionRefused
+from .floorplan import FloorPlan, Rect, desk_position, plan_floor
+from .meetings import Meeting
+from .scenario import AgentSpec, Scenario, ToolSpec, staff_counts
+from .supply import Tool
+from .tasks import Directive, ReviewKind, ReviewStatus, Task, TaskState, Transition, is_legal
+from .votes import Vote
+
+FIRST_NAMES = (
+    "Ada",
+    "Alan",
+    "Grace",
+    "Linus",
+    "Guido",
+    "Barbara",
+    "Ken",
+    "Dennis",
+    "Margaret",
+    "Donald",
+    "Edsger",
+    "Frances",
+    "John",
+    "Radia",
+    "Tim",
+    "Brendan",
+    "Anders",
+    "Bjarne",
+    "Yukihiro",
+    "Katherine",
+    "Hedy",
+    "Sophie",
+    "Leslie",
+    "Niklaus",
+    "Shafi",
+    "Fran",
+    "Jean",
+    "Karen",
+)
+
+
+@dataclass(slots=True)
+class Office:
+    id: str
+    floor_id: str
+    name: str
+    rect: Rect
+    manager_id: str | None = None
+    agent_ids: list[str] = field(default_factory=list)
+    directive_ids: list[str] = field(default_factory=list)
+    task_ids: list[str] = field(default_factory=list)
+    desks_used: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "floor_id": self.floor_id,
+            "name": self.name,
+            "rect": self.rect.to_dict(),
+            "manager_id": self.manager_id,
+            "agent_ids": list(self.agent_ids),
+        }
+
+
+@dataclass(slots=True)
+class Floor:
+    id: str
+    language: str
+    name: str
+    level: int
+    plan: FloorPlan
+    office_ids: list[str] = field(default_factory=list)
+    tool_ids: list[str] = field(default_factory=list)
+    contracts_available: dict[str, str] = field(default_factory=dict)  # name -> version
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "language": self.language,
+            "name": self.name,
+            "level": self.level,
+            "plan": self.plan.to_dict(),
+            "office_ids": list(self.office_ids),
+            "tool_ids": list(self.tool_ids),
+            "contracts_available": dict(self.contracts_available),
+        }
+
+
+@dataclass(slots=True)
+class ChangeSet:
+    """Ids touched during the current tick: the tick's delta is built from these."""
+
+    agents: dict[str, None] = field(default_factory=dict)
+    tasks: dict[str, None] = field(default_factory=dict)
+    directives: dict[str, None] = field(default_factory=dict)
+    tools: dict[str, None] = field(default_factory=dict)
+    meetings: dict[str, None] = field(default_factory=dict)
+    votes: dict[str, None] = field(default_factory=dict)
+    contracts: dict[str, None] = field(default_factory=dict)
+    removed: dict[str, list[str]] = field(default_factory=dict)
+    elevator: bool = False
+    world: bool = False
+
+
+class World:
+    """All domain state. Build one with :func:`build_world`."""
+
+    def __init__(self, scenario: Scenario, seed: int, audit: AuditLog) -> None:
+        self.scenario = scenario
+        self.settings = scenario.settings
+        self.seed = seed
+        self.rng = random.Random(seed)
+        self.audit = audit
+        self.tick = 0
+        self.running = True
+        self.speed = 1.0
+        self.floors: dict[str, Floor] = {}
+        self.offices: dict[str, Office] = {}
+        self.agents: dict[str, Agent] = {}
+        self.directives: dict[str, Directive] = {}
+        self.tasks: dict[str, Task] = {}
+        self.meetings: dict[str, Meeting] = {}
+        self.votes: dict[str, Vote] = {}
+        self.tools: dict[str, Tool] = {}
+        self.contracts: dict[str, Contract] = {}
+        self.artifacts: dict[str, Artifact] = {}
+        self.elevator = Elevator(ticks_per_floor=scenario.settings.elevator_ticks_per_floor)
+        self.counters: dict[str, int] = {}
+        self.state_counts: dict[TaskState, int] = {s: 0 for s in TaskState}
+        self.totals: dict[str, int] = {
+            "artifacts": 0,
+            "directives_created": 0,
+            "directives_deployed": 0,
+            "tasks_deployed": 0,
+            "escaped_defects": 0,
+            "defects_found": 0,
+            "vulnerabilities_found": 0,
+            "meetings": 0,
+            "votes_failed": 0,
+            "reworks": 0,
+            "transitions_refused": 0,
+        }
+        self.changes = ChangeSet()
+        self.deploy_ready: dict[str, None] = {}  # directives whose last task just merged
+        self.deployed_order: deque[str] = deque()  # deployed directives, oldest first
+        self.scripted = sorted(scenario.directives, key=lambda d: d.tick)
+        self.scripted_released = 0  # scripted scenario directives already created
+        self.headcount: dict[str, int] = {}  # agents per role, refreshed by the flow step
+        self.releases: dict[str, int] = {}  # "floor:contract" -> releases published
+        self.observers: list[Callable[[str, Any], None]] = []
+
+    # ---- ids, logging, change tracking ------------------------------------------------------
+
+    def next_id(self, prefix: str) -> str:
+        n = self.counters.get(prefix, 0) + 1
+        self.counters[prefix] = n
+        return f"{prefix}-{n:04d}"
+
+    def log(
+        self,
+        kind: str,
+        actor: str,
+        target: str,
+        data: dict[str, Any] | None = None,
+        parents: tuple[int, ...] | list[int] = (),
+    ) -> int:
+        """Append an audit event for the current tick; returns its sequence number."""
+        return self.audit.append(self.tick, kind, actor, target, data, parents).seq
+
+    def chance(self, p: float) -> bool:
+        """One Bernoulli draw from the world's RNG."""
+        return self.rng.random() < p
+
+    def uniform(self, low: float, high: float) -> float:
+        return low + (high - low) * self.rng.random()
+
+    def pick(self, items: list[Any]) -> Any:
+        return items[int(self.rng.random() * len(items))]
+
+    # ---- people -----------------------------------------------------------------------------
+
+    def add_agent(
+        self,
+        office: Office,
+        role: Role,
+        *,
+        name: str | None = None,
+        skills: dict[str, float] | None = None,
+        clearance: int | None = None,
+        languages: list[str] | None = None,
+        assistant: bool = False,
+    ) -> Agent:
+        floor = self.floors[office.floor_id]
+        agent_id = self.next_id("A")
+        main = ROLE_SKILL[role]
+        profile = {s: round(self.uniform(0.3, 0.6), 3) for s in ROLE_SKILL.values()}
+        profile[main] = round(self.uniform(0.45, 0.7) if assistant else self.uniform(0.6, 0.95), 3)
+        profile.update(skills or {})
+        desk = desk_position(office.rect, office.desks_used)
+        office.desks_used += 1
+        agent = Agent(
+            id=agent_id,
+            name=name or f"{self.pick(list(FIRST_NAMES))} {agent_id[-2:]}",
+            role=role,
+            floor_id=floor.id,
+            office_id=office.id,
+            skills=profile,
+            languages=tuple(languages or [floor.language]),
+            clearance=clearance if clearance is not None else _default_clearance(role, assistant),
+            attention_budget=(
+                self.settings.manager_attention
+                if role is Role.MANAGER
+                else self.settings.agent_attention
+            ),
+            desk=desk,
+            x=desk[0],
+            y=desk[1],
+            assistant=assistant,
+            hired_tick=self.tick,
+        )
+        self.agents[agent_id] = agent
+        office.agent_ids.append(agent_id)
+        if role is Role.MANAGER and office.manager_id is None:
+            office.manager_id = agent_id
+        self.changes.agents[agent_id] = None
+        return agent
+
+    def office_members(self, office: Office, role: Role) -> list[Agent]:
+        return [a for a in (self.agents[i] for i in office.agent_ids) if a.role is role]
+
+    def auto_staff(self, office: Office, parents: tuple[int, ...] = ()) -> list[Agent]:
+        """Give an office an assistant for every role it lacks, logging each one."""
+        hired = []
+        for role in (Role.MANAGER, *WORKING_ROLES):
+            if not self.office_members(office, role):
+                agent = self.add_agent(office, role, assistant=True, name=f"Assistant {role.value}")
+                self.log(
+                    "agent.auto_staffed",
+                    "system",
+                    agent.id,
+                    {
+                        "office": office.id,
+                        "role": role.value,
+                        "reason": f"office lacked a {role.value}",
+                    },
+                    parents,
+                )
+                hired.append(agent)
+        return hired
+
+    # ---- tools ------------------------------------------------------------------------------
+
+    def add_tool(self, floor: Floor, spec: ToolSpec) -> Tool:
+        tool = Tool(
+            id=self.next_id("TL"),
+            floor_id=floor.id,
+            name=spec.name,
+            kind=spec.kind,
+            version=spec.version,
+            trust=spec.trust,
+            security_rating=spec.security_rating,
+            capabilities=tuple(spec.capabilities),
+            slots=spec.slots,
+            sensitive=spec.sensitive,
+        )
+        self.tools[tool.id] = tool
+        floor.tool_ids.append(tool.id)
+        self.changes.tools[tool.id] = None
+        return tool
+
+    def floor_tools(self, floor_id: str) -> list[Tool]:
+        return [self.tools[t] for t in self.floors[floor_id].tool_ids]
+
+    # ---- artifacts --------------------------------------------------------------------------
+
+    def add_artifact(
+        self,
+        kind: ArtifactKind,
+        subject: str,
+        author: str,
+        content: dict[str, Any],
+        version: int = 1,
+    ) -> Artifact:
+        artifact = Artifact(
+            id=self.next_id("AR"),
+            kind=kind,
+            subject=subject,
+            author=author,
+            version=version,
+            tick=self.tick,
+            content=content,
+            hash=content_hash(content),
+        )
+        self.artifacts[artifact.id] = artifact
+        self.totals["artifacts"] += 1
+        return artifact
+
+    # ---- the task state machine -------------------------------------------------------------
+
+    def precondition_failure(self, task: Task, target: TaskState) -> str | None:
+        """Why ``task`` may not enter ``target`` now, or None when every precondition holds."""
+        source = task.state
+        if target is TaskState.BLOCKED:
+            return None if task.blocked_reason else "a block needs a reason"
+        if source is TaskState.BLOCKED:
+            return self._unblock_failure(task)
+        if target is TaskState.IN_PROGRESS:
+            if source is TaskState.SCHEDULED:
+                return self._start_failure(task)
+            if source is TaskState.IN_REVIEW and not any(
+                s is ReviewStatus.FAILED for s in task.reviews.values()
+            ):
+                return "rework needs a failed review"
+            if source is TaskState.APPROVAL and (task.vote_id is None or task.vote_carried):
+                return "rework from approval needs a failed vote"
+            return None
+        if target is TaskState.IN_REVIEW:
+            if task.progress < task.effort:
+                return "work is not finished"
+            return None
+        if target is TaskState.APPROVAL:
+            return None if task.all_reviews_passed() else "not every required review passed"
+        if target is TaskState.MERGED:
+            if not task.vote_carried:
+                return "the approval vote has not carried"
+            return self._acceptance_failure(task)
+        if target is TaskState.DEPLOYED:
+            directive = self.directives[task.directive_id]
+            if any(
+                self.tasks[t].state not in (TaskState.MERGED, TaskState.DEPLOYED)
+                for t in directive.task_ids
+            ):
+                return "not every task of the directive is merged"
+        return None
+
+    def _start_failure(self, task: Task) -> str | None:
+        builder = self.agents.get(task.assignee or "")
+        if builder is None or builder.role is not Role.BUILDER:
+            return "no builder assigned"
+        tool = self.tools.get(builder.held_tool or "")
+        if tool is None or "build" not in tool.capabilities:
+            return "the builder does not hold a build tool"
+        for dep in task.depends_on:
+            dep_task = self.tasks.get(dep)
+            if dep_task is not None and dep_task.state not in (
+                TaskState.MERGED,
+                TaskState.DEPLOYED,
+            ):
+                return f"dependency {dep} is not merged"
+        if task.ambiguity >= self.settings.ambiguity_threshold and not task.meeting_done:
+            return "ambiguity is above the threshold and no meeting was held"
+        if task.requires_contract and not self.contract_ready(task):
+            return f"contract {task.requires_contract} has not arrived"
+        return None
+
+    def _acceptance_failure(self, task: Task) -> str | None:
+        if task.defects_found and any(s is not ReviewStatus.PASSED for s in task.reviews.values()):
+            return "acceptance criteria: found defects are not fixed"
+        if not task.all_reviews_passed():
+            return "acceptance criteria: reviews incomplete"
+        return None
+
+    def _unblock_failure(self, task: Task) -> str | None:
+        if task.requires_contract and task.blocked_from is TaskState.SCHEDULED:
+            if not self.contract_ready(task):
+                return f"contract {task.requires_contract} has not arrived"
+        return None
+
+    def contract_ready(self, task: Task) -> bool:
+        from .contracts import satisfies
+
+        version = self.floors[task.floor_id].contracts_available.get(task.requires_contract or "")
+        return version is not None and satisfies(version, task.contract_range or "^1.0.0")
+
+    def transition(
+        self,
+        task: Task,
+        target: TaskState,
+        reason: str,
+        actor: str,
+        parents: tuple[int, ...] = (),
+    ) -> int:
+        """Move ``task`` to ``target`` or raise :class:`TransitionRefused` (logged either way)."""
+        source = task.state
+        if target is TaskState.BLOCKED:
+            task.blocked_reason = reason
+        refusal = None
+        if not is_legal(source, target, task.blocked_from):
+            refusal = "illegal transition"
+        else:
+            refusal = self.precondition_failure(task, target)
+        if refusal is not None:
+            if target is TaskState.BLOCKED and source is not TaskState.BLOCKED:
+                task.blocked_reason = None
+            self.totals["transitions_refused"] += 1
+            self.log(
+                "task.transition_refused",
+                actor,
+                task.id,
+                {"from": source.value, "to": target.value, "reason": refusal},
+                (task.last_event, *parents),
+            )
+            raise TransitionRefused(task.id, source.value, target.value, refusal)
+        self._enter(task, source, target)
+        seq = self.log(
+            "task.transition",
+            actor,
+            task.id,
+            {"from": source.value, "to": target.value, "reason": reason},
+            (task.last_event, *parents),
+        )
+        task.history.append(Transition(self.tick, source.value, target.value, reason, seq))
+        task.last_event = seq
+        self.changes.tasks[task.id] = None
+        return seq
+
+    def _enter(self, task: Task, source: TaskState, target: TaskState) -> None:
+        self.state_counts[source] -= 1
+        self.state_counts[target] += 1
+        if target is TaskState.BLOCKED:
+            task.blocked_from = source
+            task.blocked_since = self.tick
+        elif source is TaskState.BLOCKED:
+            task.blocked_ticks += self.tick - (task.blocked_since or self.tick)
+            task.blocked_from = task.blocked_reason = task.blocked_since = None
+        if target is TaskState.IN_PROGRESS and task.started_tick is None:
+            task.started_tick = self.tick
+        if target is TaskState.MERGED:
+            task.merged_tick = self.tick
+        if target is TaskState.DEPLOYED:
+            task.deployed_tick = self.tick
+        task.state = target
+
+    def register_task(self, task: Task) -> None:
+        self.tasks[task.id] = task
+        self.offices[task.office_id].task_ids.append(task.id)
+        self.state_counts[task.state] += 1
+        self.changes.tasks[task.id] = None
+
+    def reviews_for(self, task: Task) -> dict[ReviewKind, ReviewStatus]:
+        """The reviews a task needs: verification and docs always, security when sensitive."""
+        kinds = [ReviewKind.VERIFICATION, ReviewKind.DOCUMENTATION]
+        if task.sensitivity >= self.settings.security_threshold:
+            kinds.insert(1, ReviewKind.SECURITY)
+        return {k: ReviewStatus.PENDING for k in kinds}
+
+    @property
+    def floor_ids(self) -> list[str]:
+        return list(self.floors)
+
+
+def build_world(
+    scenario: Scenario,
+    seed: int,
+    *,
+    audit: AuditLog | None = None,
+) -> World:
+    """Create a world from a validated scenario, staff it and log its creation."""
+    world = World(scenario, seed, audit or AuditLog())
+    genesis = world.log(
+        "world.created", "system", "world", {"scenario": scenario.name, "seed": seed}
+    )
+    for level, floor_spec in enumerate(scenario.floors):
+        plan = plan_floor(len(floor_spec.offices))
+        floor = Floor(
+            id=floor_spec.language,
+            language=floor_spec.language,
+            name=floor_spec.name or f"{floor_spec.language.title()} department",
+            level=level,
+            plan=plan,
+        )
+        world.floors[floor.id] = floor
+        for index, office_spec in enumerate(floor_spec.offices):
+            office = Office(
+                id=world.next_id("O"),
+                floor_id=floor.id,
+                name=office_spec.name,
+                rect=plan.offices[index],
+            )
+            world.offices[office.id] = office
+            floor.office_ids.append(office.id)
+            _staff_office(world, office, office_spec.agents, staff_counts(office_spec), genesis)
+        for tool_spec in floor_spec.tools:
+            world.add_tool(floor, tool_spec)
+    return world
+
+
+def _staff_office(
+    world: World,
+    office: Office,
+    explicit: list[AgentSpec],
+    counts: dict[Role, int],
+    genesis: int,
+) -> None:
+    for spec in explicit:
+        world.add_agent(
+            office,
+            spec.role,
+            name=spec.name,
+            skills=spec.skills,
+            clearance=spec.clearance,
+            languages=spec.languages or None,
+        )
+    for role, count in counts.items():
+        already = sum(1 for s in explicit if s.role is role)
+        for _ in range(count - already):
+            world.add_agent(office, role)
+    for agent_id in office.agent_ids:
+        agent = world.agents[agent_id]
+        world.log(
+            "agent.hired",
+            "system",
+            agent.id,
+            {"office": office.id, "role": agent.role.value, "name": agent.name},
+            (genesis,),
+        )
+    world.auto_staff(office, (genesis,))
+
+
+def _default_clearance(role: Role, assistant: bool) -> int:
+    """Security staff are cleared for everything; assistants for less than regular staff."""
+    if role is Role.SECURITY:
+        return 3 if assistant else 5
+    return 2 if assistant else 3
+
+
+def set_status(agent: Agent, status: AgentStatus, world: World) -> None:
+    if agent.status is not status:
+        agent.status = status
+        world.changes.agents[agent.id] = None
