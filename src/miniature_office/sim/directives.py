@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from .agents import Agent
 from .artifacts import ArtifactKind
@@ -120,7 +121,7 @@ def intake(world: World) -> None:
     if arrivals.rate_per_day <= 0:
         return
     expected = arrivals.rate_per_day / world.settings.ticks_per_day
-    count = int(expected) + (1 if world.chance(expected - int(expected)) else 0)
+    count = int(expected) + (1 if world.arrival_rng.random() < expected - int(expected) else 0)
     open_now = sum(1 for d in world.directives.values() if d.state is not DirectiveState.DEPLOYED)
     for _ in range(count):
         if open_now >= arrivals.max_open:
@@ -129,21 +130,26 @@ def intake(world: World) -> None:
         open_now += 1
 
 
+def _draw(rng: Any, items: tuple[str, ...]) -> str:
+    return items[int(rng.random() * len(items))]
+
+
 def _random_directive(world: World) -> None:
     arrivals = world.scenario.arrivals
+    rng = world.arrival_rng
     floors = world.floor_ids
-    floor_id = world.pick(floors)
-    depends = None
-    if len(floors) > 1 and world.chance(arrivals.cross_floor_share):
-        depends = world.pick([f for f in floors if f != floor_id])
+    floor_id = floors[int(rng.random() * len(floors))]
+    others = [f for f in floors if f != floor_id]
+    cross = rng.random() < arrivals.cross_floor_share
+    depends = others[int(rng.random() * len(others))] if others and cross else None
     create_directive(
         world,
-        title=f"{world.pick(list(VERBS))} {world.pick(list(SUBJECTS))}",
+        title=f"{_draw(rng, VERBS)} {_draw(rng, SUBJECTS)}",
         floor_id=floor_id,
-        priority=1 + int(world.rng.random() * 5),
-        ambiguity=world.uniform(*arrivals.ambiguity),
-        sensitivity=world.uniform(*arrivals.sensitivity),
-        complexity=world.uniform(*arrivals.complexity),
+        priority=1 + int(rng.random() * 5),
+        ambiguity=rng.uniform(*arrivals.ambiguity),
+        sensitivity=rng.uniform(*arrivals.sensitivity),
+        complexity=rng.uniform(*arrivals.complexity),
         depends_on_floor=depends,
         actor="arrivals",
     )

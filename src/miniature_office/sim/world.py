@@ -126,7 +126,11 @@ class World:
         self.scenario = scenario
         self.settings = scenario.settings
         self.seed = seed
+        # Separate streams: arrivals and staffing don't shift when the work draws change, so
+        # two variants of a scenario see the same incoming work (common random numbers).
         self.rng = random.Random(seed)
+        self.arrival_rng = random.Random(f"{seed}:arrivals")
+        self.staff_rng = random.Random(f"{seed}:staff")
         self.audit = audit
         self.tick = 0
         self.running = True
@@ -210,14 +214,16 @@ class World:
         floor = self.floors[office.floor_id]
         agent_id = self.next_id("A")
         main = ROLE_SKILL[role]
-        profile = {s: round(self.uniform(0.3, 0.6), 3) for s in ROLE_SKILL.values()}
-        profile[main] = round(self.uniform(0.45, 0.7) if assistant else self.uniform(0.6, 0.95), 3)
+        draw = self.staff_rng.uniform
+        profile = {s: round(draw(0.3, 0.6), 3) for s in ROLE_SKILL.values()}
+        profile[main] = round(draw(0.45, 0.7) if assistant else draw(0.6, 0.95), 3)
         profile.update(skills or {})
         desk = desk_position(office.rect, office.desks_used)
         office.desks_used += 1
         agent = Agent(
             id=agent_id,
-            name=name or f"{self.pick(list(FIRST_NAMES))} {agent_id[-2:]}",
+            name=name
+            or f"{FIRST_NAMES[int(self.staff_rng.random() * len(FIRST_NAMES))]} {agent_id[-2:]}",
             role=role,
             floor_id=floor.id,
             office_id=office.id,

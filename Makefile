@@ -1,0 +1,74 @@
+# Miniature Office: `make run` starts the app, `make test` runs every check.
+# Everything a target needs is installed by the target itself, so both work on a fresh clone.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+INSTALL_STAMP := $(VENV)/.installed
+VENDOR_STAMP := static/vendor/.installed
+PYTEST_WORKERS ?= 2
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: run test test-fast lint audit bench fuzz install vendor node-deps browser-deps validators clean
+
+# ---- installation -------------------------------------------------------------------------
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(INSTALL_STAMP): $(PY) pyproject.toml requirements.txt
+	$(PY) -m pip install --quiet -r requirements.txt -e '.[dev]'
+	touch $@
+
+install: $(INSTALL_STAMP)
+
+node-deps:
+	@command -v npm >/dev/null || { apt-get update -qq && apt-get install -y -qq nodejs npm; }
+
+$(VENDOR_STAMP): package.json package-lock.json scripts/copy-vendor.mjs
+	@$(MAKE) --no-print-directory node-deps
+	npm ci --no-audit --no-fund --loglevel=error
+	node scripts/copy-vendor.mjs
+	touch $@
+
+vendor: $(VENDOR_STAMP)
+
+browser-deps:
+	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+validators: install
+	bash scripts/install-validators.sh $(VENV)
+
+# ---- the two commands ---------------------------------------------------------------------
+
+run: install vendor
+	$(BIN)/gunicorn -c gunicorn.conf.py miniature_office.web.wsgi:app
+
+test: install vendor browser-deps validators lint
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile -p no:cacheprovider
+
+test-fast: install
+	$(BIN)/pytest -n $(PYTEST_WORKERS) -m "not browser and not slow" -p no:cacheprovider
+
+# ---- checks -------------------------------------------------------------------------------
+
+lint: install
+	$(BIN)/black --check --quiet src tests bench
+	$(BIN)/isort --check-only --quiet src tests bench
+	$(BIN)/flake8 src tests bench
+	$(BIN)/bandit --quiet -c pyproject.toml -r src --severity-level medium
+
+audit: install
+	$(BIN)/pip-audit -r requirements.txt --progress-spinner off
+
+bench: install
+	$(PY) bench/run.py
+
+fuzz: install
+	$(BIN)/pytest -m fuzz -p no:cacheprovider
+
+clean:
+	rm -rf $(VENV) node_modules static/vendor build dist .pytest_cache .hypothesis test-artifacts

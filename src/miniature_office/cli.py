@@ -1,0 +1,402 @@
+"""Command line: run the server, simulate headless, sweep parameters, replay and verify.
+
+miniature-office simulate --scenario FILE --seed N --ticks T [--json] [--csv PATH]
+miniature-office sweep --scenario FILE --seeds 1..50 --set roles.verifier=1,2,3 --ticks T
+miniature-office replay --scenario FILE --seed N --commands FILE --until-tick T
+miniature-office verify-audit FILE
+miniature-office run
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import itertools
+import json
+import os
+import sys
+from collections import deque
+from concurrent.futures import ProcessPoolExecutor
+from statistics import median
+from typing import Any, Sequence
+
+from . import __version__
+from .runio import read_jsonl, read_scenario, write_jsonl
+from .sim.audit import verify_chain
+from .sim.engine import Engine
+from .sim.errors import CommandRejected, ScenarioError
+from .sim.flow import percentile
+from .sim.scenario import Scenario, with_overrides
+
+PROGRESS_MIN_TICKS = 2000
+
+
+class CliError(Exception):
+    """A user error: printed as one line, exit code 2."""
+
+
+# ---- helpers ----------------------------------------------------------------------------------
+
+
+def parse_seeds(text: str) -> list[int]:
+    """``1..50`` (inclusive), ``1,2,7`` or a single number."""
+    try:
+        if ".." in text:
+            low, high = (int(part) for part in text.split("..", 1))
+            if high < low:
+                raise CliError(f"--seeds: {text!r} runs backwards")
+            return list(range(low, high + 1))
+        return [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise CliError(
+            f"--seeds: {text!r} is not a range like 1..50 or a list like 1,2,3"
+        ) from None
+
+
+def parse_value(text: str) -> Any:
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            continue
+    return {"true": True, "false": False}.get(text.lower(), text)
+
+
+def parse_sets(items: Sequence[str]) -> dict[str, list[Any]]:
+    """``--set roles.verifier=1,2,3`` -> {"roles.verifier": [1, 2, 3]}."""
+    grid: dict[str, list[Any]] = {}
+    for item in items:
+        path, sep, values = item.partition("=")
+        if not sep or not path or not values:
+            raise CliError(f"--set: {item!r} should look like roles.verifier=1,2,3")
+        grid[path.strip()] = [parse_value(v.strip()) for v in values.split(",")]
+    return grid
+
+
+class Progress:
+    """A one-line progress bar on stderr for long runs (silent when not a terminal)."""
+
+    def __init__(self, total: int, enabled: bool) -> None:
+        self.total, self.enabled, self.last = total, enabled, -1
+
+    def __call__(self, tick: int) -> None:
+        if not self.enabled:
+            return
+        percent = tick * 100 // max(self.total, 1)
+        if percent != self.last:
+            self.last = percent
+            bar = "#" * (percent // 4)
+            sys.stderr.write(f"\r[{bar:<25}] {percent:3d}%  tick {tick}/{self.total}")
+            if tick >= self.total:
+                sys.stderr.write("\n")
+            sys.stderr.flush()
+
+
+def _load(path: str | None) -> Scenario:
+    try:
+        return read_scenario(path)
+    except FileNotFoundError:
+        raise CliError(f"scenario file not found: {path}") from None
+    except ScenarioError as exc:
+        raise CliError(f"scenario {path}: {exc}") from None
+
+
+def _queue_commands(engine: Engine, pending: list[dict[str, Any]]) -> None:
+    """Submit scripted commands (``{"tick": t, "kind": ..., "payload": ...}``) due now."""
+    while pending and int(pending[0].get("tick", 0)) <= engine.tick:
+        row = pending.pop(0)
+        try:
+            engine.submit(row["kind"], row.get("payload", {}), row.get("actor", "script"))
+        except CommandRejected as exc:
+            print(f"command at tick {row.get('tick', 0)} refused: {exc.reason}", file=sys.stderr)
+
+
+def flow_csv(rows: Sequence[dict[str, Any]]) -> str:
+    """Flatten per-tick flow rows into CSV (nested dicts become ``queue.builder`` columns)."""
+    flat = [_flatten(row) for row in rows]
+    columns = list(dict.fromkeys(key for row in flat for key in row))
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(flat)
+    return out.getvalue()
+
+
+def _flatten(row: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in row.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{name}."))
+        else:
+            flat[name] = value
+    return flat
+
+
+# ---- simulate ---------------------------------------------------------------------------------
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    scenario = _load(args.scenario)
+    engine = Engine(scenario, args.seed, flow_history=max(args.ticks, 1))
+    scripted = (
+        sorted(read_jsonl(args.commands), key=lambda r: int(r.get("tick", 0)))
+        if args.commands
+        else []
+    )
+    progress = Progress(
+        args.ticks, args.progress or (args.ticks >= PROGRESS_MIN_TICKS and sys.stderr.isatty())
+    )
+    for _ in range(args.ticks):
+        _queue_commands(engine, scripted)
+        engine.step()
+        progress(engine.tick)
+    summary = engine.summary()
+    if args.csv:
+        with open(args.csv, "w", encoding="utf-8") as out:
+            out.write(flow_csv(list(engine.flow.history)))
+    if args.audit_out:
+        write_jsonl(args.audit_out, (e.to_dict() for e in engine.world.audit))
+    if args.commands_out:
+        write_jsonl(args.commands_out, (c.to_dict() for c in engine.commands))
+    if args.json:
+        print(json.dumps({"summary": summary, "flow": list(engine.flow.history)}, indent=None))
+    else:
+        print(render_summary(summary))
+    return 0
+
+
+def render_summary(summary: dict[str, Any]) -> str:
+    def fmt(value: Any) -> str:
+        return "-" if value is None else str(value)
+
+    lines = [
+        f"scenario            {summary['scenario']} (seed {summary['seed']})",
+        f"ticks               {summary['ticks']}",
+        f"directives deployed {summary['directives_deployed']} of {summary['directives_created']}",
+        f"throughput          {summary['throughput_per_day']} directives/day",
+        f"median lead time    {fmt(summary['lead_time_median'])} ticks "
+        f"(p85 {fmt(summary['lead_time_p85'])}, p95 {fmt(summary['lead_time_p95'])})",
+        f"bottleneck role     {fmt(summary['bottleneck'])}",
+        f"escaped defects     {summary['escaped_defects']} "
+        f"(found in review: {summary['defects_found']})",
+        f"audit events        {summary['audit_events']}",
+        f"audit head hash     {summary['audit_head']}",
+    ]
+    return "\n".join(lines)
+
+
+# ---- sweep ------------------------------------------------------------------------------------
+
+
+def _sweep_run(job: tuple[dict[str, Any], dict[str, Any], int, int]) -> dict[str, Any]:
+    raw_scenario, overrides, seed, ticks = job
+    from .sim.scenario import parse_scenario
+
+    scenario = with_overrides(parse_scenario(raw_scenario), overrides)
+    engine = Engine(scenario, seed, flow_history=1)
+    engine.flow.lead_times = deque()  # keep every sample, not only the recent window
+    engine.run(ticks)
+    summary = engine.summary()
+    return {
+        "overrides": overrides,
+        "seed": seed,
+        "lead_times": list(engine.flow.lead_times),
+        "throughput_per_day": summary["throughput_per_day"],
+        "bottleneck": summary["bottleneck"],
+        "escaped_defects": summary["escaped_defects"],
+    }
+
+
+def sweep(
+    scenario: Scenario,
+    seeds: list[int],
+    grid: dict[str, list[Any]],
+    ticks: int,
+    workers: int,
+) -> list[dict[str, Any]]:
+    """Run every parameter combination over every seed; one row per combination."""
+    combos = [dict(zip(grid, values)) for values in itertools.product(*grid.values())] or [{}]
+    for combo in combos:
+        with_overrides(scenario, combo)  # fail fast on a bad path or value
+    raw = scenario.to_dict()
+    jobs = [(raw, combo, seed, ticks) for combo in combos for seed in seeds]
+    if workers > 1 and len(jobs) > 1:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            results = list(pool.map(_sweep_run, jobs, chunksize=max(1, len(jobs) // (workers * 4))))
+    else:
+        results = [_sweep_run(job) for job in jobs]
+    rows = []
+    for combo in combos:
+        runs = [r for r in results if r["overrides"] == combo]
+        leads = [t for r in runs for t in r["lead_times"]]
+        throughput = [r["throughput_per_day"] for r in runs]
+        bottlenecks = [r["bottleneck"] for r in runs if r["bottleneck"]]
+        rows.append(
+            {
+                **{f"set.{k}": v for k, v in combo.items()},
+                "runs": len(runs),
+                "deployed": len(leads),
+                "lead_time_median": median(leads) if leads else None,
+                "lead_time_p85": percentile(leads, 85),
+                "lead_time_p95": percentile(leads, 95),
+                "throughput_median": round(median(throughput), 4) if throughput else None,
+                "throughput_p85": percentile(throughput, 85),
+                "throughput_p95": percentile(throughput, 95),
+                "escaped_defects_mean": round(
+                    sum(r["escaped_defects"] for r in runs) / len(runs), 3
+                ),
+                "bottleneck": max(set(bottlenecks), key=bottlenecks.count) if bottlenecks else None,
+            }
+        )
+    return rows
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    scenario = _load(args.scenario)
+    seeds = parse_seeds(args.seeds)
+    grid = parse_sets(args.set or [])
+    try:
+        rows = sweep(scenario, seeds, grid, args.ticks, args.workers or os.cpu_count() or 1)
+    except ScenarioError as exc:
+        raise CliError(f"--set: {exc}") from None
+    if args.csv:
+        with open(args.csv, "w", encoding="utf-8") as out:
+            out.write(flow_csv(rows))
+    if args.json:
+        print(json.dumps(rows))
+    else:
+        print(flow_csv(rows), end="")
+    return 0
+
+
+# ---- replay and verify ------------------------------------------------------------------------
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    scenario = _load(args.scenario)
+    try:
+        commands = list(read_jsonl(args.commands)) if args.commands else []
+    except (OSError, ValueError) as exc:
+        raise CliError(f"--commands: {exc}") from None
+    engine = Engine.replay(scenario, args.seed, commands, args.until_tick)
+    summary = engine.summary()
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        print(render_summary(summary))
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    try:
+        verdict = verify_chain(read_jsonl(args.file))
+    except (OSError, ValueError) as exc:
+        raise CliError(f"{args.file}: {exc}") from None
+    if args.json:
+        print(json.dumps(verdict.to_dict()))
+    elif verdict.valid:
+        print(f"valid: {verdict.checked} events, head {verdict.head}")
+    else:
+        print(
+            f"BROKEN at event {verdict.first_broken}: {verdict.reason} "
+            f"({verdict.checked} valid before it)"
+        )
+    return 0 if verdict.valid else 1
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Start the production server (Gunicorn with the packaged configuration)."""
+    argv = [
+        "gunicorn",
+        "-c",
+        "python:miniature_office.web.gunicorn_conf",
+        "miniature_office.web.wsgi:app",
+    ]
+    os.execvp(argv[0], argv)  # noqa: S606 - fixed argv, no shell
+    return 0  # pragma: no cover
+
+
+# ---- parser -----------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="miniature-office", description=__doc__.split("\n")[0])
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sim = sub.add_parser("simulate", help="run headless and print a summary")
+    sim.add_argument("--scenario", help="YAML or JSON scenario (default: the packaged one)")
+    sim.add_argument("--seed", type=int, default=42)
+    sim.add_argument("--ticks", type=_positive, default=800)
+    sim.add_argument("--json", action="store_true", help="print summary and per-tick flow as JSON")
+    sim.add_argument("--csv", metavar="PATH", help="write per-tick flow metrics as CSV")
+    sim.add_argument(
+        "--commands", metavar="FILE", help="JSON Lines of {tick, kind, payload} to inject"
+    )
+    sim.add_argument("--audit-out", metavar="FILE", help="write the audit chain as JSON Lines")
+    sim.add_argument("--commands-out", metavar="FILE", help="write the command log as JSON Lines")
+    sim.add_argument("--progress", action="store_true", help="always show the progress bar")
+    sim.set_defaults(func=cmd_simulate)
+
+    sw = sub.add_parser("sweep", help="Monte Carlo runs across seeds and parameter values")
+    sw.add_argument("--scenario")
+    sw.add_argument("--seeds", default="1..20", help="1..50 or 1,2,3")
+    sw.add_argument(
+        "--set", action="append", metavar="PATH=V1,V2", help="e.g. roles.verifier=1,2,3"
+    )
+    sw.add_argument("--ticks", type=_positive, default=400)
+    sw.add_argument("--workers", type=_positive, help="parallel processes (default: CPU count)")
+    sw.add_argument("--csv", metavar="PATH")
+    sw.add_argument("--json", action="store_true")
+    sw.set_defaults(func=cmd_sweep)
+
+    rp = sub.add_parser(
+        "replay", help="rebuild the world at a tick from scenario, seed and commands"
+    )
+    rp.add_argument("--scenario")
+    rp.add_argument("--seed", type=int, default=42)
+    rp.add_argument("--commands", metavar="FILE", help="a command log written by --commands-out")
+    rp.add_argument("--until-tick", type=_non_negative, required=True)
+    rp.add_argument("--json", action="store_true")
+    rp.set_defaults(func=cmd_replay)
+
+    va = sub.add_parser(
+        "verify-audit", help="verify an exported audit chain (exit 0 valid, 1 broken)"
+    )
+    va.add_argument("file")
+    va.add_argument("--json", action="store_true")
+    va.set_defaults(func=cmd_verify)
+
+    rn = sub.add_parser("run", help="start the web server (Gunicorn)")
+    rn.set_defaults(func=cmd_run)
+    return parser
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _non_negative(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("must not be negative")
+    return value
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except CliError as exc:
+        print(f"miniature-office: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
