@@ -21,7 +21,7 @@ COPY scripts/copy-vendor.mjs scripts/
 COPY static/ static/
 RUN node scripts/copy-vendor.mjs
 
-# --- 2. Wheel, installed into a virtualenv that the runtime stage copies ---------------------
+# --- 2. Wheel, installed with the pinned runtime requirements into a virtualenv -------------
 FROM python:${PYTHON_VERSION}-slim-bookworm AS build
 ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
@@ -29,13 +29,13 @@ ENV PIP_NO_CACHE_DIR=1 \
 WORKDIR /src
 RUN python -m pip install "build>=1.2,<2" \
  && python -m venv /opt/venv
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md requirements.txt ./
 COPY src/ src/
 COPY static/ static/
 COPY --from=vendor /src/static/vendor/ static/vendor/
 # src/miniature_office/static is a symlink to ../../static, so the wheel carries the UI.
 RUN python -m build --wheel --outdir /dist \
- && /opt/venv/bin/pip install /dist/*.whl \
+ && /opt/venv/bin/pip install -r requirements.txt /dist/*.whl \
  && /opt/venv/bin/python -c "import miniature_office.web.wsgi"
 
 # --- 3. Runtime ------------------------------------------------------------------------------

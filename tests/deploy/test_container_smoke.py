@@ -89,10 +89,14 @@ def _base_python() -> str:
 
 
 def _install(wheel: Path, workdir: Path) -> Path:
+    """A fresh virtualenv with the wheel, pinned by requirements.txt as in the image."""
     venv = workdir / "venv"
     result = run([_base_python(), "-m", "venv", str(venv)], timeout=120)
     assert result.returncode == 0, explain(result)
-    result = run([str(venv / "bin" / "python"), "-m", "pip", "install", str(wheel)], timeout=900)
+    pins = workdir / "context" / "requirements.txt"
+    requirements = ["-r", str(pins)] if pins.exists() else []
+    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", *requirements, str(wheel)]
+    result = run(pip, timeout=900)
     assert result.returncode == 0, explain(result)
     return venv
 
