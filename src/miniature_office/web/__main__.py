@@ -1,0 +1,54 @@
+"""``python -m miniature_office.web``: run the service on MINIOFFICE_HOST:MINIOFFICE_PORT.
+
+With MINIOFFICE_ASYNC_MODE=eventlet (the default) the standard library is monkey-patched
+before anything else is imported; with ``threading`` it runs Werkzeug's threaded server with
+simple-websocket. Production runs under gunicorn (see gunicorn_conf).
+"""
+
+import os
+
+if os.environ.get("MINIOFFICE_ASYNC_MODE", "").strip().lower() in ("", "eventlet"):
+    import eventlet
+
+    eventlet.monkey_patch()
+
+import signal  # noqa: E402
+import sys  # noqa: E402
+from typing import Any  # noqa: E402
+
+from .app import create_app, get_runtime, get_socketio  # noqa: E402
+from .config import ConfigError, load_config  # noqa: E402
+
+
+def main() -> int:
+    """Validate the configuration, build the app and serve until SIGTERM or Ctrl-C."""
+    try:
+        config = load_config()
+    except ConfigError as exc:
+        sys.stderr.write(f"miniature-office: cannot start: {exc}\n")
+        return 2
+    app = create_app(config)
+    runtime = get_runtime(app)
+
+    def _shutdown(signum: int, frame: Any) -> None:
+        runtime.stop_loop()
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, _shutdown)
+    try:
+        get_socketio(app).run(
+            app,
+            host=config.host,
+            port=config.port,
+            allow_unsafe_werkzeug=True,
+            log_output=config.log_level == "DEBUG",
+        )
+    except KeyboardInterrupt:
+        pass
+    finally:
+        runtime.stop_loop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,191 @@
+"""Shared plumbing for the API blueprints: routes, body and query parsing, command answers."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Callable, Mapping, TypeVar
+
+from flask import Blueprint, Response, current_app, request
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ...sim.commands import PAYLOADS, CommandKind
+from ...sim.engine import Engine
+from ...sim.errors import CommandRejected
+from ..errors import ApiError, validation_error
+from ..openapi import Operation, describe
+from ..runtime import SimulationRuntime, dumps
+
+M = TypeVar("M", bound=BaseModel)
+F = TypeVar("F", bound=Callable[..., Any])
+COMMAND_RESPONSES = {
+    200: "Applied at once (the world is paused)",
+    202: "Accepted; applies at the start of the next tick",
+    400: "Malformed JSON",
+    404: "Unknown entity",
+    409: "Conflict with the world's state",
+    413: "Body too large",
+    415: "Body is not JSON",
+    422: "Validation failed (the field is named)",
+}
+READ_RESPONSES = {200: "OK", 404: "Unknown entity", 422: "Invalid query parameter"}
+
+
+class Query(BaseModel):
+    """Base of query-string models: unknown parameters are ignored (cache busters)."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+
+class Page(Query):
+    limit: int = Field(default=50, ge=1, le=500)
+    offset: int = Field(default=0, ge=0)
+
+
+def runtime() -> SimulationRuntime:
+    """The app's simulation runtime."""
+    return current_app.extensions["miniature_office"]
+
+
+def read(query: Callable[[Engine], Any]) -> Any:
+    """Run a read against the engine under the runtime's lock."""
+    return runtime().read(query)
+
+
+def json_response(data: Any, status: int = 200) -> Response:
+    return Response(dumps(data), status=status, mimetype="application/json")
+
+
+def route(
+    bp: Blueprint, rule: str, summary: str, *, query: type[BaseModel] | None = None, **extra: Any
+) -> Callable[[F], F]:
+    """Register a read-only GET route with its OpenAPI description."""
+    operation = Operation(
+        summary,
+        bp.name,
+        query=query,
+        responses=extra.pop("responses", READ_RESPONSES),
+        content_type=extra.pop("content_type", "application/json"),
+    )
+
+    def decorate(view: F) -> F:
+        bp.add_url_rule(rule, view_func=describe(operation)(view), methods=["GET"], **extra)
+        return view
+
+    return decorate
+
+
+def mutation(
+    bp: Blueprint,
+    rule: str,
+    summary: str,
+    *,
+    body: type[BaseModel] | None = None,
+    path_fields: tuple[str, ...] = (),
+    method: str = "POST",
+    responses: dict[int, str] | None = None,
+) -> Callable[[F], F]:
+    """Register a route that changes the world. Every mutating route goes through here."""
+    operation = Operation(
+        summary,
+        bp.name,
+        body=body,
+        path_fields=path_fields,
+        responses=responses or COMMAND_RESPONSES,
+        mutating=True,
+    )
+
+    def decorate(view: F) -> F:
+        bp.add_url_rule(rule, view_func=describe(operation)(view), methods=[method])
+        return view
+
+    return decorate
+
+
+def body_json() -> dict[str, Any]:
+    """The request body as a JSON object; an empty body is ``{}``."""
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        return {}
+    mimetype = request.mimetype or ""
+    if mimetype != "application/json" and not mimetype.endswith("+json"):
+        raise ApiError(
+            415,
+            "unsupported_media_type",
+            "send the body as application/json",
+            {"content_type": request.content_type},
+        )
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ApiError(400, "malformed_json", f"the body is not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise ApiError(
+            422, "validation_error", "body: must be a JSON object", {"field": "body", "in": "body"}
+        )
+    return data
+
+
+def parse_body(model: type[M], extra: Mapping[str, Any] | None = None) -> M:
+    """Validate the JSON body (plus path values in ``extra``) against ``model``."""
+    data = {**body_json(), **(extra or {})}
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise validation_error(exc, "body") from None
+
+
+def parse_query(model: type[M]) -> M:
+    """Validate the query string against ``model``."""
+    try:
+        return model.model_validate(request.args.to_dict())
+    except ValidationError as exc:
+        raise validation_error(exc, "query") from None
+
+
+def submit(
+    kind: CommandKind, payload: Mapping[str, Any], path_fields: tuple[str, ...] = ()
+) -> Response:
+    """Validate ``payload`` with the command's model and hand it to the engine.
+
+    Answers 202 with the command and the tick it applies at, or 200 when the world is paused
+    and the command was applied at once.
+    """
+    model = PAYLOADS[kind]
+    try:
+        model.model_validate(dict(payload))
+    except ValidationError as exc:
+        raise validation_error(exc, "body") from None
+    try:
+        submission = runtime().submit(kind.value, dict(payload))
+    except CommandRejected as exc:
+        if exc.code == "not_found" and exc.field not in path_fields:
+            raise ApiError(
+                422, "validation_error", f"{exc.field}: {exc.reason}", {"field": exc.field}
+            ) from None
+        raise
+    command = submission.command.to_dict()
+    if submission.applied:
+        return json_response(
+            {"command": command, "status": command["status"], "tick": submission.applies_at_tick}
+        )
+    response = json_response(
+        {"command": command, "status": "accepted", "tick": submission.applies_at_tick}, 202
+    )
+    return response
+
+
+def paginate(items: list[Any], page: Page, name: str) -> dict[str, Any]:
+    """One page of ``items`` under ``name`` with total, limit and offset."""
+    return {
+        name: items[page.offset : page.offset + page.limit],
+        "total": len(items),
+        "limit": page.limit,
+        "offset": page.offset,
+    }
+
+
+def require(entity: Any, kind: str, ident: object) -> Any:
+    """``entity`` or a 404 naming what was not found."""
+    if entity is None:
+        raise ApiError(404, "not_found", f"no {kind} {ident!r}", {"kind": kind, "id": str(ident)})
+    return entity

@@ -1,0 +1,106 @@
+"""The application factory: one place where configuration, runtime and blueprints meet."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+from flask_cors import CORS
+from flask_socketio import SocketIO
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from .api import register_api
+from .config import Config, load_config
+from .errors import register_error_handlers
+from .health import bp as health_bp
+from .metrics import init_metrics
+from .realtime import register_realtime
+from .runtime import SimulationRuntime, load_scenario
+from .security import register_security_headers
+from .ui import bp as ui_bp
+from .ui import resolve_static_dir
+
+EXTENSION = "miniature_office"
+
+
+def create_app(config: Config | None = None) -> Flask:
+    """Build the app: a simulation runtime, REST API, Socket.IO, health, metrics, UI.
+
+    ``config`` defaults to :func:`load_config` (the environment). The tick loop starts here,
+    once, unless ``config.tick_loop`` is false.
+    """
+    config = config or load_config()
+    _configure_logging(config)
+    static_dir = resolve_static_dir(config.static_dir)
+    app = Flask(
+        "miniature_office.web",
+        static_folder=str(static_dir),
+        static_url_path="/static",
+        instance_relative_config=False,
+    )
+    app.config.update(
+        SECRET_KEY=config.secret_key,
+        MAX_CONTENT_LENGTH=config.max_content_length,
+        JSON_SORT_KEYS=False,
+        MINIOFFICE=config,
+        MINIOFFICE_DATA_DIR=str(config.data_dir or app.instance_path),
+        DATABASE_URL=config.database_url,
+        MESSAGE_QUEUE=config.message_queue,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=config.is_production,
+    )
+    runtime = SimulationRuntime(
+        load_scenario(config.scenario),
+        config.seed,
+        tick_rate=config.tick_rate,
+        autostart=config.autostart,
+    )
+    app.extensions[EXTENSION] = runtime
+
+    register_error_handlers(app)
+    register_security_headers(app, config)
+    init_metrics(app, runtime)
+    register_api(app)
+    app.register_blueprint(health_bp)
+    app.register_blueprint(ui_bp)
+    if config.cors_origins:
+        CORS(app, resources={r"/api/*": {"origins": list(config.cors_origins)}})
+
+    socketio = SocketIO(
+        app,
+        async_mode=config.async_mode,
+        cors_allowed_origins=config.socket_cors(),
+        message_queue=config.message_queue,
+        max_http_buffer_size=config.max_content_length,
+        logger=False,
+        engineio_logger=False,
+    )
+    register_realtime(socketio, runtime)
+    if config.proxy_fix:
+        n = config.proxy_fix
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n, x_prefix=n
+        )
+    if config.tick_loop:
+        runtime.start_loop(socketio.start_background_task, socketio.sleep)
+    return app
+
+
+def get_runtime(app: Flask) -> SimulationRuntime:
+    """The runtime an app was built with."""
+    return app.extensions[EXTENSION]
+
+
+def get_socketio(app: Flask) -> SocketIO:
+    """The app's Socket.IO server."""
+    return app.extensions["socketio"]
+
+
+def _configure_logging(config: Config) -> None:
+    logger = logging.getLogger("miniature_office")
+    logger.setLevel(config.log_level)
+    if not logging.getLogger().handlers and not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logger.addHandler(handler)

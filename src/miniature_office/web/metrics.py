@@ -1,0 +1,168 @@
+"""Prometheus metrics: a collector that reads the world at scrape time, plus HTTP and tick
+figures, all in a registry that belongs to the app (not prometheus_client's global one)."""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any, Iterator
+
+from flask import Blueprint, Flask, Response, current_app, g, request
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from ..sim.agents import AgentStatus, Role
+from ..sim.engine import Engine, TickResult
+from ..sim.tasks import BOARD_ORDER, TaskState
+from .openapi import Operation, describe
+from .runtime import SimulationRuntime
+
+bp = Blueprint("metrics", __name__)
+TICK_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+
+
+class WorldCollector(Collector):
+    """Reads the world when Prometheus scrapes; nothing is copied between scrapes."""
+
+    def __init__(self, runtime: SimulationRuntime) -> None:
+        self.runtime = runtime
+
+    def collect(self) -> Iterator[Metric]:
+        runtime = self.runtime
+        figures = runtime.read(_figures)
+        verdict = runtime.verify_audit()
+        yield _gauge("minioffice_world_time", "Ticks since the world began", figures["tick"])
+        yield _gauge("minioffice_floors_total", "Floors in the world", figures["floors"])
+        yield _gauge("minioffice_agents_total", "Agents on staff", figures["agents"])
+        yield _gauge("minioffice_artifacts_total", "Artifacts produced", figures["artifacts"])
+        yield _gauge("minioffice_audit_events_total", "Audit events logged", figures["events"])
+        yield _labelled("minioffice_tasks", "Tasks per state", "state", figures["tasks"])
+        yield _labelled("minioffice_agents_by_role", "Agents per role", "role", figures["by_role"])
+        yield _labelled(
+            "minioffice_agents_by_status", "Agents per status", "status", figures["by_status"]
+        )
+        yield _gauge(
+            "minioffice_throughput_tasks_per_day",
+            "Deployments over the last simulated day",
+            figures["throughput"],
+        )
+        yield _gauge(
+            "minioffice_lead_time_ticks",
+            "Median lead time of recently deployed directives (NaN before the first)",
+            figures["lead_time"],
+        )
+        yield _gauge(
+            "minioffice_audit_chain_valid", "1 when the audit chain verifies", verdict.valid
+        )
+        yield _gauge(
+            "minioffice_tick_loop_running", "1 while the tick loop runs", runtime.loop_alive
+        )
+        yield _gauge(
+            "minioffice_last_tick_timestamp_seconds",
+            "Unix time of the last tick (0 before the first)",
+            runtime.last_tick_at or 0.0,
+        )
+        yield _gauge("minioffice_socketio_clients", "Connected Socket.IO clients", runtime.clients)
+
+
+def _figures(engine: Engine) -> dict[str, Any]:
+    world = engine.world
+    tasks = {s.value: world.state_counts[s] for s in BOARD_ORDER}
+    tasks[TaskState.DEPLOYED.value] = world.totals["tasks_deployed"]
+    by_role = {r.value: 0 for r in Role}
+    by_status = {s.value: 0 for s in AgentStatus}
+    for agent in world.agents.values():
+        by_role[agent.role.value] += 1
+        by_status[agent.status.value] += 1
+    latest = engine.flow.latest or {}
+    lead = latest.get("lead_time_median")
+    return {
+        "tick": world.tick,
+        "floors": len(world.floors),
+        "agents": len(world.agents),
+        "artifacts": world.totals["artifacts"],
+        "events": world.audit.count,
+        "tasks": tasks,
+        "by_role": by_role,
+        "by_status": by_status,
+        "throughput": latest.get("throughput_per_day", 0),
+        "lead_time": math.nan if lead is None else float(lead),
+    }
+
+
+def _gauge(name: str, doc: str, value: float) -> GaugeMetricFamily:
+    return GaugeMetricFamily(name, doc, value=float(value))
+
+
+def _labelled(name: str, doc: str, label: str, values: dict[str, int]) -> GaugeMetricFamily:
+    family = GaugeMetricFamily(name, doc, labels=[label])
+    for key, value in values.items():
+        family.add_metric([key], float(value))
+    return family
+
+
+class Metrics:
+    """The app's registry and the figures recorded as things happen (HTTP, ticks)."""
+
+    def __init__(self, runtime: SimulationRuntime) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.registry.register(WorldCollector(runtime))
+        self.requests = Counter(
+            "minioffice_http_requests",
+            "HTTP requests by endpoint, method and status",
+            ["endpoint", "method", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "minioffice_http_request_duration_seconds",
+            "HTTP request duration by endpoint",
+            ["endpoint"],
+            registry=self.registry,
+        )
+        self.tick_duration = Histogram(
+            "minioffice_tick_duration_seconds",
+            "Wall time of one simulation tick",
+            buckets=TICK_BUCKETS,
+            registry=self.registry,
+        )
+        runtime.on_tick.append(self._tick)
+
+    def _tick(self, result: TickResult, duration: float) -> None:
+        self.tick_duration.observe(duration)
+
+
+def init_metrics(app: Flask, runtime: SimulationRuntime) -> Metrics:
+    """Create the registry, time every request and register /metrics."""
+    metrics = Metrics(runtime)
+    app.extensions["miniature_office.metrics"] = metrics
+
+    @app.before_request
+    def _start_timer() -> None:
+        g.minioffice_started = time.perf_counter()
+
+    @app.after_request
+    def _record(response: Response) -> Response:
+        started = g.pop("minioffice_started", None)
+        endpoint = request.url_rule.rule if request.url_rule is not None else "unmatched"
+        metrics.requests.labels(endpoint, request.method, str(response.status_code)).inc()
+        if started is not None:
+            metrics.latency.labels(endpoint).observe(time.perf_counter() - started)
+        return response
+
+    app.register_blueprint(bp)
+    return metrics
+
+
+@bp.get("/metrics")
+@describe(Operation("Prometheus metrics (text exposition format)", "metrics",
+                    content_type=CONTENT_TYPE_LATEST))  # fmt: skip
+def metrics_endpoint() -> Response:
+    registry = current_app.extensions["miniature_office.metrics"].registry
+    return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)

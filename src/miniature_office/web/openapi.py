@@ -1,0 +1,171 @@
+"""The OpenAPI 3 document, built from the real URL map and each view's declared operation."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable, TypeVar
+
+from flask import Flask
+from markupsafe import escape
+from pydantic import BaseModel
+
+from .. import __version__
+
+F = TypeVar("F", bound=Callable[..., Any])
+_ARG = re.compile(r"<(?:([^:<>]+):)?([^<>]+)>")
+IGNORED_METHODS = frozenset({"HEAD", "OPTIONS"})
+ERROR_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "error": {
+            "type": "object",
+            "properties": {
+                "code": {"type": "string"},
+                "message": {"type": "string"},
+                "details": {"type": "object"},
+            },
+            "required": ["code", "message", "details"],
+        }
+    },
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    """What the document says about one view: summary, inputs and the answers it gives."""
+
+    summary: str
+    tag: str
+    body: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
+    path_fields: tuple[str, ...] = ()
+    responses: dict[int, str] = field(default_factory=dict)
+    mutating: bool = False
+    content_type: str = "application/json"
+
+
+def describe(operation: Operation) -> Callable[[F], F]:
+    """Attach ``operation`` to a view function (read by :func:`build_spec`)."""
+
+    def decorate(view: F) -> F:
+        view.openapi = operation  # type: ignore[attr-defined]
+        return view
+
+    return decorate
+
+
+def openapi_path(rule: str) -> str:
+    """Flask's ``/api/tasks/<task_id>`` as OpenAPI's ``/api/tasks/{task_id}``."""
+    return _ARG.sub(lambda m: "{" + m.group(2) + "}", rule)
+
+
+def build_spec(app: Flask) -> dict[str, Any]:
+    """Walk the URL map and describe every route and method (static files excepted)."""
+    paths: dict[str, dict[str, Any]] = {}
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+        if rule.endpoint == "static":
+            continue
+        view = app.view_functions[rule.endpoint]
+        operation: Operation | None = getattr(view, "openapi", None)
+        item = paths.setdefault(openapi_path(rule.rule), {})
+        for method in sorted((rule.methods or set()) - IGNORED_METHODS):
+            item[method.lower()] = _operation_object(rule.rule, rule.endpoint, method, operation)
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "Miniature Office API",
+            "version": __version__,
+            "description": "Watch, steer and measure a software company in miniature.",
+        },
+        "paths": paths,
+        "components": {"schemas": {"Error": ERROR_SCHEMA}},
+    }
+
+
+def _operation_object(
+    rule: str, endpoint: str, method: str, operation: Operation | None
+) -> dict[str, Any]:
+    if operation is None:
+        return {"operationId": endpoint, "summary": "", "responses": {"200": {"description": ""}}}
+    params: list[dict[str, Any]] = []
+    for converter, name in _ARG.findall(rule):
+        kind = "integer" if converter == "int" else "string"
+        params.append({"name": name, "in": "path", "required": True, "schema": {"type": kind}})
+    if operation.query is not None:
+        schema = operation.query.model_json_schema()
+        required = set(schema.get("required", []))
+        for name, prop in schema.get("properties", {}).items():
+            params.append(
+                {"name": name, "in": "query", "required": name in required, "schema": prop}
+            )
+    result: dict[str, Any] = {
+        "operationId": endpoint,
+        "summary": operation.summary,
+        "tags": [operation.tag],
+        "parameters": params,
+        "responses": _responses(operation),
+    }
+    if operation.body is not None:
+        schema = operation.body.model_json_schema()
+        for name in operation.path_fields:
+            schema.get("properties", {}).pop(name, None)
+            if name in schema.get("required", []):
+                schema["required"] = [r for r in schema["required"] if r != name]
+        result["requestBody"] = {
+            "required": bool(schema.get("required")),
+            "content": {"application/json": {"schema": schema}},
+        }
+    if operation.mutating:
+        result["x-mutating"] = True
+    return result
+
+
+def _responses(operation: Operation) -> dict[str, Any]:
+    answers = operation.responses or {200: "OK"}
+    out: dict[str, Any] = {}
+    for status, description in sorted(answers.items()):
+        if status >= 400:
+            content = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+        else:
+            content = {operation.content_type: {"schema": {}}}
+        out[str(status)] = {"description": description, "content": content}
+    return out
+
+
+def render_docs(spec: dict[str, Any]) -> str:
+    """A plain HTML page listing every operation (no scripts, no inline styles)."""
+    rows: list[str] = []
+    for path, item in spec["paths"].items():
+        for method, op in item.items():
+            params = ", ".join(
+                f"{p['name']} ({p['in']}{', required' if p.get('required') else ''})"
+                for p in op.get("parameters", [])
+            )
+            body = op.get("requestBody", {}).get("content", {}).get("application/json", {})
+            fields = ", ".join(body.get("schema", {}).get("properties", {}))
+            answers = ", ".join(op["responses"])
+            rows.append(
+                "<tr>"
+                f"<td><code>{escape(method.upper())}</code></td>"
+                f"<td><code>{escape(path)}</code></td>"
+                f"<td>{escape(op.get('summary', ''))}</td>"
+                f"<td>{escape(params)}</td>"
+                f"<td>{escape(fields)}</td>"
+                f"<td>{escape(answers)}</td>"
+                "</tr>"
+            )
+    info = spec["info"]
+    return (
+        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>{escape(info['title'])}</title></head><body>"
+        f"<h1>{escape(info['title'])} {escape(info['version'])}</h1>"
+        '<p>Machine-readable: <a href="/api/openapi.json">/api/openapi.json</a>. '
+        'Errors answer <code>{"error": {"code", "message", "details"}}</code>. '
+        "Mutations are commands: 202 when queued for the next tick, 200 when applied at "
+        "once because the world is paused.</p>"
+        "<table><thead><tr><th>Method</th><th>Path</th><th>Summary</th><th>Parameters</th>"
+        "<th>Body fields</th><th>Responses</th></tr></thead><tbody>"
+        + "".join(rows)
+        + "</tbody></table></body></html>\n"
+    )

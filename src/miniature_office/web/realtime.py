@@ -1,0 +1,136 @@
+"""Socket.IO: the tick broadcaster and the client events (follow a floor, resync).
+
+Every client starts in the ``all`` room and receives whole-world deltas. ``follow_floor``
+moves it to ``floor:<id>``, whose deltas carry only that floor's agents, tasks, directives,
+meetings, votes, tools and contracts. ``unfollow_floor`` moves it back.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import request
+from flask_socketio import SocketIO, join_room, leave_room
+
+from ..sim.commands import Command
+from ..sim.engine import TickResult
+from .runtime import SimulationRuntime
+
+log = logging.getLogger(__name__)
+ALL_ROOM = "all"
+FLOOR_KEYS = ("agents", "tasks", "directives", "meetings", "votes", "tools")
+
+
+def floor_room(floor: str) -> str:
+    return f"floor:{floor}"
+
+
+def tick_message(result: TickResult) -> dict[str, Any]:
+    """The ``tick_end`` payload for every floor: delta, new audit events and the flow row."""
+    return {
+        "tick": result.tick,
+        "delta": result.delta,
+        "events": [e.to_dict() for e in result.events],
+        "flow": result.flow,
+    }
+
+
+def floor_message(message: dict[str, Any], floor: str) -> dict[str, Any]:
+    """``message`` narrowed to one floor's entities."""
+    delta = dict(message["delta"])
+    for key in FLOOR_KEYS:
+        delta[key] = [item for item in delta.get(key, []) if item.get("floor_id") == floor]
+    delta["contracts"] = [
+        c
+        for c in delta.get("contracts", [])
+        if floor in (c.get("consumer_floor"), c.get("provider_floor"))
+    ]
+    return {**message, "delta": delta, "floor": floor}
+
+
+class Broadcaster:
+    """Publishes ticks and commands from the runtime to the connected clients."""
+
+    def __init__(self, socketio: SocketIO, runtime: SimulationRuntime) -> None:
+        self.socketio = socketio
+        self.runtime = runtime
+        self.floor_rooms: dict[str, int] = {}
+        runtime.on_tick_start.append(self.tick_start)
+        runtime.on_tick.append(self.tick_end)
+        runtime.on_commands_applied.append(self.commands)
+        runtime.on_reset.append(lambda engine: self.state_to(None))
+
+    def tick_start(self, tick: int) -> None:
+        self.socketio.emit("tick_start", {"tick": tick})
+
+    def tick_end(self, result: TickResult, duration: float) -> None:
+        message = tick_message(result)
+        self.socketio.emit("tick_end", message, to=ALL_ROOM)
+        for floor, members in list(self.floor_rooms.items()):
+            if members > 0:
+                self.socketio.emit("tick_end", floor_message(message, floor), to=floor_room(floor))
+
+    def commands(self, applied: list[Command]) -> None:
+        for command in applied:
+            event = "command_applied" if command.status == "applied" else "command_rejected"
+            self.socketio.emit(event, command.to_dict())
+        if not self.runtime.read(lambda e: e.world.running):
+            self.state_to(None)  # a paused world has no tick to carry the change
+
+    def state_to(self, sid: str | None) -> None:
+        _, snapshot, _ = self.runtime.state()
+        if sid is None:
+            self.socketio.emit("state_update", snapshot)
+        else:
+            self.socketio.emit("state_update", snapshot, to=sid)
+
+
+def register_realtime(socketio: SocketIO, runtime: SimulationRuntime) -> Broadcaster:
+    """Wire the Socket.IO events to the runtime."""
+    broadcaster = Broadcaster(socketio, runtime)
+    following: dict[str, str] = {}
+
+    @socketio.on("connect")
+    def _connect(auth: Any = None) -> None:
+        runtime.clients += 1
+        join_room(ALL_ROOM)
+        broadcaster.state_to(request.sid)  # type: ignore[attr-defined]
+
+    @socketio.on("disconnect")
+    def _disconnect(*_: Any) -> None:
+        runtime.clients = max(0, runtime.clients - 1)
+        _leave_floor(request.sid)  # type: ignore[attr-defined]
+
+    @socketio.on("resync")
+    def _resync(*_: Any) -> None:
+        broadcaster.state_to(request.sid)  # type: ignore[attr-defined]
+
+    @socketio.on("follow_floor")
+    def _follow(data: Any = None) -> dict[str, Any]:
+        floor = data.get("floor") if isinstance(data, dict) else None
+        known = runtime.read(lambda e: list(e.world.floors))
+        if not isinstance(floor, str) or floor not in known:
+            return {"ok": False, "error": f"unknown floor {floor!r}", "floors": known}
+        sid = request.sid  # type: ignore[attr-defined]
+        _leave_floor(sid)
+        leave_room(ALL_ROOM)
+        join_room(floor_room(floor))
+        following[sid] = floor
+        broadcaster.floor_rooms[floor] = broadcaster.floor_rooms.get(floor, 0) + 1
+        return {"ok": True, "floor": floor}
+
+    @socketio.on("unfollow_floor")
+    def _unfollow(*_: Any) -> dict[str, Any]:
+        sid = request.sid  # type: ignore[attr-defined]
+        _leave_floor(sid)
+        join_room(ALL_ROOM)
+        return {"ok": True, "floor": None}
+
+    def _leave_floor(sid: str) -> None:
+        floor = following.pop(sid, None)
+        if floor is not None:
+            leave_room(floor_room(floor))
+            broadcaster.floor_rooms[floor] = max(0, broadcaster.floor_rooms.get(floor, 0) - 1)
+
+    return broadcaster

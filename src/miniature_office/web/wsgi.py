@@ -1,0 +1,13 @@
+"""WSGI entry point: ``gunicorn -c python:miniature_office.web.gunicorn_conf
+miniature_office.web.wsgi:app``.
+
+Gunicorn's eventlet worker monkey-patches the standard library before it imports this module,
+so nothing here (or in the app) may be imported by the gunicorn master: the config module
+``gunicorn_conf`` imports only :mod:`miniature_office.web.config`, which loads no network code.
+"""
+
+from __future__ import annotations
+
+from .app import create_app
+
+app = create_app()
