@@ -112,7 +112,7 @@ class Agent:
     assistant: bool = False
     status: AgentStatus = AgentStatus.IDLE
     attention_left: int = 0
-    path: list[tuple[int, int]] = field(default_factory=list)
+    path: list[tuple[int, int]] = field(default_factory=list)  # corners still to walk
     activity: Activity | None = None
     held_tool: str | None = None
     waiting_for: str | None = None

@@ -110,23 +110,18 @@ def verify_chain(
         seq = raw.get("seq")
         try:
             if seq != expected_seq:
-                return ChainVerdict(
-                    False, checked, prev, _seq_of(seq, expected_seq), "sequence gap"
-                )
+                reason = f"expected event {expected_seq}, found {seq!r}"
+                return ChainVerdict(False, checked, prev, expected_seq, reason)
             if raw["prev"] != prev:
-                return ChainVerdict(False, checked, prev, seq, "previous hash does not match")
+                reason = "previous hash does not match"
+                return ChainVerdict(False, checked, prev, expected_seq, reason)
             if event_hash(raw) != raw["hash"]:
-                return ChainVerdict(False, checked, prev, seq, "hash does not match contents")
+                reason = "hash does not match contents"
+                return ChainVerdict(False, checked, prev, expected_seq, reason)
         except (KeyError, TypeError, ValueError) as exc:
-            return ChainVerdict(
-                False, checked, prev, _seq_of(seq, expected_seq), f"malformed: {exc}"
-            )
+            return ChainVerdict(False, checked, prev, expected_seq, f"malformed: {exc}")
         prev, expected_seq, checked = raw["hash"], expected_seq + 1, checked + 1
     return ChainVerdict(True, checked, prev)
-
-
-def _seq_of(seq: Any, fallback: int) -> int:
-    return seq if isinstance(seq, int) else fallback
 
 
 class AuditLog:

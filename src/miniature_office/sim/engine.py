@@ -7,7 +7,6 @@ flow metrics -> the tick's delta.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
 from .audit import AuditEvent, AuditLog
@@ -22,15 +21,33 @@ from .work import act, advance_meetings, close_votes, deploy, dispatch, prune
 from .world import ChangeSet, World, build_world
 
 
-@dataclass(slots=True)
 class TickResult:
-    """What one tick changed: ids of touched entities as dicts, new events, the flow row."""
+    """What one tick changed: touched entities, new events, the flow row.
 
-    tick: int
-    delta: dict[str, Any]
-    events: list[AuditEvent]
-    flow: dict[str, Any]
-    applied: list[Command]
+    The delta is rendered on first access, so headless runs never pay for serialisation.
+    """
+
+    __slots__ = ("tick", "events", "flow", "applied", "_changes", "_render", "_delta")
+
+    def __init__(
+        self,
+        tick: int,
+        changes: ChangeSet,
+        render: Callable[[ChangeSet], dict[str, Any]],
+        events: list[AuditEvent],
+        flow: dict[str, Any],
+        applied: list[Command],
+    ) -> None:
+        self.tick, self.events, self.flow, self.applied = tick, events, flow, applied
+        self._changes, self._render = changes, render
+        self._delta: dict[str, Any] | None = None
+
+    @property
+    def delta(self) -> dict[str, Any]:
+        """Changed entities as dicts (only valid before the next tick changes them again)."""
+        if self._delta is None:
+            self._delta = self._render(self._changes)
+        return self._delta
 
 
 class Engine:
@@ -114,7 +131,7 @@ class Engine:
         events = world.audit.since(self._event_mark)
         self._event_mark = world.audit.count
         applied, self._boundary = self._boundary, []
-        return TickResult(world.tick, self._delta(changes), events, row, applied)
+        return TickResult(world.tick, changes, self._delta, events, row, applied)
 
     # ---- views ------------------------------------------------------------------------------
 

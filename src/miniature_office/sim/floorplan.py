@@ -101,3 +101,36 @@ def route(start: tuple[int, int], goal: tuple[int, int]) -> list[tuple[int, int]
         y += step
         path.append((x, y))
     return path
+
+
+def waypoints(start: tuple[int, int], goal: tuple[int, int]) -> list[tuple[int, int]]:
+    """The corners of :func:`route` (to the corridor, along it, to the goal), in order."""
+    corners = [(start[0], CORRIDOR_Y), (goal[0], CORRIDOR_Y), goal]
+    result: list[tuple[int, int]] = []
+    here = start
+    for corner in corners:
+        if corner != here:
+            result.append(corner)
+            here = corner
+    return result
+
+
+def advance(
+    position: tuple[int, int], corners: list[tuple[int, int]], steps: int
+) -> tuple[int, int]:
+    """Walk up to ``steps`` tiles along ``corners`` (consumed in place); returns the new tile."""
+    x, y = position
+    while steps > 0 and corners:
+        cx, cy = corners[0]
+        distance = abs(cx - x) + abs(cy - y)
+        if distance <= steps:
+            x, y = cx, cy
+            steps -= distance
+            corners.pop(0)
+            continue
+        if cx != x:
+            x += steps if cx > x else -steps
+        else:
+            y += steps if cy > y else -steps
+        steps = 0
+    return x, y

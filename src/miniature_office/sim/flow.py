@@ -106,13 +106,14 @@ class FlowTracker:
     @staticmethod
     def _queues(world: World) -> tuple[dict[str, int], dict[str, float], int]:
         queue = {role: 0 for role in ROLES}
-        busy = {role: 0 for role in ROLES}
-        counts = {role: 0 for role in ROLES}
+        busy_by_role = {role: 0 for role in Role}
+        count_by_role = {role: 0 for role in Role}
         for agent in world.agents.values():
-            role = agent.role.value
-            counts[role] += 1
+            count_by_role[agent.role] += 1
             if agent.status in BUSY_STATUSES:
-                busy[role] += 1
+                busy_by_role[agent.role] += 1
+        busy = {role.value: n for role, n in busy_by_role.items()}
+        counts = {role.value: n for role, n in count_by_role.items()}
         world.headcount = counts
         for directive in world.directives.values():
             if directive.state is DirectiveState.AWAITING_DESIGN:

@@ -9,7 +9,7 @@ from .agents import Activity, ActivityKind, Agent, AgentStatus, Role
 from .artifacts import ArtifactKind
 from .directives import complete_design, design_effort, publish_contract
 from .errors import TransitionRefused
-from .floorplan import route
+from .floorplan import advance, waypoints
 from .meetings import Meeting
 from .supply import checkout, give_back
 from .tasks import DirectiveState, ReviewKind, ReviewStatus, Task, TaskState
@@ -304,7 +304,7 @@ def act(world: World, agent: Agent) -> None:
         return
     spot = _place(world, agent, activity)
     if (agent.x, agent.y) != spot:
-        agent.path = route((agent.x, agent.y), spot)
+        agent.path = waypoints((agent.x, agent.y), spot)
         _walk(world, agent)
         return
     agent.attention_left -= 1
@@ -314,9 +314,7 @@ def act(world: World, agent: Agent) -> None:
 
 
 def _walk(world: World, agent: Agent) -> None:
-    steps = world.settings.walk_speed
-    agent.x, agent.y = agent.path[min(steps, len(agent.path)) - 1]
-    del agent.path[:steps]
+    agent.x, agent.y = advance((agent.x, agent.y), agent.path, world.settings.walk_speed)
     agent.busy_ticks += 1
     set_status(agent, AgentStatus.WALKING, world)
     world.changes.agents[agent.id] = None
@@ -335,7 +333,7 @@ def _fetch_tool(world: World, agent: Agent, activity: Activity) -> None:
     plan = world.floors[agent.floor_id].plan
     door = plan.supply_door
     if (agent.x, agent.y) != door:
-        agent.path = route((agent.x, agent.y), door)
+        agent.path = waypoints((agent.x, agent.y), door)
         _walk(world, agent)
         return
     task = world.tasks.get(activity.target)
@@ -357,7 +355,7 @@ def _fetch_tool(world: World, agent: Agent, activity: Activity) -> None:
             },
         )
         world.changes.tools[result.tool.id] = None
-        agent.path = route(door, _place(world, agent, activity))
+        agent.path = waypoints(door, _place(world, agent, activity))
         set_status(agent, AgentStatus.WALKING, world)
         return
     tool_id = result.tool.id if result.tool else None

@@ -1,0 +1,96 @@
+"""Commands are validated, numbered, recorded and applied at the next tick boundary."""
+
+from __future__ import annotations
+
+import pytest
+
+from miniature_office.sim.errors import CommandRejected
+
+from .builders import engine_with
+
+
+def test_command_applies_at_the_start_of_the_next_tick() -> None:
+    engine = engine_with()
+    command = engine.submit("create_directive", {"title": "New", "floor": "python"})
+    assert command.seq == 1 and command.status == "pending" and not engine.world.directives
+    engine.step()
+    assert command.status == "applied" and command.applied_tick == 0
+    assert [d.title for d in engine.world.directives.values()] == ["New"]
+
+
+@pytest.mark.parametrize(
+    "kind,payload,field",
+    [
+        ("create_directive", {"title": "", "floor": "python"}, "title"),
+        ("create_directive", {"title": "x", "floor": "cobol"}, "floor"),
+        ("create_directive", {"title": "x", "floor": "python", "priority": 9}, "priority"),
+        (
+            "create_directive",
+            {"title": "x", "floor": "python", "depends_on_floor": "python"},
+            "depends_on_floor",
+        ),
+        ("hire_agent", {"floor": "python", "role": "wizard"}, "role"),
+        ("dismiss_agent", {"agent_id": "A-9999"}, "agent_id"),
+        ("set_speed", {"speed": -1}, "speed"),
+        ("override_vote", {"vote_id": "V-1", "outcome": "carried", "reason": "x"}, "reason"),
+        (
+            "add_tool",
+            {"floor": "python", "name": "x", "kind": "k", "capabilities": []},
+            "capabilities",
+        ),
+        ("create_directive", {"title": "x", "floor": "python", "extra": 1}, "extra"),
+    ],
+)
+def test_invalid_command_is_refused_naming_the_field_and_changes_nothing(kind, payload, field):
+    engine = engine_with()
+    head, count = engine.head_hash, engine.world.audit.count
+    with pytest.raises(CommandRejected) as refused:
+        engine.submit(kind, payload)
+    assert refused.value.field == field
+    assert engine.pending == [] and engine.next_seq == 1
+    assert (engine.head_hash, engine.world.audit.count) == (head, count)
+
+
+def test_unknown_command_kind_is_refused() -> None:
+    with pytest.raises(CommandRejected) as refused:
+        engine_with().submit("launch_rockets", {})
+    assert refused.value.code == "unknown_command"
+
+
+def test_command_that_became_invalid_is_rejected_at_application_and_logged() -> None:
+    engine = engine_with()
+    agent_id = next(iter(engine.world.agents))
+    first = engine.submit("dismiss_agent", {"agent_id": agent_id})
+    second = engine.submit("dismiss_agent", {"agent_id": agent_id})
+    engine.step()
+    assert first.status == "applied"
+    assert second.status == "rejected" and "unknown agent" in second.reason
+    assert [e.kind for e in engine.world.audit if e.target == f"command:{second.seq}"] == [
+        "command.rejected"
+    ]
+
+
+def test_pause_resume_and_speed_are_commands() -> None:
+    engine = engine_with()
+    engine.submit("pause")
+    engine.apply_pending()
+    assert engine.world.running is False
+    engine.submit("set_speed", {"speed": 4})
+    engine.submit("resume")
+    engine.apply_pending()
+    assert engine.world.running is True and engine.world.speed == 4
+    assert engine.tick == 0
+
+
+def test_hire_adds_an_agent_at_a_desk_and_add_tool_adds_a_tool() -> None:
+    engine = engine_with()
+    before = len(engine.world.agents)
+    engine.submit("hire_agent", {"floor": "python", "role": "verifier", "name": "Vera"})
+    engine.submit(
+        "add_tool",
+        {"floor": "python", "name": "mypy", "kind": "linter", "capabilities": ["lint"], "slots": 3},
+    )
+    engine.step()
+    vera = next(a for a in engine.world.agents.values() if a.name == "Vera")
+    assert len(engine.world.agents) == before + 1 and vera.role.value == "verifier"
+    assert any(t.name == "mypy" and t.slots == 3 for t in engine.world.tools.values())
