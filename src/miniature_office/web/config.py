@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
+import sys
 from pathlib import Path
 from typing import Any, Literal, Mapping
 
@@ -160,3 +162,24 @@ def load_config(environ: Mapping[str, str] | None = None, **overrides: Any) -> C
             )
         config = config.model_copy(update={"secret_key": secrets.token_urlsafe(48)})
     return config
+
+
+def main() -> int:
+    """``python -m miniature_office.web.config``: validate the environment.
+
+    Prints the settings Gunicorn needs as JSON, or the problem on stderr (exit status 2).
+    Gunicorn's config runs this in a child process so that its master process never imports
+    pydantic before the eventlet worker monkey-patches.
+    """
+    try:
+        config = load_config()
+    except ConfigError as exc:
+        sys.stderr.write(f"miniature-office: cannot start: {exc}\n")
+        return 2
+    fields = ("host", "port", "workers", "async_mode", "log_level", "env")
+    sys.stdout.write(json.dumps({name: getattr(config, name) for name in fields}) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -11,21 +11,28 @@ Run: ``gunicorn -c python:miniature_office.web.gunicorn_conf miniature_office.we
 
 from __future__ import annotations
 
+import json
+import subprocess  # nosec B404 - runs this interpreter on a fixed module, no shell
 import sys
 from typing import Any
 
-from miniature_office.web.config import ConfigError, load_config
+# Validate every setting once, in a child process: the master must not import the app (or
+# pydantic) before the eventlet worker monkey-patches the standard library.
+_check = subprocess.run(  # nosec B603 - fixed argv, no shell, no user input
+    [sys.executable, "-m", "miniature_office.web.config"],
+    capture_output=True,
+    text=True,
+    check=False,
+)
+if _check.returncode != 0:
+    sys.stderr.write(_check.stderr)
+    raise SystemExit(2)
+_settings: dict[str, Any] = json.loads(_check.stdout)
 
-try:
-    _config = load_config()
-except ConfigError as _exc:
-    sys.stderr.write(f"miniature-office: cannot start: {_exc}\n")
-    raise SystemExit(2) from None
-
-_host = f"[{_config.host}]" if ":" in _config.host else _config.host
-bind = [f"{_host}:{_config.port}"]
-workers = _config.workers
-if _config.async_mode == "eventlet":
+_host: str = _settings["host"]
+bind = [f"[{_host}]:{_settings['port']}" if ":" in _host else f"{_host}:{_settings['port']}"]
+workers = _settings["workers"]
+if _settings["async_mode"] == "eventlet":
     worker_class = "eventlet"
     worker_connections = 1000
 else:
@@ -37,7 +44,7 @@ graceful_timeout = 30
 keepalive = 5
 accesslog = "-"
 errorlog = "-"
-loglevel = _config.log_level.lower()
+loglevel = _settings["log_level"].lower()
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
 # X-Forwarded-* are honoured only through MINIOFFICE_PROXY_FIX (werkzeug ProxyFix in the app).
 forwarded_allow_ips = ""

@@ -270,4 +270,4 @@ class SimulationRuntime:
 
 
 def _etag(key: tuple[int, ...]) -> str:
-    return '"' + "-".join(str(part) for part in key) + '"'
+    return "-".join(str(part) for part in key)

@@ -35,12 +35,12 @@ class ReplayQuery(Query):
 @route(bp, "/state", "The whole world as of the latest tick (cached per tick; ETag)")
 def state() -> Response:
     body, _, etag = runtime().state()
-    if etag in request.if_none_match:
+    if request.if_none_match.contains(etag):
         response = Response(status=304)
-        response.headers["ETag"] = etag
+        response.set_etag(etag)
         return response
     response = Response(body, mimetype="application/json")
-    response.headers["ETag"] = etag
+    response.set_etag(etag)
     response.headers["Cache-Control"] = "no-cache"
     return response
 
