@@ -1,0 +1,113 @@
+// The agent panel: who an agent is and what it is doing, kept current while it is open.
+import { $, el, humanRole, humanState, replaceChildren } from "./dom.js";
+import { ROLE_LETTERS } from "./sprites.js";
+
+export class AgentPanel {
+  constructor(root, { onOpenTask, onDismiss, onClose }) {
+    this.root = root;
+    this.onOpenTask = onOpenTask;
+    this.onDismiss = onDismiss;
+    this.onClose = onClose;
+    this.agentId = null;
+    this.lastKey = "";
+    this.body = $("#agent-body", root);
+    $("#agent-close", root).addEventListener("click", () => this.show(null));
+  }
+
+  show(agentId, store) {
+    this.agentId = agentId;
+    this.lastKey = "";
+    this.root.classList.toggle("is-empty", !agentId);
+    if (!agentId) {
+      replaceChildren(this.body, [el("p", { class: "muted", text: "Click a person on the map, or pick one from the staff list, to see who they are and what they are doing." })]);
+      this.onClose();
+      return;
+    }
+    if (store) this.render(store);
+    this.root.scrollIntoView({ block: "nearest" });
+  }
+
+  render(store) {
+    if (!this.agentId) return;
+    const agent = store.agents.get(this.agentId);
+    if (!agent) {
+      replaceChildren(this.body, [el("p", { class: "muted", text: `${this.agentId} is no longer on the staff.` })]);
+      return;
+    }
+    const key = JSON.stringify(agent) + (agent.task_id ? JSON.stringify(store.tasks.get(agent.task_id) || {}) : "");
+    if (key === this.lastKey) return;
+    this.lastKey = key;
+    const task = agent.task_id ? store.tasks.get(agent.task_id) : null;
+    const tool = agent.held_tool ? store.tools.get(agent.held_tool) : null;
+    const office = store.offices.get(agent.office_id);
+    const badge = el("span", { class: `role-badge role-${agent.role}`, "aria-hidden": "true", text: ROLE_LETTERS[agent.role] || "?" });
+    const skills = el("ul", { class: "skills" }, Object.entries(agent.skills || {}).map(([name, value]) =>
+      el("li", {}, [
+        el("span", { class: "skill-name", text: name }),
+        el("meter", { min: "0", max: "1", value: String(value), "aria-label": `${name} skill` }),
+        el("span", { class: "skill-value", text: value.toFixed(2) }),
+      ])));
+    let current = el("span", { text: "none" });
+    if (agent.task_id) {
+      const label = task ? `${task.id}: ${task.title}` : agent.task_id;
+      if (task || /^T-/.test(agent.task_id)) {
+        current = el("button", { type: "button", class: "link", text: label });
+        current.addEventListener("click", () => this.onOpenTask(agent.task_id));
+      } else {
+        current = el("span", { text: label });
+      }
+    }
+    const dismiss = el("button", { type: "button", class: "danger", text: `Dismiss ${agent.name}` });
+    dismiss.addEventListener("click", () => this.onDismiss(agent));
+    const facts = [
+      ["Role", humanRole(agent.role) + (agent.assistant ? " (assistant)" : "")],
+      ["Status", humanState(agent.status) + (agent.waiting_for ? ` for ${agent.waiting_for}` : "")],
+      ["Floor / office", `${agent.floor_id} / ${office ? office.name : agent.office_id}`],
+      ["Current task", current],
+      ["Activity", agent.activity ? `${agent.activity.kind} (${agent.activity.remaining} left)` : "none"],
+      ["Held tool", tool ? `${tool.name} ${tool.version}` : agent.held_tool || "none"],
+      ["Attention left", `${agent.attention_left} of ${agent.attention_budget}`],
+      ["Clearance", `${agent.clearance} of 5`],
+      ["Languages", (agent.languages || []).join(", ")],
+      ["Busy ticks", agent.busy_ticks],
+    ];
+    const dlNode = el("dl", { class: "facts" }, facts.flatMap(([k, v]) => [
+      el("dt", { text: k }),
+      el("dd", {}, [v instanceof Node ? v : String(v ?? "—")]),
+    ]));
+    badge.classList.add("big");
+    replaceChildren(this.body, [
+      el("h3", { class: "agent-name" }, [badge, " ", el("span", { text: `${agent.name} (${agent.id})` })]),
+      dlNode,
+      el("h4", { text: "Skills" }),
+      skills,
+      dismiss,
+    ]);
+  }
+}
+
+/** The staff list: every agent as a button, the keyboard way to the agent panel. */
+export function renderStaffList(list, store, floorId, selected, onPick) {
+  const agents = [...store.agents.values()]
+    .filter((a) => !floorId || a.floor_id === floorId)
+    .sort((a, b) => a.floor_id.localeCompare(b.floor_id) || a.id.localeCompare(b.id));
+  const key = agents.map((a) => `${a.id}:${a.status}:${a.name}`).join("|") + `|${selected}`;
+  if (list.dataset.key === key) return;
+  list.dataset.key = key;
+  const focusedId = document.activeElement?.dataset?.agentId;
+  replaceChildren(list, agents.map((agent) => {
+    const button = el("button", {
+      type: "button",
+      class: "staff",
+      dataset: { agentId: agent.id },
+      "aria-pressed": agent.id === selected ? "true" : "false",
+    }, [
+      el("span", { class: `role-badge role-${agent.role}`, "aria-hidden": "true", text: ROLE_LETTERS[agent.role] || "?" }),
+      el("span", { class: "staff-name", text: agent.name }),
+      el("span", { class: `staff-status status-${agent.status}`, text: `${humanRole(agent.role)}, ${humanState(agent.status)}` }),
+    ]);
+    button.addEventListener("click", () => onPick(agent.id));
+    return el("li", {}, [button]);
+  }));
+  if (focusedId) list.querySelector(`[data-agent-id="${CSS.escape(focusedId)}"]`)?.focus();
+}

@@ -1,0 +1,214 @@
+// The task board: one column per lifecycle state, one card per task, updated in place.
+import { get } from "./api.js";
+import { $, el, humanRole, humanState, replaceChildren, setText } from "./dom.js";
+
+const DEPLOYED_SHOWN = 12;
+
+function splitTitle(task, directive) {
+  const prefix = directive ? `${directive.title}: ` : "";
+  if (prefix && task.title.startsWith(prefix)) return [task.title.slice(prefix.length), directive.title];
+  return [task.title, directive ? directive.title : task.directive_id];
+}
+
+export class Board {
+  constructor(root, { onOpenTask, agentName }) {
+    this.root = root;
+    this.onOpenTask = onOpenTask;
+    this.agentName = agentName;
+    this.columns = new Map();
+    this.cards = new Map();
+    this.floorId = null;
+  }
+
+  setFloor(floorId) {
+    this.floorId = floorId;
+  }
+
+  ensureColumns(states) {
+    if (this.columns.size === states.length && states.every((s) => this.columns.has(s))) return;
+    this.columns.clear();
+    this.cards.clear();
+    const nodes = states.map((state) => {
+      const count = el("span", { class: "count", text: "0" });
+      const list = el("ol", { class: "cards", "aria-label": `${humanState(state)} tasks` });
+      const more = el("p", { class: "more", hidden: true });
+      const column = el("section", { class: `column state-${state}`, dataset: { state } }, [
+        el("h3", {}, [el("span", { text: humanState(state) }), " ", count]),
+        list,
+        more,
+      ]);
+      this.columns.set(state, { column, list, count, more });
+      return column;
+    });
+    replaceChildren(this.root, nodes);
+  }
+
+  render(store) {
+    this.ensureColumns(store.states);
+    const byState = new Map(store.states.map((s) => [s, []]));
+    for (const task of store.tasks.values()) {
+      if (this.floorId && task.floor_id !== this.floorId) continue;
+      (byState.get(task.state) || byState.get("blocked"))?.push(task);
+    }
+    const seen = new Set();
+    for (const [state, tasks] of byState) {
+      const { list, count, more } = this.columns.get(state);
+      if (state === "deployed") tasks.sort((a, b) => (b.deployed_tick ?? 0) - (a.deployed_tick ?? 0));
+      else tasks.sort((a, b) => a.created_tick - b.created_tick || a.id.localeCompare(b.id));
+      setText(count, tasks.length);
+      const shown = state === "deployed" ? tasks.slice(0, DEPLOYED_SHOWN) : tasks;
+      more.hidden = shown.length === tasks.length;
+      setText(more, `and ${tasks.length - shown.length} older`);
+      let previous = null;
+      for (const task of shown) {
+        seen.add(task.id);
+        const card = this.card(task, store);
+        const expected = previous ? previous.nextSibling : list.firstChild;
+        if (card !== expected) list.insertBefore(card, expected);
+        previous = card;
+      }
+      while (previous ? previous.nextSibling : list.firstChild) {
+        const extra = previous ? previous.nextSibling : list.firstChild;
+        if (!seen.has(extra.dataset.taskId)) extra.remove();
+        else break;
+      }
+    }
+    for (const [id, entry] of this.cards) {
+      if (!seen.has(id)) {
+        entry.li.remove();
+        this.cards.delete(id);
+      }
+    }
+  }
+
+  card(task, store) {
+    let entry = this.cards.get(task.id);
+    if (!entry) {
+      const button = el("button", { type: "button", class: "card-open" });
+      const title = el("span", { class: "card-title" });
+      const directive = el("span", { class: "card-directive" });
+      const meta = el("span", { class: "card-meta" });
+      const bar = el("progress", { max: "1", value: "0" });
+      const blocked = el("span", { class: "card-blocked", hidden: true });
+      button.append(title, directive, bar, meta, blocked);
+      button.addEventListener("click", () => this.onOpenTask(task.id));
+      const li = el("li", { class: "card", dataset: { taskId: task.id } }, [button]);
+      entry = { li, button, title, directive, meta, bar, blocked };
+      this.cards.set(task.id, entry);
+    }
+    const directive = store.directives.get(task.directive_id);
+    const [step, directiveTitle] = splitTitle(task, directive);
+    setText(entry.title, step);
+    setText(entry.directive, `${task.directive_id} · ${directiveTitle}`);
+    const who = task.assignee ? this.agentName(task.assignee) : "unassigned";
+    const age = store.taskAge(task);
+    setText(entry.meta, `${task.id} · ${who} · age ${age}h`);
+    const fraction = task.effort ? Math.min(1, task.progress / task.effort) : 0;
+    entry.bar.value = fraction;
+    entry.bar.setAttribute("aria-label", `progress ${Math.round(fraction * 100)}%`);
+    const isBlocked = task.state === "blocked";
+    entry.blocked.hidden = !isBlocked;
+    if (isBlocked) setText(entry.blocked, `blocked: ${task.blocked_reason || "?"} (from ${humanState(task.blocked_from || "?")})`);
+    entry.li.classList.toggle("is-blocked", isBlocked);
+    entry.li.classList.toggle("is-mine", Boolean(task.assignee));
+    return entry.li;
+  }
+}
+
+// ---- the task dialog ---------------------------------------------------------------------------
+
+function row(cells, header = false) {
+  return el("tr", {}, cells.map((c) => el(header ? "th" : "td", { scope: header ? "col" : undefined, text: c ?? "—" })));
+}
+
+function table(caption, headers, rows) {
+  if (!rows.length) return el("p", { class: "muted", text: `${caption}: none yet.` });
+  return el("table", {}, [
+    el("caption", { text: caption }),
+    el("thead", {}, [row(headers, true)]),
+    el("tbody", {}, rows.map((r) => row(r))),
+  ]);
+}
+
+function dl(pairs) {
+  return el("dl", { class: "facts" }, pairs.flatMap(([k, v]) => [el("dt", { text: k }), el("dd", { text: v ?? "—" })]));
+}
+
+function lineageEvents(data) {
+  const sections = [];
+  if (!data || typeof data !== "object") return sections;
+  for (const key of ["ancestors", "parents", "event", "descendants", "children", "events"]) {
+    const value = data[key];
+    if (Array.isArray(value)) sections.push([key, value]);
+    else if (value && typeof value === "object" && "seq" in value) sections.push([key, [value]]);
+  }
+  return sections;
+}
+
+export async function openTaskDialog(taskId, store, agentName) {
+  const dialog = $("#task-dialog");
+  const body = $("#task-dialog-body");
+  setText($("#task-dialog-title"), `Task ${taskId}`);
+  replaceChildren(body, [el("p", { class: "muted", text: "Loading…" })]);
+  if (!dialog.open) dialog.showModal();
+  let task;
+  try {
+    const data = await get(`/api/tasks/${encodeURIComponent(taskId)}`);
+    task = data.task || data;
+  } catch (err) {
+    task = store.tasks.get(taskId);
+    if (!task) {
+      replaceChildren(body, [el("p", { role: "alert", class: "error", text: err.message })]);
+      return;
+    }
+  }
+  const directive = store.directives.get(task.directive_id) || task.directive || {};
+  setText($("#task-dialog-title"), `${task.id}: ${task.title}`);
+  const reviewers = task.reviewers || {};
+  const reviews = Object.entries(task.reviews || {}).map(([kind, status]) => [
+    kind, humanState(status), reviewers[kind] ? agentName(reviewers[kind]) : "—",
+  ]);
+  const history = (task.history || []).map((h) => [h.tick, humanState(h.from), humanState(h.to), h.reason, h.event]);
+  const parts = [
+    dl([
+      ["State", humanState(task.state) + (task.state === "blocked" ? ` (${task.blocked_reason})` : "")],
+      ["Directive", `${task.directive_id}: ${directive.title || ""}`],
+      ["Architect intent", directive.architect_intent],
+      ["Assignee", task.assignee ? agentName(task.assignee) : "unassigned"],
+      ["Progress", `${task.progress} / ${task.effort}`],
+      ["Age", `${store.taskAge(task)} ticks (created at tick ${task.created_tick})`],
+      ["Ambiguity / sensitivity / complexity", `${task.ambiguity} / ${task.sensitivity} / ${task.complexity}`],
+      ["Security level", task.security_level],
+      ["Depends on", (task.depends_on || []).join(", ") || "nothing"],
+      ["Contract", task.requires_contract ? `needs ${task.requires_contract} ${task.contract_range || ""}` : task.provides_contract ? `provides ${task.provides_contract}` : "none"],
+      ["Defects found", task.defects_found],
+      ["Vulnerabilities found", task.vulnerabilities_found],
+      ["Reworks", task.rework_count],
+      ["Escaped defects (directive)", directive.escaped_defects ?? 0],
+    ]),
+    table("Reviews", ["Kind", "Status", "Reviewer"], reviews),
+    table("History", ["Tick", "From", "To", "Reason", "Event"], history),
+  ];
+  const lineage = el("section", { class: "lineage", "aria-label": "Audit lineage" }, [
+    el("h3", { text: "Audit lineage" }),
+    el("p", { class: "muted", text: "Loading…" }),
+  ]);
+  parts.push(lineage);
+  replaceChildren(body, parts);
+  const seq = task.last_event;
+  if (!seq) {
+    replaceChildren(lineage, [el("h3", { text: "Audit lineage" }), el("p", { class: "muted", text: "No events yet." })]);
+    return;
+  }
+  try {
+    const data = await get(`/api/audit/events/${seq}/lineage`);
+    const sections = lineageEvents(data).map(([name, events]) =>
+      table(`${name} (${events.length})`, ["Seq", "Tick", "Kind", "Actor", "Target"],
+        events.map((e) => [e.seq, e.tick, e.kind, e.actor, e.target])));
+    replaceChildren(lineage, [el("h3", { text: `Audit lineage of event ${seq}` }), ...sections]);
+  } catch (err) {
+    replaceChildren(lineage, [el("h3", { text: "Audit lineage" }), el("p", { class: "error", text: err.message })]);
+  }
+}
+
+export { humanRole };

@@ -1,0 +1,180 @@
+// Flow charts (uPlot): cumulative flow, throughput per day, lead time distribution,
+// utilisation and queue length per role, and the current bottleneck named in text.
+import uPlot from "../vendor/uPlot.esm.js";
+import { $, el, humanRole, percent, replaceChildren, setText } from "./dom.js";
+import { ROLE_COLOURS } from "./sprites.js";
+
+const MAX_ROWS = 2000;
+const ROLES = ["architect", "builder", "verifier", "security", "doc_agent", "manager"];
+const CFD_ORDER = ["deployed", "merged", "approval", "in_review", "in_progress", "scheduled", "blocked"];
+const STATE_COLOURS = {
+  scheduled: "#7f8c8d", in_progress: "#f08c2e", in_review: "#3d8ef0", approval: "#9b6ee8",
+  merged: "#1abc9c", deployed: "#3dbb5c", blocked: "#e0463f",
+};
+const AXIS = { stroke: "#c8d0da", grid: { stroke: "#2d3340", width: 1 }, ticks: { stroke: "#2d3340" } };
+
+function axes(yLabel, xLabel = "tick") {
+  return [
+    { ...AXIS, label: xLabel, labelSize: 18 },
+    { ...AXIS, label: yLabel, labelSize: 18, size: 44 },
+  ];
+}
+
+function histogram(values) {
+  if (!values.length) return [[], []];
+  const max = Math.max(...values);
+  const width = Math.max(1, Math.ceil((max + 1) / 16));
+  const bins = Math.floor(max / width) + 1;
+  const xs = Array.from({ length: bins }, (_, i) => i * width);
+  const ys = new Array(bins).fill(0);
+  for (const v of values) ys[Math.floor(v / width)] += 1;
+  return [xs, ys];
+}
+
+export class Charts {
+  constructor(root) {
+    this.root = root;
+    this.rows = [];
+    this.leadTimes = [];
+    this.plots = {};
+    this.dirty = true;
+    this.lastDraw = 0;
+    this.bottleneck = $("#bottleneck");
+    this.nowTable = $("#roles-now tbody");
+    this.leadSummary = $("#lead-summary");
+    this.build();
+    new ResizeObserver(() => this.resize()).observe(root);
+  }
+
+  make(id, opts, data) {
+    const host = $(`#${id}`, this.root);
+    const width = Math.max(240, host.clientWidth || 320);
+    const plot = new uPlot({ width, height: this.height(), legend: { live: true }, cursor: { drag: { x: false, y: false } }, ...opts }, data, host);
+    this.plots[id] = plot;
+    return plot;
+  }
+
+  height() {
+    const rem = parseFloat(getComputedStyle(document.documentElement).fontSize) || 16;
+    return Math.round(rem * 11);
+  }
+
+  build() {
+    const cfdSeries = [...CFD_ORDER].reverse().map((state) => ({
+      label: state.replace("_", " "),
+      stroke: STATE_COLOURS[state],
+      fill: STATE_COLOURS[state] + "cc",
+      width: 1,
+      points: { show: false },
+      value: (u, v, si, di) => (di === null || di === undefined ? "—" : String(this.rawState(state, di))),
+    }));
+    this.make("chart-cfd", { scales: { x: { time: false } }, axes: axes("tasks"), series: [{ label: "tick" }, ...cfdSeries] },
+      [[], ...cfdSeries.map(() => [])]);
+    const bars = uPlot.paths.bars({ size: [0.7, 60] });
+    this.make("chart-throughput", {
+      scales: { x: { time: false } },
+      axes: axes("tasks deployed", "day"),
+      series: [{ label: "day" }, { label: "deployed", stroke: "#3dbb5c", fill: "#3dbb5caa", paths: bars, points: { show: false } }],
+    }, [[], []]);
+    this.make("chart-lead", {
+      scales: { x: { time: false } },
+      axes: axes("directives", "lead time (ticks)"),
+      series: [{ label: "lead time ≥" }, { label: "directives", stroke: "#9b6ee8", fill: "#9b6ee8aa", paths: bars, points: { show: false } }],
+    }, [[], []]);
+    const roleSeries = ROLES.map((role) => ({ label: humanRole(role), stroke: ROLE_COLOURS[role], width: 2, points: { show: false } }));
+    this.make("chart-util", {
+      scales: { x: { time: false }, y: { range: [0, 1] } },
+      axes: axes("utilisation"),
+      series: [{ label: "tick" }, ...roleSeries.map((s) => ({ ...s, value: (u, v) => (v === null ? "—" : percent(v)) }))],
+    }, [[], ...ROLES.map(() => [])]);
+    this.make("chart-queue", {
+      scales: { x: { time: false } },
+      axes: axes("queued items"),
+      series: [{ label: "tick" }, ...roleSeries],
+    }, [[], ...ROLES.map(() => [])]);
+  }
+
+  rawState(state, index) {
+    const row = this.rows[index];
+    return row ? row.states?.[state] ?? 0 : 0;
+  }
+
+  resize() {
+    for (const [id, plot] of Object.entries(this.plots)) {
+      const host = $(`#${id}`, this.root);
+      const width = Math.max(240, host.clientWidth);
+      if (Math.abs(plot.width - width) > 2) plot.setSize({ width, height: this.height() });
+    }
+  }
+
+  setHistory(rows) {
+    this.rows = (rows || []).slice(-MAX_ROWS);
+    this.dirty = true;
+  }
+
+  push(row) {
+    if (!row) return;
+    const last = this.rows[this.rows.length - 1];
+    if (last && row.tick <= last.tick) {
+      // a restarted server or a replay: keep only rows before this tick
+      this.rows = this.rows.filter((r) => r.tick < row.tick);
+    }
+    this.rows.push(row);
+    if (this.rows.length > MAX_ROWS) this.rows.splice(0, this.rows.length - MAX_ROWS);
+    this.dirty = true;
+  }
+
+  setLeadTimes(values) {
+    this.leadTimes = values;
+    this.dirty = true;
+  }
+
+  /** Redraw when something changed, at most four times a second. */
+  maybeDraw(now = performance.now()) {
+    if (!this.dirty || now - this.lastDraw < 250) return;
+    this.draw();
+  }
+
+  draw() {
+    this.dirty = false;
+    this.lastDraw = performance.now();
+    const rows = this.rows;
+    const ticks = rows.map((r) => r.tick);
+    // cumulative flow: stack from deployed upwards, drawn top band first
+    const cumulative = [];
+    let running = rows.map(() => 0);
+    for (const state of CFD_ORDER) {
+      running = running.map((sum, i) => sum + (rows[i].states?.[state] ?? 0));
+      cumulative.push(running);
+    }
+    this.plots["chart-cfd"].setData([ticks, ...cumulative.reverse()]);
+    const perDay = new Map();
+    for (const r of rows) perDay.set(r.day + 1, (perDay.get(r.day + 1) || 0) + (r.throughput || 0));
+    const days = [...perDay.keys()].sort((a, b) => a - b);
+    this.plots["chart-throughput"].setData([days, days.map((d) => perDay.get(d))]);
+    this.plots["chart-lead"].setData(histogram(this.leadTimes));
+    this.plots["chart-util"].setData([ticks, ...ROLES.map((role) => rows.map((r) => r.utilisation?.[role] ?? null))]);
+    this.plots["chart-queue"].setData([ticks, ...ROLES.map((role) => rows.map((r) => r.queue?.[role] ?? null))]);
+    this.renderNow(rows[rows.length - 1]);
+  }
+
+  renderNow(row) {
+    if (!row) {
+      setText(this.bottleneck, "Bottleneck: not enough data yet");
+      replaceChildren(this.nowTable, []);
+      return;
+    }
+    setText(this.bottleneck, row.bottleneck ? `Bottleneck: ${humanRole(row.bottleneck)}` : "Bottleneck: none");
+    this.bottleneck.dataset.role = row.bottleneck || "";
+    replaceChildren(this.nowTable, ROLES.map((role) => el("tr", { class: role === row.bottleneck ? "is-bottleneck" : "" }, [
+      el("th", { scope: "row" }, [el("span", { class: `role-badge role-${role}`, "aria-hidden": "true", text: role === "doc_agent" ? "D" : role[0].toUpperCase() }), " ", humanRole(role)]),
+      el("td", { text: percent(row.utilisation?.[role]) }),
+      el("td", { text: String(row.queue?.[role] ?? 0) }),
+    ])));
+    const median = row.lead_time_median;
+    const p85 = row.lead_time_p85;
+    setText(this.leadSummary, median === null || median === undefined
+      ? "Lead time: nothing deployed yet"
+      : `Lead time: median ${median} ticks, 85th percentile ${p85} ticks; WIP ${row.wip}, blocked ${row.blocked}, throughput ${row.throughput_per_day} directives in the last day`);
+  }
+}
