@@ -12,6 +12,7 @@ if os.environ.get("MINIOFFICE_ASYNC_MODE", "").strip().lower() in ("", "eventlet
 
     eventlet.monkey_patch()
 
+import logging  # noqa: E402
 import signal  # noqa: E402
 import sys  # noqa: E402
 from typing import Any  # noqa: E402
@@ -29,14 +30,22 @@ def main() -> int:
         return 2
     app = create_app(config)
     runtime = get_runtime(app)
+    socketio = get_socketio(app)
+
+    def _exit_after_the_current_tick() -> None:
+        runtime.stop_loop()
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
 
     def _shutdown(signum: int, frame: Any) -> None:
-        runtime.stop_loop()
-        raise SystemExit(0)
+        # Signal handlers may run inside the event hub: leave the waiting to a task.
+        socketio.start_background_task(_exit_after_the_current_tick)
 
     signal.signal(signal.SIGTERM, _shutdown)
     try:
-        get_socketio(app).run(
+        socketio.run(
             app,
             host=config.host,
             port=config.port,

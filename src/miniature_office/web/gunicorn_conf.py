@@ -12,13 +12,15 @@ Run: ``gunicorn -c python:miniature_office.web.gunicorn_conf miniature_office.we
 from __future__ import annotations
 
 import json
-import subprocess  # nosec B404 - runs this interpreter on a fixed module, no shell
+
+# The child runs this interpreter on a fixed module: no shell, no user input.
+import subprocess  # nosec B404
 import sys
 from typing import Any
 
 # Validate every setting once, in a child process: the master must not import the app (or
 # pydantic) before the eventlet worker monkey-patches the standard library.
-_check = subprocess.run(  # nosec B603 - fixed argv, no shell, no user input
+_check = subprocess.run(  # nosec B603
     [sys.executable, "-m", "miniature_office.web.config"],
     capture_output=True,
     text=True,

@@ -52,7 +52,7 @@ def dumps(data: Any) -> bytes:
 
 @dataclass(frozen=True, slots=True)
 class Submission:
-    """A command the engine accepted; ``applied`` when it ran at once because the world is paused."""
+    """A command the engine accepted; ``applied`` when it ran at once (the world is paused)."""
 
     command: Command
     applied: bool

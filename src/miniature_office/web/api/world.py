@@ -87,8 +87,12 @@ def speed() -> Response:
     return submit(CommandKind.SET_SPEED, parse_body(SetSpeed).model_dump())
 
 
+RESET_RESPONSES = {200: "Reset", 415: "Body is not JSON", 422: "Invalid seed"}
+REPLAY_RESPONSES = {200: "Snapshot and flow history", 409: "Tick out of range", 422: "Bad tick"}
+
+
 @mutation(bp, "/reset", "Start a fresh world from the scenario, optionally with a new seed",
-          body=ResetBody, responses={200: "Reset", 415: "Body is not JSON", 422: "Invalid seed"})  # fmt: skip
+          body=ResetBody, responses=RESET_RESPONSES)  # fmt: skip
 def reset() -> Response:
     seed = parse_body(ResetBody).seed
     engine = runtime().reset(seed)
@@ -96,8 +100,7 @@ def reset() -> Response:
 
 
 @route(bp, "/replay", "The world as it was at `tick`, rebuilt from seed and commands",
-       query=ReplayQuery,
-       responses={200: "Snapshot and flow history", 409: "Tick out of range", 422: "Bad tick"})  # fmt: skip
+       query=ReplayQuery, responses=REPLAY_RESPONSES)  # fmt: skip
 def replay() -> Response:
     tick = parse_query(ReplayQuery).tick
     engine = runtime().replay(tick)

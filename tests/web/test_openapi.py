@@ -1,0 +1,57 @@
+"""The OpenAPI document matches the URL map, and /api/docs renders it without scripts."""
+
+from __future__ import annotations
+
+from miniature_office.web.openapi import IGNORED_METHODS, openapi_path
+
+
+def _routes(app):
+    return {
+        (openapi_path(rule.rule), method.lower())
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint != "static"
+        for method in rule.methods - IGNORED_METHODS
+    }
+
+
+def test_openapi_document_lists_exactly_the_real_routes(app, client):
+    spec = client.get("/api/openapi.json").get_json()
+    documented = {(path, method) for path, item in spec["paths"].items() for method in item}
+    assert documented == _routes(app)
+
+
+def test_every_operation_has_a_summary_responses_and_its_path_parameters(client):
+    spec = client.get("/api/openapi.json").get_json()
+    assert spec["openapi"].startswith("3.")
+    for path, item in spec["paths"].items():
+        for method, op in item.items():
+            assert op["summary"], (method, path)
+            assert op["responses"], (method, path)
+            declared = {p["name"] for p in op["parameters"] if p["in"] == "path"}
+            assert declared == {seg[1:-1] for seg in path.split("/") if seg.startswith("{")}
+
+
+def test_mutating_operations_document_their_body(client):
+    spec = client.get("/api/openapi.json").get_json()
+    create = spec["paths"]["/api/directives"]["post"]
+    schema = create["requestBody"]["content"]["application/json"]["schema"]
+    assert {"title", "floor"} <= set(schema["properties"]) and create["x-mutating"]
+    override = spec["paths"]["/api/votes/{vote_id}/override"]["post"]
+    assert (
+        "vote_id"
+        not in override["requestBody"]["content"]["application/json"]["schema"]["properties"]
+    )
+
+
+def test_docs_page_is_static_html_without_inline_script_or_style(client):
+    response = client.get("/api/docs")
+    html = response.get_data(as_text=True)
+    assert response.mimetype == "text/html"
+    assert "<script" not in html and "<style" not in html and "style=" not in html
+    assert "/api/world/replay" in html
+
+
+def test_api_index_lists_every_endpoint(client):
+    index = client.get("/api").get_json()
+    paths = {(e["method"], e["path"]) for e in index["endpoints"]}
+    assert ("GET", "/api/world/state") in paths and ("POST", "/api/world/step") in paths
