@@ -199,3 +199,16 @@ def test_random_command_sequences_keep_every_invariant(actions, seed) -> None:
             assert type(exc).__name__ == "CommandRejected"
     engine.step()
     _check_invariants(engine)
+
+
+def test_a_snapshot_continues_exactly_like_the_original() -> None:
+    import json
+
+    from miniature_office.sim.snapshot import dump_engine, load_engine
+
+    original = default_engine(seed=8)
+    original.run(250)
+    copy_ = load_engine(json.loads(json.dumps(dump_engine(original))), Engine)
+    assert copy_.tick == original.tick and copy_.head_hash == original.head_hash
+    for _ in range(150):
+        assert copy_.step().flow["audit_head"] == original.step().flow["audit_head"]

@@ -1,0 +1,168 @@
+"""Wiring between a running engine and the store: durable commands, batched ticks, snapshots,
+and recovery on start (newest snapshot + the commands after it)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any, Callable
+
+from ..sim.commands import Command
+from ..sim.engine import Engine, TickResult
+from ..sim.scenario import Scenario
+from ..sim.snapshot import dump_engine, load_engine
+from .store import Store, StoreError
+
+log = logging.getLogger(__name__)
+
+
+class Persistence:
+    """Keeps the store in step with one engine.
+
+    ``flush_ticks``/``flush_seconds`` bound how much computed-but-unwritten work a crash can
+    cost (it is recomputed on recovery); commands are always written before they are
+    acknowledged.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        snapshot_every: int = 2000,
+        flush_ticks: int = 200,
+        flush_seconds: float = 0.5,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.store = store
+        self.snapshot_every = snapshot_every
+        self.flush_ticks = flush_ticks
+        self.flush_seconds = flush_seconds
+        self._monotonic = monotonic
+        self.engine: Engine | None = None
+        self._written_seq = 0
+        self._applied: dict[int, Command] = {}
+        self._unflushed_ticks = 0
+        self._last_flush = monotonic()
+
+    # ---- start ------------------------------------------------------------------------------
+
+    def open(self, scenario: Scenario, seed: int, **engine_kwargs: Any) -> Engine:
+        """Recover the stored run, or start a new one when the store is empty."""
+        if self.store.run_info() is None:
+            return self.start(Engine(scenario, seed, **engine_kwargs))
+        engine = recover(self.store, **engine_kwargs)
+        self.attach(engine)
+        return engine
+
+    def start(self, engine: Engine) -> Engine:
+        """Record ``engine`` as a new run (forgets the previous one: used by reset)."""
+        self.store.start_run(engine.scenario.to_dict(), engine.seed, list(engine.world.audit))
+        self.attach(engine)
+        return engine
+
+    def attach(self, engine: Engine) -> None:
+        self.engine = engine
+        self._written_seq = engine.world.audit.count
+        self._applied.clear()
+        self._unflushed_ticks = 0
+
+    # ---- events from the runtime ------------------------------------------------------------
+
+    def command_accepted(self, command: Command) -> None:
+        self.store.append_command(command)
+
+    def commands_applied(self, commands: list[Command]) -> None:
+        """Commands applied at a boundary while paused: write them (and their events) now."""
+        for command in commands:
+            self._applied[command.seq] = command
+        self.flush()
+
+    def tick(self, result: TickResult) -> None:
+        for command in result.applied:
+            self._applied[command.seq] = command
+        self._unflushed_ticks += 1
+        due_snapshot = self.snapshot_every and result.tick % self.snapshot_every == 0
+        due_flush = (
+            self._unflushed_ticks >= self.flush_ticks
+            or self._monotonic() - self._last_flush >= self.flush_seconds
+        )
+        if due_flush or due_snapshot:
+            self.flush()
+        if due_snapshot:
+            self.snapshot()
+
+    def flush(self) -> None:
+        """Write every event and applied command not yet in the store, in one transaction."""
+        engine = self.engine
+        if engine is None:
+            return
+        events = engine.world.audit.since(self._written_seq)
+        applied = sorted(self._applied.values(), key=lambda c: c.seq)
+        if events and events[0].seq != self._written_seq + 1:
+            raise StoreError(
+                f"audit events {self._written_seq + 1}..{events[0].seq - 1} left memory before "
+                "they were written; flush more often than the audit window fills"
+            )
+        self.store.record(engine.tick, applied, events)
+        if events:
+            self._written_seq = events[-1].seq
+        self._applied.clear()
+        self._unflushed_ticks = 0
+        self._last_flush = self._monotonic()
+
+    def snapshot(self) -> None:
+        engine = self.engine
+        if engine is not None:
+            self.store.save_snapshot(engine.tick, dump_engine(engine))
+
+
+def recover(store: Store, **engine_kwargs: Any) -> Engine:
+    """Rebuild the stored run: newest snapshot, then the commands and ticks after it.
+
+    The result continues at the stored tick with the stored audit head; commands that were
+    acknowledged but never applied are queued again, in order.
+    """
+    info = store.run_info()
+    if info is None:
+        raise StoreError("the store holds no run to recover")
+    scenario = Scenario.model_validate(info["scenario"])
+    snapshot = store.latest_snapshot(at_or_before=info["tick"])
+    if snapshot is not None:
+        engine = load_engine(snapshot[1], Engine, **engine_kwargs)
+        applied_through = snapshot[1]["engine"]["applied_through"]
+    else:
+        engine = Engine(scenario, info["seed"], **engine_kwargs)
+        applied_through = 0
+    log_rows = store.commands_log()
+    engine.commands = [Command.from_dict(r) for r in log_rows if r["applied_tick"] is not None]
+    by_tick: dict[int, list[Command]] = {}
+    for row in log_rows:
+        if row["applied_tick"] is not None and row["seq"] > applied_through:
+            by_tick.setdefault(row["applied_tick"], []).append(_fresh(row))
+    while engine.tick < info["tick"]:
+        engine.pending = by_tick.pop(engine.tick, [])
+        engine.step()
+    engine.pending = by_tick.pop(engine.tick, [])
+    engine.apply_pending()
+    if info["head"] and engine.head_hash != info["head"]:
+        raise StoreError(
+            f"replaying the stored commands gave audit head {engine.head_hash[:12]} at tick "
+            f"{engine.tick}, but the store says {info['head'][:12]}: the database was altered "
+            "or written by an incompatible version"
+        )
+    engine.commands = [Command.from_dict(r) for r in log_rows if r["applied_tick"] is not None]
+    engine.pending = [_fresh(r) for r in log_rows if r["applied_tick"] is None]
+    engine.next_seq = max((r["seq"] for r in log_rows), default=0) + 1
+    engine._event_mark = engine.world.audit.count
+    return engine
+
+
+def _fresh(row: dict[str, Any]) -> Command:
+    command = Command.from_dict(row)
+    command.applied_tick, command.status, command.reason, command.event_seq = (
+        None,
+        "pending",
+        None,
+        None,
+    )
+    return command

@@ -1,0 +1,80 @@
+"""Tables and migrations. SQLAlchemy Core, so the same code runs on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Float,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+schema_version = Table(
+    "schema_version",
+    metadata,
+    Column("version", Integer, primary_key=True),
+)
+
+#: One row per key: scenario (JSON), seed, tick (the last tick fully stored), head, created_at.
+meta = Table(
+    "run_meta",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+commands = Table(
+    "commands",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("kind", String(40), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("actor", String(120), nullable=False),
+    Column("submitted_tick", BigInteger, nullable=False),
+    Column("applied_tick", BigInteger, nullable=True),
+    Column("status", String(16), nullable=False),
+    Column("reason", Text, nullable=True),
+    Column("event_seq", BigInteger, nullable=True),
+    Column("recorded_at", Float, nullable=True),
+)
+
+audit_events = Table(
+    "audit_events",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("tick", BigInteger, nullable=False),
+    Column("kind", String(64), nullable=False),
+    Column("actor", String(120), nullable=False),
+    Column("target", String(120), nullable=False),
+    Column("data", Text, nullable=False),
+    Column("parents", Text, nullable=False),
+    Column("prev", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Column("recorded_at", Float, nullable=True),
+)
+Index("ix_audit_tick", audit_events.c.tick)
+Index("ix_audit_kind", audit_events.c.kind)
+Index("ix_audit_target", audit_events.c.target)
+Index("ix_audit_actor", audit_events.c.actor)
+
+snapshots = Table(
+    "snapshots",
+    metadata,
+    Column("tick", BigInteger, primary_key=True, autoincrement=False),
+    Column("event_count", BigInteger, nullable=False),
+    Column("head", String(64), nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Column("created_at", Float, nullable=True),
+)
+
+#: Ordered upgrade steps: MIGRATIONS[n] takes a database from version n to n + 1.
+#: Version 1 is the first schema, created whole by ``metadata.create_all``.
+MIGRATIONS: dict[int, list[str]] = {}

@@ -1,0 +1,371 @@
+"""The store: a durable command log, the audit chain and periodic world snapshots.
+
+Commands are written (and committed) before the API acknowledges them. Ticks are written in
+batches: a tick that was computed but not yet written is simply computed again on recovery,
+because the engine is deterministic. The store is the truth on restart.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import zlib
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine as SqlEngine
+from sqlalchemy.exc import DatabaseError, OperationalError
+
+from ..sim.audit import AuditEvent, ChainVerdict, verify_chain
+from ..sim.commands import Command
+from . import schema
+from .schema import audit_events, commands, meta, snapshots
+
+SCHEMA_VERSION = 1
+_FAST_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+
+class StoreError(RuntimeError):
+    """The database cannot be used as it is (corrupt, truncated, from a newer version)."""
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def sqlite_url(path: str | Path) -> str:
+    return f"sqlite:///{Path(path)}"
+
+
+class Store:
+    """One run's persistent state behind a SQLAlchemy engine (SQLite or PostgreSQL)."""
+
+    def __init__(self, url: str, *, clock: Any = time.time) -> None:
+        self.url = url
+        self._clock = clock
+        self.is_sqlite = url.startswith("sqlite")
+        if self.is_sqlite:
+            self._check_sqlite_file(url)
+        self.db: SqlEngine = sa.create_engine(url, future=True, pool_pre_ping=not self.is_sqlite)
+        if self.is_sqlite:
+            sa.event.listen(self.db, "connect", _sqlite_pragmas)
+        try:
+            self._integrity_check()
+            self.migrate()
+        except (DatabaseError, OperationalError) as exc:
+            self.db.dispose()
+            raise StoreError(f"cannot open the database at {self.describe()}: {exc.orig}") from None
+
+    # ---- opening ----------------------------------------------------------------------------
+
+    def describe(self) -> str:
+        """The URL without a password, for messages."""
+        return sa.engine.make_url(self.url).render_as_string(hide_password=True)
+
+    @staticmethod
+    def _check_sqlite_file(url: str) -> None:
+        path = sa.engine.make_url(url).database
+        if not path or path == ":memory:":
+            return
+        file = Path(path)
+        file.parent.mkdir(parents=True, exist_ok=True)
+        if file.exists() and file.stat().st_size > 0:
+            with open(file, "rb") as handle:
+                header = handle.read(16)
+            if header != b"SQLite format 3\x00":
+                raise StoreError(
+                    f"{file} is not a SQLite database (bad header); refusing to touch it. "
+                    "Restore it from a backup or point DATABASE_URL elsewhere."
+                )
+
+    def _integrity_check(self) -> None:
+        if not self.is_sqlite:
+            return
+        with self.db.connect() as conn:
+            result = conn.exec_driver_sql("PRAGMA quick_check").scalar()
+        if result != "ok":
+            raise StoreError(
+                f"the database at {self.describe()} is damaged ({result}); refusing to start. "
+                "Restore it from a backup (see DEPLOYMENT.md)."
+            )
+
+    def migrate(self) -> None:
+        """Create the schema, or upgrade it step by step; refuse a newer one."""
+        with self.db.begin() as conn:
+            inspector = sa.inspect(conn)
+            if not inspector.has_table("schema_version"):
+                schema.metadata.create_all(conn)
+                conn.execute(schema.schema_version.insert().values(version=SCHEMA_VERSION))
+                return
+            version = conn.execute(sa.select(sa.func.max(schema.schema_version.c.version))).scalar()
+            version = int(version or 0)
+            if version > SCHEMA_VERSION:
+                raise StoreError(
+                    f"the database at {self.describe()} has schema version {version}, written by a "
+                    f"newer miniature-office; this one understands up to {SCHEMA_VERSION}. "
+                    "Upgrade miniature-office, or restore a backup taken before the upgrade."
+                )
+            while version < SCHEMA_VERSION:
+                for statement in schema.MIGRATIONS.get(version, []):
+                    conn.exec_driver_sql(statement)
+                version += 1
+                conn.execute(schema.schema_version.insert().values(version=version))
+
+    def close(self) -> None:
+        self.db.dispose()
+
+    # ---- run identity -----------------------------------------------------------------------
+
+    def run_info(self) -> dict[str, Any] | None:
+        """{scenario, seed, tick, head, count} of the stored run, or None for an empty store."""
+        with self.db.connect() as conn:
+            rows = dict(conn.execute(sa.select(meta.c.key, meta.c.value)).all())
+        if "seed" not in rows:
+            return None
+        return {
+            "scenario": json.loads(rows["scenario"]),
+            "seed": int(rows["seed"]),
+            "tick": int(rows.get("tick", "0")),
+            "head": rows.get("head"),
+            "count": int(rows.get("count", "0")),
+        }
+
+    def start_run(self, scenario: dict[str, Any], seed: int, events: Iterable[AuditEvent]) -> None:
+        """Forget any previous run and record a new one with its genesis events."""
+        with self.db.begin() as conn:
+            for table in (meta, commands, audit_events, snapshots):
+                conn.execute(table.delete())
+            conn.execute(
+                meta.insert(),
+                [
+                    {"key": "scenario", "value": _json(scenario)},
+                    {"key": "seed", "value": str(seed)},
+                    {"key": "created_at", "value": str(self._clock())},
+                ],
+            )
+            self._write_events(conn, list(events))
+            self._set_progress(conn, 0, list(events))
+
+    # ---- writing ----------------------------------------------------------------------------
+
+    def append_command(self, command: Command) -> None:
+        """Make an accepted command durable (commit) before it is acknowledged."""
+        with self.db.begin() as conn:
+            conn.execute(commands.insert().values(**self._command_row(command)))
+
+    def _command_row(self, command: Command) -> dict[str, Any]:
+        row = command.to_dict()
+        row["payload"] = _json(row["payload"])
+        row["kind"] = command.kind.value
+        row["recorded_at"] = self._clock()
+        return row
+
+    def record(self, tick: int, applied: list[Command], events: list[AuditEvent]) -> None:
+        """Record a batch of ticks (or a boundary while paused) in one transaction."""
+        with self.db.begin() as conn:
+            self._write_applied(conn, applied)
+            self._write_events(conn, events)
+            self._set_progress(conn, tick, events)
+
+    def _write_applied(self, conn: sa.Connection, applied: list[Command]) -> None:
+        if not applied:
+            return
+        existing = {
+            row.seq
+            for row in conn.execute(
+                sa.select(commands.c.seq).where(commands.c.seq.in_([c.seq for c in applied]))
+            )
+        }
+        for command in applied:
+            if command.seq not in existing:
+                conn.execute(commands.insert().values(**self._command_row(command)))
+                continue
+            conn.execute(
+                commands.update()
+                .where(commands.c.seq == command.seq)
+                .values(
+                    applied_tick=command.applied_tick,
+                    status=command.status,
+                    reason=command.reason,
+                    event_seq=command.event_seq,
+                )
+            )
+
+    @staticmethod
+    def _write_events(conn: sa.Connection, events: list[AuditEvent]) -> None:
+        """Bulk insert through the driver: this is the hot path of a persisted tick."""
+        if not events:
+            return
+        encode = _FAST_JSON.encode
+        rows = [
+            (
+                e.seq,
+                e.tick,
+                e.kind,
+                e.actor,
+                e.target,
+                encode(e.data),
+                encode(e.parents),
+                e.prev,
+                e.hash,
+                e.recorded_at,
+            )
+            for e in events
+        ]
+        marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        placeholders = ", ".join([marker] * 10)
+        conn.exec_driver_sql(
+            "INSERT INTO audit_events (seq, tick, kind, actor, target, data, parents, prev, hash, "
+            f"recorded_at) VALUES ({placeholders})",  # nosec B608 - fixed column list
+            rows,
+        )
+
+    def _set_progress(self, conn: sa.Connection, tick: int, events: list[AuditEvent]) -> None:
+        values = {"tick": str(tick)}
+        if events:
+            values.update(head=events[-1].hash, count=str(events[-1].seq))
+        for key, value in values.items():
+            updated = conn.execute(meta.update().where(meta.c.key == key).values(value=value))
+            if updated.rowcount == 0:
+                conn.execute(meta.insert().values(key=key, value=value))
+
+    def save_snapshot(self, tick: int, data: dict[str, Any]) -> None:
+        """Store a compressed engine snapshot taken right after ``tick`` (keeps the newest 3)."""
+        blob = zlib.compress(json.dumps(data, separators=(",", ":")).encode(), 6)
+        with self.db.begin() as conn:
+            conn.execute(snapshots.delete().where(snapshots.c.tick == tick))
+            conn.execute(
+                snapshots.insert().values(
+                    tick=tick,
+                    event_count=data["audit"]["count"],
+                    head=data["audit"]["head"],
+                    data=blob,
+                    created_at=self._clock(),
+                )
+            )
+            keep = [
+                r.tick
+                for r in conn.execute(
+                    sa.select(snapshots.c.tick).order_by(snapshots.c.tick.desc()).limit(3)
+                )
+            ]
+            conn.execute(snapshots.delete().where(snapshots.c.tick.not_in(keep)))
+
+    # ---- reading ----------------------------------------------------------------------------
+
+    def latest_snapshot(self, at_or_before: int | None = None) -> tuple[int, dict[str, Any]] | None:
+        query = sa.select(snapshots.c.tick, snapshots.c.data).order_by(snapshots.c.tick.desc())
+        if at_or_before is not None:
+            query = query.where(snapshots.c.tick <= at_or_before)
+        with self.db.connect() as conn:
+            row = conn.execute(query.limit(1)).first()
+        if row is None:
+            return None
+        try:
+            return row.tick, json.loads(zlib.decompress(row.data))
+        except (zlib.error, ValueError) as exc:
+            raise StoreError(f"snapshot at tick {row.tick} is damaged: {exc}") from None
+
+    def commands_log(self, *, pending: bool | None = None) -> list[dict[str, Any]]:
+        """Commands in sequence order; ``pending=True`` only those not applied yet."""
+        query = sa.select(commands).order_by(commands.c.seq)
+        if pending is True:
+            query = query.where(commands.c.applied_tick.is_(None))
+        elif pending is False:
+            query = query.where(commands.c.applied_tick.is_not(None))
+        with self.db.connect() as conn:
+            rows = conn.execute(query).mappings().all()
+        return [{**row, "payload": json.loads(row["payload"])} for row in rows]
+
+    def events(
+        self,
+        *,
+        kind: str | None = None,
+        actor: str | None = None,
+        target: str | None = None,
+        tick_from: int | None = None,
+        tick_to: int | None = None,
+        after_seq: int | None = None,
+        before_seq: int | None = None,
+        limit: int = 100,
+        newest_first: bool = False,
+    ) -> tuple[list[dict[str, Any]], int]:
+        """A page of audit events matching the filters, and how many match in all."""
+        conditions = []
+        columns = audit_events.c
+        for column, value in (
+            (columns.kind, kind),
+            (columns.actor, actor),
+            (columns.target, target),
+        ):
+            if value is not None:
+                conditions.append(column == value)
+        if tick_from is not None:
+            conditions.append(columns.tick >= tick_from)
+        if tick_to is not None:
+            conditions.append(columns.tick <= tick_to)
+        if after_seq is not None:
+            conditions.append(columns.seq > after_seq)
+        if before_seq is not None:
+            conditions.append(columns.seq < before_seq)
+        order = columns.seq.desc() if newest_first else columns.seq
+        query = sa.select(audit_events).where(*conditions).order_by(order).limit(limit)
+        count = sa.select(sa.func.count()).select_from(audit_events).where(*conditions)
+        with self.db.connect() as conn:
+            rows = conn.execute(query).mappings().all()
+            total = conn.execute(count).scalar() or 0
+        return [self._event_dict(r) for r in rows], int(total)
+
+    @staticmethod
+    def _event_dict(row: Any) -> dict[str, Any]:
+        return {
+            "seq": row["seq"],
+            "tick": row["tick"],
+            "kind": row["kind"],
+            "actor": row["actor"],
+            "target": row["target"],
+            "data": json.loads(row["data"]),
+            "parents": json.loads(row["parents"]),
+            "prev": row["prev"],
+            "hash": row["hash"],
+            "recorded_at": row["recorded_at"],
+        }
+
+    def iter_events(self, batch: int = 5000) -> Iterator[dict[str, Any]]:
+        """Every stored event in order, read in batches (constant memory)."""
+        last = 0
+        while True:
+            with self.db.connect() as conn:
+                rows = (
+                    conn.execute(
+                        sa.select(audit_events)
+                        .where(audit_events.c.seq > last)
+                        .order_by(audit_events.c.seq)
+                        .limit(batch)
+                    )
+                    .mappings()
+                    .all()
+                )
+            if not rows:
+                return
+            for row in rows:
+                yield self._event_dict(row)
+            last = rows[-1]["seq"]
+
+    def verify(self) -> ChainVerdict:
+        """Verify the whole stored chain from genesis."""
+        return verify_chain(self.iter_events())
+
+    def last_stored_tick(self) -> int:
+        info = self.run_info()
+        return info["tick"] if info else 0
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()

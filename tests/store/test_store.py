@@ -1,0 +1,165 @@
+"""Durable commands, the stored chain, snapshots and recovery, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from miniature_office.runio import read_scenario
+from miniature_office.sim.engine import Engine
+from miniature_office.store import SCHEMA_VERSION, Store, StoreError
+from miniature_office.store.persistence import Persistence, recover
+
+pytestmark = pytest.mark.services
+
+
+def _run(store_url: str, ticks: int, **persistence) -> tuple[Store, Persistence, Engine]:
+    store = Store(store_url)
+    keeper = Persistence(store, **persistence)
+    engine = keeper.open(read_scenario(None), 42, audit_window=2000)
+    for _ in range(ticks):
+        keeper.tick(engine.step())
+    return store, keeper, engine
+
+
+def test_a_new_store_starts_a_run_with_its_genesis_events(store_url) -> None:
+    store, _, engine = _run(store_url, 0)
+    info = store.run_info()
+    assert info["seed"] == 42 and info["tick"] == 0 and info["head"] == engine.head_hash
+    assert store.verify().valid and store.verify().checked == engine.world.audit.count
+
+
+def test_the_stored_chain_matches_the_engine_after_many_ticks(store_url) -> None:
+    store, keeper, engine = _run(store_url, 300, flush_ticks=40)
+    keeper.flush()
+    verdict = store.verify()
+    assert verdict.valid and verdict.head == engine.head_hash
+    assert verdict.checked == engine.world.audit.count
+
+
+def test_a_command_is_durable_before_it_is_applied(store_url) -> None:
+    store, keeper, engine = _run(store_url, 5)
+    command = engine.submit("create_directive", {"title": "Durable", "floor": "python"})
+    keeper.command_accepted(command)
+    pending = Store(store_url).commands_log(pending=True)
+    assert [c["seq"] for c in pending] == [command.seq]
+    assert pending[0]["payload"]["title"] == "Durable"
+
+
+def test_restart_continues_at_the_same_tick_with_the_same_head(store_url) -> None:
+    store, keeper, engine = _run(store_url, 150, snapshot_every=64, flush_ticks=10)
+    command = engine.submit("hire_agent", {"floor": "python", "role": "verifier"})
+    keeper.command_accepted(command)
+    for _ in range(30):
+        keeper.tick(engine.step())
+    keeper.flush()
+    store.close()
+    again = recover(Store(store_url), audit_window=2000)
+    assert again.tick == engine.tick and again.head_hash == engine.head_hash
+    assert [c.seq for c in again.commands] == [c.seq for c in engine.commands]
+    for _ in range(20):  # and it goes on exactly as the original would
+        assert again.step().flow["audit_head"] == engine.step().flow["audit_head"]
+
+
+def test_acknowledged_but_unapplied_commands_are_applied_once_after_restart(store_url) -> None:
+    store, keeper, engine = _run(store_url, 20)
+    keeper.flush()
+    command = engine.submit("create_directive", {"title": "Once", "floor": "javascript"})
+    keeper.command_accepted(command)  # the process dies before the next tick
+    again = Persistence(Store(store_url)).open(read_scenario(None), 42, audit_window=2000)
+    assert [c.seq for c in again.pending] == [command.seq]
+    again.step()
+    titles = [d.title for d in again.world.directives.values()]
+    assert titles.count("Once") == 1
+
+
+def test_unflushed_ticks_are_recomputed_on_recovery(store_url) -> None:
+    store, keeper, engine = _run(store_url, 60, flush_ticks=1000, flush_seconds=1e9)
+    keeper.flush()
+    for _ in range(25):
+        engine.step()  # computed, never written: a crash here loses nothing that was promised
+    again = recover(Store(store_url), audit_window=2000)
+    assert again.tick == 60
+    for _ in range(25):
+        again.step()
+    assert again.head_hash == engine.head_hash
+
+
+def test_events_page_and_filter_from_the_store(store_url) -> None:
+    store, keeper, engine = _run(store_url, 120)
+    keeper.flush()
+    page, total = store.events(kind="task.transition", limit=10)
+    assert len(page) == 10 and total > 10 and all(e["kind"] == "task.transition" for e in page)
+    later, _ = store.events(kind="task.transition", after_seq=page[-1]["seq"], limit=5)
+    assert later[0]["seq"] > page[-1]["seq"]
+    ranged, _ = store.events(tick_from=10, tick_to=12, limit=1000)
+    assert ranged and all(10 <= e["tick"] <= 12 for e in ranged)
+
+
+def test_a_database_from_a_newer_version_is_refused(store_url) -> None:
+    store = Store(store_url)
+    with store.db.begin() as conn:
+        conn.execute(
+            sa.text("INSERT INTO schema_version (version) VALUES (:v)"), {"v": SCHEMA_VERSION + 1}
+        )
+    store.close()
+    with pytest.raises(StoreError, match="newer miniature-office"):
+        Store(store_url)
+
+
+def test_tampering_with_a_stored_event_is_found_by_verification(store_url) -> None:
+    store, keeper, engine = _run(store_url, 40)
+    keeper.flush()
+    with store.db.begin() as conn:
+        conn.execute(sa.text("UPDATE audit_events SET actor = 'mallory' WHERE seq = 17"))
+    verdict = store.verify()
+    assert not verdict.valid and verdict.first_broken == 17
+
+
+def test_altered_commands_are_detected_on_recovery(store_url) -> None:
+    store, keeper, engine = _run(store_url, 10)
+    command = engine.submit("create_directive", {"title": "Real", "floor": "python"})
+    keeper.command_accepted(command)
+    for _ in range(10):
+        keeper.tick(engine.step())
+    keeper.flush()
+    with store.db.begin() as conn:
+        conn.execute(
+            sa.text("UPDATE commands SET payload = :p"),
+            {
+                "p": '{"title": "Forged", "floor": "python", "priority": 2, '
+                '"ambiguity": 0.3, "sensitivity": 0.2, "complexity": 0.5, '
+                '"depends_on_floor": null}'
+            },
+        )
+    with pytest.raises(StoreError, match="altered"):
+        recover(Store(store_url), audit_window=2000)
+
+
+def test_corrupted_sqlite_file_is_reported_not_reset(tmp_path) -> None:
+    path = tmp_path / "office.db"
+    store, keeper, engine = _run(f"sqlite:///{path}", 30)
+    keeper.flush()
+    store.close()
+    data = path.read_bytes()
+    path.write_bytes(b"garbage!" * 8 + data[64:])
+    with pytest.raises(StoreError, match="not a SQLite database"):
+        Store(f"sqlite:///{path}")
+    assert path.read_bytes()[:8] == b"garbage!"  # left as found
+
+
+def test_truncated_sqlite_file_is_reported_not_reset(tmp_path) -> None:
+    path = tmp_path / "office.db"
+    store, keeper, engine = _run(f"sqlite:///{path}", 200)
+    keeper.flush()
+    keeper.snapshot()
+    with store.db.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    store.close()
+    size = path.stat().st_size
+    with open(path, "r+b") as handle:
+        handle.truncate(size // 2)
+    with pytest.raises(StoreError) as error:
+        Store(f"sqlite:///{path}")
+    assert "damaged" in str(error.value) or "cannot open" in str(error.value)
+    assert path.stat().st_size == size // 2
