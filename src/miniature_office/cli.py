@@ -3,7 +3,8 @@
 miniature-office simulate --scenario FILE --seed N --ticks T [--json] [--csv PATH]
 miniature-office sweep --scenario FILE --seeds 1..50 --set roles.verifier=1,2,3 --ticks T
 miniature-office replay --scenario FILE --seed N --commands FILE --until-tick T
-miniature-office verify-audit FILE
+miniature-office verify-audit FILE | --database URL
+miniature-office export --out run.json / import run.json
 miniature-office run
 """
 
@@ -289,9 +290,24 @@ def cmd_replay(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_verify(args: argparse.Namespace) -> int:
+def _open_store(url: str | None) -> Any:
+    from .store import Store, StoreError
+    from .store.location import database_url
+
     try:
-        verdict = verify_chain(read_jsonl(args.file))
+        return Store(database_url(url))
+    except StoreError as exc:
+        raise CliError(str(exc)) from None
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    if args.file is None and args.database is None and not os.environ.get("DATABASE_URL"):
+        raise CliError("give an exported chain FILE or --database URL")
+    try:
+        if args.file is not None:
+            verdict = verify_chain(read_jsonl(args.file))
+        else:
+            verdict = _open_store(args.database).verify()
     except (OSError, ValueError) as exc:
         raise CliError(f"{args.file}: {exc}") from None
     if args.json:
@@ -304,6 +320,36 @@ def cmd_verify(args: argparse.Namespace) -> int:
             f"({verdict.checked} valid before it)"
         )
     return 0 if verdict.valid else 1
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from .store import StoreError
+    from .store.transfer import export_run
+
+    try:
+        result = export_run(_open_store(args.database), args.out)
+    except StoreError as exc:
+        raise CliError(str(exc)) from None
+    print(
+        f"exported tick {result['tick']}: {result['events']} events, "
+        f"{result['commands']} commands, head {result['head']}"
+    )
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from .store import StoreError
+    from .store.transfer import import_run
+
+    try:
+        result = import_run(_open_store(args.database), args.file, force=args.force)
+    except StoreError as exc:
+        raise CliError(str(exc)) from None
+    print(
+        f"imported tick {result['tick']}: {result['events']} events verified, "
+        f"replay head {result['head']}"
+    )
+    return 0
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -363,11 +409,23 @@ def build_parser() -> argparse.ArgumentParser:
     rp.set_defaults(func=cmd_replay)
 
     va = sub.add_parser(
-        "verify-audit", help="verify an exported audit chain (exit 0 valid, 1 broken)"
+        "verify-audit", help="verify an exported or stored audit chain (exit 0 valid, 1 broken)"
     )
-    va.add_argument("file")
+    va.add_argument("file", nargs="?", help="JSON Lines written by simulate --audit-out")
+    va.add_argument("--database", metavar="URL", help="verify the chain in a store instead")
     va.add_argument("--json", action="store_true")
     va.set_defaults(func=cmd_verify)
+
+    ex = sub.add_parser("export", help="write the stored run (scenario, seed, commands, chain)")
+    ex.add_argument("--out", required=True, metavar="FILE")
+    ex.add_argument("--database", metavar="URL", help="default: DATABASE_URL or the data dir")
+    ex.set_defaults(func=cmd_export)
+
+    im = sub.add_parser("import", help="load an exported run into a fresh store and prove it")
+    im.add_argument("file")
+    im.add_argument("--database", metavar="URL", help="default: DATABASE_URL or the data dir")
+    im.add_argument("--force", action="store_true", help="replace a run already in the store")
+    im.set_defaults(func=cmd_import)
 
     rn = sub.add_parser("run", help="start the web server (Gunicorn)")
     rn.set_defaults(func=cmd_run)

@@ -163,3 +163,23 @@ def test_truncated_sqlite_file_is_reported_not_reset(tmp_path) -> None:
         Store(f"sqlite:///{path}")
     assert "damaged" in str(error.value) or "cannot open" in str(error.value)
     assert path.stat().st_size == size // 2
+
+
+def test_export_then_import_into_a_fresh_store_reproduces_the_head(store_url, tmp_path) -> None:
+    from miniature_office.cli import main
+
+    store, keeper, engine = _run(store_url, 90)
+    command = engine.submit("create_directive", {"title": "Shared", "floor": "python"})
+    keeper.command_accepted(command)
+    for _ in range(20):
+        keeper.tick(engine.step())
+    keeper.flush()
+    out = tmp_path / "run.json"
+    assert main(["export", "--out", str(out), "--database", store_url]) == 0
+    fresh = f"sqlite:///{tmp_path / 'fresh.db'}"
+    assert main(["import", str(out), "--database", fresh]) == 0
+    imported = Store(fresh)
+    assert imported.verify().head == engine.head_hash
+    assert recover(imported).head_hash == engine.head_hash
+    assert main(["verify-audit", "--database", fresh]) == 0
+    assert main(["import", str(out), "--database", fresh]) == 2  # refuses to overwrite
