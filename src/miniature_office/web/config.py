@@ -29,7 +29,7 @@ ENV_NAMES: dict[str, str] = {
     "proxy_fix": "MINIOFFICE_PROXY_FIX",
     "static_dir": "MINIOFFICE_STATIC_DIR",
     "data_dir": "MINIOFFICE_DATA_DIR",
-    "secret_key": "SECRET_KEY",
+    "secret_key": "SECRET_KEY",  # nosec B105
     "database_url": "DATABASE_URL",
     "message_queue": "MESSAGE_QUEUE",
 }

@@ -147,13 +147,23 @@ def init_metrics(app: Flask, runtime: SimulationRuntime) -> Metrics:
     def _start_timer() -> None:
         g.minioffice_started = time.perf_counter()
 
+    counters: dict[tuple[str, str, int], Any] = {}
+    timers: dict[str, Any] = {}
+
     @app.after_request
     def _record(response: Response) -> Response:
         started = g.pop("minioffice_started", None)
         endpoint = request.url_rule.rule if request.url_rule is not None else "unmatched"
-        metrics.requests.labels(endpoint, request.method, str(response.status_code)).inc()
+        key = (endpoint, request.method, response.status_code)
+        counter = counters.get(key)
+        if counter is None:
+            counter = counters[key] = metrics.requests.labels(key[0], key[1], str(key[2]))
+        counter.inc()
         if started is not None:
-            metrics.latency.labels(endpoint).observe(time.perf_counter() - started)
+            timer = timers.get(endpoint)
+            if timer is None:
+                timer = timers[endpoint] = metrics.latency.labels(endpoint)
+            timer.observe(time.perf_counter() - started)
         return response
 
     app.register_blueprint(bp)
