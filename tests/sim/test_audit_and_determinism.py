@@ -212,3 +212,24 @@ def test_a_snapshot_continues_exactly_like_the_original() -> None:
     assert copy_.tick == original.tick and copy_.head_hash == original.head_hash
     for _ in range(150):
         assert copy_.step().flow["audit_head"] == original.step().flow["audit_head"]
+
+
+def test_long_runs_keep_memory_bounded() -> None:
+    engine = Engine(default_engine().scenario, 42, audit_window=1000)
+    sizes = []
+    for _ in range(3):
+        engine.run(1500)
+        world = engine.world
+        sizes.append(
+            (
+                len(world.audit),
+                len(world.audit._children),
+                len(world.artifacts),
+                len(world.contracts),
+                len(world.directives),
+            )
+        )
+    events, children, artifacts, contracts, directives = sizes[-1]
+    assert events == 1000 and children <= 1000
+    assert artifacts < 2 * sizes[0][2] + 50 and contracts < 20 and directives < 80
+    assert engine.world.audit.verify().valid  # the window still verifies from its first link

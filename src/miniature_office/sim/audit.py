@@ -172,8 +172,10 @@ class AuditLog:
         if self._events.maxlen is not None and len(self._events) == self._events.maxlen:
             self._children.pop(self._events[0].seq, None)
         self._events.append(event)
+        oldest = self._events[0].seq
         for parent in parent_list:
-            self._children.setdefault(parent, []).append(seq)
+            if parent >= oldest:  # parents already out of the window are not indexed
+                self._children.setdefault(parent, []).append(seq)
         self.head, self.count = digest, seq
         for sink in self.sinks:
             sink(event)

@@ -54,6 +54,7 @@ class Contract:
     state: ContractState = ContractState.REQUESTED
     provider_directive: str | None = None
     delivered_tick: int | None = None
+    artifacts: list[str] = field(default_factory=list)
     last_event: int = 0
 
     def to_dict(self) -> dict[str, Any]:

@@ -174,6 +174,7 @@ def complete_design(world: World, architect: Agent, directive: Directive) -> Non
         architect.id,
         {"directive": directive.id, "intent": intent, "steps": steps},
     )
+    directive.artifacts.append(design.id)
     directive.architect_intent = intent
     directive.architect = architect.id
     directive.state = DirectiveState.IN_PROGRESS
@@ -294,6 +295,7 @@ def publish_contract(world: World, contract: Contract, author: str, parent: int)
         author,
         {"api": contract.api, "version": contract.version, "failure_codes": contract.failure_codes},
     )
+    contract.artifacts.append(artifact.id)
     contract.last_event = world.log(
         "contract.published",
         author,

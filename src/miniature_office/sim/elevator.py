@@ -77,6 +77,7 @@ def _deliver(world: World, shipment: Shipment) -> None:
     version = shipment.version or "0.0.0"
     if not satisfies(version, contract.requirement):
         contract.state = ContractState.REJECTED
+        contract.delivered_tick = world.tick
         contract.last_event = world.log(
             "contract.rejected",
             "elevator",

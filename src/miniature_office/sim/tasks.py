@@ -204,6 +204,7 @@ class Directive:
     architect_intent: str | None = None
     architect: str | None = None
     task_ids: list[str] = field(default_factory=list)
+    artifacts: list[str] = field(default_factory=list)
     deployed_tick: int | None = None
     escaped_defects: int = 0
     last_event: int = 0

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from .agents import Activity, ActivityKind, Agent, AgentStatus, Role
 from .artifacts import ArtifactKind
+from .contracts import ContractState
 from .directives import complete_design, design_effort, publish_contract
 from .errors import TransitionRefused
 from .floorplan import advance, waypoints
@@ -778,10 +779,27 @@ def prune(world: World) -> None:
             if task.meeting_id:
                 world.meetings.pop(task.meeting_id, None)
             gone.add(task_id)
+        for artifact_id in directive.artifacts:
+            world.artifacts.pop(artifact_id, None)
         del world.directives[directive.id]
         world.changes.removed.setdefault("directives", []).append(directive.id)
+    _prune_contracts(world, horizon)
     if not gone:
         return
     world.changes.removed.setdefault("tasks", []).extend(sorted(gone))
     for vote_id in [v.id for v in world.votes.values() if v.task_id in gone]:
         del world.votes[vote_id]
+
+
+def _prune_contracts(world: World, horizon: int) -> None:
+    """Contracts settled before the horizon leave memory (floors keep the versions they got)."""
+    settled = (ContractState.DELIVERED, ContractState.REJECTED)
+    for contract in list(world.contracts.values()):
+        if (
+            contract.state in settled
+            and (contract.delivered_tick or contract.requested_tick) <= horizon
+        ):
+            for artifact_id in contract.artifacts:
+                world.artifacts.pop(artifact_id, None)
+            del world.contracts[contract.id]
+            world.changes.removed.setdefault("contracts", []).append(contract.id)

@@ -479,7 +479,7 @@ def build_world(
     audit: AuditLog | None = None,
 ) -> World:
     """Create a world from a validated scenario, staff it and log its creation."""
-    world = World(scenario, seed, audit or AuditLog())
+    world = World(scenario, seed, audit if audit is not None else AuditLog())
     genesis = world.log(
         "world.created", "system", "world", {"scenario": scenario.name, "seed": seed}
     )
