@@ -15,6 +15,7 @@ import argparse
 import json
 import multiprocessing
 import os
+import re
 import signal
 import socket
 import statistics
@@ -24,6 +25,8 @@ import threading
 import time
 from pathlib import Path
 
+TICK = re.compile(r'^42\["tick_end",\{"tick":(\d+)')
+RECORDED = re.compile(r'"recorded_at":([0-9.]+)')
 HERE = Path(__file__).resolve().parent
 BIN = Path(sys.executable).parent
 
@@ -169,9 +172,10 @@ def _subscriber(port: int, until: float, ticks: list, latencies: list, ready) ->
         if not message.startswith('42["tick_end"'):
             continue
         received = time.time()
-        data = json.loads(message[2:])[1]
-        seen.append(data["tick"])
-        stamps = [e["recorded_at"] for e in data["events"] if e.get("recorded_at")]
+        tick = TICK.search(message)
+        stamps = [float(x) for x in RECORDED.findall(message)]
+        if tick:
+            seen.append(int(tick.group(1)))
         if stamps:
             lags.append(received - max(stamps))
     ws.close()
