@@ -1,5 +1,5 @@
 // The agent panel: who an agent is and what it is doing, kept current while it is open.
-import { $, el, humanRole, humanState, replaceChildren } from "./dom.js";
+import { $, el, humanRole, humanState, replaceChildren, setText } from "./dom.js";
 import { ROLE_LETTERS } from "./sprites.js";
 
 export class AgentPanel {
@@ -91,23 +91,35 @@ export function renderStaffList(list, store, floorId, selected, onPick) {
   const agents = [...store.agents.values()]
     .filter((a) => !floorId || a.floor_id === floorId)
     .sort((a, b) => a.floor_id.localeCompare(b.floor_id) || a.id.localeCompare(b.id));
-  const key = agents.map((a) => `${a.id}:${a.status}:${a.name}`).join("|") + `|${selected}`;
-  if (list.dataset.key === key) return;
-  list.dataset.key = key;
-  const focusedId = document.activeElement?.dataset?.agentId;
-  replaceChildren(list, agents.map((agent) => {
-    const button = el("button", {
-      type: "button",
-      class: "staff",
-      dataset: { agentId: agent.id },
-      "aria-pressed": agent.id === selected ? "true" : "false",
-    }, [
-      el("span", { class: `role-badge role-${agent.role}`, "aria-hidden": "true", text: ROLE_LETTERS[agent.role] || "?" }),
-      el("span", { class: "staff-name", text: agent.name }),
-      el("span", { class: `staff-status status-${agent.status}`, text: `${humanRole(agent.role)}, ${humanState(agent.status)}` }),
-    ]);
-    button.addEventListener("click", () => onPick(agent.id));
-    return el("li", {}, [button]);
-  }));
-  if (focusedId) list.querySelector(`[data-agent-id="${CSS.escape(focusedId)}"]`)?.focus();
+  list.items = list.items || new Map();
+  const seen = new Set();
+  let previous = null;
+  for (const agent of agents) {
+    seen.add(agent.id);
+    let item = list.items.get(agent.id);
+    if (!item) {
+      const badge = el("span", { class: "role-badge", "aria-hidden": "true" });
+      const name = el("span", { class: "staff-name" });
+      const state = el("span", { class: "staff-status" });
+      const button = el("button", { type: "button", class: "staff", dataset: { agentId: agent.id } }, [badge, name, state]);
+      button.addEventListener("click", () => onPick(agent.id));
+      item = { li: el("li", {}, [button]), button, badge, name, state };
+      list.items.set(agent.id, item);
+    }
+    item.badge.className = `role-badge role-${agent.role}`;
+    setText(item.badge, ROLE_LETTERS[agent.role] || "?");
+    setText(item.name, agent.name);
+    setText(item.state, `${humanRole(agent.role)}, ${humanState(agent.status)}`);
+    item.state.className = `staff-status status-${agent.status}`;
+    item.button.setAttribute("aria-pressed", agent.id === selected ? "true" : "false");
+    const expected = previous ? previous.nextSibling : list.firstChild;
+    if (item.li !== expected) list.insertBefore(item.li, expected);
+    previous = item.li;
+  }
+  for (const [id, item] of list.items) {
+    if (!seen.has(id)) {
+      item.li.remove();
+      list.items.delete(id);
+    }
+  }
 }

@@ -122,11 +122,13 @@ function row(cells, header = false) {
 }
 
 function table(caption, headers, rows) {
-  if (!rows.length) return el("p", { class: "muted", text: `${caption}: none yet.` });
+  const body = rows.length
+    ? rows.map((r) => row(r))
+    : [el("tr", {}, [el("td", { colspan: String(headers.length), class: "muted", text: "none yet" })])];
   return el("table", {}, [
     el("caption", { text: caption }),
     el("thead", {}, [row(headers, true)]),
-    el("tbody", {}, rows.map((r) => row(r))),
+    el("tbody", {}, body),
   ]);
 }
 

@@ -13,11 +13,36 @@ const STATE_COLOURS = {
 };
 const AXIS = { stroke: "#c8d0da", grid: { stroke: "#2d3340", width: 1 }, ticks: { stroke: "#2d3340" } };
 
+function remPx() {
+  return parseFloat(getComputedStyle(document.documentElement).fontSize) || 14;
+}
+
+/** Axes whose lettering follows the page's font size (readable on a 4K screen too). */
 function axes(yLabel, xLabel = "tick") {
+  const rem = remPx();
+  const font = `${Math.round(rem * 0.8)}px ui-monospace, monospace`;
+  const labelFont = `bold ${Math.round(rem * 0.85)}px ui-monospace, monospace`;
+  const common = { ...AXIS, font, labelFont, labelSize: Math.round(rem * 1.3) };
   return [
-    { ...AXIS, label: xLabel, labelSize: 18 },
-    { ...AXIS, label: yLabel, labelSize: 18, size: 44 },
+    { ...common, label: xLabel, size: Math.round(rem * 2.2) },
+    { ...common, label: yLabel, size: Math.round(rem * 3.4) },
   ];
+}
+
+const SMOOTHING = 24; // ticks: three working days
+
+/** Mean of the last ``window`` values at each point (utilisation flickers tick to tick). */
+function rollingMean(values, window) {
+  const out = [];
+  let sum = 0;
+  let count = 0;
+  values.forEach((v, i) => {
+    if (v !== null) { sum += v; count += 1; }
+    const old = i - window >= 0 ? values[i - window] : null;
+    if (old !== null && i - window >= 0) { sum -= old; count -= 1; }
+    out.push(count ? sum / count : null);
+  });
+  return out;
 }
 
 function histogram(values) {
@@ -55,8 +80,7 @@ export class Charts {
   }
 
   height() {
-    const rem = parseFloat(getComputedStyle(document.documentElement).fontSize) || 16;
-    return Math.round(rem * 11);
+    return Math.round(remPx() * 11);
   }
 
   build() {
@@ -153,7 +177,7 @@ export class Charts {
     const days = [...perDay.keys()].sort((a, b) => a - b);
     this.plots["chart-throughput"].setData([days, days.map((d) => perDay.get(d))]);
     this.plots["chart-lead"].setData(histogram(this.leadTimes));
-    this.plots["chart-util"].setData([ticks, ...ROLES.map((role) => rows.map((r) => r.utilisation?.[role] ?? null))]);
+    this.plots["chart-util"].setData([ticks, ...ROLES.map((role) => rollingMean(rows.map((r) => r.utilisation?.[role] ?? null), SMOOTHING))]);
     this.plots["chart-queue"].setData([ticks, ...ROLES.map((role) => rows.map((r) => r.queue?.[role] ?? null))]);
     this.renderNow(rows[rows.length - 1]);
   }

@@ -259,6 +259,7 @@ export class OfficeView {
     ctx.fillRect(ox, oy + (plan.corridor_y + 1) * TILE - 1, w, 1);
     // windows along the top row
     for (let tx = 0; tx < plan.width; tx += 2) {
+      if (Math.abs(tx + 1 - plan.elevator.x - 0.5) < 2) continue;
       ctx.fillStyle = "#27324a";
       ctx.fillRect(ox + tx * TILE + 2, oy + 1, TILE * 2 - 4, 7);
       ctx.fillStyle = "#5f86b8";
@@ -309,15 +310,15 @@ export class OfficeView {
       ctx.fillStyle = "#8fb3dc";
       ctx.fillRect(gx, y + h, 3, 2);
     }
-    const name = office.name || office.id;
-    ctx.fillStyle = "#20232b";
-    ctx.fillRect(x + 1, y + 1, name.length * 4 + 3, 7);
-    pixelText(ctx, name, x + 3, y + 2, "#f2cc3a");
     // desks
     for (const agentId of office.agent_ids || []) {
       const agent = this.store.agents.get(agentId);
       if (agent?.desk) this.drawDesk(ctx, ox + agent.desk[0] * TILE, oy + agent.desk[1] * TILE, agent.role);
     }
+    const name = office.name || office.id;
+    ctx.fillStyle = "#20232b";
+    ctx.fillRect(x, y - 9, name.length * 4 + 5, 9);
+    pixelText(ctx, name, x + 3, y - 7, "#f2cc3a");
   }
 
   drawDesk(ctx, x, y, role) {

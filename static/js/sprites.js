@@ -146,7 +146,7 @@ export function agentSprite(role, id, frame = 0) {
 
 // 7x7 status icons, drawn inside a small bubble above the head.
 const ICONS = {
-  idle: ["0000000", "0111100", "0001000", "0010000", "0111100", "0000000", "0000000"], // z
+  idle: null, // a grey dot: idle people should not clutter the view
   working: ["0000000", "1111111", "1000001", "1011101", "1000001", "1111111", "0011100"], // screen
   reviewing: ["0111000", "1000100", "1000100", "1000100", "0111100", "0000110", "0000011"], // lens
   in_meeting: ["0111110", "1000001", "1010101", "1000001", "0111110", "0100000", "1000000"], // speech

@@ -172,6 +172,39 @@ def test_forms_validate_before_sending_and_show_the_servers_refusal(
     assert page.get_attribute("#d-priority", "aria-invalid") == "true"
 
 
+def test_hire_add_tool_and_dismiss_change_the_office(page: Any, server: Server) -> None:
+    open_office(page, server)
+    staff = len(page.evaluate("window.miniatureOffice.agentIds()"))
+    page.click("summary:has-text('Hire an agent')")
+    page.select_option("#h-floor", "javascript")
+    page.select_option("#h-role", "verifier")
+    page.fill("#h-name", "Vera Browser")
+    page.click("#hire-form button[type=submit]")
+    page.wait_for_selector("#hire-form .form-status.ok")
+    wait_until(page, f"window.miniatureOffice.agentIds().length === {staff + 1}")
+    hired = page.evaluate(
+        "[...window.miniatureOffice.live.agents.values()].find(a => a.name === 'Vera Browser').id"
+    )
+
+    page.click("summary:has-text('Add a tool')")
+    page.select_option("#t-floor", "javascript")
+    page.select_option("#t-kind", "test_framework")
+    page.fill("#t-name", "Jest")
+    page.fill("#t-version", "29.7.0")
+    page.check("#tool-form input[name=capabilities][value=test]")
+    page.fill("#t-slots", "2")
+    page.click("#tool-form button[type=submit]")
+    page.wait_for_selector("#tool-form .form-status.ok")
+    wait_until(page, "[...window.miniatureOffice.live.tools.values()].some(t => t.name === 'Jest')")
+
+    page.click("summary:has-text('Staff list')")
+    page.click(f"#staff-list button[data-agent-id='{hired}']")
+    page.click("#agent-body button.danger")
+    page.click("#dismiss-form button[type=submit]")
+    page.wait_for_selector("#dismiss-form .form-status.ok")
+    wait_until(page, f"!window.miniatureOffice.live.agents.has('{hired}')")
+
+
 def test_clicking_an_agent_on_the_map_opens_its_panel(page: Any, live_world: Server) -> None:
     open_office(page, live_world)
     page.click("#btn-toggle")
@@ -207,12 +240,37 @@ def test_audit_verify_button_reports_a_valid_chain(page: Any, server: Server) ->
     assert page.text_content("#audit-verify-result").startswith("Chain valid")
 
 
+def test_audit_stream_filters_by_kind(page: Any, server: Server) -> None:
+    open_office(page, server)
+    page.wait_for_selector("#audit-kind option[value='task.transition']", state="attached")
+    page.select_option("#audit-kind", "task.transition")
+    wait_until(
+        page,
+        """() => {
+            const kinds = [...document.querySelectorAll('#audit-list .audit-kind')]
+                .map(k => k.textContent);
+            return kinds.length > 0 && kinds.every(k => k === 'task.transition');
+        }""",
+    )
+
+
+def test_export_downloads_the_flow_csv(page: Any, server: Server) -> None:
+    open_office(page, server)
+    with page.expect_download() as info:
+        page.click("#btn-export")
+    download = info.value
+    assert download.suggested_filename.endswith(".csv")
+    header = Path(download.path()).read_text().splitlines()[0]
+    assert header.startswith("tick,day,")
+
+
 def test_time_travel_shows_a_past_tick_then_returns_to_live(page: Any, server: Server) -> None:
     open_office(page, server)
     page.fill("#timeline", "3")
     wait_until(page, "document.querySelector('#replay-state').textContent.includes(':')")
     assert page.text_content("#replay-state").startswith("Viewing tick 3")
-    assert shown_tick(page) == 3
+    wait_until(page, "Number(document.querySelector('#clock').dataset.tick) === 3")
+    assert page.text_content("#clock-time") == "Day 1, 12:00"
     page.click("#btn-live")
     wait_until(page, "document.querySelector('#replay-state').textContent === 'Live'")
     wait_until(page, "Number(document.querySelector('#clock').dataset.tick) > 3")
@@ -257,9 +315,17 @@ def test_charts_draw_and_name_the_bottleneck(page: Any, server: Server, artifact
     charts.screenshot(path=str(artifacts / "charts.png"))
 
 
-def test_readme_screenshot(page: Any, server: Server, artifacts: Path) -> None:
-    """A wider view for docs/screenshot.png (copied from test-artifacts by hand)."""
+def test_wide_view_shows_office_and_board_together(
+    page: Any, server: Server, artifacts: Path
+) -> None:
+    """The README picture (docs/screenshot.png is a copy of this artifact)."""
     page.set_viewport_size({"width": 1600, "height": 900})
     open_office(page, server)
+    page.wait_for_selector(".column[data-state=in_progress] .card")
     page.wait_for_timeout(1500)
-    page.screenshot(path=str(artifacts / "readme-screenshot.png"))
+    height = min(1400, page.evaluate("document.documentElement.scrollHeight"))
+    page.screenshot(
+        path=str(artifacts / "wide-view.png"),
+        clip={"x": 0, "y": 0, "width": 1600, "height": height},
+        full_page=True,
+    )
