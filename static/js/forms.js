@@ -54,7 +54,7 @@ function describeAccepted(result, what) {
   if (!result || typeof result !== "object") return `${what} sent.`;
   const command = result.command || result;
   const id = command.id ?? command.seq ?? command.command_id;
-  const at = command.apply_tick ?? result.apply_tick;
+  const at = result.tick ?? command.apply_tick ?? result.apply_tick;
   if (result.status === "applied" || command.status === "applied") return `${what} applied${id ? ` (command ${id})` : ""}.`;
   return `${what} accepted${id ? ` as command ${id}` : ""}${at !== undefined && at !== null ? `, applies at tick ${at}` : ""}.`;
 }

@@ -239,7 +239,10 @@ async function control(action) {
       await post(running ? "/api/world/stop" : "/api/world/resume");
       live.header.running = !running; // the snapshot that follows confirms it
     } else if (action === "step") {
-      if (live.header.running) return;
+      if (live.header.running) {
+        toast("Pause the office first, then step one tick at a time.");
+        return;
+      }
       await post("/api/world/step", {});
     } else if (action === "speed") {
       await post("/api/world/speed", { speed: Number($("#speed").value) });
