@@ -29,6 +29,7 @@ def build_app(**overrides: Any) -> Flask:
         "tick_loop": False,
         "async_mode": "threading",
         "autostart": False,
+        "data_dir": Path(tempfile.mkdtemp(prefix="minioffice-test-")),
     }
     settings.update(overrides)
     return create_app(load_config({}, **settings))
@@ -108,6 +109,7 @@ def server_env(port: int, **extra: str) -> dict[str, str]:
         MINIOFFICE_PORT=str(port),
         MINIOFFICE_TICK_RATE="10",
         MINIOFFICE_LOG_LEVEL="INFO",
+        MINIOFFICE_DATA_DIR=tempfile.mkdtemp(prefix="minioffice-server-"),
     )
     env.update(extra)
     return env

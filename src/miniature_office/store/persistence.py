@@ -7,6 +7,7 @@ import logging
 import time
 from typing import Any, Callable
 
+from ..sim.audit import GENESIS_HASH, ChainVerdict, verify_chain
 from ..sim.commands import Command
 from ..sim.engine import Engine, TickResult
 from ..sim.scenario import Scenario
@@ -43,6 +44,7 @@ class Persistence:
         self._applied: dict[int, Command] = {}
         self._unflushed_ticks = 0
         self._last_flush = monotonic()
+        self._verified: tuple[int, str, int] = (0, GENESIS_HASH, 0)
 
     # ---- start ------------------------------------------------------------------------------
 
@@ -62,6 +64,7 @@ class Persistence:
 
     def attach(self, engine: Engine) -> None:
         self.engine = engine
+        self._verified = (0, GENESIS_HASH, 0)
         self._written_seq = engine.world.audit.count
         self._applied.clear()
         self._unflushed_ticks = 0
@@ -109,6 +112,24 @@ class Persistence:
         self._applied.clear()
         self._unflushed_ticks = 0
         self._last_flush = self._monotonic()
+
+    def verify(self, *, flush: bool = True) -> ChainVerdict:
+        """Verify the stored chain, walking only what was added since the last call."""
+        if flush:
+            self.flush()
+        seq, head, checked = self._verified
+        events = self.store.iter_events(after_seq=seq)
+        partial = verify_chain(events, start_prev=head, start_seq=seq + 1)
+        verdict = ChainVerdict(
+            partial.valid,
+            checked + partial.checked,
+            partial.head,
+            partial.first_broken,
+            partial.reason,
+        )
+        if partial.valid:
+            self._verified = (seq + partial.checked, partial.head, verdict.checked)
+        return verdict
 
     def snapshot(self) -> None:
         engine = self.engine

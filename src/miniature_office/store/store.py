@@ -289,16 +289,17 @@ class Store:
         after_seq: int | None = None,
         before_seq: int | None = None,
         limit: int = 100,
+        offset: int = 0,
         newest_first: bool = False,
     ) -> tuple[list[dict[str, Any]], int]:
         """A page of audit events matching the filters, and how many match in all."""
         conditions = []
         columns = audit_events.c
-        for column, value in (
-            (columns.kind, kind),
-            (columns.actor, actor),
-            (columns.target, target),
-        ):
+        if kind is not None and kind.endswith("."):
+            conditions.append(columns.kind.startswith(kind, autoescape=True))
+        elif kind is not None:
+            conditions.append(columns.kind == kind)
+        for column, value in ((columns.actor, actor), (columns.target, target)):
             if value is not None:
                 conditions.append(column == value)
         if tick_from is not None:
@@ -310,7 +311,9 @@ class Store:
         if before_seq is not None:
             conditions.append(columns.seq < before_seq)
         order = columns.seq.desc() if newest_first else columns.seq
-        query = sa.select(audit_events).where(*conditions).order_by(order).limit(limit)
+        query = (
+            sa.select(audit_events).where(*conditions).order_by(order).limit(limit).offset(offset)
+        )
         count = sa.select(sa.func.count()).select_from(audit_events).where(*conditions)
         with self.db.connect() as conn:
             rows = conn.execute(query).mappings().all()
@@ -332,9 +335,15 @@ class Store:
             "recorded_at": row["recorded_at"],
         }
 
-    def iter_events(self, batch: int = 5000) -> Iterator[dict[str, Any]]:
-        """Every stored event in order, read in batches (constant memory)."""
-        last = 0
+    def event(self, seq: int) -> dict[str, Any] | None:
+        query = sa.select(audit_events).where(audit_events.c.seq == seq)
+        with self.db.connect() as conn:
+            row = conn.execute(query).mappings().first()
+        return self._event_dict(row) if row is not None else None
+
+    def iter_events(self, batch: int = 5000, after_seq: int = 0) -> Iterator[dict[str, Any]]:
+        """Stored events after ``after_seq`` in order, read in batches (constant memory)."""
+        last = after_seq
         while True:
             with self.db.connect() as conn:
                 rows = (

@@ -17,6 +17,7 @@ from .metrics import init_metrics
 from .realtime import register_realtime
 from .runtime import SimulationRuntime, load_scenario
 from .security import register_security_headers
+from .storage import attach_store
 from .ui import bp as ui_bp
 from .ui import resolve_static_dir
 
@@ -57,6 +58,7 @@ def create_app(config: Config | None = None) -> Flask:
         autostart=config.autostart,
     )
     app.extensions[EXTENSION] = runtime
+    attach_store(runtime, config.database_url, app.config["MINIOFFICE_DATA_DIR"])
 
     register_error_handlers(app)
     register_security_headers(app, config)

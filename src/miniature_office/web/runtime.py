@@ -76,7 +76,7 @@ class SimulationRuntime:
         self.tick_rate = tick_rate
         self.lock = threading.Lock()
         self._clock = clock
-        self._audit_window = audit_window
+        self.audit_window = audit_window
         self.engine = self._build(seed)
         self.engine.world.running = autostart
         self.generation = 0
@@ -85,6 +85,8 @@ class SimulationRuntime:
         self.on_tick_start: list[Callable[[int], None]] = []
         self.on_tick: list[Callable[[TickResult, float], None]] = []
         self.on_reset: list[Callable[[Engine], None]] = []
+        self.on_shutdown: list[Callable[[], None]] = []
+        self.persistence: Any = None  # a store.persistence.Persistence when one is attached
         self.loop_state = "idle"  # idle | starting | running | stopped | dead
         self.last_tick_at: float | None = None
         self.last_tick_duration: float | None = None
@@ -94,7 +96,7 @@ class SimulationRuntime:
         self._verified: tuple[int, int, str, ChainVerdict] | None = None
 
     def _build(self, seed: int) -> Engine:
-        return Engine(self.scenario, seed, audit_window=self._audit_window, clock=self._clock)
+        return Engine(self.scenario, seed, audit_window=self.audit_window, clock=self._clock)
 
     # ---- reads ------------------------------------------------------------------------------
 
@@ -238,6 +240,11 @@ class SimulationRuntime:
         deadline = time.monotonic() + timeout
         while self.loop_state in ("starting", "running") and time.monotonic() < deadline:
             time.sleep(0.01)
+        for callback in self.on_shutdown:
+            try:
+                callback()
+            except Exception:  # noqa: BLE001 - one failing hook must not stop the others
+                log.exception("shutdown hook failed")
 
     @property
     def loop_alive(self) -> bool:

@@ -9,7 +9,17 @@ from pydantic import Field, model_validator
 
 from ...sim.audit import verify_chain
 from ...sim.engine import Engine
-from .common import Page, Query, json_response, paginate, parse_query, read, require, route
+from .common import (
+    Page,
+    Query,
+    json_response,
+    paginate,
+    parse_query,
+    read,
+    require,
+    route,
+    runtime,
+)
 
 bp = Blueprint("audit", __name__, url_prefix="/api/audit")
 
@@ -56,6 +66,9 @@ def _matches(event: Any, f: EventFilter) -> bool:
        query=EventFilter)  # fmt: skip
 def events() -> Response:
     f = parse_query(EventFilter)
+    persistence = runtime().persistence
+    if persistence is not None:
+        return json_response(_stored_events(persistence, f))
 
     def build(engine: Engine) -> dict[str, Any]:
         audit = engine.world.audit
@@ -70,9 +83,41 @@ def events() -> Response:
     return json_response(read(build))
 
 
+def _stored_events(persistence: Any, f: EventFilter) -> dict[str, Any]:
+    """A page from the store, which holds the whole chain (memory keeps a recent window)."""
+    with runtime().lock:
+        persistence.flush()
+        audit = persistence.engine.world.audit
+        head, count, first_seq = audit.head, audit.count, audit.first_seq
+    found, total = persistence.store.events(
+        kind=f.kind,
+        actor=f.actor,
+        target=f.target,
+        tick_from=f.tick_from,
+        tick_to=f.tick_to,
+        limit=f.limit,
+        offset=f.offset,
+        newest_first=f.order == "desc",
+    )
+    return {
+        "events": found,
+        "total": total,
+        "limit": f.limit,
+        "offset": f.offset,
+        "head": head,
+        "count": count,
+        "first_seq": first_seq,
+    }
+
+
 @route(bp, "/events/<int:seq>", "One audit event")
 def event(seq: int) -> Response:
-    return json_response(read(lambda e: require(e.world.audit.get(seq), "event", seq).to_dict()))
+    held = read(lambda e: e.world.audit.get(seq))
+    if held is not None:
+        return json_response(held.to_dict())
+    persistence = runtime().persistence
+    stored = persistence.store.event(seq) if persistence is not None else None
+    return json_response(require(stored, "event", seq))
 
 
 @route(bp, "/events/<int:seq>/lineage", "Causal ancestors and descendants of an event",
@@ -95,6 +140,13 @@ def lineage(seq: int) -> Response:
 @route(bp, "/verify", "Verify the hash chain held in memory; names the first broken event",
        responses={200: "Verdict"})  # fmt: skip
 def verify() -> Response:
+    persistence = runtime().persistence
+    if persistence is not None:
+        with runtime().lock:
+            persistence.flush()
+        verdict = persistence.verify(flush=False)  # reads the store only: no lock needed
+        return json_response({**verdict.to_dict(), "first_seq": 1, "scope": "store"})
+
     def window(engine: Engine) -> tuple[list[Any], int, str]:
         audit = engine.world.audit
         held = list(audit)
