@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import socket
-from typing import Callable
+import uuid
+from typing import Callable, Iterator
 
 import pytest
+import sqlalchemy as sa
+
+#: The real PostgreSQL this machine kind starts before every session and CI run.
+POSTGRES = os.environ.get(
+    "MINIOFFICE_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+REDIS = os.environ.get("MINIOFFICE_TEST_REDIS", "redis://127.0.0.1:6379/0")
 
 
 def _find_free_port() -> int:
@@ -24,3 +33,18 @@ def free_port_factory() -> Callable[[], int]:
 @pytest.fixture
 def free_port(free_port_factory: Callable[[], int]) -> int:
     return free_port_factory()
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL URL whose tables live in a schema of their own, dropped afterwards."""
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(POSTGRES)
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    try:
+        yield f"{POSTGRES}?options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+        admin.dispose()

@@ -10,6 +10,7 @@ from flask_socketio import SocketIO
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .api import register_api
+from .cluster import Cluster
 from .config import Config, load_config
 from .errors import register_error_handlers
 from .health import bp as health_bp
@@ -58,7 +59,8 @@ def create_app(config: Config | None = None) -> Flask:
         autostart=config.autostart,
     )
     app.extensions[EXTENSION] = runtime
-    attach_store(runtime, config.database_url, app.config["MINIOFFICE_DATA_DIR"])
+    if not config.message_queue:  # with a queue, the cluster decides who writes (below)
+        attach_store(runtime, config.database_url, app.config["MINIOFFICE_DATA_DIR"])
 
     register_error_handlers(app)
     register_security_headers(app, config)
@@ -84,7 +86,17 @@ def create_app(config: Config | None = None) -> Flask:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n, x_prefix=n
         )
-    if config.tick_loop:
+    if config.message_queue:
+        Cluster(
+            runtime,
+            message_queue=config.message_queue,
+            database=config.database_url,
+            data_dir=app.config["MINIOFFICE_DATA_DIR"],
+            spawn=socketio.start_background_task,
+            sleep=socketio.sleep,
+            start_ticking=config.tick_loop,
+        ).boot()
+    elif config.tick_loop:
         runtime.start_loop(socketio.start_background_task, socketio.sleep)
     return app
 

@@ -22,7 +22,7 @@ def _loop_ok(runtime: SimulationRuntime) -> bool:
     """The loop is running, or the app was built without one (driven by hand)."""
     if not current_app.config["MINIOFFICE"].tick_loop:
         return runtime.loop_state not in ("dead",)
-    return runtime.loop_state == "running"
+    return runtime.loop_state in ("running", "following")
 
 
 def _answer(body: dict[str, Any], healthy: bool) -> Response:
@@ -47,6 +47,7 @@ def health() -> Response:
         "version": __version__,
         "tick": header["tick"],
         "simulation": {**header, "loop": runtime.loop_state, "last_tick_at": runtime.last_tick_at},
+        "role": runtime.role,
     }
     return _answer(body, healthy)
 

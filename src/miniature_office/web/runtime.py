@@ -87,6 +87,10 @@ class SimulationRuntime:
         self.on_reset: list[Callable[[Engine], None]] = []
         self.on_shutdown: list[Callable[[], None]] = []
         self.persistence: Any = None  # a store.persistence.Persistence when one is attached
+        #: "solo" (one process), or "leader"/"follower" in the scale-out setup.
+        self.role = "solo"
+        #: Set on followers: sends submit/step/reset to the process that runs the engine.
+        self.forward: Callable[..., Any] | None = None
         self.loop_state = "idle"  # idle | starting | running | stopped | dead
         self.last_tick_at: float | None = None
         self.last_tick_duration: float | None = None
@@ -166,6 +170,8 @@ class SimulationRuntime:
 
         While the world is paused nothing would apply it, so it is applied at once.
         """
+        if self.forward is not None:
+            return self.forward("submit", kind=kind, payload=payload, actor=actor)
         with self.lock:
             engine = self.engine
             command = engine.submit(kind, payload, actor)
@@ -185,6 +191,8 @@ class SimulationRuntime:
 
     def reset(self, seed: int | None = None) -> Engine:
         """Replace the world with a fresh one (same scenario; ``seed`` or the current seed)."""
+        if self.forward is not None:
+            return self.forward("reset", seed=seed)
         with self.lock:
             running = self.engine.world.running
             engine = self._build(self.engine.seed if seed is None else seed)
@@ -205,6 +213,8 @@ class SimulationRuntime:
 
     def step(self, *, only_when_paused: bool = False) -> TickResult:
         """Advance exactly one tick and tell every listener (raises Conflict when running)."""
+        if self.forward is not None:
+            return self.forward("step", only_when_paused=only_when_paused)
         with self.lock:
             if only_when_paused and self.engine.world.running:
                 raise Conflict("the world is running; pause it before stepping")
@@ -234,12 +244,16 @@ class SimulationRuntime:
         self.loop_state = "starting"
         spawn(lambda: self._loop(sleep))
 
-    def stop_loop(self, timeout: float = 5.0) -> None:
-        """Ask the loop to stop after the current tick and wait for it (up to ``timeout``)."""
+    def stop_loop_only(self, timeout: float = 5.0) -> None:
+        """Stop the tick loop and wait for it (up to ``timeout``); the process goes on."""
         self._stop.set()
         deadline = time.monotonic() + timeout
         while self.loop_state in ("starting", "running") and time.monotonic() < deadline:
             time.sleep(0.01)
+
+    def stop_loop(self, timeout: float = 5.0) -> None:
+        """Stop the tick loop, then run the shutdown hooks (flush the store, leave the cluster)."""
+        self.stop_loop_only(timeout)
         for callback in self.on_shutdown:
             try:
                 callback()

@@ -1,7 +1,8 @@
-"""Attach the store to a runtime: the world survives restarts (issue: durable state).
+"""Attach the store to a runtime: the world survives restarts.
 
 The runtime keeps calling its callbacks; this module turns them into store writes, each under
-the runtime's lock so a write never races a change to the engine.
+the runtime's lock so a write never races a change to the engine. Only the process that runs
+the engine writes: a follower in the scale-out setup (``runtime.role == "follower"``) reads.
 """
 
 from __future__ import annotations
@@ -9,45 +10,69 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
+from typing import Any, Callable
 
 from ..store import Store
 from ..store.location import database_url
-from ..store.persistence import Persistence
+from ..store.persistence import Persistence, recover
 from .runtime import SimulationRuntime
 
 log = logging.getLogger(__name__)
 
 
-def attach_store(runtime: SimulationRuntime, url: str | None, data_dir: str | Path) -> Persistence:
-    """Open the store (raises StoreError), recover or start the run, and wire the callbacks."""
-    store = Store(database_url(url, data_dir=data_dir))
-    persistence = Persistence(store)
+def open_store(url: str | None, data_dir: str | Path) -> Store:
+    """The configured store (raises StoreError with a clear message when it is unusable)."""
+    return Store(database_url(url, data_dir=data_dir))
+
+
+def attach_store(
+    runtime: SimulationRuntime,
+    url: str | None,
+    data_dir: str | Path,
+    *,
+    writer: bool = True,
+    flush_ticks: int | None = None,
+) -> Persistence:
+    """Recover (or, as the writer, start) the stored run and wire the callbacks."""
+    persistence = Persistence(open_store(url, data_dir))
+    if flush_ticks is not None:
+        persistence.flush_ticks = flush_ticks
     with runtime.lock:
-        running = runtime.engine.world.running
-        seed = runtime.engine.seed
-        engine = persistence.open(
-            runtime.scenario, seed, audit_window=runtime.audit_window, clock=time.time
-        )
-        if engine.tick or engine.commands:
-            log.info(
-                "recovered the stored run at tick %s (head %s)", engine.tick, engine.head_hash[:12]
-            )
-        else:
-            engine.world.running = running
-        runtime.scenario = engine.scenario
-        runtime.replace_engine(engine)
+        engine = None
+        if writer:
+            running = runtime.engine.world.running
+            engine = persistence.open(
+                runtime.scenario, runtime.engine.seed, audit_window=runtime.audit_window,
+                clock=time.time,
+            )  # fmt: skip
+            if not (engine.tick or engine.commands):
+                engine.world.running = running
+        elif persistence.store.run_info() is not None:
+            engine = recover(persistence.store, audit_window=runtime.audit_window, clock=time.time)
+            persistence.attach(engine)
+        if engine is not None:
+            if engine.tick:
+                log.info("recovered the stored run at tick %s (head %s)", engine.tick,
+                         engine.head_hash[:12])  # fmt: skip
+            runtime.scenario = engine.scenario
+            runtime.replace_engine(engine)
         runtime.persistence = persistence
 
-    def locked(action):
-        def run(*args):
+    def writing(action: Callable[..., Any], locked: bool = True) -> Callable[..., None]:
+        def run(*args: Any) -> None:
+            if runtime.role == "follower":
+                return
+            if not locked:
+                action(*args)
+                return
             with runtime.lock:
                 action(*args)
 
         return run
 
-    runtime.on_command_accepted.append(persistence.command_accepted)  # already under the lock
-    runtime.on_commands_applied.append(locked(persistence.commands_applied))
-    runtime.on_tick.append(locked(lambda result, _duration: persistence.tick(result)))
-    runtime.on_reset.append(locked(persistence.start))
-    runtime.on_shutdown.append(locked(persistence.flush))
+    runtime.on_command_accepted.append(writing(persistence.command_accepted, locked=False))
+    runtime.on_commands_applied.append(writing(persistence.commands_applied))
+    runtime.on_tick.append(writing(lambda result, _duration: persistence.tick(result)))
+    runtime.on_reset.append(writing(persistence.start))
+    runtime.on_shutdown.append(writing(persistence.flush))
     return persistence

@@ -1,0 +1,284 @@
+"""Scale-out: one process runs the engine, the others follow it in lockstep.
+
+Turned on by MESSAGE_QUEUE (Redis). Every process (a Gunicorn worker, or a server on another
+machine) builds the same app; the one that holds the engine lock is the leader: it ticks,
+writes the store and publishes each tick (and the commands applied at its boundary) on the bus.
+Followers keep a mirror engine that applies exactly those commands and steps exactly those
+ticks -- the engine is deterministic, so the mirror is the same world, checked by the audit
+head of every tick. Followers answer reads from their mirror and forward commands, steps and
+resets to the leader. When the leader dies its lock lapses and a follower takes over from the
+store (newest snapshot + commands), with nothing acknowledged lost.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from ..sim.commands import Command
+from ..sim.errors import CommandRejected
+from ..store.coordination import Bus, LeaderLock, make_lock, namespace_for
+from ..store.location import database_url
+from ..store.persistence import recover
+from .runtime import Conflict, SimulationRuntime, Submission
+from .storage import attach_store
+
+log = logging.getLogger(__name__)
+RENEW_EVERY = 1.0
+FORWARD_TIMEOUT = 5.0
+
+
+@dataclass(slots=True)
+class ForwardedTick:
+    """What a follower answers for a step the leader made (the shape of a TickResult)."""
+
+    tick: int
+    delta: dict[str, Any]
+    flow: dict[str, Any]
+    events: list[Any] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class ForwardedReset:
+    tick: int
+    seed: int
+
+
+class Cluster:
+    """Leader election and lockstep following for one process's runtime."""
+
+    def __init__(
+        self,
+        runtime: SimulationRuntime,
+        *,
+        message_queue: str,
+        database: str | None,
+        data_dir: str,
+        spawn: Callable[[Callable[[], None]], Any],
+        sleep: Callable[[float], Any],
+        start_ticking: bool = True,
+        lock: LeaderLock | None = None,
+    ) -> None:
+        self.runtime = runtime
+        self.url = database_url(database, data_dir=data_dir)
+        self.database, self.data_dir = database, data_dir
+        self.bus = Bus(message_queue, namespace_for(self.url))
+        self.lock = lock or make_lock(message_queue, self.url)
+        self.spawn, self.sleep = spawn, sleep
+        self.start_ticking = start_ticking
+        self.persistence: Any = None
+        self._published_through = 0  # highest command seq already sent to followers
+        self._stopped = False
+
+    # ---- start ------------------------------------------------------------------------------
+
+    def boot(self) -> None:
+        """Take the lead if nobody has it, else follow; then keep checking the lock."""
+        leading = self.lock.acquire()
+        self.runtime.role = "leader" if leading else "follower"
+        self.persistence = attach_store(
+            self.runtime, self.database, self.data_dir, writer=leading, flush_ticks=1
+        )
+        self.runtime.on_tick.append(self._publish_tick)
+        self.runtime.on_commands_applied.append(self._publish_boundary)
+        self.runtime.on_shutdown.append(self.stop)
+        self.bus.listen(self.bus.commands, self._serve_request)
+        self.bus.listen(self.bus.ticks, self._follow)
+        if leading:
+            self._lead()
+        else:
+            self._follow_mode()
+        self.spawn(self._watch)
+        log.info("scale-out: this process is the %s", self.runtime.role)
+
+    def stop(self) -> None:
+        self._stopped = True
+        self.bus.close()
+        if self.runtime.role == "leader":
+            self.lock.release()
+
+    # ---- roles ------------------------------------------------------------------------------
+
+    def _lead(self) -> None:
+        runtime = self.runtime
+        runtime.forward = None
+        runtime.role = "leader"
+        with runtime.lock:
+            self._published_through = max((c.seq for c in runtime.engine.commands), default=0)
+        if self.start_ticking:
+            runtime.start_loop(self.spawn, self.sleep)
+        else:
+            runtime.loop_state = "idle"
+
+    def _follow_mode(self) -> None:
+        runtime = self.runtime
+        runtime.role = "follower"
+        runtime.forward = self._forward
+        runtime.loop_state = "following"
+
+    def _promote(self) -> None:
+        """The lock is ours: continue the stored run exactly where the store says."""
+        runtime = self.runtime
+        started = time.monotonic()
+        with runtime.lock:
+            engine = recover(
+                self.persistence.store, audit_window=runtime.audit_window, clock=time.time
+            )
+            runtime.replace_engine(engine)
+            self.persistence.attach(engine)
+        self._lead()
+        log.warning(
+            "scale-out: took over the engine at tick %s in %.2f s", engine.tick,
+            time.monotonic() - started,
+        )  # fmt: skip
+
+    def _demote(self) -> None:
+        log.error("scale-out: lost the engine lock; following again")
+        self.runtime.role = "follower"
+        self.runtime.stop_loop_only()
+        self._follow_mode()
+
+    def _watch(self) -> None:
+        """Renew the lock while leading; try to take it while following."""
+        while not self._stopped:
+            self.sleep(RENEW_EVERY)
+            try:
+                if self.runtime.role == "leader":
+                    if not self.lock.renew():
+                        self._demote()
+                elif self.lock.acquire():
+                    self._promote()
+            except Exception:  # noqa: BLE001 - a flaky Redis must not kill the watcher
+                log.exception("scale-out: lock check failed")
+
+    # ---- leader: publish ticks, serve forwarded requests ------------------------------------
+
+    def _fresh_commands(self, commands: list[Command]) -> list[dict[str, Any]]:
+        fresh = [c.to_dict() for c in commands if c.seq > self._published_through]
+        if fresh:
+            self._published_through = fresh[-1]["seq"]
+        return fresh
+
+    def _publish_tick(self, result: Any, _duration: float) -> None:
+        if self.runtime.role != "leader":
+            return
+        self.bus.publish_tick(
+            result.tick, self._fresh_commands(result.applied), result.flow["audit_head"]
+        )
+
+    def _publish_boundary(self, applied: list[Command]) -> None:
+        if self.runtime.role != "leader":
+            return
+        commands = self._fresh_commands(applied)
+        if commands:
+            tick, head = self.runtime.read(lambda e: (e.tick, e.head_hash))
+            self.bus.publish_boundary(tick, commands, head)
+
+    def _serve_request(self, message: dict[str, Any]) -> None:
+        if self.runtime.role != "leader":
+            return
+        reply = message.get("reply")
+        if not reply:
+            return
+        self.bus.answer(reply, self._handle(message))
+
+    def _handle(self, message: dict[str, Any]) -> dict[str, Any]:
+        runtime = self.runtime
+        try:
+            op = message["op"]
+            if op == "submit":
+                done = runtime.submit(
+                    message["kind"], message["payload"], message.get("actor", "user")
+                )
+                return {"command": done.command.to_dict(), "applied": done.applied,
+                        "tick": done.applies_at_tick}  # fmt: skip
+            if op == "step":
+                result = runtime.step(only_when_paused=bool(message.get("only_when_paused")))
+                return {"tick": result.tick, "delta": result.delta, "flow": result.flow,
+                        "events": len(result.events)}  # fmt: skip
+            if op == "reset":
+                engine = runtime.reset(message.get("seed"))
+                self.bus.client.publish(self.bus.ticks, _reset_message())
+                return {"tick": engine.tick, "seed": engine.seed}
+            return {"error": {"kind": "invalid", "reason": f"unknown operation {op!r}"}}
+        except CommandRejected as exc:
+            return {"error": {"kind": "rejected", **exc.to_dict()}}
+        except Conflict as exc:
+            return {"error": {"kind": "conflict", "reason": str(exc)}}
+
+    # ---- follower: forward requests, mirror ticks -------------------------------------------
+
+    def _forward(self, op: str, **fields: Any) -> Any:
+        answer = self.bus.request({"op": op, **fields}, timeout=FORWARD_TIMEOUT)
+        if answer is None:
+            raise Conflict("the engine process did not answer; try again in a few seconds")
+        error = answer.get("error")
+        if error and error["kind"] == "rejected":
+            raise CommandRejected(error["reason"], error.get("field"), error.get("code", "invalid"))
+        if error:
+            raise Conflict(error["reason"])
+        if op == "submit":
+            return Submission(
+                Command.from_dict(answer["command"]), answer["applied"], answer["tick"]
+            )
+        if op == "step":
+            return ForwardedTick(
+                answer["tick"], answer["delta"], answer["flow"], [None] * answer["events"]
+            )
+        return ForwardedReset(answer["tick"], answer["seed"])
+
+    def _follow(self, message: dict[str, Any]) -> None:
+        runtime = self.runtime
+        if runtime.role != "follower":
+            return
+        if message.get("type") == "reset":
+            self._resync("the leader reset the world")
+            return
+        with runtime.lock:
+            engine = runtime.engine
+            applied_through = max((c.seq for c in engine.commands), default=0)
+            commands = [_pending(c) for c in message["commands"] if c["seq"] > applied_through]
+            if message["type"] == "boundary" and message["tick"] == engine.tick:
+                engine.pending = commands
+                engine.apply_pending()
+            elif message["type"] == "tick" and message["tick"] == engine.tick + 1:
+                engine.pending = commands
+                engine.step()
+                runtime.last_tick_at = time.time()
+            elif message["tick"] <= engine.tick:
+                return  # already have it
+            else:
+                engine = None
+            in_step = engine is not None and engine.head_hash == message["head"]
+        if not in_step:
+            self._resync(f"out of step at tick {message['tick']}")
+
+    def _resync(self, why: str) -> None:
+        """Rebuild the mirror from the store (the leader writes each tick before publishing)."""
+        runtime = self.runtime
+        log.info("scale-out: resynchronising from the store (%s)", why)
+        with runtime.lock:
+            engine = recover(
+                self.persistence.store, audit_window=runtime.audit_window, clock=time.time
+            )
+            runtime.replace_engine(engine)
+            self.persistence.attach(engine)
+
+
+def _pending(raw: dict[str, Any]) -> Command:
+    command = Command.from_dict(raw)
+    command.applied_tick, command.status, command.reason, command.event_seq = (
+        None,
+        "pending",
+        None,
+        None,
+    )
+    return command
+
+
+def _reset_message() -> bytes:
+    from ..store.coordination import encode
+
+    return encode({"type": "reset"})
