@@ -48,7 +48,7 @@ run: install vendor
 	$(BIN)/gunicorn -c gunicorn.conf.py miniature_office.web.wsgi:app
 
 test: install vendor browser-deps validators lint
-	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile -p no:cacheprovider
+	MINIOFFICE_REQUIRE_BROWSER=1 $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile -p no:cacheprovider
 
 test-fast: install
 	$(BIN)/pytest -n $(PYTEST_WORKERS) -m "not browser and not slow" -p no:cacheprovider

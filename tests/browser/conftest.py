@@ -46,6 +46,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     reason = _missing_prerequisite()
     if reason is None:
         return
+    if os.environ.get("MINIOFFICE_REQUIRE_BROWSER") == "1":  # make test: never skip silently
+        raise pytest.UsageError(f"browser tests cannot run: {reason}")
     for item in items:
         if "browser" in item.keywords:
             item.add_marker(pytest.mark.skip(reason=reason))
