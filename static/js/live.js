@@ -6,6 +6,9 @@ import { getToken, onTokenChange, requestToken } from "./auth.js";
 export function connectLive(handlers) {
   const socket = io({
     path: "/socket.io",
+    // WebSocket only: one connection per session, so no sticky routing is needed between
+    // the processes (or Gunicorn workers) of the scale-out setup.
+    transports: ["websocket"],
     auth: (cb) => cb(getToken() ? { token: getToken() } : {}),
     reconnection: true,
     reconnectionDelay: 400,
