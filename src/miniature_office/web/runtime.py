@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 #: Audit events kept in memory; older ones belong to the store.
-AUDIT_WINDOW = 100_000
+AUDIT_WINDOW = 20_000
 
 
 class Conflict(Exception):
