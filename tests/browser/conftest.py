@@ -28,6 +28,9 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 TICK_RATE = "4"
+#: Registered by every test server at start (MINIOFFICE_BOOTSTRAP_TOKEN): the pages carry it
+#: in sessionStorage and direct API calls send it, as a signed-in operator would.
+API_TOKEN = "mo_browsertest_" + "B" * 43  # nosec B105 - a test fixture, not a secret
 
 
 def _missing_prerequisite() -> str | None:
@@ -69,6 +72,8 @@ class Server:
             "MINIOFFICE_ENV": "development",
             "MINIOFFICE_LOG_LEVEL": "WARNING",
             "MINIOFFICE_DATA_DIR": str(data_dir),
+            "MINIOFFICE_BOOTSTRAP_TOKEN": API_TOKEN,
+            "MINIOFFICE_DEV_TOKEN": "false",
             "PYTHONUNBUFFERED": "1",
             **env,
         }
@@ -114,6 +119,16 @@ class Server:
             return self.log_path.read_text(errors="replace")[-4000:]
         except OSError:
             return ""
+
+
+@pytest.fixture(scope="session", autouse=True)
+def api_token_for_direct_calls() -> Iterator[str]:
+    """urllib calls to the test servers carry the token (the UI sends its own)."""
+    opener = urllib.request.build_opener()
+    opener.addheaders.append(("Authorization", f"Bearer {API_TOKEN}"))
+    urllib.request.install_opener(opener)
+    yield API_TOKEN
+    urllib.request.install_opener(None)  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="session")
@@ -201,6 +216,7 @@ def problems() -> PageProblems:
 def page(browser: object, problems: PageProblems) -> Iterator[object]:
     """A fresh 1280x720 page; uncaught script exceptions fail any test."""
     context = browser.new_context(viewport={"width": 1280, "height": 720})
+    context.add_init_script(f"sessionStorage.setItem('miniatureOffice.apiToken', '{API_TOKEN}')")
     page = context.new_page()
     page.set_default_timeout(15000)
     problems.attach(page)

@@ -21,6 +21,19 @@ from miniature_office.web.config import load_config
 from miniature_office.web.runtime import SimulationRuntime
 
 VENV_BIN = Path(sys.executable).parent
+#: An admin token every test app and test server registers at start (MINIOFFICE_BOOTSTRAP_TOKEN);
+#: the test clients send it, so tests that are not about authentication act as an admin.
+ADMIN_TOKEN = "mo_testadmin_" + "A" * 43  # nosec B105 - a test fixture, not a secret
+ADMIN_HEADERS = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+
+class TokenClient(FlaskClient):
+    """A test client that sends the admin token unless told otherwise (``token=None``)."""
+
+    def __init__(self, *args: Any, token: str | None = ADMIN_TOKEN, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if token is not None:
+            self.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
 
 
 def build_app(**overrides: Any) -> Flask:
@@ -30,9 +43,13 @@ def build_app(**overrides: Any) -> Flask:
         "async_mode": "threading",
         "autostart": False,
         "data_dir": Path(tempfile.mkdtemp(prefix="minioffice-test-")),
+        "bootstrap_token": ADMIN_TOKEN,
+        "dev_token": False,
     }
     settings.update(overrides)
-    return create_app(load_config({}, **settings))
+    app = create_app(load_config({}, **settings))
+    app.test_client_class = TokenClient
+    return app
 
 
 @pytest.fixture
@@ -110,6 +127,8 @@ def server_env(port: int, **extra: str) -> dict[str, str]:
         MINIOFFICE_TICK_RATE="10",
         MINIOFFICE_LOG_LEVEL="INFO",
         MINIOFFICE_DATA_DIR=tempfile.mkdtemp(prefix="minioffice-server-"),
+        MINIOFFICE_BOOTSTRAP_TOKEN=ADMIN_TOKEN,
+        MINIOFFICE_DEV_TOKEN="false",
     )
     env.update(extra)
     return env

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from miniature_office.web.app import create_app
-from miniature_office.web.config import load_config
+from .conftest import build_app
 
 
 def _applied(response):
@@ -107,8 +106,8 @@ def test_add_tool_to_the_supply_store(client):
     assert "mypy" in names
 
 
-def test_commands_applied_at_a_tick_report_their_outcome(tmp_path):
-    app = create_app(load_config({}, tick_loop=False, async_mode="threading", autostart=True))
+def test_commands_applied_at_a_tick_report_their_outcome():
+    app = build_app(autostart=True)
     client = app.test_client()
     queued = client.post("/api/agents", json={"floor": "python", "role": "builder"})
     assert queued.status_code == 202

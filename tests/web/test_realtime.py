@@ -7,6 +7,8 @@ import pytest
 from miniature_office.web.app import get_runtime, get_socketio
 from miniature_office.web.realtime import floor_message
 
+from .conftest import build_app
+
 
 @pytest.fixture
 def sio(app):
@@ -74,11 +76,8 @@ def test_commands_are_announced(app, sio, client):
     assert _named(received, "state_update")  # paused: the change arrives as a state
 
 
-def test_rejected_commands_are_announced(make_client):
-    from miniature_office.web.app import create_app
-    from miniature_office.web.config import load_config
-
-    app = create_app(load_config({}, tick_loop=False, async_mode="threading", autostart=True))
+def test_rejected_commands_are_announced():
+    app = build_app(autostart=True)
     sio = get_socketio(app).test_client(app)
     client = app.test_client()
     agent = client.get("/api/agents?role=builder").get_json()["agents"][0]["id"]

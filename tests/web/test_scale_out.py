@@ -17,7 +17,7 @@ import pytest
 import requests
 import socketio
 
-from .conftest import Server, server_env
+from .conftest import ADMIN_HEADERS, Server, server_env
 
 pytestmark = [pytest.mark.services, pytest.mark.slow]
 REDIS = os.environ.get("MINIOFFICE_TEST_REDIS", "redis://127.0.0.1:6379/0")
@@ -84,6 +84,7 @@ def test_two_processes_share_one_engine_and_survive_losing_it(free_port_factory,
         created = requests.post(
             follower.url + "/api/directives",
             json={"title": "Forwarded", "floor": "python"},
+            headers=ADMIN_HEADERS,
             timeout=10,
         )
         assert created.status_code in (200, 202), created.text

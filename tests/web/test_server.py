@@ -12,7 +12,7 @@ import pytest
 import requests
 import socketio
 
-from .conftest import Server, gunicorn_argv, server_env
+from .conftest import ADMIN_HEADERS, Server, gunicorn_argv, server_env
 
 
 class Recorder:
@@ -78,6 +78,7 @@ def test_rest_and_metrics_on_the_live_server(live_server):
     command = requests.post(
         live_server.url + "/api/directives",
         json={"title": "From the live test", "floor": "python"},
+        headers=ADMIN_HEADERS,
         timeout=5,
     )
     assert command.status_code == 202 and command.json()["status"] == "accepted"

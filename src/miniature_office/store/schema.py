@@ -78,3 +78,33 @@ snapshots = Table(
 #: Ordered upgrade steps: MIGRATIONS[n] takes a database from version n to n + 1.
 #: Version 1 is the first schema, created whole by ``metadata.create_all``.
 MIGRATIONS: dict[int, list[str]] = {}
+
+#: API tokens (store/tokens.py). Only the SHA-256 of a token is kept; ``prefix`` is the
+#: public part (``mo_<id>``) shown in listings. Not touched by a world reset or a new run.
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("name", String(64), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("hash", String(64), nullable=False, unique=True),
+    Column("prefix", String(40), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("revoked_at", Float, nullable=True),
+    Column("last_used_at", Float, nullable=True),
+)
+
+#: The security audit trail: token creation and revocation, hash-chained like the world's
+#: audit log but kept apart from it, because the world's chain is rebuilt from commands and
+#: must stay deterministic (these events carry wall-clock times and random identifiers).
+security_events = Table(
+    "security_events",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("at", Float, nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("actor", String(120), nullable=False),
+    Column("data", Text, nullable=False),
+    Column("prev", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+)

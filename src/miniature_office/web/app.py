@@ -10,10 +10,12 @@ from flask_socketio import SocketIO
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .api import register_api
+from .auth import open_tokens, register_auth
 from .cluster import Cluster
 from .config import Config, load_config
 from .errors import register_error_handlers
 from .health import bp as health_bp
+from .limits import init_limiter
 from .metrics import init_metrics
 from .realtime import register_realtime
 from .runtime import SimulationRuntime, load_scenario
@@ -64,6 +66,8 @@ def create_app(config: Config | None = None) -> Flask:
 
     register_error_handlers(app)
     register_security_headers(app, config)
+    tokens = open_tokens(config, app.config["MINIOFFICE_DATA_DIR"])
+    register_auth(app, config, tokens, between=lambda bound: init_limiter(bound, config))
     init_metrics(app, runtime)
     register_api(app)
     app.register_blueprint(health_bp)

@@ -32,7 +32,22 @@ ENV_NAMES: dict[str, str] = {
     "secret_key": "SECRET_KEY",  # nosec B105
     "database_url": "DATABASE_URL",
     "message_queue": "MESSAGE_QUEUE",
+    "auth_reads": "MINIOFFICE_AUTH_READS",
+    "dev_token": "MINIOFFICE_DEV_TOKEN",
+    "bootstrap_token": "MINIOFFICE_BOOTSTRAP_TOKEN",  # nosec B105
+    "bootstrap_role": "MINIOFFICE_BOOTSTRAP_ROLE",
+    "ratelimit_default": "MINIOFFICE_RATELIMIT_DEFAULT",
+    "ratelimit_enabled": "MINIOFFICE_RATELIMIT_ENABLED",
+    "ratelimit_storage_uri": "RATELIMIT_STORAGE_URI",
 }
+#: Settings never echoed back in an error message.
+SECRET_FIELDS = (
+    "secret_key",
+    "database_url",
+    "message_queue",
+    "bootstrap_token",
+    "ratelimit_storage_uri",
+)
 
 _ORIGIN_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789.-:[]")
 
@@ -72,6 +87,18 @@ class Config(BaseModel):
     message_queue: str | None = Field(default=None, repr=False)
     #: Run the background tick loop (tests that drive ticks by hand turn it off).
     tick_loop: bool = True
+    #: Reads and the Socket.IO view need a viewer token (None: yes in production only).
+    auth_reads: bool | None = None
+    #: Print a fresh operator token at start (None: yes in development only; never production).
+    dev_token: bool | None = None
+    #: A token (mo_<id>_<secret>) registered at start, for automation and tests.
+    bootstrap_token: str | None = Field(default=None, repr=False, max_length=200)
+    bootstrap_role: Literal["viewer", "operator", "admin"] = "admin"
+    #: flask-limiter limit for every /api route, per token (or per client address).
+    ratelimit_default: str = Field(default="600 per minute", min_length=1, max_length=200)
+    ratelimit_enabled: bool = True
+    #: Where the limiter counts: memory:// (per process) or redis://host:port/db (shared).
+    ratelimit_storage_uri: str = Field(default="memory://", repr=False, max_length=500)
 
     @field_validator("cors_origins", mode="before")
     @classmethod
@@ -107,8 +134,32 @@ class Config(BaseModel):
             return 0
         return value
 
+    @field_validator("ratelimit_default")
+    @classmethod
+    def _limit_parses(cls, value: str) -> str:
+        from limits import parse_many
+
+        try:
+            parse_many(value)
+        except ValueError:
+            raise ValueError(
+                f"{value!r} is not a rate limit like '600 per minute' or '10/second;1000/hour'"
+            ) from None
+        return value
+
+    @field_validator("bootstrap_token")
+    @classmethod
+    def _token_format(cls, value: str | None) -> str | None:
+        from ..store.tokens import is_well_formed
+
+        if value is not None and not is_well_formed(value):
+            raise ValueError("must look like mo_<id>_<secret> (id: 4-32 a-z0-9, secret: 32+)")
+        return value
+
     @model_validator(mode="after")
     def _check_combinations(self) -> "Config":
+        if self.env == "production" and self.dev_token:
+            raise ValueError("dev_token: MINIOFFICE_DEV_TOKEN is refused in production")
         if self.workers > 1 and not self.message_queue:
             raise ValueError(
                 "workers: MINIOFFICE_WORKERS is greater than 1 but MESSAGE_QUEUE is not set. "
@@ -121,6 +172,15 @@ class Config(BaseModel):
     @property
     def is_production(self) -> bool:
         return self.env == "production"
+
+    @property
+    def reads_need_token(self) -> bool:
+        """MINIOFFICE_AUTH_READS, defaulting to true in production and false in development."""
+        return self.is_production if self.auth_reads is None else self.auth_reads
+
+    @property
+    def prints_dev_token(self) -> bool:
+        return not self.is_production and (self.dev_token is None or self.dev_token)
 
     def socket_cors(self) -> list[str] | None:
         """Socket.IO allowed origins: the configured list, or None for same-origin only."""
@@ -144,13 +204,14 @@ def load_config(environ: Mapping[str, str] | None = None, **overrides: Any) -> C
         config = Config.model_validate(raw)
     except ValidationError as exc:
         first = exc.errors()[0]
-        field = str(first["loc"][0]) if first["loc"] else "workers"
-        variable = ENV_NAMES.get(field, field)
         message = str(first["msg"]).removeprefix("Value error, ")
-        message = message.removeprefix("workers: ")
+        named = message.partition(": ")[0] if not first["loc"] else ""
+        field = str(first["loc"][0]) if first["loc"] else (named or "workers")
+        variable = ENV_NAMES.get(field, field)
+        message = message.removeprefix(f"{field}: ")
         shown = raw.get(field)
         got = f" (got {shown!r})" if shown is not None and field in ENV_NAMES else ""
-        if field in ("secret_key", "database_url", "message_queue"):
+        if field in SECRET_FIELDS:
             got = ""
         raise ConfigError(variable, f"{message}{got}") from None
     if not config.secret_key:

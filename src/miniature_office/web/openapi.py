@@ -11,6 +11,7 @@ from markupsafe import escape
 from pydantic import BaseModel
 
 from .. import __version__
+from ..store.tokens import Role
 
 F = TypeVar("F", bound=Callable[..., Any])
 _ARG = re.compile(r"<(?:([^:<>]+):)?([^<>]+)>")
@@ -43,6 +44,8 @@ class Operation:
     responses: dict[int, str] = field(default_factory=dict)
     mutating: bool = False
     content_type: str = "application/json"
+    #: The role the route needs (None: public). See web/auth.py.
+    role: Role | None = Role.VIEWER
 
 
 def describe(operation: Operation) -> Callable[[F], F]:
@@ -63,14 +66,19 @@ def openapi_path(rule: str) -> str:
 def build_spec(app: Flask) -> dict[str, Any]:
     """Walk the URL map and describe every route and method (static files excepted)."""
     paths: dict[str, dict[str, Any]] = {}
+    auth = app.extensions.get("miniature_office.auth")
+    reads_open = auth is None or not auth.reads_need_token
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
         if rule.endpoint == "static":
             continue
         view = app.view_functions[rule.endpoint]
         operation: Operation | None = getattr(view, "openapi", None)
+        role = getattr(view, "required_role", operation.role if operation else None)
         item = paths.setdefault(openapi_path(rule.rule), {})
         for method in sorted((rule.methods or set()) - IGNORED_METHODS):
             item[method.lower()] = _operation_object(rule.rule, rule.endpoint, method, operation)
+            if operation is not None:
+                _secure(item[method.lower()], role, reads_open, rule.rule.startswith("/api"))
     return {
         "openapi": "3.0.3",
         "info": {
@@ -79,8 +87,45 @@ def build_spec(app: Flask) -> dict[str, Any]:
             "description": "Watch, steer and measure a software company in miniature.",
         },
         "paths": paths,
-        "components": {"schemas": {"Error": ERROR_SCHEMA}},
+        "components": {
+            "schemas": {"Error": ERROR_SCHEMA},
+            "securitySchemes": {"bearerAuth": BEARER_SCHEME},
+        },
     }
+
+
+BEARER_SCHEME = {
+    "type": "http",
+    "scheme": "bearer",
+    "bearerFormat": "mo_<id>_<secret>",
+    "description": (
+        "An API token (miniature-office token create). Roles: viewer reads, operator steers "
+        "the simulation, admin also overrides votes, resets, replays and manages tokens."
+    ),
+}
+AUTH_RESPONSES = {
+    401: "Missing, malformed, unknown or revoked token",
+    403: "The token's role is too small",
+    429: "Rate limited (see Retry-After)",
+}
+
+
+def _secure(op: dict[str, Any], role: Role | None, reads_open: bool, limited: bool) -> None:
+    """Document who may call an operation and the 401/403/429 answers it can give."""
+    error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    answers: dict[int, str] = {429: AUTH_RESPONSES[429]} if limited else {}
+    if role is None:
+        op["security"] = []
+    else:
+        optional = role is Role.VIEWER and reads_open
+        op["security"] = [{}, {"bearerAuth": []}] if optional else [{"bearerAuth": []}]
+        op["x-required-role"] = role.value
+        answers[401] = AUTH_RESPONSES[401]
+        if role is not Role.VIEWER:
+            answers[403] = AUTH_RESPONSES[403]
+    for status, description in answers.items():
+        op["responses"].setdefault(str(status), {"description": description, "content": error})
+    op["responses"] = dict(sorted(op["responses"].items()))
 
 
 def _operation_object(

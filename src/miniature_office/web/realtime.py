@@ -1,5 +1,10 @@
 """Socket.IO: the tick broadcaster and the client events (follow a floor, resync).
 
+Connections authenticate with the API tokens (see web/auth.py): ``auth: {token}`` in the
+connect packet or an Authorization header. Without MINIOFFICE_AUTH_READS the view is open;
+a token that is presented must still be valid. Every event is authorised like a REST call
+(the events below are views and need the viewer role).
+
 Every client starts in the ``all`` room and receives whole-world deltas. ``follow_floor``
 moves it to ``floor:<id>``, whose deltas carry only that floor's agents, tasks, directives,
 meetings, votes, tools and contracts. ``unfollow_floor`` moves it back.
@@ -8,13 +13,16 @@ meetings, votes, tools and contracts. ``unfollow_floor`` moves it back.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from functools import wraps
+from typing import Any, Callable
 
 from flask import request
-from flask_socketio import SocketIO, join_room, leave_room
+from flask_socketio import ConnectionRefusedError, SocketIO, join_room, leave_room
 
 from ..sim.commands import Command
 from ..sim.engine import TickResult
+from ..store.tokens import Role
+from .auth import ANONYMOUS, AuthFailure, Principal, authorize_socket, log_failure, socket_principal
 from .runtime import SimulationRuntime
 
 log = logging.getLogger(__name__)
@@ -90,23 +98,58 @@ def register_realtime(socketio: SocketIO, runtime: SimulationRuntime) -> Broadca
     """Wire the Socket.IO events to the runtime."""
     broadcaster = Broadcaster(socketio, runtime)
     following: dict[str, str] = {}
+    principals: dict[str, Principal] = {}
+
+    def needs(role: Role) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """Authorise an event for the connection's principal; refusals answer an error."""
+
+        def decorate(handler: Callable[..., Any]) -> Callable[..., Any]:
+            @wraps(handler)
+            def guarded(*args: Any) -> Any:
+                sid = request.sid  # type: ignore[attr-defined]
+                try:
+                    authorize_socket(principals.get(sid, ANONYMOUS), role)
+                except AuthFailure as failure:
+                    log_failure(failure, None, event=handler.__name__, transport="socket.io")
+                    return {"ok": False, "error": failure.message, "status": failure.status}
+                return handler(*args)
+
+            return guarded
+
+        return decorate
 
     @socketio.on("connect")
     def _connect(auth: Any = None) -> None:
+        try:
+            principal = socket_principal(auth, request.headers)
+        except AuthFailure as failure:
+            token = auth.get("token") if isinstance(auth, dict) else None
+            log_failure(
+                failure,
+                token if isinstance(token, str) else None,
+                remote=request.remote_addr,
+                transport="socket.io",
+            )
+            raise ConnectionRefusedError(f"unauthorized: {failure.message}") from None
+        principals[request.sid] = principal  # type: ignore[attr-defined]
         runtime.clients += 1
         join_room(ALL_ROOM)
         broadcaster.state_to(request.sid)  # type: ignore[attr-defined]
 
     @socketio.on("disconnect")
     def _disconnect(*_: Any) -> None:
+        if principals.pop(request.sid, None) is None:  # type: ignore[attr-defined]
+            return  # a refused connection was never counted
         runtime.clients = max(0, runtime.clients - 1)
         _leave_floor(request.sid)  # type: ignore[attr-defined]
 
     @socketio.on("resync")
+    @needs(Role.VIEWER)
     def _resync(*_: Any) -> None:
         broadcaster.state_to(request.sid)  # type: ignore[attr-defined]
 
     @socketio.on("follow_floor")
+    @needs(Role.VIEWER)
     def _follow(data: Any = None) -> dict[str, Any]:
         floor = data.get("floor") if isinstance(data, dict) else None
         known = runtime.read(lambda e: list(e.world.floors))
@@ -121,6 +164,7 @@ def register_realtime(socketio: SocketIO, runtime: SimulationRuntime) -> Broadca
         return {"ok": True, "floor": floor}
 
     @socketio.on("unfollow_floor")
+    @needs(Role.VIEWER)
     def _unfollow(*_: Any) -> dict[str, Any]:
         sid = request.sid  # type: ignore[attr-defined]
         _leave_floor(sid)

@@ -10,6 +10,7 @@ from pydantic import Field, model_validator
 from ...sim.audit import verify_chain
 from ...sim.engine import Engine
 from .common import (
+    MAX_INT,
     Page,
     Query,
     json_response,
@@ -28,8 +29,8 @@ class EventFilter(Page):
     kind: str | None = Field(default=None, description="exact kind, or a prefix ending in '.'")
     actor: str | None = None
     target: str | None = None
-    tick_from: int | None = Field(default=None, ge=0)
-    tick_to: int | None = Field(default=None, ge=0)
+    tick_from: int | None = Field(default=None, ge=0, le=MAX_INT)
+    tick_to: int | None = Field(default=None, ge=0, le=MAX_INT)
     order: str = Field(default="desc", pattern="^(asc|desc)$")
 
     @model_validator(mode="after")

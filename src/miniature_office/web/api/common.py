@@ -11,6 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from ...sim.commands import PAYLOADS, CommandKind
 from ...sim.engine import Engine
 from ...sim.errors import CommandRejected
+from ...store.tokens import Role
+from ..auth import current_actor, requires
 from ..errors import ApiError, validation_error
 from ..openapi import Operation, describe
 from ..runtime import SimulationRuntime, dumps
@@ -28,17 +30,22 @@ COMMAND_RESPONSES = {
     422: "Validation failed (the field is named)",
 }
 READ_RESPONSES = {200: "OK", 404: "Unknown entity", 422: "Invalid query parameter"}
+#: Upper bound of integer query parameters (well inside a database's signed 64-bit integers).
+MAX_INT = 2**53
 
 
 class Query(BaseModel):
-    """Base of query-string models: unknown parameters are ignored (cache busters)."""
+    """Base of query-string models: unknown parameters are ignored (cache busters).
 
-    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+    Every string is bounded; integer parameters are bounded by their own fields.
+    """
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True, str_max_length=200)
 
 
 class Page(Query):
     limit: int = Field(default=50, ge=1, le=500)
-    offset: int = Field(default=0, ge=0)
+    offset: int = Field(default=0, ge=0, le=MAX_INT)
 
 
 def runtime() -> SimulationRuntime:
@@ -56,19 +63,30 @@ def json_response(data: Any, status: int = 200) -> Response:
 
 
 def route(
-    bp: Blueprint, rule: str, summary: str, *, query: type[BaseModel] | None = None, **extra: Any
+    bp: Blueprint,
+    rule: str,
+    summary: str,
+    *,
+    query: type[BaseModel] | None = None,
+    role: Role = Role.VIEWER,
+    **extra: Any,
 ) -> Callable[[F], F]:
-    """Register a read-only GET route with its OpenAPI description."""
+    """Register a read-only GET route with its OpenAPI description.
+
+    ``role`` is what it needs: viewer routes are open unless MINIOFFICE_AUTH_READS is on.
+    """
     operation = Operation(
         summary,
         bp.name,
         query=query,
         responses=extra.pop("responses", READ_RESPONSES),
         content_type=extra.pop("content_type", "application/json"),
+        role=role,
     )
 
     def decorate(view: F) -> F:
-        bp.add_url_rule(rule, view_func=describe(operation)(view), methods=["GET"], **extra)
+        view = requires(role)(describe(operation)(view))
+        bp.add_url_rule(rule, view_func=view, methods=["GET"], **extra)
         return view
 
     return decorate
@@ -83,8 +101,14 @@ def mutation(
     path_fields: tuple[str, ...] = (),
     method: str = "POST",
     responses: dict[int, str] | None = None,
+    role: Role = Role.OPERATOR,
 ) -> Callable[[F], F]:
-    """Register a route that changes the world. Every mutating route goes through here."""
+    """Register a route that changes the world. Every mutating route goes through here.
+
+    It always needs a token: ``role`` operator (the default) or admin; never viewer.
+    """
+    if role is Role.VIEWER:
+        raise ValueError(f"{rule}: a mutating route needs operator or admin")
     operation = Operation(
         summary,
         bp.name,
@@ -92,10 +116,12 @@ def mutation(
         path_fields=path_fields,
         responses=responses or COMMAND_RESPONSES,
         mutating=True,
+        role=role,
     )
 
     def decorate(view: F) -> F:
-        bp.add_url_rule(rule, view_func=describe(operation)(view), methods=[method])
+        view = requires(role)(describe(operation)(view))
+        bp.add_url_rule(rule, view_func=view, methods=[method])
         return view
 
     return decorate
@@ -156,7 +182,7 @@ def submit(
     except ValidationError as exc:
         raise validation_error(exc, "body") from None
     try:
-        submission = runtime().submit(kind.value, dict(payload))
+        submission = runtime().submit(kind.value, dict(payload), actor=current_actor())
     except CommandRejected as exc:
         if exc.code == "not_found" and exc.field not in path_fields:
             raise ApiError(

@@ -10,7 +10,7 @@ from flask import Blueprint, Response
 from pydantic import Field
 
 from ...sim.tasks import BOARD_ORDER
-from .common import Query, json_response, parse_query, read, route
+from .common import MAX_INT, Query, json_response, parse_query, read, route
 
 bp = Blueprint("flow", __name__, url_prefix="/api/flow")
 
@@ -33,7 +33,7 @@ SCALAR_COLUMNS = (
 
 
 class HistoryQuery(Query):
-    since: int = Field(default=0, ge=0, description="only rows after this tick")
+    since: int = Field(default=0, ge=0, le=MAX_INT, description="only rows after this tick")
     limit: int = Field(default=500, ge=1, le=5000)
 
 

@@ -6,7 +6,18 @@ from flask import Blueprint, Response, request
 from pydantic import BaseModel, ConfigDict, Field
 
 from ...sim.commands import CommandKind, SetSpeed
-from .common import Query, json_response, mutation, parse_body, parse_query, route, runtime, submit
+from ...store.tokens import Role
+from .common import (
+    MAX_INT,
+    Query,
+    json_response,
+    mutation,
+    parse_body,
+    parse_query,
+    route,
+    runtime,
+    submit,
+)
 
 bp = Blueprint("world", __name__, url_prefix="/api/world")
 
@@ -29,7 +40,7 @@ class ResetBody(BaseModel):
 
 
 class ReplayQuery(Query):
-    tick: int = Field(ge=0)
+    tick: int = Field(ge=0, le=MAX_INT)
 
 
 @route(bp, "/state", "The whole world as of the latest tick (cached per tick; ETag)")
@@ -92,7 +103,7 @@ REPLAY_RESPONSES = {200: "Snapshot and flow history", 409: "Tick out of range", 
 
 
 @mutation(bp, "/reset", "Start a fresh world from the scenario, optionally with a new seed",
-          body=ResetBody, responses=RESET_RESPONSES)  # fmt: skip
+          body=ResetBody, responses=RESET_RESPONSES, role=Role.ADMIN)  # fmt: skip
 def reset() -> Response:
     seed = parse_body(ResetBody).seed
     engine = runtime().reset(seed)
@@ -100,7 +111,7 @@ def reset() -> Response:
 
 
 @route(bp, "/replay", "The world as it was at `tick`, rebuilt from seed and commands",
-       query=ReplayQuery, responses=REPLAY_RESPONSES)  # fmt: skip
+       query=ReplayQuery, responses=REPLAY_RESPONSES, role=Role.ADMIN)  # fmt: skip
 def replay() -> Response:
     tick = parse_query(ReplayQuery).tick
     engine = runtime().replay(tick)

@@ -1,0 +1,288 @@
+"""Authentication and authorisation: bearer tokens with roles, on REST and Socket.IO.
+
+Every view declares the role it needs (``required_role``, set by the ``route`` and
+``mutation`` helpers in ``api/common.py``). Views that declare nothing fall back to a safe
+rule: health, metrics, the page and static files are public; any other read needs a viewer
+and any other method an operator.
+
+Reads (and the Socket.IO view) need a token only when MINIOFFICE_AUTH_READS is on (the default
+in production). Where no token is needed, a presented token that is not valid is ignored (the
+caller is anonymous, which is all an open view needs); wherever a token is needed, it must be
+valid, or the answer is 401.
+
+Order of the request hooks: identify (who is calling) -> rate limit (keyed by token or client
+address, so floods of bad tokens are limited too) -> enforce (401/403).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping
+
+from flask import Flask, Response, current_app, g, request
+
+from ..store import Store
+from ..store.location import database_url
+from ..store.tokens import Role, TokenError, TokenRecord, TokenStore, token_id
+from .config import Config
+from .errors import error_response
+
+log = logging.getLogger("miniature_office.security")
+EXTENSION = "miniature_office.auth"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+#: Blueprints (endpoint prefixes) that never need a token.
+PUBLIC_BLUEPRINTS = frozenset({"health", "metrics", "ui"})
+PUBLIC_ENDPOINTS = frozenset({"static"})
+_UNSET = object()
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: a token's record, or nobody (``token`` is None)."""
+
+    token: TokenRecord | None = None
+
+    @property
+    def role(self) -> Role | None:
+        return self.token.role if self.token else None
+
+    @property
+    def actor(self) -> str:
+        """How commands and security events name the caller."""
+        return f"token:{self.token.name}" if self.token else "anonymous"
+
+    def can(self, needed: Role) -> bool:
+        return self.token is not None and self.token.role.covers(needed)
+
+
+ANONYMOUS = Principal()
+
+
+class AuthFailure(Exception):
+    """Why a request or connection was refused: 401 (who are you?) or 403 (not allowed)."""
+
+    def __init__(self, status: int, reason: str, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.status = status
+        self.reason = reason
+        self.message = message
+        self.details = details
+
+
+def requires(role: Role | None) -> Callable[[Any], Any]:
+    """Declare the role a view needs (None: public)."""
+
+    def decorate(view: Any) -> Any:
+        view.required_role = role
+        return view
+
+    return decorate
+
+
+class Authenticator:
+    """Checks tokens against the store and applies the role policy."""
+
+    def __init__(self, tokens: TokenStore, config: Config) -> None:
+        self.tokens = tokens
+        self.config = config
+
+    @property
+    def reads_need_token(self) -> bool:
+        return self.config.reads_need_token
+
+    def identify(self, token: str | None) -> Principal:
+        """The principal for a presented token (None: anonymous); raises AuthFailure(401)."""
+        if token is None:
+            return ANONYMOUS
+        record = self.tokens.authenticate(token)
+        if record is None:
+            reason = "malformed_token" if token_id(token) is None else "unknown_or_revoked_token"
+            raise AuthFailure(401, reason, "the API token is not valid (unknown or revoked)")
+        return Principal(record)
+
+    def needs_token(self, needed: Role | None) -> bool:
+        """Whether a request needing ``needed`` must carry a valid token."""
+        if needed is None:
+            return False
+        return needed is not Role.VIEWER or self.reads_need_token
+
+    def authorize(self, principal: Principal, needed: Role | None) -> None:
+        """Raise AuthFailure unless ``principal`` holds ``needed`` (reads may be open)."""
+        if needed is None or not self.needs_token(needed):
+            return
+        if principal.token is None:
+            raise AuthFailure(
+                401,
+                "missing_token",
+                f"this needs an API token with the {needed.value} role "
+                "(send Authorization: Bearer <token>)",
+                required_role=needed.value,
+            )
+        if not principal.can(needed):
+            raise AuthFailure(
+                403,
+                "insufficient_role",
+                f"this needs the {needed.value} role; the token has {principal.token.role.value}",
+                required_role=needed.value,
+                role=principal.token.role.value,
+            )
+
+    def policy(self, endpoint: str | None, method: str) -> Role | None:
+        """The role a request to ``endpoint`` with ``method`` needs (None: public)."""
+        if endpoint is None or method == "OPTIONS":
+            return None
+        view = current_app.view_functions.get(endpoint)
+        declared = getattr(view, "required_role", _UNSET)
+        if declared is not _UNSET:
+            return declared  # type: ignore[return-value]
+        if endpoint in PUBLIC_ENDPOINTS or endpoint.partition(".")[0] in PUBLIC_BLUEPRINTS:
+            return None
+        return Role.VIEWER if method in SAFE_METHODS else Role.OPERATOR
+
+
+def bearer_token(headers: Mapping[str, str]) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header; raises AuthFailure if garbled."""
+    value = headers.get("Authorization")
+    if value is None:
+        return None
+    scheme, _, token = value.strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token or len(token) > 200:
+        raise AuthFailure(401, "bad_authorization_header", "send Authorization: Bearer <token>")
+    return token
+
+
+def socket_principal(auth: Any, headers: Mapping[str, str]) -> Principal:
+    """Authenticate a Socket.IO connection: ``auth: {token}`` in the connect packet, or the
+    Authorization header of the handshake. Raises AuthFailure when the view is refused."""
+    authenticator = get_authenticator()
+    token = auth.get("token") if isinstance(auth, dict) else None
+    if token is not None and (not isinstance(token, str) or len(token) > 200):
+        raise AuthFailure(401, "malformed_token", "the API token is not valid")
+    try:
+        if token is None:
+            token = bearer_token(headers)
+        principal = authenticator.identify(token or None)
+    except AuthFailure:
+        if authenticator.needs_token(Role.VIEWER):
+            raise
+        principal = ANONYMOUS  # an open view: a stale token does not matter here
+    authenticator.authorize(principal, Role.VIEWER)
+    return principal
+
+
+def authorize_socket(principal: Principal, needed: Role) -> None:
+    """Authorise one Socket.IO event exactly like a REST call needing ``needed``."""
+    get_authenticator().authorize(principal, needed)
+
+
+def log_failure(failure: AuthFailure, token: str | None, **context: Any) -> None:
+    """One structured JSON line per refusal; the token's public id at most, never a secret."""
+    entry = {
+        "event": "auth.refused",
+        "status": failure.status,
+        "reason": failure.reason,
+        "token_id": token_id(token) if token else None,
+        **context,
+    }
+    level = logging.INFO if failure.reason == "missing_token" else logging.WARNING
+    log.log(level, json.dumps(entry, sort_keys=True))
+
+
+def refusal(failure: AuthFailure) -> Response:
+    """The JSON error for a refused request (with WWW-Authenticate on 401)."""
+    code = "unauthorized" if failure.status == 401 else "forbidden"
+    response = error_response(failure.status, code, failure.message, failure.details)
+    if failure.status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="miniature-office"'
+    return response
+
+
+def get_authenticator(app: Flask | None = None) -> Authenticator:
+    return (app or current_app).extensions[EXTENSION]
+
+
+def current_principal() -> Principal:
+    """The caller of the current request (anonymous outside a request)."""
+    return g.get("principal", ANONYMOUS)
+
+
+def current_actor() -> str:
+    """The actor recorded on commands: ``token:<name>``."""
+    return current_principal().actor
+
+
+def open_tokens(config: Config, data_dir: str) -> TokenStore:
+    """The token store in the run's database (DATABASE_URL or SQLite in the data directory)."""
+    return TokenStore(Store(database_url(config.database_url, data_dir=data_dir)).db)
+
+
+def register_auth(
+    app: Flask, config: Config, tokens: TokenStore, between: Callable[[Flask], Any]
+) -> Authenticator:
+    """Install the hooks: identify, then ``between(app)`` (the rate limiter), then enforce."""
+    auth = Authenticator(tokens, config)
+    app.extensions[EXTENSION] = auth
+    _bootstrap(auth, config)
+
+    @app.before_request
+    def _identify() -> Response | None:
+        g.principal = ANONYMOUS
+        token = None
+        try:
+            token = bearer_token(request.headers)
+            g.principal = auth.identify(token)
+        except AuthFailure as failure:
+            g.auth_failure = (failure, token)
+        return None
+
+    between(app)
+
+    @app.before_request
+    def _enforce() -> Response | None:
+        needed = auth.policy(request.endpoint, request.method)
+        pending = g.pop("auth_failure", None)
+        try:
+            if pending is not None and auth.needs_token(needed):
+                raise pending[0]
+            auth.authorize(current_principal(), needed)
+        except AuthFailure as failure:
+            token = pending[1] if pending else None
+            log_failure(
+                failure,
+                token,
+                method=request.method,
+                path=request.path,
+                remote=request.remote_addr,
+                transport="http",
+            )
+            return refusal(failure)
+        return None
+
+    return auth
+
+
+def _bootstrap(auth: Authenticator, config: Config) -> None:
+    """Register MINIOFFICE_BOOTSTRAP_TOKEN; in development print a fresh operator token."""
+    if config.bootstrap_token:
+        try:
+            auth.tokens.register(
+                config.bootstrap_token, "bootstrap", config.bootstrap_role, actor="config"
+            )
+        except TokenError as exc:
+            raise RuntimeError(f"MINIOFFICE_BOOTSTRAP_TOKEN: {exc}") from None
+    if config.prints_dev_token:
+        for old in auth.tokens.list(include_revoked=False):
+            if old.name.startswith("dev-operator-"):
+                auth.tokens.revoke(old.id, actor="startup")
+        name = time.strftime("dev-operator-%Y%m%dT%H%M%S", time.gmtime())
+        record, token = auth.tokens.create(name, Role.OPERATOR, actor="startup")
+        print(  # noqa: T201 - shown once to the developer at the terminal, never in production
+            "\n  Development operator token (for the page's controls; valid until the next"
+            f" start):\n\n      {token}\n",
+            flush=True,
+        )
+        log.info(json.dumps({"event": "auth.dev_token", "token_id": record.id}))

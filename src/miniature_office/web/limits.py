@@ -1,0 +1,50 @@
+"""Rate limits on the API (flask-limiter): one budget per token, or per client address.
+
+MINIOFFICE_RATELIMIT_DEFAULT (e.g. "600 per minute") is an application-wide budget shared by
+every ``/api`` route. Health, metrics, the page and static files are not limited. Counters live
+in memory (per process) unless RATELIMIT_STORAGE_URI points at Redis, which every worker and
+replica then shares. If Redis becomes unreachable the limiter falls back to memory rather than
+failing requests. A refused request answers 429 with the JSON error shape and Retry-After.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, g, request
+from flask_limiter import Limiter
+
+from .config import Config
+
+EXTENSION = "miniature_office.limiter"
+
+
+def rate_key() -> str:
+    """The authenticated token's id, or the client address for anonymous callers."""
+    principal = g.get("principal")
+    token = getattr(principal, "token", None)
+    if token is not None:
+        return f"token:{token.id}"
+    return f"addr:{request.remote_addr or 'unknown'}"
+
+
+def exempt() -> bool:
+    """Only the API is limited: /health, /health/*, /metrics, / and /static are not."""
+    return not (request.path == "/api" or request.path.startswith("/api/"))
+
+
+def init_limiter(app: Flask, config: Config) -> Limiter:
+    """Create and bind the limiter (call between identifying and enforcing auth)."""
+    limiter = Limiter(
+        key_func=rate_key,
+        application_limits=[config.ratelimit_default],
+        storage_uri=config.ratelimit_storage_uri,
+        headers_enabled=True,
+        strategy="sliding-window-counter",
+        key_prefix="miniature-office",
+        swallow_errors=True,
+        in_memory_fallback_enabled=True,
+        enabled=config.ratelimit_enabled,
+    )
+    limiter.request_filter(exempt)
+    limiter.init_app(app)
+    app.extensions[EXTENSION] = limiter
+    return limiter
