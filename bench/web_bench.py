@@ -223,6 +223,23 @@ def bench_fanout(clients: int, rate: float, seconds: float) -> dict:
     }
 
 
+def bench_fanout_node(clients: int, rate: float, seconds: float) -> dict:
+    """Fan-out with the clients in one Node.js process (socket.io-client from node_modules)."""
+    port = free_port()
+    server = start("miniature_office.web.wsgi:app", port, MINIOFFICE_TICK_RATE=str(rate))
+    try:
+        output = subprocess.run(  # nosec B603 B607 - our own script, fixed arguments
+            ["node", str(HERE / "fanout_client.mjs"), f"http://127.0.0.1:{port}", str(clients),
+             str(seconds)],
+            capture_output=True, text=True, timeout=seconds + 120, check=True,
+            cwd=HERE.parent,
+        )  # fmt: skip
+    finally:
+        stop(server)
+    result = json.loads(output.stdout.strip().splitlines()[-1])
+    return {**result, "tick_rate": rate, "seconds": seconds, "client": "node"}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="which", required=True)
@@ -232,9 +249,12 @@ def main() -> None:
     fan.add_argument("--clients", type=int, default=250)
     fan.add_argument("--rate", type=float, default=5)
     fan.add_argument("--seconds", type=float, default=60)
+    fan.add_argument("--client", choices=("node", "python"), default="node")
     args = parser.parse_args()
     if args.which == "http":
         result = bench_http(args.seconds)
+    elif args.client == "node":
+        result = bench_fanout_node(args.clients, args.rate, args.seconds)
     else:
         result = bench_fanout(args.clients, args.rate, args.seconds)
     print(json.dumps(result, indent=2))
