@@ -69,3 +69,11 @@ def worker_int(worker: Any) -> None:
 def worker_exit(server: Any, worker: Any) -> None:
     """Normal or graceful exit: stop the tick loop cleanly."""
     _stop_tick_loop(worker)
+
+
+# Request limits (see SECURITY.md): the request line, the number of headers and each header's
+# size. Larger requests are refused by Gunicorn before the app sees them (400 or 431); JSON
+# bodies over MINIOFFICE_MAX_CONTENT_LENGTH are refused by the app with 413.
+limit_request_line = 4094
+limit_request_fields = 64
+limit_request_field_size = 8190

@@ -80,7 +80,7 @@ def build_spec(app: Flask) -> dict[str, Any]:
             if operation is not None:
                 _secure(item[method.lower()], role, reads_open, rule.rule.startswith("/api"))
     return {
-        "openapi": "3.0.3",
+        "openapi": "3.1.0",  # pydantic writes JSON Schema 2020-12, the dialect of 3.1
         "info": {
             "title": "Miniature Office API",
             "version": __version__,

@@ -30,6 +30,13 @@ COMMAND_RESPONSES = {
     422: "Validation failed (the field is named)",
 }
 READ_RESPONSES = {200: "OK", 404: "Unknown entity", 422: "Invalid query parameter"}
+#: What any route that reads a body can answer, whatever else it documents.
+BODY_RESPONSES = {
+    400: "Malformed JSON",
+    413: "Body too large",
+    415: "Body is not JSON",
+    422: "Validation failed (the field is named)",
+}
 #: Upper bound of integer query parameters (well inside a database's signed 64-bit integers).
 MAX_INT = 2**53
 
@@ -114,7 +121,7 @@ def mutation(
         bp.name,
         body=body,
         path_fields=path_fields,
-        responses=responses or COMMAND_RESPONSES,
+        responses={**BODY_RESPONSES, **(responses or COMMAND_RESPONSES)},
         mutating=True,
         role=role,
     )

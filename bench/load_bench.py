@@ -1,0 +1,317 @@
+"""Load and soak test: mixed REST reads and writes plus Socket.IO viewers against Gunicorn.
+
+Starts the packaged Gunicorn setup (one eventlet worker) on 127.0.0.1 with a fresh data
+directory and its own operator token, then for ``--duration`` seconds:
+
+- sends HTTP requests at a steady ``--rate`` (requests per second, open loop: a request is
+  due at its slot whether or not earlier ones have answered), ``--write-share`` of them
+  writes (speed changes, and every fifth write a new directive), the rest reads of the
+  world, agents, tasks, directives, flow and audit;
+- keeps ``--sockets`` Socket.IO clients connected (authenticated with the token), counting
+  the ticks each receives (in a separate process, so their parsing does not slow the HTTP
+  client);
+- samples the worker's resident memory every ``--sample`` seconds.
+
+Prints one JSON document (throughput, latency percentiles for reads and writes, errors,
+ticks per client, memory over time) and writes it to bench/results/. Usage::
+
+    .venv/bin/python bench/load_bench.py --duration 300 --rate 200 --sockets 100
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import queue
+import secrets
+import signal
+import socket
+import subprocess  # nosec B404 - starts our own Gunicorn with a fixed argv
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import requests
+
+HERE = Path(__file__).resolve().parent
+BIN = Path(sys.executable).parent
+HOST = "127.0.0.1"
+READS = (
+    "/api/world/state",
+    "/api/agents",
+    "/api/tasks?limit=50",
+    "/api/directives",
+    "/api/flow",
+    "/api/audit/events?limit=20",
+    "/api/floors",
+    "/api/supply-store",
+)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+def start_server(port: int, token: str, data_dir: str) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MINIOFFICE_")}
+    env.update(
+        MINIOFFICE_HOST=HOST,
+        MINIOFFICE_PORT=str(port),
+        MINIOFFICE_LOG_LEVEL="WARNING",
+        MINIOFFICE_DATA_DIR=data_dir,
+        MINIOFFICE_BOOTSTRAP_TOKEN=token,
+        MINIOFFICE_BOOTSTRAP_ROLE="operator",
+        MINIOFFICE_DEV_TOKEN="false",
+        # One client address and one token send everything: lift the per-client budget.
+        MINIOFFICE_RATELIMIT_DEFAULT="10000000 per minute",
+    )
+    argv = [
+        str(BIN / "gunicorn"),
+        "-c",
+        "python:miniature_office.web.gunicorn_conf",
+        "miniature_office.web.wsgi:app",
+        "--access-logfile",
+        "/dev/null",
+    ]
+    process = subprocess.Popen(  # nosec B603
+        argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"http://{HOST}:{port}/health/ready", timeout=1).ok:
+                return process
+        except requests.RequestException:
+            time.sleep(0.2)
+    process.kill()
+    raise SystemExit("the server did not become ready")
+
+
+def worker_pid(master: int) -> int:
+    """The Gunicorn worker (the master's only child)."""
+    for _ in range(50):
+        try:
+            children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+        except OSError:
+            children = []
+        if children:
+            return int(children[0])
+        time.sleep(0.1)
+    return master
+
+
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def percentile(values: list[float], p: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))
+    return round(ordered[index] * 1000, 2)
+
+
+def latency_summary(values: list[float]) -> dict[str, Any]:
+    return {
+        "count": len(values),
+        "p50_ms": percentile(values, 50),
+        "p90_ms": percentile(values, 90),
+        "p99_ms": percentile(values, 99),
+        "max_ms": round(max(values) * 1000, 2) if values else None,
+    }
+
+
+def socket_clients(url: str, token: str, count: int, duration: float, out: Any) -> None:
+    """A child process: ``count`` Socket.IO clients; reports ticks seen and failures."""
+    import socketio
+
+    clients, ticks, failures = [], [0] * count, []
+
+    def track(index: int) -> Any:
+        def on_tick(_message: Any) -> None:
+            ticks[index] += 1
+
+        return on_tick
+
+    for index in range(count):
+        client = socketio.Client(reconnection=True, reconnection_delay=0.5)
+        client.on("tick_end", track(index))
+        try:
+            client.connect(url, auth={"token": token}, transports=["websocket"], wait_timeout=10)
+        except Exception as exc:  # noqa: BLE001 - counted and reported
+            failures.append(f"connect: {exc}")
+        clients.append(client)
+    connected = sum(1 for c in clients if c.connected)
+    time.sleep(duration)
+    still = sum(1 for c in clients if c.connected)
+    for client in clients:
+        client.disconnect()
+    out.put({"clients": count, "connected": connected, "connected_at_end": still,
+             "ticks": ticks, "failures": failures})  # fmt: skip
+
+
+class Load:
+    """Open-loop HTTP load: one dispatcher paces slots; a pool of threads sends them."""
+
+    def __init__(self, url: str, token: str, rate: float, write_share: float, threads: int):
+        self.url, self.rate, self.write_share = url, rate, write_share
+        self.headers = {"Authorization": f"Bearer {token}"}
+        self.slots: queue.Queue[tuple[int, float] | None] = queue.Queue()
+        self.reads: list[float] = []
+        self.writes: list[float] = []
+        self.lag: list[float] = []
+        self.errors: dict[str, int] = {}
+        self.sent = 0
+        self.lock = threading.Lock()
+        self.threads = [threading.Thread(target=self._work, daemon=True) for _ in range(threads)]
+
+    def run(self, duration: float) -> float:
+        for thread in self.threads:
+            thread.start()
+        start = time.monotonic()
+        n = 0
+        while True:
+            due = start + n / self.rate
+            if due - start >= duration:
+                break
+            delay = due - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            self.slots.put((n, due))
+            n += 1
+        for _ in self.threads:
+            self.slots.put(None)
+        for thread in self.threads:
+            thread.join(timeout=30)
+        return time.monotonic() - start
+
+    def _work(self) -> None:
+        session = requests.Session()
+        every = max(1, round(1 / self.write_share)) if self.write_share > 0 else 0
+        while (slot := self.slots.get()) is not None:
+            n, due = slot
+            write = every and n % every == 0
+            began = time.monotonic()
+            try:
+                if write and (n // every) % 5 == 0:
+                    body = {"title": f"Load {n}", "floor": "python" if n % 2 else "javascript"}
+                    response = session.post(
+                        self.url + "/api/directives", json=body, headers=self.headers, timeout=10
+                    )
+                elif write:
+                    response = session.post(
+                        self.url + "/api/world/speed",
+                        json={"speed": 1},
+                        headers=self.headers,
+                        timeout=10,
+                    )
+                else:
+                    path = READS[n % len(READS)]
+                    response = session.get(self.url + path, headers=self.headers, timeout=10)
+                ok = response.status_code < 400
+                problem = None if ok else f"HTTP {response.status_code}"
+            except requests.RequestException as exc:
+                problem = type(exc).__name__
+            took = time.monotonic() - began
+            with self.lock:
+                self.sent += 1
+                self.lag.append(max(0.0, began - due))
+                (self.writes if write else self.reads).append(took)
+                if problem:
+                    self.errors[problem] = self.errors.get(problem, 0) + 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=float, default=300.0, help="seconds (default 300)")
+    parser.add_argument("--rate", type=float, default=200.0, help="HTTP requests per second")
+    parser.add_argument("--sockets", type=int, default=100, help="Socket.IO clients")
+    parser.add_argument("--write-share", type=float, default=0.05, help="share of writes")
+    parser.add_argument("--threads", type=int, default=32, help="HTTP client threads")
+    parser.add_argument("--sample", type=float, default=5.0, help="memory sample interval (s)")
+    args = parser.parse_args(argv)
+    if not (0 < args.duration <= 3600 and 0 < args.rate <= 2000 and 0 <= args.sockets <= 500):
+        parser.error("bounded: duration <= 3600 s, rate <= 2000/s, sockets <= 500")
+
+    port, token = free_port(), f"mo_loadbench_{secrets.token_urlsafe(32)}"
+    url = f"http://{HOST}:{port}"
+    server = start_server(port, token, tempfile.mkdtemp(prefix="minioffice-load-"))
+    pid = worker_pid(server.pid)
+    memory: list[tuple[float, float]] = []
+    try:
+        out: Any = multiprocessing.Queue()
+        viewers = multiprocessing.Process(
+            target=socket_clients, args=(url, token, args.sockets, args.duration + 5, out)
+        )
+        viewers.start()
+        time.sleep(min(10.0, 2 + args.sockets * 0.05))  # let the viewers connect
+        started = time.monotonic()
+        stop = threading.Event()
+
+        def sample() -> None:
+            while not stop.is_set():
+                memory.append((round(time.monotonic() - started, 1), round(rss_mib(pid), 1)))
+                stop.wait(args.sample)
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        load = Load(url, token, args.rate, args.write_share, args.threads)
+        elapsed = load.run(args.duration)
+        stop.set()
+        sampler.join()
+        memory.append((round(time.monotonic() - started, 1), round(rss_mib(pid), 1)))
+        sockets = out.get(timeout=args.duration + 120)
+        viewers.join(timeout=30)
+    finally:
+        os.kill(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.kill(server.pid, signal.SIGKILL)
+
+    ticks = sockets.pop("ticks")
+    result = {
+        "command": " ".join([Path(sys.executable).name, *sys.argv]),
+        "duration_s": round(elapsed, 1),
+        "target_rate": args.rate,
+        "requests": load.sent,
+        "throughput_rps": round(load.sent / elapsed, 1),
+        "errors": load.errors,
+        "error_count": sum(load.errors.values()),
+        "reads": latency_summary(load.reads),
+        "writes": latency_summary(load.writes),
+        "schedule_lag_p99_ms": percentile(load.lag, 99),
+        "sockets": {
+            **sockets,
+            "ticks_min": min(ticks) if ticks else 0,
+            "ticks_max": max(ticks) if ticks else 0,
+        },
+        "rss_mib": {
+            "start": memory[0][1] if memory else None,
+            "min": min(m for _, m in memory) if memory else None,
+            "max": max(m for _, m in memory) if memory else None,
+            "end": memory[-1][1] if memory else None,
+            "samples": memory,
+        },
+    }
+    text = json.dumps(result, indent=2)
+    print(text)
+    results = HERE / "results"
+    results.mkdir(exist_ok=True)
+    (results / f"load-{time.strftime('%Y%m%dT%H%M%S')}.json").write_text(text + "\n")
+    return 0 if result["error_count"] == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

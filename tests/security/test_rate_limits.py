@@ -1,0 +1,96 @@
+"""Rate limits: one budget per token (or client address) on /api; probes are never limited."""
+
+from __future__ import annotations
+
+import secrets
+import socket
+
+import pytest
+from web.conftest import build_app
+
+from miniature_office.store.tokens import Role
+from miniature_office.web.auth import get_authenticator
+
+REDIS_URL = "redis://127.0.0.1:6379/15"
+
+
+def limited(limit: str = "5 per minute", **overrides):
+    return build_app(ratelimit_default=limit, **overrides)
+
+
+def spend(client, n: int, path: str = "/api/floors") -> list[int]:
+    return [client.get(path).status_code for _ in range(n)]
+
+
+def test_the_request_over_the_limit_answers_429_json_with_retry_after() -> None:
+    client = limited().test_client()
+    assert spend(client, 5) == [200] * 5
+    refused = client.get("/api/agents")  # the budget is shared by every API route
+    assert refused.status_code == 429
+    assert refused.get_json()["error"]["code"] == "rate_limited"
+    assert int(refused.headers["Retry-After"]) > 0
+    assert refused.headers["X-RateLimit-Limit"] == "5"
+
+
+def test_health_and_metrics_are_never_limited() -> None:
+    client = limited("2 per minute").test_client()
+    for path in ("/health", "/health/live", "/health/ready", "/metrics"):
+        assert spend(client, 5, path) == [200] * 5, path
+
+
+def test_each_token_has_its_own_budget() -> None:
+    app = limited("3 per minute")
+    other = get_authenticator(app).tokens.create("other", Role.VIEWER, actor="test")[1]
+    first, second = app.test_client(), app.test_client(token=other)
+    assert spend(first, 4)[-1] == 429
+    assert spend(second, 3) == [200] * 3
+
+
+def test_anonymous_callers_are_limited_by_address() -> None:
+    app = limited("3 per minute")
+    here = app.test_client(token=None)
+    there = app.test_client(token=None)
+    there.environ_base["REMOTE_ADDR"] = "10.0.0.9"
+    assert spend(here, 4)[-1] == 429
+    assert spend(there, 3) == [200] * 3
+
+
+def test_refused_credentials_count_against_the_address() -> None:
+    client = limited("3 per minute").test_client(token="mo_nobody00_" + "z" * 43)
+    statuses = [client.post("/api/world/step", json={}).status_code for _ in range(4)]
+    assert statuses == [401, 401, 401, 429]
+
+
+def test_a_bad_limit_setting_is_refused_at_start() -> None:
+    from miniature_office.web.config import ConfigError, load_config
+
+    with pytest.raises(ConfigError) as caught:
+        load_config({"MINIOFFICE_RATELIMIT_DEFAULT": "lots"})
+    assert caught.value.variable == "MINIOFFICE_RATELIMIT_DEFAULT"
+
+
+def _redis_up() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.mark.services
+@pytest.mark.skipif(not _redis_up(), reason="no Redis on 127.0.0.1:6379")
+def test_with_redis_two_apps_share_one_budget() -> None:
+    token = f"mo_{secrets.token_hex(6)}_{secrets.token_urlsafe(32)}"
+    apps = [
+        limited("4 per minute", ratelimit_storage_uri=REDIS_URL, bootstrap_token=token)
+        for _ in range(2)
+    ]
+    one, two = (app.test_client(token=token) for app in apps)
+    assert spend(one, 2) + spend(two, 2) == [200] * 4
+    assert one.get("/api/floors").status_code == 429
+    assert two.get("/api/floors").status_code == 429
+
+
+def test_an_unreachable_redis_does_not_take_the_api_down() -> None:
+    client = limited("50 per minute", ratelimit_storage_uri="redis://127.0.0.1:1/0").test_client()
+    assert spend(client, 3) == [200] * 3
