@@ -86,3 +86,10 @@ def test_malformed_json_is_a_documented_400(path: str) -> None:
     assert answer.status_code == 400
     spec = client.get("/api/openapi.json").get_json()
     assert {"400", "413", "415", "422"} <= set(spec["paths"][path]["post"]["responses"])
+
+
+@pytest.mark.parametrize(
+    "path", [f"/api/audit/events/{2**70}", f"/api/audit/events/{2**70}/lineage"]
+)
+def test_an_audit_sequence_number_beyond_any_database_integer_is_a_404(path: str) -> None:
+    assert build_app().test_client().get(path).status_code == 404

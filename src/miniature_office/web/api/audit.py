@@ -9,6 +9,7 @@ from pydantic import Field, model_validator
 
 from ...sim.audit import verify_chain
 from ...sim.engine import Engine
+from ..errors import not_found
 from .common import (
     MAX_INT,
     Page,
@@ -113,6 +114,8 @@ def _stored_events(persistence: Any, f: EventFilter) -> dict[str, Any]:
 
 @route(bp, "/events/<int:seq>", "One audit event")
 def event(seq: int) -> Response:
+    if seq > MAX_INT:  # beyond any stored sequence number (and any database integer)
+        raise not_found("event", seq)
     held = read(lambda e: e.world.audit.get(seq))
     if held is not None:
         return json_response(held.to_dict())
