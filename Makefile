@@ -8,7 +8,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 INSTALL_STAMP := $(VENV)/.installed
-VENDOR_STAMP := static/vendor/.installed
+# scripts/copy-vendor.mjs writes VERSIONS.json last: its presence means the vendor copy is whole.
+VENDOR_STAMP := static/vendor/VERSIONS.json
 PYTEST_WORKERS ?= 2
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
@@ -48,7 +49,7 @@ run: install vendor
 	$(BIN)/gunicorn -c gunicorn.conf.py miniature_office.web.wsgi:app
 
 test: install vendor browser-deps validators lint
-	MINIOFFICE_REQUIRE_BROWSER=1 $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile -p no:cacheprovider
+	MINIOFFICE_REQUIRE_BROWSER=1 $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile -m "not fuzz" -p no:cacheprovider
 
 test-fast: install
 	$(BIN)/pytest -n $(PYTEST_WORKERS) -m "not browser and not slow" -p no:cacheprovider
@@ -60,6 +61,7 @@ lint: install
 	$(BIN)/isort --check-only --quiet src tests bench
 	$(BIN)/flake8 src tests bench
 	$(BIN)/bandit --quiet -c pyproject.toml -r src --severity-level medium
+	$(BIN)/pip-audit -r requirements.txt --progress-spinner off
 
 audit: install
 	$(BIN)/pip-audit -r requirements.txt --progress-spinner off
