@@ -183,3 +183,21 @@ def test_export_then_import_into_a_fresh_store_reproduces_the_head(store_url, tm
     assert recover(imported).head_hash == engine.head_hash
     assert main(["verify-audit", "--database", fresh]) == 0
     assert main(["import", str(out), "--database", fresh]) == 2  # refuses to overwrite
+
+
+def test_a_version_1_database_is_upgraded_in_place(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    store, keeper, engine = _run(url, 20)
+    keeper.flush()
+    with store.db.begin() as conn:  # make it look like a database written by version 1
+        conn.exec_driver_sql("DROP TABLE api_tokens")
+        conn.exec_driver_sql("DROP TABLE security_events")
+        conn.exec_driver_sql("DELETE FROM schema_version")
+        conn.exec_driver_sql("INSERT INTO schema_version (version) VALUES (1)")
+    store.close()
+    upgraded = Store(url)
+    tables = sa.inspect(upgraded.db).get_table_names()
+    assert {"api_tokens", "security_events"} <= set(tables)
+    with upgraded.db.connect() as conn:
+        assert conn.execute(sa.text("SELECT max(version) FROM schema_version")).scalar() == 2
+    assert recover(upgraded).head_hash == engine.head_hash

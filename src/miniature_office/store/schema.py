@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Callable
+
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -14,6 +16,7 @@ from sqlalchemy import (
     Table,
     Text,
 )
+from sqlalchemy.engine import Connection
 
 metadata = MetaData()
 
@@ -75,9 +78,6 @@ snapshots = Table(
     Column("created_at", Float, nullable=True),
 )
 
-#: Ordered upgrade steps: MIGRATIONS[n] takes a database from version n to n + 1.
-#: Version 1 is the first schema, created whole by ``metadata.create_all``.
-MIGRATIONS: dict[int, list[str]] = {}
 
 #: API tokens (store/tokens.py). Only the SHA-256 of a token is kept; ``prefix`` is the
 #: public part (``mo_<id>``) shown in listings. Not touched by a world reset or a new run.
@@ -108,3 +108,15 @@ security_events = Table(
     Column("prev", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
 )
+
+
+def _add_security_tables(conn: Connection) -> None:
+    """Version 2: API tokens and the security event chain."""
+    metadata.create_all(conn, tables=[api_tokens, security_events], checkfirst=True)
+
+
+#: Ordered upgrade steps: MIGRATIONS[n] takes a database from version n to n + 1. A new
+#: database is created whole by ``metadata.create_all`` at the newest version.
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {
+    1: _add_security_tables,
+}

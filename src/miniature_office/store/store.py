@@ -22,7 +22,7 @@ from ..sim.commands import Command
 from . import schema
 from .schema import audit_events, commands, meta, snapshots
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _FAST_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
 
@@ -107,8 +107,7 @@ class Store:
                     "Upgrade miniature-office, or restore a backup taken before the upgrade."
                 )
             while version < SCHEMA_VERSION:
-                for statement in schema.MIGRATIONS.get(version, []):
-                    conn.exec_driver_sql(statement)
+                schema.MIGRATIONS[version](conn)
                 version += 1
                 conn.execute(schema.schema_version.insert().values(version=version))
 

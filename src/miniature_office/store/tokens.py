@@ -160,8 +160,6 @@ class TokenStore:
         self._cache: dict[str, tuple[float, TokenRecord]] = {}
         self._touched: dict[str, float] = {}
         self._lock = threading.Lock()
-        # Databases created before these tables existed get them here (idempotent).
-        api_tokens.metadata.create_all(db, tables=[api_tokens, security_events], checkfirst=True)
 
     # ---- tokens -----------------------------------------------------------------------------
 
