@@ -21,6 +21,7 @@ import socket
 import statistics
 import subprocess  # nosec B404
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -51,7 +52,15 @@ def free_port() -> int:
 
 
 def start(app: str, port: int, **env: str) -> subprocess.Popen:
-    environ = {**os.environ, "MINIOFFICE_PORT": str(port), "MINIOFFICE_LOG_LEVEL": "WARNING"}
+    environ = {
+        **os.environ,
+        "MINIOFFICE_PORT": str(port),
+        "MINIOFFICE_LOG_LEVEL": "WARNING",
+        # A fresh store per run, and a limit high enough that the limiter runs on every API
+        # request (its cost is part of what is measured) without refusing the benchmark.
+        "MINIOFFICE_DATA_DIR": tempfile.mkdtemp(prefix="minioffice-bench-"),
+        "MINIOFFICE_RATELIMIT_DEFAULT": "100000000 per minute",
+    }
     environ.update(env)
     environ["PYTHONPATH"] = f"{HERE}{os.pathsep}{environ.get('PYTHONPATH', '')}"
     argv = [str(BIN / "gunicorn"), "-c", "python:miniature_office.web.gunicorn_conf", app]

@@ -26,6 +26,7 @@ _HOST = re.compile(r"^[A-Za-z0-9.\-]+(:[0-9]{1,5})?$|^\[[0-9A-Fa-f:.]+\](:[0-9]{
 
 
 @lru_cache(maxsize=64)
+@lru_cache(maxsize=64)
 def content_security_policy(host: str) -> str:
     """A CSP without unsafe-inline that still lets the page open its Socket.IO websocket."""
     connect = "'self'"
