@@ -137,10 +137,10 @@ def requests_per_second(port: int, path: str, seconds: float, processes: int = 2
     return total / seconds
 
 
-def bench_http(seconds: float) -> dict:
+def bench_http(seconds: float, **extra: str) -> dict:
     bare_port, app_port = free_port(), free_port()
     bare = start("web_bench:bare_app()", bare_port)
-    app = start("miniature_office.web.wsgi:app", app_port, MINIOFFICE_TICK_RATE="2")
+    app = start("miniature_office.web.wsgi:app", app_port, MINIOFFICE_TICK_RATE="2", **extra)
     try:
         requests_per_second(app_port, "/api/world/state", 1)  # warm up
         results = {
@@ -254,6 +254,9 @@ def main() -> None:
     sub = parser.add_subparsers(dest="which", required=True)
     http = sub.add_parser("http")
     http.add_argument("--seconds", type=float, default=10)
+    http.add_argument(
+        "--paused", action="store_true", help="world paused: no tick loop beside the requests"
+    )
     fan = sub.add_parser("fanout")
     fan.add_argument("--clients", type=int, default=250)
     fan.add_argument("--rate", type=float, default=5)
@@ -261,7 +264,8 @@ def main() -> None:
     fan.add_argument("--client", choices=("node", "python"), default="node")
     args = parser.parse_args()
     if args.which == "http":
-        result = bench_http(args.seconds)
+        extra = {"MINIOFFICE_AUTOSTART": "false"} if args.paused else {}
+        result = {**bench_http(args.seconds, **extra), "paused": args.paused}
     elif args.client == "node":
         result = bench_fanout_node(args.clients, args.rate, args.seconds)
     else:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Iterator
 
 from flask import Flask
 from flask.sessions import SessionInterface
@@ -11,7 +12,7 @@ from flask_cors import CORS
 from flask_socketio import SocketIO
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from .api import register_api
+from .api import API_BLUEPRINTS, register_api
 from .auth import open_tokens, register_auth
 from .cluster import Cluster
 from .config import Config, load_config
@@ -72,7 +73,8 @@ def create_app(config: Config | None = None) -> Flask:
     register_error_handlers(app)
     register_security_headers(app, config)
     tokens = open_tokens(config, app.config["MINIOFFICE_DATA_DIR"])
-    register_auth(app, config, tokens, between=lambda bound: init_limiter(bound, config))
+    with _scoped_to(app, API_BLUEPRINTS):  # only the API pays for auth and rate limits
+        register_auth(app, config, tokens, between=lambda bound: init_limiter(bound, config))
     init_metrics(app, runtime)
     register_api(app)
     app.register_blueprint(health_bp)
@@ -138,6 +140,24 @@ class NoSessions(SessionInterface):
 
     def save_session(self, app: Flask, session: Any, response: Any) -> None:
         return None
+
+
+@contextmanager
+def _scoped_to(app: Flask, blueprints: tuple[str, ...]) -> Iterator[None]:
+    """Hooks registered app-wide inside the block run only for ``blueprints`` instead.
+
+    Flask runs a blueprint's own hooks after the app's, in registration order, so the moved
+    hooks keep their order among themselves (identify, rate-limit, enforce). Requests outside
+    those blueprints (health, metrics, the page, static files) skip them entirely.
+    """
+    registries = (app.before_request_funcs, app.after_request_funcs, app.teardown_request_funcs)
+    before = [list(registry.get(None, [])) for registry in registries]
+    yield
+    for registry, kept in zip(registries, before):
+        added = [hook for hook in registry.get(None, []) if hook not in kept]
+        registry[None] = kept
+        for name in blueprints:
+            registry.setdefault(name, []).extend(added)
 
 
 def get_runtime(app: Flask) -> SimulationRuntime:

@@ -9,8 +9,6 @@ failing requests. A refused request answers 429 with the JSON error shape and Re
 
 from __future__ import annotations
 
-from typing import Any, Callable
-
 from flask import Flask, g, request
 from flask_limiter import Limiter
 
@@ -48,31 +46,5 @@ def init_limiter(app: Flask, config: Config) -> Limiter:
     )
     limiter.request_filter(exempt)
     limiter.init_app(app)
-    _only_for_the_api(app)
     app.extensions[EXTENSION] = limiter
     return limiter
-
-
-def _only_for_the_api(app: Flask) -> None:
-    """Skip the limiter's hooks outside /api instead of letting them run and then exempt.
-
-    Flask-Limiter registers a before_request, an after_request and a teardown hook that run
-    for every request; even exempt ones cost about a fifth of a /health request. Wrapping the
-    three (they are the hooks ``init_app`` just appended) keeps /health, /metrics and static
-    files at bare-Flask speed; ``exempt`` stays as the limiter's own second line.
-    """
-    registries = (app.before_request_funcs, app.after_request_funcs, app.teardown_request_funcs)
-    for registry in registries:
-        hooks = registry.get(None, [])
-        if hooks:
-            hooks[-1] = _api_only(hooks[-1], passthrough=registry is app.after_request_funcs)
-
-
-def _api_only(hook: Callable[..., Any], *, passthrough: bool) -> Callable[..., Any]:
-    def guarded(*args: Any) -> Any:
-        if exempt():
-            return args[0] if passthrough else None
-        return hook(*args)
-
-    guarded.__name__ = getattr(hook, "__name__", "limiter_hook")
-    return guarded

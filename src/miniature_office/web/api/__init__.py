@@ -54,6 +54,10 @@ def docs() -> Response:
     return Response(render_docs(_spec()), mimetype="text/html")
 
 
+#: Names of every blueprint under /api (auth and rate limits are scoped to these).
+API_BLUEPRINTS: tuple[str, ...] = (*(bp.name for bp in BLUEPRINTS), docs_bp.name)
+
+
 def register_api(app: Flask) -> None:
     """Register every API blueprint."""
     for bp in (*BLUEPRINTS, docs_bp):
