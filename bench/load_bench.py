@@ -59,7 +59,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(port: int, token: str, data_dir: str) -> subprocess.Popen:
+def start_server(port: int, token: str, data_dir: str, tick_rate: float = 2.0) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MINIOFFICE_")}
     env.update(
         MINIOFFICE_HOST=HOST,
@@ -69,6 +69,7 @@ def start_server(port: int, token: str, data_dir: str) -> subprocess.Popen:
         MINIOFFICE_BOOTSTRAP_TOKEN=token,
         MINIOFFICE_BOOTSTRAP_ROLE="operator",
         MINIOFFICE_DEV_TOKEN="false",
+        MINIOFFICE_TICK_RATE=str(tick_rate),
         # One client address and one token send everything: lift the per-client budget.
         MINIOFFICE_RATELIMIT_DEFAULT="10000000 per minute",
     )
@@ -240,13 +241,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--write-share", type=float, default=0.05, help="share of writes")
     parser.add_argument("--threads", type=int, default=32, help="HTTP client threads")
     parser.add_argument("--sample", type=float, default=5.0, help="memory sample interval (s)")
+    parser.add_argument(
+        "--tick-rate",
+        type=float,
+        default=2.0,
+        help="server ticks per second (a faster clock "
+        "fills the bounded in-memory windows sooner, for a memory soak)",
+    )
     args = parser.parse_args(argv)
     if not (0 < args.duration <= 3600 and 0 < args.rate <= 2000 and 0 <= args.sockets <= 500):
         parser.error("bounded: duration <= 3600 s, rate <= 2000/s, sockets <= 500")
 
     port, token = free_port(), f"mo_loadbench_{secrets.token_urlsafe(32)}"
     url = f"http://{HOST}:{port}"
-    server = start_server(port, token, tempfile.mkdtemp(prefix="minioffice-load-"))
+    server = start_server(
+        port, token, tempfile.mkdtemp(prefix="minioffice-load-"), tick_rate=args.tick_rate
+    )
     pid = worker_pid(server.pid)
     memory: list[tuple[float, float]] = []
     try:
