@@ -113,3 +113,45 @@ def test_two_processes_share_one_engine_and_survive_losing_it(free_port_factory,
         for server in (first, second):
             if server.process.poll() is None:
                 server.stop()
+
+
+def test_gunicorn_with_several_workers_runs_one_engine(free_port_factory, postgres_url):
+    from .conftest import ADMIN_HEADERS, gunicorn_argv
+
+    port = free_port_factory()
+    env = server_env(
+        port,
+        MESSAGE_QUEUE=REDIS,
+        DATABASE_URL=postgres_url,
+        MINIOFFICE_WORKERS="2",
+        MINIOFFICE_TICK_RATE="5",
+        MINIOFFICE_DATA_DIR=tempfile.mkdtemp(prefix="minioffice-workers-"),
+    )
+    server = Server(gunicorn_argv(), env, port)
+    server.wait_ready(timeout=30)
+    try:
+        roles, ticks = set(), []
+        deadline = time.monotonic() + 15
+        while roles != {"leader", "follower"} and time.monotonic() < deadline:
+            health = requests.get(server.url + "/health", timeout=3).json()
+            roles.add(health["role"])
+            ticks.append(health["tick"])
+        assert roles == {"leader", "follower"}  # both workers answer, one runs the engine
+        watcher = Watcher(server.url)
+        seen = watcher.wait_for(8)
+        assert seen == sorted(seen) and len(set(seen)) == len(seen)
+        for n in range(4):  # some of these land on the follower and are forwarded
+            answer = requests.post(
+                server.url + "/api/directives",
+                json={"title": f"Worker {n}", "floor": "javascript"},
+                headers=ADMIN_HEADERS,
+                timeout=10,
+            )
+            assert answer.status_code in (200, 202), answer.text
+        time.sleep(1.0)
+        state = requests.get(server.url + "/api/world/state", timeout=5).json()
+        titles = {d["title"] for d in state["directives"]}
+        assert {f"Worker {n}" for n in range(4)} <= titles
+        watcher.client.disconnect()
+    finally:
+        server.stop()
