@@ -131,7 +131,7 @@ def test_gunicorn_with_several_workers_runs_one_engine(free_port_factory, postgr
     server.wait_ready(timeout=30)
     try:
         roles, ticks = set(), []
-        deadline = time.monotonic() + 15
+        deadline = time.monotonic() + 30
         while roles != {"leader", "follower"} and time.monotonic() < deadline:
             health = requests.get(server.url + "/health", timeout=3).json()
             roles.add(health["role"])
@@ -148,10 +148,13 @@ def test_gunicorn_with_several_workers_runs_one_engine(free_port_factory, postgr
                 timeout=10,
             )
             assert answer.status_code in (200, 202), answer.text
-        time.sleep(1.0)
-        state = requests.get(server.url + "/api/world/state", timeout=5).json()
-        titles = {d["title"] for d in state["directives"]}
-        assert {f"Worker {n}" for n in range(4)} <= titles
+        wanted, titles = {f"Worker {n}" for n in range(4)}, set()
+        deadline = time.monotonic() + 15
+        while not wanted <= titles and time.monotonic() < deadline:
+            state = requests.get(server.url + "/api/world/state", timeout=5).json()
+            titles = {d["title"] for d in state["directives"]}
+            time.sleep(0.2)
+        assert wanted <= titles
         watcher.client.disconnect()
     finally:
         server.stop()

@@ -157,6 +157,10 @@ class Bus:
         message = {"type": "boundary", "tick": tick, "commands": commands, "head": head}
         self.client.publish(self.ticks, encode(message))
 
+    def publish_reset(self) -> None:
+        """The leader started a new run: followers rebuild from the store."""
+        self.client.publish(self.ticks, encode({"type": "reset"}))
+
     def request(self, command: dict[str, Any], timeout: float = 5.0) -> dict[str, Any] | None:
         """Send a command to the leader and wait for its answer (None: no leader answered)."""
         reply = f"{self.namespace}:reply:{secrets.token_hex(8)}"

@@ -159,7 +159,7 @@ def recover(store: Store, **engine_kwargs: Any) -> Engine:
     by_tick: dict[int, list[Command]] = {}
     for row in log_rows:
         if row["applied_tick"] is not None and row["seq"] > applied_through:
-            by_tick.setdefault(row["applied_tick"], []).append(_fresh(row))
+            by_tick.setdefault(row["applied_tick"], []).append(as_pending(row))
     while engine.tick < info["tick"]:
         engine.pending = by_tick.pop(engine.tick, [])
         engine.step()
@@ -172,13 +172,14 @@ def recover(store: Store, **engine_kwargs: Any) -> Engine:
             "or written by an incompatible version"
         )
     engine.commands = [Command.from_dict(r) for r in log_rows if r["applied_tick"] is not None]
-    engine.pending = [_fresh(r) for r in log_rows if r["applied_tick"] is None]
+    engine.pending = [as_pending(r) for r in log_rows if r["applied_tick"] is None]
     engine.next_seq = max((r["seq"] for r in log_rows), default=0) + 1
     engine._event_mark = engine.world.audit.count
     return engine
 
 
-def _fresh(row: dict[str, Any]) -> Command:
+def as_pending(row: dict[str, Any]) -> Command:
+    """A logged command as it was before it was applied (to apply it again in a replay)."""
     command = Command.from_dict(row)
     command.applied_tick, command.status, command.reason, command.event_seq = (
         None,

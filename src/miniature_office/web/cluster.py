@@ -21,7 +21,7 @@ from ..sim.commands import Command
 from ..sim.errors import CommandRejected
 from ..store.coordination import Bus, LeaderLock, make_lock, namespace_for
 from ..store.location import database_url
-from ..store.persistence import recover
+from ..store.persistence import as_pending, recover
 from .runtime import Conflict, SimulationRuntime, Submission
 from .storage import attach_store
 
@@ -200,7 +200,7 @@ class Cluster:
                         "events": len(result.events)}  # fmt: skip
             if op == "reset":
                 engine = runtime.reset(message.get("seed"))
-                self.bus.client.publish(self.bus.ticks, _reset_message())
+                self.bus.publish_reset()
                 return {"tick": engine.tick, "seed": engine.seed}
             return {"error": {"kind": "invalid", "reason": f"unknown operation {op!r}"}}
         except CommandRejected as exc:
@@ -239,7 +239,7 @@ class Cluster:
         with runtime.lock:
             engine = runtime.engine
             applied_through = max((c.seq for c in engine.commands), default=0)
-            commands = [_pending(c) for c in message["commands"] if c["seq"] > applied_through]
+            commands = [as_pending(c) for c in message["commands"] if c["seq"] > applied_through]
             if message["type"] == "boundary" and message["tick"] == engine.tick:
                 engine.pending = commands
                 engine.apply_pending()
@@ -265,20 +265,3 @@ class Cluster:
             )
             runtime.replace_engine(engine)
             self.persistence.attach(engine)
-
-
-def _pending(raw: dict[str, Any]) -> Command:
-    command = Command.from_dict(raw)
-    command.applied_tick, command.status, command.reason, command.event_seq = (
-        None,
-        "pending",
-        None,
-        None,
-    )
-    return command
-
-
-def _reset_message() -> bytes:
-    from ..store.coordination import encode
-
-    return encode({"type": "reset"})
