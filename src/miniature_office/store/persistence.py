@@ -137,34 +137,42 @@ class Persistence:
             self.store.save_snapshot(engine.tick, dump_engine(engine))
 
 
-def recover(store: Store, **engine_kwargs: Any) -> Engine:
-    """Rebuild the stored run: newest snapshot, then the commands and ticks after it.
-
-    The result continues at the stored tick with the stored audit head; commands that were
-    acknowledged but never applied are queued again, in order.
-    """
+def rebuild(
+    store: Store, until_tick: int, *, include_boundary: bool, **engine_kwargs: Any
+) -> tuple[Engine, list[dict[str, Any]]]:
+    """The stored run at ``until_tick``: the newest snapshot at or before it, then the ticks
+    and commands after it. Returns the engine and the command log it was built from."""
     info = store.run_info()
     if info is None:
         raise StoreError("the store holds no run to recover")
-    scenario = Scenario.model_validate(info["scenario"])
-    snapshot = store.latest_snapshot(at_or_before=info["tick"])
+    snapshot = store.latest_snapshot(at_or_before=until_tick)
     if snapshot is not None:
         engine = load_engine(snapshot[1], Engine, **engine_kwargs)
         applied_through = snapshot[1]["engine"]["applied_through"]
     else:
+        scenario = Scenario.model_validate(info["scenario"])
         engine = Engine(scenario, info["seed"], **engine_kwargs)
         applied_through = 0
     log_rows = store.commands_log()
-    engine.commands = [Command.from_dict(r) for r in log_rows if r["applied_tick"] is not None]
     by_tick: dict[int, list[Command]] = {}
     for row in log_rows:
         if row["applied_tick"] is not None and row["seq"] > applied_through:
             by_tick.setdefault(row["applied_tick"], []).append(as_pending(row))
-    while engine.tick < info["tick"]:
+    while engine.tick < until_tick:
         engine.pending = by_tick.pop(engine.tick, [])
         engine.step()
-    engine.pending = by_tick.pop(engine.tick, [])
+    engine.pending = by_tick.pop(engine.tick, []) if include_boundary else []
     engine.apply_pending()
+    return engine, log_rows
+
+
+def recover(store: Store, **engine_kwargs: Any) -> Engine:
+    """Rebuild the stored run to continue it: at the stored tick, with the stored audit head;
+    commands that were acknowledged but never applied are queued again, in order."""
+    info = store.run_info()
+    if info is None:
+        raise StoreError("the store holds no run to recover")
+    engine, log_rows = rebuild(store, info["tick"], include_boundary=True, **engine_kwargs)
     if info["head"] and engine.head_hash != info["head"]:
         raise StoreError(
             f"replaying the stored commands gave audit head {engine.head_hash[:12]} at tick "

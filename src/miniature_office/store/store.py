@@ -23,6 +23,8 @@ from . import schema
 from .schema import audit_events, commands, meta, snapshots
 
 SCHEMA_VERSION = 2
+#: Snapshots kept (one per 2,000 ticks by default: the last 100,000 ticks).
+SNAPSHOTS_KEPT = 50
 _FAST_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
 
@@ -230,7 +232,10 @@ class Store:
                 conn.execute(meta.insert().values(key=key, value=value))
 
     def save_snapshot(self, tick: int, data: dict[str, Any]) -> None:
-        """Store a compressed engine snapshot taken right after ``tick`` (keeps the newest 3)."""
+        """Store a compressed engine snapshot taken right after ``tick``.
+
+        The newest ``SNAPSHOTS_KEPT`` stay: recovery uses the newest, time travel the nearest.
+        """
         blob = zlib.compress(json.dumps(data, separators=(",", ":")).encode(), 6)
         with self.db.begin() as conn:
             conn.execute(snapshots.delete().where(snapshots.c.tick == tick))
@@ -246,7 +251,9 @@ class Store:
             keep = [
                 r.tick
                 for r in conn.execute(
-                    sa.select(snapshots.c.tick).order_by(snapshots.c.tick.desc()).limit(3)
+                    sa.select(snapshots.c.tick)
+                    .order_by(snapshots.c.tick.desc())
+                    .limit(SNAPSHOTS_KEPT)
                 )
             ]
             conn.execute(snapshots.delete().where(snapshots.c.tick.not_in(keep)))

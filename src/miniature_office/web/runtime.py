@@ -20,6 +20,7 @@ from ..sim.audit import GENESIS_HASH, ChainVerdict, verify_chain
 from ..sim.commands import Command
 from ..sim.engine import Engine, TickResult
 from ..sim.scenario import Scenario, load_scenario_text
+from ..store.persistence import rebuild
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -161,6 +162,12 @@ class SimulationRuntime:
                 raise Conflict(f"tick must be between 0 and {self.engine.tick}")
             seed = self.engine.seed
             commands = [c.to_dict() for c in self.engine.commands]
+            persistence = self.persistence
+            if persistence is not None and self.role != "follower":
+                persistence.flush()  # the store then holds every command up to now
+        if persistence is not None:
+            # Start from the nearest stored snapshot instead of tick 0.
+            return rebuild(persistence.store, tick, include_boundary=False, audit_window=None)[0]
         return Engine.replay(self.scenario, seed, commands, tick, audit_window=None)
 
     # ---- commands ---------------------------------------------------------------------------
