@@ -29,6 +29,7 @@ declare -A APT_TOOLS=(
     [promtool]="prometheus"
     [nginx]="nginx"
     [shellcheck]="shellcheck"
+    [systemd-analyze]="systemd"
 )
 
 log() { printf 'install-validators: %s\n' "$*"; }
