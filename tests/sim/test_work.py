@@ -194,8 +194,15 @@ def test_cross_floor_contract_blocks_then_unblocks_the_consumer() -> None:
     assert consumer.state is not S.BLOCKED
     assert ("blocked", "scheduled") in [(h.source, h.target) for h in consumer.history]
     trail = [e.kind for e in engine.world.audit if e.target == contract.id]
-    assert trail[:3] == ["contract.requested", "elevator.loaded", "elevator.delivered"]
+    assert trail[:4] == [
+        "contract.requested",
+        "contract.handed_over",
+        "elevator.loaded",
+        "elevator.delivered",
+    ]
     assert "contract.published" in trail
+    couriers = [e.actor for e in engine.world.audit if e.kind == "contract.handed_over"]
+    assert all(engine.world.agents[a].role.value != "manager" for a in couriers)
     run_until(engine, lambda e: _deployed(e), limit=2000)
 
 
@@ -273,3 +280,47 @@ def test_walking_follows_the_corners_of_the_grid_path() -> None:
         here = advance(here, corners, 3)
         assert here in tiles
     assert here == goal
+
+
+def test_someone_walks_each_contract_to_the_elevator() -> None:
+    engine = engine_with(
+        floors=("python", "javascript"),
+        directives=[directive("Live dashboard", "javascript", depends_on_floor="python")],
+    )
+    office = engine.world.offices["O-0002"]  # the JavaScript office asks for the contract
+    run_until(engine, lambda e: office.outbox or e.world.contracts)
+    run_until(
+        engine,
+        lambda e: any(
+            a.activity and a.activity.kind.value == "courier" for a in e.world.agents.values()
+        ),
+    )
+    courier = next(
+        a for a in engine.world.agents.values() if a.activity and a.activity.kind.value == "courier"
+    )
+    lift = engine.world.floors[courier.floor_id].plan.elevator
+    run_until(engine, lambda e: any(ev.kind == "contract.handed_over" for ev in e.world.audit))
+    handed = next(ev for ev in engine.world.audit if ev.kind == "contract.handed_over")
+    assert handed.actor == courier.id
+    assert (courier.x, courier.y) == (lift[0] - 1, lift[1])  # it walked to the lift door
+
+
+def test_a_dismissed_courier_leaves_the_contract_for_someone_else() -> None:
+    engine = engine_with(
+        floors=("python", "javascript"),
+        directives=[directive("Live dashboard", "javascript", depends_on_floor="python")],
+    )
+    run_until(
+        engine,
+        lambda e: any(
+            a.activity and a.activity.kind.value == "courier" for a in e.world.agents.values()
+        ),
+    )
+    courier = next(
+        a for a in engine.world.agents.values() if a.activity and a.activity.kind.value == "courier"
+    )
+    engine.submit("dismiss_agent", {"agent_id": courier.id})
+    engine.step()
+    run_until(engine, lambda e: any(ev.kind == "contract.handed_over" for ev in e.world.audit))
+    handed = next(ev for ev in engine.world.audit if ev.kind == "contract.handed_over")
+    assert handed.actor != courier.id

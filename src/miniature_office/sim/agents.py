@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
+from .contracts import Shipment
+
 
 class Role(str, Enum):
     """The five working roles every office needs, plus its manager."""
@@ -71,6 +73,7 @@ class ActivityKind(str, Enum):
     SECURE = "secure"
     DOCUMENT = "document"
     MEETING = "meeting"
+    COURIER = "courier"  # carry a contract request or release to the elevator
 
 
 @dataclass(slots=True)
@@ -81,7 +84,8 @@ class Activity:
     target: str  # a task id, a directive id (design) or a meeting id
     remaining: float
     capability: str | None = None
-    place: str = "desk"  # desk | meeting
+    place: str = "desk"  # desk | meeting | elevator
+    cargo: Shipment | None = None  # what a courier carries
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -90,6 +94,7 @@ class Activity:
             "remaining": round(self.remaining, 3),
             "capability": self.capability,
             "place": self.place,
+            "cargo": self.cargo.to_dict() if self.cargo else None,
         }
 
 

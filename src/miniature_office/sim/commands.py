@@ -326,7 +326,9 @@ def _dismiss(world: World, p: dict[str, Any], actor: str, parent: int) -> None:
     office = world.offices[agent.office_id]
     activity = agent.activity
     release(world, agent)
-    if activity is not None:
+    if activity is not None and activity.cargo is not None:
+        office.outbox.insert(0, activity.cargo)  # someone else carries it to the lift
+    elif activity is not None:
         _hand_back(world, agent.id, activity.target, parent)
     for vote in world.votes.values():
         if (

@@ -268,10 +268,11 @@ def _request_contract(world: World, directive: Directive, consumer: Task, parent
         {"name": name, "api": contract.api, "requirement": requirement, "for": consumer.id},
         (parent,),
     )
-    world.elevator.queue.append(
-        Shipment(contract.id, "request", contract.consumer_floor, contract.provider_floor)
+    send_to_lift(
+        world,
+        directive.office_id,
+        Shipment(contract.id, "request", contract.consumer_floor, contract.provider_floor),
     )
-    world.changes.elevator = True
     world.changes.contracts[contract.id] = None
     world.transition(
         consumer,
@@ -303,14 +304,24 @@ def publish_contract(world: World, contract: Contract, author: str, parent: int)
         {"version": contract.version, "artifact": artifact.id, "hash": artifact.hash},
         (contract.last_event, parent),
     )
-    world.elevator.queue.append(
+    provider = world.directives.get(contract.provider_directive or "")
+    floor = world.floors[contract.provider_floor]
+    office_id = provider.office_id if provider else floor.office_ids[0]
+    send_to_lift(
+        world,
+        office_id,
         Shipment(
             contract.id,
             "release",
             contract.provider_floor,
             contract.consumer_floor,
             contract.version,
-        )
+        ),
     )
-    world.changes.elevator = True
     world.changes.contracts[contract.id] = None
+
+
+def send_to_lift(world: World, office_id: str, shipment: Shipment) -> None:
+    """Leave a shipment in the office's outbox: someone walks it to the elevator."""
+    world.offices[office_id].outbox.append(shipment)
+    world.changes.world = True

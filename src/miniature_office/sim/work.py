@@ -28,6 +28,8 @@ REVIEW_ACTIVITY = {
     ReviewKind.DOCUMENTATION: (ActivityKind.DOCUMENT, "docs"),
 }
 ACTIVITY_REVIEW = {kind: review for review, (kind, _) in REVIEW_ACTIVITY.items()}
+#: Who carries contracts to the elevator, in order of preference.
+COURIER_ROLES = (Role.ARCHITECT, Role.DOC_AGENT, Role.BUILDER, Role.VERIFIER, Role.SECURITY)
 DECISIONS = (
     "narrow the scope to the smallest useful change",
     "agree the interface before building",
@@ -95,9 +97,30 @@ class _Dispatcher:
                     (directive.last_event,),
                 )
                 world.changes.directives[directive.id] = None
+        if not self._send_couriers():
+            return
         for task in self._by_priority_tasks():
             if not self._dispatch_task(task):
                 return
+
+    def _send_couriers(self) -> bool:
+        """Someone free walks each outgoing contract to the elevator (architects first)."""
+        outbox = self.office.outbox
+        while outbox:
+            role = next((r for r in COURIER_ROLES if self.free.get(r)), None)
+            if role is None:
+                return True
+            if not self.spend():
+                return False
+            courier = self.take(role)
+            assert courier is not None  # noqa: S101 - checked just above
+            shipment = outbox.pop(0)
+            assign(
+                self.world,
+                courier,
+                Activity(ActivityKind.COURIER, shipment.contract_id, 0, None, "elevator", shipment),
+            )
+        return True
 
     def _by_priority_directives(self) -> list[str]:
         ds = self.world.directives
@@ -322,6 +345,9 @@ def _walk(world: World, agent: Agent) -> None:
 
 
 def _place(world: World, agent: Agent, activity: Activity) -> tuple[int, int]:
+    if activity.place == "elevator":
+        lift_x, lift_y = world.floors[agent.floor_id].plan.elevator
+        return (lift_x - 1, lift_y)
     if activity.place == "meeting":
         meeting = world.meetings[activity.target]
         room = world.floors[agent.floor_id].plan.meeting
@@ -416,6 +442,8 @@ def _still_needed(world: World, agent: Agent, activity: Activity) -> bool:
     if kind is ActivityKind.MEETING:
         meeting = world.meetings.get(activity.target)
         return meeting is not None and meeting.open
+    if kind is ActivityKind.COURIER:
+        return True
     task = world.tasks.get(activity.target)
     if task is None:
         return False
@@ -553,6 +581,26 @@ def _work_meeting(world: World, agent: Agent, activity: Activity) -> None:
     set_status(agent, AgentStatus.IN_MEETING, world)
 
 
+def _work_courier(world: World, agent: Agent, activity: Activity) -> None:
+    """At the elevator: hand the contract over; the car takes it from here."""
+    shipment = activity.cargo
+    release(world, agent)
+    if shipment is None:
+        return
+    world.elevator.queue.append(shipment)
+    world.changes.elevator = True
+    contract = world.contracts.get(shipment.contract_id)
+    if contract is not None:
+        contract.last_event = world.log(
+            "contract.handed_over",
+            agent.id,
+            contract.id,
+            {"kind": shipment.kind, "from": shipment.origin, "to": shipment.destination},
+            (contract.last_event,),
+        )
+        world.changes.contracts[contract.id] = None
+
+
 WORK = {
     ActivityKind.DESIGN: _work_design,
     ActivityKind.BUILD: _work_build,
@@ -560,6 +608,7 @@ WORK = {
     ActivityKind.SECURE: _work_review,
     ActivityKind.DOCUMENT: _work_review,
     ActivityKind.MEETING: _work_meeting,
+    ActivityKind.COURIER: _work_courier,
 }
 
 

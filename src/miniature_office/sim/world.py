@@ -15,7 +15,7 @@ from typing import Any, Callable
 from .agents import ROLE_SKILL, WORKING_ROLES, Agent, AgentStatus, Role
 from .artifacts import Artifact, ArtifactKind, content_hash
 from .audit import AuditLog
-from .contracts import Contract, Elevator
+from .contracts import Contract, Elevator, Shipment
 from .errors import TransitionRefused
 from .floorplan import FloorPlan, Rect, desk_position, plan_floor
 from .meetings import Meeting
@@ -67,6 +67,7 @@ class Office:
     directive_ids: list[str] = field(default_factory=list)
     task_ids: list[str] = field(default_factory=list)
     desks_used: int = 0
+    outbox: list[Shipment] = field(default_factory=list)  # waiting for a courier to the lift
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -76,6 +77,7 @@ class Office:
             "rect": self.rect.to_dict(),
             "manager_id": self.manager_id,
             "agent_ids": list(self.agent_ids),
+            "outbox": [s.to_dict() for s in self.outbox],
         }
 
 
