@@ -64,7 +64,7 @@ export class AgentPanel {
       ["Status", humanState(agent.status) + (agent.waiting_for ? ` for ${agent.waiting_for}` : "")],
       ["Floor / office", `${agent.floor_id} / ${office ? office.name : agent.office_id}`],
       ["Current task", current],
-      ["Activity", agent.activity ? `${agent.activity.kind} (${agent.activity.remaining} left)` : "none"],
+      ["Activity", describeActivity(agent.activity)],
       ["Held tool", tool ? `${tool.name} ${tool.version}` : agent.held_tool || "none"],
       ["Attention left", `${agent.attention_left} of ${agent.attention_budget}`],
       ["Clearance", `${agent.clearance} of 5`],
@@ -122,4 +122,14 @@ export function renderStaffList(list, store, floorId, selected, onPick) {
       list.items.delete(id);
     }
   }
+}
+
+// A courier carries a contract to the lift; everything else owes some work.
+function describeActivity(activity) {
+  if (!activity) return "none";
+  if (activity.kind === "courier" && activity.cargo) {
+    const { kind, contract_id: id, destination } = activity.cargo;
+    return `carrying contract ${id} (${kind}) to the lift for ${destination}`;
+  }
+  return `${activity.kind} (${activity.remaining} left)`;
 }
