@@ -220,3 +220,27 @@ def test_time_travel_from_the_nearest_snapshot_matches_a_replay_from_the_start(s
         travelled = rebuild(store, tick, include_boundary=False)[0]
         assert travelled.head_hash == heads[tick]
         assert Engine.replay(engine.scenario, 42, log, tick).head_hash == heads[tick]
+
+
+def test_processes_starting_together_on_an_empty_database_all_open_it(store_url) -> None:
+    import threading
+
+    errors: list[BaseException] = []
+    start = threading.Barrier(4)
+
+    def open_store() -> None:
+        start.wait()
+        try:
+            Store(store_url).close()
+        except BaseException as exc:  # noqa: BLE001 - collected for the assertion
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_store) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert errors == []
+    with Store(store_url).db.connect() as conn:
+        versions = conn.execute(sa.text("SELECT version FROM schema_version")).scalars().all()
+    assert versions == [SCHEMA_VERSION]

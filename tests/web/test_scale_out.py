@@ -97,6 +97,10 @@ def test_two_processes_share_one_engine_and_survive_losing_it(free_port_factory,
             time.sleep(0.2)
         assert "Forwarded" in titles
 
+        for path in ("/api/audit/events?limit=5", "/api/audit/verify", "/api/world/replay?tick=3"):
+            answer = requests.get(follower.url + path, headers=ADMIN_HEADERS, timeout=30)
+            assert answer.status_code == 200, (path, answer.text)  # reads work on a follower
+
         last = max(on_follower.seen())
         os.kill(leader.process.pid, signal.SIGKILL)
         leader.process.wait(timeout=10)
@@ -133,7 +137,11 @@ def test_gunicorn_with_several_workers_runs_one_engine(free_port_factory, postgr
         roles, ticks = set(), []
         deadline = time.monotonic() + 30
         while roles != {"leader", "follower"} and time.monotonic() < deadline:
-            health = requests.get(server.url + "/health", timeout=3).json()
+            try:
+                health = requests.get(server.url + "/health", timeout=3).json()
+            except requests.ConnectionError as exc:
+                time.sleep(1)
+                raise AssertionError(server.output()[-6000:]) from exc
             roles.add(health["role"])
             ticks.append(health["tick"])
         assert roles == {"leader", "follower"}  # both workers answer, one runs the engine

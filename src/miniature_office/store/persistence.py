@@ -45,6 +45,8 @@ class Persistence:
         self._unflushed_ticks = 0
         self._last_flush = monotonic()
         self._verified: tuple[int, str, int] = (0, GENESIS_HASH, 0)
+        #: A follower in the scale-out setup reads the store the leader writes: no writes.
+        self.read_only = False
 
     # ---- start ------------------------------------------------------------------------------
 
@@ -72,7 +74,8 @@ class Persistence:
     # ---- events from the runtime ------------------------------------------------------------
 
     def command_accepted(self, command: Command) -> None:
-        self.store.append_command(command)
+        if not self.read_only:
+            self.store.append_command(command)
 
     def commands_applied(self, commands: list[Command]) -> None:
         """Commands applied at a boundary while paused: write them (and their events) now."""
@@ -97,7 +100,7 @@ class Persistence:
     def flush(self) -> None:
         """Write every event and applied command not yet in the store, in one transaction."""
         engine = self.engine
-        if engine is None:
+        if engine is None or self.read_only:
             return
         events = engine.world.audit.since(self._written_seq)
         applied = sorted(self._applied.values(), key=lambda c: c.seq)
@@ -133,7 +136,7 @@ class Persistence:
 
     def snapshot(self) -> None:
         engine = self.engine
-        if engine is not None:
+        if engine is not None and not self.read_only:
             self.store.save_snapshot(engine.tick, dump_engine(engine))
 
 

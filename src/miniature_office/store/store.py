@@ -25,7 +25,13 @@ from .schema import audit_events, commands, meta, snapshots
 SCHEMA_VERSION = 2
 #: Snapshots kept (one per 2,000 ticks by default: the last 100,000 ticks).
 SNAPSHOTS_KEPT = 50
+#: PostgreSQL advisory lock that serialises schema creation and upgrades between processes.
+MIGRATION_LOCK = 0x6D6F5F6D
 _FAST_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+
+class _SchemaBeingCreated(Exception):
+    """The schema's tables exist but its version row does not yet."""
 
 
 class StoreError(RuntimeError):
@@ -53,8 +59,7 @@ class Store:
         if self.is_sqlite:
             sa.event.listen(self.db, "connect", _sqlite_pragmas)
         try:
-            self._integrity_check()
-            self.migrate()
+            self._open_schema()
         except (DatabaseError, OperationalError) as exc:
             self.db.dispose()
             raise StoreError(f"cannot open the database at {self.describe()}: {exc.orig}") from None
@@ -92,16 +97,56 @@ class Store:
                 "Restore it from a backup (see DEPLOYMENT.md)."
             )
 
+    def _open_schema(self) -> None:
+        """Check the file, then create or upgrade the schema, riding out a busy database."""
+        for attempt in range(5):
+            try:
+                self._integrity_check()
+                break
+            except OperationalError:  # "database is locked" while another process sets it up
+                if attempt == 4:
+                    raise
+                time.sleep(0.1 * (attempt + 1))
+        self.migrate()
+
     def migrate(self) -> None:
-        """Create the schema, or upgrade it step by step; refuse a newer one."""
+        """Create the schema, or upgrade it step by step; refuse a newer one.
+
+        Several processes may start at once on an empty database (Gunicorn workers, replicas):
+        on PostgreSQL they queue on an advisory lock; on SQLite the loser of the race finds
+        the tables made and tries again.
+        """
+        attempts = 5
+        for attempt in range(attempts):
+            last = attempt == attempts - 1
+            try:
+                self._migrate_once(finish_interrupted=last)
+                return
+            except (_SchemaBeingCreated, OperationalError, sa.exc.IntegrityError,
+                    sa.exc.ProgrammingError):  # fmt: skip
+                if last:
+                    raise
+                time.sleep(0.1 * (attempt + 1))
+
+    def _migrate_once(self, *, finish_interrupted: bool) -> None:
         with self.db.begin() as conn:
+            if not self.is_sqlite:
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
             inspector = sa.inspect(conn)
             if not inspector.has_table("schema_version"):
                 schema.metadata.create_all(conn)
                 conn.execute(schema.schema_version.insert().values(version=SCHEMA_VERSION))
                 return
             version = conn.execute(sa.select(sa.func.max(schema.schema_version.c.version))).scalar()
-            version = int(version or 0)
+            if version is None:
+                # SQLite commits each CREATE TABLE at once: another process is still creating
+                # the schema. If it stays like this, that process died: finish its work.
+                if not finish_interrupted:
+                    raise _SchemaBeingCreated()
+                schema.metadata.create_all(conn)
+                conn.execute(schema.schema_version.insert().values(version=SCHEMA_VERSION))
+                return
+            version = int(version)
             if version > SCHEMA_VERSION:
                 raise StoreError(
                     f"the database at {self.describe()} has schema version {version}, written by a "
@@ -379,8 +424,8 @@ class Store:
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA busy_timeout=5000")  # first: the pragmas below may have to wait
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")
     cursor.close()

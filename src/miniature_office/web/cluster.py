@@ -105,6 +105,7 @@ class Cluster:
         runtime = self.runtime
         runtime.forward = None
         runtime.role = "leader"
+        self.persistence.read_only = False
         with runtime.lock:
             self._published_through = max((c.seq for c in runtime.engine.commands), default=0)
         if self.start_ticking:
@@ -117,6 +118,7 @@ class Cluster:
         runtime.role = "follower"
         runtime.forward = self._forward
         runtime.loop_state = "following"
+        self.persistence.read_only = True  # the leader writes the store
 
     def _promote(self) -> None:
         """The lock is ours: continue the stored run exactly where the store says."""
