@@ -244,3 +244,44 @@ def test_processes_starting_together_on_an_empty_database_all_open_it(store_url)
     with Store(store_url).db.connect() as conn:
         versions = conn.execute(sa.text("SELECT version FROM schema_version")).scalars().all()
     assert versions == [SCHEMA_VERSION]
+
+
+def test_workers_registering_the_same_bootstrap_token_at_once_all_succeed(store_url) -> None:
+    import threading
+
+    from miniature_office.store.tokens import TokenStore
+
+    token = "mo_abcdef012345_" + "x" * 43
+    Store(store_url).close()  # the schema exists, as it does once one worker is up
+    errors: list[BaseException] = []
+    start = threading.Barrier(4)
+
+    def register() -> None:
+        tokens = TokenStore(Store(store_url).db)
+        start.wait()
+        try:
+            tokens.register(token, "bootstrap", "admin", actor="config")
+        except BaseException as exc:  # noqa: BLE001 - collected for the assertion
+            errors.append(exc)
+
+    threads = [threading.Thread(target=register) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert errors == []
+
+
+def test_a_clean_stop_needs_no_replay_so_changed_rules_cannot_break_recovery(store_url) -> None:
+    from miniature_office.sim import work
+
+    store, keeper, engine = _run(store_url, 90)
+    keeper.checkpoint()
+    head = engine.head_hash
+    original = work.WORK[work.ActivityKind.BUILD]
+    work.WORK[work.ActivityKind.BUILD] = lambda world, agent, activity: None  # "new version"
+    try:
+        again = recover(Store(store_url), audit_window=2000)
+    finally:
+        work.WORK[work.ActivityKind.BUILD] = original
+    assert again.tick == 90 and again.head_hash == head

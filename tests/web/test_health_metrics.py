@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import tempfile
+from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -35,7 +37,15 @@ def test_health_reports_status_service_version_simulation_and_tick(stepped_clien
 
 
 def test_health_is_503_while_starting_and_when_the_tick_loop_died():
-    app = create_app(load_config({}, async_mode="threading", autostart=False, tick_loop=True))
+    app = create_app(
+        load_config(
+            {},
+            async_mode="threading",
+            autostart=False,
+            tick_loop=True,
+            data_dir=Path(tempfile.mkdtemp()),
+        )
+    )
     runtime = get_runtime(app)
     client = app.test_client()
     runtime.stop_loop()
@@ -49,7 +59,15 @@ def test_health_is_503_while_starting_and_when_the_tick_loop_died():
 
 
 def test_the_loop_runs_the_world_and_health_sees_it():
-    app = create_app(load_config({}, async_mode="threading", tick_rate=50, tick_loop=True))
+    app = create_app(
+        load_config(
+            {},
+            async_mode="threading",
+            tick_rate=50,
+            tick_loop=True,
+            data_dir=Path(tempfile.mkdtemp()),
+        )
+    )
     runtime = get_runtime(app)
     try:
         client = app.test_client()

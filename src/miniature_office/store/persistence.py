@@ -134,6 +134,15 @@ class Persistence:
             self._verified = (seq + partial.checked, partial.head, verdict.checked)
         return verdict
 
+    def checkpoint(self) -> None:
+        """On a clean stop: write everything and snapshot the exact tick.
+
+        A restart then loads that snapshot and replays nothing, so a run stopped cleanly
+        survives an upgrade that changes how the simulation behaves.
+        """
+        self.flush()
+        self.snapshot()
+
     def snapshot(self) -> None:
         engine = self.engine
         if engine is not None and not self.read_only:
@@ -179,8 +188,10 @@ def recover(store: Store, **engine_kwargs: Any) -> Engine:
     if info["head"] and engine.head_hash != info["head"]:
         raise StoreError(
             f"replaying the stored commands gave audit head {engine.head_hash[:12]} at tick "
-            f"{engine.tick}, but the store says {info['head'][:12]}: the database was altered "
-            "or written by an incompatible version"
+            f"{engine.tick}, but the store says {info['head'][:12]}: the database was altered, "
+            "or the run was written by another version that did not stop cleanly (a clean stop "
+            "snapshots the last tick, so nothing needs replaying). Restore a backup, start the "
+            "version that wrote it, stop it cleanly, then upgrade"
         )
     engine.commands = [Command.from_dict(r) for r in log_rows if r["applied_tick"] is not None]
     engine.pending = [as_pending(r) for r in log_rows if r["applied_tick"] is None]

@@ -176,15 +176,30 @@ class TokenStore:
         ident = token_id(token)
         if ident is None:
             raise TokenError("token: must look like mo_<id>_<secret> (secret of 32+ characters)")
-        existing = self.get(ident)
+        existing = self._registered(ident, token, role)
         if existing is not None:
-            stored = self._stored_hash(ident)
-            if stored is None or not hmac.compare_digest(stored, hash_token(token)):
-                raise TokenError(f"token: id {ident} is already taken by another token")
-            if existing.active and existing.role is Role(role):
-                return existing
-            raise TokenError(f"token: {ident} exists with role {existing.role.value} or revoked")
-        return self._insert(ident, token, check_name(name), Role(role), actor, "token.registered")
+            return existing
+        try:
+            return self._insert(
+                ident, token, check_name(name), Role(role), actor, "token.registered"
+            )
+        except IntegrityError:  # another process (a second worker) registered it first
+            existing = self._registered(ident, token, role)
+            if existing is None:
+                raise
+            return existing
+
+    def _registered(self, ident: str, token: str, role: Role | str) -> TokenRecord | None:
+        """The same token already stored with the same role, or None if it is not stored."""
+        existing = self.get(ident)
+        if existing is None:
+            return None
+        stored = self._stored_hash(ident)
+        if stored is None or not hmac.compare_digest(stored, hash_token(token)):
+            raise TokenError(f"token: id {ident} is already taken by another token")
+        if existing.active and existing.role is Role(role):
+            return existing
+        raise TokenError(f"token: {ident} exists with role {existing.role.value} or revoked")
 
     def _insert(
         self, ident: str, token: str, name: str, role: Role, actor: str, kind: str

@@ -74,5 +74,5 @@ def attach_store(
     runtime.on_commands_applied.append(writing(persistence.commands_applied))
     runtime.on_tick.append(writing(lambda result, _duration: persistence.tick(result)))
     runtime.on_reset.append(writing(persistence.start))
-    runtime.on_shutdown.append(writing(persistence.flush))
+    runtime.on_shutdown.append(writing(persistence.checkpoint))
     return persistence
