@@ -115,13 +115,14 @@ class PostgresLock:
 
 
 def make_lock(message_queue: str | None, database_url: str) -> LeaderLock:
-    """Redis when a message queue is configured, else PostgreSQL's advisory lock."""
+    """PostgreSQL's advisory lock when the store is PostgreSQL (the server frees it the moment
+    its holder's connection drops), else a lease in the Redis of the message queue."""
     namespace = namespace_for(database_url)
-    if message_queue and message_queue.startswith(("redis://", "rediss://")):
-        return RedisLock(message_queue, f"{namespace}:engine")
     if database_url.startswith("postgresql"):
         digest = hashlib.sha256(namespace.encode()).digest()
         return PostgresLock(database_url, int.from_bytes(digest[:4], "big") & 0x7FFFFFFF)
+    if message_queue and message_queue.startswith(("redis://", "rediss://")):
+        return RedisLock(message_queue, f"{namespace}:engine")
     raise ValueError("scale-out needs MESSAGE_QUEUE=redis://... or a PostgreSQL DATABASE_URL")
 
 
