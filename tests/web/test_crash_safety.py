@@ -55,8 +55,12 @@ class Sender:
                 self.acknowledged.append(answer.json()["command"]["seq"])
             time.sleep(0.02)
 
-    def stop(self) -> list[int]:
+    def halt(self) -> None:
+        """Send nothing new (a request already on its way still races the kill)."""
         self._stop.set()
+
+    def stop(self) -> list[int]:
+        self.halt()
         self._thread.join(timeout=5)
         return self.acknowledged
 
@@ -99,6 +103,9 @@ def test_sigkill_at_random_moments_loses_nothing_acknowledged(free_port_factory)
             break
         sender = Sender(server.url, f"crash{round_}")
         time.sleep(rng.uniform(0.3, 1.2))
+        # Halt first: once the port is free, another test's server may take it, and a request
+        # sent after the kill could be answered by that server instead.
+        sender.halt()
         os.kill(server.process.pid, signal.SIGKILL)
         server.process.wait(timeout=10)
         acknowledged += sender.stop()
