@@ -222,53 +222,44 @@ def test_time_travel_from_the_nearest_snapshot_matches_a_replay_from_the_start(s
         assert Engine.replay(engine.scenario, 42, log, tick).head_hash == heads[tick]
 
 
-def test_processes_starting_together_on_an_empty_database_all_open_it(store_url) -> None:
+def _all_at_once(action, count: int = 4) -> list[BaseException]:
+    """Run ``action`` in ``count`` threads released together; return what they raised."""
     import threading
 
     errors: list[BaseException] = []
-    start = threading.Barrier(4)
+    start = threading.Barrier(count)
 
-    def open_store() -> None:
+    def run() -> None:
         start.wait()
         try:
-            Store(store_url).close()
+            action()
         except BaseException as exc:  # noqa: BLE001 - collected for the assertion
             errors.append(exc)
 
-    threads = [threading.Thread(target=open_store) for _ in range(4)]
+    threads = [threading.Thread(target=run) for _ in range(count)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=30)
-    assert errors == []
+    return errors
+
+
+def test_processes_starting_together_on_an_empty_database_all_open_it(store_url) -> None:
+    assert _all_at_once(lambda: Store(store_url).close()) == []
     with Store(store_url).db.connect() as conn:
         versions = conn.execute(sa.text("SELECT version FROM schema_version")).scalars().all()
     assert versions == [SCHEMA_VERSION]
 
 
 def test_workers_registering_the_same_bootstrap_token_at_once_all_succeed(store_url) -> None:
-    import threading
-
     from miniature_office.store.tokens import TokenStore
 
     token = "mo_abcdef012345_" + "x" * 43
     Store(store_url).close()  # the schema exists, as it does once one worker is up
-    errors: list[BaseException] = []
-    start = threading.Barrier(4)
-
-    def register() -> None:
-        tokens = TokenStore(Store(store_url).db)
-        start.wait()
-        try:
-            tokens.register(token, "bootstrap", "admin", actor="config")
-        except BaseException as exc:  # noqa: BLE001 - collected for the assertion
-            errors.append(exc)
-
-    threads = [threading.Thread(target=register) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    stores = [TokenStore(Store(store_url).db) for _ in range(4)]
+    errors = _all_at_once(
+        lambda: stores.pop().register(token, "bootstrap", "admin", actor="config")
+    )
     assert errors == []
 
 
@@ -285,3 +276,11 @@ def test_a_clean_stop_needs_no_replay_so_changed_rules_cannot_break_recovery(sto
     finally:
         work.WORK[work.ActivityKind.BUILD] = original
     assert again.tick == 90 and again.head_hash == head
+
+
+def test_a_follower_store_never_starts_a_run(store_url) -> None:
+    store, keeper, engine = _run(store_url, 5)
+    keeper.read_only = True
+    with pytest.raises(StoreError, match="follower"):
+        keeper.start(Engine(read_scenario(None), 1))
+    assert Store(store_url).run_info()["seed"] == 42

@@ -13,12 +13,13 @@ from typing import Any, Callable
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from .agents import AgentStatus, Role
+from .agents import ROLE_SKILL, AgentStatus, Role
 from .directives import create_directive
 from .errors import CommandRejected, TransitionRefused
 from .scenario import ToolSpec
-from .tasks import ReviewStatus, TaskState
+from .tasks import DirectiveState, ReviewStatus, TaskState
 from .votes import VoteOutcome
+from .work import release, settle_vote
 from .world import World
 
 
@@ -304,8 +305,6 @@ def _hire(world: World, p: dict[str, Any], actor: str, parent: int) -> None:
     role = Role(p["role"])
     skills = {}
     if p.get("skill") is not None:
-        from .agents import ROLE_SKILL
-
         skills[ROLE_SKILL[role]] = p["skill"]
     agent = world.add_agent(
         office, role, name=p.get("name"), skills=skills, clearance=p.get("clearance")
@@ -320,8 +319,6 @@ def _hire(world: World, p: dict[str, Any], actor: str, parent: int) -> None:
 
 
 def _dismiss(world: World, p: dict[str, Any], actor: str, parent: int) -> None:
-    from .work import release
-
     agent = world.agents[p["agent_id"]]
     office = world.offices[agent.office_id]
     activity = agent.activity
@@ -376,8 +373,6 @@ def _hand_back(world: World, agent_id: str, target: str, parent: int) -> None:
     if task is None:
         directive = world.directives.get(target)
         if directive is not None:
-            from .tasks import DirectiveState
-
             directive.state = DirectiveState.AWAITING_DESIGN
             directive.architect = None
             world.changes.directives[directive.id] = None
@@ -418,8 +413,6 @@ def _speed(world: World, p: dict[str, Any], actor: str, parent: int) -> None:
 
 
 def _override(world: World, p: dict[str, Any], actor: str, parent: int) -> None:
-    from .work import settle_vote
-
     vote = world.votes[p["vote_id"]]
     outcome = (
         VoteOutcome.OVERRIDDEN_CARRIED

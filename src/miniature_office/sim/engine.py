@@ -13,7 +13,6 @@ from .audit import AuditEvent, AuditLog
 from .commands import Command, CommandKind, apply, parse_kind, validate
 from .directives import intake
 from .elevator import run_elevator
-from .errors import CommandRejected
 from .flow import FlowTracker
 from .scenario import Scenario
 from .tasks import BOARD_ORDER
@@ -253,4 +252,4 @@ def _picker(
     return [render(registry[i]) for i in ids if i in registry]
 
 
-__all__ = ["Engine", "TickResult", "CommandRejected"]
+__all__ = ["Engine", "TickResult"]

@@ -19,7 +19,6 @@ from typing import Any
 from .agents import Agent
 from .artifacts import Artifact
 from .audit import AuditEvent, AuditLog
-from .commands import Command
 from .contracts import Contract, Elevator
 from .meetings import Meeting
 from .scenario import Scenario
@@ -194,4 +193,4 @@ def _hints_for_world() -> dict[str, Any]:
     }
 
 
-__all__ = ["dump_engine", "load_engine", "encode", "decode", "Command"]
+__all__ = ["dump_engine", "load_engine", "encode", "decode"]

@@ -15,7 +15,7 @@ from typing import Any, Callable
 from .agents import ROLE_SKILL, WORKING_ROLES, Agent, AgentStatus, Role
 from .artifacts import Artifact, ArtifactKind, content_hash
 from .audit import AuditLog
-from .contracts import Contract, Elevator, Shipment
+from .contracts import Contract, Elevator, Shipment, satisfies
 from .errors import TransitionRefused
 from .floorplan import FloorPlan, Rect, desk_position, plan_floor
 from .meetings import Meeting
@@ -379,10 +379,9 @@ class World:
         return None
 
     def _acceptance_failure(self, task: Task) -> str | None:
-        if task.defects_found and any(s is not ReviewStatus.PASSED for s in task.reviews.values()):
-            return "acceptance criteria: found defects are not fixed"
+        """Acceptance: every required review passed on the change being merged."""
         if not task.all_reviews_passed():
-            return "acceptance criteria: reviews incomplete"
+            return "acceptance criteria: not every required review passed"
         return None
 
     def _unblock_failure(self, task: Task) -> str | None:
@@ -392,8 +391,6 @@ class World:
         return None
 
     def contract_ready(self, task: Task) -> bool:
-        from .contracts import satisfies
-
         version = self.floors[task.floor_id].contracts_available.get(task.requires_contract or "")
         return version is not None and satisfies(version, task.contract_range or "^1.0.0")
 

@@ -60,6 +60,8 @@ class Persistence:
 
     def start(self, engine: Engine) -> Engine:
         """Record ``engine`` as a new run (forgets the previous one: used by reset)."""
+        if self.read_only:
+            raise StoreError("a follower does not start runs; the engine process does")
         self.store.start_run(engine.scenario.to_dict(), engine.seed, list(engine.world.audit))
         self.attach(engine)
         return engine

@@ -160,11 +160,12 @@ class SimulationRuntime:
         with self.lock:
             if not 0 <= tick <= self.engine.tick:
                 raise Conflict(f"tick must be between 0 and {self.engine.tick}")
-            seed = self.engine.seed
-            commands = [c.to_dict() for c in self.engine.commands]
             persistence = self.persistence
-            if persistence is not None and self.role != "follower":
-                persistence.flush()  # the store then holds every command up to now
+            if persistence is None:
+                seed = self.engine.seed
+                commands = [c.to_dict() for c in self.engine.commands]
+            else:
+                persistence.flush()  # the store then holds every command (no-op on a follower)
         if persistence is not None:
             # Start from the nearest stored snapshot instead of tick 0.
             return rebuild(persistence.store, tick, include_boundary=False, audit_window=None)[0]

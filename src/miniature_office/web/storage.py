@@ -2,7 +2,7 @@
 
 The runtime keeps calling its callbacks; this module turns them into store writes, each under
 the runtime's lock so a write never races a change to the engine. Only the process that runs
-the engine writes: a follower in the scale-out setup (``runtime.role == "follower"``) reads.
+the engine writes: a follower in the scale-out setup has a read-only Persistence.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ def attach_store(
 ) -> Persistence:
     """Recover (or, as the writer, start) the stored run and wire the callbacks."""
     persistence = Persistence(open_store(url, data_dir))
+    persistence.read_only = not writer
     if flush_ticks is not None:
         persistence.flush_ticks = flush_ticks
     with runtime.lock:
@@ -58,21 +59,17 @@ def attach_store(
             runtime.replace_engine(engine)
         runtime.persistence = persistence
 
-    def writing(action: Callable[..., Any], locked: bool = True) -> Callable[..., None]:
+    def locked(action: Callable[..., Any]) -> Callable[..., None]:
         def run(*args: Any) -> None:
-            if runtime.role == "follower":
-                return
-            if not locked:
-                action(*args)
-                return
             with runtime.lock:
                 action(*args)
 
         return run
 
-    runtime.on_command_accepted.append(writing(persistence.command_accepted, locked=False))
-    runtime.on_commands_applied.append(writing(persistence.commands_applied))
-    runtime.on_tick.append(writing(lambda result, _duration: persistence.tick(result)))
-    runtime.on_reset.append(writing(persistence.start))
-    runtime.on_shutdown.append(writing(persistence.checkpoint))
+    # A follower's Persistence is read-only (set by the cluster): these write nothing there.
+    runtime.on_command_accepted.append(persistence.command_accepted)  # already under the lock
+    runtime.on_commands_applied.append(locked(persistence.commands_applied))
+    runtime.on_tick.append(locked(lambda result, _duration: persistence.tick(result)))
+    runtime.on_reset.append(locked(persistence.start))
+    runtime.on_shutdown.append(locked(persistence.checkpoint))
     return persistence
