@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from contextlib import contextmanager
 from typing import Any, Iterator
 
@@ -19,10 +20,10 @@ from .config import Config, load_config
 from .errors import register_error_handlers
 from .health import bp as health_bp
 from .limits import init_limiter
-from .metrics import init_metrics
+from .metrics import STARTED, init_metrics
 from .realtime import register_realtime
 from .runtime import SimulationRuntime, load_scenario
-from .security import register_security_headers
+from .security import SecurityHeaders
 from .storage import attach_store
 from .ui import bp as ui_bp
 from .ui import resolve_static_dir
@@ -71,7 +72,6 @@ def create_app(config: Config | None = None) -> Flask:
         attach_store(runtime, config.database_url, app.config["MINIOFFICE_DATA_DIR"])
 
     register_error_handlers(app)
-    register_security_headers(app, config)
     tokens = open_tokens(config, app.config["MINIOFFICE_DATA_DIR"])
     with _scoped_to(app, API_BLUEPRINTS):  # only the API pays for auth and rate limits
         register_auth(app, config, tokens, between=lambda bound: init_limiter(bound, config))
@@ -92,11 +92,14 @@ def create_app(config: Config | None = None) -> Flask:
         engineio_logger=False,
     )
     register_realtime(socketio, runtime)
+    # WSGI stack, outermost first: ProxyFix (trusted forwarded host/scheme), security headers,
+    # then Socket.IO for its own path and Flask for everything else.
+    wsgi: Any = Dispatch(app.wsgi_app)
+    wsgi = SecurityHeaders(wsgi, config)
     if config.proxy_fix:
         n = config.proxy_fix
-        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
-            app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n, x_prefix=n
-        )
+        wsgi = ProxyFix(wsgi, x_for=n, x_proto=n, x_host=n, x_port=n, x_prefix=n)
+    app.wsgi_app = wsgi  # type: ignore[method-assign]
     if config.message_queue:
         Cluster(
             runtime,
@@ -130,6 +133,28 @@ class OfficeFlask(Flask):
             return wrapped
         except TypeError:  # an unhashable callable: ask Flask every time
             return super().ensure_sync(func)
+
+
+class Dispatch:
+    """The app's WSGI entry (inside the security headers): stamp, then route by path.
+
+    It stamps the request's start time for the latency histogram, sends Socket.IO's path to
+    Flask-SocketIO's middleware and everything else straight to Flask. Flask-SocketIO wraps the
+    whole app, so without this every request, /health included, copied its environ and built a
+    class before reaching Flask; only requests under the Socket.IO path need that.
+    """
+
+    def __init__(self, socketio_middleware: Any) -> None:
+        self.socketio = socketio_middleware
+        self.flask = socketio_middleware.wsgi_app
+        self.path = socketio_middleware.engineio_path  # "/socket.io/"
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        environ[STARTED] = time.perf_counter()
+        path = environ.get("PATH_INFO") or ""
+        if path.startswith(self.path):
+            return self.socketio(environ, start_response)
+        return self.flask(environ, start_response)
 
 
 class NoSessions(SessionInterface):

@@ -7,7 +7,7 @@ import math
 import time
 from typing import Any, Iterator
 
-from flask import Blueprint, Flask, Response, current_app, g, request
+from flask import Blueprint, Flask, Response, current_app, request
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -25,6 +25,8 @@ from .openapi import Operation, describe
 from .runtime import SimulationRuntime
 
 bp = Blueprint("metrics", __name__)
+#: WSGI environ key holding the request's start (``time.perf_counter()``).
+STARTED = "miniature_office.started"
 TICK_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 
 
@@ -143,22 +145,23 @@ def init_metrics(app: Flask, runtime: SimulationRuntime) -> Metrics:
     metrics = Metrics(runtime)
     app.extensions["miniature_office.metrics"] = metrics
 
-    @app.before_request
-    def _start_timer() -> None:
-        g.minioffice_started = time.perf_counter()
-
     counters: dict[tuple[str, str, int], Any] = {}
     timers: dict[str, Any] = {}
 
     @app.after_request
     def _record(response: Response) -> Response:
-        started = g.pop("minioffice_started", None)
-        endpoint = request.url_rule.rule if request.url_rule is not None else "unmatched"
-        key = (endpoint, request.method, response.status_code)
+        # The request's start time is stamped into the WSGI environ by RequestClock (outside
+        # Flask), which saves a before_request hook and a `g` round trip on every request.
+        current = request._get_current_object()  # one proxy lookup instead of three
+        environ = current.environ
+        rule = current.url_rule
+        endpoint = rule.rule if rule is not None else "unmatched"
+        key = (endpoint, environ["REQUEST_METHOD"], response.status_code)
         counter = counters.get(key)
         if counter is None:
             counter = counters[key] = metrics.requests.labels(key[0], key[1], str(key[2]))
         counter.inc()
+        started = environ.get(STARTED)
         if started is not None:
             timer = timers.get(endpoint)
             if timer is None:
