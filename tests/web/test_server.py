@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import threading
@@ -84,6 +85,15 @@ def test_rest_and_metrics_on_the_live_server(live_server):
     assert command.status_code == 202 and command.json()["status"] == "accepted"
     metrics = requests.get(live_server.url + "/metrics", timeout=5).text
     assert "minioffice_tick_loop_running 1.0" in metrics
+
+
+def test_the_access_log_prints_one_line_per_request_in_the_configured_format(live_server):
+    requests.get(live_server.url + "/health?probe=1", headers={"User-Agent": "probe/1"}, timeout=5)
+    deadline = time.monotonic() + 5
+    pattern = re.compile(r'127\.0\.0\.1 "GET /health\?probe=1 HTTP/1\.1" 200 \d+ \d+ms "probe/1"')
+    while not pattern.search(live_server.output()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert pattern.search(live_server.output()), live_server.output()[-2000:]
 
 
 def test_threading_mode_serves_websockets_under_gthread(free_port):

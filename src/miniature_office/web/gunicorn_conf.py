@@ -48,6 +48,8 @@ accesslog = "-"
 errorlog = "-"
 loglevel = _settings["log_level"].lower()
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
+# Builds only the atoms that format prints (no per-header work); see web/access_log.py.
+logger_class = "miniature_office.web.access_log.AccessLogger"
 # X-Forwarded-* are honoured only through MINIOFFICE_PROXY_FIX (werkzeug ProxyFix in the app).
 forwarded_allow_ips = ""
 secure_scheme_headers: dict[str, str] = {}
