@@ -88,6 +88,7 @@ class Authenticator:
     def __init__(self, tokens: TokenStore, config: Config) -> None:
         self.tokens = tokens
         self.config = config
+        self._policies: dict[tuple[str, str], Role | None] = {}
 
     @property
     def reads_need_token(self) -> bool:
@@ -134,6 +135,14 @@ class Authenticator:
         """The role a request to ``endpoint`` with ``method`` needs (None: public)."""
         if endpoint is None or method == "OPTIONS":
             return None
+        key = (endpoint, method)
+        try:
+            return self._policies[key]  # views and their roles are fixed once routes exist
+        except KeyError:
+            needed = self._policies[key] = self._policy(endpoint, method)
+            return needed
+
+    def _policy(self, endpoint: str, method: str) -> Role | None:
         view = current_app.view_functions.get(endpoint)
         declared = getattr(view, "required_role", _UNSET)
         if declared is not _UNSET:
@@ -231,6 +240,8 @@ def register_auth(
     @app.before_request
     def _identify() -> Response | None:
         g.principal = ANONYMOUS
+        if "HTTP_AUTHORIZATION" not in request.environ:
+            return None  # anonymous: the common case for open reads, settled without parsing
         token = None
         try:
             token = bearer_token(request.headers)
@@ -243,7 +254,10 @@ def register_auth(
 
     @app.before_request
     def _enforce() -> Response | None:
-        needed = auth.policy(request.endpoint, request.method)
+        current = request._get_current_object()  # one proxy lookup for endpoint and method
+        needed = auth.policy(current.endpoint, current.method)
+        if not auth.needs_token(needed):
+            return None  # public, or an open read: nothing to check (a bad token included)
         pending = g.pop("auth_failure", None)
         try:
             if pending is not None and auth.needs_token(needed):

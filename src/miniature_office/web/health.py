@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from functools import lru_cache
 
 from flask import Blueprint, Response, current_app
 
 from .. import __version__
+from ..sim.engine import Engine
 from .openapi import Operation, describe
 from .runtime import SimulationRuntime, dumps
 
@@ -25,10 +26,37 @@ def _loop_ok(runtime: SimulationRuntime) -> bool:
     return runtime.loop_state in ("running", "following")
 
 
-def _answer(body: dict[str, Any], healthy: bool) -> Response:
-    response = Response(dumps(body), status=200 if healthy else 503, mimetype="application/json")
+def _answer(body: bytes, healthy: bool) -> Response:
+    response = Response(body, status=200 if healthy else 503, mimetype="application/json")
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _header(engine: Engine) -> tuple[int, bool, float]:
+    return engine.tick, engine.world.running, engine.world.speed
+
+
+@lru_cache(maxsize=8)
+def _health_body(
+    status: str, tick: int, running: bool, speed: float, loop: str, last: float | None, role: str
+) -> bytes:
+    # Probes poll this often; the body changes at most once per tick, so encode it once.
+    simulation = {"tick": tick, "running": running, "speed": speed, "loop": loop}
+    return dumps(
+        {
+            "status": status,
+            "service": "miniature-office",
+            "version": __version__,
+            "tick": tick,
+            "simulation": {**simulation, "last_tick_at": last},
+            "role": role,
+        }
+    )
+
+
+@lru_cache(maxsize=8)
+def _status_body(status: str) -> bytes:
+    return dumps({"status": status})
 
 
 @bp.get("")
@@ -36,19 +64,11 @@ def _answer(body: dict[str, Any], healthy: bool) -> Response:
                     responses=PROBE))  # fmt: skip
 def health() -> Response:
     runtime = _runtime()
-    header = runtime.read(
-        lambda e: {"tick": e.tick, "running": e.world.running, "speed": e.world.speed}
-    )
+    tick, running, speed = runtime.read(_header)
     healthy = _loop_ok(runtime)
-    status = "ok" if healthy else ("starting" if runtime.loop_state == "starting" else "down")
-    body = {
-        "status": status,
-        "service": "miniature-office",
-        "version": __version__,
-        "tick": header["tick"],
-        "simulation": {**header, "loop": runtime.loop_state, "last_tick_at": runtime.last_tick_at},
-        "role": runtime.role,
-    }
+    loop = runtime.loop_state
+    status = "ok" if healthy else ("starting" if loop == "starting" else "down")
+    body = _health_body(status, tick, running, speed, loop, runtime.last_tick_at, runtime.role)
     return _answer(body, healthy)
 
 
@@ -57,7 +77,7 @@ def health() -> Response:
                     responses=PROBE))  # fmt: skip
 def live() -> Response:
     alive = _runtime().loop_state != "dead"
-    return _answer({"status": "ok" if alive else "down"}, alive)
+    return _answer(_status_body("ok" if alive else "down"), alive)
 
 
 @bp.get("/ready")
@@ -65,4 +85,4 @@ def live() -> Response:
                     responses=PROBE))  # fmt: skip
 def ready() -> Response:
     ok = _loop_ok(_runtime())
-    return _answer({"status": "ok" if ok else "not_ready"}, ok)
+    return _answer(_status_body("ok" if ok else "not_ready"), ok)
