@@ -3,7 +3,7 @@
 Both servers run under the same Gunicorn settings (the packaged gunicorn_conf: one eventlet
 worker). Usage::
 
-    .venv/bin/python bench/web_bench.py http --seconds 10
+    .venv/bin/python bench/web_bench.py http --seconds 5 --rounds 5   (needs wrk)
     .venv/bin/python bench/web_bench.py fanout --clients 250 --rate 5 --seconds 60
 
 Results print as JSON (and go to bench/results/, which git ignores).
@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
 import os
 import re
+import shutil
 import signal
 import socket
 import statistics
@@ -85,75 +85,118 @@ def stop(process: subprocess.Popen) -> None:
 
 
 # ---- HTTP ---------------------------------------------------------------------------------
+#
+# The load comes from wrk (C, epoll): a Python client needs about as much CPU per request as
+# the server does, and on a 2-core machine it would measure itself. Each target is measured
+# in several short rounds, interleaved, and the medians are compared: the machines are noisy.
+
+TARGETS = (
+    # (name, server, path)
+    ("bare_json", "bare", "/bare"),
+    ("health", "app", "/health"),
+    ("world_state", "app", "/api/world/state"),
+    ("world_state_proxy_limits", "app_proxy_limits", "/api/world/state"),
+)
 
 
-def _keepalive_loop(port: int, path: str, until: float, counts: list[int]) -> None:
-    request = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode()
-    sock = socket.create_connection(("127.0.0.1", port))
-    done = 0
-    buffer = b""
-    while time.monotonic() < until:
-        sock.sendall(request)
-        while b"\r\n\r\n" not in buffer:
-            buffer += sock.recv(65536)
-        head, _, buffer = buffer.partition(b"\r\n\r\n")
-        length = 0
-        for line in head.split(b"\r\n"):
-            if line.lower().startswith(b"content-length:"):
-                length = int(line.split(b":")[1])
-        while len(buffer) < length:
-            buffer += sock.recv(65536)
-        buffer = buffer[length:]
-        done += 1
-    sock.close()
-    counts.append(done)
+def worker_pid(master: int, timeout: float = 10.0) -> int:
+    """The single Gunicorn worker's PID (the child of ``master``)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == master:
+                return int(entry.name)
+        time.sleep(0.1)
+    raise RuntimeError(f"no worker under gunicorn master {master}")
 
 
-def _client_process(port: int, path: str, seconds: float, connections: int, out) -> None:
-    until = time.monotonic() + seconds
-    counts: list[int] = []
-    threads = [
-        threading.Thread(target=_keepalive_loop, args=(port, path, until, counts))
-        for _ in range(connections)
-    ]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    out.put(sum(counts))
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def requests_per_second(port: int, path: str, seconds: float, processes: int = 2) -> float:
-    queue: multiprocessing.Queue = multiprocessing.Queue()
-    workers = [
-        multiprocessing.Process(target=_client_process, args=(port, path, seconds, 8, queue))
-        for _ in range(processes)
-    ]
-    for w in workers:
-        w.start()
-    total = sum(queue.get() for _ in workers)
-    for w in workers:
-        w.join()
-    return total / seconds
+def wrk(port: int, path: str, seconds: float, connections: int = 16) -> dict:
+    """Run wrk against one path; requests per second and how many answers were not 2xx."""
+    output = subprocess.run(  # nosec B603 B607 - fixed arguments, our own local server
+        ["wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s", f"http://127.0.0.1:{port}{path}"],
+        capture_output=True, text=True, check=True, timeout=seconds + 30,
+    ).stdout  # fmt: skip
+    rate = re.search(r"Requests/sec:\s+([0-9.]+)", output)
+    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    if rate is None:
+        raise RuntimeError(f"unexpected wrk output:\n{output}")
+    return {"rps": float(rate.group(1)), "non_2xx": int(bad.group(1)) if bad else 0}
 
 
-def bench_http(seconds: float, **extra: str) -> dict:
-    bare_port, app_port = free_port(), free_port()
-    bare = start("web_bench:bare_app()", bare_port)
-    app = start("miniature_office.web.wsgi:app", app_port, MINIOFFICE_TICK_RATE="2", **extra)
+def bench_http(seconds: float, rounds: int, **extra: str) -> dict:
+    """Every target in ``rounds`` interleaved rounds; medians and ratios to the bare endpoint."""
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed (`make bench` installs it)")
+    app_env = {"MINIOFFICE_TICK_RATE": "2", **extra}
+    specs = {
+        "bare": ("web_bench:bare_app()", {}),
+        "app": ("miniature_office.web.wsgi:app", app_env),
+        # Rate limits enforced by the reverse proxy instead (DEPLOYMENT.md, "Rate limits").
+        "app_proxy_limits": (
+            "miniature_office.web.wsgi:app",
+            {**app_env, "MINIOFFICE_RATELIMIT_ENABLED": "false"},
+        ),
+    }
+    servers: dict[str, tuple[int, subprocess.Popen, int]] = {}
+    samples: dict[str, list[dict]] = {name: [] for name, _, _ in TARGETS}
     try:
-        requests_per_second(app_port, "/api/world/state", 1)  # warm up
-        results = {
-            "bare_json": requests_per_second(bare_port, "/bare", seconds),
-            "health": requests_per_second(app_port, "/health", seconds),
-            "world_state": requests_per_second(app_port, "/api/world/state", seconds),
-        }
+        for name, (app, env) in specs.items():
+            port = free_port()
+            process = start(app, port, **env)
+            servers[name] = (port, process, worker_pid(process.pid))
+        for _, server, path in TARGETS:  # warm up
+            wrk(servers[server][0], path, 1)
+        for _ in range(rounds):
+            for name, server, path in TARGETS:
+                port, _, worker = servers[server]
+                cpu_before, started = cpu_seconds(worker), time.monotonic()
+                sample = wrk(port, path, seconds)
+                cpu = cpu_seconds(worker) - cpu_before
+                elapsed = time.monotonic() - started
+                sample["worker_cpu_us_per_request"] = 1e6 * cpu / (sample["rps"] * elapsed)
+                samples[name].append(sample)
     finally:
-        stop(bare)
-        stop(app)
-    results["health_ratio"] = results["health"] / results["bare_json"]
-    results["state_ratio"] = results["world_state"] / results["bare_json"]
-    return {k: round(v, 3) for k, v in results.items()}
+        for _, process, _ in servers.values():
+            stop(process)
+    medians = {name: statistics.median(s["rps"] for s in runs) for name, runs in samples.items()}
+    bare = medians["bare_json"]
+    return {
+        "load": f"wrk -t1 -c16, {rounds} interleaved rounds of {seconds:g} s per target",
+        "machine": machine(),
+        "requests_per_second": {k: round(v, 1) for k, v in medians.items()},
+        "ratio_to_bare": {k: round(v / bare, 3) for k, v in medians.items() if k != "bare_json"},
+        "worker_cpu_us_per_request": {
+            name: round(statistics.median(s["worker_cpu_us_per_request"] for s in runs), 1)
+            for name, runs in samples.items()
+        },
+        "non_2xx": sum(s["non_2xx"] for runs in samples.values() for s in runs),
+        "rounds": {name: [round(s["rps"]) for s in runs] for name, runs in samples.items()},
+    }
+
+
+def machine() -> str:
+    """CPU model, cores and Python version, for the record in BENCHMARKS.md."""
+    model = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{model}, {os.cpu_count()} cores, Python {sys.version.split()[0]}"
 
 
 # ---- Socket.IO fan-out ----------------------------------------------------------------------
@@ -253,7 +296,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="which", required=True)
     http = sub.add_parser("http")
-    http.add_argument("--seconds", type=float, default=10)
+    http.add_argument("--seconds", type=float, default=5, help="per target and round")
+    http.add_argument("--rounds", type=int, default=5)
     http.add_argument(
         "--paused", action="store_true", help="world paused: no tick loop beside the requests"
     )
@@ -265,7 +309,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.which == "http":
         extra = {"MINIOFFICE_AUTOSTART": "false"} if args.paused else {}
-        result = {**bench_http(args.seconds, **extra), "paused": args.paused}
+        result = {**bench_http(args.seconds, args.rounds, **extra), "paused": args.paused}
     elif args.client == "node":
         result = bench_fanout_node(args.clients, args.rate, args.seconds)
     else:
