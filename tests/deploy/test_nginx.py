@@ -73,3 +73,15 @@ def test_plain_http_redirects_to_https_and_metrics_stay_private():
     text = SITE.read_text()
     assert "return 301 https://$host$request_uri;" in text
     assert "location = /metrics {\n        return 404;" in text
+
+
+def test_the_api_is_rate_limited_at_the_edge_with_429():
+    assert re.search(
+        r"limit_req_zone \$binary_remote_addr zone=miniature_office_api:\d+m rate=\d+r/s;",
+        SITE.read_text(),
+    )
+    block = _location("/api/")
+    assert re.search(r"limit_req zone=miniature_office_api burst=\d+ nodelay;", block)
+    assert "limit_req_status 429;" in block
+    assert "proxy_pass http://miniature_office;" in block
+    assert "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;" in block
