@@ -1,7 +1,7 @@
 // The live connection: Socket.IO with the API token in the handshake, automatic reconnect,
 // and a resync (a fresh snapshot) whenever a tick is missed or the server comes back.
 import { io } from "../vendor/socket.io.esm.min.js";
-import { getToken, onTokenChange, requestToken } from "./auth.js";
+import { getToken, onTokenChange, requestToken, setToken } from "./auth.js";
 
 export function connectLive(handlers) {
   const socket = io({
@@ -49,6 +49,12 @@ export function connectLive(handlers) {
   socket.on("tick_end", (message) => {
     if (awaitingState) return; // a snapshot is on its way; it already includes this tick
     if (!handlers.onTick(message)) resync();
+  });
+  // The server checks live connections' tokens again every few seconds: a revoked one is
+  // forgotten here, and the user is asked for another (the socket reconnects without it).
+  socket.on("auth_revoked", (info) => {
+    setToken("");
+    requestToken(`${info?.message || "The API token was revoked"}. Enter another token to use the controls.`);
   });
   socket.on("command_applied", (command) => handlers.onCommand?.(command, true));
   socket.on("command_rejected", (command) => handlers.onCommand?.(command, false));

@@ -6,6 +6,7 @@ stopped by its PID. Chromium is Debian's (/usr/bin/chromium), driven through Pla
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -119,6 +120,19 @@ class Server:
             return self.log_path.read_text(errors="replace")[-4000:]
         except OSError:
             return ""
+
+
+def call(server: Server, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+    """Talk to the API directly (to set the world up, not to test the page)."""
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(  # noqa: S310 - our own local server
+        server.url + path,
+        data=data,
+        method=method,
+        headers={"Content-Type": "application/json"} if data else {},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+        return json.loads(response.read() or b"null")
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -4,31 +4,17 @@ from __future__ import annotations
 
 import json
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from .conftest import PageProblems, Server, wait_until
+from .conftest import PageProblems, Server, call, wait_until
 
 pytestmark = pytest.mark.browser
 
 
 # ---- helpers ------------------------------------------------------------------------------
-
-
-def call(server: Server, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-    """Talk to the API directly (to set the world up, not to test the page)."""
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(  # noqa: S310 - our own local server
-        server.url + path,
-        data=data,
-        method=method,
-        headers={"Content-Type": "application/json"} if data else {},
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
-        return json.loads(response.read() or b"null")
 
 
 def world_state(server: Server) -> dict[str, Any]:

@@ -177,3 +177,11 @@ def test_the_cli_creates_lists_and_revokes_tokens(tmp_path, capsys) -> None:
     assert cli(["token", "revoke", "missing", "--database", url]) == 1
     store = TokenStore(Store(url).db)
     assert store.authenticate(token) is None and store.verify_events().count == 2
+
+
+def test_inactive_names_the_revoked_and_unknown_ids_among_those_asked(store: TokenStore) -> None:
+    kept, _ = store.create("kept", Role.VIEWER, actor="test")
+    gone, _ = store.create("gone", Role.OPERATOR, actor="test")
+    store.revoke(gone.id, actor="test")
+    assert store.inactive([kept.id, gone.id, "nosuchtoken0"]) == {gone.id, "nosuchtoken0"}
+    assert store.inactive([]) == set()

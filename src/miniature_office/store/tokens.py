@@ -21,7 +21,7 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine as SqlEngine
@@ -229,6 +229,18 @@ class TokenStore:
         with self.db.connect() as conn:
             row = conn.execute(sa.select(api_tokens).where(api_tokens.c.id == ident)).first()
         return _record(row) if row is not None else None
+
+    def inactive(self, idents: Iterable[str]) -> set[str]:
+        """Those of ``idents`` that are revoked or no longer exist (one query, no cache)."""
+        wanted = set(idents)
+        if not wanted:
+            return set()
+        query = sa.select(api_tokens.c.id).where(
+            api_tokens.c.id.in_(sorted(wanted)), api_tokens.c.revoked_at.is_(None)
+        )
+        with self.db.connect() as conn:
+            active = {row.id for row in conn.execute(query)}
+        return wanted - active
 
     def list(self, *, include_revoked: bool = True) -> list[TokenRecord]:
         query = sa.select(api_tokens).order_by(api_tokens.c.created_at, api_tokens.c.id)

@@ -14,7 +14,7 @@ from flask_socketio import SocketIO
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .api import API_BLUEPRINTS, register_api
-from .auth import open_tokens, register_auth
+from .auth import get_authenticator, open_tokens, register_auth
 from .cluster import Cluster
 from .config import Config, load_config
 from .errors import register_error_handlers
@@ -29,6 +29,7 @@ from .ui import bp as ui_bp
 from .ui import resolve_static_dir
 
 EXTENSION = "miniature_office"
+TOKEN_WATCH = "miniature_office.token_watch"
 
 
 def create_app(config: Config | None = None) -> Flask:
@@ -91,7 +92,8 @@ def create_app(config: Config | None = None) -> Flask:
         logger=False,
         engineio_logger=False,
     )
-    register_realtime(socketio, runtime)
+    _, token_watch = register_realtime(socketio, runtime, get_authenticator(app))
+    app.extensions[TOKEN_WATCH] = token_watch
     # WSGI stack, outermost first: ProxyFix (trusted forwarded host/scheme), security headers,
     # then Socket.IO for its own path and Flask for everything else.
     wsgi: Any = Dispatch(app.wsgi_app)
@@ -112,6 +114,9 @@ def create_app(config: Config | None = None) -> Flask:
         ).boot()
     elif config.tick_loop:
         runtime.start_loop(socketio.start_background_task, socketio.sleep)
+    if config.tick_loop:  # a served app (tests drive the watch by hand)
+        socketio.start_background_task(token_watch.run)
+        runtime.on_shutdown.append(token_watch.stop)
     return app
 
 

@@ -12,7 +12,9 @@ meetings, votes, tools and contracts. ``unfollow_floor`` moves it back.
 
 from __future__ import annotations
 
+import json
 import logging
+import threading
 from functools import wraps
 from typing import Any, Callable
 
@@ -21,8 +23,16 @@ from flask_socketio import ConnectionRefusedError, SocketIO, join_room, leave_ro
 
 from ..sim.commands import Command
 from ..sim.engine import TickResult
-from ..store.tokens import Role
-from .auth import ANONYMOUS, AuthFailure, Principal, authorize_socket, log_failure, socket_principal
+from ..store.tokens import CACHE_SECONDS, Role
+from .auth import (
+    ANONYMOUS,
+    Authenticator,
+    AuthFailure,
+    Principal,
+    authorize_socket,
+    log_failure,
+    socket_principal,
+)
 from .runtime import SimulationRuntime
 
 log = logging.getLogger(__name__)
@@ -94,11 +104,76 @@ class Broadcaster:
             self.socketio.emit("state_update", snapshot, to=sid)
 
 
-def register_realtime(socketio: SocketIO, runtime: SimulationRuntime) -> Broadcaster:
-    """Wire the Socket.IO events to the runtime."""
+class TokenWatch:
+    """Live connections lose what a revoked token gave them, not only new requests.
+
+    A connection is authenticated once, at connect. Every ``interval`` seconds (the REST token
+    cache's lifetime, so both sides honour a revocation within the same bound) the tokens of
+    the open connections are checked again in one query. A connection whose token was revoked
+    (or deleted) gets ``auth_revoked``; then, where reads need a token, it is disconnected, and
+    where reads are open it goes on as an anonymous viewer.
+    """
+
+    def __init__(
+        self,
+        socketio: SocketIO,
+        authenticator: Authenticator,
+        principals: dict[str, Principal],
+        interval: float = CACHE_SECONDS,
+    ) -> None:
+        self.socketio = socketio
+        self.authenticator = authenticator
+        self.principals = principals
+        self.interval = interval
+        self._stop = threading.Event()
+
+    def check(self) -> list[str]:
+        """Check every connection's token now; the sids that lost theirs."""
+        holders = {
+            sid: p.token.id for sid, p in list(self.principals.items()) if p.token is not None
+        }
+        gone = self.authenticator.tokens.inactive(holders.values())
+        lost = [sid for sid, ident in holders.items() if ident in gone]
+        close = self.authenticator.needs_token(Role.VIEWER)
+        for sid in lost:
+            ident = holders[sid]
+            log.warning(
+                json.dumps(
+                    {"event": "auth.connection_revoked", "token_id": ident, "closed": close},
+                    sort_keys=True,
+                )
+            )
+            message = "the API token of this connection was revoked"
+            self.socketio.emit("auth_revoked", {"token_id": ident, "message": message}, to=sid)
+            if close:
+                self.socketio.server.disconnect(sid, namespace="/")
+            elif sid in self.principals:
+                self.principals[sid] = ANONYMOUS
+        return lost
+
+    def run(self) -> None:
+        """The background loop (``socketio.start_background_task``) until :meth:`stop`."""
+        while not self._stop.is_set():
+            self.socketio.sleep(self.interval)
+            if self._stop.is_set():
+                break
+            try:
+                self.check()
+            except Exception:  # noqa: BLE001 - a store hiccup must not end the watch
+                log.exception("token watch: check failed")
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
+def register_realtime(
+    socketio: SocketIO, runtime: SimulationRuntime, authenticator: Authenticator
+) -> tuple[Broadcaster, TokenWatch]:
+    """Wire the Socket.IO events to the runtime; the token watch is returned, not started."""
     broadcaster = Broadcaster(socketio, runtime)
     following: dict[str, str] = {}
     principals: dict[str, Principal] = {}
+    watch = TokenWatch(socketio, authenticator, principals)
 
     def needs(role: Role) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """Authorise an event for the connection's principal; refusals answer an error."""
@@ -177,4 +252,4 @@ def register_realtime(socketio: SocketIO, runtime: SimulationRuntime) -> Broadca
             leave_room(floor_room(floor))
             broadcaster.floor_rooms[floor] = max(0, broadcaster.floor_rooms.get(floor, 0) - 1)
 
-    return broadcaster
+    return broadcaster, watch
