@@ -28,15 +28,17 @@ PLAIN_ATOM_KEYS = (
 )
 
 
-class _Sent:
-    """The parts of Gunicorn's response object the plain atoms read, without its headers."""
+class _WithoutHeaders:
+    """Gunicorn's response object as the plain atoms see it: everything but its headers."""
 
-    __slots__ = ("status", "sent", "headers")
+    __slots__ = ("_response",)
+    headers: tuple[()] = ()
 
     def __init__(self, response: Any) -> None:
-        self.status = response.status
-        self.sent = getattr(response, "sent", None)
-        self.headers: tuple[()] = ()
+        self._response = response
+
+    def __getattr__(self, name: str) -> Any:  # status, sent, and whatever a version reads
+        return getattr(self._response, name)
 
 
 class AccessLogger(Logger):
@@ -46,4 +48,4 @@ class AccessLogger(Logger):
         if "{" in (self.cfg.access_log_format or ""):
             return super().atoms(resp, req, environ, request_time)
         plain = {key: environ[key] for key in PLAIN_ATOM_KEYS if key in environ}
-        return super().atoms(_Sent(resp), (), plain, request_time)
+        return super().atoms(_WithoutHeaders(resp), (), plain, request_time)
