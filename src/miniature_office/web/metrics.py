@@ -150,7 +150,7 @@ def init_metrics(app: Flask, runtime: SimulationRuntime) -> Metrics:
 
     @app.after_request
     def _record(response: Response) -> Response:
-        # The request's start time is stamped into the WSGI environ by RequestClock (outside
+        # The request's start time is stamped into the WSGI environ by app.Dispatch (outside
         # Flask), which saves a before_request hook and a `g` round trip on every request.
         current = request._get_current_object()  # one proxy lookup instead of three
         environ = current.environ
