@@ -100,7 +100,7 @@ export class Board {
     const [step, directiveTitle] = splitTitle(task, directive);
     setText(entry.title, step);
     setText(entry.directive, `${task.directive_id} · ${directiveTitle}`);
-    const who = task.assignee ? this.agentName(task.assignee) : "unassigned";
+    const who = task.state === "in_review" ? reviewSummary(task, this.agentName) : (task.assignee ? this.agentName(task.assignee) : "unassigned");
     const age = store.taskAge(task);
     setText(entry.meta, `${task.id} · ${who} · age ${age}h`);
     const fraction = task.effort ? Math.min(1, task.progress / task.effort) : 0;
@@ -113,6 +113,16 @@ export class Board {
     entry.li.classList.toggle("is-mine", Boolean(task.assignee));
     return entry.li;
   }
+}
+
+/** Who reviews a task in review, and how far each review is ("verification: Ada, passed"). */
+export function reviewSummary(task, agentName) {
+  const reviews = Object.entries(task.reviews || {});
+  if (!reviews.length) return "awaiting reviewers";
+  const reviewers = task.reviewers || {};
+  return reviews
+    .map(([kind, status]) => `${kind}: ${reviewers[kind] ? agentName(reviewers[kind]) : "unassigned"}, ${humanState(status)}`)
+    .join("; ");
 }
 
 // ---- the task dialog ---------------------------------------------------------------------------

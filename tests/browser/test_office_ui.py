@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -216,6 +217,21 @@ def test_task_card_opens_history_reviews_and_lineage(page: Any, server: Server) 
     dialog.locator(".lineage h3", has_text="Audit lineage of event").wait_for()
     page.keyboard.press("Escape")
     assert not dialog.is_visible()
+
+
+def test_cards_in_review_name_their_reviewers_not_the_builder(
+    page: Any, live_world: Server
+) -> None:
+    call(live_world, "POST", "/api/world/speed", {"speed": 4})
+    open_office(page, live_world)
+    card = ".column[data-state=in_review] .card .card-meta"
+    page.wait_for_selector(card, timeout=30000)
+    review = re.compile(
+        r"(verification|security|documentation): [^,;]+, (pending|in progress|passed|failed)"
+        r"|awaiting reviewers"
+    )
+    metas = page.locator(card).all_text_contents()
+    assert metas and all(review.search(meta) for meta in metas), metas
 
 
 def test_audit_verify_button_reports_a_valid_chain(page: Any, server: Server) -> None:
