@@ -177,3 +177,14 @@ def test_a_revoked_token_is_refused_at_once(open_reads: Secured) -> None:
     ident = open_reads.tokens["operator"].split("_")[1]
     assert admin.delete(f"/api/tokens/{ident}").get_json()["active"] is False
     assert operator.post("/api/world/step", json={}).status_code == 401
+
+
+def test_the_openapi_document_states_the_role_each_operation_really_needs(closed: Secured) -> None:
+    paths = closed.client("viewer").get("/api/openapi.json").get_json()["paths"]
+    for public in ("/health", "/metrics", "/"):
+        assert paths[public]["get"]["security"] == [], public
+        assert "x-required-role" not in paths[public]["get"]
+    assert paths["/api/world/state"]["get"]["security"] == [{"bearerAuth": []}]
+    assert paths["/api/world/state"]["get"]["x-required-role"] == "viewer"
+    assert paths["/api/tokens"]["get"]["x-required-role"] == "admin"
+    assert paths["/api/world/step"]["post"]["x-required-role"] == "operator"

@@ -13,6 +13,7 @@ from flask_cors import CORS
 from flask_socketio import SocketIO
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from ..runio import read_scenario
 from .api import API_BLUEPRINTS, register_api
 from .auth import get_authenticator, open_tokens, register_auth
 from .cluster import Cluster
@@ -22,7 +23,7 @@ from .health import bp as health_bp
 from .limits import init_limiter
 from .metrics import STARTED, init_metrics
 from .realtime import register_realtime
-from .runtime import SimulationRuntime, load_scenario
+from .runtime import SimulationRuntime
 from .security import SecurityHeaders
 from .storage import attach_store
 from .ui import bp as ui_bp
@@ -50,17 +51,11 @@ def create_app(config: Config | None = None) -> Flask:
     app.config.update(
         SECRET_KEY=config.secret_key,
         MAX_CONTENT_LENGTH=config.max_content_length,
-        JSON_SORT_KEYS=False,
         MINIOFFICE=config,
-        MINIOFFICE_DATA_DIR=str(config.data_dir or app.instance_path),
-        DATABASE_URL=config.database_url,
-        MESSAGE_QUEUE=config.message_queue,
-        SESSION_COOKIE_HTTPONLY=True,
-        SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=config.is_production,
     )
+    data_dir = str(config.data_dir or app.instance_path)
     runtime = SimulationRuntime(
-        load_scenario(config.scenario),
+        read_scenario(config.scenario),
         config.seed,
         tick_rate=config.tick_rate,
         autostart=config.autostart,
@@ -70,10 +65,10 @@ def create_app(config: Config | None = None) -> Flask:
     app.session_interface = NoSessions()
     app.extensions[EXTENSION] = runtime
     if not config.message_queue:  # with a queue, the cluster decides who writes (below)
-        attach_store(runtime, config.database_url, app.config["MINIOFFICE_DATA_DIR"])
+        attach_store(runtime, config.database_url, data_dir)
 
     register_error_handlers(app)
-    tokens = open_tokens(config, app.config["MINIOFFICE_DATA_DIR"])
+    tokens = open_tokens(config, data_dir)
     with _scoped_to(app, API_BLUEPRINTS):  # only the API pays for auth and rate limits
         register_auth(app, config, tokens, between=lambda bound: init_limiter(bound, config))
     init_metrics(app, runtime)
@@ -107,7 +102,7 @@ def create_app(config: Config | None = None) -> Flask:
             runtime,
             message_queue=config.message_queue,
             database=config.database_url,
-            data_dir=app.config["MINIOFFICE_DATA_DIR"],
+            data_dir=data_dir,
             spawn=socketio.start_background_task,
             sleep=socketio.sleep,
             start_ticking=config.tick_loop,

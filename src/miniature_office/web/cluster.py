@@ -240,7 +240,7 @@ class Cluster:
             return
         with runtime.lock:
             engine = runtime.engine
-            applied_through = max((c.seq for c in engine.commands), default=0)
+            applied_through = engine.commands[-1].seq if engine.commands else 0  # in seq order
             commands = [as_pending(c) for c in message["commands"] if c["seq"] > applied_through]
             if message["type"] == "boundary" and message["tick"] == engine.tick:
                 engine.pending = commands

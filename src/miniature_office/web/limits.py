@@ -26,11 +26,6 @@ def rate_key() -> str:
     return f"addr:{request.remote_addr or 'unknown'}"
 
 
-def exempt() -> bool:
-    """Only the API is limited: /health, /health/*, /metrics, / and /static are not."""
-    return not (request.path == "/api" or request.path.startswith("/api/"))
-
-
 def init_limiter(app: Flask, config: Config) -> Limiter:
     """Create and bind the limiter (call between identifying and enforcing auth)."""
     limiter = Limiter(
@@ -44,7 +39,6 @@ def init_limiter(app: Flask, config: Config) -> Limiter:
         in_memory_fallback_enabled=True,
         enabled=config.ratelimit_enabled,
     )
-    limiter.request_filter(exempt)
     limiter.init_app(app)
     app.extensions[EXTENSION] = limiter
     return limiter

@@ -44,8 +44,6 @@ class Operation:
     responses: dict[int, str] = field(default_factory=dict)
     mutating: bool = False
     content_type: str = "application/json"
-    #: The role the route needs (None: public). See web/auth.py.
-    role: Role | None = Role.VIEWER
 
 
 def describe(operation: Operation) -> Callable[[F], F]:
@@ -73,11 +71,12 @@ def build_spec(app: Flask) -> dict[str, Any]:
             continue
         view = app.view_functions[rule.endpoint]
         operation: Operation | None = getattr(view, "openapi", None)
-        role = getattr(view, "required_role", operation.role if operation else None)
         item = paths.setdefault(openapi_path(rule.rule), {})
         for method in sorted((rule.methods or set()) - IGNORED_METHODS):
             item[method.lower()] = _operation_object(rule.rule, rule.endpoint, method, operation)
             if operation is not None:
+                # The role the request really needs: the same policy the auth hook enforces.
+                role = auth.policy(rule.endpoint, method) if auth else None
                 _secure(item[method.lower()], role, reads_open, rule.rule.startswith("/api"))
     return {
         "openapi": "3.1.0",  # pydantic writes JSON Schema 2020-12, the dialect of 3.1

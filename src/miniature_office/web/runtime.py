@@ -11,8 +11,6 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
-from importlib import resources
-from pathlib import Path
 from typing import Any, Callable, TypeVar
 
 import orjson
@@ -20,7 +18,7 @@ import orjson
 from ..sim.audit import GENESIS_HASH, ChainVerdict, verify_chain
 from ..sim.commands import Command
 from ..sim.engine import Engine, TickResult
-from ..sim.scenario import Scenario, load_scenario_text
+from ..sim.scenario import Scenario
 from ..store.persistence import rebuild
 
 log = logging.getLogger(__name__)
@@ -32,19 +30,6 @@ AUDIT_WINDOW = 20_000
 
 class Conflict(Exception):
     """The request is not allowed in the world's current state (HTTP 409)."""
-
-
-def load_scenario(path: Path | None) -> Scenario:
-    """Load a scenario file, or the packaged default scenario when ``path`` is None."""
-    if path is None:
-        text = (
-            resources.files("miniature_office")
-            .joinpath("scenarios/default.yaml")
-            .read_text(encoding="utf-8")
-        )
-        return load_scenario_text(text, "yaml")
-    fmt = "json" if path.suffix.lower() == ".json" else "yaml"
-    return load_scenario_text(path.read_text(encoding="utf-8"), fmt)
 
 
 def dumps(data: Any) -> bytes:
@@ -240,6 +225,8 @@ class SimulationRuntime:
             duration = time.perf_counter() - started
             self.last_tick_at = time.time()
             self.last_tick_duration = duration
+            if self.on_tick:
+                result.delta  # noqa: B018 - render it now: listeners read it after the lock
         if result.applied:
             self._notify_applied(result.applied)
         for callback in self.on_tick:
@@ -266,9 +253,11 @@ class SimulationRuntime:
             time.sleep(0.01)
 
     def stop_loop(self, timeout: float = 5.0) -> None:
-        """Stop the tick loop, then run the shutdown hooks (flush the store, leave the cluster)."""
+        """Stop the tick loop, then run the shutdown hooks once (flush the store, leave the
+        cluster): Gunicorn calls this from worker_int and again from worker_exit."""
         self.stop_loop_only(timeout)
-        for callback in self.on_shutdown:
+        hooks, self.on_shutdown = self.on_shutdown, []
+        for callback in hooks:
             try:
                 callback()
             except Exception:  # noqa: BLE001 - one failing hook must not stop the others

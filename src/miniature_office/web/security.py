@@ -35,7 +35,6 @@ _HOST = re.compile(r"^[A-Za-z0-9.\-]+(:[0-9]{1,5})?$|^\[[0-9A-Fa-f:.]+\](:[0-9]{
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
-@lru_cache(maxsize=64)
 def content_security_policy(host: str) -> str:
     """A CSP without unsafe-inline that still lets the page open its Socket.IO websocket.
 
@@ -61,20 +60,19 @@ def content_security_policy(host: str) -> str:
     )
 
 
-@lru_cache(maxsize=128)
-def security_headers(host: str, secure: bool, hsts: bool) -> tuple[tuple[str, str], ...]:
-    """Every header the middleware adds for a request to ``host`` (HSTS only over HTTPS)."""
-    headers = [*STATIC_HEADERS.items(), ("Content-Security-Policy", content_security_policy(host))]
-    if hsts and secure:
+@lru_cache(maxsize=256)
+def security_headers(host: str, scheme: str, hsts: bool) -> tuple[tuple[str, str], ...]:
+    """Every header the middleware adds for a request to ``host`` (HSTS only over HTTPS).
+
+    Cached per distinct (Host, scheme): the host is normalised here (Werkzeug's rules, default
+    ports dropped), so the middleware can pass the raw header.
+    """
+    host = sansio_get_host(scheme, host)
+    csp = ("Content-Security-Policy", content_security_policy(host))
+    headers = [*STATIC_HEADERS.items(), csp]
+    if hsts and scheme == "https":
         headers.append(("Strict-Transport-Security", HSTS))
     return tuple(headers)
-
-
-@lru_cache(maxsize=256)
-def _for_host_header(host_header: str, scheme: str, hsts: bool) -> tuple[tuple[str, str], ...]:
-    # Werkzeug's host normalisation (default ports dropped), done once per distinct Host header.
-    host = sansio_get_host(scheme, host_header)
-    return security_headers(host, scheme == "https", hsts)
 
 
 class SecurityHeaders:
@@ -88,12 +86,9 @@ class SecurityHeaders:
         self.hsts = config.hsts
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        scheme = environ.get("wsgi.url_scheme", "http")
-        host_header = environ.get("HTTP_HOST")
-        if host_header is not None:
-            extra = _for_host_header(host_header, scheme, self.hsts)
-        else:  # HTTP/1.0 without Host: the server's own name
-            extra = security_headers(get_host(environ), scheme == "https", self.hsts)
+        # Without a Host header (HTTP/1.0), the server's own name.
+        host = environ.get("HTTP_HOST") or get_host(environ)
+        extra = security_headers(host, environ.get("wsgi.url_scheme", "http"), self.hsts)
 
         def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             return start_response(status, [*headers, *extra], exc_info)

@@ -7,7 +7,6 @@ from typing import Any
 from flask import Blueprint, Response
 from pydantic import Field, model_validator
 
-from ...sim.audit import verify_chain
 from ...sim.engine import Engine
 from ..errors import not_found
 from .common import (
@@ -124,7 +123,8 @@ def event(seq: int) -> Response:
     return json_response(require(stored, "event", seq))
 
 
-@route(bp, "/events/<int:seq>/lineage", "Causal ancestors and descendants of an event",
+@route(bp, "/events/<int:seq>/lineage",
+       "Causal ancestors and descendants of an event, within the in-memory window",
        query=LineageQuery)  # fmt: skip
 def lineage(seq: int) -> Response:
     limit = parse_query(LineageQuery).limit
@@ -141,7 +141,8 @@ def lineage(seq: int) -> Response:
     return json_response(read(build))
 
 
-@route(bp, "/verify", "Verify the hash chain held in memory; names the first broken event",
+@route(bp, "/verify", "Verify the hash chain (the store's whole chain when a store is attached, "
+       "else the in-memory window); names the first broken event",
        responses={200: "Verdict"})  # fmt: skip
 def verify() -> Response:
     persistence = runtime().persistence
@@ -150,12 +151,6 @@ def verify() -> Response:
             persistence.flush()
         verdict = persistence.verify(flush=False)  # reads the store only: no lock needed
         return json_response({**verdict.to_dict(), "first_seq": 1, "scope": "store"})
-
-    def window(engine: Engine) -> tuple[list[Any], int, str]:
-        audit = engine.world.audit
-        held = list(audit)
-        return held, audit.first_seq, held[0].prev if held else audit.head
-
-    held, first_seq, prev = read(window)
-    verdict = verify_chain(held, start_prev=prev, start_seq=first_seq)
-    return json_response({**verdict.to_dict(), "first_seq": first_seq})
+    verdict = runtime().verify_audit()  # incremental: only events added since the last check
+    first_seq = read(lambda e: e.world.audit.first_seq)
+    return json_response({**verdict.to_dict(), "first_seq": first_seq, "scope": "memory"})

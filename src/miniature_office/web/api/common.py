@@ -8,12 +8,12 @@ from typing import Any, Callable, Mapping, TypeVar
 from flask import Blueprint, Response, current_app, request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ...sim.commands import PAYLOADS, CommandKind
+from ...sim.commands import CommandKind
 from ...sim.engine import Engine
 from ...sim.errors import CommandRejected
 from ...store.tokens import Role
 from ..auth import current_actor, requires
-from ..errors import ApiError, validation_error
+from ..errors import ApiError, not_found, validation_error
 from ..openapi import Operation, describe
 from ..runtime import SimulationRuntime, dumps
 
@@ -88,7 +88,6 @@ def route(
         query=query,
         responses=extra.pop("responses", READ_RESPONSES),
         content_type=extra.pop("content_type", "application/json"),
-        role=role,
     )
 
     def decorate(view: F) -> F:
@@ -123,7 +122,6 @@ def mutation(
         path_fields=path_fields,
         responses={**BODY_RESPONSES, **(responses or COMMAND_RESPONSES)},
         mutating=True,
-        role=role,
     )
 
     def decorate(view: F) -> F:
@@ -178,16 +176,11 @@ def parse_query(model: type[M]) -> M:
 def submit(
     kind: CommandKind, payload: Mapping[str, Any], path_fields: tuple[str, ...] = ()
 ) -> Response:
-    """Validate ``payload`` with the command's model and hand it to the engine.
+    """Hand ``payload`` (already parsed by the view's model) to the engine, which checks it again.
 
     Answers 202 with the command and the tick it applies at, or 200 when the world is paused
     and the command was applied at once.
     """
-    model = PAYLOADS[kind]
-    try:
-        model.model_validate(dict(payload))
-    except ValidationError as exc:
-        raise validation_error(exc, "body") from None
     try:
         submission = runtime().submit(kind.value, dict(payload), actor=current_actor())
     except CommandRejected as exc:
@@ -220,5 +213,5 @@ def paginate(items: list[Any], page: Page, name: str) -> dict[str, Any]:
 def require(entity: Any, kind: str, ident: object) -> Any:
     """``entity`` or a 404 naming what was not found."""
     if entity is None:
-        raise ApiError(404, "not_found", f"no {kind} {ident!r}", {"kind": kind, "id": str(ident)})
+        raise not_found(kind, ident)
     return entity

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from ...sim.commands import Empty
 from ...store.tokens import NAME_PATTERN, Role, TokenError
 from ..auth import current_actor, get_authenticator
 from ..errors import ApiError
@@ -35,10 +36,6 @@ class CreateToken(BaseModel):
     role: Role = Role.VIEWER
 
 
-class _Empty(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
 class TokenFilter(Page):
     include_revoked: bool = True
 
@@ -67,10 +64,10 @@ def list_tokens() -> Response:
     )
 
 
-@mutation(bp, "/tokens/<token_id>", "Revoke an API token", body=_Empty,
+@mutation(bp, "/tokens/<token_id>", "Revoke an API token", body=Empty,
           path_fields=(), method="DELETE", responses=REVOKE_RESPONSES, role=Role.ADMIN)  # fmt: skip
 def revoke_token(token_id: str) -> Response:
-    parse_body(_Empty)
+    parse_body(Empty)
     try:
         record = get_authenticator().tokens.revoke(token_id[:64], actor=current_actor())
     except TokenError:

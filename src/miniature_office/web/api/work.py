@@ -40,7 +40,11 @@ class TaskFilter(Page):
     state: TaskState | None = None
     floor: str | None = None
     role: Role | None = Field(
-        default=None, description="tasks held by an agent of this role (builder or reviewer)"
+        default=None,
+        description=(
+            "tasks held by an agent of this role: builder, or verifier, security or "
+            "doc_agent for reviews in progress"
+        ),
     )
     directive: str | None = None
 

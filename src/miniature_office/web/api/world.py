@@ -6,7 +6,7 @@ from flask import Blueprint, Response, request
 from pydantic import BaseModel, ConfigDict, Field
 from werkzeug.http import quote_etag
 
-from ...sim.commands import CommandKind, SetSpeed
+from ...sim.commands import CommandKind, Empty, SetSpeed
 from ...store.tokens import Role
 from .common import (
     MAX_INT,
@@ -23,7 +23,7 @@ from .common import (
 bp = Blueprint("world", __name__, url_prefix="/api/world")
 
 STEP_RESPONSES = {
-    200: "Stepped; the tick's delta",
+    200: "Stepped; the delta of the last tick stepped",
     409: "The world is running: pause it first",
     415: "Body is not JSON",
     422: "Invalid count",
@@ -76,22 +76,22 @@ def step() -> Response:
 
 @mutation(bp, "/start", "Start (resume) the world's clock")
 def start() -> Response:
-    return submit(CommandKind.RESUME, parse_body(_Empty).model_dump())
+    return submit(CommandKind.RESUME, parse_body(Empty).model_dump())
 
 
 @mutation(bp, "/resume", "Resume the world's clock (same as start)")
 def resume() -> Response:
-    return submit(CommandKind.RESUME, parse_body(_Empty).model_dump())
+    return submit(CommandKind.RESUME, parse_body(Empty).model_dump())
 
 
 @mutation(bp, "/stop", "Pause the world's clock")
 def stop() -> Response:
-    return submit(CommandKind.PAUSE, parse_body(_Empty).model_dump())
+    return submit(CommandKind.PAUSE, parse_body(Empty).model_dump())
 
 
 @mutation(bp, "/pause", "Pause the world's clock (same as stop)")
 def pause() -> Response:
-    return submit(CommandKind.PAUSE, parse_body(_Empty).model_dump())
+    return submit(CommandKind.PAUSE, parse_body(Empty).model_dump())
 
 
 @mutation(bp, "/speed", "Set the speed multiplier (ticks/s = tick rate x speed)", body=SetSpeed)
@@ -119,7 +119,3 @@ def replay() -> Response:
     return json_response(
         {"tick": tick, "snapshot": engine.snapshot(), "flow_history": list(engine.flow.history)}
     )
-
-
-class _Empty(BaseModel):
-    model_config = ConfigDict(extra="forbid")
