@@ -169,13 +169,7 @@ class AuditLog:
         digest = event_hash(fields)
         recorded = self._clock() if self._clock else None
         event = AuditEvent(hash=digest, recorded_at=recorded, **fields)
-        if self._events.maxlen is not None and len(self._events) == self._events.maxlen:
-            self._children.pop(self._events[0].seq, None)
-        self._events.append(event)
-        oldest = self._events[0].seq
-        for parent in parent_list:
-            if parent >= oldest:  # parents already out of the window are not indexed
-                self._children.setdefault(parent, []).append(seq)
+        self._hold(event)
         self.head, self.count = digest, seq
         for sink in self.sinks:
             sink(event)
@@ -187,8 +181,16 @@ class AuditLog:
         self._events.clear()
         self._children.clear()
         for event in recent:
-            self._events.append(event)
-            for parent in event.parents:
+            self._hold(event)
+
+    def _hold(self, event: AuditEvent) -> None:
+        """Keep ``event`` in the window and index it under its parents still held there."""
+        if self._events.maxlen is not None and len(self._events) == self._events.maxlen:
+            self._children.pop(self._events[0].seq, None)
+        self._events.append(event)
+        oldest = self._events[0].seq
+        for parent in event.parents:
+            if parent >= oldest:  # parents already out of the window are not indexed
                 self._children.setdefault(parent, []).append(event.seq)
 
     def __iter__(self) -> Iterator[AuditEvent]:

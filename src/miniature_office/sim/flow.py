@@ -28,15 +28,6 @@ def percentile(values: list[float], q: float) -> float | None:
     return float(ordered[rank - 1])
 
 
-def _ready(world: World, task: Any) -> bool:
-    """A scheduled task a builder could start now: every dependency merged."""
-    for dep in task.depends_on:
-        other = world.tasks.get(dep)
-        if other is not None and other.state not in (TaskState.MERGED, TaskState.DEPLOYED):
-            return False
-    return True
-
-
 class FlowTracker:
     """Keeps a bounded history of per-tick flow rows and recent lead and cycle times."""
 
@@ -125,7 +116,11 @@ class FlowTracker:
                 blocked += 1
             elif state is TaskState.IN_PROGRESS and task.assignee is None:
                 queue["builder"] += 1
-            elif state is TaskState.SCHEDULED and task.assignee is None and _ready(world, task):
+            elif (
+                state is TaskState.SCHEDULED
+                and task.assignee is None
+                and world.unmerged_dependency(task) is None
+            ):
                 queue["builder"] += 1
             elif state is TaskState.IN_REVIEW:
                 for kind, status in task.reviews.items():

@@ -122,7 +122,7 @@ def dump_engine(engine: Any) -> dict[str, Any]:
         "audit": {
             "head": world.audit.head,
             "count": world.audit.count,
-            "recent": [e.to_dict() for e in list(world.audit)[-200:]],
+            "recent": [e.to_dict() for e in world.audit.since(world.audit.count - 200)],
         },
         "flow": {
             "history": list(flow.history),
@@ -133,7 +133,7 @@ def dump_engine(engine: Any) -> dict[str, Any]:
         },
         "engine": {
             "next_seq": engine.next_seq,
-            "applied_through": max((c.seq for c in engine.commands), default=0),
+            "applied_through": engine.commands[-1].seq if engine.commands else 0,  # seq order
         },
     }
 

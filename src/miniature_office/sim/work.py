@@ -135,7 +135,11 @@ class _Dispatcher:
         """Dispatch what ``task`` needs next; False once the manager's attention is spent."""
         world = self.world
         state = task.state
-        if state is TaskState.SCHEDULED and task.assignee is None and self._ready(task):
+        if (
+            state is TaskState.SCHEDULED
+            and task.assignee is None
+            and self.world.unmerged_dependency(task) is None
+        ):
             if task.ambiguity >= world.settings.ambiguity_threshold and not task.meeting_done:
                 return self._call_meeting(task)
             return self._assign_builder(task)
@@ -156,17 +160,6 @@ class _Dispatcher:
             vote = world.votes.get(task.vote_id or "")
             if vote is None or vote.outcome is not VoteOutcome.OPEN:
                 return self._open_vote(task)
-        return True
-
-    def _ready(self, task: Task) -> bool:
-        world = self.world
-        for dep in task.depends_on:
-            dep_task = world.tasks.get(dep)
-            if dep_task is not None and dep_task.state not in (
-                TaskState.MERGED,
-                TaskState.DEPLOYED,
-            ):
-                return False
         return True
 
     def _assign_builder(self, task: Task) -> bool:

@@ -365,13 +365,9 @@ class World:
         tool = self.tools.get(builder.held_tool or "")
         if tool is None or "build" not in tool.capabilities:
             return "the builder does not hold a build tool"
-        for dep in task.depends_on:
-            dep_task = self.tasks.get(dep)
-            if dep_task is not None and dep_task.state not in (
-                TaskState.MERGED,
-                TaskState.DEPLOYED,
-            ):
-                return f"dependency {dep} is not merged"
+        unmerged = self.unmerged_dependency(task)
+        if unmerged is not None:
+            return f"dependency {unmerged} is not merged"
         if task.ambiguity >= self.settings.ambiguity_threshold and not task.meeting_done:
             return "ambiguity is above the threshold and no meeting was held"
         if task.requires_contract and not self.contract_ready(task):
@@ -388,6 +384,17 @@ class World:
         if task.requires_contract and task.blocked_from is TaskState.SCHEDULED:
             if not self.contract_ready(task):
                 return f"contract {task.requires_contract} has not arrived"
+        return None
+
+    def unmerged_dependency(self, task: Task) -> str | None:
+        """The first dependency of ``task`` not merged (or deployed) yet, if any."""
+        for dep in task.depends_on:
+            dep_task = self.tasks.get(dep)
+            if dep_task is not None and dep_task.state not in (
+                TaskState.MERGED,
+                TaskState.DEPLOYED,
+            ):
+                return dep
         return None
 
     def contract_ready(self, task: Task) -> bool:

@@ -147,7 +147,6 @@ class Bus:
         self.commands = f"{namespace}:commands"
         self.ticks = f"{namespace}:ticks"
         self.namespace = namespace
-        self._threads: list[threading.Thread] = []
         self._stop = threading.Event()
 
     def publish_tick(self, tick: int, commands: list[dict[str, Any]], head: str) -> None:
@@ -205,7 +204,6 @@ class Bus:
 
         thread = threading.Thread(target=run, name=f"bus:{channel}", daemon=True)
         thread.start()
-        self._threads.append(thread)
 
     def close(self) -> None:
         self._stop.set()

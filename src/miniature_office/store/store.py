@@ -42,10 +42,6 @@ def _json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def sqlite_url(path: str | Path) -> str:
-    return f"sqlite:///{Path(path)}"
-
-
 class Store:
     """One run's persistent state behind a SQLAlchemy engine (SQLite or PostgreSQL)."""
 
@@ -190,8 +186,9 @@ class Store:
                     {"key": "created_at", "value": str(self._clock())},
                 ],
             )
-            self._write_events(conn, list(events))
-            self._set_progress(conn, 0, list(events))
+            held = list(events)  # may be a one-pass iterable
+            self._write_events(conn, held)
+            self._set_progress(conn, 0, held)
 
     # ---- writing ----------------------------------------------------------------------------
 
@@ -416,10 +413,6 @@ class Store:
     def verify(self) -> ChainVerdict:
         """Verify the whole stored chain from genesis."""
         return verify_chain(self.iter_events())
-
-    def last_stored_tick(self) -> int:
-        info = self.run_info()
-        return info["tick"] if info else 0
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

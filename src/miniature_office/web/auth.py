@@ -46,10 +46,6 @@ class Principal:
     token: TokenRecord | None = None
 
     @property
-    def role(self) -> Role | None:
-        return self.token.role if self.token else None
-
-    @property
     def actor(self) -> str:
         """How commands and security events name the caller."""
         return f"token:{self.token.name}" if self.token else "anonymous"
