@@ -23,7 +23,6 @@ export class AuditStream {
     this.events = [];
     this.filter.addEventListener("change", () => this.reload());
     $("#audit-verify", root).addEventListener("click", () => this.verify());
-    this.paused = false;
   }
 
   /** Replace the stream with the server's newest events (on connect, resync, filter change). */

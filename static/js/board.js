@@ -1,6 +1,6 @@
 // The task board: one column per lifecycle state, one card per task, updated in place.
 import { get } from "./api.js";
-import { $, el, humanRole, humanState, replaceChildren, setText } from "./dom.js";
+import { $, el, humanState, replaceChildren, setText } from "./dom.js";
 
 const DEPLOYED_SHOWN = 12;
 
@@ -110,7 +110,6 @@ export class Board {
     entry.blocked.hidden = !isBlocked;
     if (isBlocked) setText(entry.blocked, `blocked: ${task.blocked_reason || "?"} (from ${humanState(task.blocked_from || "?")})`);
     entry.li.classList.toggle("is-blocked", isBlocked);
-    entry.li.classList.toggle("is-mine", Boolean(task.assignee));
     return entry.li;
   }
 }
@@ -223,4 +222,3 @@ export async function openTaskDialog(taskId, store, agentName) {
   }
 }
 
-export { humanRole };

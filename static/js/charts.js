@@ -1,11 +1,10 @@
 // Flow charts (uPlot): cumulative flow, throughput per day, lead time distribution,
 // utilisation and queue length per role, and the current bottleneck named in text.
 import uPlot from "../vendor/uPlot.esm.js";
-import { $, el, humanRole, percent, replaceChildren, setText } from "./dom.js";
-import { ROLE_COLOURS } from "./sprites.js";
+import { $, el, humanRole, humanState, percent, replaceChildren, setText } from "./dom.js";
+import { ROLE_COLOURS, ROLE_LETTERS, ROLES } from "./sprites.js";
 
 const MAX_ROWS = 2000;
-const ROLES = ["architect", "builder", "verifier", "security", "doc_agent", "manager"];
 const CFD_ORDER = ["deployed", "merged", "approval", "in_review", "in_progress", "scheduled", "blocked"];
 const STATE_COLOURS = {
   scheduled: "#7f8c8d", in_progress: "#f08c2e", in_review: "#3d8ef0", approval: "#9b6ee8",
@@ -85,7 +84,7 @@ export class Charts {
 
   build() {
     const cfdSeries = [...CFD_ORDER].reverse().map((state) => ({
-      label: state.replace("_", " "),
+      label: humanState(state),
       stroke: STATE_COLOURS[state],
       fill: STATE_COLOURS[state] + "cc",
       width: 1,
@@ -191,7 +190,7 @@ export class Charts {
     setText(this.bottleneck, row.bottleneck ? `Bottleneck: ${humanRole(row.bottleneck)}` : "Bottleneck: none");
     this.bottleneck.dataset.role = row.bottleneck || "";
     replaceChildren(this.nowTable, ROLES.map((role) => el("tr", { class: role === row.bottleneck ? "is-bottleneck" : "" }, [
-      el("th", { scope: "row" }, [el("span", { class: `role-badge role-${role}`, "aria-hidden": "true", text: role === "doc_agent" ? "D" : role[0].toUpperCase() }), " ", humanRole(role)]),
+      el("th", { scope: "row" }, [el("span", { class: `role-badge role-${role}`, "aria-hidden": "true", text: ROLE_LETTERS[role] }), " ", humanRole(role)]),
       el("td", { text: percent(row.utilisation?.[role]) }),
       el("td", { text: String(row.queue?.[role] ?? 0) }),
     ])));

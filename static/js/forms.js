@@ -1,8 +1,8 @@
 // Forms that steer the office: each validates before sending and shows the server's refusal.
 import { del, post } from "./api.js";
-import { $, $$, el, humanRole, replaceChildren, setText } from "./dom.js";
+import { $, $$, el, humanRole, humanState, replaceChildren, setText } from "./dom.js";
+import { ROLES } from "./sprites.js";
 
-const ROLES = ["architect", "builder", "verifier", "security", "doc_agent", "manager"];
 const TOOL_KINDS = ["compiler", "test_framework", "security_scanner", "doc_generator", "linter"];
 
 function fieldError(form, name) {
@@ -162,7 +162,7 @@ export function initForms(getStore) {
     select.value = "builder";
   }
   for (const select of $$("select[data-options=tool-kinds]")) {
-    replaceChildren(select, TOOL_KINDS.map((k) => el("option", { value: k, text: k.replace("_", " ") })));
+    replaceChildren(select, TOOL_KINDS.map((k) => el("option", { value: k, text: humanState(k) })));
   }
 }
 
@@ -183,8 +183,12 @@ function fillOffices(form, store) {
   fillSelect(form.elements.office, offices, { blank: "any office (least staffed)" });
 }
 
-/** Keep the floor, office and agent pickers in step with the world. */
+let optionsShown = null; // [store, layoutVersion] the pickers were last filled from
+
+/** Keep the floor, office and agent pickers in step with the world (when its layout changed). */
 export function refreshFormOptions(store) {
+  if (optionsShown && optionsShown[0] === store && optionsShown[1] === store.layoutVersion) return;
+  optionsShown = [store, store.layoutVersion];
   const floors = store.floors.map((f) => [f.id, `${f.level + 1}: ${f.name || f.id}`]);
   for (const select of $$("select[data-options=floors]")) fillSelect(select, floors);
   for (const select of $$("select[data-options=floors-optional]")) fillSelect(select, floors, { blank: "none" });

@@ -45,7 +45,6 @@ export function connectLive(handlers) {
     awaitingState = false;
     handlers.onSnapshot(snapshot);
   });
-  socket.on("tick_start", (message) => handlers.onTickStart?.(message));
   socket.on("tick_end", (message) => {
     if (awaitingState) return; // a snapshot is on its way; it already includes this tick
     if (!handlers.onTick(message)) resync();

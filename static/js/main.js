@@ -136,6 +136,8 @@ function setConnection(state, detail = "") {
 
 // ---- rendering ----------------------------------------------------------------------------
 
+let leadsCharted = null; // [store, version] whose lead times the charts show
+
 function renderAll() {
   const store = ui.view;
   renderFloorPicker();
@@ -144,7 +146,10 @@ function renderAll() {
   panel.render(store);
   renderStaffList($("#staff-list"), store, ui.floorId, ui.selectedAgent, selectAgent);
   refreshFormOptions(live);
-  charts.setLeadTimes([...store.leadTimes.values()]);
+  if (!leadsCharted || leadsCharted[0] !== store || leadsCharted[1] !== store.version) {
+    charts.setLeadTimes([...store.leadTimes.values()]); // marks every chart for a redraw
+    leadsCharted = [store, store.version];
+  }
   $("#canvas-summary").textContent = summary(store);
 }
 

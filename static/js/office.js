@@ -13,7 +13,7 @@ const TOOL_COLOURS = {
 };
 
 /** Tiles from start to goal through the corridor row, like the server's floorplan.route. */
-export function route(start, goal, corridorY) {
+function route(start, goal, corridorY) {
   const path = [];
   let [x, y] = start;
   const [gx, gy] = goal;
@@ -342,7 +342,7 @@ export class OfficeView {
     const h = rect.h * TILE;
     ctx.fillStyle = colour;
     ctx.fillRect(x, y, w, h);
-    ctx.fillStyle = shade(colour.replace("#", "#"), 1.15);
+    ctx.fillStyle = shade(colour, 1.15);
     for (let ty = 0; ty < rect.h; ty += 1) {
       for (let tx = (ty % 2); tx < rect.w; tx += 2) ctx.fillRect(x + tx * TILE, y + ty * TILE, TILE, TILE);
     }
@@ -553,7 +553,7 @@ export class OfficeView {
         ctx.fillStyle = TOOL_COLOURS[tool?.kind] || "#95a5a6";
         ctx.fillRect(x - 1, y + 9, 2, 2);
       }
-      this.hitBoxes.set(agent.id, { x: x - 1, y: y - 7, w: 14, h: 24, at: now });
+      this.hitBoxes.set(agent.id, { x: x - 1, y: y - 7, w: 14, h: 24 });
     }
   }
 

@@ -22,6 +22,9 @@ export const ROLE_LETTERS = {
   manager: "M",
 };
 
+/** Every role, in the order the charts and forms list them. */
+export const ROLES = Object.keys(ROLE_LETTERS);
+
 export const STATUS_COLOURS = {
   idle: "#9aa4b1",
   walking: "#d7e3f0",

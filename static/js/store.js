@@ -17,14 +17,12 @@ export class WorldStore {
     this.offices = new Map();
     for (const name of COLLECTIONS) this[name] = new Map();
     this.elevator = null;
-    this.flow = null;
-    this.totals = {};
     this.states = [
       "scheduled", "in_progress", "in_review", "approval", "merged", "deployed", "blocked",
     ];
     this.leadTimes = new Map(); // directive id -> lead time, kept after the server prunes it
     this.layoutVersion = 0; // bumps when floors, offices, desks or tools change
-    this.version = 0;
+    this.version = 0; // bumps on every change (the charts' lead times follow it)
   }
 
   get tick() {
@@ -47,8 +45,6 @@ export class WorldStore {
       for (const item of snapshot[name] || []) this[name].set(item.id, item);
     }
     this.elevator = snapshot.elevator || null;
-    this.flow = snapshot.flow || null;
-    this.totals = snapshot.totals || {};
     if (Array.isArray(snapshot.states) && snapshot.states.length) this.states = snapshot.states;
     for (const d of this.directives.values()) this.noteLeadTime(d);
     this.layoutVersion += 1;
@@ -85,13 +81,7 @@ export class WorldStore {
     if (delta.elevator) this.elevator = delta.elevator;
     if (delta.world) for (const key of HEADER_KEYS) if (key in delta.world) this.header[key] = delta.world[key];
     const tick = message.tick ?? delta.tick;
-    if (typeof tick === "number") {
-      this.header.tick = tick;
-      const perDay = this.header.ticks_per_day || 8;
-      this.header.day = Math.floor(tick / perDay) + 1;
-      this.header.hour = tick % perDay;
-    }
-    if (message.flow) this.flow = message.flow;
+    if (typeof tick === "number") this.header.tick = tick;
     if (layout) this.layoutVersion += 1;
     this.version += 1;
     return moved;
