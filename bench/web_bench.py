@@ -129,10 +129,15 @@ def wrk(port: int, path: str, seconds: float, connections: int = 16) -> dict:
         capture_output=True, text=True, check=True, timeout=seconds + 30,
     ).stdout  # fmt: skip
     rate = re.search(r"Requests/sec:\s+([0-9.]+)", output)
+    done = re.search(r"(\d+) requests in", output)
     bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
-    if rate is None:
+    if rate is None or done is None:
         raise RuntimeError(f"unexpected wrk output:\n{output}")
-    return {"rps": float(rate.group(1)), "non_2xx": int(bad.group(1)) if bad else 0}
+    return {
+        "rps": float(rate.group(1)),
+        "requests": int(done.group(1)),
+        "non_2xx": int(bad.group(1)) if bad else 0,
+    }
 
 
 def bench_http(seconds: float, rounds: int, **extra: str) -> dict:
@@ -161,11 +166,10 @@ def bench_http(seconds: float, rounds: int, **extra: str) -> dict:
         for _ in range(rounds):
             for name, server, path in TARGETS:
                 port, _, worker = servers[server]
-                cpu_before, started = cpu_seconds(worker), time.monotonic()
+                cpu_before = cpu_seconds(worker)
                 sample = wrk(port, path, seconds)
                 cpu = cpu_seconds(worker) - cpu_before
-                elapsed = time.monotonic() - started
-                sample["worker_cpu_us_per_request"] = 1e6 * cpu / (sample["rps"] * elapsed)
+                sample["worker_cpu_us_per_request"] = 1e6 * cpu / sample["requests"]
                 samples[name].append(sample)
     finally:
         for _, process, _ in servers.values():

@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import socket
 import uuid
 from typing import Callable, Iterator
 
 import pytest
 import sqlalchemy as sa
-
-#: The real PostgreSQL this machine kind starts before every session and CI run.
-POSTGRES = os.environ.get(
-    "MINIOFFICE_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
-REDIS = os.environ.get("MINIOFFICE_TEST_REDIS", "redis://127.0.0.1:6379/0")
+from services import POSTGRES
 
 
 def _find_free_port() -> int:

@@ -7,13 +7,13 @@ from typing import Any
 
 import pytest
 
-from .conftest import Server, call, wait_until
+from .conftest import PageProblems, Server, call, wait_until
 
 pytestmark = pytest.mark.browser
 
 
 def test_revoking_the_pages_token_asks_for_another_and_forgets_it(
-    browser: Any, server: Server
+    browser: Any, server: Server, problems: PageProblems
 ) -> None:
     created = call(
         server, "POST", "/api/tokens", {"name": "revoked-in-browser", "role": "operator"}
@@ -23,6 +23,7 @@ def test_revoking_the_pages_token_asks_for_another_and_forgets_it(
         f"sessionStorage.setItem('miniatureOffice.apiToken', {json.dumps(created['token'])})"
     )
     page = context.new_page()
+    problems.attach(page)  # as the shared page fixture does: uncaught exceptions fail the test
     try:
         page.goto(server.url + "/")
         page.wait_for_selector("#connection[data-state=connected]")
@@ -37,3 +38,4 @@ def test_revoking_the_pages_token_asks_for_another_and_forgets_it(
         wait_until(page, "Number(document.querySelector('#clock').dataset.tick) > 0")
     finally:
         context.close()
+    assert not problems.exceptions, problems.exceptions

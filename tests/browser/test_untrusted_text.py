@@ -3,13 +3,11 @@ runs nothing."""
 
 from __future__ import annotations
 
-import json
-import urllib.request
 from typing import Any
 
 import pytest
 
-from .conftest import PageProblems, Server, wait_until
+from .conftest import PageProblems, Server, call, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -19,24 +17,12 @@ PAYLOAD = (
 )
 
 
-def create_directive(server: Server, title: str) -> dict[str, Any]:
-    body = json.dumps({"title": title, "floor": "python", "ambiguity": 0.1}).encode()
-    request = urllib.request.Request(  # noqa: S310 - our own local server
-        server.url + "/api/directives",
-        data=body,
-        method="POST",
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
-        return json.loads(response.read())
-
-
 def test_a_directive_titled_with_markup_is_shown_literally_and_runs_nothing(
     page: Any, server: Server, problems: PageProblems
 ) -> None:
     page.goto(server.url + "/")
     page.wait_for_selector("#connection[data-state=connected]")
-    create_directive(server, PAYLOAD)
+    call(server, "POST", "/api/directives", {"title": PAYLOAD, "floor": "python", "ambiguity": 0.1})
     wait_until(
         page,
         "(text) => [...document.querySelectorAll('.card-directive')]"

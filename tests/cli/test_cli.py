@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from miniature_office.cli import main, parse_seeds, parse_sets
+from miniature_office.cli import CliError, main, parse_seeds, parse_sets
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:
@@ -135,5 +135,5 @@ def test_seed_and_set_parsing() -> None:
         "roles.verifier": [1, 2],
         "settings.votes_per_tick": [3],
     }
-    with pytest.raises(Exception):
+    with pytest.raises(CliError, match="--seeds"):
         parse_seeds("a..b")

@@ -18,31 +18,13 @@ from pathlib import Path
 import pytest
 import yaml
 
+from miniature_office.web.config import ENV_NAMES
+
 REPO = Path(__file__).resolve().parents[2]
 
-# Every environment variable the application reads (the configuration contract).
-CONFIG_VARIABLES = (
-    "MINIOFFICE_ENV",
-    "MINIOFFICE_HOST",
-    "MINIOFFICE_PORT",
-    "MINIOFFICE_TICK_RATE",
-    "MINIOFFICE_SCENARIO",
-    "MINIOFFICE_SEED",
-    "MINIOFFICE_AUTOSTART",
-    "MINIOFFICE_CORS_ORIGINS",
-    "MINIOFFICE_LOG_LEVEL",
-    "MINIOFFICE_MAX_CONTENT_LENGTH",
-    "MINIOFFICE_ASYNC_MODE",
-    "MINIOFFICE_WORKERS",
-    "MINIOFFICE_HSTS",
-    "MINIOFFICE_DATA_DIR",
-    "SECRET_KEY",
-    "DATABASE_URL",
-    "MESSAGE_QUEUE",
-    "MINIOFFICE_AUTH_READS",
-    "RATELIMIT_STORAGE_URI",
-    "MINIOFFICE_RATELIMIT_DEFAULT",
-)
+# Every environment variable the application reads (the configuration contract), taken from
+# the configuration itself so that a new setting cannot skip the documentation checks.
+CONFIG_VARIABLES = tuple(ENV_NAMES.values())
 
 # Every metric name /metrics exports (histograms without their _bucket/_sum/_count suffixes).
 METRICS = (

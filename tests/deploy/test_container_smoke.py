@@ -15,7 +15,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,17 +24,11 @@ from pathlib import Path
 
 import pytest
 
-from ._support import REPO, explain, parse_dockerfile, run
+from ._support import REPO, explain, run
 
 pytestmark = pytest.mark.slow
 
 STARTUP_TIMEOUT = 90
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _stage_build_context(stages, context: Path) -> None:
@@ -145,9 +138,8 @@ def _stop(process: subprocess.Popen) -> None:
             process.wait(timeout=10)
 
 
-def test_packaged_app_starts_like_the_container_and_serves_the_ui():
-    stages = parse_dockerfile()
-    runtime = stages[-1]
+def test_packaged_app_starts_like_the_container_and_serves_the_ui(stages, runtime_stage, free_port):
+    runtime = runtime_stage
     workdir = Path(tempfile.mkdtemp(prefix="minioffice-smoke-"))
     process = None
     try:
@@ -159,7 +151,7 @@ def test_packaged_app_starts_like_the_container_and_serves_the_ui():
         data.mkdir(mode=0o750)
         if os.geteuid() == 0:
             shutil.chown(data, "nobody", "nogroup")
-        port = _free_port()
+        port = free_port
         env = _container_environment(runtime, venv, data, port)
         log = (workdir / "server.log").open("wb")
         process = subprocess.Popen(

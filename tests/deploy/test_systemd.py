@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import configparser
-import shutil
 
 import pytest
 
-from ._support import REPO, explain, run
+from ._support import REPO, explain, run, tool
 
 UNIT = REPO / "deploy" / "systemd" / "miniature-office.service"
 ENV_EXAMPLE = REPO / "deploy" / "systemd" / "miniature-office.env.example"
@@ -21,12 +20,6 @@ def _unit() -> configparser.ConfigParser:
     return parser
 
 
-def _systemd_analyze() -> str:
-    path = shutil.which("systemd-analyze")
-    assert path, "systemd-analyze is missing: scripts/install-validators.sh installs it"
-    return path
-
-
 def _copy_with_existing_binary(tmp_path):
     """systemd-analyze verify checks that ExecStart exists; point it at a real binary."""
     copy = tmp_path / UNIT.name
@@ -35,7 +28,7 @@ def _copy_with_existing_binary(tmp_path):
 
 
 def test_unit_passes_systemd_analyze_verify(tmp_path):
-    result = run([_systemd_analyze(), "verify", str(_copy_with_existing_binary(tmp_path))])
+    result = run([tool("systemd-analyze"), "verify", str(_copy_with_existing_binary(tmp_path))])
     # Unknown keys, bad values and missing binaries are all reported on stderr.
     assert result.returncode == 0 and not result.stderr.strip(), explain(result)
 
@@ -43,7 +36,9 @@ def test_unit_passes_systemd_analyze_verify(tmp_path):
 def test_unit_sandbox_scores_ok_in_systemd_analyze_security(tmp_path):
     copy = _copy_with_existing_binary(tmp_path)
     # --threshold is in tenths of the exposure score: fail above 2.0 ("OK").
-    result = run([_systemd_analyze(), "security", "--offline=yes", "--threshold=20", str(copy)])
+    result = run(
+        [tool("systemd-analyze"), "security", "--offline=yes", "--threshold=20", str(copy)]
+    )
     assert result.returncode == 0, explain(result)
 
 

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import secrets
-import socket
 
 import pytest
+from services import redis_db
 from web.conftest import build_app
 
 from miniature_office.store.tokens import Role
 from miniature_office.web.auth import get_authenticator
 
-REDIS_URL = "redis://127.0.0.1:6379/15"
+REDIS_URL = redis_db(15)  # keys of its own
 
 
 def limited(limit: str = "5 per minute", **overrides):
@@ -69,16 +69,7 @@ def test_a_bad_limit_setting_is_refused_at_start() -> None:
     assert caught.value.variable == "MINIOFFICE_RATELIMIT_DEFAULT"
 
 
-def _redis_up() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 6379), timeout=0.5):
-            return True
-    except OSError:
-        return False
-
-
 @pytest.mark.services
-@pytest.mark.skipif(not _redis_up(), reason="no Redis on 127.0.0.1:6379")
 def test_with_redis_two_apps_share_one_budget() -> None:
     token = f"mo_{secrets.token_hex(6)}_{secrets.token_urlsafe(32)}"
     apps = [

@@ -22,8 +22,7 @@ def test_a_directive_goes_from_creation_to_deployed_in_the_default_scenario() ->
     engine.submit("create_directive", {"title": "Audit export", "floor": "python", "priority": 1})
     engine.step()
     created = next(d for d in engine.world.directives.values() if d.title == "Audit export")
-    tick = run_until(engine, lambda e: created.state is DirectiveState.DEPLOYED, limit=600)
-    assert tick <= 600
+    run_until(engine, lambda e: created.state is DirectiveState.DEPLOYED, limit=600)
     assert created.deployed_tick is not None and created.deployed_tick > created.created_tick
     assert all(engine.world.tasks[t].state is S.DEPLOYED for t in created.task_ids)
 
@@ -161,11 +160,10 @@ def test_tool_contention_makes_an_agent_wait() -> None:
         staff=staff,
         directives=[directive(f"job {i}", ambiguity=0.0, complexity=0.1) for i in range(3)],
     )
-    seen_waiting = run_until(
+    run_until(  # fails the test if nobody ever waits
         engine,
         lambda e: any(a.status is AgentStatus.WAITING for a in e.world.agents.values()),
     )
-    assert seen_waiting
     compiler = next(t for t in engine.world.tools.values() if t.name == "cc")
     assert len(compiler.holders) == 1 and compiler.queue
     waiting = next(e for e in engine.world.audit if e.kind == "tool.waiting")

@@ -5,13 +5,7 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
-
-POSTGRES = os.environ.get(
-    "MINIOFFICE_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

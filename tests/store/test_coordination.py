@@ -6,12 +6,10 @@ import secrets
 import time
 
 import pytest
+from services import POSTGRES, REDIS, wait_for_subscriber
 
 from miniature_office.store.coordination import Bus, PostgresLock, RedisLock
 
-from .conftest import POSTGRES
-
-REDIS = "redis://127.0.0.1:6379/0"
 pytestmark = pytest.mark.services
 
 
@@ -51,7 +49,7 @@ def test_a_follower_request_reaches_the_leader_and_gets_its_answer() -> None:
         leader.answer(message["reply"], {"ok": True, "seq": 7})
 
     leader.listen(leader.commands, handle)
-    time.sleep(0.3)
+    wait_for_subscriber(leader.client, leader.commands)
     try:
         answer = follower.request({"kind": "pause", "payload": {}}, timeout=3)
         assert answer == {"ok": True, "seq": 7} and seen == ["pause"]
@@ -64,7 +62,7 @@ def test_ticks_published_by_the_leader_reach_followers_in_order() -> None:
     leader, follower = Bus(REDIS, space), Bus(REDIS, space)
     got = []
     follower.listen(follower.ticks, got.append)
-    time.sleep(0.3)
+    wait_for_subscriber(leader.client, leader.ticks)
     try:
         for tick in range(1, 6):
             leader.publish_tick(tick, [], f"h{tick}")

@@ -98,7 +98,12 @@ def test_sigkill_at_random_moments_loses_nothing_acknowledged(free_port_factory)
         verdict = requests.get(server.url + "/api/audit/verify", headers=ADMIN_HEADERS, timeout=30)
         assert verdict.json()["valid"]
         if round_ == KILLS:
-            time.sleep(1.0)  # let the last acknowledged commands apply
+            deadline = time.monotonic() + 10  # let the re-queued acknowledged commands apply
+            while requests.get(server.url + "/api/world/state", timeout=5).json()[
+                "pending_commands"
+            ]:
+                assert time.monotonic() < deadline, "acknowledged commands never applied"
+                time.sleep(0.05)
             server.stop()
             break
         sender = Sender(server.url, f"crash{round_}")

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import math
+import re
 import tempfile
 from pathlib import Path
 
+from deploy._support import METRICS
 from prometheus_client.parser import text_string_to_metric_families
 
 from miniature_office import __version__
@@ -126,6 +128,7 @@ def test_metrics_export_every_named_metric_with_the_world_values(stepped_client,
 
 
 def test_metric_names_are_exactly_the_dashboard_names(client):
+    client.get("/api/floors")  # so the per-request series exist
     names = {s.name for f in _metrics(client).values() for s in f.samples}
     for name in (
         "minioffice_floors_total",
@@ -134,6 +137,11 @@ def test_metric_names_are_exactly_the_dashboard_names(client):
         "minioffice_audit_events_total",
     ):
         assert name in names and name + "_total" not in names
+    # Exactly the documented set (DEPLOYMENT.md, dashboard and alerts are checked against it).
+    exported = {
+        re.sub(r"_(bucket|sum|count)$", "", name) for name in names if not name.endswith("_created")
+    }
+    assert exported == set(METRICS)
 
 
 def test_each_app_has_its_own_registry(client, make_client):

@@ -92,9 +92,12 @@ def test_tasks_filter_by_state_floor_and_role_and_paginate(stepped_client):
     by_state = stepped_client.get(f"/api/tasks?state={state}&limit=500").get_json()
     assert by_state["tasks"] and all(t["state"] == state for t in by_state["tasks"])
     python = stepped_client.get("/api/tasks?floor=python&limit=500").get_json()["tasks"]
-    assert all(t["floor_id"] == "python" for t in python)
+    assert python and all(t["floor_id"] == "python" for t in python)
     builders = stepped_client.get("/api/tasks?role=builder&limit=500").get_json()["tasks"]
-    assert all(t["assignee"] for t in builders)
+    builder_ids = {
+        a["id"] for a in stepped_client.get("/api/agents?role=builder").get_json()["agents"]
+    }
+    assert builders and all(t["assignee"] in builder_ids for t in builders)
     page = stepped_client.get("/api/tasks?limit=2&offset=1").get_json()
     assert page["tasks"] == everything["tasks"][1:3]
     assert (page["total"], page["limit"], page["offset"]) == (everything["total"], 2, 1)

@@ -16,11 +16,11 @@ import time
 import pytest
 import requests
 import socketio
+from services import REDIS
 
 from .conftest import ADMIN_HEADERS, Server, server_env
 
 pytestmark = [pytest.mark.services, pytest.mark.slow]
-REDIS = os.environ.get("MINIOFFICE_TEST_REDIS", "redis://127.0.0.1:6379/0")
 
 
 def _server(port: int, database: str) -> Server:
