@@ -14,8 +14,9 @@ from flask_socketio import SocketIO
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ..runio import read_scenario
+from ..store.tokens import TokenStore
 from .api import API_BLUEPRINTS, register_api
-from .auth import get_authenticator, open_tokens, register_auth
+from .auth import get_authenticator, register_auth
 from .cluster import Cluster
 from .config import Config, load_config
 from .errors import register_error_handlers
@@ -25,7 +26,7 @@ from .metrics import STARTED, init_metrics
 from .realtime import register_realtime
 from .runtime import SimulationRuntime
 from .security import SecurityHeaders
-from .storage import attach_store
+from .storage import attach_store, open_store
 from .ui import bp as ui_bp
 from .ui import resolve_static_dir
 
@@ -64,11 +65,13 @@ def create_app(config: Config | None = None) -> Flask:
     # the signed-cookie machinery Flask would otherwise set up on every request.
     app.session_interface = NoSessions()
     app.extensions[EXTENSION] = runtime
+    # One store (one engine, one schema check) for the run and the API tokens alike.
+    store = open_store(config.database_url, data_dir)
     if not config.message_queue:  # with a queue, the cluster decides who writes (below)
-        attach_store(runtime, config.database_url, data_dir)
+        attach_store(runtime, store)
 
     register_error_handlers(app)
-    tokens = open_tokens(config, data_dir)
+    tokens = TokenStore(store.db)
     with _scoped_to(app, API_BLUEPRINTS):  # only the API pays for auth and rate limits
         register_auth(app, config, tokens, between=lambda bound: init_limiter(bound, config))
     init_metrics(app, runtime)
@@ -101,8 +104,7 @@ def create_app(config: Config | None = None) -> Flask:
         Cluster(
             runtime,
             message_queue=config.message_queue,
-            database=config.database_url,
-            data_dir=data_dir,
+            store=store,
             spawn=socketio.start_background_task,
             sleep=socketio.sleep,
             start_ticking=config.tick_loop,

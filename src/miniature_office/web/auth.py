@@ -24,8 +24,6 @@ from typing import Any, Callable, Mapping
 
 from flask import Flask, Response, current_app, g, request
 
-from ..store import Store
-from ..store.location import database_url
 from ..store.tokens import Role, TokenError, TokenRecord, TokenStore, token_id
 from .config import Config
 from .errors import error_response
@@ -218,11 +216,6 @@ def current_principal() -> Principal:
 def current_actor() -> str:
     """The actor recorded on commands: ``token:<name>``."""
     return current_principal().actor
-
-
-def open_tokens(config: Config, data_dir: str) -> TokenStore:
-    """The token store in the run's database (DATABASE_URL or SQLite in the data directory)."""
-    return TokenStore(Store(database_url(config.database_url, data_dir=data_dir)).db)
 
 
 def register_auth(

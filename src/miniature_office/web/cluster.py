@@ -19,8 +19,8 @@ from typing import Any, Callable
 
 from ..sim.commands import Command
 from ..sim.errors import CommandRejected
+from ..store import Store
 from ..store.coordination import Bus, LeaderLock, make_lock, namespace_for
-from ..store.location import database_url
 from ..store.persistence import as_pending, recover
 from .runtime import Conflict, SimulationRuntime, Submission
 from .storage import attach_store
@@ -54,18 +54,16 @@ class Cluster:
         runtime: SimulationRuntime,
         *,
         message_queue: str,
-        database: str | None,
-        data_dir: str,
+        store: Store,
         spawn: Callable[[Callable[[], None]], Any],
         sleep: Callable[[float], Any],
         start_ticking: bool = True,
         lock: LeaderLock | None = None,
     ) -> None:
         self.runtime = runtime
-        self.url = database_url(database, data_dir=data_dir)
-        self.database, self.data_dir = database, data_dir
-        self.bus = Bus(message_queue, namespace_for(self.url))
-        self.lock = lock or make_lock(message_queue, self.url)
+        self.store = store
+        self.bus = Bus(message_queue, namespace_for(store.url))
+        self.lock = lock or make_lock(message_queue, store.url)
         self.spawn, self.sleep = spawn, sleep
         self.start_ticking = start_ticking
         self.persistence: Any = None
@@ -78,9 +76,7 @@ class Cluster:
         """Take the lead if nobody has it, else follow; then keep checking the lock."""
         leading = self.lock.acquire()
         self.runtime.role = "leader" if leading else "follower"
-        self.persistence = attach_store(
-            self.runtime, self.database, self.data_dir, writer=leading, flush_ticks=1
-        )
+        self.persistence = attach_store(self.runtime, self.store, writer=leading, flush_ticks=1)
         self.runtime.on_tick.append(self._publish_tick)
         self.runtime.on_commands_applied.append(self._publish_boundary)
         self.runtime.on_shutdown.append(self.stop)

@@ -27,14 +27,13 @@ def open_store(url: str | None, data_dir: str | Path) -> Store:
 
 def attach_store(
     runtime: SimulationRuntime,
-    url: str | None,
-    data_dir: str | Path,
+    store: Store,
     *,
     writer: bool = True,
     flush_ticks: int | None = None,
 ) -> Persistence:
     """Recover (or, as the writer, start) the stored run and wire the callbacks."""
-    persistence = Persistence(open_store(url, data_dir))
+    persistence = Persistence(store)
     persistence.read_only = not writer
     if flush_ticks is not None:
         persistence.flush_ticks = flush_ticks
