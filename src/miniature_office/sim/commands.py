@@ -151,6 +151,10 @@ class Command:
             event_seq=raw.get("event_seq"),
         )
 
+    def as_pending(self) -> "Command":
+        """This command as it was before it applied (to apply it again in a replay)."""
+        return Command(self.seq, self.kind, self.payload, self.actor, self.submitted_tick)
+
 
 def parse_kind(kind: str | CommandKind) -> CommandKind:
     try:

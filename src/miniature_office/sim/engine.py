@@ -222,28 +222,29 @@ class Engine:
         with a run's state at that tick does not).
         """
         engine = cls(scenario, seed, **kwargs)
-        by_tick: dict[int, list[Command]] = {}
-        for item in commands:
-            command = item if isinstance(item, Command) else Command.from_dict(item)
-            if command.applied_tick is None:
-                continue
-            by_tick.setdefault(command.applied_tick, []).append(
-                Command(
-                    command.seq,
-                    command.kind,
-                    command.payload,
-                    command.actor,
-                    command.submitted_tick,
-                )
-            )
-            engine.next_seq = max(engine.next_seq, command.seq + 1)
-        while engine.tick < until_tick:
-            engine.pending = by_tick.pop(engine.tick, [])
-            engine.step()
-        if include_boundary:
-            engine.pending = by_tick.pop(engine.tick, [])
-            engine.apply_pending()
+        log = [c if isinstance(c, Command) else Command.from_dict(c) for c in commands]
+        for command in log:
+            if command.applied_tick is not None:
+                engine.next_seq = max(engine.next_seq, command.seq + 1)
+        engine.fast_forward(log, until_tick, include_boundary=include_boundary)
         return engine
+
+    def fast_forward(
+        self, commands: Iterable[Command], until_tick: int, *, include_boundary: bool = False
+    ) -> None:
+        """Step to ``until_tick``, applying each logged command again at the boundary where it
+        was applied (``applied_tick``); unapplied ones are skipped. Commands of the final
+        boundary apply only with ``include_boundary``."""
+        by_tick: dict[int, list[Command]] = {}
+        for command in commands:
+            if command.applied_tick is not None:
+                by_tick.setdefault(command.applied_tick, []).append(command.as_pending())
+        while self.tick < until_tick:
+            self.pending = by_tick.pop(self.tick, [])
+            self.step()
+        if include_boundary:
+            self.pending = by_tick.pop(self.tick, [])
+            self.apply_pending()
 
 
 def _picker(

@@ -168,15 +168,8 @@ def rebuild(
         engine = Engine(scenario, info["seed"], **engine_kwargs)
         applied_through = 0
     log_rows = store.commands_log()
-    by_tick: dict[int, list[Command]] = {}
-    for row in log_rows:
-        if row["applied_tick"] is not None and row["seq"] > applied_through:
-            by_tick.setdefault(row["applied_tick"], []).append(as_pending(row))
-    while engine.tick < until_tick:
-        engine.pending = by_tick.pop(engine.tick, [])
-        engine.step()
-    engine.pending = by_tick.pop(engine.tick, []) if include_boundary else []
-    engine.apply_pending()
+    after = [Command.from_dict(row) for row in log_rows if row["seq"] > applied_through]
+    engine.fast_forward(after, until_tick, include_boundary=include_boundary)
     return engine, log_rows
 
 
@@ -204,11 +197,4 @@ def recover(store: Store, **engine_kwargs: Any) -> Engine:
 
 def as_pending(row: dict[str, Any]) -> Command:
     """A logged command as it was before it was applied (to apply it again in a replay)."""
-    command = Command.from_dict(row)
-    command.applied_tick, command.status, command.reason, command.event_seq = (
-        None,
-        "pending",
-        None,
-        None,
-    )
-    return command
+    return Command.from_dict(row).as_pending()
