@@ -18,7 +18,9 @@ import requests
 import socketio
 from services import REDIS
 
-from .conftest import ADMIN_HEADERS, Server, server_env
+from miniature_office.web.app import get_socketio
+
+from .conftest import ADMIN_HEADERS, Server, build_app, server_env
 
 pytestmark = [pytest.mark.services, pytest.mark.slow]
 
@@ -166,3 +168,12 @@ def test_gunicorn_with_several_workers_runs_one_engine(free_port_factory, postgr
         watcher.client.disconnect()
     finally:
         server.stop()
+
+
+def test_each_store_has_its_own_socketio_channel_on_a_shared_redis():
+    channels = [
+        get_socketio(build_app(message_queue=REDIS, tick_loop=False)).server.manager.channel
+        for _ in range(2)  # each app gets a data directory (and so a store) of its own
+    ]
+    assert channels[0] != channels[1]
+    assert all(c.startswith("minioffice:") and c.endswith(":socketio") for c in channels)

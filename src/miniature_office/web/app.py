@@ -14,6 +14,7 @@ from flask_socketio import SocketIO
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ..runio import read_scenario
+from ..store.coordination import namespace_for
 from ..store.tokens import TokenStore
 from .api import API_BLUEPRINTS, register_api
 from .auth import get_authenticator, register_auth
@@ -86,6 +87,9 @@ def create_app(config: Config | None = None) -> Flask:
         async_mode=config.async_mode,
         cors_allowed_origins=config.socket_cors(),
         message_queue=config.message_queue,
+        # Processes of one deployment share a store: name their Socket.IO channel after it,
+        # so two deployments (or test runs) on one Redis never see each other's ticks.
+        channel=f"{namespace_for(store.url)}:socketio",
         max_http_buffer_size=config.max_content_length,
         logger=False,
         engineio_logger=False,

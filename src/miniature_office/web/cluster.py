@@ -37,7 +37,7 @@ class ForwardedTick:
     tick: int
     delta: dict[str, Any]
     flow: dict[str, Any]
-    events: list[Any] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)  # the tick's audit events
 
 
 @dataclass(slots=True)
@@ -195,7 +195,7 @@ class Cluster:
             if op == "step":
                 result = runtime.step(only_when_paused=bool(message.get("only_when_paused")))
                 return {"tick": result.tick, "delta": result.delta, "flow": result.flow,
-                        "events": len(result.events)}  # fmt: skip
+                        "events": [e.to_dict() for e in result.events]}  # fmt: skip
             if op == "reset":
                 engine = runtime.reset(message.get("seed"))
                 self.bus.publish_reset()
@@ -222,9 +222,7 @@ class Cluster:
                 Command.from_dict(answer["command"]), answer["applied"], answer["tick"]
             )
         if op == "step":
-            return ForwardedTick(
-                answer["tick"], answer["delta"], answer["flow"], [None] * answer["events"]
-            )
+            return ForwardedTick(answer["tick"], answer["delta"], answer["flow"], answer["events"])
         return ForwardedReset(answer["tick"], answer["seed"])
 
     def _follow(self, message: dict[str, Any]) -> None:

@@ -89,7 +89,7 @@ class SimulationRuntime:
         self.clients = 0
         self._stop = threading.Event()
         self._cache: tuple[tuple[int, ...], bytes, dict[str, Any]] | None = None
-        self._verified: tuple[int, int, str, ChainVerdict] | None = None
+        self._verified: tuple[int, int, ChainVerdict] | None = None
 
     def _build(self, seed: int) -> Engine:
         return Engine(self.scenario, seed, audit_window=self.audit_window, clock=self._clock)
@@ -125,14 +125,14 @@ class SimulationRuntime:
             audit = self.engine.world.audit
             seen = self._verified
             if seen is not None and seen[0] == self.generation:
-                if seen[1] == audit.count or not seen[3].valid:
-                    return seen[3]
+                if seen[1] == audit.count or not seen[2].valid:
+                    return seen[2]
             if seen is None or seen[0] != self.generation or seen[1] < audit.first_seq - 1:
                 first = audit.get(audit.first_seq)
                 start_seq, prev = audit.first_seq, first.prev if first else GENESIS_HASH
                 checked_before = 0
             else:
-                start_seq, prev, checked_before = seen[1] + 1, seen[2], seen[3].checked
+                start_seq, prev, checked_before = seen[1] + 1, seen[2].head, seen[2].checked
             events = audit.since(start_seq - 1)
         partial = verify_chain(events, start_prev=prev, start_seq=start_seq)
         verdict = ChainVerdict(
@@ -143,7 +143,7 @@ class SimulationRuntime:
             partial.reason,
         )
         with self.lock:
-            self._verified = (self.generation, start_seq - 1 + len(events), verdict.head, verdict)
+            self._verified = (self.generation, start_seq - 1 + len(events), verdict)
         return verdict
 
     def replay(self, tick: int) -> Engine:

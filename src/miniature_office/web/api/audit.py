@@ -76,8 +76,7 @@ def events() -> Response:
         found = [e for e in audit if _matches(e, f)]
         if f.order == "desc":
             found.reverse()
-        page = paginate(found, f, "events")
-        page["events"] = [e.to_dict() for e in page["events"]]
+        page = paginate(found, f, "events", lambda e: e.to_dict())
         page.update(head=audit.head, count=audit.count, first_seq=audit.first_seq)
         return page
 

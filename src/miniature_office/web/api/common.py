@@ -200,10 +200,14 @@ def submit(
     return response
 
 
-def paginate(items: list[Any], page: Page, name: str) -> dict[str, Any]:
-    """One page of ``items`` under ``name`` with total, limit and offset."""
+def paginate(
+    items: list[Any], page: Page, name: str, render: Callable[[Any], Any] | None = None
+) -> dict[str, Any]:
+    """One page of ``items`` under ``name`` with total, limit and offset; ``render`` turns
+    only the items of that page into JSON-ready data (call it under the runtime's lock)."""
+    shown = items[page.offset : page.offset + page.limit]
     return {
-        name: items[page.offset : page.offset + page.limit],
+        name: shown if render is None else [render(item) for item in shown],
         "total": len(items),
         "limit": page.limit,
         "offset": page.offset,

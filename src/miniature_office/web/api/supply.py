@@ -123,16 +123,17 @@ def elevator() -> Response:
 def artifacts() -> Response:
     f = parse_query(ArtifactFilter)
 
-    def build(engine: Engine) -> list[dict[str, Any]]:
-        return [
-            a.to_dict()
+    def build(engine: Engine) -> dict[str, Any]:
+        found = [
+            a
             for a in engine.world.artifacts.values()
             if (f.kind is None or a.kind is f.kind)
             and (f.subject is None or a.subject == f.subject)
             and (f.author is None or a.author == f.author)
         ]
+        return paginate(found, f, "artifacts", lambda a: a.to_dict())
 
-    return json_response(paginate(read(build), f, "artifacts"))
+    return json_response(read(build))
 
 
 @route(bp, "/artifacts/<artifact_id>", "One artifact with its content and hash")

@@ -116,18 +116,19 @@ def directive(directive_id: str) -> Response:
 def tasks() -> Response:
     f = parse_query(TaskFilter)
 
-    def build(engine: Engine) -> list[dict[str, Any]]:
+    def build(engine: Engine) -> dict[str, Any]:
         world, tick = engine.world, engine.tick
-        return [
-            t.to_dict(tick)
+        found = [
+            t
             for t in world.tasks.values()
             if (f.state is None or t.state is f.state)
             and (f.floor is None or t.floor_id == f.floor)
             and (f.directive is None or t.directive_id == f.directive)
             and (f.role is None or _held_by_role(world, t, f.role))
         ]
+        return paginate(found, f, "tasks", lambda t: t.to_dict(tick))
 
-    return json_response(paginate(read(build), f, "tasks"))
+    return json_response(read(build))
 
 
 @route(bp, "/tasks/<task_id>", "One task with its state history")
