@@ -27,10 +27,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine as SqlEngine
 from sqlalchemy.exc import IntegrityError
 
+from ..sim.audit import GENESIS_HASH
 from .schema import api_tokens, security_events
+from .store import _json
 
 TOKEN_PREFIX = "mo"
-GENESIS = "0" * 64
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"
 _TOKEN = re.compile(r"^mo_([a-z0-9]{4,32})_([A-Za-z0-9_-]{32,128})$")
 _NAME = re.compile(NAME_PATTERN)
@@ -306,7 +307,7 @@ class TokenStore:
 
     def record_event(self, kind: str, actor: str, data: dict[str, Any]) -> dict[str, Any]:
         """Append one event to the chain (retries if another process appended first)."""
-        encoded = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        encoded = _json(data)  # the store's canonical JSON (the hash covers it)
         for _ in range(20):
             with self.db.connect() as conn:
                 last = conn.execute(
@@ -314,7 +315,7 @@ class TokenStore:
                     .order_by(security_events.c.seq.desc())
                     .limit(1)
                 ).first()
-            seq, prev = (last.seq + 1, last.hash) if last is not None else (1, GENESIS)
+            seq, prev = (last.seq + 1, last.hash) if last is not None else (1, GENESIS_HASH)
             at = self._clock()
             row = {
                 "seq": seq,
@@ -348,7 +349,7 @@ class TokenStore:
 
     def verify_events(self) -> ChainCheck:
         """Walk the chain from the first event; name the first one whose link or hash is wrong."""
-        prev, count = GENESIS, 0
+        prev, count = GENESIS_HASH, 0
         with self.db.connect() as conn:
             rows = conn.execute(sa.select(security_events).order_by(security_events.c.seq))
             for row in rows:
