@@ -14,12 +14,13 @@ from typing import Any, Callable
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .agents import ROLE_SKILL, AgentStatus, Role
+from .assignment import release
 from .directives import create_directive
 from .errors import CommandRejected, TransitionRefused
 from .scenario import ToolSpec
 from .tasks import DirectiveState, ReviewStatus, TaskState
 from .votes import VoteOutcome
-from .work import release, settle_vote
+from .voting import settle_vote
 from .world import World
 
 

@@ -9,14 +9,18 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterable
 
+from .acting import act
 from .audit import AuditEvent, AuditLog
 from .commands import Command, CommandKind, apply, parse_kind, validate
+from .deployment import deploy, prune
 from .directives import intake
+from .dispatch import dispatch
 from .elevator import run_elevator
 from .flow import FlowTracker
+from .meeting_flow import advance_meetings
 from .scenario import Scenario
 from .tasks import BOARD_ORDER
-from .work import act, advance_meetings, close_votes, deploy, dispatch, prune
+from .voting import close_votes
 from .world import ChangeSet, World, build_world
 
 

@@ -1,0 +1,207 @@
+"""Agents act: walk, fetch a tool, or do one tick of their activity."""
+
+from __future__ import annotations
+
+from .agents import Activity, ActivityKind, Agent, AgentStatus, Role
+from .artifacts import ArtifactKind
+from .assignment import abandon, release
+from .directives import complete_design
+from .errors import TransitionRefused
+from .floorplan import advance, waypoints
+from .meeting_flow import work_meeting
+from .reviews import ACTIVITY_REVIEW, work_review
+from .supply import checkout
+from .tasks import DirectiveState, ReviewStatus, TaskState
+from .world import World, set_status
+
+
+def act(world: World, agent: Agent) -> None:
+    """One agent's tick: walk, fetch a tool, or do a tick of its activity."""
+    if agent.role is not Role.MANAGER:
+        agent.attention_left = agent.attention_budget
+    activity = agent.activity
+    if activity is not None and not _still_needed(world, agent, activity):
+        abandon(world, agent)
+        activity = None
+    if agent.path:
+        _walk(world, agent)
+        return
+    if activity is None:
+        set_status(agent, AgentStatus.IDLE, world)
+        return
+    if activity.capability and agent.held_tool is None:
+        _fetch_tool(world, agent, activity)
+        return
+    spot = _place(world, agent, activity)
+    if (agent.x, agent.y) != spot:
+        agent.path = waypoints((agent.x, agent.y), spot)
+        _walk(world, agent)
+        return
+    agent.attention_left -= 1
+    agent.busy_ticks += 1
+    world.changes.agents[agent.id] = None
+    WORK[activity.kind](world, agent, activity)
+
+
+def _walk(world: World, agent: Agent) -> None:
+    agent.x, agent.y = advance((agent.x, agent.y), agent.path, world.settings.walk_speed)
+    agent.busy_ticks += 1
+    set_status(agent, AgentStatus.WALKING, world)
+    world.changes.agents[agent.id] = None
+
+
+def _place(world: World, agent: Agent, activity: Activity) -> tuple[int, int]:
+    if activity.place == "elevator":
+        lift_x, lift_y = world.floors[agent.floor_id].plan.elevator
+        return (lift_x - 1, lift_y)
+    if activity.place == "meeting":
+        meeting = world.meetings[activity.target]
+        room = world.floors[agent.floor_id].plan.meeting
+        seat = meeting.participants.index(agent.id)
+        return (room.x + 1 + seat, room.y + 1)
+    return agent.desk
+
+
+def _fetch_tool(world: World, agent: Agent, activity: Activity) -> None:
+    plan = world.floors[agent.floor_id].plan
+    door = plan.supply_door
+    if (agent.x, agent.y) != door:
+        agent.path = waypoints((agent.x, agent.y), door)
+        _walk(world, agent)
+        return
+    task = world.tasks.get(activity.target)
+    justification = f"{activity.kind.value} of {activity.target}" if task else None
+    result = checkout(
+        world.floor_tools(agent.floor_id), agent.id, activity.capability or "", justification
+    )
+    if result.ok:
+        agent.held_tool = result.tool.id
+        agent.waiting_for = None
+        world.log(
+            "tool.checked_out",
+            agent.id,
+            result.tool.id,
+            {
+                "for": activity.target,
+                "capability": activity.capability,
+                "justification": justification if result.tool.sensitive else None,
+            },
+        )
+        world.changes.tools[result.tool.id] = None
+        agent.path = waypoints(door, _place(world, agent, activity))
+        set_status(agent, AgentStatus.WALKING, world)
+        return
+    tool_id = result.tool.id if result.tool else None
+    if agent.waiting_for != (tool_id or result.reason):
+        agent.waiting_for = tool_id or result.reason
+        world.log(
+            "tool.waiting",
+            agent.id,
+            tool_id or activity.capability or "",
+            {"reason": result.reason, "for": activity.target},
+        )
+        if tool_id:
+            world.changes.tools[tool_id] = None
+    status = AgentStatus.WAITING if result.reason == "no_slot" else AgentStatus.BLOCKED
+    set_status(agent, status, world)
+
+
+def _still_needed(world: World, agent: Agent, activity: Activity) -> bool:
+    kind = activity.kind
+    if kind is ActivityKind.DESIGN:
+        directive = world.directives.get(activity.target)
+        return directive is not None and directive.state is DirectiveState.DESIGNING
+    if kind is ActivityKind.MEETING:
+        meeting = world.meetings.get(activity.target)
+        return meeting is not None and meeting.open
+    if kind is ActivityKind.COURIER:
+        return True
+    task = world.tasks.get(activity.target)
+    if task is None:
+        return False
+    if kind is ActivityKind.BUILD:
+        return task.assignee == agent.id and task.state in (
+            TaskState.SCHEDULED,
+            TaskState.IN_PROGRESS,
+        )
+    review = ACTIVITY_REVIEW[kind]
+    return (
+        task.state is TaskState.IN_REVIEW
+        and task.reviews.get(review) is ReviewStatus.IN_PROGRESS
+        and task.reviewers.get(review) == agent.id
+    )
+
+
+def _work_design(world: World, agent: Agent, activity: Activity) -> None:
+    set_status(agent, AgentStatus.WORKING, world)
+    activity.remaining -= 0.5 + agent.skill("design")
+    if activity.remaining <= 0:
+        directive = world.directives[activity.target]
+        release(world, agent)
+        complete_design(world, agent, directive)
+
+
+def _work_build(world: World, agent: Agent, activity: Activity) -> None:
+    task = world.tasks[activity.target]
+    if task.state is TaskState.SCHEDULED:
+        try:
+            world.transition(
+                task, TaskState.IN_PROGRESS, "builder started with a build tool", agent.id
+            )
+        except TransitionRefused:
+            task.assignee = None
+            release(world, agent)
+            return
+    set_status(agent, AgentStatus.WORKING, world)
+    skill = agent.skill("build")
+    task.progress += 0.6 + 0.8 * skill
+    if world.chance(0.12 * task.complexity * (1.2 - skill)):
+        task.defects += 1
+    if task.sensitivity > 0 and world.chance(0.08 * task.sensitivity * (1.2 - skill)):
+        task.vulnerabilities += 1
+    world.changes.tasks[task.id] = None
+    if task.progress < task.effort:
+        return
+    change = world.add_artifact(
+        ArtifactKind.CODE_CHANGE,
+        task.id,
+        agent.id,
+        {"task": task.id, "effort": round(task.effort, 3), "revision": task.rework_count + 1},
+        version=task.rework_count + 1,
+    )
+    task.artifacts.append(change.id)
+    task.reviews = world.reviews_for(task)
+    task.assignee = None
+    release(world, agent)
+    world.transition(task, TaskState.IN_REVIEW, f"code change {change.id} ready", agent.id)
+
+
+def _work_courier(world: World, agent: Agent, activity: Activity) -> None:
+    """At the elevator: hand the contract over; the car takes it from here."""
+    shipment = activity.cargo
+    release(world, agent)
+    if shipment is None:
+        return
+    world.elevator.queue.append(shipment)
+    world.changes.elevator = True
+    contract = world.contracts.get(shipment.contract_id)
+    if contract is not None:
+        contract.last_event = world.log(
+            "contract.handed_over",
+            agent.id,
+            contract.id,
+            {"kind": shipment.kind, "from": shipment.origin, "to": shipment.destination},
+            (contract.last_event,),
+        )
+        world.changes.contracts[contract.id] = None
+
+
+WORK = {
+    ActivityKind.DESIGN: _work_design,
+    ActivityKind.BUILD: _work_build,
+    ActivityKind.VERIFY: work_review,
+    ActivityKind.SECURE: work_review,
+    ActivityKind.DOCUMENT: work_review,
+    ActivityKind.MEETING: work_meeting,
+    ActivityKind.COURIER: _work_courier,
+}

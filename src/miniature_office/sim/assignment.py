@@ -1,0 +1,60 @@
+"""Handing work to agents and taking it back: assign, release, abandon, rework.
+
+The lowest behaviour module of a tick; dispatch, acting, reviews, meetings and votes build on it.
+"""
+
+from __future__ import annotations
+
+from .agents import Activity, ActivityKind, Agent, AgentStatus
+from .supply import give_back
+from .tasks import ReviewStatus, Task, TaskState
+from .world import World, set_status
+
+
+def assign(world: World, agent: Agent, activity: Activity) -> None:
+    """Give ``agent`` its next activity."""
+    agent.activity = activity
+    world.changes.agents[agent.id] = None
+
+
+def release(world: World, agent: Agent) -> None:
+    """Finish or abandon the current activity: give back the tool, become free."""
+    if agent.held_tool:
+        tool = world.tools.get(agent.held_tool)
+        if tool is not None:
+            give_back(tool, agent.id)
+            world.log("tool.returned", agent.id, tool.id, {})
+            world.changes.tools[tool.id] = None
+        agent.held_tool = None
+    elif agent.waiting_for and agent.waiting_for in world.tools:
+        give_back(world.tools[agent.waiting_for], agent.id)
+        world.changes.tools[agent.waiting_for] = None
+    agent.waiting_for = None
+    agent.activity = None
+    agent.path = []
+    set_status(agent, AgentStatus.IDLE, world)
+    world.changes.agents[agent.id] = None
+
+
+def abandon(world: World, agent: Agent) -> None:
+    """Drop the agent's activity and hand its share of a task back to the queue."""
+    activity = agent.activity
+    release(world, agent)
+    task = world.tasks.get(activity.target) if activity else None
+    if task is None:
+        return
+    if task.assignee == agent.id and activity.kind is ActivityKind.BUILD:
+        task.assignee = None
+    for kind, reviewer in task.reviewers.items():
+        if reviewer == agent.id and task.reviews.get(kind) is ReviewStatus.IN_PROGRESS:
+            task.reviews[kind] = ReviewStatus.PENDING
+    world.changes.tasks[task.id] = None
+
+
+def rework(world: World, task: Task, actor: str, reason: str, extra_effort: float) -> None:
+    world.transition(task, TaskState.IN_PROGRESS, reason, actor)
+    task.effort = round(task.effort + extra_effort, 3)
+    task.rework_count += 1
+    task.reviews = {}
+    task.assignee = None
+    world.totals["reworks"] += 1

@@ -1,0 +1,98 @@
+"""Deployment of finished directives and retention (old finished work leaves memory)."""
+
+from __future__ import annotations
+
+from .contracts import ContractState
+from .directives import publish_contract
+from .tasks import DirectiveState, TaskState
+from .world import World
+
+
+def deploy(world: World) -> list[str]:
+    """Deploy every directive whose tasks are all merged; returns the deployed ids."""
+    deployed: list[str] = []
+    ready, world.deploy_ready = list(world.deploy_ready), {}
+    for directive_id in ready:
+        directive = world.directives[directive_id]
+        if directive.state is not DirectiveState.IN_PROGRESS or not directive.task_ids:
+            continue
+        tasks = [world.tasks[t] for t in directive.task_ids]
+        if any(t.state is not TaskState.MERGED for t in tasks):
+            continue
+        parents = []
+        for task in tasks:
+            parents.append(
+                world.transition(task, TaskState.DEPLOYED, "directive deployed", "deployer")
+            )
+        escaped = sum(t.defects + t.vulnerabilities for t in tasks)
+        directive.state = DirectiveState.DEPLOYED
+        directive.deployed_tick = world.tick
+        directive.escaped_defects = escaped
+        world.totals["directives_deployed"] += 1
+        world.totals["tasks_deployed"] += len(tasks)
+        world.totals["escaped_defects"] += escaped
+        seq = world.log(
+            "directive.deployed",
+            "deployer",
+            directive.id,
+            {
+                "lead_time": world.tick - directive.created_tick,
+                "tasks": len(tasks),
+                "escaped_defects": escaped,
+            },
+            (directive.last_event, *parents),
+        )
+        directive.last_event = seq
+        office = world.offices[directive.office_id]
+        office.directive_ids.remove(directive.id)
+        for task in tasks:
+            office.task_ids.remove(task.id)
+        world.changes.directives[directive.id] = None
+        world.deployed_order.append(directive.id)
+        deployed.append(directive.id)
+        if directive.origin_contract:
+            contract = world.contracts[directive.origin_contract]
+            publish_contract(world, contract, directive.architect or "deployer", seq)
+    return deployed
+
+
+def prune(world: World) -> None:
+    """Forget deployed work older than the retention window so memory stays flat."""
+    horizon = world.tick - world.settings.retention_ticks
+    gone: set[str] = set()
+    while world.deployed_order:
+        directive = world.directives[world.deployed_order[0]]
+        if (directive.deployed_tick or 0) > horizon:
+            break
+        world.deployed_order.popleft()
+        for task_id in directive.task_ids:
+            task = world.tasks.pop(task_id)
+            for artifact_id in task.artifacts:
+                world.artifacts.pop(artifact_id, None)
+            if task.meeting_id:
+                world.meetings.pop(task.meeting_id, None)
+            gone.add(task_id)
+        for artifact_id in directive.artifacts:
+            world.artifacts.pop(artifact_id, None)
+        del world.directives[directive.id]
+        world.changes.removed.setdefault("directives", []).append(directive.id)
+    _prune_contracts(world, horizon)
+    if not gone:
+        return
+    world.changes.removed.setdefault("tasks", []).extend(sorted(gone))
+    for vote_id in [v.id for v in world.votes.values() if v.task_id in gone]:
+        del world.votes[vote_id]
+
+
+def _prune_contracts(world: World, horizon: int) -> None:
+    """Contracts settled before the horizon leave memory (floors keep the versions they got)."""
+    settled = (ContractState.DELIVERED, ContractState.REJECTED)
+    for contract in list(world.contracts.values()):
+        if (
+            contract.state in settled
+            and (contract.delivered_tick or contract.requested_tick) <= horizon
+        ):
+            for artifact_id in contract.artifacts:
+                world.artifacts.pop(artifact_id, None)
+            del world.contracts[contract.id]
+            world.changes.removed.setdefault("contracts", []).append(contract.id)

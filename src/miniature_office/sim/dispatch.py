@@ -1,0 +1,267 @@
+"""The manager's dispatch: who works on what next, one unit of attention per assignment."""
+
+from __future__ import annotations
+
+from .agents import Activity, ActivityKind, Agent, Role
+from .assignment import assign
+from .directives import design_effort
+from .meetings import Meeting
+from .reviews import REVIEW_ACTIVITY, REVIEW_ROLE
+from .tasks import DirectiveState, ReviewKind, ReviewStatus, Task, TaskState
+from .votes import MANAGER_WEIGHT, Vote, VoteOutcome
+from .world import Office, World
+
+#: Who carries contracts to the elevator, in order of preference.
+COURIER_ROLES = (Role.ARCHITECT, Role.DOC_AGENT, Role.BUILDER, Role.VERIFIER, Role.SECURITY)
+
+
+class _Dispatcher:
+    """The manager's dispatch for one office; every assignment costs one unit of attention."""
+
+    def __init__(self, world: World, office: Office) -> None:
+        self.world = world
+        self.office = office
+        self.manager = world.agents[office.manager_id] if office.manager_id else None
+        self.free: dict[Role, list[Agent]] = {}
+        for agent_id in office.agent_ids:
+            agent = world.agents[agent_id]
+            if agent.free:
+                self.free.setdefault(agent.role, []).append(agent)
+
+    def spend(self) -> bool:
+        manager = self.manager
+        if manager is None or manager.attention_left <= 0:
+            return False
+        manager.attention_left -= 1
+        return True
+
+    def take(self, role: Role, prefer: str | None = None, clearance: int = 0) -> Agent | None:
+        pool = self.free.get(role, [])
+        chosen = next((a for a in pool if a.id == prefer and a.clearance >= clearance), None)
+        chosen = chosen or next((a for a in pool if a.clearance >= clearance), None)
+        if chosen is not None:
+            pool.remove(chosen)
+        return chosen
+
+    def run(self) -> None:
+        if self.manager is None:
+            return
+        self.manager.attention_left = self.manager.attention_budget
+        world = self.world
+        for directive_id in self._by_priority_directives():
+            directive = world.directives[directive_id]
+            if directive.state is DirectiveState.AWAITING_DESIGN and self.free.get(Role.ARCHITECT):
+                if not self.spend():
+                    return
+                architect = self.take(Role.ARCHITECT)
+                assert architect is not None  # noqa: S101 - checked just above
+                directive.state = DirectiveState.DESIGNING
+                directive.architect = architect.id
+                assign(
+                    world,
+                    architect,
+                    Activity(ActivityKind.DESIGN, directive.id, design_effort(directive)),
+                )
+                directive.last_event = world.log(
+                    "directive.assigned",
+                    self.manager.id,
+                    directive.id,
+                    {"architect": architect.id},
+                    (directive.last_event,),
+                )
+                world.changes.directives[directive.id] = None
+        if not self._send_couriers():
+            return
+        for task in self._by_priority_tasks():
+            if not self._dispatch_task(task):
+                return
+
+    def _send_couriers(self) -> bool:
+        """Someone free walks each outgoing contract to the elevator (architects first)."""
+        outbox = self.office.outbox
+        while outbox:
+            role = next((r for r in COURIER_ROLES if self.free.get(r)), None)
+            if role is None:
+                return True
+            if not self.spend():
+                return False
+            courier = self.take(role)
+            assert courier is not None  # noqa: S101 - checked just above
+            shipment = outbox.pop(0)
+            assign(
+                self.world,
+                courier,
+                Activity(ActivityKind.COURIER, shipment.contract_id, 0, None, "elevator", shipment),
+            )
+        return True
+
+    def _by_priority_directives(self) -> list[str]:
+        ds = self.world.directives
+        return sorted(self.office.directive_ids, key=lambda d: (ds[d].priority, d))
+
+    def _by_priority_tasks(self) -> list[Task]:
+        world = self.world
+        tasks = [world.tasks[t] for t in self.office.task_ids]
+        return sorted(tasks, key=lambda t: (world.directives[t.directive_id].priority, t.id))
+
+    def _dispatch_task(self, task: Task) -> bool:
+        """Dispatch what ``task`` needs next; False once the manager's attention is spent."""
+        world = self.world
+        state = task.state
+        if (
+            state is TaskState.SCHEDULED
+            and task.assignee is None
+            and self.world.unmerged_dependency(task) is None
+        ):
+            if task.ambiguity >= world.settings.ambiguity_threshold and not task.meeting_done:
+                return self._call_meeting(task)
+            return self._assign_builder(task)
+        if state is TaskState.IN_PROGRESS and task.assignee is None:
+            return self._assign_builder(task)
+        if state is TaskState.BLOCKED and task.blocked_reason == "assignee dismissed":
+            if self.free.get(Role.BUILDER):
+                if not self.spend():
+                    return False
+                world.transition(
+                    task, TaskState.IN_PROGRESS, "a builder took over", self.manager.id
+                )
+                task.assignee = None
+                return self._assign_builder(task)
+        if state is TaskState.IN_REVIEW:
+            return self._assign_reviews(task)
+        if state is TaskState.APPROVAL:
+            vote = world.votes.get(task.vote_id or "")
+            if vote is None or vote.outcome is not VoteOutcome.OPEN:
+                return self._open_vote(task)
+        return True
+
+    def _assign_builder(self, task: Task) -> bool:
+        if not self.free.get(Role.BUILDER):
+            return True
+        if not self.spend():
+            return False
+        builder = self.take(Role.BUILDER, prefer=task.last_builder)
+        assert builder is not None  # noqa: S101 - checked just above
+        self._give_build(task, builder)
+        return True
+
+    def _give_build(self, task: Task, builder: Agent) -> None:
+        world = self.world
+        task.assignee = task.last_builder = builder.id
+        assign(world, builder, Activity(ActivityKind.BUILD, task.id, task.effort, "build"))
+        task.last_event = world.log(
+            "task.assigned",
+            self.manager.id if self.manager else "system",
+            task.id,
+            {"agent": builder.id, "role": "builder"},
+            (task.last_event,),
+        )
+        world.changes.tasks[task.id] = None
+
+    def _call_meeting(self, task: Task) -> bool:
+        manager = self.manager
+        if manager is None or manager.activity is not None:
+            return True
+        if not (self.free.get(Role.ARCHITECT) and self.free.get(Role.BUILDER)):
+            return True
+        if not self.spend():
+            return False
+        world = self.world
+        architect = self.take(Role.ARCHITECT)
+        builder = self.take(Role.BUILDER, prefer=task.last_builder)
+        assert architect is not None and builder is not None  # noqa: S101
+        meeting = Meeting(
+            id=world.next_id("M"),
+            task_id=task.id,
+            floor_id=task.floor_id,
+            office_id=task.office_id,
+            participants=[architect.id, builder.id, manager.id],
+            called_tick=world.tick,
+            duration=world.settings.meeting_ticks,
+            ambiguity_before=task.ambiguity,
+        )
+        world.meetings[meeting.id] = meeting
+        world.totals["meetings"] += 1
+        task.meeting_id = meeting.id
+        task.assignee = task.last_builder = builder.id
+        for agent in (architect, builder, manager):
+            assign(world, agent, Activity(ActivityKind.MEETING, meeting.id, 0, None, "meeting"))
+        task.last_event = world.log(
+            "meeting.called",
+            manager.id,
+            meeting.id,
+            {
+                "task": task.id,
+                "participants": meeting.participants,
+                "ambiguity": round(task.ambiguity, 3),
+            },
+            (task.last_event,),
+        )
+        world.changes.meetings[meeting.id] = None
+        world.changes.tasks[task.id] = None
+        return True
+
+    def _assign_reviews(self, task: Task) -> bool:
+        world = self.world
+        for kind, status in task.reviews.items():
+            if status is not ReviewStatus.PENDING:
+                continue
+            role = REVIEW_ROLE[kind]
+            clearance = task.security_level if kind is ReviewKind.SECURITY else 0
+            if not any(a.clearance >= clearance for a in self.free.get(role, [])):
+                continue
+            if not self.spend():
+                return False
+            reviewer = self.take(role, prefer=task.reviewers.get(kind), clearance=clearance)
+            assert reviewer is not None  # noqa: S101
+            activity_kind, capability = REVIEW_ACTIVITY[kind]
+            effort = max(1.0, task.effort / 4)
+            assign(world, reviewer, Activity(activity_kind, task.id, effort, capability))
+            task.reviews[kind] = ReviewStatus.IN_PROGRESS
+            task.reviewers[kind] = reviewer.id
+            task.last_event = world.log(
+                "review.assigned",
+                self.manager.id,
+                task.id,
+                {"review": kind.value, "agent": reviewer.id},
+                (task.last_event,),
+            )
+            world.changes.tasks[task.id] = None
+        return True
+
+    def _open_vote(self, task: Task) -> bool:
+        if not self.spend():
+            return False
+        world = self.world
+        manager = self.manager
+        weights = {
+            agent_id: 1
+            for agent_id in dict.fromkeys(task.reviewers.values())
+            if agent_id in world.agents and agent_id != manager.id
+        }
+        weights[manager.id] = MANAGER_WEIGHT
+        vote = Vote(
+            id=world.next_id("V"),
+            task_id=task.id,
+            floor_id=task.floor_id,
+            office_id=task.office_id,
+            opened_tick=world.tick,
+            weights=weights,
+        )
+        world.votes[vote.id] = vote
+        task.vote_id = vote.id
+        task.vote_carried = False
+        task.last_event = world.log(
+            "vote.opened",
+            manager.id,
+            vote.id,
+            {"task": task.id, "weights": weights},
+            (task.last_event,),
+        )
+        world.changes.votes[vote.id] = None
+        world.changes.tasks[task.id] = None
+        return True
+
+
+def dispatch(world: World, office: Office) -> None:
+    _Dispatcher(world, office).run()

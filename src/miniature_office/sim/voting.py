@@ -1,0 +1,78 @@
+"""Votes in motion: ballots cast, full votes closed and settled (the data is votes.py)."""
+
+from __future__ import annotations
+
+from .agents import Role
+from .assignment import rework
+from .tasks import TaskState
+from .votes import Vote, VoteOutcome
+from .world import Office, World
+
+
+def close_votes(world: World, office: Office) -> None:
+    """Voters cast ballots with the attention they have left; the manager closes full votes."""
+    manager = world.agents.get(office.manager_id or "")
+    closed = 0
+    for task_id in list(office.task_ids):
+        task = world.tasks[task_id]
+        vote = world.votes.get(task.vote_id or "")
+        if (
+            vote is None
+            or vote.outcome is not VoteOutcome.OPEN
+            or task.state is not TaskState.APPROVAL
+        ):
+            continue
+        for voter_id in list(vote.weights):
+            voter = world.agents.get(voter_id)
+            if voter_id in vote.ballots or voter is None or voter.attention_left <= 0:
+                continue
+            voter.attention_left -= 1
+            yes_chance = 0.95 if voter.role is Role.MANAGER else 0.97 - 0.35 * task.complexity
+            vote.ballots[voter_id] = world.chance(yes_chance)
+            world.changes.votes[vote.id] = None
+        if not vote.complete or manager is None or manager.attention_left <= 0:
+            continue
+        if closed >= world.settings.votes_per_tick:
+            continue
+        manager.attention_left -= 1
+        closed += 1
+        settle_vote(world, vote, vote.tally(), manager.id)
+
+
+def settle_vote(
+    world: World, vote: Vote, outcome: VoteOutcome, actor: str, reason: str | None = None
+) -> int:
+    """Close ``vote`` with ``outcome`` and move its task on (merge or rework)."""
+    task = world.tasks[vote.task_id]
+    vote.outcome = outcome
+    vote.closed_tick = world.tick
+    vote.override_reason = reason
+    kind = "vote.overridden" if reason else "vote.closed"
+    seq = world.log(
+        kind,
+        actor,
+        vote.id,
+        {
+            "task": task.id,
+            "outcome": outcome.value,
+            "yes": vote.yes_weight(),
+            "total": vote.total_weight(),
+            "reason": reason,
+        },
+        (task.last_event,),
+    )
+    task.last_event = seq
+    world.changes.votes[vote.id] = None
+    if vote.carried:
+        task.vote_carried = True
+        world.transition(task, TaskState.MERGED, f"vote {vote.id} carried", actor, (seq,))
+        directive = world.directives[task.directive_id]
+        if all(
+            world.tasks[t].state in (TaskState.MERGED, TaskState.DEPLOYED)
+            for t in directive.task_ids
+        ):
+            world.deploy_ready[directive.id] = None
+    else:
+        world.totals["votes_failed"] += 1
+        rework(world, task, actor, f"vote {vote.id} failed", task.effort * 0.25)
+    return seq
