@@ -60,6 +60,7 @@ lint: install
 	$(BIN)/black --check --quiet src tests bench
 	$(BIN)/isort --check-only --quiet src tests bench
 	$(BIN)/flake8 src tests bench
+	$(BIN)/lint-imports
 	$(BIN)/bandit --quiet -c pyproject.toml -r src --severity-level medium
 	$(BIN)/pip-audit -r requirements.txt --progress-spinner off
 
