@@ -246,3 +246,41 @@ class AuditLog:
                     found.append(event)
                     queue.append(event)
         return found
+
+
+#: What a headless log reports as its head: nothing was hashed, so there is no head to show.
+HEADLESS_HEAD = "headless: not hashed"
+
+
+class HeadlessAuditLog(AuditLog):
+    """An audit log for sweeps and forecasts, where nobody reads the chain.
+
+    It numbers events exactly as :class:`AuditLog` does (the simulation uses sequence numbers
+    as causal parents, and summaries count events) but neither encodes nor hashes them, keeps
+    none in memory and has no sinks. Everything the simulation computes is therefore the same
+    as in a full run; only the head hash is not computed (:data:`HEADLESS_HEAD`).
+    """
+
+    def __init__(self) -> None:
+        super().__init__(window=0)
+        self.head = HEADLESS_HEAD
+
+    def append(
+        self,
+        tick: int,
+        kind: str,
+        actor: str,
+        target: str,
+        data: dict[str, Any] | None = None,
+        parents: Iterable[int] = (),
+    ) -> AuditEvent:
+        """Count the event and return it unhashed (callers read only its ``seq``)."""
+        self.count += 1
+        return AuditEvent(
+            self.count, tick, kind, actor, target, data or {}, [], HEADLESS_HEAD, HEADLESS_HEAD
+        )
+
+    def restore_head(self, head: str, count: int, recent: Iterable[AuditEvent] = ()) -> None:
+        """Continue numbering after ``count`` (a fork of a stored run); nothing is held."""
+        self.count = count
+        self.head = HEADLESS_HEAD

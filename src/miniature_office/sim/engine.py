@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, Callable, Iterable
 
 from .acting import act
-from .audit import AuditEvent, AuditLog
+from .audit import AuditEvent, AuditLog, HeadlessAuditLog
 from .commands import Command, CommandKind, apply, parse_kind, validate
 from .deployment import deploy, prune
 from .directives import intake
@@ -64,12 +64,15 @@ class Engine:
         audit_window: int | None = None,
         clock: Callable[[], float] | None = None,
         flow_history: int = 2000,
+        headless: bool = False,
     ) -> None:
         self.scenario = scenario
         self.seed = seed
-        self.world: World = build_world(
-            scenario, seed, audit=AuditLog(window=audit_window, clock=clock)
-        )
+        #: Headless (sweeps, forecasts): the audit chain is counted but not hashed or held; every
+        #: figure of the run is the same as a full run's (tests/sim/test_forecast.py checks it).
+        self.headless = headless
+        audit = HeadlessAuditLog() if headless else AuditLog(window=audit_window, clock=clock)
+        self.world: World = build_world(scenario, seed, audit=audit)
         self.flow = FlowTracker(history=flow_history)
         self.pending: list[Command] = []
         self.commands: list[Command] = []  # every command that reached application, in order

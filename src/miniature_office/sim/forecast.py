@@ -1,0 +1,280 @@
+"""Forecasts by Monte Carlo over the model itself.
+
+A forecast starts from a world at some tick (a scenario after a warm-up, or a stored run's
+current state), forks it many times with fresh random futures (same state, different draws for
+everything that has not happened yet), runs each future headless and reads off two answers:
+
+- when: the tick at which every target directive (the open work at the start, plus any added)
+  has deployed; reported as percentiles over the futures;
+- how many: how many target directives, and how many directives in all, deployed by a given
+  tick; reported as "85% chance of at least X", the 15th percentile.
+
+A future that has not finished by the horizon counts as "not done by the horizon": it stays in
+the percentiles as +infinity, so a percentile that falls on it reads "> horizon" instead of
+being dropped (dropping the slow futures would make every forecast optimistic).
+"""
+
+from __future__ import annotations
+
+import math
+import pickle  # nosec B403 - only our own engine, pickled in-process
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+from .engine import Engine
+from .snapshot import dump_engine, load_engine
+from .stats import at_least, quantile
+from .tasks import DirectiveState
+
+#: Percentiles reported for "when will it be done".
+WHEN_PERCENTILES = (50, 85, 95)
+#: Confidence of "how many by day D" statements ("85% chance of at least X").
+HOW_MANY_CONFIDENCE = 0.85
+DEFAULT_HORIZON = 3000
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    """What every future is asked. Ticks are absolute (the world's clock)."""
+
+    targets: tuple[str, ...]  # directive ids that must deploy
+    start_tick: int
+    horizon_tick: int  # no future runs past this tick
+    by_tick: int | None = None  # count deployments up to this tick ("how many by day D")
+
+
+@dataclass(frozen=True, slots=True)
+class FutureOutcome:
+    """One future: when the targets finished (None: not by the horizon) and counts at by_tick."""
+
+    future: int
+    done_tick: int | None
+    targets_done_by: int | None
+    deployed_by: int | None
+    ticks_run: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "future": self.future,
+            "done_tick": self.done_tick,
+            "targets_done_by": self.targets_done_by,
+            "deployed_by": self.deployed_by,
+            "ticks_run": self.ticks_run,
+        }
+
+
+def reseed(engine: Engine, salt: str) -> None:
+    """Give ``engine`` fresh random futures: the same state, different draws from now on."""
+    world = engine.world
+    reseed_futures = getattr(world, "reseed_futures", None)
+    if reseed_futures is not None:
+        reseed_futures(salt)
+        return
+    # Until World.reseed_futures lands (contracts.md 1): the two streams the future draws from.
+    world.rng.seed(f"{world.seed}:{salt}:work")
+    world.arrival_rng.seed(f"{world.seed}:{salt}:arrivals")
+
+
+def fork(engine: Engine, salt: str, *, headless: bool = True) -> Engine:
+    """A copy of ``engine`` at its tick with fresh random futures (``salt`` names them)."""
+    copy = load_engine(start_state(engine), Engine, headless=headless)
+    reseed(copy, salt)
+    return copy
+
+
+def start_state(engine: Engine) -> dict[str, Any]:
+    """The snapshot forks are made from (flow history trimmed: futures do not read it)."""
+    state = dump_engine(engine)
+    state["flow"]["history"] = state["flow"]["history"][-1:]
+    return state
+
+
+def add_directives(engine: Engine, payloads: Sequence[dict[str, Any]]) -> list[str]:
+    """Create directives now, as ``create_directive`` commands; returns their ids.
+
+    Raises :class:`~.errors.CommandRejected` for a payload the command would refuse.
+    """
+    for payload in payloads:
+        engine.submit("create_directive", payload, actor="forecast")
+    before = set(engine.world.directives)
+    engine.apply_pending()
+    return [d for d in engine.world.directives if d not in before]
+
+
+def open_directives(engine: Engine) -> list[str]:
+    """Directives not yet deployed: the current backlog."""
+    return [
+        d.id for d in engine.world.directives.values() if d.state is not DirectiveState.DEPLOYED
+    ]
+
+
+def run_future(engine: Engine, question: Question, future: int) -> FutureOutcome:
+    """Step a forked engine until its targets deploy (and ``by_tick`` passed) or the horizon."""
+    world = engine.world
+    remaining = set(question.targets)
+    deployed_at_start = world.totals["directives_deployed"]
+    done_tick = question.start_tick if not remaining else None
+    targets_done_by = deployed_by = None
+    by_tick = question.by_tick
+    total = len(question.targets)
+    while True:
+        tick = engine.tick
+        if by_tick is not None and tick == by_tick:
+            targets_done_by = total - len(remaining)
+            deployed_by = world.totals["directives_deployed"] - deployed_at_start
+        finished = done_tick is not None and (by_tick is None or tick >= by_tick)
+        if finished or tick >= question.horizon_tick:
+            break
+        result = engine.step()
+        if remaining and result.flow.get("directives_deployed", 1):
+            remaining = {d for d in remaining if _not_deployed(world, d)}
+            if not remaining:
+                done_tick = engine.tick
+    return FutureOutcome(
+        future, done_tick, targets_done_by, deployed_by, engine.tick - question.start_tick
+    )
+
+
+def _not_deployed(world: Any, directive_id: str) -> bool:
+    directive = world.directives.get(directive_id)
+    # A directive missing from the registry was deployed and later pruned by retention.
+    return directive is not None and directive.state is not DirectiveState.DEPLOYED
+
+
+# ---- many futures -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ForecastInput:
+    """What a worker process receives once per forecast (not once per future): the start
+    engine, pickled once, and the question. Each future unpickles its own copy (about ten
+    times faster than decoding a snapshot) and reseeds it."""
+
+    engine: bytes
+    question: Question
+    seed: int
+
+
+def prepare(engine: Engine, question: Question, seed: int) -> ForecastInput:
+    """Freeze ``engine`` as the start of a forecast (headless; the engine itself is untouched)."""
+    start = load_engine(start_state(engine), Engine, headless=True)
+    return ForecastInput(pickle.dumps(start, protocol=pickle.HIGHEST_PROTOCOL), question, seed)
+
+
+def future_salt(seed: int, future: int) -> str:
+    """The stream name of future ``future`` of a forecast with ``seed``."""
+    return f"forecast:{seed}:{future}"
+
+
+def simulate_future(shared: ForecastInput, future: int) -> FutureOutcome:
+    """Run future number ``future`` of a forecast (the job runner's unit of work)."""
+    # The bytes were pickled by prepare() in this program, never read from outside.
+    engine: Engine = pickle.loads(shared.engine)  # nosec B301
+    reseed(engine, future_salt(shared.seed, future))
+    return run_future(engine, shared.question, future)
+
+
+def _when(values: list[float], q: float, question: Question, per_day: int) -> dict[str, Any]:
+    value = quantile(values, q)
+    if value is None or math.isinf(value):
+        return {"ticks": None, "days": None, "tick": None, "day": None, "beyond_horizon": True}
+    ticks = int(value) - question.start_tick
+    return {
+        "ticks": ticks,
+        "days": round(ticks / per_day, 2),
+        "tick": int(value),
+        "day": _day(int(value), per_day),
+        "beyond_horizon": False,
+    }
+
+
+def _day(tick: int, per_day: int) -> int:
+    """The calendar day a tick falls in (day 1 holds ticks 0 .. per_day - 1)."""
+    return tick // per_day + 1
+
+
+@dataclass(slots=True)
+class Forecast:
+    """The answers, with the basis they were computed on."""
+
+    question: Question
+    seed: int
+    ticks_per_day: int
+    outcomes: list[FutureOutcome]
+    added: list[str] = field(default_factory=list)
+    source: str = ""
+
+    @property
+    def futures(self) -> int:
+        return len(self.outcomes)
+
+    def completion_ticks(self) -> list[float]:
+        """Absolute finishing tick per future; +inf where it did not finish by the horizon."""
+        return [math.inf if o.done_tick is None else float(o.done_tick) for o in self.outcomes]
+
+    def share_done_by(self, tick: float) -> float:
+        """Share of futures whose targets all deployed at or before ``tick``."""
+        done = sum(1 for t in self.completion_ticks() if t <= tick)
+        return done / max(1, self.futures)
+
+    def to_dict(self) -> dict[str, Any]:
+        q, per_day = self.question, self.ticks_per_day
+        finished = [o for o in self.outcomes if o.done_tick is not None]
+        completion = self.completion_ticks()
+        result: dict[str, Any] = {
+            "source": self.source,
+            "seed": self.seed,
+            "futures": self.futures,
+            "ticks_per_day": per_day,
+            "start": {"tick": q.start_tick, "day": _day(q.start_tick, per_day)},
+            "horizon": {
+                "tick": q.horizon_tick,
+                "ticks": q.horizon_tick - q.start_tick,
+                "days": round((q.horizon_tick - q.start_tick) / per_day, 2),
+            },
+            "targets": {"count": len(q.targets), "ids": list(q.targets), "added": self.added},
+            "completion": {
+                **{f"p{p}": _when(completion, p, q, per_day) for p in WHEN_PERCENTILES},
+                "finished_by_horizon": len(finished),
+            },
+        }
+        if q.by_tick is not None:
+            result["by"] = self._how_many()
+        return result
+
+    def _how_many(self) -> dict[str, Any]:
+        q, per_day = self.question, self.ticks_per_day
+        assert q.by_tick is not None  # nosec B101 - only called when the question has one
+        targets = [float(o.targets_done_by or 0) for o in self.outcomes]
+        deployed = [float(o.deployed_by or 0) for o in self.outcomes]
+        everything = sum(1 for o in self.outcomes if o.targets_done_by == len(q.targets))
+        return {
+            "tick": q.by_tick,
+            "day": q.by_tick // per_day,
+            "confidence": HOW_MANY_CONFIDENCE,
+            "targets_done_at_least": _int(at_least(targets, HOW_MANY_CONFIDENCE)),
+            "targets_done_median": _int(quantile(targets, 50)),
+            "all_targets_done_share": round(everything / max(1, self.futures), 4),
+            "deployed_at_least": _int(at_least(deployed, HOW_MANY_CONFIDENCE)),
+            "deployed_median": _int(quantile(deployed, 50)),
+        }
+
+
+def _int(value: float | None) -> int | None:
+    return None if value is None else int(value)
+
+
+__all__ = [
+    "DEFAULT_HORIZON",
+    "Forecast",
+    "ForecastInput",
+    "FutureOutcome",
+    "Question",
+    "add_directives",
+    "fork",
+    "open_directives",
+    "prepare",
+    "run_future",
+    "simulate_future",
+    "start_state",
+]

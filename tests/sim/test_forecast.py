@@ -1,0 +1,152 @@
+"""Forks, headless runs and forecasts: same state, fresh futures, honest percentiles."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from miniature_office.runio import read_scenario
+from miniature_office.service.experiments import run_forecast
+from miniature_office.service.jobs import Job, JobCancelled, run_job
+from miniature_office.sim.audit import HEADLESS_HEAD
+from miniature_office.sim.engine import Engine
+from miniature_office.sim.forecast import (
+    Forecast,
+    FutureOutcome,
+    Question,
+    add_directives,
+    fork,
+    open_directives,
+    prepare,
+    simulate_future,
+)
+from miniature_office.sim.snapshot import dump_engine
+
+from .builders import default_engine
+
+
+def _figures(engine: Engine) -> dict:
+    summary = engine.summary()
+    summary.pop("audit_head")
+    return summary
+
+
+def test_headless_run_has_the_same_figures_as_a_full_run() -> None:
+    full = Engine(read_scenario(None), 5)
+    headless = Engine(read_scenario(None), 5, headless=True)
+    full.run(600)
+    headless.run(600)
+    assert _figures(headless) == _figures(full)
+    assert [r.get("throughput") for r in headless.flow.history] == [
+        r.get("throughput") for r in full.flow.history
+    ]
+    assert headless.head_hash == HEADLESS_HEAD and len(full.head_hash) == 64
+    assert len(headless.world.audit) == 0  # nothing held in memory
+
+
+def test_a_fork_starts_from_the_same_state_with_different_futures() -> None:
+    engine = default_engine(seed=3)
+    engine.run(120)
+    a, b = fork(engine, "a"), fork(engine, "b")
+    again = fork(engine, "a")
+    assert a.tick == b.tick == engine.tick == 120
+    assert set(a.world.directives) == set(engine.world.directives)
+    assert a.world.totals == engine.world.totals
+    for other in (a, b, again):
+        other.run(300)
+    assert _figures(a) == _figures(again)  # a salt names one future exactly
+    assert _figures(a) != _figures(b)  # another salt is another future
+    assert engine.tick == 120  # forking leaves the original alone
+
+
+def test_added_directives_are_created_by_command_and_become_targets() -> None:
+    engine = default_engine(seed=3)
+    engine.run(40)
+    added = add_directives(engine, [{"title": "Rate limit the API", "floor": "python"}])
+    assert len(added) == 1
+    directive = engine.world.directives[added[0]]
+    assert directive.title == "Rate limit the API" and directive.created_tick == 40
+    assert added[0] in open_directives(engine)
+    assert engine.commands[-1].kind.value == "create_directive"
+
+
+def _question(engine: Engine, horizon: int, by: int | None = None) -> Question:
+    return Question(tuple(open_directives(engine)), engine.tick, engine.tick + horizon, by)
+
+
+def test_futures_that_miss_the_horizon_are_reported_beyond_it_not_dropped() -> None:
+    engine = default_engine(seed=3)
+    engine.run(80)
+    question = _question(engine, horizon=20)  # far too short for the open work
+    forecast = run_forecast(engine, question, futures=6, seed=1)
+    report = forecast.to_dict()
+    assert report["completion"]["finished_by_horizon"] == 0
+    assert report["completion"]["p50"]["beyond_horizon"] is True
+    assert report["completion"]["p85"]["ticks"] is None
+    assert all(math.isinf(t) for t in forecast.completion_ticks())
+    assert all(o.ticks_run == 20 for o in forecast.outcomes)
+
+
+def test_how_many_by_a_day_is_the_lower_percentile() -> None:
+    outcomes = [FutureOutcome(i, None, done, done + 3, 40) for i, done in enumerate(range(20))]
+    question = Question(tuple(f"D-{i}" for i in range(30)), 0, 40, by_tick=40)
+    by = Forecast(question, 1, 8, outcomes).to_dict()["by"]
+    assert by["day"] == 5
+    assert by["targets_done_at_least"] == 3  # 17 of the 20 futures (3..19) reach 3
+    assert by["targets_done_median"] == 9
+    assert by["deployed_at_least"] == 6
+    assert by["all_targets_done_share"] == 0
+
+
+def test_forecast_runs_to_completion_and_counts_by_day() -> None:
+    engine = default_engine(seed=3)
+    engine.run(80)
+    urgent = {"title": "Fix login", "floor": "python", "priority": 1, "ambiguity": 0.2}
+    targets = tuple(add_directives(engine, [urgent, {**urgent, "floor": "javascript"}]))
+    question = Question(targets, engine.tick, engine.tick + 3000, engine.tick + 80)
+    report = run_forecast(engine, question, futures=8, seed=2).to_dict()
+    done = report["completion"]
+    assert done["finished_by_horizon"] == 8
+    assert 0 < done["p50"]["ticks"] <= done["p85"]["ticks"] <= done["p95"]["ticks"]
+    assert done["p85"]["days"] == round(done["p85"]["ticks"] / 8, 2)
+    by = report["by"]
+    assert 0 <= by["targets_done_at_least"] <= by["targets_done_median"] <= len(question.targets)
+
+
+def test_a_pool_gives_the_same_futures_as_one_process() -> None:
+    engine = default_engine(seed=4)
+    engine.run(60)
+    question = _question(engine, horizon=60, by=engine.tick + 30)
+    shared = prepare(engine, question, seed=9)
+    alone = run_job(simulate_future, shared, range(4), workers=1)
+    pooled = run_job(simulate_future, shared, range(4), workers=2)
+    assert pooled == alone
+
+
+def _square(shared: int, item: int) -> int:
+    return shared + item * item
+
+
+def test_jobs_report_progress_in_order_and_can_be_cancelled() -> None:
+    seen: list[tuple[int, int]] = []
+    assert run_job(_square, 10, [1, 2, 3], progress=lambda d, t: seen.append((d, t))) == [
+        11,
+        14,
+        19,
+    ]
+    assert seen == [(1, 3), (2, 3), (3, 3)]
+    for workers in (1, 2):
+        job: Job[int, int] = Job(_square, 0, range(50), workers=workers)
+        job.progress = lambda done, total, job=job: job.cancel() if done >= 3 else None
+        with pytest.raises(JobCancelled) as caught:
+            job.run()
+        assert 3 <= caught.value.done < 50
+
+
+def test_the_start_snapshot_is_not_changed_by_preparing_a_forecast() -> None:
+    engine = default_engine(seed=4)
+    engine.run(30)
+    before = dump_engine(engine)
+    prepare(engine, _question(engine, horizon=10), seed=1)
+    assert dump_engine(engine) == before
