@@ -129,7 +129,11 @@ def test_weighted_vote_carries_at_two_thirds() -> None:
 
 
 def test_override_is_a_logged_event_with_a_reason() -> None:
-    engine = engine_with(directives=[directive(ambiguity=0.0)], votes_per_tick=1)
+    # One unit of manager attention: opening the vote spends it, so the vote is still open at
+    # the end of that tick whatever the ballots drawn.
+    engine = engine_with(
+        directives=[directive(ambiguity=0.0)], votes_per_tick=1, manager_attention=1
+    )
     run_until(engine, lambda e: any(v.outcome.value == "open" for v in e.world.votes.values()))
     vote = next(v for v in engine.world.votes.values() if v.outcome.value == "open")
     engine.submit("override_vote", {"vote_id": vote.id, "outcome": "carried", "reason": "hotfix"})

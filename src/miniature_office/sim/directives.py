@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import math
 import re
-from typing import Any
 
 from .agents import Agent
 from .artifacts import ArtifactKind
-from .contracts import Contract, ContractState, Shipment, satisfies
+from .contracts import Contract, ContractState, Shipment, caret_range, next_release, satisfies
+from .scenario import TASK_SENSITIVITY_SPREAD
 from .tasks import Directive, DirectiveState, Task, TaskState
-from .world import World
+from .world import Arrival, World
 
 SUBJECTS = (
     "login",
@@ -55,12 +56,28 @@ def create_directive(
     origin_contract: str | None = None,
     actor: str = "user",
     parents: tuple[int, ...] = (),
+    key: str | None = None,
+    offered_tick: int | None = None,
 ) -> Directive:
-    """Open a directive on the office of ``floor_id`` with the least open work."""
+    """Open a directive on the office of ``floor_id`` with the least open work.
+
+    ``key`` is the directive's stable identity (its draws and its tasks' draws are keyed by
+    it); by default the provider of a contract is keyed by the contract's consumer and anything
+    else by its actor and ordinal. Work that did not arrive through the backlog is offered and
+    admitted at once (``offered_tick`` defaults to now).
+    """
     floor = world.floors[floor_id]
     office = min(
         (world.offices[o] for o in floor.office_ids), key=lambda o: (len(o.directive_ids), o.id)
     )
+    if key is None:
+        if origin_contract is not None:
+            key = f"{world.stable_key(origin_contract)}:provider"
+        else:
+            key = f"{actor}:{world.next_id('K:' + actor)}"
+    if offered_tick is None:
+        world.totals["offered"] += 1
+    world.totals["admitted"] += 1
     directive = Directive(
         id=world.next_id("D"),
         title=title,
@@ -73,7 +90,10 @@ def create_directive(
         created_tick=world.tick,
         depends_on_floor=depends_on_floor,
         origin_contract=origin_contract,
+        key=key,
+        offered_tick=world.tick if offered_tick is None else offered_tick,
     )
+    world.register_identity(directive.id, key)
     world.directives[directive.id] = directive
     office.directive_ids.append(directive.id)
     world.totals["directives_created"] += 1
@@ -91,6 +111,8 @@ def create_directive(
             "complexity": round(complexity, 3),
             "depends_on_floor": depends_on_floor,
             "origin_contract": origin_contract,
+            "offered_tick": directive.offered_tick,
+            "key": key,
         },
         parents,
     )
@@ -99,7 +121,14 @@ def create_directive(
 
 
 def intake(world: World) -> None:
-    """Release scripted directives that are due and draw random arrivals from the world's RNG."""
+    """Release scripted directives that are due, offer this tick's random arrivals, and admit
+    waiting arrivals while fewer than ``arrivals.max_open`` directives are open.
+
+    Nothing disappears: an arrival that cannot be admitted waits in the backlog
+    (``directive.queued``, later ``directive.admitted``) or, with ``arrivals.overflow:
+    reject``, is rejected (``directive.rejected``, counted). The arrival stream is drawn the
+    same way whatever the office does, so staffing variants see the same arrivals.
+    """
     scripted = world.scripted
     while world.scripted_released < len(scripted):
         spec = scripted[world.scripted_released]
@@ -116,42 +145,118 @@ def intake(world: World) -> None:
             complexity=spec.complexity,
             depends_on_floor=spec.depends_on_floor,
             actor="scenario",
+            key=f"scenario:{world.scripted_released}",
         )
     arrivals = world.scenario.arrivals
-    if arrivals.rate_per_day <= 0:
-        return
-    expected = arrivals.rate_per_day / world.settings.ticks_per_day
-    count = int(expected) + (1 if world.arrival_rng.random() < expected - int(expected) else 0)
-    open_now = sum(1 for d in world.directives.values() if d.state is not DirectiveState.DEPLOYED)
-    for _ in range(count):
-        if open_now >= arrivals.max_open:
-            return
-        _random_directive(world)
-        open_now += 1
+    if arrivals.rate_per_day > 0:
+        expected = arrivals.rate_per_day / world.settings.ticks_per_day
+        whole = int(expected)
+        count = whole + (1 if world.arrival_rng.random() < expected - whole else 0)
+        for _ in range(count):
+            _offer(world, _random_arrival(world))
+    if world.backlog:
+        _admit(world)
 
 
-def _draw(rng: Any, items: tuple[str, ...]) -> str:
-    return items[int(rng.random() * len(items))]
+def open_directives(world: World) -> int:
+    """Directives admitted and not deployed yet."""
+    return world.totals["directives_created"] - world.totals["directives_deployed"]
 
 
-def _random_directive(world: World) -> None:
+def _random_arrival(world: World) -> Arrival:
+    """Draw one arrival from its own keyed stream (a fixed number of draws, always)."""
     arrivals = world.scenario.arrivals
-    rng = world.arrival_rng
+    seq = world.counters.get("arrival", 0) + 1
+    world.counters["arrival"] = seq
+    key = f"arrival:{seq}"
     floors = world.floor_ids
-    floor_id = floors[int(rng.random() * len(floors))]
+    floor_id = world.pick(floors, key)
     others = [f for f in floors if f != floor_id]
-    cross = rng.random() < arrivals.cross_floor_share
-    depends = others[int(rng.random() * len(others))] if others and cross else None
+    cross = world.random(key) < arrivals.cross_floor_share
+    other = world.pick(others, key) if others else None
+    title = f"{world.pick(VERBS, key)} {world.pick(SUBJECTS, key)}"
+    return Arrival(
+        seq=seq,
+        key=key,
+        offered_tick=world.tick,
+        title=title,
+        floor_id=floor_id,
+        priority=1 + int(world.random(key) * 5),
+        ambiguity=world.uniform(*arrivals.ambiguity, key),
+        sensitivity=world.uniform(*arrivals.sensitivity, key),
+        complexity=world.uniform(*arrivals.complexity, key),
+        depends_on_floor=other if cross else None,
+    )
+
+
+def _offer(world: World, arrival: Arrival) -> None:
+    world.totals["offered"] += 1
+    if not world.backlog and open_directives(world) < world.scenario.arrivals.max_open:
+        _create_from(world, arrival, ())
+        return
+    full = {"open": open_directives(world), "max_open": world.scenario.arrivals.max_open}
+    if world.scenario.arrivals.overflow == "reject":
+        world.totals["rejected"] += 1
+        world.log(
+            "directive.rejected",
+            "arrivals",
+            arrival.key,
+            {"title": arrival.title, "floor": arrival.floor_id, **full},
+        )
+        return
+    arrival.last_event = world.log(
+        "directive.queued",
+        "arrivals",
+        arrival.key,
+        {
+            "title": arrival.title,
+            "floor": arrival.floor_id,
+            "priority": arrival.priority,
+            "backlog": len(world.backlog) + 1,
+            **full,
+        },
+    )
+    world.backlog.append(arrival)
+    world.changes.world = True
+
+
+def _admit(world: World) -> None:
+    """Admit waiting arrivals by effective (aged) priority, oldest first within a level."""
+    room = world.scenario.arrivals.max_open - open_directives(world)
+    if room <= 0:
+        return
+    order = sorted(
+        world.backlog, key=lambda a: (world.effective_priority(a.priority, a.offered_tick), a.seq)
+    )
+    admitted = order[:room]
+    chosen = {a.seq for a in admitted}
+    world.backlog = [a for a in world.backlog if a.seq not in chosen]
+    for arrival in admitted:
+        seq = world.log(
+            "directive.admitted",
+            "arrivals",
+            arrival.key,
+            {"waited": world.tick - arrival.offered_tick, "backlog": len(world.backlog)},
+            (arrival.last_event,),
+        )
+        _create_from(world, arrival, (seq,))
+    world.changes.world = True
+
+
+def _create_from(world: World, arrival: Arrival, parents: tuple[int, ...]) -> None:
     create_directive(
         world,
-        title=f"{_draw(rng, VERBS)} {_draw(rng, SUBJECTS)}",
-        floor_id=floor_id,
-        priority=1 + int(rng.random() * 5),
-        ambiguity=rng.uniform(*arrivals.ambiguity),
-        sensitivity=rng.uniform(*arrivals.sensitivity),
-        complexity=rng.uniform(*arrivals.complexity),
-        depends_on_floor=depends,
+        title=arrival.title,
+        floor_id=arrival.floor_id,
+        priority=arrival.priority,
+        ambiguity=arrival.ambiguity,
+        sensitivity=arrival.sensitivity,
+        complexity=arrival.complexity,
+        depends_on_floor=arrival.depends_on_floor,
         actor="arrivals",
+        parents=parents,
+        key=arrival.key,
+        offered_tick=arrival.offered_tick,
     )
 
 
@@ -159,14 +264,26 @@ def _clamp(value: float) -> float:
     return max(0.0, min(1.0, value))
 
 
-def design_effort(directive: Directive) -> float:
-    return 1.0 + 3.0 * directive.ambiguity + 2.0 * directive.complexity
+def design_effort(world: World, directive: Directive) -> float:
+    """Design work a directive needs: 1 + 3 x ambiguity + 2 x complexity (the mean), or an
+    exponential draw with that mean when ``settings.design_effort_distribution`` says so."""
+    settings = world.settings
+    mean = (
+        settings.design_effort_base
+        + settings.design_effort_ambiguity * directive.ambiguity
+        + settings.design_effort_complexity * directive.complexity
+    )
+    if world.settings.design_effort_distribution == "exponential":
+        return -mean * math.log(1.0 - world.random(directive.id))
+    return mean
 
 
 def complete_design(world: World, architect: Agent, directive: Directive) -> None:
     """The architect's intent: split the directive into a small DAG of tasks."""
-    count = max(1, min(5, 1 + int(directive.complexity * 3) + (1 if world.chance(0.5) else 0)))
-    steps = [STEPS[(i + int(world.rng.random() * 3)) % len(STEPS)] for i in range(count)]
+    key = directive.id
+    extra = 1 if world.chance(0.5, key) else 0
+    count = max(1, min(5, 1 + int(directive.complexity * 3) + extra))
+    steps = [STEPS[(i + int(world.random(key) * 3)) % len(STEPS)] for i in range(count)]
     intent = f"Deliver '{directive.title}' as {count} change(s): " + ", ".join(steps)
     design = world.add_artifact(
         ArtifactKind.DESIGN,
@@ -178,6 +295,7 @@ def complete_design(world: World, architect: Agent, directive: Directive) -> Non
     directive.architect_intent = intent
     directive.architect = architect.id
     directive.state = DirectiveState.IN_PROGRESS
+    directive.designed_tick = world.tick
     designed = world.log(
         "directive.designed",
         architect.id,
@@ -187,7 +305,7 @@ def complete_design(world: World, architect: Agent, directive: Directive) -> Non
     )
     directive.last_event = designed
     tasks: list[Task] = []
-    for index, step in enumerate(steps):
+    for step in steps:
         task = _new_task(world, directive, f"{directive.title}: {step}", tasks, designed)
         tasks.append(task)
     if directive.depends_on_floor:
@@ -200,22 +318,28 @@ def complete_design(world: World, architect: Agent, directive: Directive) -> Non
 def _new_task(
     world: World, directive: Directive, title: str, earlier: list[Task], parent: int
 ) -> Task:
-    sensitivity = _clamp(directive.sensitivity * world.uniform(0.85, 1.1))
-    complexity = _clamp(directive.complexity + world.uniform(-0.15, 0.15))
-    depends = [t.id for t in earlier if world.chance(0.5)]
+    task_id = world.next_id("T")
+    key = task_id
+    world.register_identity(task_id, f"{world.stable_key(directive.id)}/{len(earlier) + 1}")
+    sensitivity = _clamp(directive.sensitivity * world.uniform(*TASK_SENSITIVITY_SPREAD, key))
+    complexity = _clamp(directive.complexity + world.uniform(-0.15, 0.15, key))
+    depends = [t.id for t in earlier if world.chance(world.settings.task_dependency_chance, key)]
     acceptance = ["builds with the floor's toolchain", "verification review passed"]
     if sensitivity >= world.settings.security_threshold:
         acceptance.append("security review passed")
     acceptance += ["documentation updated", "approved by a two-thirds weighted vote"]
+    low, high = world.settings.task_effort_min, world.settings.task_effort_max
+    effort = round(world.uniform(low, high, key) * (0.6 + complexity), 3)
+    ambiguity = _clamp(directive.ambiguity * world.uniform(0.75, 1.15, key))
     task = Task(
-        id=world.next_id("T"),
+        id=task_id,
         directive_id=directive.id,
         floor_id=directive.floor_id,
         office_id=directive.office_id,
         title=title,
-        effort=round(world.uniform(3.0, 8.0) * (0.6 + complexity), 3),
+        effort=effort,
         complexity=complexity,
-        ambiguity=_clamp(directive.ambiguity * world.uniform(0.75, 1.15)),
+        ambiguity=ambiguity,
         sensitivity=sensitivity,
         created_tick=world.tick,
         acceptance=acceptance,
@@ -243,17 +367,19 @@ def _new_task(
 def _request_contract(world: World, directive: Directive, consumer: Task, parent: int) -> None:
     """The consumer task needs an API from another floor: ask for it through the elevator."""
     name = f"{slug(directive.title)}-api"
-    requirement = "^1.0.0"
-    consumer.requires_contract = name
-    consumer.contract_range = requirement
     floor = world.floors[directive.floor_id]
     have = floor.contracts_available.get(name)
+    requirement = caret_range(have)  # the major the floor already builds against, or ^1.0.0
+    consumer.requires_contract = name
+    consumer.contract_range = requirement
     if have is not None and satisfies(have, requirement):
         return
+    contract_id = world.next_id("C")
+    world.register_identity(contract_id, f"{world.stable_key(directive.id)}:contract")
     contract = Contract(
-        id=world.next_id("C"),
+        id=contract_id,
         name=name,
-        api=f"API: /{slug(directive.title)}(id: str) -> {world.pick(list(RETURNS))}",
+        api=f"API: /{slug(directive.title)}(id: str) -> {world.pick(RETURNS, directive.id)}",
         requirement=requirement,
         failure_codes=["E_NOT_FOUND", "E_TIMEOUT", "E_INVALID"],
         consumer_floor=directive.floor_id,
@@ -286,9 +412,8 @@ def _request_contract(world: World, directive: Directive, consumer: Task, parent
 def publish_contract(world: World, contract: Contract, author: str, parent: int) -> None:
     """The provider floor deployed the contract's implementation: ship the release."""
     key = f"{contract.provider_floor}:{contract.name}"
-    releases = world.releases.get(key, 0)
-    world.releases[key] = releases + 1
-    contract.version = f"1.{releases}.0"
+    breaking = world.chance(world.settings.breaking_release_chance, contract.id)
+    contract.version = next_release(world.releases, key, breaking)
     contract.state = ContractState.PUBLISHED
     artifact = world.add_artifact(
         ArtifactKind.CONTRACT,
@@ -301,7 +426,12 @@ def publish_contract(world: World, contract: Contract, author: str, parent: int)
         "contract.published",
         author,
         contract.id,
-        {"version": contract.version, "artifact": artifact.id, "hash": artifact.hash},
+        {
+            "version": contract.version,
+            "artifact": artifact.id,
+            "hash": artifact.hash,
+            "breaking": breaking,
+        },
         (contract.last_event, parent),
     )
     provider = world.directives.get(contract.provider_directive or "")

@@ -60,7 +60,7 @@ class _Dispatcher:
                 assign(
                     world,
                     architect,
-                    Activity(ActivityKind.DESIGN, directive.id, design_effort(directive)),
+                    Activity(ActivityKind.DESIGN, directive.id, design_effort(world, directive)),
                 )
                 directive.last_event = world.log(
                     "directive.assigned",
@@ -97,12 +97,22 @@ class _Dispatcher:
 
     def _by_priority_directives(self) -> list[str]:
         ds = self.world.directives
-        return sorted(self.office.directive_ids, key=lambda d: (ds[d].priority, d))
+        aged = self.world.effective_priority  # aging: waiting work gains priority
+        return sorted(
+            self.office.directive_ids, key=lambda d: (aged(ds[d].priority, ds[d].arrived_tick), d)
+        )
 
     def _by_priority_tasks(self) -> list[Task]:
         world = self.world
         tasks = [world.tasks[t] for t in self.office.task_ids]
-        return sorted(tasks, key=lambda t: (world.directives[t.directive_id].priority, t.id))
+        aged = world.effective_priority  # aging: waiting work gains priority
+        ds = world.directives
+
+        def rank(task: Task) -> tuple[int, str]:
+            directive = ds[task.directive_id]
+            return (aged(directive.priority, directive.arrived_tick), task.id)
+
+        return sorted(tasks, key=rank)
 
     def _dispatch_task(self, task: Task) -> bool:
         """Dispatch what ``task`` needs next; False once the manager's attention is spent."""

@@ -10,12 +10,36 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-OFFICE_WIDTH = 10
 OFFICE_HEIGHT = 5
 CORRIDOR_Y = 6
 FLOOR_HEIGHT = 11
 ROOMS_WIDTH = 16
-DESKS_PER_ROW = 4
+#: Desks come in bays: one desk per role per bay, two columns of three, four tiles wide. The
+#: n-th agent of a role (its ordinal) sits in bay n, so hiring someone never moves anyone else.
+BAY_WIDTH = 4
+BAY_ROWS = 3
+#: Every office is planned with at least this many bays, so a variant with up to this many of
+#: each role keeps the same floor geometry (and so the same walking distances) as the base.
+MIN_BAYS = 4
+#: Desk slot of each role inside a bay (column = slot // BAY_ROWS, row = slot % BAY_ROWS).
+DESK_SLOT = {
+    "manager": 0,
+    "architect": 1,
+    "builder": 2,
+    "verifier": 3,
+    "security": 4,
+    "doc_agent": 5,
+}
+
+
+def office_width(bays: int) -> int:
+    """Tiles across an office of ``bays`` desk bays (a wall tile on each side)."""
+    return BAY_WIDTH * bays + 1
+
+
+def office_bays(largest_role_count: int) -> int:
+    """Bays an office is planned with for its largest role headcount."""
+    return max(MIN_BAYS, largest_role_count)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,25 +83,38 @@ class FloorPlan:
         }
 
 
-def plan_floor(office_count: int) -> FloorPlan:
-    """Lay out a floor for ``office_count`` offices."""
-    offices = tuple(
-        Rect(1 + i * (OFFICE_WIDTH + 1), 1, OFFICE_WIDTH, OFFICE_HEIGHT)
-        for i in range(office_count)
-    )
-    right = 1 + office_count * (OFFICE_WIDTH + 1)
+def plan_floor(bays: list[int]) -> FloorPlan:
+    """Lay out a floor whose offices have ``bays`` desk bays each, left to right."""
+    offices = []
+    x = 1
+    for count in bays:
+        width = office_width(count)
+        offices.append(Rect(x, 1, width, OFFICE_HEIGHT))
+        x += width + 1
+    right = x
     supply = Rect(right, CORRIDOR_Y + 1, 6, 3)
     meeting = Rect(right + 7, CORRIDOR_Y + 1, 6, 3)
     elevator = (right + ROOMS_WIDTH - 2, CORRIDOR_Y)
-    return FloorPlan(right + ROOMS_WIDTH, FLOOR_HEIGHT, offices, supply, meeting, elevator)
+    return FloorPlan(right + ROOMS_WIDTH, FLOOR_HEIGHT, tuple(offices), supply, meeting, elevator)
 
 
-def desk_position(office: Rect, index: int) -> tuple[int, int]:
-    """Desk ``index`` of an office; desks fill rows of four, wrapping when an office is full."""
-    capacity = DESKS_PER_ROW * 2
-    slot = index % capacity
-    col, row = slot % DESKS_PER_ROW, slot // DESKS_PER_ROW
-    return (office.x + 1 + col * 2, office.y + 1 + row * 2)
+def desk_position(office: Rect, role: str, ordinal: int) -> tuple[int, int] | None:
+    """The desk of the ``ordinal``-th agent of ``role`` (from 0), or None past the last bay."""
+    bay = ordinal
+    if office.x + 1 + bay * BAY_WIDTH >= office.x + office.w - 1:
+        return None
+    slot = DESK_SLOT[role]
+    col, row = slot // BAY_ROWS, slot % BAY_ROWS
+    return (office.x + 1 + bay * BAY_WIDTH + col * 2, office.y + 1 + row)
+
+
+def spare_desk(office: Rect, taken: set[tuple[int, int]]) -> tuple[int, int] | None:
+    """A free tile inside ``office`` for someone hired beyond its planned bays."""
+    for y in range(office.y + 1, office.y + office.h - 1):
+        for x in range(office.x + 1, office.x + office.w - 1):
+            if (x, y) not in taken:
+                return (x, y)
+    return None
 
 
 def route(start: tuple[int, int], goal: tuple[int, int]) -> list[tuple[int, int]]:

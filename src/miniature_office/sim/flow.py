@@ -1,4 +1,20 @@
-"""Flow analytics computed by the engine each tick (DESIGN.md section 6)."""
+"""Flow analytics computed by the engine each tick (DESIGN.md section 6, MODEL.md).
+
+Once per tick, after deployments, :class:`FlowTracker` looks at every open directive, task
+and agent once and
+
+- classifies each agent-tick exactly once (:data:`TIME_CLASSES`), so utilisation is productive
+  time over on-duty time with walking and waiting reported beside it;
+- charges each open directive's and task's tick to exactly one flow stage (:data:`STAGES`) and
+  counts it as active when someone worked on it, so lead time splits into stages and flow
+  efficiency is active time over lead time;
+- writes a flow row whose column names carry their units (``..._directives_per_tick``,
+  ``..._ticks``) so the exported CSV alone is enough to check Little's law.
+
+Summaries cover every deployment of the run: lead and cycle times go into integer histograms
+(tick -> count), exact for integer tick counts and bounded by the longest lead time seen rather
+than by the run's length. Windowed figures use the last ``settings.flow_window_ticks``.
+"""
 
 from __future__ import annotations
 
@@ -6,17 +22,63 @@ from collections import deque
 from statistics import median
 from typing import Any
 
-from .agents import BUSY_STATUSES, Role
+from .agents import AgentStatus, Role
 from .tasks import BOARD_ORDER, DirectiveState, ReviewKind, ReviewStatus, TaskState
+from .stalls import open_stalls, stalls_by_cause
 from .world import World
 
 ROLES = tuple(r.value for r in Role)
-BOTTLENECK_WINDOW = 16
+#: Ticks of the bottleneck window (see :meth:`FlowTracker.bottleneck`).
+BOTTLENECK_WINDOW = 64
+BOTTLENECK_METHOD = (
+    f"window of {BOTTLENECK_WINDOW} ticks: among roles with work waiting for them (mean queue "
+    "per head > 0), the highest productive utilisation (working, reviewing, meeting or "
+    "dispatching over on-duty agent-ticks); ties broken by mean queue per head"
+)
 REVIEW_QUEUE_ROLE = {
     ReviewKind.VERIFICATION: "verifier",
     ReviewKind.SECURITY: "security",
     ReviewKind.DOCUMENTATION: "doc_agent",
 }
+#: Every agent-tick falls in exactly one of these.
+TIME_CLASSES = (
+    "working",
+    "reviewing",
+    "meeting",
+    "dispatching",
+    "walking",
+    "waiting_tool",
+    "waiting_contract",
+    "idle",
+    "off_duty",
+)
+PRODUCTIVE = frozenset({"working", "reviewing", "meeting", "dispatching"})
+STATUS_CLASS = {
+    AgentStatus.WORKING: "working",
+    AgentStatus.REVIEWING: "reviewing",
+    AgentStatus.IN_MEETING: "meeting",
+    AgentStatus.WALKING: "walking",
+    AgentStatus.WAITING: "waiting_tool",  # in the queue for a tool slot
+    AgentStatus.BLOCKED: "waiting_tool",  # no tool with the capability, or refused one
+    AgentStatus.OFF_DUTY: "off_duty",
+    AgentStatus.IDLE: "idle",
+}
+#: Flow stages of a task's (and a directive's) time, least advanced first. A directive's tick is
+#: charged to the stage of its least advanced task; before its tasks exist it is in ``design``
+#: (waiting for an architect or being designed); before admission in ``backlog``.
+STAGES = (
+    "backlog",
+    "design",
+    "waiting_contract",
+    "blocked",
+    "waiting_tool",
+    "build",
+    "review",
+    "approval",
+    "merged",
+)
+_STAGE_RANK = {stage: rank for rank, stage in enumerate(STAGES)}
+_ACTIVE = frozenset({AgentStatus.WORKING, AgentStatus.REVIEWING, AgentStatus.IN_MEETING})
 
 
 def percentile(values: list[float], q: float) -> float | None:
@@ -28,42 +90,93 @@ def percentile(values: list[float], q: float) -> float | None:
     return float(ordered[rank - 1])
 
 
+def hist_percentile(hist: dict[int, int], q: float) -> float | None:
+    """Nearest-rank percentile of the values a histogram (value -> count) describes."""
+    total = sum(hist.values())
+    if not total:
+        return None
+    rank = max(1, min(total, int(round(q / 100 * total + 0.5))))
+    seen = 0
+    for value in sorted(hist):
+        seen += hist[value]
+        if seen >= rank:
+            return float(value)
+    return None  # pragma: no cover - unreachable: the counts add up to total
+
+
+def hist_mean(hist: dict[int, int]) -> float | None:
+    total = sum(hist.values())
+    return round(sum(v * n for v, n in hist.items()) / total, 3) if total else None
+
+
+def _hist_stats(hist: dict[int, int]) -> dict[str, Any]:
+    return {
+        "count": sum(hist.values()),
+        "mean": hist_mean(hist),
+        "median": hist_percentile(hist, 50),
+        "p85": hist_percentile(hist, 85),
+        "p95": hist_percentile(hist, 95),
+        "max": float(max(hist)) if hist else None,
+    }
+
+
 class FlowTracker:
-    """Keeps a bounded history of per-tick flow rows and recent lead and cycle times."""
+    """Per-tick flow rows (bounded history) and whole-run lead, cycle and time accounting."""
 
     def __init__(self, history: int = 2000, samples: int = 500) -> None:
         self.history: deque[dict[str, Any]] = deque(maxlen=history)
-        self.lead_times: deque[int] = deque(maxlen=samples)
-        self.cycle_times: deque[int] = deque(maxlen=samples)
-        self.deployed_ticks: deque[int] = deque()
-        self._pressure: deque[dict[str, float]] = deque(maxlen=BOTTLENECK_WINDOW)
+        self.samples = samples  # kept for callers that pass it; summaries use histograms
+        self.lead_hist: dict[int, int] = {}  # lead time (ticks) -> deployed directives
+        self.lead_by_priority: dict[int, dict[int, int]] = {}
+        self.cycle_hist: dict[int, int] = {}  # task cycle time (start -> merge) -> tasks
+        self.window_leads: deque[tuple[int, int]] = deque()  # (deployed tick, lead)
+        self.window_cycles: deque[tuple[int, int]] = deque()  # (merged tick, cycle)
+        self.deployed_ticks: deque[int] = deque()  # deployments in the last day
+        self.stage_sums: dict[str, int] = {s: 0 for s in STAGES}  # over deployed directives
+        self.efficiency_sum = 0.0  # sum of directive flow efficiencies (active / lead)
+        self.task_efficiency_sum = 0.0
+        self.tasks_measured = 0
+        self.time_totals: dict[str, dict[str, int]] = {r: {} for r in ROLES}
+        self._window: deque[dict[str, tuple[int, int, float]]] = deque(maxlen=BOTTLENECK_WINDOW)
+        self._window_stats: dict[str, Any] | None = None
 
     @property
     def latest(self) -> dict[str, Any] | None:
         return self.history[-1] if self.history else None
 
+    # ---- the tick --------------------------------------------------------------------------
+
     def record(self, world: World, deployed: list[str]) -> dict[str, Any]:
         """Compute this tick's row, append it to the history and return it."""
         tick = world.tick
-        tasks_deployed_now = 0
-        for directive_id in deployed:
-            directive = world.directives[directive_id]
-            self.lead_times.append(tick - directive.created_tick)
-            self.deployed_ticks.append(tick)
-            for task_id in directive.task_ids:
-                task = world.tasks[task_id]
-                tasks_deployed_now += 1
-                if task.started_tick is not None and task.merged_tick is not None:
-                    self.cycle_times.append(task.merged_tick - task.started_tick)
-        per_day = world.settings.ticks_per_day
+        settings = world.settings
+        window = settings.flow_window_ticks
+        lead_sum, tasks_deployed_now = self._deployments(world, deployed)
+        per_day = settings.ticks_per_day
         while self.deployed_ticks and self.deployed_ticks[0] <= tick - per_day:
             self.deployed_ticks.popleft()
-        queue, utilisation, blocked_now = self._queues(world)
-        pressure = {role: queue[role] / max(1, self._headcount(world, role)) for role in ROLES}
-        self._pressure.append(pressure)
+        self._expire(tick - window)
+        active, time_now, by_role = self._agents(world)
+        queue, blocked_now, tasks_open = self._work(world, active)
+        counts = {role: by_role[role][1] for role in ROLES}
+        world.headcount = {role: by_role[role][2] for role in ROLES}
+        utilisation = {
+            role: round(by_role[role][0] / counts[role], 4) if counts[role] else 0.0
+            for role in ROLES
+        }
+        self._window.append(
+            {
+                role: (by_role[role][0], counts[role], queue[role] / max(1, counts[role]))
+                for role in ROLES
+            }
+        )
         states = {s.value: world.state_counts[s] for s in BOARD_ORDER}
         states[TaskState.DEPLOYED.value] = world.totals["tasks_deployed"]
-        leads = list(self.lead_times)
+        stats = self._windowed()
+        totals = world.totals
+        previous = self.latest or {}
+        backlog = len(world.backlog)
+        open_directives = totals["directives_created"] - totals["directives_deployed"]
         row = {
             "tick": tick,
             "day": tick // per_day,
@@ -74,94 +187,370 @@ class FlowTracker:
             ),
             "throughput": tasks_deployed_now,
             "directives_deployed": len(deployed),
-            "deployed_total": world.totals["directives_deployed"],
+            "deployed_total": totals["directives_deployed"],
             "throughput_per_day": len(self.deployed_ticks),
-            "lead_time_median": median(leads) if leads else None,
-            "lead_time_p85": percentile(leads, 85),
-            "cycle_time_median": median(self.cycle_times) if self.cycle_times else None,
+            "lead_time_median": stats["lead_p50"],
+            "lead_time_p85": stats["lead_p85"],
+            "cycle_time_median": stats["cycle_p50"],
             "blocked": blocked_now,
             "queue": queue,
             "utilisation": utilisation,
-            "escaped_defects": world.totals["escaped_defects"],
-            "defects_found": world.totals["defects_found"],
-            "bottleneck": self._bottleneck(utilisation),
+            "escaped_defects": totals["escaped_defects"],
+            "defects_found": totals["defects_found"],
+            "bottleneck": self.bottleneck(),
             "audit_head": world.audit.head,
+            # demand, named with units so the CSV explains itself
+            "offered_directives_per_tick": totals["offered"] - previous.get("offered_total", 0),
+            "admitted_directives_per_tick": totals["admitted"] - previous.get("admitted_total", 0),
+            "rejected_directives_per_tick": totals["rejected"] - previous.get("rejected_total", 0),
+            "offered_total": totals["offered"],
+            "admitted_total": totals["admitted"],
+            "rejected_total": totals["rejected"],
+            "backlog_directives": backlog,
+            "open_directives": open_directives,
+            "in_system_directives": backlog + open_directives,
+            "wip_tasks": tasks_open,
+            "deployed_directives_per_tick": len(deployed),
+            "deployed_tasks_per_tick": tasks_deployed_now,
+            "throughput_directives_per_day": len(self.deployed_ticks),
+            "lead_time_sum_ticks": lead_sum,
+            "window_ticks": window,
+            "lead_time_mean_ticks": stats["lead_mean"],
+            "lead_time_p50_ticks": stats["lead_p50"],
+            "lead_time_p85_ticks": stats["lead_p85"],
+            "lead_time_p95_ticks": stats["lead_p95"],
+            "cycle_time_mean_ticks": stats["cycle_mean"],
+            "cycle_time_p50_ticks": stats["cycle_p50"],
+            "cycle_time_p85_ticks": stats["cycle_p85"],
+            "agent_ticks": time_now,
+            "stalls_open": len(world.stalls),  # work that cannot progress now (sim/stalls.py)
+            "stall_episodes_total": totals["stalls"],
         }
         self.history.append(row)
         return row
 
-    @staticmethod
-    def _headcount(world: World, role: str) -> int:
-        return world.headcount.get(role, 0)
+    def _deployments(self, world: World, deployed: list[str]) -> tuple[int, int]:
+        tick = world.tick
+        lead_sum = tasks_now = 0
+        for directive_id in deployed:
+            directive = world.directives[directive_id]
+            lead = tick - directive.arrived_tick
+            lead_sum += lead
+            self.lead_hist[lead] = self.lead_hist.get(lead, 0) + 1
+            by_priority = self.lead_by_priority.setdefault(directive.priority, {})
+            by_priority[lead] = by_priority.get(lead, 0) + 1
+            self.window_leads.append((tick, lead))
+            self.deployed_ticks.append(tick)
+            backlog = directive.created_tick - directive.arrived_tick
+            if backlog:
+                directive.stage_ticks["backlog"] = backlog
+            for stage, ticks in directive.stage_ticks.items():
+                self.stage_sums[stage] += ticks
+            self.efficiency_sum += directive.active_ticks / lead if lead else 1.0
+            for task_id in directive.task_ids:
+                task = world.tasks[task_id]
+                tasks_now += 1
+                if task.started_tick is not None and task.merged_tick is not None:
+                    cycle = task.merged_tick - task.started_tick
+                    self.cycle_hist[cycle] = self.cycle_hist.get(cycle, 0) + 1
+                    self.window_cycles.append((tick, cycle))
+                age = tick - task.created_tick
+                self.task_efficiency_sum += task.active_ticks / age if age else 1.0
+                self.tasks_measured += 1
+        if deployed:
+            self._window_stats = None
+        return lead_sum, tasks_now
 
-    @staticmethod
-    def _queues(world: World) -> tuple[dict[str, int], dict[str, float], int]:
-        queue = {role: 0 for role in ROLES}
-        busy_by_role = {role: 0 for role in Role}
-        count_by_role = {role: 0 for role in Role}
+    def _expire(self, horizon: int) -> None:
+        for samples in (self.window_leads, self.window_cycles):
+            while samples and samples[0][0] <= horizon:
+                samples.popleft()
+                self._window_stats = None
+
+    def _windowed(self) -> dict[str, Any]:
+        if self._window_stats is None:
+            leads = [lead for _, lead in self.window_leads]
+            cycles = [cycle for _, cycle in self.window_cycles]
+            self._window_stats = {
+                "lead_mean": round(sum(leads) / len(leads), 3) if leads else None,
+                "lead_p50": median(leads) if leads else None,
+                "lead_p85": percentile(leads, 85),
+                "lead_p95": percentile(leads, 95),
+                "cycle_mean": round(sum(cycles) / len(cycles), 3) if cycles else None,
+                "cycle_p50": median(cycles) if cycles else None,
+                "cycle_p85": percentile(cycles, 85),
+            }
+        return self._window_stats
+
+    def _agents(self, world: World) -> tuple[dict[str, None], dict[str, int], dict[str, list[int]]]:
+        """Classify every agent-tick once; note what is being actively worked on."""
+        active: dict[str, None] = {}
+        time_now = {c: 0 for c in TIME_CLASSES}
+        by_role = {role: [0, 0, 0] for role in ROLES}  # productive, on duty, headcount
+        meetings = world.meetings
         for agent in world.agents.values():
-            count_by_role[agent.role] += 1
-            if agent.status in BUSY_STATUSES:
-                busy_by_role[agent.role] += 1
-        busy = {role.value: n for role, n in busy_by_role.items()}
-        counts = {role.value: n for role, n in count_by_role.items()}
-        world.headcount = counts
-        for directive in world.directives.values():
-            if directive.state is DirectiveState.AWAITING_DESIGN:
-                queue["architect"] += 1
-        blocked = 0
-        for task in world.tasks.values():
-            state = task.state
-            if state is TaskState.BLOCKED:
-                blocked += 1
-            elif state is TaskState.IN_PROGRESS and task.assignee is None:
-                queue["builder"] += 1
-            elif (
-                state is TaskState.SCHEDULED
-                and task.assignee is None
-                and world.unmerged_dependency(task) is None
-            ):
-                queue["builder"] += 1
-            elif state is TaskState.IN_REVIEW:
-                for kind, status in task.reviews.items():
-                    if status is ReviewStatus.PENDING:
-                        queue[REVIEW_QUEUE_ROLE[kind]] += 1
-            elif state is TaskState.APPROVAL:
-                queue["manager"] += 1
-        utilisation = {
-            role: round(busy[role] / counts[role], 4) if counts[role] else 0.0 for role in ROLES
-        }
-        return queue, utilisation, blocked
+            status = agent.status
+            cls = STATUS_CLASS[status]
+            if cls == "idle" and getattr(agent, "dispatched_this_tick", 0):
+                cls = "dispatching"
+            elif cls == "waiting_tool" and agent.waiting_for == "contract":
+                cls = "waiting_contract"
+            time_now[cls] += 1
+            role = agent.role.value
+            totals = self.time_totals[role]
+            totals[cls] = totals.get(cls, 0) + 1
+            counts = by_role[role]
+            counts[2] += 1
+            if cls != "off_duty":
+                counts[1] += 1
+            if cls in PRODUCTIVE:
+                counts[0] += 1
+            if status in _ACTIVE and agent.activity is not None:
+                target = agent.activity.target
+                meeting = meetings.get(target)
+                active[meeting.task_id if meeting is not None else target] = None
+        return active, time_now, by_role
 
-    def _bottleneck(self, utilisation: dict[str, float]) -> str | None:
-        """The role with the most queued work per head over the recent window."""
-        totals = {role: sum(p[role] for p in self._pressure) for role in ROLES}
-        best = max(ROLES, key=lambda r: (totals[r], utilisation[r]))
-        if totals[best] > 0:
-            return best
-        busiest = max(ROLES, key=lambda r: utilisation[r])
-        return busiest if utilisation[busiest] > 0 else None
+    def _work(self, world: World, active: dict[str, None]) -> tuple[dict[str, int], int, int]:
+        """Queues per role, and this tick's stage and activity of every open directive/task."""
+        queue = {role: 0 for role in ROLES}
+        blocked = tasks_open = 0
+        tasks = world.tasks
+        agents = world.agents
+        for directive in world.directives.values():
+            if directive.state is DirectiveState.DEPLOYED:
+                continue
+            if directive.state is not DirectiveState.IN_PROGRESS:
+                if directive.state is DirectiveState.AWAITING_DESIGN:
+                    queue["architect"] += 1
+                _charge(directive.stage_ticks, "design")
+                if directive.id in active:
+                    directive.active_ticks += 1
+                continue
+            least = len(STAGES)
+            worked = False
+            for task_id in directive.task_ids:
+                task = tasks[task_id]
+                tasks_open += 1
+                stage = _task_stage(world, task, agents, queue)
+                if stage == "blocked" or stage == "waiting_contract":
+                    blocked += task.state is TaskState.BLOCKED
+                _charge(task.stage_ticks, stage)
+                if task_id in active:
+                    task.active_ticks += 1
+                    worked = True
+                least = min(least, _STAGE_RANK[stage])
+            _charge(directive.stage_ticks, STAGES[least] if least < len(STAGES) else "merged")
+            if worked:
+                directive.active_ticks += 1
+        return queue, blocked, tasks_open
+
+    # ---- bottleneck ------------------------------------------------------------------------
+
+    def bottleneck(self) -> str | None:
+        """The role that limits flow now, by :data:`BOTTLENECK_METHOD` (None: nothing waits)."""
+        best: tuple[float, float] | None = None
+        name = None
+        for role in ROLES:
+            productive = on_duty = 0
+            pressure = 0.0
+            for sample in self._window:
+                p, d, q = sample[role]
+                productive += p
+                on_duty += d
+                pressure += q
+            if pressure <= 0 or not on_duty:
+                continue
+            score = (productive / on_duty, pressure / len(self._window))
+            if best is None or score > best:
+                best, name = score, role
+        return name
+
+    # ---- summaries -------------------------------------------------------------------------
+
+    def time_shares(self) -> dict[str, dict[str, float]]:
+        """Per role: the share of its agent-ticks in each time class over the whole run."""
+        shares: dict[str, dict[str, float]] = {}
+        for role, totals in self.time_totals.items():
+            total = sum(totals.values())
+            if total:
+                shares[role] = {c: round(totals.get(c, 0) / total, 4) for c in TIME_CLASSES}
+        return shares
+
+    def utilisation(self) -> dict[str, float]:
+        """Per role: productive agent-ticks over on-duty agent-ticks, whole run."""
+        result = {}
+        for role, totals in self.time_totals.items():
+            on_duty = sum(totals.values()) - totals.get("off_duty", 0)
+            if on_duty:
+                productive = sum(totals.get(c, 0) for c in PRODUCTIVE)
+                result[role] = round(productive / on_duty, 4)
+        return result
+
+    def walking_share(self) -> float:
+        """Walking agent-ticks over working + reviewing agent-ticks, all roles, whole run."""
+        walking = sum(t.get("walking", 0) for t in self.time_totals.values())
+        work = sum(t.get("working", 0) + t.get("reviewing", 0) for t in self.time_totals.values())
+        return round(walking / work, 4) if work else 0.0
+
+    def aging_wip(self, world: World) -> dict[str, Any]:
+        """Open work by age (backlog included): nothing in the summary describes only survivors."""
+        tick = world.tick
+        ages = [
+            (tick - d.arrived_tick, d.id, d.priority, d.state.value)
+            for d in world.directives.values()
+            if d.state is not DirectiveState.DEPLOYED
+        ]
+        ages += [(tick - a.offered_tick, a.key, a.priority, "backlog") for a in world.backlog]
+        ages.sort(reverse=True)
+        values = [a[0] for a in ages]
+        return {
+            "count": len(ages),
+            "age_mean": round(sum(values) / len(values), 3) if values else None,
+            "age_p85": percentile(values, 85),
+            "age_max": values[0] if values else None,
+            "oldest": [
+                {"id": i, "age_ticks": age, "priority": p, "state": s} for age, i, p, s in ages[:5]
+            ],
+        }
 
     def summary(self, world: World) -> dict[str, Any]:
-        """Headline figures for a finished run (CLI summary, sweep rows)."""
-        leads = list(self.lead_times)
+        """Headline figures for a finished run (CLI summary, sweep rows): all deployments."""
         latest = self.latest or {}
         days = max(world.tick / world.settings.ticks_per_day, 1e-9)
+        totals = world.totals
+        deployed = totals["directives_deployed"]
+        lead = _hist_stats(self.lead_hist)
+        aging = self.aging_wip(world)
+        measured = sum(self.lead_hist.values())
         return {
             "ticks": world.tick,
-            "directives_created": world.totals["directives_created"],
-            "directives_deployed": world.totals["directives_deployed"],
-            "tasks_deployed": world.totals["tasks_deployed"],
-            "throughput_per_day": round(world.totals["directives_deployed"] / days, 4),
-            "lead_time_median": median(leads) if leads else None,
-            "lead_time_p85": percentile(leads, 85),
-            "lead_time_p95": percentile(leads, 95),
+            "directives_created": totals["directives_created"],
+            "directives_deployed": deployed,
+            "tasks_deployed": totals["tasks_deployed"],
+            "throughput_per_day": round(deployed / days, 4),
+            "lead_time_median": lead["median"],
+            "lead_time_p85": lead["p85"],
+            "lead_time_p95": lead["p95"],
+            "lead_time_mean": lead["mean"],
+            "lead_time_max": lead["max"],
+            "lead_time_by_priority": {
+                str(p): _hist_stats(h) for p, h in sorted(self.lead_by_priority.items())
+            },
+            "lead_time_by_stage": {
+                s: round(n / measured, 3) if measured else None for s, n in self.stage_sums.items()
+            },
+            "cycle_time_median": hist_percentile(self.cycle_hist, 50),
+            "cycle_time_p85": hist_percentile(self.cycle_hist, 85),
+            "flow_efficiency": round(self.efficiency_sum / measured, 4) if measured else None,
+            "task_flow_efficiency": (
+                round(self.task_efficiency_sum / self.tasks_measured, 4)
+                if self.tasks_measured
+                else None
+            ),
+            "offered": totals["offered"],
+            "admitted": totals["admitted"],
+            "rejected": totals["rejected"],
+            "backlog": len(world.backlog),
+            "open_directives": totals["directives_created"] - deployed,
+            "aging_wip": aging,
+            "aging_wip_max": aging["age_max"],
             "bottleneck": latest.get("bottleneck"),
-            "escaped_defects": world.totals["escaped_defects"],
-            "defects_found": world.totals["defects_found"],
-            "meetings": world.totals["meetings"],
-            "votes_failed": world.totals["votes_failed"],
-            "reworks": world.totals["reworks"],
+            "bottleneck_method": BOTTLENECK_METHOD,
+            "utilisation": self.utilisation(),
+            "time_shares": self.time_shares(),
+            "walking_share": self.walking_share(),
+            "escaped_defects": totals["escaped_defects"],
+            "defects_found": totals["defects_found"],
+            "meetings": totals["meetings"],
+            "votes_failed": totals["votes_failed"],
+            "reworks": totals["reworks"],
+            "stalls": totals["stalls"],  # stall episodes over the run
+            "stalls_by_cause": stalls_by_cause(world),  # open now, per cause
+            "stalls_open": open_stalls(world),
             "audit_events": world.audit.count,
             "audit_head": world.audit.head,
         }
+
+    # ---- snapshots -------------------------------------------------------------------------
+
+    def dump(self) -> dict[str, Any]:
+        """Everything needed to continue measuring exactly where this tracker is."""
+        return {
+            "history": list(self.history),
+            "lead_hist": sorted(self.lead_hist.items()),
+            "lead_by_priority": [[p, sorted(h.items())] for p, h in self.lead_by_priority.items()],
+            "cycle_hist": sorted(self.cycle_hist.items()),
+            "window_leads": list(self.window_leads),
+            "window_cycles": list(self.window_cycles),
+            "deployed_ticks": list(self.deployed_ticks),
+            "stage_sums": self.stage_sums,
+            "efficiency": [self.efficiency_sum, self.task_efficiency_sum, self.tasks_measured],
+            "time_totals": self.time_totals,
+            "window": list(self._window),
+        }
+
+    def load(self, data: dict[str, Any]) -> None:
+        """Inverse of :meth:`dump`."""
+        self.history.clear()
+        self.history.extend(data["history"])
+        self.lead_hist = {int(k): v for k, v in data["lead_hist"]}
+        self.lead_by_priority = {
+            int(p): {int(k): v for k, v in h} for p, h in data["lead_by_priority"]
+        }
+        self.cycle_hist = {int(k): v for k, v in data["cycle_hist"]}
+        self.window_leads = deque((t, v) for t, v in data["window_leads"])
+        self.window_cycles = deque((t, v) for t, v in data["window_cycles"])
+        self.deployed_ticks = deque(data["deployed_ticks"])
+        self.stage_sums = {s: data["stage_sums"].get(s, 0) for s in STAGES}
+        self.efficiency_sum, self.task_efficiency_sum, self.tasks_measured = data["efficiency"]
+        self.time_totals = {r: dict(data["time_totals"].get(r, {})) for r in ROLES}
+        self._window.clear()
+        for sample in data["window"]:
+            self._window.append({r: tuple(v) for r, v in sample.items()})
+        self._window_stats = None
+
+
+def _charge(stages: dict[str, int], stage: str) -> None:
+    stages[stage] = stages.get(stage, 0) + 1
+
+
+def _task_stage(world: World, task: Any, agents: dict[str, Any], queue: dict[str, int]) -> str:
+    """The flow stage of ``task`` this tick; counts it in the queue of the role it waits for."""
+    state = task.state
+    if state is TaskState.BLOCKED:
+        return (
+            "waiting_contract"
+            if task.requires_contract
+            and (task.blocked_from is TaskState.SCHEDULED and not world.contract_ready(task))
+            else "blocked"
+        )
+    if state is TaskState.SCHEDULED:
+        if world.unmerged_dependency(task) is not None:
+            return "blocked"
+        if task.assignee is None:
+            queue["builder"] += 1
+        return _tool_wait(task.assignee, agents) or "build"
+    if state is TaskState.IN_PROGRESS:
+        if task.assignee is None:
+            queue["builder"] += 1
+        return _tool_wait(task.assignee, agents) or "build"
+    if state is TaskState.IN_REVIEW:
+        waiting = None
+        for kind, status in task.reviews.items():
+            if status is ReviewStatus.PENDING:
+                queue[REVIEW_QUEUE_ROLE[kind]] += 1
+            elif status is ReviewStatus.IN_PROGRESS and waiting is None:
+                waiting = _tool_wait(task.reviewers.get(kind), agents)
+        return waiting or "review"
+    if state is TaskState.APPROVAL:
+        queue["manager"] += 1
+        return "approval"
+    return "merged"
+
+
+def _tool_wait(agent_id: str | None, agents: dict[str, Any]) -> str | None:
+    agent = agents.get(agent_id or "")
+    if agent is not None and agent.status in (AgentStatus.WAITING, AgentStatus.BLOCKED):
+        return "waiting_tool"
+    return None

@@ -22,12 +22,13 @@ from .audit import AuditEvent, AuditLog
 from .contracts import Contract, Elevator
 from .meetings import Meeting
 from .scenario import Scenario
+from .stalls import Stall
 from .supply import Tool
 from .tasks import Directive, Task, TaskState
 from .votes import Vote
-from .world import ChangeSet, Floor, Office, World
+from .world import Arrival, ChangeSet, Floor, Office, World
 
-SNAPSHOT_FORMAT = 1
+SNAPSHOT_FORMAT = 2  # 2: keyed stream counters, identities and the backlog
 REGISTRIES: dict[str, type] = {
     "floors": Floor,
     "offices": Office,
@@ -40,7 +41,20 @@ REGISTRIES: dict[str, type] = {
     "contracts": Contract,
     "artifacts": Artifact,
 }
-PLAIN = ("tick", "running", "speed", "counters", "totals", "releases", "headcount")
+PLAIN = (
+    "tick",
+    "running",
+    "speed",
+    "counters",
+    "totals",
+    "releases",
+    "headcount",
+    "draw_counts",
+    "identity",
+    "backlog",
+    "stalls",
+    "stall_marks",
+)
 
 
 def encode(value: Any) -> Any:
@@ -117,20 +131,14 @@ def dump_engine(engine: Any) -> dict[str, Any]:
         "rng": {
             "work": dump_rng(world.rng),
             "arrivals": dump_rng(world.arrival_rng),
-            "staff": dump_rng(world.staff_rng),
+            "futures_salt": world.futures_salt,  # keys the counter-based keyed streams
         },
         "audit": {
             "head": world.audit.head,
             "count": world.audit.count,
             "recent": [e.to_dict() for e in world.audit.since(world.audit.count - 200)],
         },
-        "flow": {
-            "history": list(flow.history),
-            "lead_times": list(flow.lead_times),
-            "cycle_times": list(flow.cycle_times),
-            "deployed_ticks": list(flow.deployed_ticks),
-            "pressure": list(flow._pressure),
-        },
+        "flow": flow.dump(),
         "engine": {
             "next_seq": engine.next_seq,
             "applied_through": engine.commands[-1].seq if engine.commands else 0,  # seq order
@@ -161,20 +169,11 @@ def load_engine(data: dict[str, Any], engine_cls: Any, **engine_kwargs: Any) -> 
     world.scripted_released = data["scripted_released"]
     load_rng(world.rng, data["rng"]["work"])
     load_rng(world.arrival_rng, data["rng"]["arrivals"])
-    load_rng(world.staff_rng, data["rng"]["staff"])
+    world.restore_streams(data["rng"]["futures_salt"])
     audit: AuditLog = world.audit
     recent = [AuditEvent.from_dict(e) for e in data["audit"]["recent"]]
     audit.restore_head(data["audit"]["head"], data["audit"]["count"], recent)
-    flow = engine.flow
-    flow.history.clear()
-    flow.history.extend(data["flow"]["history"])
-    flow.lead_times.clear()
-    flow.lead_times.extend(data["flow"]["lead_times"])
-    flow.cycle_times.clear()
-    flow.cycle_times.extend(data["flow"]["cycle_times"])
-    flow.deployed_ticks = deque(data["flow"]["deployed_ticks"])
-    flow._pressure.clear()
-    flow._pressure.extend(data["flow"]["pressure"])
+    engine.flow.load(data["flow"])
     engine.next_seq = data["engine"]["next_seq"]
     engine._event_mark = audit.count
     world.changes = ChangeSet()
@@ -190,6 +189,11 @@ def _hints_for_world() -> dict[str, Any]:
         "totals": dict[str, int],
         "releases": dict[str, int],
         "headcount": dict[str, int],
+        "draw_counts": dict[str, int],
+        "identity": dict[str, str],
+        "backlog": list[Arrival],
+        "stalls": dict[str, Stall],
+        "stall_marks": dict[str, int],
     }
 
 

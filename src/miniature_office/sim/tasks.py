@@ -132,6 +132,8 @@ class Task:
     blocked_since: int | None = None
     blocked_ticks: int = 0
     last_event: int = 0
+    stage_ticks: dict[str, int] = field(default_factory=dict)  # ticks spent per flow stage
+    active_ticks: int = 0  # ticks someone worked on it (flow efficiency = active / age)
 
     @property
     def security_level(self) -> int:
@@ -178,6 +180,8 @@ class Task:
             "merged_tick": self.merged_tick,
             "deployed_tick": self.deployed_tick,
             "blocked_ticks": self.blocked_ticks,
+            "stage_ticks": dict(self.stage_ticks),
+            "active_ticks": self.active_ticks,
             "last_event": self.last_event,
         }
         if history:
@@ -208,6 +212,16 @@ class Directive:
     deployed_tick: int | None = None
     escaped_defects: int = 0
     last_event: int = 0
+    key: str = ""  # stable identity (arrival 17, scenario directive 2, ...): keys its draws
+    offered_tick: int | None = None  # when it arrived (before any wait in the backlog)
+    designed_tick: int | None = None
+    stage_ticks: dict[str, int] = field(default_factory=dict)  # lead time split by stage
+    active_ticks: int = 0  # ticks someone worked on it (flow efficiency = active / lead)
+
+    @property
+    def arrived_tick(self) -> int:
+        """Start of the lead time: the offer, or creation for work that never queued."""
+        return self.created_tick if self.offered_tick is None else self.offered_tick
 
     def to_dict(self, tick: int) -> dict[str, Any]:
         return {
@@ -229,6 +243,9 @@ class Directive:
             "architect": self.architect,
             "task_ids": list(self.task_ids),
             "deployed_tick": self.deployed_tick,
-            "lead_time": (self.deployed_tick - self.created_tick) if self.deployed_tick else None,
+            "lead_time": (self.deployed_tick - self.arrived_tick) if self.deployed_tick else None,
             "escaped_defects": self.escaped_defects,
+            "offered_tick": self.arrived_tick,
+            "stage_ticks": dict(self.stage_ticks),
+            "active_ticks": self.active_ticks,
         }

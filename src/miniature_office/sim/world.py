@@ -7,17 +7,18 @@ delta.
 
 from __future__ import annotations
 
+import hashlib
 import random
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from .agents import ROLE_SKILL, WORKING_ROLES, Agent, AgentStatus, Role
+from .agents import ROLE_LETTER, ROLE_SKILL, WORKING_ROLES, Agent, AgentStatus, Role
 from .artifacts import Artifact, ArtifactKind, content_hash
 from .audit import AuditLog
 from .contracts import Contract, Elevator, Shipment, satisfies
 from .errors import TransitionRefused
-from .floorplan import FloorPlan, Rect, desk_position, plan_floor
+from .floorplan import FloorPlan, Rect, desk_position, office_bays, plan_floor, spare_desk
 from .meetings import Meeting
 from .scenario import AgentSpec, Scenario, ToolSpec, staff_counts
 from .supply import Tool
@@ -67,6 +68,8 @@ class Office:
     directive_ids: list[str] = field(default_factory=list)
     task_ids: list[str] = field(default_factory=list)
     desks_used: int = 0
+    hires: dict[str, int] = field(default_factory=dict)  # role -> ordinals handed out so far
+    bays: int = 1  # desk bays the office was planned with (one desk per role per bay)
     outbox: list[Shipment] = field(default_factory=list)  # waiting for a courier to the lift
 
     def to_dict(self) -> dict[str, Any]:
@@ -106,6 +109,33 @@ class Floor:
 
 
 @dataclass(slots=True)
+class Arrival:
+    """A directive offered by the arrival stream and not admitted yet: the visible backlog."""
+
+    seq: int  # offer ordinal: the n-th random arrival of the run
+    key: str  # stable identity ("arrival:17"): keys the directive's draws once admitted
+    offered_tick: int
+    title: str
+    floor_id: str
+    priority: int
+    ambiguity: float
+    sensitivity: float
+    complexity: float
+    depends_on_floor: str | None = None
+    last_event: int = 0
+
+    def to_dict(self, tick: int) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "title": self.title,
+            "floor_id": self.floor_id,
+            "priority": self.priority,
+            "offered_tick": self.offered_tick,
+            "age": tick - self.offered_tick,
+        }
+
+
+@dataclass(slots=True)
 class ChangeSet:
     """Ids touched during the current tick: the tick's delta is built from these."""
 
@@ -128,11 +158,16 @@ class World:
         self.scenario = scenario
         self.settings = scenario.settings
         self.seed = seed
-        # Separate streams: arrivals and staffing don't shift when the work draws change, so
-        # two variants of a scenario see the same incoming work (common random numbers).
+        # Randomness that belongs to someone (an agent, a directive, a task) comes from a stream
+        # keyed by that entity's stable identity (see chance/uniform/pick): a variant that adds
+        # a verifier leaves everyone else's draws, and the arrival stream, exactly as they were.
+        # The unkeyed work stream is for draws that belong to nobody.
+        self.futures_salt = ""
         self.rng = random.Random(seed)
         self.arrival_rng = random.Random(f"{seed}:arrivals")
-        self.staff_rng = random.Random(f"{seed}:staff")
+        self._stream_key = _stream_key(seed, "")
+        self.draw_counts: dict[str, int] = {}  # stable key -> draws taken from its stream
+        self.identity: dict[str, str] = {}  # entity id -> stable key (ids shift, keys don't)
         self.audit = audit
         self.tick = 0
         self.running = True
@@ -162,7 +197,12 @@ class World:
             "votes_failed": 0,
             "reworks": 0,
             "transitions_refused": 0,
+            "offered": 0,  # every directive that ever arrived: admitted + backlog + rejected
+            "admitted": 0,
+            "rejected": 0,
+            "stalls": 0,  # stall episodes opened (sim/stalls.py)
         }
+        self.backlog: list[Arrival] = []  # offered arrivals waiting for admission, in order
         self.changes = ChangeSet()
         self.deploy_ready: dict[str, None] = {}  # directives whose last task just merged
         self.deployed_order: deque[str] = deque()  # deployed directives, oldest first
@@ -170,6 +210,8 @@ class World:
         self.scripted_released = 0  # scripted scenario directives already created
         self.headcount: dict[str, int] = {}  # agents per role, refreshed by the flow step
         self.releases: dict[str, int] = {}  # "floor:contract" -> releases published
+        self.stalls: dict[str, Any] = {}  # open stall episodes by key (sim/stalls.Stall)
+        self.stall_marks: dict[str, int] = {}  # stall watcher's counters (elevator pressure)
         self.observers: list[Callable[[str, Any], None]] = []
 
     # ---- ids, logging, change tracking ------------------------------------------------------
@@ -190,15 +232,74 @@ class World:
         """Append an audit event for the current tick; returns its sequence number."""
         return self.audit.append(self.tick, kind, actor, target, data, parents).seq
 
-    def chance(self, p: float) -> bool:
-        """One Bernoulli draw from the world's RNG."""
-        return self.rng.random() < p
+    # ---- randomness -------------------------------------------------------------------------
 
-    def uniform(self, low: float, high: float) -> float:
-        return low + (high - low) * self.rng.random()
+    def random(self, key: str | None = None) -> float:
+        """A float in [0, 1): from ``key``'s own stream, or the unkeyed work stream.
 
-    def pick(self, items: list[Any]) -> Any:
-        return items[int(self.rng.random() * len(items))]
+        ``key`` is an entity id (``T-0007``, ``A-0003``, ``D-0002``) or any stable string. Ids
+        registered in :attr:`identity` are translated to their stable key first, so the draw
+        depends on who the entity is (arrival 17's second task), not on the order ids were
+        handed out. Keyed draws are counter based: draw n of a key is
+        blake2b(seed, futures salt, key, n), so no other entity's draws can shift it.
+        """
+        if key is None:
+            return self.rng.random()
+        stable = self.identity.get(key, key)
+        n = self.draw_counts.get(stable, 0)
+        self.draw_counts[stable] = n + 1
+        digest = hashlib.blake2b(
+            f"{stable}#{n}".encode(), digest_size=8, key=self._stream_key
+        ).digest()
+        return (int.from_bytes(digest, "big") >> 11) * _TWO_TO_MINUS_53
+
+    def chance(self, p: float, key: str | None = None) -> bool:
+        """One Bernoulli draw (``key``: whose stream, see :meth:`random`)."""
+        return self.random(key) < p
+
+    def uniform(self, low: float, high: float, key: str | None = None) -> float:
+        """A uniform draw in [low, high) (``key``: whose stream, see :meth:`random`)."""
+        return low + (high - low) * self.random(key)
+
+    def pick(self, items: list[Any] | tuple[Any, ...], key: str | None = None) -> Any:
+        """One of ``items``, uniformly (``key``: whose stream, see :meth:`random`)."""
+        return items[int(self.random(key) * len(items))]
+
+    def register_identity(self, entity_id: str, stable_key: str) -> None:
+        """Draws keyed by ``entity_id`` come from the stream of ``stable_key`` from now on."""
+        self.identity[entity_id] = stable_key
+
+    def stable_key(self, entity_id: str) -> str:
+        return self.identity.get(entity_id, entity_id)
+
+    def forget_identities(self, entity_ids: list[str]) -> None:
+        """Drop the keyed streams of entities that left memory (keeps the state bounded)."""
+        for entity_id in entity_ids:
+            stable = self.identity.pop(entity_id, None)
+            if stable is not None:
+                self.draw_counts.pop(stable, None)
+
+    def reseed_futures(self, salt: str) -> None:
+        """Same state, fresh random futures: every stream continues from seeds derived from
+        ``salt`` (forecasts fork a world this way). Keyed streams keep their draw counters."""
+        self.futures_salt = salt
+        self.rng = random.Random(f"{self.seed}:{salt}:work")
+        self.arrival_rng = random.Random(f"{self.seed}:{salt}:arrivals")
+        self._stream_key = _stream_key(self.seed, salt)
+
+    def restore_streams(self, salt: str) -> None:
+        """Point keyed draws at ``salt`` without reseeding the sequential streams (snapshots
+        restore those from their saved states)."""
+        self.futures_salt = salt
+        self._stream_key = _stream_key(self.seed, salt)
+
+    def effective_priority(self, priority: int, since_tick: int) -> int:
+        """Priority after aging: one level better (lower) per ``priority_aging_ticks`` waited
+        since ``since_tick``, never better than 1. With aging off, the priority itself."""
+        every = self.settings.priority_aging_ticks
+        if every <= 0:
+            return priority
+        return max(1, priority - (self.tick - since_tick) // every)
 
     # ---- people -----------------------------------------------------------------------------
 
@@ -215,17 +316,23 @@ class World:
     ) -> Agent:
         floor = self.floors[office.floor_id]
         agent_id = self.next_id("A")
+        # Who this is: office, role and ordinal (the n-th of that role ever hired there). Skills,
+        # name and desk follow from it alone, so other hires never change them.
+        ordinal = office.hires.get(role.value, 0)
+        office.hires[role.value] = ordinal + 1
+        key = f"agent:{office.id}:{role.value}:{ordinal}"
+        self.register_identity(agent_id, key)
         main = ROLE_SKILL[role]
-        draw = self.staff_rng.uniform
-        profile = {s: round(draw(0.3, 0.6), 3) for s in ROLE_SKILL.values()}
-        profile[main] = round(draw(0.45, 0.7) if assistant else draw(0.6, 0.95), 3)
+        profile = {s: round(self.uniform(0.3, 0.6, key), 3) for s in ROLE_SKILL.values()}
+        main_range = (0.45, 0.7) if assistant else (0.6, 0.95)
+        profile[main] = round(self.uniform(*main_range, key), 3)
         profile.update(skills or {})
-        desk = desk_position(office.rect, office.desks_used)
+        first_name = self.pick(FIRST_NAMES, key)
+        desk = self._desk_for(office, role, ordinal)
         office.desks_used += 1
         agent = Agent(
             id=agent_id,
-            name=name
-            or f"{FIRST_NAMES[int(self.staff_rng.random() * len(FIRST_NAMES))]} {agent_id[-2:]}",
+            name=name or f"{first_name} {ROLE_LETTER[role]}{ordinal + 1}",
             role=role,
             floor_id=floor.id,
             office_id=office.id,
@@ -249,6 +356,14 @@ class World:
             office.manager_id = agent_id
         self.changes.agents[agent_id] = None
         return agent
+
+    def _desk_for(self, office: Office, role: Role, ordinal: int) -> tuple[int, int]:
+        """The desk of bay ``ordinal``; past the planned bays, any free tile in the office."""
+        desk = desk_position(office.rect, role.value, ordinal)
+        taken = {self.agents[a].desk for a in office.agent_ids}
+        if desk is None or desk in taken:
+            desk = spare_desk(office.rect, taken) or desk or (office.rect.x + 1, office.rect.y + 1)
+        return desk
 
     def office_members(self, office: Office, role: Role) -> list[Agent]:
         return [a for a in (self.agents[i] for i in office.agent_ids) if a.role is role]
@@ -490,7 +605,9 @@ def build_world(
         "world.created", "system", "world", {"scenario": scenario.name, "seed": seed}
     )
     for level, floor_spec in enumerate(scenario.floors):
-        plan = plan_floor(len(floor_spec.offices))
+        counts = [staff_counts(office_spec) for office_spec in floor_spec.offices]
+        bays = [office_bays(max(c.values(), default=1)) for c in counts]
+        plan = plan_floor(bays)
         floor = Floor(
             id=floor_spec.language,
             language=floor_spec.language,
@@ -505,10 +622,11 @@ def build_world(
                 floor_id=floor.id,
                 name=office_spec.name,
                 rect=plan.offices[index],
+                bays=bays[index],
             )
             world.offices[office.id] = office
             floor.office_ids.append(office.id)
-            _staff_office(world, office, office_spec.agents, staff_counts(office_spec), genesis)
+            _staff_office(world, office, office_spec.agents, counts[index], genesis)
         for tool_spec in floor_spec.tools:
             world.add_tool(floor, tool_spec)
     return world
@@ -557,3 +675,11 @@ def set_status(agent: Agent, status: AgentStatus, world: World) -> None:
     if agent.status is not status:
         agent.status = status
         world.changes.agents[agent.id] = None
+
+
+_TWO_TO_MINUS_53 = 2.0**-53
+
+
+def _stream_key(seed: int, salt: str) -> bytes:
+    """The blake2b key of a world's keyed streams: its seed and futures salt (<= 64 bytes)."""
+    return hashlib.blake2b(f"{seed}:{salt}".encode(), digest_size=32).digest()
