@@ -2,6 +2,7 @@
 
 miniature-office simulate --scenario FILE --seed N --ticks T [--json] [--csv PATH]
 miniature-office sweep --scenario FILE --seeds 1..50 --set roles.verifier=1,2,3 --ticks T
+miniature-office forecast [--scenario FILE --ticks W | --database URL] --add JSON --by-day D
 miniature-office replay --scenario FILE --seed N --commands FILE --until-tick T
 miniature-office verify-audit FILE | --database URL
 miniature-office export --out run.json / import run.json
@@ -13,22 +14,20 @@ from __future__ import annotations
 import argparse
 import csv
 import io
-import itertools
 import json
+import math
 import os
 import sys
-from collections import deque
-from concurrent.futures import ProcessPoolExecutor
-from statistics import median
 from typing import Any, Sequence
 
 from . import __version__
 from .runio import read_jsonl, read_scenario, write_jsonl
+from .service.jobs import default_workers
 from .sim.audit import verify_chain
 from .sim.engine import Engine
 from .sim.errors import CommandRejected, ScenarioError
-from .sim.flow import percentile
-from .sim.scenario import Scenario, with_overrides
+from .sim.forecast import DEFAULT_HORIZON
+from .sim.scenario import Scenario
 
 PROGRESS_MIN_TICKS = 2000
 
@@ -78,8 +77,8 @@ def parse_sets(items: Sequence[str]) -> dict[str, list[Any]]:
 class Progress:
     """A one-line progress bar on stderr for long runs (silent when not a terminal)."""
 
-    def __init__(self, total: int, enabled: bool) -> None:
-        self.total, self.enabled, self.last = total, enabled, -1
+    def __init__(self, total: int, enabled: bool, unit: str = "tick") -> None:
+        self.total, self.enabled, self.last, self.unit = total, enabled, -1, unit
 
     def __call__(self, tick: int) -> None:
         if not self.enabled:
@@ -88,7 +87,7 @@ class Progress:
         if percent != self.last:
             self.last = percent
             bar = "#" * (percent // 4)
-            sys.stderr.write(f"\r[{bar:<25}] {percent:3d}%  tick {tick}/{self.total}")
+            sys.stderr.write(f"\r[{bar:<25}] {percent:3d}%  {self.unit} {tick}/{self.total}")
             if tick >= self.total:
                 sys.stderr.write("\n")
             sys.stderr.flush()
@@ -191,85 +190,237 @@ def render_summary(summary: dict[str, Any]) -> str:
 # ---- sweep ------------------------------------------------------------------------------------
 
 
-def _sweep_run(job: tuple[dict[str, Any], dict[str, Any], int, int]) -> dict[str, Any]:
-    raw_scenario, overrides, seed, ticks = job
-    from .sim.scenario import parse_scenario
+# ---- sweep ------------------------------------------------------------------------------------
 
-    scenario = with_overrides(parse_scenario(raw_scenario), overrides)
-    engine = Engine(scenario, seed, flow_history=1)
-    engine.flow.lead_times = deque()  # keep every sample, not only the recent window
-    engine.run(ticks)
-    summary = engine.summary()
-    return {
-        "overrides": overrides,
-        "seed": seed,
-        "lead_times": list(engine.flow.lead_times),
-        "throughput_per_day": summary["throughput_per_day"],
-        "bottleneck": summary["bottleneck"],
-        "escaped_defects": summary["escaped_defects"],
-    }
+#: How the sweep names its per-seed figures in text (summary key -> label).
+SWEEP_LABELS = {
+    "throughput_per_day": "throughput (directives/day)",
+    "lead_time_median": "lead time median (ticks)",
+    "lead_time_p85": "lead time p85 (ticks)",
+    "lead_time_p95": "lead time p95 (ticks)",
+    "flow_efficiency": "flow efficiency",
+}
+HIGHER_IS_BETTER = ("throughput_per_day", "flow_efficiency")
 
 
-def sweep(
-    scenario: Scenario,
-    seeds: list[int],
-    grid: dict[str, list[Any]],
-    ticks: int,
-    workers: int,
-) -> list[dict[str, Any]]:
-    """Run every parameter combination over every seed; one row per combination."""
-    combos = [dict(zip(grid, values)) for values in itertools.product(*grid.values())] or [{}]
-    for combo in combos:
-        with_overrides(scenario, combo)  # fail fast on a bad path or value
-    raw = scenario.to_dict()
-    jobs = [(raw, combo, seed, ticks) for combo in combos for seed in seeds]
-    if workers > 1 and len(jobs) > 1:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            results = list(pool.map(_sweep_run, jobs, chunksize=max(1, len(jobs) // (workers * 4))))
-    else:
-        results = [_sweep_run(job) for job in jobs]
-    rows = []
-    for combo in combos:
-        runs = [r for r in results if r["overrides"] == combo]
-        leads = [t for r in runs for t in r["lead_times"]]
-        throughput = [r["throughput_per_day"] for r in runs]
-        bottlenecks = [r["bottleneck"] for r in runs if r["bottleneck"]]
-        rows.append(
-            {
-                **{f"set.{k}": v for k, v in combo.items()},
-                "runs": len(runs),
-                "deployed": len(leads),
-                "lead_time_median": median(leads) if leads else None,
-                "lead_time_p85": percentile(leads, 85),
-                "lead_time_p95": percentile(leads, 95),
-                "throughput_median": round(median(throughput), 4) if throughput else None,
-                "throughput_p85": percentile(throughput, 85),
-                "throughput_p95": percentile(throughput, 95),
-                "escaped_defects_mean": round(
-                    sum(r["escaped_defects"] for r in runs) / len(runs), 3
-                ),
-                "bottleneck": max(set(bottlenecks), key=bottlenecks.count) if bottlenecks else None,
-            }
-        )
-    return rows
+def parse_baseline(items: Sequence[str] | None, grid: dict[str, list[Any]]) -> dict[str, Any]:
+    """``--baseline 2`` (one --set) or ``--baseline roles.verifier=2`` (any grid)."""
+    chosen: dict[str, Any] = {}
+    for item in items or []:
+        path, sep, value = item.partition("=")
+        if not sep:
+            if len(grid) != 1:
+                raise CliError("--baseline: with several --set, name the field: PATH=VALUE")
+            path, value = next(iter(grid)), item
+        if path.strip() not in grid:
+            raise CliError(f"--baseline: {path.strip()!r} is not a swept field")
+        chosen[path.strip()] = parse_value(value.strip())
+    return chosen
+
+
+def _number(value: float | None, digits: int = 3) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.{digits}f}".rstrip("0").rstrip(".") if digits else str(round(value))
+
+
+def render_sweep(result: Any) -> str:
+    """Variant by variant: spread over seeds and the paired difference to the baseline."""
+    seeds = result.seeds
+    span = f"{seeds[0]}..{seeds[-1]}" if seeds == list(range(seeds[0], seeds[-1] + 1)) else ""
+    lines = [
+        f"{len(result.variants)} variant(s) x {len(seeds)} seeds ({span or 'as listed'}), "
+        f"{result.ticks} ticks each; baseline {result.baseline.label}",
+        "differences: variant minus baseline on the same seed, mean [95% CI, paired bootstrap]",
+        "'at least' / 'at most': what 85% of seeds reach (the 15th / 85th percentile)",
+        f"bottleneck: {result.bottleneck_method}",
+    ]
+    for variant in result.variants:
+        lines.append("")
+        lines.append(variant.label + ("  (baseline)" if variant.baseline else ""))
+        differences = {d.metric: d for d in variant.differences}
+        for key, text in SWEEP_LABELS.items():
+            spread = variant.spread(key)
+            if not spread["seeds"]:
+                lines.append(f"  {text:<28} not reported")
+                continue
+            bound = "at least", spread["p15"]
+            if key not in HIGHER_IS_BETTER:
+                bound = "at most", spread["p85"]
+            lines.append(
+                f"  {text:<28} median {_number(spread['median'])}, "
+                f"{bound[0]} {_number(bound[1])}"
+            )
+            if key in differences:
+                lines.append(f"  {'':<28} vs baseline {differences[key].describe()}")
+        lines.append(f"  {'bottleneck':<28} {variant.bottlenecks}")
+    return "\n".join(lines)
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
+    from .service.experiments import run_sweep
+
     scenario = _load(args.scenario)
     seeds = parse_seeds(args.seeds)
     grid = parse_sets(args.set or [])
+    baseline = parse_baseline(args.baseline, grid)
+    runs = len(seeds) * max(1, math.prod(len(v) for v in grid.values()))
+    progress = Progress(runs, args.progress or sys.stderr.isatty(), unit="run")
     try:
-        rows = sweep(scenario, seeds, grid, args.ticks, args.workers or os.cpu_count() or 1)
+        result = run_sweep(
+            scenario,
+            seeds,
+            grid,
+            args.ticks,
+            baseline=baseline,
+            workers=args.workers or default_workers(),
+            progress=lambda done, total: progress(done),
+        )
     except ScenarioError as exc:
         raise CliError(f"--set: {exc}") from None
     if args.csv:
         with open(args.csv, "w", encoding="utf-8") as out:
+            out.write(flow_csv(result.rows))
+    if args.json:
+        print(json.dumps(result.to_dict()))
+    else:
+        print(render_sweep(result))
+    return 0
+
+
+# ---- forecast ---------------------------------------------------------------------------------
+
+
+def _forecast_start(args: argparse.Namespace) -> tuple[Engine, str]:
+    """The world the futures fork from: a stored run's current state, or a scenario run."""
+    if args.database or args.stored:
+        from .store import StoreError
+        from .store.persistence import recover
+
+        store = _open_store(args.database)
+        try:
+            engine = recover(store)
+        except StoreError as exc:
+            raise CliError(str(exc)) from None
+        finally:
+            store.close()
+        engine.apply_pending()  # acknowledged commands would apply at the next tick anyway
+        return engine, f"stored run ({engine.scenario.name}, seed {engine.seed})"
+    scenario = _load(args.scenario)
+    # Headless: the warm-up's figures equal a full run's, and nobody reads its audit chain.
+    engine = Engine(scenario, args.world_seed, headless=True)
+    engine.run(args.ticks)
+    return engine, f"{scenario.name} (seed {args.world_seed}) after {args.ticks} ticks"
+
+
+def _directive_payload(text: str) -> dict[str, Any]:
+    try:
+        payload = json.loads(text)
+    except ValueError as exc:
+        raise CliError(f"--add: not JSON: {exc}") from None
+    if not isinstance(payload, dict):
+        raise CliError('--add: give an object like {"title": "Export", "floor": "python"}')
+    return payload
+
+
+def cmd_forecast(args: argparse.Namespace) -> int:
+    from .service.experiments import run_forecast
+    from .sim.forecast import Question, add_directives, open_directives
+
+    if args.only_added and not args.add:
+        raise CliError("--only-added: add directives with --add")
+    engine, source = _forecast_start(args)
+    try:
+        added = add_directives(engine, [_directive_payload(text) for text in args.add or []])
+    except CommandRejected as exc:
+        raise CliError(f"--add: {exc.reason}") from None
+    targets = added if args.only_added else open_directives(engine)
+    if not targets:
+        raise CliError("nothing to forecast: no open directives (add some with --add)")
+    per_day = engine.world.settings.ticks_per_day
+    horizon = engine.tick + args.horizon
+    by_tick = None
+    if args.by_day:
+        by_tick = args.by_day * per_day
+        if by_tick <= engine.tick:
+            raise CliError(
+                f"--by-day: day {args.by_day} ends at tick {by_tick}, "
+                f"not after the start (tick {engine.tick})"
+            )
+        horizon = max(horizon, by_tick)
+    question = Question(tuple(targets), engine.tick, horizon, by_tick)
+    progress = Progress(args.futures, args.progress or sys.stderr.isatty(), unit="future")
+    forecast = run_forecast(
+        engine,
+        question,
+        futures=args.futures,
+        seed=args.seed,
+        workers=args.workers or default_workers(),
+        progress=lambda done, total: progress(done),
+        added=added,
+        source=source,
+    )
+    report = forecast.to_dict()
+    rows = [
+        {
+            **o.to_dict(),
+            "done_in_ticks": None if o.done_tick is None else o.done_tick - question.start_tick,
+            "done_in_days": (
+                None if o.done_tick is None else round((o.done_tick - engine.tick) / per_day, 2)
+            ),
+        }
+        for o in forecast.outcomes
+    ]
+    if args.csv:
+        with open(args.csv, "w", encoding="utf-8") as out:
             out.write(flow_csv(rows))
     if args.json:
-        print(json.dumps(rows))
+        print(json.dumps({**report, "per_future": rows}))
     else:
-        print(flow_csv(rows), end="")
+        print(render_forecast(report))
     return 0
+
+
+def render_forecast(report: dict[str, Any]) -> str:
+    """The two answers in words, with the basis (start, futures, horizon) first."""
+    start, horizon, targets = report["start"], report["horizon"], report["targets"]
+    count = targets["count"]
+    added = f", {len(targets['added'])} added now" if targets["added"] else ""
+    lines = [
+        f"forecast from {report['source']}: tick {start['tick']} (day {start['day']})",
+        f"{report['futures']} futures (seed {report['seed']}), each at most {horizon['ticks']} "
+        f"ticks ({horizon['days']} days, to tick {horizon['tick']}); "
+        f"{report['ticks_per_day']} ticks a day",
+        f"targets: {count} directive(s){added}",
+        "",
+        f"when will all {count} be deployed?",
+    ]
+    completion = report["completion"]
+    for p in (50, 85, 95):
+        when = completion[f"p{p}"]
+        if when["beyond_horizon"]:
+            lines.append(f"  {p}% chance: not within the horizon (> {horizon['ticks']} ticks)")
+        else:
+            lines.append(
+                f"  {p}% chance: within {when['ticks']} ticks ({when['days']} days), "
+                f"by tick {when['tick']} (day {when['day']})"
+            )
+    lines.append(
+        f"  finished within the horizon in {completion['finished_by_horizon']} of "
+        f"{report['futures']} futures"
+    )
+    by = report.get("by")
+    if by:
+        share = round(100 * by["all_targets_done_share"])
+        lines += [
+            "",
+            f"how many by the end of day {by['day']} (tick {by['tick']})?",
+            f"  85% chance of at least {by['targets_done_at_least']} of the {count} "
+            f"(median {by['targets_done_median']}); all {count} in {share}% of futures",
+            f"  85% chance of at least {by['deployed_at_least']} directives deployed in all, "
+            f"new arrivals included (median {by['deployed_median']})",
+        ]
+    return "\n".join(lines)
 
 
 # ---- replay and verify ------------------------------------------------------------------------
@@ -445,17 +596,60 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--progress", action="store_true", help="always show the progress bar")
     sim.set_defaults(func=cmd_simulate)
 
-    sw = sub.add_parser("sweep", help="Monte Carlo runs across seeds and parameter values")
+    sw = sub.add_parser(
+        "sweep", help="compare parameter values on the same seeds (paired differences)"
+    )
     sw.add_argument("--scenario")
     sw.add_argument("--seeds", default="1..20", help="1..50 or 1,2,3")
     sw.add_argument(
-        "--set", action="append", metavar="PATH=V1,V2", help="e.g. roles.verifier=1,2,3"
+        "--set",
+        action="append",
+        metavar="PATH=V1,V2",
+        help="any scenario field, e.g. roles.verifier=1,2,3 or settings.walk_speed=8,16; "
+        "several --set form a grid",
+    )
+    sw.add_argument(
+        "--baseline",
+        action="append",
+        metavar="VALUE|PATH=VALUE",
+        help="the variant the others are compared with (default: the first values)",
     )
     sw.add_argument("--ticks", type=_positive, default=400)
     sw.add_argument("--workers", type=_positive, help="parallel processes (default: CPU count)")
-    sw.add_argument("--csv", metavar="PATH")
-    sw.add_argument("--json", action="store_true")
+    sw.add_argument("--csv", metavar="PATH", help="write one row per variant and seed")
+    sw.add_argument("--json", action="store_true", help="print variants and per-seed rows")
+    sw.add_argument("--progress", action="store_true", help="always show the progress bar")
     sw.set_defaults(func=cmd_sweep)
+
+    fc = sub.add_parser(
+        "forecast", help="when will the open work be done; how much by day D (Monte Carlo)"
+    )
+    start = fc.add_mutually_exclusive_group()
+    start.add_argument("--scenario", help="start from this scenario (default: the packaged one)")
+    start.add_argument("--database", metavar="URL", help="start from the stored run's state")
+    start.add_argument(
+        "--stored", action="store_true", help="start from the run in the server's own store"
+    )
+    fc.add_argument("--world-seed", type=int, default=42, help="the scenario run's seed")
+    fc.add_argument("--ticks", type=_non_negative, default=0, help="scenario warm-up ticks")
+    fc.add_argument(
+        "--add",
+        action="append",
+        metavar="JSON",
+        help='a directive to add now, e.g. \'{"title": "Export", "floor": "python"}\'',
+    )
+    fc.add_argument("--only-added", action="store_true", help="forecast the added directives only")
+    fc.add_argument("--by-day", type=_positive, metavar="D", help="how many done by end of day D")
+    fc.add_argument("--futures", type=_positive, default=200)
+    fc.add_argument("--seed", type=int, default=1, help="seed of the random futures")
+    fc.add_argument(
+        "--horizon", type=_positive, default=DEFAULT_HORIZON, help="ticks a future may run"
+    )
+    fc.add_argument("--workers", type=_positive, help="parallel processes (default: CPU count)")
+    fc.add_argument("--csv", metavar="PATH", help="write one row per future")
+    fc.add_argument("--json", action="store_true")
+    fc.add_argument("--progress", action="store_true", help="always show the progress bar")
+    fc.set_defaults(func=cmd_forecast)
 
     rp = sub.add_parser(
         "replay", help="rebuild the world at a tick from scenario, seed and commands"

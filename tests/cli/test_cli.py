@@ -1,4 +1,4 @@
-"""The command line: simulate, export, verify, replay and sweep."""
+"""The command line: simulate, export, verify, replay, sweep and forecast."""
 
 from __future__ import annotations
 
@@ -95,7 +95,8 @@ def test_replay_reproduces_the_head_hash_at_a_tick(capsys, tmp_path) -> None:
         assert code == 0 and json.loads(out)["audit_head"] == heads[tick]
 
 
-def test_sweep_reports_percentiles_per_parameter_value(capsys) -> None:
+def test_sweep_compares_each_variant_with_the_baseline_seed_by_seed(capsys, tmp_path) -> None:
+    rows_csv = tmp_path / "runs.csv"
     code, out, _ = run(
         capsys,
         "sweep",
@@ -104,18 +105,159 @@ def test_sweep_reports_percentiles_per_parameter_value(capsys) -> None:
         "--set",
         "roles.verifier=1,2",
         "--ticks",
-        "120",
+        "160",
         "--workers",
         "2",
+        "--csv",
+        str(rows_csv),
         "--json",
     )
-    rows = json.loads(out)
-    assert code == 0 and [r["set.roles.verifier"] for r in rows] == [1, 2]
-    for row in rows:
-        assert row["runs"] == 3
-        assert {"lead_time_median", "lead_time_p85", "lead_time_p95", "throughput_median"} <= set(
-            row
-        )
+    result = json.loads(out)
+    assert code == 0 and result["baseline"] == "roles.verifier=1"
+    base, more = result["variants"]
+    assert base["baseline"] and base["differences"] == []
+    throughput = next(d for d in more["differences"] if d["metric"] == "throughput_per_day")
+    assert throughput["n"] == 3 and throughput["method"] == "paired bootstrap"
+    assert throughput["ci95_low"] <= throughput["mean_difference"] <= throughput["ci95_high"]
+    lead = next(d for d in more["differences"] if d["metric"] == "lead_time_p85")
+    assert lead["higher_is_better"] is False
+    assert sum(base["bottleneck"].values()) == 3  # a distribution over the three seeds
+    assert {"median", "p15", "p85"} <= set(base["metrics"]["throughput_per_day"])
+    assert [(r["variant"], r["seed"]) for r in result["runs"]] == [
+        ("roles.verifier=1", 1),
+        ("roles.verifier=1", 2),
+        ("roles.verifier=1", 3),
+        ("roles.verifier=2", 1),
+        ("roles.verifier=2", 2),
+        ("roles.verifier=2", 3),
+    ]
+    lines = rows_csv.read_text().splitlines()
+    assert lines[0].startswith("variant,set.roles.verifier,seed,throughput_per_day")
+    assert len(lines) == 7
+
+
+def test_sweep_text_names_the_interval_and_the_paired_seeds(capsys) -> None:
+    code, out, _ = run(
+        capsys,
+        "sweep",
+        "--seeds",
+        "1..2",
+        "--set",
+        "settings.walk_speed=8,16",
+        "--baseline",
+        "16",
+        "--ticks",
+        "80",
+        "--workers",
+        "1",
+    )
+    assert code == 0
+    assert "baseline settings.walk_speed=16" in out
+    assert "settings.walk_speed=16  (baseline)" in out
+    assert "95% CI, paired bootstrap" in out and "of 2 seeds" in out
+    assert "throughput (directives/day)" in out and "at least" in out
+
+
+def test_several_sets_form_a_grid_and_the_baseline_must_be_one_of_its_points(capsys) -> None:
+    args = ["sweep", "--seeds", "1", "--ticks", "20", "--workers", "1", "--json"]
+    grid = ["--set", "roles.verifier=1,2", "--set", "settings.walk_speed=8,16"]
+    code, out, _ = run(capsys, *args, *grid)
+    assert code == 0
+    assert [v["set"] for v in json.loads(out)["variants"]] == [
+        {"roles.verifier": 1, "settings.walk_speed": 8},
+        {"roles.verifier": 1, "settings.walk_speed": 16},
+        {"roles.verifier": 2, "settings.walk_speed": 8},
+        {"roles.verifier": 2, "settings.walk_speed": 16},
+    ]
+    code, _, err = run(capsys, *args, *grid, "--baseline", "2")
+    assert code == 2 and "name the field" in err
+    code, _, err = run(capsys, *args, *grid, "--baseline", "roles.verifier=7")
+    assert code == 2 and "not one of the swept values" in err
+
+
+def test_forecast_from_a_scenario_answers_when_and_how_many(capsys, tmp_path) -> None:
+    per_future = tmp_path / "futures.csv"
+    code, out, err = run(
+        capsys,
+        "forecast",
+        "--ticks",
+        "60",
+        "--add",
+        '{"title": "Export invoices", "floor": "python", "priority": 1}',
+        "--by-day",
+        "30",
+        "--futures",
+        "6",
+        "--workers",
+        "2",
+        "--csv",
+        str(per_future),
+        "--json",
+    )
+    report = json.loads(out)
+    assert code == 0
+    assert report["start"]["tick"] == 60 and report["futures"] == 6
+    assert len(report["targets"]["added"]) == 1
+    assert report["targets"]["added"][0] in report["targets"]["ids"]
+    assert {"p50", "p85", "p95", "finished_by_horizon"} <= set(report["completion"])
+    assert report["by"]["tick"] == 240 and report["by"]["confidence"] == 0.85
+    assert len(report["per_future"]) == 6
+    assert len(per_future.read_text().splitlines()) == 7
+
+
+def test_forecast_text_states_its_basis_and_the_lower_percentile(capsys) -> None:
+    code, out, _ = run(
+        capsys,
+        "forecast",
+        "--ticks",
+        "40",
+        "--add",
+        '{"title": "Export invoices", "floor": "python", "priority": 1}',
+        "--only-added",
+        "--by-day",
+        "20",
+        "--futures",
+        "4",
+        "--workers",
+        "1",
+    )
+    assert code == 0
+    assert "4 futures (seed 1)" in out and "targets: 1 directive(s), 1 added now" in out
+    assert "85% chance: within" in out or "85% chance: not within the horizon" in out
+    assert "85% chance of at least" in out
+
+
+def test_forecast_refuses_questions_it_cannot_answer(capsys) -> None:
+    code, _, err = run(capsys, "forecast", "--only-added", "--futures", "2")
+    assert code == 2 and "--add" in err
+    code, _, err = run(capsys, "forecast", "--ticks", "80", "--by-day", "5", "--futures", "2")
+    assert code == 2 and "day 5 ends at tick 40" in err
+    code, _, err = run(capsys, "forecast", "--add", '{"title": "x", "floor": "cobol"}')
+    assert code == 2 and err.startswith("miniature-office: --add:")
+    code, _, err = run(capsys, "forecast", "--add", "not json")
+    assert code == 2 and "not JSON" in err
+
+
+def test_forecast_starts_from_a_stored_run(capsys, tmp_path) -> None:
+    from miniature_office.runio import read_scenario
+    from miniature_office.store import Store
+    from miniature_office.store.persistence import Persistence
+
+    url = f"sqlite:///{tmp_path / 'office.db'}"
+    persistence = Persistence(Store(url))
+    engine = persistence.open(read_scenario(None), 42)
+    for _ in range(50):
+        persistence.tick(engine.step())
+    persistence.checkpoint()
+    persistence.store.close()
+    args = ["forecast", "--database", url, "--futures", "3", "--workers", "1", "--json"]
+    code, out, err = run(capsys, *args)
+    report = json.loads(out)
+    assert code == 0, err
+    assert report["start"]["tick"] == 50 and report["source"].startswith("stored run")
+    assert report["targets"]["count"] == len(
+        [d for d in engine.world.directives.values() if d.state.value != "deployed"]
+    )
 
 
 def test_bad_input_is_a_clear_error_with_exit_code_2(capsys, tmp_path) -> None:
