@@ -325,16 +325,21 @@ def _directive_payload(text: str) -> dict[str, Any]:
 
 def cmd_forecast(args: argparse.Namespace) -> int:
     from .service.experiments import run_forecast
-    from .sim.forecast import Question, add_directives, open_directives
+    from .sim.forecast import Question, add_directives, current_work, keys_of
 
     if args.only_added and not args.add:
         raise CliError("--only-added: add directives with --add")
     engine, source = _forecast_start(args)
+    work = current_work(engine)  # before the added directives open
     try:
         added = add_directives(engine, [_directive_payload(text) for text in args.add or []])
     except CommandRejected as exc:
         raise CliError(f"--add: {exc.reason}") from None
-    targets = added if args.only_added else open_directives(engine)
+    targets = keys_of(engine, added)
+    basis: dict[str, Any] = {"open": 0, "waiting": 0, "added": added}
+    if not args.only_added:
+        targets = work["open"] + work["waiting"] + targets
+        basis.update(open=len(work["open"]), waiting=len(work["waiting"]))
     if not targets:
         raise CliError("nothing to forecast: no open directives (add some with --add)")
     per_day = engine.world.settings.ticks_per_day
@@ -357,7 +362,7 @@ def cmd_forecast(args: argparse.Namespace) -> int:
         seed=args.seed,
         workers=args.workers or default_workers(),
         progress=lambda done, total: progress(done),
-        added=added,
+        basis=basis,
         source=source,
     )
     report = forecast.to_dict()
@@ -385,13 +390,15 @@ def render_forecast(report: dict[str, Any]) -> str:
     """The two answers in words, with the basis (start, futures, horizon) first."""
     start, horizon, targets = report["start"], report["horizon"], report["targets"]
     count = targets["count"]
-    added = f", {len(targets['added'])} added now" if targets["added"] else ""
+    parts = [f"{targets['open']} open", f"{targets['waiting']} waiting in the backlog"]
+    if targets["added"]:
+        parts.append(f"{len(targets['added'])} added now ({', '.join(targets['added'])})")
     lines = [
         f"forecast from {report['source']}: tick {start['tick']} (day {start['day']})",
         f"{report['futures']} futures (seed {report['seed']}), each at most {horizon['ticks']} "
         f"ticks ({horizon['days']} days, to tick {horizon['tick']}); "
         f"{report['ticks_per_day']} ticks a day",
-        f"targets: {count} directive(s){added}",
+        f"targets: {count} directive(s): {', '.join(parts)}",
         "",
         f"when will all {count} be deployed?",
     ]

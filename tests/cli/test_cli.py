@@ -197,8 +197,9 @@ def test_forecast_from_a_scenario_answers_when_and_how_many(capsys, tmp_path) ->
     report = json.loads(out)
     assert code == 0
     assert report["start"]["tick"] == 60 and report["futures"] == 6
-    assert len(report["targets"]["added"]) == 1
-    assert report["targets"]["added"][0] in report["targets"]["ids"]
+    targets = report["targets"]
+    assert len(targets["added"]) == 1
+    assert targets["count"] == targets["open"] + targets["waiting"] + 1 == len(targets["keys"])
     assert {"p50", "p85", "p95", "finished_by_horizon"} <= set(report["completion"])
     assert report["by"]["tick"] == 240 and report["by"]["confidence"] == 0.85
     assert len(report["per_future"]) == 6
@@ -222,7 +223,8 @@ def test_forecast_text_states_its_basis_and_the_lower_percentile(capsys) -> None
         "1",
     )
     assert code == 0
-    assert "4 futures (seed 1)" in out and "targets: 1 directive(s), 1 added now" in out
+    assert "4 futures (seed 1)" in out
+    assert "targets: 1 directive(s): 0 open, 0 waiting in the backlog, 1 added now (D-" in out
     assert "85% chance: within" in out or "85% chance: not within the horizon" in out
     assert "85% chance of at least" in out
 
@@ -255,9 +257,9 @@ def test_forecast_starts_from_a_stored_run(capsys, tmp_path) -> None:
     report = json.loads(out)
     assert code == 0, err
     assert report["start"]["tick"] == 50 and report["source"].startswith("stored run")
-    assert report["targets"]["count"] == len(
-        [d for d in engine.world.directives.values() if d.state.value != "deployed"]
-    )
+    open_now = [d for d in engine.world.directives.values() if d.state.value != "deployed"]
+    assert report["targets"]["open"] == len(open_now)
+    assert report["targets"]["waiting"] == len(engine.world.backlog)
 
 
 def test_bad_input_is_a_clear_error_with_exit_code_2(capsys, tmp_path) -> None:

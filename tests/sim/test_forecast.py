@@ -16,8 +16,9 @@ from miniature_office.sim.forecast import (
     FutureOutcome,
     Question,
     add_directives,
+    current_work,
     fork,
-    open_directives,
+    keys_of,
     prepare,
     simulate_future,
 )
@@ -67,12 +68,14 @@ def test_added_directives_are_created_by_command_and_become_targets() -> None:
     assert len(added) == 1
     directive = engine.world.directives[added[0]]
     assert directive.title == "Rate limit the API" and directive.created_tick == 40
-    assert added[0] in open_directives(engine)
+    assert keys_of(engine, added)[0] in current_work(engine)["open"]
     assert engine.commands[-1].kind.value == "create_directive"
 
 
 def _question(engine: Engine, horizon: int, by: int | None = None) -> Question:
-    return Question(tuple(open_directives(engine)), engine.tick, engine.tick + horizon, by)
+    work = current_work(engine)
+    targets = tuple(work["open"] + work["waiting"])
+    return Question(targets, engine.tick, engine.tick + horizon, by)
 
 
 def test_futures_that_miss_the_horizon_are_reported_beyond_it_not_dropped() -> None:
@@ -103,7 +106,8 @@ def test_forecast_runs_to_completion_and_counts_by_day() -> None:
     engine = default_engine(seed=3)
     engine.run(80)
     urgent = {"title": "Fix login", "floor": "python", "priority": 1, "ambiguity": 0.2}
-    targets = tuple(add_directives(engine, [urgent, {**urgent, "floor": "javascript"}]))
+    added = add_directives(engine, [urgent, {**urgent, "floor": "javascript"}])
+    targets = tuple(keys_of(engine, added))
     question = Question(targets, engine.tick, engine.tick + 3000, engine.tick + 80)
     report = run_forecast(engine, question, futures=8, seed=2).to_dict()
     done = report["completion"]

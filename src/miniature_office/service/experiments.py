@@ -88,8 +88,8 @@ def sweep_run(shared: SweepInput, item: tuple[int, dict[str, Any], int]) -> dict
         if key in summary:
             row[key] = summary[key]
     row["bottleneck"] = summary.get("bottleneck")
-    row["bottleneck_method"] = summary.get("bottleneck_method")
     row["_index"] = index
+    row["_method"] = summary.get("bottleneck_method") or "the last tick's label"
     return row
 
 
@@ -128,9 +128,6 @@ class Variant:
             "metrics": {key: self.spread(key) for key, _ in METRICS},
             "differences": [d.to_dict() for d in self.differences],
             "bottleneck": dict(distribution(self.values("bottleneck"))),
-            "bottleneck_method": next(
-                (m for m in self.values("bottleneck_method") if m), "last tick's label"
-            ),
         }
 
     @property
@@ -145,6 +142,7 @@ class Sweep:
     variants: list[Variant]
     seeds: list[int]
     ticks: int
+    bottleneck_method: str
 
     @property
     def rows(self) -> list[dict[str, Any]]:
@@ -160,6 +158,7 @@ class Sweep:
             "seeds": self.seeds,
             "ticks": self.ticks,
             "baseline": self.baseline.label,
+            "bottleneck_method": self.bottleneck_method,
             "confidence": 0.95,
             "interval_method": "paired bootstrap over seeds (2,000 resamples, fixed seed)",
             "variants": [v.to_dict() for v in self.variants],
@@ -198,6 +197,7 @@ def run_sweep(
     shared = SweepInput(scenario.to_dict(), ticks)
     rows = run_job(sweep_run, shared, items, workers=workers, progress=progress)
     by_point: list[list[dict[str, Any]]] = [[] for _ in points]
+    methods = {row.pop("_method") for row in rows}
     for row in rows:
         by_point[row.pop("_index")].append(row)
     variants = [Variant(p, r, i == base_index) for i, (p, r) in enumerate(zip(points, by_point))]
@@ -209,7 +209,7 @@ def run_sweep(
             paired_difference(key, base.values(key), variant.values(key), higher_is_better=up)
             for key, up in METRICS
         ]
-    return Sweep(variants, list(seeds), ticks)
+    return Sweep(variants, list(seeds), ticks, " / ".join(sorted(methods)))
 
 
 # ---- forecasts --------------------------------------------------------------------------------
@@ -223,14 +223,14 @@ def run_forecast(
     seed: int,
     workers: int = 1,
     progress: ProgressCallback | None = None,
-    added: Sequence[str] = (),
+    basis: dict[str, Any] | None = None,
     source: str = "",
 ) -> Forecast:
     """Fork ``engine`` into ``futures`` futures and answer ``question`` over them."""
     shared = prepare(engine, question, seed)
     outcomes = run_job(simulate_future, shared, range(futures), workers=workers, progress=progress)
     per_day = engine.world.settings.ticks_per_day
-    return Forecast(question, seed, per_day, outcomes, list(added), source)
+    return Forecast(question, seed, per_day, outcomes, dict(basis or {}), source)
 
 
 __all__ = ["METRICS", "Sweep", "Variant", "grid_points", "run_forecast", "run_sweep"]

@@ -4,8 +4,9 @@ A forecast starts from a world at some tick (a scenario after a warm-up, or a st
 current state), forks it many times with fresh random futures (same state, different draws for
 everything that has not happened yet), runs each future headless and reads off two answers:
 
-- when: the tick at which every target directive (the open work at the start, plus any added)
-  has deployed; reported as percentiles over the futures;
+- when: the tick at which every target directive (the directives open at the start and the
+  arrivals waiting in the backlog to be admitted, plus any added) has deployed; reported as
+  percentiles over the futures;
 - how many: how many target directives, and how many directives in all, deployed by a given
   tick; reported as "85% chance of at least X", the 15th percentile.
 
@@ -37,7 +38,7 @@ DEFAULT_HORIZON = 3000
 class Question:
     """What every future is asked. Ticks are absolute (the world's clock)."""
 
-    targets: tuple[str, ...]  # directive ids that must deploy
+    targets: tuple[str, ...]  # stable keys of the directives that must deploy
     start_tick: int
     horizon_tick: int  # no future runs past this tick
     by_tick: int | None = None  # count deployments up to this tick ("how many by day D")
@@ -65,14 +66,7 @@ class FutureOutcome:
 
 def reseed(engine: Engine, salt: str) -> None:
     """Give ``engine`` fresh random futures: the same state, different draws from now on."""
-    world = engine.world
-    reseed_futures = getattr(world, "reseed_futures", None)
-    if reseed_futures is not None:
-        reseed_futures(salt)
-        return
-    # Until World.reseed_futures lands (contracts.md 1): the two streams the future draws from.
-    world.rng.seed(f"{world.seed}:{salt}:work")
-    world.arrival_rng.seed(f"{world.seed}:{salt}:arrivals")
+    engine.world.reseed_futures(salt)
 
 
 def fork(engine: Engine, salt: str, *, headless: bool = True) -> Engine:
@@ -101,11 +95,22 @@ def add_directives(engine: Engine, payloads: Sequence[dict[str, Any]]) -> list[s
     return [d for d in engine.world.directives if d not in before]
 
 
-def open_directives(engine: Engine) -> list[str]:
-    """Directives not yet deployed: the current backlog."""
-    return [
-        d.id for d in engine.world.directives.values() if d.state is not DirectiveState.DEPLOYED
-    ]
+def current_work(engine: Engine) -> dict[str, list[str]]:
+    """The work not deployed yet, by stable key: directives open now (``open``) and arrivals
+    waiting in the backlog to be admitted (``waiting``). Keys, not ids: a waiting arrival has
+    no directive id until it is admitted, and its key stays the same when it is."""
+    world = engine.world
+    return {
+        "open": [
+            d.key for d in world.directives.values() if d.state is not DirectiveState.DEPLOYED
+        ],
+        "waiting": [arrival.key for arrival in world.backlog],
+    }
+
+
+def keys_of(engine: Engine, directive_ids: Sequence[str]) -> list[str]:
+    """The stable keys of the directives ``directive_ids``."""
+    return [engine.world.directives[d].key for d in directive_ids]
 
 
 def run_future(engine: Engine, question: Question, future: int) -> FutureOutcome:
@@ -127,7 +132,7 @@ def run_future(engine: Engine, question: Question, future: int) -> FutureOutcome
             break
         result = engine.step()
         if remaining and result.flow.get("directives_deployed", 1):
-            remaining = {d for d in remaining if _not_deployed(world, d)}
+            remaining -= _deployed_keys(world)
             if not remaining:
                 done_tick = engine.tick
     return FutureOutcome(
@@ -135,10 +140,10 @@ def run_future(engine: Engine, question: Question, future: int) -> FutureOutcome
     )
 
 
-def _not_deployed(world: Any, directive_id: str) -> bool:
-    directive = world.directives.get(directive_id)
-    # A directive missing from the registry was deployed and later pruned by retention.
-    return directive is not None and directive.state is not DirectiveState.DEPLOYED
+def _deployed_keys(world: Any) -> set[str]:
+    # Checked on every tick that deployed something, so a directive is seen deployed before
+    # retention prunes it from the registry.
+    return {d.key for d in world.directives.values() if d.state is DirectiveState.DEPLOYED}
 
 
 # ---- many futures -----------------------------------------------------------------------------
@@ -201,7 +206,8 @@ class Forecast:
     seed: int
     ticks_per_day: int
     outcomes: list[FutureOutcome]
-    added: list[str] = field(default_factory=list)
+    #: How the targets break down: ``open``/``waiting`` counts and ``added`` directive ids.
+    basis: dict[str, Any] = field(default_factory=dict)
     source: str = ""
 
     @property
@@ -232,7 +238,7 @@ class Forecast:
                 "ticks": q.horizon_tick - q.start_tick,
                 "days": round((q.horizon_tick - q.start_tick) / per_day, 2),
             },
-            "targets": {"count": len(q.targets), "ids": list(q.targets), "added": self.added},
+            "targets": {"count": len(q.targets), **self.basis, "keys": list(q.targets)},
             "completion": {
                 **{f"p{p}": _when(completion, p, q, per_day) for p in WHEN_PERCENTILES},
                 "finished_by_horizon": len(finished),
@@ -272,7 +278,8 @@ __all__ = [
     "Question",
     "add_directives",
     "fork",
-    "open_directives",
+    "current_work",
+    "keys_of",
     "prepare",
     "run_future",
     "simulate_future",
