@@ -94,3 +94,22 @@ def test_hire_adds_an_agent_at_a_desk_and_add_tool_adds_a_tool() -> None:
     vera = next(a for a in engine.world.agents.values() if a.name == "Vera")
     assert len(engine.world.agents) == before + 1 and vera.role.value == "verifier"
     assert any(t.name == "mypy" and t.slots == 3 for t in engine.world.tools.values())
+
+
+def test_add_tool_refuses_a_name_the_floor_already_has() -> None:
+    engine = engine_with()
+    with pytest.raises(CommandRejected) as refused:
+        engine.submit(
+            "add_tool", {"floor": "python", "name": "cc", "kind": "c", "capabilities": ["build"]}
+        )
+    assert refused.value.field == "name" and refused.value.code == "conflict"
+    assert "already has a tool named 'cc'" in refused.value.reason
+
+
+def test_the_second_of_two_pending_tools_with_one_name_is_rejected_at_application() -> None:
+    engine = engine_with()
+    payload = {"floor": "python", "name": "mypy", "kind": "linter", "capabilities": ["lint"]}
+    first, second = engine.submit("add_tool", payload), engine.submit("add_tool", payload)
+    engine.step()
+    assert first.status == "applied" and second.status == "rejected"
+    assert sum(t.name == "mypy" for t in engine.world.tools.values()) == 1

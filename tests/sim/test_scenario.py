@@ -8,7 +8,9 @@ import pytest
 
 from miniature_office.runio import read_scenario
 from miniature_office.sim.errors import ScenarioError
-from miniature_office.sim.scenario import load_scenario_text, with_overrides
+from miniature_office.sim.scenario import Settings, load_scenario_text, with_overrides
+
+BARE = "floors: [{language: py, offices: [{name: a}]}]"
 
 
 def test_default_scenario_has_two_floors_and_at_least_ten_agents() -> None:
@@ -44,6 +46,21 @@ def test_json_and_yaml_load_the_same_scenario() -> None:
             "settings.ticks_per_day",
         ),
         ("floors: [{language: py, offices: [{name: a}]}]\nsurprise: 1", "surprise"),
+        (f"{BARE}\narrivals: {{ambiguity: [0.1, 2.12]}}", "arrivals.ambiguity"),
+        (f"{BARE}\narrivals: {{complexity: [0.8, 0.2]}}", "arrivals.complexity"),
+        (f"{BARE}\narrivals: {{sensitivity: [-0.1, 0.5]}}", "arrivals.sensitivity"),
+        (
+            f"{BARE}\nsettings: {{task_effort_min: 9, task_effort_max: 4}}",
+            "settings.task_effort_max",
+        ),
+        (f"{BARE}\nsettings: {{doc_gap_rate: 1.5}}", "settings.doc_gap_rate"),
+        (
+            "floors: [{language: py, offices: [{name: a}], tools: ["
+            "{name: cc, kind: c, capabilities: [build]},"
+            " {name: cc, kind: c, capabilities: [test]}]}]",
+            "floors.0.tools.1.name",
+        ),
+        (f"{BARE}\narrivals: {{rate_per_day: 2}}", "floors.0.tools"),
     ],
 )
 def test_bad_scenario_names_the_field(text: str, field: str) -> None:
@@ -73,3 +90,39 @@ def test_overrides_set_role_counts_in_every_office() -> None:
     assert changed.arrivals.rate_per_day == 5
     with pytest.raises(ScenarioError):
         with_overrides(read_scenario(None), {"settings.nope": 1})
+
+
+TOOLS = (
+    "tools: [{name: cc, kind: c, capabilities: [build]}, {name: t, kind: t, capabilities: [test]},"
+    " {name: d, kind: d, capabilities: [docs]}]"
+)
+
+
+def test_a_floor_whose_work_needs_a_missing_capability_is_refused_naming_it() -> None:
+    with pytest.raises(ScenarioError) as error:
+        load_scenario_text(
+            f"floors: [{{language: py, offices: [{{name: a}}], {TOOLS}}}]\n"
+            "directives: [{title: t, floor: py, sensitivity: 0.9}]",
+            "yaml",
+        )
+    assert error.value.field == "floors.0.tools" and "scan" in error.value.problem
+
+
+def test_a_floor_with_every_capability_its_work_needs_is_accepted() -> None:
+    scenario = load_scenario_text(
+        f"floors: [{{language: py, offices: [{{name: a}}], {TOOLS}}}]\n"
+        "directives: [{title: t, floor: py, sensitivity: 0.1}]",
+        "yaml",
+    )
+    assert scenario.capabilities_needed("py") == ["build", "test", "docs"]
+
+
+def test_a_floor_that_gets_no_work_needs_no_tools() -> None:
+    assert load_scenario_text(BARE, "yaml").capabilities_needed("py") == []
+
+
+def test_every_tuning_setting_is_documented_and_sweepable() -> None:
+    undocumented = [n for n, f in Settings.model_fields.items() if not f.description]
+    assert undocumented == []
+    changed = with_overrides(read_scenario(None), {"settings.doc_gap_rate": 0.4})
+    assert changed.settings.doc_gap_rate == 0.4

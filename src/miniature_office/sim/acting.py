@@ -7,10 +7,11 @@ from .artifacts import ArtifactKind
 from .assignment import abandon, release
 from .directives import complete_design
 from .errors import TransitionRefused
-from .floorplan import advance, waypoints
+from .floorplan import path_length, waypoints
 from .meeting_flow import work_meeting
+from .quality import defect_chance, speed_factor, vulnerability_chance
 from .reviews import ACTIVITY_REVIEW, work_review
-from .supply import checkout
+from .supply import Tool, checkout
 from .tasks import DirectiveState, ReviewStatus, TaskState
 from .world import World, set_status
 
@@ -23,31 +24,45 @@ def act(world: World, agent: Agent) -> None:
     if activity is not None and not _still_needed(world, agent, activity):
         abandon(world, agent)
         activity = None
-    if agent.path:
-        _walk(world, agent)
+    if (agent.path or agent.walk_debt >= 1) and _walk(world, agent):
         return
     if activity is None:
         set_status(agent, AgentStatus.IDLE, world)
         return
-    if activity.capability and agent.held_tool is None:
-        _fetch_tool(world, agent, activity)
+    if activity.capability and agent.held_tool is None and _fetch_tool(world, agent, activity):
         return
     spot = _place(world, agent, activity)
     if (agent.x, agent.y) != spot:
         agent.path = waypoints((agent.x, agent.y), spot)
-        _walk(world, agent)
-        return
+        if _walk(world, agent):
+            return
     agent.attention_left -= 1
     agent.busy_ticks += 1
     world.changes.agents[agent.id] = None
     WORK[activity.kind](world, agent, activity)
 
 
-def _walk(world: World, agent: Agent) -> None:
-    agent.x, agent.y = advance((agent.x, agent.y), agent.path, world.settings.walk_speed)
+def _walk(world: World, agent: Agent) -> bool:
+    """Walk the rest of the path; True when this tick is spent walking.
+
+    A walk takes tiles / ``walk_speed`` ticks, usually a fraction of one. The agent arrives at
+    once and the time is owed (``walk_debt``); each whole tick owed is then spent walking, so
+    over a run walking time is exactly distance over speed and every agent-tick is either a
+    walking tick or a tick of something else (MODEL.md, time accounting).
+    """
+    if agent.path:
+        tiles = path_length((agent.x, agent.y), agent.path)
+        agent.x, agent.y = agent.path[-1]
+        agent.path = []
+        agent.walk_debt += tiles / world.settings.walk_speed
+        world.changes.agents[agent.id] = None
+    if agent.walk_debt < 1:
+        return False
+    agent.walk_debt -= 1
     agent.busy_ticks += 1
     set_status(agent, AgentStatus.WALKING, world)
     world.changes.agents[agent.id] = None
+    return True
 
 
 def _place(world: World, agent: Agent, activity: Activity) -> tuple[int, int]:
@@ -62,18 +77,20 @@ def _place(world: World, agent: Agent, activity: Activity) -> tuple[int, int]:
     return agent.desk
 
 
-def _fetch_tool(world: World, agent: Agent, activity: Activity) -> None:
+def _fetch_tool(world: World, agent: Agent, activity: Activity) -> bool:
+    """Walk to the supply room and check a tool out; True when that used up the tick."""
     plan = world.floors[agent.floor_id].plan
     door = plan.supply_door
     if (agent.x, agent.y) != door:
         agent.path = waypoints((agent.x, agent.y), door)
-        _walk(world, agent)
-        return
-    task = world.tasks.get(activity.target)
-    justification = f"{activity.kind.value} of {activity.target}" if task else None
-    result = checkout(
-        world.floor_tools(agent.floor_id), agent.id, activity.capability or "", justification
-    )
+        if _walk(world, agent):
+            return True
+    tools = world.floor_tools(agent.floor_id)
+    justification = _justification(world, agent, activity, tools)
+    result = checkout(tools, agent.id, activity.capability or "", justification)
+    if result.reason == "justification_required":
+        _refused(world, agent, activity)
+        return True
     if result.ok:
         agent.held_tool = result.tool.id
         agent.waiting_for = None
@@ -89,8 +106,7 @@ def _fetch_tool(world: World, agent: Agent, activity: Activity) -> None:
         )
         world.changes.tools[result.tool.id] = None
         agent.path = waypoints(door, _place(world, agent, activity))
-        set_status(agent, AgentStatus.WALKING, world)
-        return
+        return _walk(world, agent)
     tool_id = result.tool.id if result.tool else None
     if agent.waiting_for != (tool_id or result.reason):
         agent.waiting_for = tool_id or result.reason
@@ -104,6 +120,50 @@ def _fetch_tool(world: World, agent: Agent, activity: Activity) -> None:
             world.changes.tools[tool_id] = None
     status = AgentStatus.WAITING if result.reason == "no_slot" else AgentStatus.BLOCKED
     set_status(agent, status, world)
+    return True
+
+
+def _justification(world: World, agent: Agent, activity: Activity, tools: list[Tool]) -> str | None:
+    """The written case for a sensitive tool, or None when the agent came without one.
+
+    Only work on a task carries a case; an agent forgets it with ``justification_missing_chance``
+    each attempt until ``justification_escalate_after`` refusals, when its manager writes it.
+    """
+    if world.tasks.get(activity.target) is None:
+        return None
+    case = f"{activity.kind.value} of {activity.target}"
+    capability = activity.capability or ""
+    if not any(t.sensitive and capability in t.capabilities for t in tools):
+        return case
+    if activity.refusals >= world.settings.justification_escalate_after:
+        return f"{case} (written by the manager)"
+    missing = world.chance(world.settings.justification_missing_chance, key=activity.target)
+    return None if missing else case
+
+
+def _refused(world: World, agent: Agent, activity: Activity) -> None:
+    """A sensitive tool refused for want of a justification: logged, retried, then escalated."""
+    activity.refusals += 1
+    world.log(
+        "tool.checkout_refused",
+        agent.id,
+        activity.capability or "",
+        {"reason": "justification missing", "for": activity.target, "refusals": activity.refusals},
+    )
+    if activity.refusals == world.settings.justification_escalate_after:
+        office = world.offices[agent.office_id]
+        manager = world.agents.get(office.manager_id or "")
+        if manager is not None:
+            manager.dispatched_this_tick += 1
+            manager.attention_left = max(0, manager.attention_left - 1)
+        world.log(
+            "tool.justification_escalated",
+            agent.id,
+            activity.target,
+            {"manager": office.manager_id, "refusals": activity.refusals},
+        )
+    agent.waiting_for = "justification_required"
+    set_status(agent, AgentStatus.BLOCKED, world)
 
 
 def _still_needed(world: World, agent: Agent, activity: Activity) -> bool:
@@ -134,9 +194,10 @@ def _still_needed(world: World, agent: Agent, activity: Activity) -> bool:
 
 def _work_design(world: World, agent: Agent, activity: Activity) -> None:
     set_status(agent, AgentStatus.WORKING, world)
-    activity.remaining -= 0.5 + agent.skill("design")
+    directive = world.directives[activity.target]
+    speed = speed_factor(world.settings, agent, world.floors[directive.floor_id].language)
+    activity.remaining -= (world.settings.design_speed_base + agent.skill("design")) * speed
     if activity.remaining <= 0:
-        directive = world.directives[activity.target]
         release(world, agent)
         complete_design(world, agent, directive)
 
@@ -153,11 +214,16 @@ def _work_build(world: World, agent: Agent, activity: Activity) -> None:
             release(world, agent)
             return
     set_status(agent, AgentStatus.WORKING, world)
+    settings = world.settings
     skill = agent.skill("build")
-    task.progress += 0.6 + 0.8 * skill
-    if world.chance(0.12 * task.complexity * (1.2 - skill)):
+    speed = speed_factor(settings, agent, world.floors[task.floor_id].language)
+    task.progress += (settings.build_speed_base + settings.build_speed_skill * skill) * speed
+    tool = world.tools.get(agent.held_tool or "")
+    if world.chance(defect_chance(settings, task, skill, tool), key=task.id):
         task.defects += 1
-    if task.sensitivity > 0 and world.chance(0.08 * task.sensitivity * (1.2 - skill)):
+    if task.sensitivity > 0 and world.chance(
+        vulnerability_chance(settings, task, skill, tool), key=task.id
+    ):
         task.vulnerabilities += 1
     world.changes.tasks[task.id] = None
     if task.progress < task.effort:

@@ -86,6 +86,7 @@ class Activity:
     capability: str | None = None
     place: str = "desk"  # desk | meeting | elevator
     cargo: Shipment | None = None  # what a courier carries
+    refusals: int = 0  # checkouts of a sensitive tool refused for a missing justification
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -123,6 +124,8 @@ class Agent:
     waiting_for: str | None = None
     busy_ticks: int = 0
     hired_tick: int = 0
+    walk_debt: float = 0.0  # walking time owed, in ticks (see acting._walk)
+    dispatched_this_tick: int = 0  # manager work this tick: assignments and escalations
 
     def skill(self, name: str) -> float:
         return self.skills.get(name, 0.3)

@@ -219,6 +219,13 @@ def _check_dismiss(world: World, p: dict[str, Any]) -> None:
 
 def _check_tool(world: World, p: dict[str, Any]) -> None:
     _need_floor(world, p["floor"])
+    if any(t.name == p["name"] for t in world.floor_tools(p["floor"])):
+        raise CommandRejected(
+            f"floor {p['floor']!r} already has a tool named {p['name']!r}; tool names on a "
+            "floor are unique (add slots to the existing tool instead)",
+            "name",
+            "conflict",
+        )
 
 
 def _check_override(world: World, p: dict[str, Any]) -> None:

@@ -29,6 +29,29 @@ def satisfies(version: str, requirement: str) -> bool:
     return have == parse_semver(requirement)
 
 
+def caret_range(version: str | None) -> str:
+    """The caret range a consumer asks for: the major it already builds against, else ^1.0.0."""
+    major = parse_semver(version)[0] if version else 1
+    return f"^{max(major, 1)}.0.0"
+
+
+def next_release(releases: dict[str, int], key: str, breaking: bool) -> str:
+    """The next version a provider publishes for ``key`` (``floor:contract``), counted in
+    ``releases``: a minor release, or with ``breaking`` a new major (``2.0.0`` after ``1.3.0``).
+
+    ``releases[key]`` counts every release; ``key#major`` and ``key#since`` (the release count
+    at which the current major began) are kept beside it so the state stays a plain mapping.
+    """
+    count = releases.get(key, 0)
+    major = releases.get(f"{key}#major", 1)
+    since = releases.get(f"{key}#since", 0)
+    if breaking:
+        major, since = major + 1, count
+        releases[f"{key}#major"], releases[f"{key}#since"] = major, since
+    releases[key] = count + 1
+    return f"{major}.{count - since}.0"
+
+
 class ContractState(str, Enum):
     REQUESTED = "requested"  # the consumer floor asked for it; the request rides the elevator
     IN_DEVELOPMENT = "in_development"  # the provider floor is building it

@@ -33,6 +33,7 @@ class _Dispatcher:
         if manager is None or manager.attention_left <= 0:
             return False
         manager.attention_left -= 1
+        manager.dispatched_this_tick += 1
         return True
 
     def take(self, role: Role, prefer: str | None = None, clearance: int = 0) -> Agent | None:
@@ -47,6 +48,7 @@ class _Dispatcher:
         if self.manager is None:
             return
         self.manager.attention_left = self.manager.attention_budget
+        self.manager.dispatched_this_tick = 0
         world = self.world
         for directive_id in self._by_priority_directives():
             directive = world.directives[directive_id]
@@ -225,7 +227,7 @@ class _Dispatcher:
             reviewer = self.take(role, prefer=task.reviewers.get(kind), clearance=clearance)
             assert reviewer is not None  # noqa: S101
             activity_kind, capability = REVIEW_ACTIVITY[kind]
-            effort = max(1.0, task.effort / 4)
+            effort = max(1.0, task.effort * world.settings.review_effort_share)
             assign(world, reviewer, Activity(activity_kind, task.id, effort, capability))
             task.reviews[kind] = ReviewStatus.IN_PROGRESS
             task.reviewers[kind] = reviewer.id

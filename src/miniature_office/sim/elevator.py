@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from .contracts import ContractState, Shipment, satisfies
+from .contracts import Contract, ContractState, Shipment, caret_range, parse_semver, satisfies
 from .directives import create_directive
 from .tasks import TaskState
-from .world import World
+from .world import Floor, World
 
 
 def run_elevator(world: World) -> None:
@@ -65,9 +65,9 @@ def _deliver(world: World, shipment: Shipment) -> None:
             title=f"Provide {contract.api}",
             floor_id=contract.provider_floor,
             priority=1,
-            ambiguity=0.2,
-            sensitivity=0.3,
-            complexity=0.4,
+            ambiguity=world.settings.provider_ambiguity,
+            sensitivity=world.settings.provider_sensitivity,
+            complexity=world.settings.provider_complexity,
             origin_contract=contract.id,
             actor="elevator",
             parents=(delivered,),
@@ -75,6 +75,7 @@ def _deliver(world: World, shipment: Shipment) -> None:
         contract.provider_directive = directive.id
         return
     version = shipment.version or "0.0.0"
+    floor = world.floors[shipment.destination]
     if not satisfies(version, contract.requirement):
         contract.state = ContractState.REJECTED
         contract.delivered_tick = world.tick
@@ -85,10 +86,12 @@ def _deliver(world: World, shipment: Shipment) -> None:
             {"version": version, "requirement": contract.requirement, "reason": "incompatible"},
             (contract.last_event,),
         )
-        return
-    floor = world.floors[shipment.destination]
+        if parse_semver(version)[0] < 1:
+            return
+        _adapt(world, floor, contract, version)
+    else:
+        contract.state = ContractState.DELIVERED
     floor.contracts_available[contract.name] = version
-    contract.state = ContractState.DELIVERED
     contract.delivered_tick = world.tick
     delivered = world.log(
         "elevator.delivered",
@@ -113,3 +116,31 @@ def _deliver(world: World, shipment: Shipment) -> None:
                     "elevator",
                     (delivered,),
                 )
+
+
+def _adapt(world: World, floor: Floor, contract: Contract, version: str) -> None:
+    """A breaking release: the consumer floor's unmerged work on ``contract`` moves to the new
+    major and pays ``breaking_adapt_effort`` each to rework against it (the old major is not
+    coming back, so waiting would never end)."""
+    requirement = caret_range(version)
+    adapted = []
+    for office_id in floor.office_ids:
+        for task_id in world.offices[office_id].task_ids:
+            task = world.tasks[task_id]
+            if task.requires_contract != contract.name or task.state not in _ADAPTABLE:
+                continue
+            task.contract_range = requirement
+            task.effort = round(task.effort + world.settings.breaking_adapt_effort, 3)
+            world.changes.tasks[task.id] = None
+            adapted.append(task.id)
+    contract.last_event = world.log(
+        "contract.adapted",
+        floor.id,
+        contract.id,
+        {"version": version, "requirement": requirement, "tasks": adapted},
+        (contract.last_event,),
+    )
+
+
+#: Task states whose work is not yet reviewed: they rework against a breaking release.
+_ADAPTABLE = (TaskState.SCHEDULED, TaskState.IN_PROGRESS, TaskState.BLOCKED)

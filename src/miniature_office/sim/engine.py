@@ -19,6 +19,7 @@ from .elevator import run_elevator
 from .flow import FlowTracker
 from .meeting_flow import advance_meetings
 from .scenario import Scenario
+from .stalls import watch_stalls
 from .tasks import BOARD_ORDER
 from .voting import close_votes
 from .world import ChangeSet, World, build_world
@@ -121,6 +122,7 @@ class Engine:
                 advance_meetings(world, office)
                 close_votes(world, office)
         deployed = deploy(world)
+        watch_stalls(world)
         row = self.flow.record(world, deployed)
         prune(world)
         return self._finish_tick(row)

@@ -152,6 +152,16 @@ def waypoints(start: tuple[int, int], goal: tuple[int, int]) -> list[tuple[int, 
     return result
 
 
+def path_length(position: tuple[int, int], corners: list[tuple[int, int]]) -> int:
+    """Tiles walked from ``position`` through ``corners`` (grid steps, no diagonals)."""
+    tiles = 0
+    x, y = position
+    for cx, cy in corners:
+        tiles += abs(cx - x) + abs(cy - y)
+        x, y = cx, cy
+    return tiles
+
+
 def advance(
     position: tuple[int, int], corners: list[tuple[int, int]], steps: int
 ) -> tuple[int, int]:

@@ -64,11 +64,13 @@ STATUS_CLASS = {
     AgentStatus.IDLE: "idle",
 }
 #: Flow stages of a task's (and a directive's) time, least advanced first. A directive's tick is
-#: charged to the stage of its least advanced task; before its tasks exist it is in ``design``
-#: (waiting for an architect or being designed); before admission in ``backlog``.
+#: charged to the stage of its least advanced task, not counting tasks that wait for a sibling
+#: (the sibling's stage says why); before its tasks exist it is in ``design`` (waiting for an
+#: architect or being designed); before admission in ``backlog``.
 STAGES = (
     "backlog",
     "design",
+    "waiting_dependency",
     "waiting_contract",
     "blocked",
     "waiting_tool",
@@ -138,6 +140,7 @@ class FlowTracker:
         self.tasks_measured = 0
         self.time_totals: dict[str, dict[str, int]] = {r: {} for r in ROLES}
         self._window: deque[dict[str, tuple[int, int, float]]] = deque(maxlen=BOTTLENECK_WINDOW)
+        self._sums: dict[str, list[float]] = {r: [0, 0, 0.0] for r in ROLES}
         self._window_stats: dict[str, Any] | None = None
 
     @property
@@ -164,7 +167,7 @@ class FlowTracker:
             role: round(by_role[role][0] / counts[role], 4) if counts[role] else 0.0
             for role in ROLES
         }
-        self._window.append(
+        self._push_window(
             {
                 role: (by_role[role][0], counts[role], queue[role] / max(1, counts[role]))
                 for role in ROLES
@@ -339,7 +342,8 @@ class FlowTracker:
                 if task_id in active:
                     task.active_ticks += 1
                     worked = True
-                least = min(least, _STAGE_RANK[stage])
+                if stage != "waiting_dependency":  # its sibling's stage says why it waits
+                    least = min(least, _STAGE_RANK[stage])
             _charge(directive.stage_ticks, STAGES[least] if least < len(STAGES) else "merged")
             if worked:
                 directive.active_ticks += 1
@@ -347,19 +351,29 @@ class FlowTracker:
 
     # ---- bottleneck ------------------------------------------------------------------------
 
+    def _push_window(self, sample: dict[str, tuple[int, int, float]]) -> None:
+        """Add one tick to the bottleneck window, keeping running sums per role."""
+        sums = self._sums
+        if len(self._window) == self._window.maxlen:
+            for role, (p, d, q) in self._window[0].items():
+                totals = sums[role]
+                totals[0] -= p
+                totals[1] -= d
+                totals[2] -= q
+        self._window.append(sample)
+        for role, (p, d, q) in sample.items():
+            totals = sums[role]
+            totals[0] += p
+            totals[1] += d
+            totals[2] += q
+
     def bottleneck(self) -> str | None:
         """The role that limits flow now, by :data:`BOTTLENECK_METHOD` (None: nothing waits)."""
         best: tuple[float, float] | None = None
         name = None
         for role in ROLES:
-            productive = on_duty = 0
-            pressure = 0.0
-            for sample in self._window:
-                p, d, q = sample[role]
-                productive += p
-                on_duty += d
-                pressure += q
-            if pressure <= 0 or not on_duty:
+            productive, on_duty, pressure = self._sums[role]
+            if pressure <= 1e-9 or not on_duty:
                 continue
             score = (productive / on_duty, pressure / len(self._window))
             if best is None or score > best:
@@ -506,8 +520,9 @@ class FlowTracker:
         self.efficiency_sum, self.task_efficiency_sum, self.tasks_measured = data["efficiency"]
         self.time_totals = {r: dict(data["time_totals"].get(r, {})) for r in ROLES}
         self._window.clear()
+        self._sums = {r: [0, 0, 0.0] for r in ROLES}
         for sample in data["window"]:
-            self._window.append({r: tuple(v) for r, v in sample.items()})
+            self._push_window({r: tuple(v) for r, v in sample.items()})
         self._window_stats = None
 
 
@@ -527,7 +542,7 @@ def _task_stage(world: World, task: Any, agents: dict[str, Any], queue: dict[str
         )
     if state is TaskState.SCHEDULED:
         if world.unmerged_dependency(task) is not None:
-            return "blocked"
+            return "waiting_dependency"
         if task.assignee is None:
             queue["builder"] += 1
         return _tool_wait(task.assignee, agents) or "build"

@@ -53,7 +53,7 @@ def _open_meetings(world: World, office: Office) -> list[str]:
 def _conclude(world: World, meeting: Meeting) -> None:
     task = world.tasks[meeting.task_id]
     meeting.concluded_tick = world.tick
-    task.ambiguity = round(task.ambiguity * 0.35, 4)
+    task.ambiguity = round(task.ambiguity * world.settings.meeting_ambiguity_factor, 4)
     task.meeting_done = True
     decisions = [
         {"who": line["who"], "when": line["tick"], "what": line["said"]}

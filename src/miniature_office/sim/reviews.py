@@ -5,7 +5,9 @@ from __future__ import annotations
 from .agents import Activity, ActivityKind, Agent, AgentStatus, Role
 from .artifacts import ArtifactKind
 from .assignment import release, rework
-from .tasks import ReviewKind, ReviewStatus, TaskState
+from .quality import REVIEW_SKILL, detect_chance, doc_gap_chance, speed_factor
+from .supply import Tool
+from .tasks import ReviewKind, ReviewStatus, Task, TaskState
 from .world import World, set_status
 
 REVIEW_ROLE = {
@@ -22,30 +24,17 @@ ACTIVITY_REVIEW = {kind: review for review, (kind, _) in REVIEW_ACTIVITY.items()
 
 
 def work_review(world: World, agent: Agent, activity: Activity) -> None:
+    """A tick of review; on the last one the reviewer reports what it found."""
     set_status(agent, AgentStatus.REVIEWING, world)
     kind = ACTIVITY_REVIEW[activity.kind]
-    activity.remaining -= 0.5 + agent.skill(skill_of(kind))
+    task = world.tasks[activity.target]
+    speed = speed_factor(world.settings, agent, world.floors[task.floor_id].language)
+    activity.remaining -= (world.settings.review_speed_base + agent.skill(skill_of(kind))) * speed
     if activity.remaining > 0:
         return
-    task = world.tasks[activity.target]
+    tool = world.tools.get(agent.held_tool or "")
     release(world, agent)
-    found = 0
-    if kind is ReviewKind.VERIFICATION:
-        found = sum(
-            1 for _ in range(task.defects) if world.chance(0.45 + 0.45 * agent.skill("verify"))
-        )
-        task.defects -= found
-        task.defects_found += found
-        world.totals["defects_found"] += found
-    elif kind is ReviewKind.SECURITY:
-        found = sum(
-            1
-            for _ in range(task.vulnerabilities)
-            if world.chance(0.4 + 0.5 * agent.skill("security"))
-        )
-        task.vulnerabilities -= found
-        task.vulnerabilities_found += found
-        world.totals["vulnerabilities_found"] += found
+    found = _findings(world, task, kind, agent.skill(skill_of(kind)), tool)
     artifact_kind = (
         ArtifactKind.DOCUMENT if kind is ReviewKind.DOCUMENTATION else ArtifactKind.REVIEW_REPORT
     )
@@ -70,16 +59,45 @@ def work_review(world: World, agent: Agent, activity: Activity) -> None:
             world,
             task,
             agent.id,
-            f"{kind.value} review found {found} issue(s)",
-            found * world.uniform(1.0, 2.0),
+            _failure_reason(kind, found),
+            _rework_effort(world, kind, found, task.id),
         )
     elif task.all_reviews_passed():
         world.transition(task, TaskState.APPROVAL, "every required review passed", agent.id)
 
 
+def _findings(world: World, task: Task, kind: ReviewKind, skill: float, tool: Tool | None) -> int:
+    """What the review finds: defects, vulnerabilities, or a documentation gap (0 or 1)."""
+    settings = world.settings
+    if kind is ReviewKind.DOCUMENTATION:
+        return 1 if world.chance(doc_gap_chance(settings, task, skill), key=task.id) else 0
+    p = detect_chance(settings, kind, skill, tool)
+    if kind is ReviewKind.VERIFICATION:
+        found = sum(1 for _ in range(task.defects) if world.chance(p, key=task.id))
+        task.defects -= found
+        task.defects_found += found
+        world.totals["defects_found"] += found
+        return found
+    found = sum(1 for _ in range(task.vulnerabilities) if world.chance(p, key=task.id))
+    task.vulnerabilities -= found
+    task.vulnerabilities_found += found
+    world.totals["vulnerabilities_found"] += found
+    return found
+
+
+def _failure_reason(kind: ReviewKind, found: int) -> str:
+    if kind is ReviewKind.DOCUMENTATION:
+        return "documentation review found the change under-documented"
+    return f"{kind.value} review found {found} issue(s)"
+
+
+def _rework_effort(world: World, kind: ReviewKind, found: int, key: str) -> float:
+    settings = world.settings
+    if kind is ReviewKind.DOCUMENTATION:
+        return settings.doc_rework_effort
+    return found * world.uniform(settings.rework_effort_min, settings.rework_effort_max, key=key)
+
+
 def skill_of(kind: ReviewKind) -> str:
-    return {
-        ReviewKind.VERIFICATION: "verify",
-        ReviewKind.SECURITY: "security",
-        ReviewKind.DOCUMENTATION: "docs",
-    }[kind]
+    """The skill a review of ``kind`` uses."""
+    return REVIEW_SKILL[kind]

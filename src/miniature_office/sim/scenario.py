@@ -8,13 +8,28 @@ from __future__ import annotations
 
 import copy
 import json
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .agents import WORKING_ROLES, Role
 from .errors import ScenarioError
+
+#: A task's sensitivity is its directive's times uniform(low, high) (directives.py).
+TASK_SENSITIVITY_SPREAD = (0.85, 1.1)
+#: Tool capabilities every task needs (build, verification, documentation) and sensitive ones.
+WORK_CAPABILITIES = ("build", "test", "docs")
+SENSITIVE_CAPABILITY = "scan"
+
+
+class FieldProblem(ValueError):
+    """A cross-field check failed; ``path`` names the field relative to the model checked."""
+
+    def __init__(self, path: str, problem: str) -> None:
+        super().__init__(problem)
+        self.path = path
+        self.problem = problem
 
 
 class _Strict(BaseModel):
@@ -68,6 +83,15 @@ class FloorSpec(_Strict):
     offices: list[OfficeSpec] = Field(min_length=1)
     tools: list[ToolSpec] = Field(default_factory=list)
 
+    @model_validator(mode="after")
+    def _tool_names_are_unique(self) -> "FloorSpec":
+        seen: set[str] = set()
+        for i, tool in enumerate(self.tools):
+            if tool.name in seen:
+                raise FieldProblem(f"tools.{i}.name", f"duplicate tool name {tool.name!r}")
+            seen.add(tool.name)
+        return self
+
 
 class DirectiveSpec(_Strict):
     tick: int = Field(default=0, ge=0)
@@ -87,19 +111,254 @@ class ArrivalSpec(_Strict):
     sensitivity: tuple[float, float] = (0.0, 0.9)
     complexity: tuple[float, float] = (0.2, 0.8)
     max_open: int = Field(default=40, ge=1, le=1_000_000)
+    #: What happens to an arrival while ``max_open`` directives are open: it waits in the
+    #: backlog (admitted later, by effective priority) or is rejected (logged and counted).
+    overflow: Literal["backlog", "reject"] = "backlog"
+
+    @model_validator(mode="after")
+    def _ranges_are_fractions(self) -> "ArrivalSpec":
+        for name in ("ambiguity", "sensitivity", "complexity"):
+            low, high = getattr(self, name)
+            if not (0.0 <= low <= 1.0 and 0.0 <= high <= 1.0):
+                raise FieldProblem(name, "both ends must be between 0 and 1")
+            if low > high:
+                raise FieldProblem(name, f"low ({low}) must not exceed high ({high})")
+        return self
+
+
+def _setting(default: float, low: float, high: float, why: str) -> Any:
+    """A tuning number: its default (today's behaviour), its bounds and why it is what it is."""
+    return Field(default=default, ge=low, le=high, description=why)
 
 
 class Settings(_Strict):
-    ticks_per_day: int = Field(default=8, ge=1, le=1000)
-    ambiguity_threshold: float = Field(default=0.5, ge=0, le=1)
-    security_threshold: float = Field(default=0.5, ge=0, le=1)
-    meeting_ticks: int = Field(default=2, ge=1, le=100)
-    elevator_ticks_per_floor: int = Field(default=2, ge=1, le=100)
-    manager_attention: int = Field(default=4, ge=1, le=100)
-    agent_attention: int = Field(default=2, ge=1, le=100)
-    votes_per_tick: int = Field(default=2, ge=1, le=100)
-    walk_speed: int = Field(default=8, ge=1, le=100)
-    retention_ticks: int = Field(default=240, ge=1, le=1_000_000)
+    """Every tuning number of the rules, with today's value as the default (MODEL.md explains).
+
+    Each is sweepable: ``sweep --set settings.<name>=a,b,c``.
+    """
+
+    ticks_per_day: int = Field(
+        default=8, ge=1, le=1000, description="Ticks in a working day (one tick ~ one hour)."
+    )
+    ambiguity_threshold: float = Field(
+        default=0.5, ge=0, le=1, description="Tasks this ambiguous need a meeting before build."
+    )
+    security_threshold: float = Field(
+        default=0.5, ge=0, le=1, description="Tasks this sensitive need a security review."
+    )
+    meeting_ticks: int = Field(
+        default=2, ge=1, le=100, description="Ticks a meeting lasts once everyone is seated."
+    )
+    elevator_ticks_per_floor: int = Field(
+        default=2, ge=1, le=100, description="Ticks the elevator takes to move one floor."
+    )
+    manager_attention: int = Field(
+        default=4,
+        ge=1,
+        le=100,
+        description="A manager's attention per tick: each assignment, escalation or vote close "
+        "costs one.",
+    )
+    agent_attention: int = Field(
+        default=2, ge=1, le=100, description="An agent's attention per tick (work, ballots)."
+    )
+    votes_per_tick: int = Field(
+        default=2, ge=1, le=100, description="Votes one manager closes per tick at most."
+    )
+    walk_speed: int = Field(default=240, ge=1, le=100_000, description="Tiles walked per tick.")
+    retention_ticks: int = Field(
+        default=240,
+        ge=1,
+        le=1_000_000,
+        description="Deployed work older than this leaves memory (the audit log keeps it).",
+    )
+    # ---- flow (demand, priority, measurement) ---------------------------------------------
+    priority_aging_ticks: int = _setting(
+        40,
+        0,
+        1_000_000,
+        "Anti-starvation: waiting work gains one priority level per this many "
+        "ticks since it arrived (0 = strict priority, no aging).",
+    )
+    design_effort_distribution: Literal["fixed", "exponential"] = Field(
+        default="fixed",
+        description="Design effort: the fixed formula, or an exponential draw with that mean "
+        "(queueing checks against M/M/c theory).",
+    )
+    flow_window_ticks: int = _setting(
+        400, 1, 1_000_000, "Window (ticks) of the flow row's mean and percentile lead/cycle times."
+    )
+    # ---- design (directives) -----------------------------------------------------------
+    design_effort_base: float = _setting(
+        1.0, 0, 100, "Design effort of any directive, in work units (one skilled tick ~ 1.2)."
+    )
+    design_effort_ambiguity: float = _setting(
+        3.0, 0, 100, "Extra design effort per unit of directive ambiguity (unclear asks)."
+    )
+    design_effort_complexity: float = _setting(
+        2.0, 0, 100, "Extra design effort per unit of directive complexity."
+    )
+    task_effort_min: float = _setting(
+        3.0, 0.1, 1000, "Smallest task effort before the complexity factor (0.6 + complexity)."
+    )
+    task_effort_max: float = _setting(
+        8.0, 0.1, 1000, "Largest task effort before the complexity factor (0.6 + complexity)."
+    )
+    task_dependency_chance: float = _setting(
+        0.5, 0, 1, "Chance that a task depends on each earlier task of its directive."
+    )
+    # ---- work speed ----------------------------------------------------------------------
+    design_speed_base: float = _setting(
+        0.5, 0.01, 100, "Design progress per tick is this plus the architect's design skill."
+    )
+    build_speed_base: float = _setting(
+        0.6, 0.01, 100, "Build progress per tick is this plus build_speed_skill x build skill."
+    )
+    build_speed_skill: float = _setting(
+        0.8, 0, 100, "How much build skill adds to build progress per tick."
+    )
+    review_speed_base: float = _setting(
+        0.5, 0.01, 100, "Review progress per tick is this plus the reviewer's skill."
+    )
+    review_effort_share: float = _setting(
+        0.25, 0.01, 10, "A review costs this share of the task's effort (at least 1 unit)."
+    )
+    foreign_language_speed: float = _setting(
+        0.6,
+        0.05,
+        1,
+        "Work speed of an agent on a floor whose language it does not speak (1 = no penalty).",
+    )
+    # ---- quality: injection -------------------------------------------------------------
+    defect_rate: float = _setting(
+        0.12, 0, 1, "Per build tick: chance of a defect = rate x complexity x (headroom - skill)."
+    )
+    vulnerability_rate: float = _setting(
+        0.08, 0, 1, "Per build tick: chance of a vulnerability = rate x sensitivity x (...)."
+    )
+    skill_headroom: float = _setting(
+        1.2, 1, 5, "Injection scales with (headroom - skill): even the best builder errs."
+    )
+    ambiguity_defect_weight: float = _setting(
+        1.0, 0, 20, "Injection x (1 + weight x residual ambiguity): unclear work has more bugs."
+    )
+    compiler_trust_defect_weight: float = _setting(
+        1.0, 0, 20, "Injection x (1 + weight x (1 - build tool trust)): shaky toolchains."
+    )
+    # ---- quality: detection and rework -------------------------------------------------
+    verify_detect_base: float = _setting(
+        0.45, 0, 1, "Chance a verifier finds each defect: base + skill weight x verify skill."
+    )
+    verify_detect_skill: float = _setting(0.45, 0, 1, "See verify_detect_base.")
+    scan_detect_base: float = _setting(
+        0.4, 0, 1, "Chance a security reviewer finds each vulnerability: base + weight x skill."
+    )
+    scan_detect_skill: float = _setting(0.5, 0, 1, "See scan_detect_base.")
+    tool_trust_detect_weight: float = _setting(
+        0.5, 0, 1, "Detection x (1 - weight x (1 - trust)) of the test framework / scanner held."
+    )
+    security_rating_detect_weight: float = _setting(
+        0.4, 0, 1, "Scan detection x (1 - weight x (5 - security rating) / 4) of the scanner."
+    )
+    doc_gap_rate: float = _setting(
+        0.15,
+        0,
+        1,
+        "Documentation review fails with chance rate x (ambiguity + complexity / 2) x "
+        "(0.5 + docs skill): unclear or complex changes are under-documented, and a skilled "
+        "doc agent notices more often.",
+    )
+    doc_rework_effort: float = _setting(
+        0.5, 0, 100, "Effort added to a task whose documentation review failed."
+    )
+    rework_effort_min: float = _setting(
+        1.0, 0, 100, "Effort added per finding of a failed review: uniform(min, max)."
+    )
+    rework_effort_max: float = _setting(2.0, 0, 100, "See rework_effort_min.")
+    # ---- meetings and votes --------------------------------------------------------------
+    meeting_ambiguity_factor: float = _setting(
+        0.35, 0, 1, "A meeting multiplies the task's ambiguity by this (what stays unclear)."
+    )
+    vote_yes_base: float = _setting(
+        0.97, 0, 1, "A voter's yes chance for clean, simple, clear work."
+    )
+    vote_risk_weight: float = _setting(
+        0.15,
+        0,
+        10,
+        "Yes chance falls by care x this x (complexity + residual ambiguity); care is the "
+        "voter's main skill (a skilled voter weighs the evidence more).",
+    )
+    vote_findings_weight: float = _setting(
+        0.04, 0, 1, "Yes chance falls by care x this per defect or vulnerability reviews found."
+    )
+    vote_rework_weight: float = _setting(
+        0.04, 0, 1, "Yes chance falls by care x this per earlier rework of the task."
+    )
+    vote_yes_floor: float = _setting(
+        0.2, 0, 1, "The lowest yes chance: even doubtful work can carry a vote."
+    )
+    vote_fail_rework_share: float = _setting(
+        0.25, 0, 10, "A failed vote adds this share of the task's effort as rework."
+    )
+    # ---- tools ---------------------------------------------------------------------------
+    justification_missing_chance: float = _setting(
+        0.1, 0, 1, "Chance an agent arrives at a sensitive tool without a written justification."
+    )
+    justification_escalate_after: int = Field(
+        default=3,
+        ge=1,
+        le=100,
+        description="Refused checkouts of one activity before its manager writes the case.",
+    )
+    # ---- contracts -----------------------------------------------------------------------
+    breaking_release_chance: float = _setting(
+        0.1,
+        0,
+        1,
+        "Chance a provider's release is a new major version (breaking for consumers on ^1): "
+        "the provider's API moved on since the consumer last built against it.",
+    )
+    breaking_adapt_effort: float = _setting(
+        2.0, 0, 100, "Effort added to each consumer task that adapts to a breaking release."
+    )
+    provider_ambiguity: float = _setting(
+        0.2, 0, 1, "Ambiguity of the directive a provider floor opens for a contract request."
+    )
+    provider_sensitivity: float = _setting(
+        0.3, 0, 1, "Sensitivity of the directive a provider floor opens for a contract."
+    )
+    provider_complexity: float = _setting(
+        0.4, 0, 1, "Complexity of the directive a provider floor opens for a contract."
+    )
+    # ---- stalls --------------------------------------------------------------------------
+    stall_check_every: int = Field(
+        default=4, ge=1, le=1000, description="Ticks between stall scans (detection is cheap)."
+    )
+    stall_elevator_ticks: int = Field(
+        default=24,
+        ge=1,
+        le=100_000,
+        description="The elevator is saturated when its queue outgrows one trip per shipment "
+        "for this many ticks in a row.",
+    )
+    stall_starvation_ticks: int = Field(
+        default=480,
+        ge=1,
+        le=1_000_000,
+        description="Scheduled work untouched for this many ticks is starving (60 days).",
+    )
+
+    @model_validator(mode="after")
+    def _ranges_are_ordered(self) -> "Settings":
+        for low, high in (
+            ("task_effort_min", "task_effort_max"),
+            ("rework_effort_min", "rework_effort_max"),
+            ("vote_yes_floor", "vote_yes_base"),
+        ):
+            if getattr(self, low) > getattr(self, high):
+                raise FieldProblem(high, f"must not be below {low} ({getattr(self, low)})")
+        return self
 
 
 class Scenario(_Strict):
@@ -123,7 +382,38 @@ class Scenario(_Strict):
             dep = directive.depends_on_floor
             if dep is not None and (dep not in languages or dep == directive.floor):
                 raise ValueError(f"directives.{i}.depends_on_floor: must be another floor")
+        self._floors_can_work()
         return self
+
+    def _floors_can_work(self) -> None:
+        """Refuse a floor that gets work but lacks a tool for a capability its tasks need."""
+        for index, floor in enumerate(self.floors):
+            needed = self.capabilities_needed(floor.language)
+            have = {c for tool in floor.tools for c in tool.capabilities}
+            missing = [c for c in needed if c not in have]
+            if missing:
+                raise FieldProblem(
+                    f"floors.{index}.tools",
+                    f"floor {floor.language!r} gets work needing "
+                    f"{', '.join(missing)} but no tool there has "
+                    f"{'that capability' if len(missing) == 1 else 'those capabilities'}",
+                )
+
+    def capabilities_needed(self, language: str) -> list[str]:
+        """Tool capabilities the work that can reach floor ``language`` will need."""
+        top = TASK_SENSITIVITY_SPREAD[1]
+        threshold = self.settings.security_threshold
+        sensitivities = [d.sensitivity for d in self.directives if d.floor == language]
+        if any(d.depends_on_floor == language for d in self.directives):
+            sensitivities.append(self.settings.provider_sensitivity)
+        if self.arrivals.rate_per_day > 0:
+            sensitivities.append(self.arrivals.sensitivity[1])
+            if len(self.floors) > 1 and self.arrivals.cross_floor_share > 0:
+                sensitivities.append(self.settings.provider_sensitivity)
+        if not sensitivities:
+            return []
+        sensitive = max(sensitivities) * top >= threshold
+        return [*WORK_CAPABILITIES, *([SENSITIVE_CAPABILITY] if sensitive else [])]
 
     def to_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
@@ -138,6 +428,10 @@ def parse_scenario(raw: Any) -> Scenario:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
+        problem = (first.get("ctx") or {}).get("error")
+        if isinstance(problem, FieldProblem):
+            where = f"{where}.{problem.path}" if where else problem.path
+            raise ScenarioError(where, problem.problem) from None
         raise ScenarioError(where or "scenario", first["msg"]) from None
 
 

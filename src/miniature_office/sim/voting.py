@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .agents import Role
 from .assignment import rework
+from .quality import yes_chance
 from .tasks import TaskState
 from .votes import Vote, VoteOutcome
 from .world import Office, World
@@ -27,8 +27,8 @@ def close_votes(world: World, office: Office) -> None:
             if voter_id in vote.ballots or voter is None or voter.attention_left <= 0:
                 continue
             voter.attention_left -= 1
-            yes_chance = 0.95 if voter.role is Role.MANAGER else 0.97 - 0.35 * task.complexity
-            vote.ballots[voter_id] = world.chance(yes_chance)
+            p = yes_chance(world.settings, task, voter)
+            vote.ballots[voter_id] = world.chance(p, key=task.id)
             world.changes.votes[vote.id] = None
         if not vote.complete or manager is None or manager.attention_left <= 0:
             continue
@@ -74,5 +74,11 @@ def settle_vote(
             world.deploy_ready[directive.id] = None
     else:
         world.totals["votes_failed"] += 1
-        rework(world, task, actor, f"vote {vote.id} failed", task.effort * 0.25)
+        rework(
+            world,
+            task,
+            actor,
+            f"vote {vote.id} failed",
+            task.effort * world.settings.vote_fail_rework_share,
+        )
     return seq
