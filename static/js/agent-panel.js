@@ -1,10 +1,13 @@
 // The agent panel: who an agent is and what it is doing, kept current while it is open.
 import { $, el, humanRole, humanState, replaceChildren, setText } from "./dom.js";
 import { ROLE_LETTERS } from "./sprites.js";
+import { doing, nameOf } from "./words.js";
 
 export class AgentPanel {
-  constructor(root, { onOpenTask, onDismiss, onClose }) {
+  constructor(root, { onOpenTask, onDismiss, onClose, announce = () => {} }) {
     this.root = root;
+    this.announce = announce;
+    this.announced = "";
     this.onOpenTask = onOpenTask;
     this.onDismiss = onDismiss;
     this.onClose = onClose;
@@ -37,6 +40,12 @@ export class AgentPanel {
     const key = JSON.stringify(agent) + (agent.task_id ? JSON.stringify(store.tasks.get(agent.task_id) || {}) : "");
     if (key === this.lastKey) return;
     this.lastKey = key;
+    // screen readers hear what changed (a new activity), not every re-render of the panel
+    const now = `${agent.name} is ${doing(store, agent)}`;
+    if (now !== this.announced) {
+      if (this.announced) this.announce(now);
+      this.announced = now;
+    }
     const task = agent.task_id ? store.tasks.get(agent.task_id) : null;
     const tool = agent.held_tool ? store.tools.get(agent.held_tool) : null;
     const office = store.offices.get(agent.office_id);
@@ -45,11 +54,11 @@ export class AgentPanel {
       el("li", {}, [
         el("span", { class: "skill-name", text: name }),
         el("meter", { min: "0", max: "1", value: String(value), "aria-label": `${name} skill` }),
-        el("span", { class: "skill-value", text: value.toFixed(2) }),
+        el("span", { class: "skill-value", text: `${Math.round(value * 100)}%` }),
       ])));
     let current = el("span", { text: "none" });
     if (agent.task_id) {
-      const label = task ? `${task.id}: ${task.title}` : agent.task_id;
+      const label = task ? task.title : nameOf(store, agent.task_id);
       if (task || /^T-/.test(agent.task_id)) {
         current = el("button", { type: "button", class: "link", text: label });
         current.addEventListener("click", () => this.onOpenTask(agent.task_id));
@@ -61,15 +70,16 @@ export class AgentPanel {
     dismiss.addEventListener("click", () => this.onDismiss(agent));
     const facts = [
       ["Role", humanRole(agent.role) + (agent.assistant ? " (assistant)" : "")],
-      ["Status", humanState(agent.status) + (agent.waiting_for ? ` for ${agent.waiting_for}` : "")],
-      ["Floor / office", `${agent.floor_id} / ${office ? office.name : agent.office_id}`],
+      ["Now", doing(store, agent)],
+      ["Status", humanState(agent.status)],
+      ["Floor / office", `${nameOf(store, agent.floor_id)} / ${office ? office.name : agent.office_id}`],
       ["Current task", current],
-      ["Activity", describeActivity(agent.activity)],
-      ["Held tool", tool ? `${tool.name} ${tool.version}` : agent.held_tool || "none"],
+      ["Activity", describeActivity(agent.activity, store)],
+      ["Held tool", tool ? `${tool.name} ${tool.version}` : agent.held_tool ? nameOf(store, agent.held_tool) : "none"],
       ["Attention left", `${agent.attention_left} of ${agent.attention_budget}`],
       ["Clearance", `${agent.clearance} of 5`],
       ["Languages", (agent.languages || []).join(", ")],
-      ["Busy ticks", agent.busy_ticks],
+      ["Busy", `${agent.busy_ticks} hours so far`],
     ];
     const dlNode = el("dl", { class: "facts" }, facts.flatMap(([k, v]) => [
       el("dt", { text: k }),
@@ -77,7 +87,7 @@ export class AgentPanel {
     ]));
     badge.classList.add("big");
     replaceChildren(this.body, [
-      el("h3", { class: "agent-name" }, [badge, " ", el("span", { text: `${agent.name} (${agent.id})` })]),
+      el("h3", { class: "agent-name" }, [badge, " ", el("span", { text: `${agent.name}, ${humanRole(agent.role)}` })]),
       dlNode,
       el("h4", { text: "Skills" }),
       skills,
@@ -125,11 +135,12 @@ export function renderStaffList(list, store, floorId, selected, onPick) {
 }
 
 // A courier carries a contract to the lift; everything else owes some work.
-function describeActivity(activity) {
+function describeActivity(activity, store) {
   if (!activity) return "none";
   if (activity.kind === "courier" && activity.cargo) {
     const { kind, contract_id: id, destination } = activity.cargo;
-    return `carrying contract ${id} (${kind}) to the lift for ${destination}`;
+    return `carrying contract ${id} (${kind}) to the lift for ${nameOf(store, destination)}`;
   }
-  return `${activity.kind} (${activity.remaining} left)`;
+  const left = Number(activity.remaining);
+  return `${humanState(activity.kind)}${Number.isFinite(left) ? ` (${Math.round(left * 10) / 10} hours of work left)` : ""}`;
 }

@@ -1,5 +1,5 @@
 // REST client: JSON in and out, the server's error message surfaced, the API token attached.
-import { getToken, requestToken } from "./auth.js";
+import { getToken, requestToken, setToken } from "./auth.js";
 
 export class ApiError extends Error {
   constructor(status, code, message, details) {
@@ -40,27 +40,43 @@ function errorFrom(status, body) {
  * Call the API. A 401/403 asks the user for a token once and retries with it; any other
  * refusal throws an ApiError carrying the server's message.
  */
-export async function api(method, path, body = undefined, { raw = false, retried = false } = {}) {
+async function send(method, path, body, raw, token) {
   const headers = { Accept: raw ? "*/*" : "application/json" };
-  const token = getToken();
   if (token) headers.Authorization = `Bearer ${token}`;
   const init = { method, headers, credentials: "same-origin" };
   if (body !== undefined) {
     headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
   }
-  let response;
   try {
-    response = await fetch(path, init);
+    return await fetch(path, init);
   } catch (err) {
     throw new ApiError(0, "network", "The server cannot be reached.");
   }
-  if ((response.status === 401 || response.status === 403) && !retried) {
-    const body401 = await parseBody(response).catch(() => null);
-    const reason = errorFrom(response.status, body401).message;
-    const supplied = await requestToken(reason);
-    if (supplied) return api(method, path, body, { raw, retried: true });
-    throw errorFrom(response.status, body401);
+}
+
+const refusedAuth = (response) => response.status === 401 || response.status === 403;
+
+export async function api(method, path, body = undefined, { raw = false } = {}) {
+  let response = await send(method, path, body, raw, getToken());
+  if (refusedAuth(response)) {
+    const refusal = errorFrom(response.status, await parseBody(response).catch(() => null));
+    if (response.status === 401 && getToken()) setToken(""); // a token the server does not know
+    let accepted = null;
+    // The dialog tries the request itself with the new token: a refused token is cleared
+    // from the field and the dialog stays open with the reason.
+    const supplied = await requestToken(refusal.message, async (token) => {
+      const attempt = await send(method, path, body, raw, token);
+      if (!refusedAuth(attempt)) {
+        accepted = attempt;
+        return { ok: true };
+      }
+      const why = errorFrom(attempt.status, await parseBody(attempt).catch(() => null)).message;
+      const message = attempt.status === 401 ? `That token was refused: ${why}` : `That token may not do this: ${why}`;
+      return { ok: false, message };
+    });
+    if (!supplied || !accepted) throw refusal;
+    response = accepted;
   }
   if (!response.ok) throw errorFrom(response.status, await parseBody(response).catch(() => null));
   if (raw) return response;

@@ -30,15 +30,19 @@ export function onTokenChange(listener) {
 }
 
 /**
- * Ask the user for a token; resolves to true when one was entered. Concurrent refusals share
- * one dialog.
+ * Ask the user for a token; resolves to true when one was entered (and, with ``check``, the
+ * server accepted it). ``check(token)`` answers ``{ ok, message }``: a refused token is cleared
+ * from the field, the reason is shown and the dialog stays open for another try. Concurrent
+ * refusals share one dialog.
  */
-export function requestToken(reason = "") {
+export function requestToken(reason = "", check = null) {
   if (pending) return pending;
   const dialog = $("#token-dialog");
   const form = $("#token-form");
   const input = $("#token-input");
+  const error = $("#token-error");
   $("#token-reason").textContent = reason || "This action needs an API token.";
+  error.textContent = "";
   input.value = getToken();
   pending = new Promise((resolve) => {
     const done = (ok) => {
@@ -48,14 +52,26 @@ export function requestToken(reason = "") {
       pending = null;
       resolve(ok);
     };
-    const onSubmit = (event) => {
+    const refuse = (message) => {
+      input.value = "";
+      input.setAttribute("aria-invalid", "true");
+      error.textContent = message;
+      input.focus();
+    };
+    const onSubmit = async (event) => {
       event.preventDefault();
       if (event.submitter && event.submitter.value === "cancel") return done(false);
       const token = input.value.trim();
-      if (!token) {
-        input.setAttribute("aria-invalid", "true");
-        input.focus();
-        return undefined;
+      if (!token) return refuse("Enter a token, or Cancel.");
+      if (check) {
+        const button = $("button[value=save]", form);
+        button.disabled = true;
+        try {
+          const verdict = await check(token);
+          if (!verdict.ok) return refuse(verdict.message);
+        } finally {
+          button.disabled = false;
+        }
       }
       input.removeAttribute("aria-invalid");
       setToken(token);

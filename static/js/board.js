@@ -1,6 +1,7 @@
 // The task board: one column per lifecycle state, one card per task, updated in place.
 import { get } from "./api.js";
 import { $, el, humanState, replaceChildren, setText } from "./dom.js";
+import { hours, nameOf, round, waitReason } from "./words.js";
 
 const DEPLOYED_SHOWN = 12;
 
@@ -90,25 +91,29 @@ export class Board {
       const meta = el("span", { class: "card-meta" });
       const bar = el("progress", { max: "1", value: "0" });
       const blocked = el("span", { class: "card-blocked", hidden: true });
-      button.append(title, directive, bar, meta, blocked);
+      const why = el("span", { class: "card-why", hidden: true });
+      button.append(title, directive, bar, meta, blocked, why);
       button.addEventListener("click", () => this.onOpenTask(task.id));
       const li = el("li", { class: "card", dataset: { taskId: task.id } }, [button]);
-      entry = { li, button, title, directive, meta, bar, blocked };
+      entry = { li, button, title, directive, meta, bar, blocked, why };
       this.cards.set(task.id, entry);
     }
     const directive = store.directives.get(task.directive_id);
     const [step, directiveTitle] = splitTitle(task, directive);
     setText(entry.title, step);
-    setText(entry.directive, `${task.directive_id} · ${directiveTitle}`);
+    setText(entry.directive, `for ${directiveTitle}`);
     const who = task.state === "in_review" ? reviewSummary(task, this.agentName) : (task.assignee ? this.agentName(task.assignee) : "unassigned");
-    const age = store.taskAge(task);
-    setText(entry.meta, `${task.id} · ${who} · age ${age}h`);
+    const perDay = store.header.ticks_per_day || 8;
+    setText(entry.meta, `${who} · age ${hours(store.taskAge(task), perDay)}`);
     const fraction = task.effort ? Math.min(1, task.progress / task.effort) : 0;
     entry.bar.value = fraction;
     entry.bar.setAttribute("aria-label", `progress ${Math.round(fraction * 100)}%`);
     const isBlocked = task.state === "blocked";
     entry.blocked.hidden = !isBlocked;
-    if (isBlocked) setText(entry.blocked, `blocked: ${task.blocked_reason || "?"} (from ${humanState(task.blocked_from || "?")})`);
+    if (isBlocked) setText(entry.blocked, `blocked: ${humanState(task.blocked_reason || "unknown reason")} (was ${humanState(task.blocked_from || "?")})`);
+    const why = isBlocked || task.state === "deployed" || (task.assignee && task.state === "in_progress") ? "" : waitReason(store, task);
+    entry.why.hidden = !why;
+    setText(entry.why, why);
     entry.li.classList.toggle("is-blocked", isBlocked);
     return entry.li;
   }
@@ -142,7 +147,10 @@ function table(caption, headers, rows) {
 }
 
 function dl(pairs) {
-  return el("dl", { class: "facts" }, pairs.flatMap(([k, v]) => [el("dt", { text: k }), el("dd", { text: v ?? "—" })]));
+  return el("dl", { class: "facts" }, pairs.flatMap(([k, v]) => [
+    el("dt", { text: k }),
+    el("dd", {}, [v instanceof Node ? v : String(v ?? "—")]),
+  ]));
 }
 
 function lineageEvents(data) {
@@ -156,7 +164,17 @@ function lineageEvents(data) {
   return sections;
 }
 
-export async function openTaskDialog(taskId, store, agentName) {
+function personLink(id, agentName, onAgent) {
+  if (!onAgent) return agentName(id);
+  const button = el("button", { type: "button", class: "link", text: agentName(id) });
+  button.addEventListener("click", () => {
+    $("#task-dialog").close();
+    onAgent(id);
+  });
+  return button;
+}
+
+export async function openTaskDialog(taskId, store, agentName, { onAgent = null } = {}) {
   const dialog = $("#task-dialog");
   const body = $("#task-dialog-body");
   setText($("#task-dialog-title"), `Task ${taskId}`);
@@ -174,23 +192,27 @@ export async function openTaskDialog(taskId, store, agentName) {
     }
   }
   const directive = store.directives.get(task.directive_id) || task.directive || {};
-  setText($("#task-dialog-title"), `${task.id}: ${task.title}`);
+  setText($("#task-dialog-title"), task.title);
   const reviewers = task.reviewers || {};
   const reviews = Object.entries(task.reviews || {}).map(([kind, status]) => [
     kind, humanState(status), reviewers[kind] ? agentName(reviewers[kind]) : "—",
   ]);
+  const perDay = store.header.ticks_per_day || 8;
   const history = (task.history || []).map((h) => [h.tick, humanState(h.from), humanState(h.to), h.reason, h.event]);
+  const why = waitReason(store, task);
   const parts = [
     dl([
-      ["State", humanState(task.state) + (task.state === "blocked" ? ` (${task.blocked_reason})` : "")],
-      ["Directive", `${task.directive_id}: ${directive.title || ""}`],
+      ["State", humanState(task.state) + (task.state === "blocked" ? ` (${humanState(task.blocked_reason)})` : "")],
+      ["Why it waits", why || "it is moving"],
+      ["Task id", task.id],
+      ["Directive", directive.title || task.directive_id],
       ["Architect intent", directive.architect_intent],
-      ["Assignee", task.assignee ? agentName(task.assignee) : "unassigned"],
-      ["Progress", `${task.progress} / ${task.effort}`],
-      ["Age", `${store.taskAge(task)} ticks (created at tick ${task.created_tick})`],
-      ["Ambiguity / sensitivity / complexity", `${task.ambiguity} / ${task.sensitivity} / ${task.complexity}`],
+      ["Assignee", task.assignee ? personLink(task.assignee, agentName, onAgent) : "unassigned"],
+      ["Progress", `${Math.round(task.effort ? Math.min(1, task.progress / task.effort) * 100 : 0)}% (${round(task.progress)} of ${round(task.effort)} effort hours)`],
+      ["Age", `${hours(store.taskAge(task), perDay)} (created at tick ${task.created_tick})`],
+      ["Ambiguity / sensitivity / complexity", `${round(task.ambiguity, 2)} / ${round(task.sensitivity, 2)} / ${round(task.complexity, 2)}`],
       ["Security level", task.security_level],
-      ["Depends on", (task.depends_on || []).join(", ") || "nothing"],
+      ["Depends on", (task.depends_on || []).map((id) => nameOf(store, id)).join(", ") || "nothing"],
       ["Contract", task.requires_contract ? `needs ${task.requires_contract} ${task.contract_range || ""}` : task.provides_contract ? `provides ${task.provides_contract}` : "none"],
       ["Defects found", task.defects_found],
       ["Vulnerabilities found", task.vulnerabilities_found],
@@ -214,8 +236,8 @@ export async function openTaskDialog(taskId, store, agentName) {
   try {
     const data = await get(`/api/audit/events/${seq}/lineage`);
     const sections = lineageEvents(data).map(([name, events]) =>
-      table(`${name} (${events.length})`, ["Seq", "Tick", "Kind", "Actor", "Target"],
-        events.map((e) => [e.seq, e.tick, e.kind, e.actor, e.target])));
+      table(`${name} (${events.length})`, ["Seq", "Tick", "Kind", "Who", "What"],
+        events.map((e) => [e.seq, e.tick, e.kind, nameOf(store, e.actor), nameOf(store, e.target)])));
     replaceChildren(lineage, [el("h3", { text: `Audit lineage of event ${seq}` }), ...sections]);
   } catch (err) {
     replaceChildren(lineage, [el("h3", { text: "Audit lineage" }), el("p", { class: "error", text: err.message })]);

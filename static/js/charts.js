@@ -3,8 +3,9 @@
 import uPlot from "../vendor/uPlot.esm.js";
 import { $, el, humanRole, humanState, percent, replaceChildren, setText } from "./dom.js";
 import { ROLE_COLOURS, ROLE_LETTERS, ROLES } from "./sprites.js";
+import { hours } from "./words.js";
 
-const MAX_ROWS = 2000;
+const MAX_ROWS = 2000; // the most points any chart gets (one per pixel is enough)
 const CFD_ORDER = ["deployed", "merged", "approval", "in_review", "in_progress", "scheduled", "blocked"];
 const STATE_COLOURS = {
   scheduled: "#7f8c8d", in_progress: "#f08c2e", in_review: "#3d8ef0", approval: "#9b6ee8",
@@ -55,6 +56,30 @@ function histogram(values) {
   return [xs, ys];
 }
 
+/**
+ * Merge every ``factor`` consecutive rows into one, as the server's ``?points=`` does: the last
+ * row of each group, with the group's throughput summed and utilisation averaged.
+ */
+export function thinRows(rows, factor) {
+  if (factor <= 1) return rows;
+  const out = [];
+  for (let i = 0; i < rows.length; i += factor) {
+    const group = rows.slice(i, i + factor);
+    const last = group[group.length - 1];
+    const utilisation = {};
+    for (const role of Object.keys(last.utilisation || {})) {
+      utilisation[role] = group.reduce((sum, r) => sum + (r.utilisation?.[role] ?? 0), 0) / group.length;
+    }
+    out.push({
+      ...last,
+      throughput: group.reduce((sum, r) => sum + (r.throughput || 0), 0),
+      utilisation,
+      span: group.reduce((sum, r) => sum + (r.span || 1), 0),
+    });
+  }
+  return out;
+}
+
 export class Charts {
   constructor(root) {
     this.root = root;
@@ -63,6 +88,9 @@ export class Charts {
     this.plots = {};
     this.dirty = true;
     this.lastDraw = 0;
+    this.maxRows = MAX_ROWS;
+    this.timer = 0;
+    this.perDay = 8;
     this.bottleneck = $("#bottleneck");
     this.nowTable = $("#roles-now tbody");
     this.leadSummary = $("#lead-summary");
@@ -101,7 +129,7 @@ export class Charts {
     }, [[], []]);
     this.make("chart-lead", {
       scales: { x: { time: false } },
-      axes: axes("directives", "lead time (ticks)"),
+      axes: axes("directives", "lead time (hours)"),
       series: [{ label: "lead time ≥" }, { label: "directives", stroke: "#9b6ee8", fill: "#9b6ee8aa", paths: bars, points: { show: false } }],
     }, [[], []]);
     const roleSeries = ROLES.map((role) => ({ label: humanRole(role), stroke: ROLE_COLOURS[role], width: 2, points: { show: false } }));
@@ -122,17 +150,44 @@ export class Charts {
     return row ? row.states?.[state] ?? 0 : 0;
   }
 
+  /** Charts in a hidden tab are not drawn; they catch up when shown. */
+  visible() {
+    return this.root.offsetParent !== null;
+  }
+
   resize() {
+    if (!this.visible()) return;
     for (const [id, plot] of Object.entries(this.plots)) {
       const host = $(`#${id}`, this.root);
       const width = Math.max(240, host.clientWidth);
       if (Math.abs(plot.width - width) > 2) plot.setSize({ width, height: this.height() });
     }
+    this.markDirty();
+  }
+
+  setMaxRows(points) {
+    this.maxRows = Math.max(100, Math.min(MAX_ROWS, points));
   }
 
   setHistory(rows) {
-    this.rows = (rows || []).slice(-MAX_ROWS);
+    this.rows = rows || [];
+    this.trim();
+    this.markDirty();
+  }
+
+  /** Keep at most ``maxRows`` points: halve the resolution when twice that many arrived. */
+  trim() {
+    if (this.rows.length > this.maxRows * 2) this.rows = thinRows(this.rows, 2);
+  }
+
+  markDirty() {
     this.dirty = true;
+    if (this.timer || !this.visible()) return;
+    const wait = Math.max(0, 250 - (performance.now() - this.lastDraw));
+    this.timer = setTimeout(() => {
+      this.timer = 0;
+      if (this.dirty && this.visible()) this.draw();
+    }, wait);
   }
 
   push(row) {
@@ -143,19 +198,14 @@ export class Charts {
       this.rows = this.rows.filter((r) => r.tick < row.tick);
     }
     this.rows.push(row);
-    if (this.rows.length > MAX_ROWS) this.rows.splice(0, this.rows.length - MAX_ROWS);
-    this.dirty = true;
+    this.trim();
+    this.markDirty();
   }
 
-  setLeadTimes(values) {
+  setLeadTimes(values, perDay = 8) {
     this.leadTimes = values;
-    this.dirty = true;
-  }
-
-  /** Redraw when something changed, at most four times a second. */
-  maybeDraw(now = performance.now()) {
-    if (!this.dirty || now - this.lastDraw < 250) return;
-    this.draw();
+    this.perDay = perDay;
+    this.markDirty();
   }
 
   draw() {
@@ -192,12 +242,15 @@ export class Charts {
     replaceChildren(this.nowTable, ROLES.map((role) => el("tr", { class: role === row.bottleneck ? "is-bottleneck" : "" }, [
       el("th", { scope: "row" }, [el("span", { class: `role-badge role-${role}`, "aria-hidden": "true", text: ROLE_LETTERS[role] }), " ", humanRole(role)]),
       el("td", { text: percent(row.utilisation?.[role]) }),
-      el("td", { text: String(row.queue?.[role] ?? 0) }),
+      el("td", { text: `${row.queue?.[role] ?? 0} items` }),
     ])));
     const median = row.lead_time_median;
     const p85 = row.lead_time_p85;
+    // the same count the "Tasks deployed per day" chart shows, over the last working day
+    const lastDay = this.rows.filter((r) => r.tick > row.tick - this.perDay).reduce((sum, r) => sum + (r.throughput || 0), 0);
+    const flow = `${row.wip} tasks in progress, ${row.blocked} blocked, ${lastDay} tasks deployed in the last day`;
     setText(this.leadSummary, median === null || median === undefined
-      ? "Lead time: nothing deployed yet"
-      : `Lead time: median ${median} ticks, 85th percentile ${p85} ticks; WIP ${row.wip}, blocked ${row.blocked}, throughput ${row.throughput_per_day} directives in the last day`);
+      ? `Lead time: nothing deployed yet. ${flow}.`
+      : `Lead time of directives: median ${hours(median, this.perDay)}, 85th percentile ${hours(p85, this.perDay)}. ${flow}.`);
   }
 }

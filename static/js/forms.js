@@ -59,10 +59,24 @@ function describeAccepted(result, what) {
   return `${what} accepted${id ? ` as command ${id}` : ""}${at !== undefined && at !== null ? `, applies at tick ${at}` : ""}.`;
 }
 
+/** The server's message without a leading "field: " (the field is shown by position). */
+export function withoutFieldName(message, field) {
+  let text = String(message || "");
+  if (!field) return text;
+  const prefix = new RegExp(`^(body\\.)?${field.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\s*:\\s*`, "i");
+  while (prefix.test(text)) text = text.replace(prefix, "");
+  return text;
+}
+
 function refused(form, err) {
   const field = err.field;
-  if (field && form.elements[field]) showFieldError(form, field, err.message);
-  status(form, `Refused: ${err.message}${field ? ` (${field})` : ""}`, "error");
+  const message = withoutFieldName(err.message, field);
+  if (field && form.elements[field]) {
+    showFieldError(form, field, message);
+    status(form, "Refused: see the highlighted field.", "error");
+  } else {
+    status(form, `Refused: ${message}`, "error");
+  }
 }
 
 async function submit(form, send, what) {
@@ -123,9 +137,22 @@ export function initForms(getStore) {
   const dismiss = $("#dismiss-form");
   dismiss.addEventListener("submit", async (event) => {
     event.preventDefault();
-    if (!validate(dismiss)) return;
+    const store = getStore();
+    const ok = validate(dismiss, (f) => (f.elements.agent_id.value ? {} : { agent_id: "Choose who to dismiss." }));
+    if (!ok) return;
     const id = dismiss.elements.agent_id.value;
-    await submit(dismiss, () => del(`/api/agents/${encodeURIComponent(id)}`), `Dismissing ${id}`);
+    const agent = store.agents.get(id);
+    if (!agent) {
+      showFieldError(dismiss, "agent_id", "That person is no longer on the staff; choose again.");
+      dismiss.elements.agent_id.value = "";
+      return;
+    }
+    if (!(await confirmDismiss(agent, store))) {
+      status(dismiss, `${agent.name} stays.`);
+      return;
+    }
+    const result = await submit(dismiss, () => del(`/api/agents/${encodeURIComponent(id)}`), `Dismissing ${agent.name} (${humanRole(agent.role)})`);
+    if (result) dismiss.elements.agent_id.value = ""; // the next dismissal needs a new choice
   });
 
   const tool = $("#tool-form");
@@ -194,9 +221,44 @@ export function refreshFormOptions(store) {
   for (const select of $$("select[data-options=floors-optional]")) fillSelect(select, floors, { blank: "none" });
   fillOffices($("#hire-form"), store);
   const agents = [...store.agents.values()]
-    .sort((a, b) => a.id.localeCompare(b.id))
-    .map((a) => [a.id, `${a.id} ${a.name} (${humanRole(a.role)}, ${a.floor_id})`]);
-  fillSelect($("#dismiss-form").elements.agent_id, agents);
+    .sort((a, b) => a.floor_id.localeCompare(b.floor_id) || a.name.localeCompare(b.name))
+    .map((a) => [a.id, `${a.name}, ${humanRole(a.role)} (${store.floorById(a.floor_id)?.name || a.floor_id})`]);
+  // a blank first choice: a dismissal never falls back to whoever happens to be listed first
+  fillSelect($("#dismiss-form").elements.agent_id, agents, { blank: "Choose a person…" });
+}
+
+/** What auto-staffing will do if ``agent`` leaves (a manager, or the last of a role). */
+export function dismissWarnings(agent, store) {
+  const office = store.offices.get(agent.office_id);
+  const officeName = office?.name || "their office";
+  const warnings = [];
+  const sameRole = [...store.agents.values()].filter((a) => a.office_id === agent.office_id && a.role === agent.role);
+  if (agent.role === "manager") {
+    warnings.push(`${agent.name} manages ${officeName}.${sameRole.length > 1 ? " Another manager there takes over." : " Auto-staffing will hire an assistant manager at once."}`);
+  } else if (sameRole.length <= 1) {
+    warnings.push(`${agent.name} is the last ${humanRole(agent.role)} in ${officeName}: auto-staffing will hire an assistant ${humanRole(agent.role)} to replace them.`);
+  }
+  if (agent.task_id) warnings.push(`Their current work goes back to the queue.`);
+  return warnings;
+}
+
+/** Ask, naming the person and their role; resolves true only on an explicit yes. */
+function confirmDismiss(agent, store) {
+  const dialog = $("#confirm-dialog");
+  const floor = store.floorById(agent.floor_id)?.name || agent.floor_id;
+  setText($("#confirm-title"), `Dismiss ${agent.name}?`);
+  setText($("#confirm-text"), `${agent.name} is a ${humanRole(agent.role)} on the ${floor} floor. Dismissing cannot be undone.`);
+  replaceChildren($("#confirm-warnings"), dismissWarnings(agent, store).map((w) => el("li", { text: w })));
+  setText($("#confirm-yes"), `Dismiss ${agent.name}`);
+  return new Promise((resolve) => {
+    const onClose = () => {
+      dialog.removeEventListener("close", onClose);
+      resolve(dialog.returnValue === "yes");
+    };
+    dialog.returnValue = "";
+    dialog.addEventListener("close", onClose);
+    dialog.showModal();
+  });
 }
 
 /** Preselect the dismiss form for an agent and bring it into view. */
@@ -204,6 +266,6 @@ export function prepareDismiss(agent) {
   const form = $("#dismiss-form");
   form.closest("details").open = true;
   form.elements.agent_id.value = agent.id;
-  status(form, `Press “Dismiss” to let ${agent.name} go.`);
+  status(form, `Press “Dismiss” to let ${agent.name} (${humanRole(agent.role)}) go; you will be asked to confirm.`);
   form.elements.agent_id.focus();
 }

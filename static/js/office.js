@@ -44,30 +44,63 @@ function pointAlong(points, fraction) {
   return [ax + (bx - ax) * t, ay + (by - ay) * t];
 }
 
+const MAX_ZOOM_STEPS = 8;
+const TOUCH_SLOP = 22; // CSS pixels around an agent that still count as tapping it
+const reducedMotion = window.matchMedia?.("(prefers-reduced-motion: reduce)");
+
+/**
+ * The office map. The canvas holds one pixel per art pixel (448x340 for two floors) and the
+ * browser scales it up by a whole number with `image-rendering: pixelated`, so the canvas work
+ * per frame stays the same at 4K as at 720p. Frames are drawn only when something changed or
+ * someone is walking: an idle, paused office draws nothing.
+ */
 export class OfficeView {
-  constructor(canvas, { onAgentClick } = {}) {
+  constructor(canvas, { onAgentClick, onViewChange, tooltip, describe } = {}) {
     this.canvas = canvas;
+    this.wrap = canvas.parentElement;
     this.ctx = canvas.getContext("2d");
     this.store = null;
     this.floorId = null; // null: every floor
     this.selectedAgent = null;
+    this.followed = null;
     this.onAgentClick = onAgentClick || (() => {});
+    this.onViewChange = onViewChange || (() => {});
+    this.tooltip = tooltip || null;
+    this.describe = describe || ((agent) => agent.name);
     this.anims = new Map(); // agent id -> { points, start, duration }
     this.car = { from: 0, to: 0, start: 0, duration: 1 };
     this.tickInterval = 500;
     this.lastTickAt = 0;
     this.background = null;
     this.backgroundKey = "";
-    this.frame = document.createElement("canvas");
-    this.scale = 1;
+    this.fitScale = 1; // device pixels per art pixel that fit the building in its box
+    this.zoomSteps = 0;
+    this.pan = { x: 0, y: 0 }; // CSS pixels from the box's top-left corner
     this.blocks = [];
-    canvas.addEventListener("click", (event) => this.handleClick(event));
-    canvas.addEventListener("mousemove", (event) => {
-      canvas.classList.toggle("pointing", Boolean(this.agentAt(event.clientX, event.clientY)));
-    });
-    new ResizeObserver(() => this.resize()).observe(canvas.parentElement);
-    window.addEventListener("resize", () => this.resize());
-    this.loop = this.loop.bind(this);
+    this.hitBoxes = new Map();
+    this.pending = 0;
+    this.draws = 0; // frames drawn (the benchmark and tests read it)
+    this.firstDrawAt = null;
+    this.pointers = new Map();
+    this.drag = null;
+    this.bindInput();
+    new ResizeObserver(() => this.resize()).observe(this.wrap);
+    this.frameCallback = (now) => this.frame(now);
+  }
+
+  bindInput() {
+    const canvas = this.canvas;
+    canvas.addEventListener("pointerdown", (event) => this.pointerDown(event));
+    canvas.addEventListener("pointermove", (event) => this.pointerMove(event));
+    canvas.addEventListener("pointerup", (event) => this.pointerUp(event));
+    canvas.addEventListener("pointercancel", (event) => this.pointers.delete(event.pointerId));
+    canvas.addEventListener("pointerleave", () => this.hideTooltip());
+    canvas.addEventListener("wheel", (event) => {
+      event.preventDefault();
+      this.zoomBy(event.deltaY < 0 ? 1 : -1, event.clientX, event.clientY);
+    }, { passive: false });
+    canvas.addEventListener("focus", () => this.showTooltipFor(this.selectedAgent));
+    canvas.addEventListener("blur", () => this.hideTooltip());
   }
 
   setStore(store) {
@@ -87,6 +120,16 @@ export class OfficeView {
 
   select(agentId) {
     this.selectedAgent = agentId;
+    if (!agentId) this.followed = null;
+    this.invalidate();
+  }
+
+  /** Keep an agent in the middle of the view (zooming in one step if the whole building shows). */
+  follow(agentId) {
+    this.followed = agentId;
+    if (agentId && this.zoomSteps === 0) this.zoomSteps = 1;
+    this.applyView();
+    this.onViewChange();
   }
 
   /** Start walking animations for one tick's moves. */
@@ -98,8 +141,9 @@ export class OfficeView {
     }
     this.lastTickAt = now;
     const duration = this.tickInterval * 0.9;
+    const still = reducedMotion?.matches; // people and the lift jump instead of gliding
     for (const [before, after] of moved) {
-      if (!before || before.floor_id !== after.floor_id) {
+      if (still || !before || before.floor_id !== after.floor_id) {
         this.anims.delete(after.id);
         continue;
       }
@@ -111,8 +155,10 @@ export class OfficeView {
       if (points.length < 2) points.push([after.x, after.y]);
       this.anims.set(after.id, { points, start: now, duration });
     }
-    const from = this.carLevel(now, elevatorBefore);
-    this.car = { from, to: this.carLevel(now, this.store.elevator, true), start: now, duration };
+    const to = this.carLevel(now, this.store.elevator, true);
+    const from = still ? to : this.carLevel(now, elevatorBefore);
+    this.car = { from, to, start: now, duration };
+    this.invalidate();
   }
 
   carLevel(now, elevator, target = false) {
@@ -163,64 +209,208 @@ export class OfficeView {
     return { width: Math.max(width, TILE), height: Math.max(y - SLAB, TILE) };
   }
 
+  // ---- size, zoom and pan ------------------------------------------------------------------
+
   resize() {
     if (!this.store) return;
     const { width, height } = this.layout();
     const dpr = window.devicePixelRatio || 1;
-    const box = this.canvas.parentElement.getBoundingClientRect();
-    const availW = Math.max(200, box.width) * dpr;
-    const availH = Math.max(480, window.innerHeight) * dpr;
-    const scale = Math.max(1, Math.min(Math.floor(availW / width), Math.floor(availH / height)));
-    this.scale = scale;
-    this.frame.width = width;
-    this.frame.height = height;
-    if (this.canvas.width !== width * scale || this.canvas.height !== height * scale) {
-      this.canvas.width = width * scale;
-      this.canvas.height = height * scale;
+    const box = this.wrap.getBoundingClientRect();
+    // the scale comes from the box the layout gives the map, not from the window
+    const fit = Math.floor(Math.min((box.width * dpr) / width, (box.height * dpr) / height));
+    this.fitScale = Math.max(1, fit);
+    if (this.canvas.width !== width || this.canvas.height !== height) {
+      this.canvas.width = width;
+      this.canvas.height = height;
     }
-    // CSSOM sizing (allowed by the CSP, unlike style attributes): device pixels / dpr.
-    this.canvas.style.width = `${(width * scale) / dpr}px`;
-    this.canvas.style.height = `${(height * scale) / dpr}px`;
     this.backgroundKey = "";
+    this.applyView();
+    this.invalidate();
   }
+
+  get scale() {
+    return this.fitScale + this.zoomSteps;
+  }
+
+  /** CSS pixels per art pixel. */
+  cssScale() {
+    return this.scale / (window.devicePixelRatio || 1);
+  }
+
+  /** Size the canvas for the zoom and keep the pan inside the building (centred if smaller). */
+  applyView() {
+    const box = this.wrap.getBoundingClientRect();
+    const s = this.cssScale();
+    const w = this.canvas.width * s;
+    const h = this.canvas.height * s;
+    if (this.followed) {
+      const centre = this.agentCentre(this.followed);
+      if (centre) {
+        this.pan.x = box.width / 2 - centre[0] * s;
+        this.pan.y = box.height / 2 - centre[1] * s;
+      }
+    }
+    const clamp = (v, size, avail) => (size <= avail ? Math.round((avail - size) / 2) : Math.round(Math.min(0, Math.max(avail - size, v))));
+    this.pan.x = clamp(this.pan.x, w, box.width);
+    this.pan.y = clamp(this.pan.y, h, box.height);
+    // CSSOM sizing (allowed by the CSP, unlike style attributes)
+    this.canvas.style.width = `${w}px`;
+    this.canvas.style.height = `${h}px`;
+    this.canvas.style.transform = `translate(${this.pan.x}px, ${this.pan.y}px)`;
+    this.wrap.dataset.zoom = String(this.zoomSteps);
+  }
+
+  /** Zoom by whole steps around a point on the screen (the centre of the box by default). */
+  zoomBy(steps, clientX = null, clientY = null) {
+    const before = this.cssScale();
+    const next = Math.max(0, Math.min(MAX_ZOOM_STEPS, this.zoomSteps + steps));
+    if (next === this.zoomSteps) return;
+    const box = this.wrap.getBoundingClientRect();
+    const px = (clientX ?? box.left + box.width / 2) - box.left;
+    const py = (clientY ?? box.top + box.height / 2) - box.top;
+    const ax = (px - this.pan.x) / before; // the art pixel under the point stays under it
+    const ay = (py - this.pan.y) / before;
+    this.zoomSteps = next;
+    const after = this.cssScale();
+    this.pan.x = px - ax * after;
+    this.pan.y = py - ay * after;
+    this.applyView();
+    this.onViewChange();
+  }
+
+  panBy(dx, dy) {
+    this.followed = null;
+    this.pan.x += dx;
+    this.pan.y += dy;
+    this.applyView();
+    this.onViewChange();
+  }
+
+  resetView() {
+    this.zoomSteps = 0;
+    this.followed = null;
+    this.applyView();
+    this.onViewChange();
+  }
+
+  // ---- pointer input: click, drag to pan, pinch to zoom, hover tooltips ---------------------
+
+  pointerDown(event) {
+    this.pointers.set(event.pointerId, { x: event.clientX, y: event.clientY });
+    this.drag = { x: event.clientX, y: event.clientY, moved: false, pinch: this.pinchDistance() };
+    this.canvas.setPointerCapture?.(event.pointerId);
+  }
+
+  pinchDistance() {
+    const [a, b] = [...this.pointers.values()];
+    return a && b ? Math.hypot(a.x - b.x, a.y - b.y) : null;
+  }
+
+  pointerMove(event) {
+    const last = this.pointers.get(event.pointerId);
+    if (!last || !this.drag) {
+      const id = this.agentAt(event.clientX, event.clientY, event.pointerType === "touch");
+      this.canvas.classList.toggle("pointing", Boolean(id));
+      if (id) this.showTooltipFor(id, event.clientX, event.clientY);
+      else this.hideTooltip();
+      return;
+    }
+    const dx = event.clientX - last.x;
+    const dy = event.clientY - last.y;
+    this.pointers.set(event.pointerId, { x: event.clientX, y: event.clientY });
+    const pinch = this.pinchDistance();
+    if (pinch && this.drag.pinch) {
+      const ratio = pinch / this.drag.pinch;
+      if (ratio > 1.25 || ratio < 0.8) {
+        this.zoomBy(ratio > 1 ? 1 : -1);
+        this.drag.pinch = pinch;
+      }
+      this.drag.moved = true;
+      return;
+    }
+    if (Math.abs(event.clientX - this.drag.x) + Math.abs(event.clientY - this.drag.y) > 4) this.drag.moved = true;
+    if (this.drag.moved) this.panBy(dx, dy);
+  }
+
+  pointerUp(event) {
+    this.pointers.delete(event.pointerId);
+    const drag = this.drag;
+    if (!this.pointers.size) this.drag = null;
+    if (drag && !drag.moved) {
+      const id = this.agentAt(event.clientX, event.clientY, event.pointerType === "touch");
+      if (id) this.onAgentClick(id);
+    }
+  }
+
+  showTooltipFor(agentId, clientX = null, clientY = null) {
+    const tip = this.tooltip;
+    const agent = agentId && this.store?.agents.get(agentId);
+    if (!tip || !agent) return this.hideTooltip();
+    tip.textContent = this.describe(agent);
+    const box = this.wrap.getBoundingClientRect();
+    const spot = clientX === null ? this.locate(agentId) : { x: clientX, y: clientY };
+    if (!spot) return this.hideTooltip();
+    tip.hidden = false;
+    const x = Math.min(box.width - tip.offsetWidth - 4, Math.max(4, spot.x - box.left + 12));
+    const y = Math.max(4, spot.y - box.top - tip.offsetHeight - 12);
+    tip.style.transform = `translate(${Math.round(x)}px, ${Math.round(y)}px)`;
+    return undefined;
+  }
+
+  hideTooltip() {
+    if (this.tooltip) this.tooltip.hidden = true;
+  }
+
+  // ---- frames -------------------------------------------------------------------------------
 
   start() {
-    requestAnimationFrame(this.loop);
+    this.invalidate();
   }
 
-  loop(now) {
-    try {
-      this.draw(now);
-    } finally {
-      requestAnimationFrame(this.loop);
-    }
+  /** Ask for one frame (several calls before it is drawn still draw once). */
+  invalidate() {
+    if (!this.pending) this.pending = requestAnimationFrame(this.frameCallback);
+  }
+
+  isMoving(now) {
+    return this.anims.size > 0 || now < this.car.start + this.car.duration;
+  }
+
+  frame(now) {
+    this.pending = 0;
+    this.draw(now);
+    if (this.followed) this.applyView(); // keeps the followed agent centred while it walks
+    if (this.isMoving(now)) this.invalidate();
   }
 
   // ---- drawing -----------------------------------------------------------------------------
 
   draw(now) {
     if (!this.store || !this.store.floors.length) return;
-    const key = `${this.store.layoutVersion}|${this.floorId}|${this.frame.width}x${this.frame.height}|${this.blocks.length}`;
+    const key = `${this.store.layoutVersion}|${this.floorId}|${this.canvas.width}x${this.canvas.height}|${this.blocks.length}`;
     if (key !== this.backgroundKey) {
       if (this.blocks.length !== this.shownFloors().length) this.resize();
       this.background = this.drawBackground();
       this.backgroundKey = key;
     }
-    const ctx = this.frame.getContext("2d");
+    const ctx = this.ctx;
+    ctx.imageSmoothingEnabled = false;
     ctx.drawImage(this.background, 0, 0);
     for (const block of this.blocks) this.drawFloorLive(ctx, block);
     this.drawElevatorCar(ctx, now);
     this.hitBoxes = new Map();
     for (const block of this.blocks) this.drawAgents(ctx, block, now);
-    const out = this.ctx;
-    out.imageSmoothingEnabled = false;
-    out.drawImage(this.frame, 0, 0, this.canvas.width, this.canvas.height);
+    this.draws += 1;
+    if (this.firstDrawAt === null) {
+      this.firstDrawAt = performance.now();
+      performance.mark?.("office-first-draw");
+    }
   }
 
   drawBackground() {
     const bg = document.createElement("canvas");
-    bg.width = this.frame.width;
-    bg.height = this.frame.height;
+    bg.width = this.canvas.width;
+    bg.height = this.canvas.height;
     const ctx = bg.getContext("2d");
     ctx.fillStyle = "#1b1e27";
     ctx.fillRect(0, 0, bg.width, bg.height);
@@ -561,34 +751,44 @@ export class OfficeView {
 
   toLogical(clientX, clientY) {
     const rect = this.canvas.getBoundingClientRect();
-    const lx = ((clientX - rect.left) / rect.width) * this.frame.width;
-    const ly = ((clientY - rect.top) / rect.height) * this.frame.height;
+    const lx = ((clientX - rect.left) / rect.width) * this.canvas.width;
+    const ly = ((clientY - rect.top) / rect.height) * this.canvas.height;
     return [lx, ly];
   }
 
-  agentAt(clientX, clientY) {
+  /** The agent under a point; a finger also gets the nearest agent within a thumb's reach. */
+  agentAt(clientX, clientY, touch = false) {
     if (!this.hitBoxes) return null;
     const [lx, ly] = this.toLogical(clientX, clientY);
+    const slop = touch ? TOUCH_SLOP / this.cssScale() : 0;
     let best = null;
+    let bestDistance = Infinity;
     for (const [id, box] of this.hitBoxes) {
       if (!this.store.agents.has(id)) continue;
-      if (lx >= box.x && lx < box.x + box.w && ly >= box.y && ly < box.y + box.h) best = id;
+      const dx = Math.max(box.x - lx, 0, lx - (box.x + box.w));
+      const dy = Math.max(box.y - ly, 0, ly - (box.y + box.h));
+      const distance = Math.hypot(dx, dy);
+      if (distance <= slop && distance <= bestDistance) {
+        best = id;
+        bestDistance = distance;
+      }
     }
     return best;
   }
 
-  /** Client coordinates of an agent's body centre (tests and focus rings use it). */
-  locate(agentId) {
+  /** An agent's body centre in art pixels, where it is drawn now. */
+  agentCentre(agentId) {
     const box = this.hitBoxes?.get(agentId);
-    if (!box) return null;
-    const rect = this.canvas.getBoundingClientRect();
-    const sx = rect.width / this.frame.width;
-    const sy = rect.height / this.frame.height;
-    return { x: rect.left + (box.x + box.w / 2) * sx, y: rect.top + (box.y + 14) * sy };
+    return box ? [box.x + box.w / 2, box.y + 14] : null;
   }
 
-  handleClick(event) {
-    const id = this.agentAt(event.clientX, event.clientY);
-    if (id) this.onAgentClick(id);
+  /** Client coordinates of an agent's body centre (tests and tooltips use it). */
+  locate(agentId) {
+    const centre = this.agentCentre(agentId);
+    if (!centre) return null;
+    const rect = this.canvas.getBoundingClientRect();
+    const sx = rect.width / this.canvas.width;
+    const sy = rect.height / this.canvas.height;
+    return { x: rect.left + centre[0] * sx, y: rect.top + centre[1] * sy };
   }
 }
