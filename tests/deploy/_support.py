@@ -45,6 +45,7 @@ METRICS = (
     "minioffice_http_requests_total",
     "minioffice_http_request_duration_seconds",
     "minioffice_socketio_clients",
+    "minioffice_stalls_open",
 )
 
 

@@ -20,6 +20,7 @@ from prometheus_client.registry import Collector
 
 from ..sim.agents import AgentStatus, Role
 from ..sim.engine import Engine, TickResult
+from ..sim.stalls import stalls_by_cause
 from ..sim.tasks import BOARD_ORDER, TaskState
 from .openapi import Operation, describe
 from .runtime import SimulationRuntime
@@ -27,6 +28,9 @@ from .runtime import SimulationRuntime
 bp = Blueprint("metrics", __name__)
 #: WSGI environ key holding the request's start (``time.perf_counter()``).
 STARTED = "miniature_office.started"
+#: Method label values: a closed set, anything else is "other" (a client chooses the method
+#: name, and each new label value would be a new time series kept for the process's life).
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 TICK_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 
 
@@ -72,6 +76,12 @@ class WorldCollector(Collector):
             runtime.last_tick_at or 0.0,
         )
         yield _gauge("minioffice_socketio_clients", "Connected Socket.IO clients", runtime.clients)
+        yield _labelled(
+            "minioffice_stalls_open",
+            "Work that cannot progress now, per cause (closed set: sim/stalls.STALL_CAUSES)",
+            "cause",
+            figures["stalls"],
+        )
 
 
 def _figures(engine: Engine) -> dict[str, Any]:
@@ -96,6 +106,7 @@ def _figures(engine: Engine) -> dict[str, Any]:
         "by_status": by_status,
         "throughput": latest.get("throughput_per_day", 0),
         "lead_time": math.nan if lead is None else float(lead),
+        "stalls": stalls_by_cause(world),
     }
 
 
@@ -156,7 +167,10 @@ def init_metrics(app: Flask, runtime: SimulationRuntime) -> Metrics:
         environ = current.environ
         rule = current.url_rule
         endpoint = rule.rule if rule is not None else "unmatched"
-        key = (endpoint, environ["REQUEST_METHOD"], response.status_code)
+        method = environ["REQUEST_METHOD"]
+        if method not in KNOWN_METHODS:
+            method = "other"
+        key = (endpoint, method, response.status_code)
         counter = counters.get(key)
         if counter is None:
             counter = counters[key] = metrics.requests.labels(key[0], key[1], str(key[2]))
