@@ -288,6 +288,7 @@ def test_someone_walks_each_contract_to_the_elevator() -> None:
     engine = engine_with(
         floors=("python", "javascript"),
         directives=[directive("Live dashboard", "javascript", depends_on_floor="python")],
+        walk_speed=8,  # a slow walk: the courier is still on its way at a tick boundary
     )
     office = engine.world.offices["O-0002"]  # the JavaScript office asks for the contract
     run_until(engine, lambda e: office.outbox or e.world.contracts)
@@ -311,6 +312,7 @@ def test_a_dismissed_courier_leaves_the_contract_for_someone_else() -> None:
     engine = engine_with(
         floors=("python", "javascript"),
         directives=[directive("Live dashboard", "javascript", depends_on_floor="python")],
+        walk_speed=8,  # a slow walk: the courier is still on its way at a tick boundary
     )
     run_until(
         engine,
