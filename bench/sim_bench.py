@@ -1,24 +1,35 @@
-"""Simulation benchmarks: tick cost by world size and headless ticks per second.
+"""Simulation benchmarks, side by side with an earlier commit: tick cost by world size and the
+default scenario's ticks per second.
 
-Run with ``make bench`` (or ``python bench/sim_bench.py``). Prints a Markdown table and writes
-JSON to bench/results/ (git-ignored). Targets (issue 3): per-agent cost at 10,000 agents no more
-than 1.5x that at 100; a 10,000-agent tick under 50 ms median; the default scenario at 2,000
-ticks per second or more.
+Run with ``make bench`` (or ``python bench/sim_bench.py``). Each round measures this tree and
+the baseline tree (``--base``, default: the commit before issue 12's work, checked out once as
+a git worktree under /tmp) in fresh subprocesses, alternating, so both see the same machine
+load; the result is the ratio of medians (this tree / baseline; above 1 is slower). Prints a
+Markdown table and writes JSON to bench/results/ (git-ignored).
+
+Targets: the simulation does not get slower than the baseline (ratio <= 1.05, the noise of
+this shared host); issue 3's per-agent cost at 10,000 agents no more than 1.5x that at 100.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import statistics
+import subprocess  # nosec B404 - runs this script and git with fixed arguments
+import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from miniature_office.runio import read_scenario
-from miniature_office.sim.engine import Engine
-from miniature_office.sim.scenario import parse_scenario
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+#: The last commit before issue 12 (controlled experiments, forecasts) changed the simulation.
+BASE_REV = "e8958de"
+BASE_TREE = Path("/tmp/mo-base")
+TOLERANCE = 1.05
 
 STAFF = {"manager": 1, "architect": 1, "builder": 4, "verifier": 1, "security": 1, "doc_agent": 2}
 TOOLS = [
@@ -38,6 +49,8 @@ OFFICES_PER_FLOOR = 20
 
 def scaled_scenario(agents: int) -> Any:
     """A world of ``agents`` people in offices of ten, with work arriving in proportion."""
+    from miniature_office.sim.scenario import parse_scenario
+
     offices = max(1, agents // sum(STAFF.values()))
     floors = []
     for f in range(0, offices, OFFICES_PER_FLOOR):
@@ -59,7 +72,12 @@ def scaled_scenario(agents: int) -> Any:
     )
 
 
+# ---- measurements (run inside a subprocess, against whichever tree is on PYTHONPATH) ----------
+
+
 def tick_cost(agents: int, warmup: int, samples: int, seed: int = 1) -> dict[str, Any]:
+    from miniature_office.sim.engine import Engine
+
     engine = Engine(scaled_scenario(agents), seed, audit_window=5000, flow_history=100)
     engine.run(warmup)
     times = []
@@ -78,8 +96,12 @@ def tick_cost(agents: int, warmup: int, samples: int, seed: int = 1) -> dict[str
     }
 
 
-def headless_rate(ticks: int, seed: int = 42) -> dict[str, Any]:
-    engine = Engine(read_scenario(None), seed, audit_window=10_000)
+def default_rate(ticks: int, seed: int = 42, **engine_kwargs: Any) -> dict[str, Any]:
+    """The packaged scenario, full engine (audit chain hashed), as the server runs it."""
+    from miniature_office.runio import read_scenario
+    from miniature_office.sim.engine import Engine
+
+    engine = Engine(read_scenario(None), seed, audit_window=10_000, **engine_kwargs)
     start = time.perf_counter()
     engine.run(ticks)
     elapsed = time.perf_counter() - start
@@ -90,33 +112,133 @@ def headless_rate(ticks: int, seed: int = 42) -> dict[str, Any]:
     }
 
 
+def measure(quick: bool) -> dict[str, Any]:
+    """One round in this process: tick costs and the default scenario's rate."""
+    from miniature_office.sim.engine import Engine
+
+    samples = 30 if quick else 150
+    sizes = [(10, 200), (100, 200), (1_000, 150)] + ([] if quick else [(10_000, 100)])
+    rows = [tick_cost(n, warm, samples if n < 10_000 else samples // 2) for n, warm in sizes]
+    result: dict[str, Any] = {"tick_cost": rows, "default": default_rate(2_000 if quick else 6_000)}
+    if "headless" in Engine.__init__.__code__.co_varnames:  # trees from issue 12 on
+        result["default_headless"] = default_rate(2_000 if quick else 6_000, headless=True)
+    return result
+
+
+# ---- side by side -----------------------------------------------------------------------------
+
+
+def ensure_base(rev: str) -> Path:
+    """Check ``rev`` out as a worktree under /tmp once (reused while it is at that commit)."""
+    wanted = _git("rev-parse", f"{rev}^{{commit}}").strip()
+    if BASE_TREE.exists():
+        have = _git("-C", str(BASE_TREE), "rev-parse", "HEAD").strip()
+        if have == wanted:
+            return BASE_TREE
+        raise SystemExit(f"{BASE_TREE} holds {have[:10]}, not {rev}: remove it (git worktree)")
+    _git("worktree", "add", "--detach", str(BASE_TREE), wanted)
+    return BASE_TREE
+
+
+def _git(*args: str) -> str:
+    return subprocess.run(  # nosec B603 B607 - git with fixed arguments
+        ["git", "-C", str(REPO), *args], check=True, capture_output=True, text=True
+    ).stdout
+
+
+def run_tree(src: Path, quick: bool) -> dict[str, Any]:
+    env = {**os.environ, "PYTHONPATH": str(src)}
+    command = [sys.executable, str(Path(__file__).resolve()), "--measure"]
+    if quick:
+        command.append("--quick")
+    out = subprocess.run(  # nosec B603 - this script, fixed arguments
+        command, env=env, check=True, capture_output=True, text=True, cwd="/tmp"
+    ).stdout
+    return json.loads(out)
+
+
+def _median_rows(rounds: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    rows = []
+    for i, first in enumerate(rounds[0]["tick_cost"]):
+        rows.append(
+            {
+                "agents": first["agents"],
+                "median_ms": statistics.median(r["tick_cost"][i]["median_ms"] for r in rounds),
+                "per_agent_us": statistics.median(
+                    r["tick_cost"][i]["per_agent_us"] for r in rounds
+                ),
+                "live_tasks": first["live_tasks"],
+            }
+        )
+    return rows
+
+
+def _rate(rounds: list[dict[str, Any]], key: str) -> float | None:
+    values = [r[key]["ticks_per_second"] for r in rounds if key in r]
+    return statistics.median(values) if values else None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer samples (smoke run)")
+    parser.add_argument("--rounds", type=int, help="alternating rounds (default 3, quick 1)")
+    parser.add_argument("--base", default=BASE_REV, help="commit to compare with")
+    parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    samples = 30 if args.quick else 200
-    sizes = [(10, 200), (100, 200), (1_000, 150), (10_000, 100)]
-    rows = [tick_cost(n, warm, samples if n < 10_000 else samples // 2) for n, warm in sizes]
-    base = next(r for r in rows if r["agents"] >= 100)
-    for row in rows:
-        row["per_agent_vs_100"] = round(row["per_agent_us"] / base["per_agent_us"], 2)
-    rate = headless_rate(2_000 if args.quick else 10_000)
+    if args.measure:
+        print(json.dumps(measure(args.quick)))
+        return
+    base_src = ensure_base(args.base) / "src"
+    rounds = args.rounds or (1 if args.quick else 3)
+    here: list[dict[str, Any]] = []
+    base: list[dict[str, Any]] = []
+    for _ in range(rounds):
+        base.append(run_tree(base_src, args.quick))
+        here.append(run_tree(REPO / "src", args.quick))
+    now_rows, base_rows = _median_rows(here), _median_rows(base)
+    ref = next(r for r in now_rows if r["agents"] >= 100)
+    table = []
+    for now, old in zip(now_rows, base_rows):
+        table.append(
+            {
+                **now,
+                "base_median_ms": old["median_ms"],
+                "ratio": round(now["median_ms"] / old["median_ms"], 3),
+                "per_agent_vs_100": round(now["per_agent_us"] / ref["per_agent_us"], 2),
+            }
+        )
+    rate_now, rate_base = _rate(here, "default"), _rate(base, "default")
+    assert rate_now and rate_base  # nosec B101 - every round measures the default scenario
+    default_ratio = round(rate_base / rate_now, 3)  # time ratio: above 1 is slower
     result = {
         "machine": f"{platform.machine()} python {platform.python_version()}",
-        "tick_cost": rows,
-        "default_scenario": rate,
+        "base": args.base,
+        "rounds": rounds,
+        "tick_cost": table,
+        "default_ticks_per_second": {"now": rate_now, "base": rate_base, "ratio": default_ratio},
+        "default_headless_ticks_per_second": _rate(here, "default_headless"),
+        "raw": {"now": here, "base": base},
     }
-    out = Path(__file__).parent / "results"
+    out = HERE / "results"
     out.mkdir(exist_ok=True)
     (out / "sim.json").write_text(json.dumps(result, indent=2))
-    print("| agents | median tick (ms) | p95 (ms) | per agent (µs) | vs 100 agents | live tasks |")
+    print(f"side by side with {args.base}, median of {rounds} alternating round(s)\n")
+    print("| agents | median tick now (ms) | base (ms) | time ratio | per agent (µs) | vs 100 |")
     print("|---:|---:|---:|---:|---:|---:|")
-    for r in rows:
+    for r in table:
         print(
-            f"| {r['agents']} | {r['median_ms']} | {r['p95_ms']} | {r['per_agent_us']} "
-            f"| {r['per_agent_vs_100']}x | {r['live_tasks']} |"
+            f"| {r['agents']} | {r['median_ms']} | {r['base_median_ms']} | {r['ratio']}x "
+            f"| {r['per_agent_us']} | {r['per_agent_vs_100']}x |"
         )
-    print(f"\ndefault scenario: {rate['ticks_per_second']} ticks/s ({rate['ticks']} ticks)")
+    print(
+        f"\ndefault scenario, full engine: {rate_now} ticks/s now, {rate_base} base "
+        f"(time ratio {default_ratio}x)"
+    )
+    if result["default_headless_ticks_per_second"]:
+        print(f"default scenario, headless: {result['default_headless_ticks_per_second']} ticks/s")
+    worst = max([r["ratio"] for r in table] + [default_ratio])
+    verdict = "met" if worst <= TOLERANCE else "NOT met"
+    print(f"not slower than the base (time ratio <= {TOLERANCE}): {verdict} (worst {worst}x)")
 
 
 if __name__ == "__main__":

@@ -17,16 +17,25 @@ GENESIS_HASH = "0" * 64
 HASHED_FIELDS = ("seq", "tick", "kind", "actor", "target", "data", "parents", "prev")
 
 
+#: One encoder for every event: json.dumps with options builds a new encoder on each call.
+_CANONICAL = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+).encode
+
+
 def canonical_encoding(fields: dict[str, Any]) -> bytes:
     """Encode the hashed fields deterministically: sorted keys, no spaces, UTF-8, no NaN."""
-    return json.dumps(
-        fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    ).encode("utf-8")
+    return _CANONICAL(fields).encode("utf-8")
 
 
 def event_hash(fields: dict[str, Any]) -> str:
     """SHA-256 over the canonical encoding of the hashed fields only."""
     return hashlib.sha256(canonical_encoding({k: fields[k] for k in HASHED_FIELDS})).hexdigest()
+
+
+def _fields_hash(fields: dict[str, Any]) -> str:
+    """:func:`event_hash` for a dict that holds exactly the hashed fields (no copy needed)."""
+    return hashlib.sha256(_CANONICAL(fields).encode("utf-8")).hexdigest()
 
 
 @dataclass(slots=True)
@@ -166,7 +175,7 @@ class AuditLog:
             "parents": parent_list,
             "prev": self.head,
         }
-        digest = event_hash(fields)
+        digest = _fields_hash(fields)
         recorded = self._clock() if self._clock else None
         event = AuditEvent(hash=digest, recorded_at=recorded, **fields)
         self._hold(event)
