@@ -11,6 +11,7 @@ HERE = Path(__file__).parent
 #: (script, arguments for a full run, arguments for a quick run)
 RUNS = [
     ("sim_bench.py", [], ["--quick"]),
+    ("forecast_bench.py", [], ["--quick"]),
     ("store_bench.py", [], ["--quick"]),
     ("web_bench.py", ["http"], ["http", "--seconds", "2", "--rounds", "2"]),
     ("web_bench.py", ["fanout"], ["fanout", "--clients", "50", "--seconds", "10"]),

@@ -1,0 +1,135 @@
+"""Forecast benchmark: 200 futures x 400 ticks of the default world from a live state.
+
+Run with ``make bench`` (or ``python bench/forecast_bench.py``). The live state is the default
+scenario (seed 42) after a warm-up; each future is forked from it with fresh random draws and
+runs exactly 400 ticks (the question asks how much is done 400 ticks on). Measured: the
+forecast in one process and in a pool of ``--workers`` processes (wall time, futures per second,
+futures per second per core), against plain ``simulate`` calls one after another, called
+in-process so interpreter start-up is not counted against them:
+
+- the same number of ticks: ``simulate --ticks 400 --seed N`` (from tick 0, where the world is
+  emptier and each tick cheaper than after the warm-up);
+- the same question: ``simulate --ticks W+400 --seed N``, since ``simulate`` cannot start from a
+  live state and must replay the warm-up in every run.
+
+Writes bench/results/forecast.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import platform
+import time
+from pathlib import Path
+from typing import Any
+
+from miniature_office.cli import main as cli_main
+from miniature_office.runio import read_scenario
+from miniature_office.service.experiments import run_forecast
+from miniature_office.service.jobs import default_workers
+from miniature_office.sim.engine import Engine
+from miniature_office.sim.forecast import Question, current_work
+
+HERE = Path(__file__).resolve().parent
+
+
+def live_state(warmup: int) -> Engine:
+    """The default world after ``warmup`` ticks: work open, backlog waiting, people busy."""
+    engine = Engine(read_scenario(None), 42)
+    engine.run(warmup)
+    return engine
+
+
+def forecast_run(engine: Engine, futures: int, ticks: int, workers: int) -> dict[str, Any]:
+    work = current_work(engine)
+    end = engine.tick + ticks
+    question = Question(tuple(work["open"] + work["waiting"]), engine.tick, end, by_tick=end)
+    start = time.perf_counter()
+    forecast = run_forecast(engine, question, futures=futures, seed=1, workers=workers)
+    elapsed = time.perf_counter() - start
+    simulated = sum(o.ticks_run for o in forecast.outcomes)
+    return {
+        "workers": workers,
+        "futures": futures,
+        "ticks_simulated": simulated,
+        "seconds": round(elapsed, 2),
+        "futures_per_second": round(futures / elapsed, 2),
+        "futures_per_second_per_core": round(futures / elapsed / workers, 2),
+        "ticks_per_second": round(simulated / elapsed),
+        "answer": forecast.to_dict()["by"],
+    }
+
+
+def simulate_calls(runs: int, ticks: int) -> dict[str, Any]:
+    """The same amount of simulation as ``runs`` plain ``simulate`` commands in a row."""
+    start = time.perf_counter()
+    for seed in range(1, runs + 1):
+        with contextlib.redirect_stdout(io.StringIO()):
+            cli_main(["simulate", "--seed", str(seed), "--ticks", str(ticks)])
+    elapsed = time.perf_counter() - start
+    return {
+        "runs": runs,
+        "ticks_simulated": runs * ticks,
+        "seconds": round(elapsed, 2),
+        "runs_per_second": round(runs / elapsed, 2),
+        "ticks_per_second": round(runs * ticks / elapsed),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="20 futures (smoke run)")
+    parser.add_argument("--futures", type=int, default=200)
+    parser.add_argument("--ticks", type=int, default=400)
+    parser.add_argument("--warmup", type=int, default=400)
+    parser.add_argument("--workers", type=int, default=default_workers())
+    args = parser.parse_args()
+    futures = 20 if args.quick else args.futures
+    engine = live_state(args.warmup)
+    single = forecast_run(engine, futures, args.ticks, 1)
+    pooled = forecast_run(engine, futures, args.ticks, args.workers)
+    plain = simulate_calls(futures, args.ticks)
+    same_question = simulate_calls(futures, args.warmup + args.ticks)
+    result = {
+        "machine": f"{platform.machine()} python {platform.python_version()}",
+        "start_tick": engine.tick,
+        "forecast_one_process": single,
+        "forecast_pool": pooled,
+        "plain_simulate": plain,
+        "plain_simulate_with_warmup": same_question,
+    }
+    out = HERE / "results"
+    out.mkdir(exist_ok=True)
+    (out / "forecast.json").write_text(json.dumps(result, indent=2))
+    print(f"{futures} futures x {args.ticks} ticks of the default world from tick {engine.tick}\n")
+    print("| run | wall (s) | futures/s | per core | simulated ticks/s | time vs simulate |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for name, row in (
+        ("forecast, 1 process (headless)", single),
+        (f"forecast, {args.workers} workers (headless)", pooled),
+    ):
+        print(
+            f"| {name} | {row['seconds']} | {row['futures_per_second']} "
+            f"| {row['futures_per_second_per_core']} | {row['ticks_per_second']} "
+            f"| {round(row['seconds'] / plain['seconds'], 2)}x |"
+        )
+    for name, row in (
+        (f"{futures} x `simulate --ticks {args.ticks}`", plain),
+        (f"{futures} x `simulate --ticks {args.warmup + args.ticks}`", same_question),
+    ):
+        print(
+            f"| {name} | {row['seconds']} | {row['runs_per_second']} | {row['runs_per_second']} "
+            f"| {row['ticks_per_second']} | {round(row['seconds'] / plain['seconds'], 2)}x |"
+        )
+    by = pooled["answer"]
+    print(
+        f"\nanswer: 85% chance of at least {by['targets_done_at_least']} of the open work and "
+        f"{by['deployed_at_least']} deployments in all by tick {by['tick']}"
+    )
+
+
+if __name__ == "__main__":
+    main()
