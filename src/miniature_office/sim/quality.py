@@ -71,13 +71,15 @@ def yes_chance(settings: Settings, task: Task, voter: Agent) -> float:
 
     Voters see what reviews found, how often the task came back, its complexity and the
     ambiguity left after any meeting; they cannot see defects nobody found. A more skilled
-    voter (its main skill, ``care``) weighs that evidence more heavily.
+    voter (its main skill, ``care``) weighs that evidence more heavily. The history's weight is
+    capped (``vote_evidence_cap``): work that was fixed is not doubted without end, which would
+    feed a loop of failed votes and ever larger rework.
     """
     care = voter.skill(ROLE_SKILL[voter.role])
     findings = task.defects_found + task.vulnerabilities_found
-    doubt = (
-        settings.vote_risk_weight * (task.complexity + task.ambiguity)
-        + settings.vote_findings_weight * findings
-        + settings.vote_rework_weight * task.rework_count
+    history = min(
+        settings.vote_evidence_cap,
+        settings.vote_findings_weight * findings + settings.vote_rework_weight * task.rework_count,
     )
+    doubt = settings.vote_risk_weight * (task.complexity + task.ambiguity) + history
     return max(settings.vote_yes_floor, min(0.99, settings.vote_yes_base - care * doubt))

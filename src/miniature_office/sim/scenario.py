@@ -295,6 +295,13 @@ class Settings(_Strict):
     vote_rework_weight: float = _setting(
         0.04, 0, 1, "Yes chance falls by care x this per earlier rework of the task."
     )
+    vote_evidence_cap: float = _setting(
+        0.2,
+        0,
+        1,
+        "The most past findings and rework lower a yes chance (before care): fixed work is "
+        "not doubted without end, which would loop failed votes and growing rework.",
+    )
     vote_yes_floor: float = _setting(
         0.2, 0, 1, "The lowest yes chance: even doubtful work can carry a vote."
     )

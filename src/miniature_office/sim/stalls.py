@@ -189,9 +189,13 @@ def _review_stall(
     world: World, task: Task, office: Office, staff: dict[Role, int], capabilities: set[str]
 ) -> Stall | None:
     for kind, status in task.reviews.items():
-        if status is not ReviewStatus.PENDING:
+        if status not in (ReviewStatus.PENDING, ReviewStatus.IN_PROGRESS):
             continue
         role, capability = _REVIEW_NEEDS[kind]
+        if capability not in capabilities:  # a reviewer may already wait at the supply door
+            return _missing_tool(world, task, capability)
+        if status is ReviewStatus.IN_PROGRESS:
+            continue
         if role not in staff:
             return _missing_role(world, task.id, office, role)
         if kind is ReviewKind.SECURITY and staff[role] < task.security_level:
@@ -205,8 +209,6 @@ def _review_stall(
                 f"{office.id} has {staff[role]}",
                 f"hire a Security agent with clearance >= {level} on floor {task.floor_id}",
             )
-        if capability not in capabilities:
-            return _missing_tool(world, task, capability)
     return None
 
 
