@@ -29,6 +29,8 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 TICK_RATE = "4"
+#: axe-core (an npm dev dependency) checks each view for accessibility problems.
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 #: Registered by every test server at start (MINIOFFICE_BOOTSTRAP_TOKEN): the pages carry it
 #: in sessionStorage and direct API calls send it, as a signed-in operator would.
 API_TOKEN = "mo_browsertest_" + "B" * 43  # nosec B105 - a test fixture, not a secret
@@ -39,6 +41,8 @@ def _missing_prerequisite() -> str | None:
         return f"{CHROMIUM} is not installed (make browser-deps)"
     if not (ROOT / "static" / "vendor" / "socket.io.esm.min.js").exists():
         return "static/vendor is missing (make vendor)"
+    if not AXE.exists():
+        return "node_modules/axe-core is missing (make vendor runs npm ci)"
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
@@ -200,6 +204,25 @@ def wait_until(page: Any, script: str, arg: Any = None, timeout: float = 15.0) -
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for: {script}")
         page.wait_for_timeout(50)
+
+
+def axe_violations(page: Any, *, exclude: tuple[str, ...] = ()) -> list[str]:
+    """Run axe-core on the page as it is now; one line per violation (empty when clean).
+
+    The page's CSP forbids inline scripts, so axe is evaluated through the DevTools protocol.
+    """
+    if not page.evaluate("typeof window.axe === 'object'"):
+        page.evaluate(AXE.read_text())
+    results = page.evaluate(
+        """async (exclude) => {
+            const context = exclude.length ? { exclude: exclude.map((s) => [s]) } : document;
+            const r = await axe.run(context, { resultTypes: ["violations"] });
+            return r.violations.map((v) => `${v.id} (${v.impact}): ${v.help} -> ` +
+                v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(" | "));
+        }""",
+        list(exclude),
+    )
+    return list(results)
 
 
 class PageProblems:
