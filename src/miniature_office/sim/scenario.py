@@ -198,6 +198,15 @@ class Settings(_Strict):
     design_effort_complexity: float = _setting(
         2.0, 0, 100, "Extra design effort per unit of directive complexity."
     )
+    tasks_per_complexity: float = _setting(
+        3.0, 0, 20, "A directive splits into 1 + int(complexity x this) tasks (+1 by chance)."
+    )
+    extra_task_chance: float = _setting(
+        0.5, 0, 1, "Chance the architect splits a directive into one more task."
+    )
+    max_tasks_per_directive: int = Field(
+        default=5, ge=1, le=50, description="The most tasks one directive splits into."
+    )
     task_effort_min: float = _setting(
         3.0, 0.1, 1000, "Smallest task effort before the complexity factor (0.6 + complexity)."
     )
