@@ -94,15 +94,23 @@ def test_keys_zoom_and_pan_and_follow_keeps_an_agent_in_view(page: Any, server: 
     fitted = box(page, "#office-canvas")["width"]
     page.focus("#office-canvas")
     page.keyboard.press("+")
-    wait_until(page, f"document.querySelector('#office-canvas').getBoundingClientRect().width > {fitted}")
+    wait_until(
+        page, f"document.querySelector('#office-canvas').getBoundingClientRect().width > {fitted}"
+    )
     zoomed = box(page, "#office-canvas")
     page.keyboard.press("ArrowLeft")
-    wait_until(page, f"document.querySelector('#office-canvas').getBoundingClientRect().x > {zoomed['x']}")
+    wait_until(
+        page, f"document.querySelector('#office-canvas').getBoundingClientRect().x > {zoomed['x']}"
+    )
     page.keyboard.press("-")
-    wait_until(page, f"document.querySelector('#office-canvas').getBoundingClientRect().width === {fitted}")
+    wait_until(
+        page, f"document.querySelector('#office-canvas').getBoundingClientRect().width === {fitted}"
+    )
     # follow: the chosen agent stays near the middle of the map while the office runs
     agent = page.evaluate("window.miniatureOffice.agentIds()[3]")
-    page.evaluate(f"document.querySelector('#staff-list button[data-agent-id=\"{agent}\"]').click()")
+    page.evaluate(
+        f"document.querySelector('#staff-list button[data-agent-id=\"{agent}\"]').click()"
+    )
     page.focus("#office-canvas")
     for key in ("+", "+", "+", "+"):  # five times the fitted size: most of the map is off-screen
         page.keyboard.press(key)
@@ -120,9 +128,7 @@ def test_keys_zoom_and_pan_and_follow_keeps_an_agent_in_view(page: Any, server: 
         page.wait_for_timeout(100)
 
 
-def test_hovering_an_agent_shows_who_they_are_and_what_they_do(
-    page: Any, server: Server
-) -> None:
+def test_hovering_an_agent_shows_who_they_are_and_what_they_do(page: Any, server: Server) -> None:
     open_office(page, server)
     wait_until(page, "window.miniatureOffice.office.draws > 0")
     call(server, "POST", "/api/world/stop")
@@ -151,7 +157,9 @@ def test_dismiss_never_falls_back_to_another_person_and_confirms_by_name(
     show(page, "steer")
     page.click("summary:has-text('Dismiss an agent')")
     assert page.input_value("#x-agent") == ""  # nobody is preselected
-    wait_until(page, f"[...document.querySelectorAll('#x-agent option')].some(o => o.value === '{hired}')")
+    wait_until(
+        page, f"[...document.querySelectorAll('#x-agent option')].some(o => o.value === '{hired}')"
+    )
     page.select_option("#x-agent", hired)
     page.click("#dismiss-form button[type=submit]")
     page.wait_for_selector("#confirm-dialog[open]")
@@ -275,7 +283,9 @@ def test_url_restores_floor_agent_view_and_replay_tick(
     page = context_factory()
     open_office(page, server, f"?view=board&floor={agent['floor_id']}&agent={agent['id']}")
     page.wait_for_selector("body[data-view=board]")
-    pressed = page.get_attribute(f"#floor-picker button[data-floor={agent['floor_id']}]", "aria-pressed")
+    pressed = page.get_attribute(
+        f"#floor-picker button[data-floor={agent['floor_id']}]", "aria-pressed"
+    )
     assert pressed == "true"
     assert page.evaluate("window.miniatureOffice.ui.selectedAgent") == agent["id"]
     # the page keeps the URL current as the view changes
@@ -330,7 +340,9 @@ def test_engine_stopped_banner_from_health_says_what_to_do(
     }  # fmt: skip
     page.route(
         "**/health",
-        lambda route: route.fulfill(status=503, content_type="application/json", body=json.dumps(body)),
+        lambda route: route.fulfill(
+            status=503, content_type="application/json", body=json.dumps(body)
+        ),
     )
     open_office(page, server)
     page.wait_for_selector("#engine-banner[data-state=stopped]:not([hidden])")
@@ -400,13 +412,11 @@ def test_phone_layout_has_tabs_big_targets_and_no_sideways_scrolling(
                 .filter(([, h]) => h > 0 && h < 44)"""
         )
         assert small == [], (view, small)
-        overflow = page.evaluate(
-            """[...document.querySelectorAll('body *')].filter(e => {
+        overflow = page.evaluate("""[...document.querySelectorAll('body *')].filter(e => {
                 const s = getComputedStyle(e);
                 return e.offsetParent !== null && ['auto', 'scroll'].includes(s.overflowX)
                     && e.scrollWidth > e.clientWidth + 1 && !e.closest('.canvas-wrap');
-            }).map(e => e.id || e.className)"""
-        )
+            }).map(e => e.id || e.className)""")
         assert overflow == [], (view, overflow)
         assert page.evaluate("document.documentElement.scrollWidth") <= 390, view
 
@@ -449,7 +459,9 @@ def test_agent_panel_announces_changes_not_rerenders(page: Any, server: Server) 
     assert page.get_attribute("#agent-body", "aria-live") is None
     assert page.get_attribute("#audit-list", "tabindex") == "0"
     agent = page.evaluate("window.miniatureOffice.agentIds()[4]")
-    page.evaluate(f"document.querySelector('#staff-list button[data-agent-id=\"{agent}\"]').click()")
+    page.evaluate(
+        f"document.querySelector('#staff-list button[data-agent-id=\"{agent}\"]').click()"
+    )
     name = page.evaluate(f"window.miniatureOffice.live.agents.get('{agent}').name")
     page.locator("#agent-body .agent-name", has_text=name).wait_for()
     announced = page.text_content("#announcer")
