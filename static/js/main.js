@@ -114,13 +114,13 @@ function saveUrl() {
 function restoreFromUrl() {
   const params = new URLSearchParams(location.search);
   ui.started = true; // from now on the URL follows the view
-  showTab(params.get("view") || "now");
   const floor = params.get("floor");
   if (floor && live.floorById(floor)) pickFloor(floor);
   const agent = params.get("agent");
   if (agent && live.agents.has(agent)) selectAgent(agent);
   const tick = params.get("tick");
   if (tick !== null && /^\d+$/.test(tick) && Number(tick) < live.tick) scrubTo(Number(tick), { immediate: true });
+  showTab(params.get("view") || "now");
   const task = params.get("task");
   if (task) openTask(task);
 }
@@ -275,12 +275,12 @@ function summary(store) {
 
 const FEED_KINDS = /^(task\.assigned|review\.(assigned|completed)|directive\.(created|deployed|designed|assigned)|agent\.|vote\.closed|command\.rejected|task\.transition$)/;
 
-function addToFeed(events, store) {
+function addToFeed(events, store, most = 6) {
   const interesting = (events || []).filter((e) => FEED_KINDS.test(e.kind));
   if (!interesting.length) return;
   const list = $("#now-feed");
   const waitingReview = [...store.tasks.values()].filter((t) => t.state === "in_review").length;
-  const items = interesting.slice(-6).reverse().map((event) => {
+  const items = interesting.slice(-most).reverse().map((event) => {
     let sentence = eventSentence(store, event);
     if (event.kind === "review.assigned") sentence += ` — ${waitingReview} in review`;
     return el("li", {}, [el("span", { class: "when", text: clockText({ tick: event.tick, header: store.header }) }), sentence]);
@@ -320,7 +320,12 @@ function onSnapshot(snapshot) {
   if (first || restarted || ui.reconnected) {
     ui.reconnected = false;
     loadHistory();
-    if (ui.replayTick === null) audit.reload();
+    if (ui.replayTick === null) {
+      audit.reload().then(() => {
+        // start the feed with what happened just before the page opened
+        if (!$("#now-feed").children.length) addToFeed([...audit.events].reverse(), live, 12);
+      });
+    }
   }
   setText($("#sync-state"), `Last full snapshot: tick ${live.tick}.`);
   if (first) {

@@ -340,9 +340,10 @@ def test_wide_view_shows_office_and_each_side_panel(
     page: Any, server: Server, artifacts: Path
 ) -> None:
     """The README pictures (docs/office.png, board.png, flow.png are copies of these)."""
-    page.set_viewport_size({"width": 1600, "height": 900})
+    page.set_viewport_size({"width": 1920, "height": 1080})
     open_office(page, server)
-    page.wait_for_timeout(1000)  # a few ticks: people walking, the feed filled
+    page.wait_for_selector("#now-feed li")
+    page.wait_for_timeout(1000)  # a few ticks: people walking
     page.screenshot(path=str(artifacts / "office.png"))
     show(page, "board")
     page.wait_for_selector(".column[data-state=in_progress] .card")
