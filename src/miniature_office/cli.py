@@ -92,6 +92,11 @@ class Progress:
                 sys.stderr.write("\n")
             sys.stderr.flush()
 
+    def interrupted(self) -> None:
+        """End the bar's line so a message after it starts on its own."""
+        if self.enabled and 0 <= self.last < 100:
+            sys.stderr.write("\n")
+
 
 def _load(path: str | None) -> Scenario:
     try:
@@ -278,6 +283,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         )
     except ScenarioError as exc:
         raise CliError(f"--set: {exc}") from None
+    except KeyboardInterrupt:
+        progress.interrupted()
+        raise CliError(f"interrupted after {max(progress.last, 0)}% of the runs") from None
     if args.csv:
         with open(args.csv, "w", encoding="utf-8") as out:
             out.write(flow_csv(result.rows))
@@ -355,16 +363,20 @@ def cmd_forecast(args: argparse.Namespace) -> int:
         horizon = max(horizon, by_tick)
     question = Question(tuple(targets), engine.tick, horizon, by_tick)
     progress = Progress(args.futures, args.progress or sys.stderr.isatty(), unit="future")
-    forecast = run_forecast(
-        engine,
-        question,
-        futures=args.futures,
-        seed=args.seed,
-        workers=args.workers or default_workers(),
-        progress=lambda done, total: progress(done),
-        basis=basis,
-        source=source,
-    )
+    try:
+        forecast = run_forecast(
+            engine,
+            question,
+            futures=args.futures,
+            seed=args.seed,
+            workers=args.workers or default_workers(),
+            progress=lambda done, total: progress(done),
+            basis=basis,
+            source=source,
+        )
+    except KeyboardInterrupt:
+        progress.interrupted()
+        raise CliError(f"interrupted after {max(progress.last, 0)}% of the futures") from None
     report = forecast.to_dict()
     rows = [
         {

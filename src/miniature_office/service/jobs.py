@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import threading
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Any, Callable, Generic, Sequence, TypeVar
@@ -47,6 +48,9 @@ def default_workers() -> int:
 def _install(shared: Any) -> None:
     global _shared
     _shared = shared
+    # Ctrl-C reaches the whole process group: the parent alone handles it and shuts the pool
+    # down after the items already running, so workers do not print tracebacks of their own.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _call(work: Work[Item, Result], item: Item) -> Result:
