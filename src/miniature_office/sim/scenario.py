@@ -349,7 +349,11 @@ class Settings(_Strict):
     )
     # ---- stalls --------------------------------------------------------------------------
     stall_check_every: int = Field(
-        default=4, ge=1, le=1000, description="Ticks between stall scans (detection is cheap)."
+        default=8,
+        ge=1,
+        le=1000,
+        description="Ticks between stall scans: a working day, so a stall is named within a "
+        "day of starting while the scan costs about 1% of a tick's time.",
     )
     stall_elevator_ticks: int = Field(
         default=24,

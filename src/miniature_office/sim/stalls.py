@@ -180,9 +180,10 @@ def _task_stall(
 
 
 def _starving(world: World, task: Task) -> bool:
-    if task.started_tick is not None or world.unmerged_dependency(task) is not None:
+    """Never started, past the bound, and not merely waiting for a dependency (cheap first)."""
+    if world.tick - task.created_tick <= world.settings.stall_starvation_ticks:
         return False
-    return world.tick - task.created_tick > world.settings.stall_starvation_ticks
+    return task.started_tick is None and world.unmerged_dependency(task) is None
 
 
 def _review_stall(
