@@ -243,7 +243,10 @@ class Settings(_Strict):
         0.12, 0, 1, "Per build tick: chance of a defect = rate x complexity x (headroom - skill)."
     )
     vulnerability_rate: float = _setting(
-        0.08, 0, 1, "Per build tick: chance of a vulnerability = rate x sensitivity x (...)."
+        0.08,
+        0,
+        1,
+        "Per build tick: chance of a vulnerability = rate x sensitivity x the same factors.",
     )
     skill_headroom: float = _setting(
         1.2, 1, 5, "Injection scales with (headroom - skill): even the best builder errs."
@@ -359,8 +362,8 @@ class Settings(_Strict):
         default=24,
         ge=1,
         le=100_000,
-        description="The elevator is saturated when its queue outgrows one trip per shipment "
-        "for this many ticks in a row.",
+        description="The elevator is saturated when its queue needs more than this many ticks "
+        "to clear (shipments x ticks per trip), for this many ticks in a row.",
     )
     stall_starvation_ticks: int = Field(
         default=480,
