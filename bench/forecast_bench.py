@@ -22,6 +22,7 @@ import contextlib
 import io
 import json
 import platform
+import resource
 import time
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,12 @@ from miniature_office.sim.forecast import Question, current_work
 HERE = Path(__file__).resolve().parent
 
 
+def cpu_seconds() -> float:
+    """CPU time of this process and of its finished children (the pool's workers)."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+
+
 def live_state(warmup: int) -> Engine:
     """The default world after ``warmup`` ticks: work open, backlog waiting, people busy."""
     engine = Engine(read_scenario(None), 42)
@@ -47,15 +54,17 @@ def forecast_run(engine: Engine, futures: int, ticks: int, workers: int) -> dict
     work = current_work(engine)
     end = engine.tick + ticks
     question = Question(tuple(work["open"] + work["waiting"]), engine.tick, end, by_tick=end)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), cpu_seconds()
     forecast = run_forecast(engine, question, futures=futures, seed=1, workers=workers)
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, cpu_seconds() - cpu
     simulated = sum(o.ticks_run for o in forecast.outcomes)
     return {
         "workers": workers,
         "futures": futures,
         "ticks_simulated": simulated,
         "seconds": round(elapsed, 2),
+        "cpu_seconds": round(cpu, 2),
+        "futures_per_cpu_second": round(futures / cpu, 2),
         "futures_per_second": round(futures / elapsed, 2),
         "futures_per_second_per_core": round(futures / elapsed / workers, 2),
         "ticks_per_second": round(simulated / elapsed),
@@ -65,15 +74,17 @@ def forecast_run(engine: Engine, futures: int, ticks: int, workers: int) -> dict
 
 def simulate_calls(runs: int, ticks: int) -> dict[str, Any]:
     """The same amount of simulation as ``runs`` plain ``simulate`` commands in a row."""
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), cpu_seconds()
     for seed in range(1, runs + 1):
         with contextlib.redirect_stdout(io.StringIO()):
             cli_main(["simulate", "--seed", str(seed), "--ticks", str(ticks)])
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, cpu_seconds() - cpu
     return {
         "runs": runs,
         "ticks_simulated": runs * ticks,
         "seconds": round(elapsed, 2),
+        "cpu_seconds": round(cpu, 2),
+        "runs_per_cpu_second": round(runs / cpu, 2),
         "runs_per_second": round(runs / elapsed, 2),
         "ticks_per_second": round(runs * ticks / elapsed),
     }
@@ -105,15 +116,19 @@ def main() -> None:
     out.mkdir(exist_ok=True)
     (out / "forecast.json").write_text(json.dumps(result, indent=2))
     print(f"{futures} futures x {args.ticks} ticks of the default world from tick {engine.tick}\n")
-    print("| run | wall (s) | futures/s | per core | simulated ticks/s | time vs simulate |")
-    print("|---|---:|---:|---:|---:|---:|")
+    print(
+        "| run | wall (s) | futures/s | per core | CPU (s) | futures per CPU s "
+        "| simulated ticks/s | wall vs simulate |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for name, row in (
         ("forecast, 1 process (headless)", single),
         (f"forecast, {args.workers} workers (headless)", pooled),
     ):
         print(
             f"| {name} | {row['seconds']} | {row['futures_per_second']} "
-            f"| {row['futures_per_second_per_core']} | {row['ticks_per_second']} "
+            f"| {row['futures_per_second_per_core']} | {row['cpu_seconds']} "
+            f"| {row['futures_per_cpu_second']} | {row['ticks_per_second']} "
             f"| {round(row['seconds'] / plain['seconds'], 2)}x |"
         )
     for name, row in (
@@ -122,7 +137,8 @@ def main() -> None:
     ):
         print(
             f"| {name} | {row['seconds']} | {row['runs_per_second']} | {row['runs_per_second']} "
-            f"| {row['ticks_per_second']} | {round(row['seconds'] / plain['seconds'], 2)}x |"
+            f"| {row['cpu_seconds']} | {row['runs_per_cpu_second']} | {row['ticks_per_second']} "
+            f"| {round(row['seconds'] / plain['seconds'], 2)}x |"
         )
     by = pooled["answer"]
     print(
