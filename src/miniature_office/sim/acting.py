@@ -212,6 +212,7 @@ def _work_build(world: World, agent: Agent, activity: Activity) -> None:
         except TransitionRefused:
             task.assignee = None
             release(world, agent)
+            set_status(agent, AgentStatus.IDLE, world)  # it could not start: an idle tick
             return
     set_status(agent, AgentStatus.WORKING, world)
     settings = world.settings

@@ -5,10 +5,10 @@ The lowest behaviour module of a tick; dispatch, acting, reviews, meetings and v
 
 from __future__ import annotations
 
-from .agents import Activity, ActivityKind, Agent, AgentStatus
+from .agents import Activity, ActivityKind, Agent
 from .supply import give_back
 from .tasks import ReviewStatus, Task, TaskState
-from .world import World, set_status
+from .world import World
 
 
 def assign(world: World, agent: Agent, activity: Activity) -> None:
@@ -32,7 +32,8 @@ def release(world: World, agent: Agent) -> None:
     agent.waiting_for = None
     agent.activity = None
     agent.path = []
-    set_status(agent, AgentStatus.IDLE, world)
+    # The status keeps what the agent did this tick (finishing a review is a tick of reviewing,
+    # not an idle one); acting sets it to idle next tick if no new work comes.
     world.changes.agents[agent.id] = None
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from statistics import NormalDist
 
 from .agents import Agent
 from .artifacts import ArtifactKind
@@ -150,12 +151,27 @@ def intake(world: World) -> None:
     arrivals = world.scenario.arrivals
     if arrivals.rate_per_day > 0:
         expected = arrivals.rate_per_day / world.settings.ticks_per_day
-        whole = int(expected)
-        count = whole + (1 if world.arrival_rng.random() < expected - whole else 0)
-        for _ in range(count):
+        for _ in range(poisson(expected, world.arrival_rng.random())):
             _offer(world, _random_arrival(world))
     if world.backlog:
         _admit(world)
+
+
+def poisson(mean: float, u: float) -> int:
+    """The Poisson(``mean``) count whose CDF first reaches ``u`` (inversion: one uniform draw
+    per tick, so the arrival stream advances the same way whatever happens in the office).
+    Above a mean of 50 the normal approximation is used (exp(-mean) underflows further up)."""
+    if mean > 50:
+        u = min(max(u, 1e-12), 1 - 1e-12)
+        return max(0, round(mean + math.sqrt(mean) * NormalDist().inv_cdf(u)))
+    k = 0
+    term = math.exp(-mean)
+    total = term
+    while u > total and term > 0:
+        k += 1
+        term *= mean / k
+        total += term
+    return k
 
 
 def open_directives(world: World) -> int:
@@ -281,8 +297,10 @@ def design_effort(world: World, directive: Directive) -> float:
 def complete_design(world: World, architect: Agent, directive: Directive) -> None:
     """The architect's intent: split the directive into a small DAG of tasks."""
     key = directive.id
-    extra = 1 if world.chance(0.5, key) else 0
-    count = max(1, min(5, 1 + int(directive.complexity * 3) + extra))
+    settings = world.settings
+    extra = 1 if world.chance(settings.extra_task_chance, key) else 0
+    split = 1 + int(directive.complexity * settings.tasks_per_complexity) + extra
+    count = max(1, min(settings.max_tasks_per_directive, split))
     steps = [STEPS[(i + int(world.random(key) * 3)) % len(STEPS)] for i in range(count)]
     intent = f"Deliver '{directive.title}' as {count} change(s): " + ", ".join(steps)
     design = world.add_artifact(

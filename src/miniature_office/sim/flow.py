@@ -23,8 +23,8 @@ from statistics import median
 from typing import Any
 
 from .agents import AgentStatus, Role
-from .tasks import BOARD_ORDER, DirectiveState, ReviewKind, ReviewStatus, TaskState
 from .stalls import open_stalls, stalls_by_cause
+from .tasks import BOARD_ORDER, DirectiveState, ReviewKind, ReviewStatus, TaskState
 from .world import World
 
 ROLES = tuple(r.value for r in Role)
@@ -138,7 +138,7 @@ class FlowTracker:
         self.efficiency_sum = 0.0  # sum of directive flow efficiencies (active / lead)
         self.task_efficiency_sum = 0.0
         self.tasks_measured = 0
-        self.time_totals: dict[str, dict[str, int]] = {r: {} for r in ROLES}
+        self.time_totals: dict[str, dict[str, float]] = {r: {} for r in ROLES}
         self._window: deque[dict[str, tuple[int, int, float]]] = deque(maxlen=BOTTLENECK_WINDOW)
         self._sums: dict[str, list[float]] = {r: [0, 0, 0.0] for r in ROLES}
         self._window_stats: dict[str, Any] | None = None
@@ -285,34 +285,55 @@ class FlowTracker:
             }
         return self._window_stats
 
-    def _agents(self, world: World) -> tuple[dict[str, None], dict[str, int], dict[str, list[int]]]:
-        """Classify every agent-tick once; note what is being actively worked on."""
+    def _agents(
+        self, world: World
+    ) -> tuple[dict[str, None], dict[str, float], dict[str, list[float]]]:
+        """Classify every agent-tick once; note what is being actively worked on.
+
+        A manager's tick outside meetings is split by the attention it spent: spent / budget
+        of it is ``dispatching`` (assignments, escalations, ballots, closing votes), the rest
+        ``idle``; one unit spent out of four is a quarter of a tick of manager work.
+        """
         active: dict[str, None] = {}
-        time_now = {c: 0 for c in TIME_CLASSES}
-        by_role = {role: [0, 0, 0] for role in ROLES}  # productive, on duty, headcount
+        time_now = dict.fromkeys(TIME_CLASSES, 0.0)
+        by_role = {role: [0.0, 0, 0] for role in ROLES}  # productive, on duty, headcount
         meetings = world.meetings
+        time_totals = self.time_totals
+        manager_role = Role.MANAGER
         for agent in world.agents.values():
             status = agent.status
             cls = STATUS_CLASS[status]
-            if cls == "idle" and getattr(agent, "dispatched_this_tick", 0):
-                cls = "dispatching"
+            role = agent.role.value
+            totals = time_totals[role]
+            counts = by_role[role]
+            counts[2] += 1
+            if cls == "off_duty":
+                time_now[cls] += 1
+                totals[cls] = totals.get(cls, 0) + 1
+                continue
+            counts[1] += 1
+            if agent.role is manager_role and cls == "idle":
+                budget = agent.attention_budget
+                share = min(1.0, max(0, budget - agent.attention_left) / budget) if budget else 0
+                if share:
+                    time_now["dispatching"] += share
+                    totals["dispatching"] = totals.get("dispatching", 0) + share
+                    counts[0] += share
+                    share = 1.0 - share
+                    time_now["idle"] += share
+                    totals["idle"] = totals.get("idle", 0) + share
+                    continue
             elif cls == "waiting_tool" and agent.waiting_for == "contract":
                 cls = "waiting_contract"
             time_now[cls] += 1
-            role = agent.role.value
-            totals = self.time_totals[role]
             totals[cls] = totals.get(cls, 0) + 1
-            counts = by_role[role]
-            counts[2] += 1
-            if cls != "off_duty":
-                counts[1] += 1
             if cls in PRODUCTIVE:
                 counts[0] += 1
             if status in _ACTIVE and agent.activity is not None:
                 target = agent.activity.target
                 meeting = meetings.get(target)
                 active[meeting.task_id if meeting is not None else target] = None
-        return active, time_now, by_role
+        return active, {c: round(v, 3) for c, v in time_now.items()}, by_role
 
     def _work(self, world: World, active: dict[str, None]) -> tuple[dict[str, int], int, int]:
         """Queues per role, and this tick's stage and activity of every open directive/task."""
