@@ -2,6 +2,7 @@
 // a filter offering every kind of event; the chain verification button. While the page shows
 // the past, the stream shows the events up to that tick and ignores live ones.
 import { get } from "./api.js";
+import { openEventDialog } from "./board.js";
 import { $, el, replaceChildren, setText } from "./dom.js";
 import { eventSentence, kindOf, nameOf } from "./words.js";
 
@@ -116,11 +117,14 @@ export class AuditStream {
   item(event) {
     const store = this.store();
     const links = [event.actor, event.target].filter((id) => kindOf(store, id));
+    const sentence = eventSentence(store, event);
+    const open = el("button", { type: "button", class: "audit-link audit-seq", text: `#${event.seq}`, "aria-label": `Open event ${event.seq}` });
+    open.addEventListener("click", () => openEventDialog(event, this.store(), sentence));
     return el("li", { class: `audit-event kind-${event.kind.split(".")[0]}`, dataset: { seq: event.seq } }, [
-      el("span", { class: "audit-seq", text: `#${event.seq}` }),
+      open,
       el("span", { class: "audit-tick", text: `t${event.tick}` }),
       el("span", { class: "audit-kind", text: event.kind }),
-      el("span", { class: "audit-what", text: eventSentence(store, event) }),
+      el("span", { class: "audit-what", text: sentence }),
       links.length ? el("span", { class: "audit-who" }, ["open: ", ...links.flatMap((id, i) => (i ? [", ", this.link(id)] : [this.link(id)]))]) : null,
     ]);
   }

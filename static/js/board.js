@@ -222,15 +222,24 @@ export async function openTaskDialog(taskId, store, agentName, { onAgent = null 
     table("Reviews", ["Kind", "Status", "Reviewer"], reviews),
     table("History", ["Tick", "From", "To", "Reason", "Event"], history),
   ];
-  const lineage = el("section", { class: "lineage", "aria-label": "Audit lineage" }, [
+  const lineage = lineageSection();
+  parts.push(lineage);
+  replaceChildren(body, parts);
+  await showLineage(lineage, task.last_event, store);
+}
+
+/** An empty "Audit lineage" section for a dialog. */
+export function lineageSection() {
+  return el("section", { class: "lineage", "aria-label": "Audit lineage" }, [
     el("h3", { text: "Audit lineage" }),
     el("p", { class: "muted", text: "Loading…" }),
   ]);
-  parts.push(lineage);
-  replaceChildren(body, parts);
-  const seq = task.last_event;
+}
+
+/** Fill ``section`` with the ancestors and descendants of audit event ``seq``, in names. */
+export async function showLineage(section, seq, store) {
   if (!seq) {
-    replaceChildren(lineage, [el("h3", { text: "Audit lineage" }), el("p", { class: "muted", text: "No events yet." })]);
+    replaceChildren(section, [el("h3", { text: "Audit lineage" }), el("p", { class: "muted", text: "No events yet." })]);
     return;
   }
   try {
@@ -238,9 +247,26 @@ export async function openTaskDialog(taskId, store, agentName, { onAgent = null 
     const sections = lineageEvents(data).map(([name, events]) =>
       table(`${name} (${events.length})`, ["Seq", "Tick", "Kind", "Who", "What"],
         events.map((e) => [e.seq, e.tick, e.kind, nameOf(store, e.actor), nameOf(store, e.target)])));
-    replaceChildren(lineage, [el("h3", { text: `Audit lineage of event ${seq}` }), ...sections]);
+    replaceChildren(section, [el("h3", { text: `Audit lineage of event ${seq}` }), ...sections]);
   } catch (err) {
-    replaceChildren(lineage, [el("h3", { text: "Audit lineage" }), el("p", { class: "error", text: err.message })]);
+    replaceChildren(section, [el("h3", { text: "Audit lineage" }), el("p", { class: "error", text: err.message })]);
   }
+}
+
+/** One audit event in the dialog: its sentence, its facts in words, and its lineage. */
+export async function openEventDialog(event, store, sentence) {
+  const dialog = $("#task-dialog");
+  setText($("#task-dialog-title"), `Event #${event.seq}: ${humanState(event.kind)}`);
+  const data = Object.entries(event.data || {})
+    .filter(([, v]) => v !== null && v !== undefined && typeof v !== "object")
+    .map(([k, v]) => [humanState(k), typeof v === "number" ? round(v, 2) : nameOf(store, v)]);
+  const lineage = lineageSection();
+  replaceChildren($("#task-dialog-body"), [
+    el("p", { text: sentence }),
+    dl([["Tick", String(event.tick)], ["Who", nameOf(store, event.actor)], ["What", nameOf(store, event.target)], ...data]),
+    lineage,
+  ]);
+  if (!dialog.open) dialog.showModal();
+  await showLineage(lineage, event.seq, store);
 }
 

@@ -240,6 +240,11 @@ def test_audit_speaks_in_names_links_people_and_offers_every_kind(
     assert page.locator("#audit-kind option[value='agent.dismissed']").count() == 1
     texts = page.locator("#audit-list .audit-what").all_text_contents()
     assert texts and not any("=null" in t or "justification=" in t for t in texts)
+    # an event opens too: its sentence, its facts in names, and its lineage
+    page.locator("#audit-list button.audit-seq").first.click()
+    page.wait_for_selector("#task-dialog .lineage h3:has-text('Audit lineage of event')")
+    assert page.text_content("#task-dialog-title").startswith("Event #")
+    page.keyboard.press("Escape")
     agent_link = page.locator("#audit-list .audit-link").filter(has_text="(").first
     name = agent_link.text_content().split(" (")[0]
     agent_link.click()
@@ -254,7 +259,8 @@ def test_waiting_cards_say_why_and_ages_carry_units(page: Any, server: Server) -
     cards = page.evaluate(
         """[...document.querySelectorAll('.column[data-state=scheduled] .card')].map(c => ({
             meta: c.querySelector('.card-meta').textContent,
-            why: c.querySelector('.card-why').hidden ? '' : c.querySelector('.card-why').textContent,
+            why: c.querySelector('.card-why').hidden
+                ? '' : c.querySelector('.card-why').textContent,
         }))"""
     )
     for card in cards:
@@ -311,9 +317,8 @@ def test_replay_works_for_a_viewer_and_everything_shows_that_tick(
     assert box(page, "#timeline")["width"] == slider_width
     show(page, "audit")
     wait_until(page, "document.querySelectorAll('#audit-list .audit-event').length > 0")
-    ticks = page.evaluate(
-        "[...document.querySelectorAll('#audit-list .audit-tick')].map(t => Number(t.textContent.slice(1)))"
-    )
+    ticks = page.evaluate("""[...document.querySelectorAll('#audit-list .audit-tick')]
+            .map(t => Number(t.textContent.slice(1)))""")
     assert max(ticks) <= 6
     live_tick = page.evaluate("window.miniatureOffice.live.tick")
     wait_until(page, f"window.miniatureOffice.live.tick > {live_tick}")  # live goes on
@@ -456,13 +461,23 @@ def test_axe_finds_no_violations_on_any_view_or_dialog(page: Any, server: Server
 
 def test_agent_panel_announces_changes_not_rerenders(page: Any, server: Server) -> None:
     open_office(page, server)
-    assert page.get_attribute("#agent-body", "aria-live") is None
-    assert page.get_attribute("#audit-list", "tabindex") == "0"
     agent = page.evaluate("window.miniatureOffice.agentIds()[4]")
     page.evaluate(
         f"document.querySelector('#staff-list button[data-agent-id=\"{agent}\"]').click()"
     )
     name = page.evaluate(f"window.miniatureOffice.live.agents.get('{agent}').name")
     page.locator("#agent-body .agent-name", has_text=name).wait_for()
-    announced = page.text_content("#announcer")
-    assert announced == "" or announced.startswith(name)
+    # the panel re-renders on every change of the agent; none of it sits in a live region
+    assert page.locator("#agent-panel [aria-live], #agent-panel [role=status]").count() == 0
+    page.evaluate("""() => { window.announced = [];
+            new MutationObserver(() => window.announced.push(
+                document.querySelector('#announcer').textContent))
+                .observe(document.querySelector('#announcer'), { childList: true, subtree: true,
+                                                                 characterData: true }); }""")
+    start = page.evaluate("window.miniatureOffice.live.tick")
+    wait_until(page, f"window.miniatureOffice.live.tick >= {start + 6}")
+    announced = [a for a in page.evaluate("window.announced") if a]
+    # only changes of what the selected agent does are spoken, each once, naming them
+    assert all(a.startswith(name) for a in announced), announced
+    assert all(a != b for a, b in zip(announced, announced[1:])), announced
+    assert page.get_attribute("#audit-list", "tabindex") == "0"
