@@ -175,6 +175,18 @@ def test_several_sets_form_a_grid_and_the_baseline_must_be_one_of_its_points(cap
     assert code == 2 and "not one of the swept values" in err
 
 
+def test_any_scenario_field_is_sweepable_including_list_items(capsys) -> None:
+    args = ["sweep", "--seeds", "1", "--ticks", "20", "--workers", "1", "--json"]
+    code, out, _ = run(capsys, *args, "--set", "floors.0.tools.2.slots=1,2")
+    assert code == 0
+    assert [v["variant"] for v in json.loads(out)["variants"]] == [
+        "floors.0.tools.2.slots=1",
+        "floors.0.tools.2.slots=2",
+    ]
+    code, _, err = run(capsys, *args, "--set", "floors.7.tools.0.slots=1")
+    assert code == 2 and "floors.7.tools.0.slots: no such field" in err
+
+
 def test_forecast_from_a_scenario_answers_when_and_how_many(capsys, tmp_path) -> None:
     per_future = tmp_path / "futures.csv"
     code, out, err = run(

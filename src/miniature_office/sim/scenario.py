@@ -476,7 +476,8 @@ def with_overrides(scenario: Scenario, overrides: dict[str, Any]) -> Scenario:
     """Return a copy with dotted-path overrides applied.
 
     ``roles.<role>`` sets that role's staff count in every office; any other path names a field
-    (``settings.votes_per_tick``, ``arrivals.rate_per_day``).
+    (``settings.votes_per_tick``, ``arrivals.rate_per_day``); a number picks an item of a list
+    (``floors.0.tools.2.slots``).
     """
     raw = copy.deepcopy(scenario.to_dict())
     for path, value in overrides.items():
@@ -491,16 +492,22 @@ def with_overrides(scenario: Scenario, overrides: dict[str, Any]) -> Scenario:
                     office["agents"] = [a for a in office["agents"] if a["role"] != role.value]
                     office["staff"][role.value] = value
             continue
-        node = raw
+        node: Any = raw
         parts = path.split(".")
         for part in parts[:-1]:
-            if not isinstance(node, dict) or part not in node:
-                raise ScenarioError(path, "no such field")
-            node = node[part]
-        if not isinstance(node, dict) or parts[-1] not in node:
-            raise ScenarioError(path, "no such field")
-        node[parts[-1]] = value
+            node = _child(node, part, path)
+        _child(node, parts[-1], path)  # the field must exist: a typo is an error, not a new key
+        node[int(parts[-1]) if isinstance(node, list) else parts[-1]] = value
     return parse_scenario(raw)
+
+
+def _child(node: Any, part: str, path: str) -> Any:
+    """``node[part]`` for a mapping key or a list index, or a ScenarioError naming ``path``."""
+    if isinstance(node, dict) and part in node:
+        return node[part]
+    if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+        return node[int(part)]
+    raise ScenarioError(path, "no such field")
 
 
 def staff_counts(office: OfficeSpec) -> dict[Role, int]:
