@@ -462,22 +462,27 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 def _open_store(url: str | None) -> Any:
     from .store import Store, StoreError
-    from .store.location import database_url
+    from .store.location import normalise
+    from .web.config import ConfigError, cli_config
 
-    try:
-        return Store(database_url(url))
-    except StoreError as exc:
+    try:  # --database, else the server's own setting (DATABASE_URL or the data directory)
+        return Store(normalise(url) if url else cli_config().store_url())
+    except (ConfigError, StoreError) as exc:
         raise CliError(str(exc)) from None
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    if args.file is None and args.database is None and not os.environ.get("DATABASE_URL"):
-        raise CliError("give an exported chain FILE or --database URL")
+    from .store.store import truncated
+
+    expect = args.expect_head
     try:
         if args.file is not None:
             verdict = verify_chain(read_jsonl(args.file))
-        else:
-            verdict = _open_store(args.database).verify()
+            if verdict.valid and expect and verdict.head != expect:
+                verdict = truncated(verdict, f"the chain ends at {verdict.head[:12]}, not at "
+                                    f"the expected head {expect[:12]}")  # fmt: skip
+        else:  # the configured store (the server's default) unless --database names another
+            verdict = _open_store(args.database).verify(run=args.run, expect_head=expect)
     except (OSError, ValueError) as exc:
         raise CliError(f"{args.file}: {exc}") from None
     if args.json:
@@ -685,6 +690,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     va.add_argument("file", nargs="?", help="JSON Lines written by simulate --audit-out")
     va.add_argument("--database", metavar="URL", help="verify the chain in a store instead")
+    va.add_argument(
+        "--expect-head",
+        metavar="HASH",
+        help="fail unless the chain ends here "
+        "(detects removed last events; exports and the API report the head)",
+    )
+    va.add_argument("--run", type=int, metavar="N", help="a stored run other than the current")
     va.add_argument("--json", action="store_true")
     va.set_defaults(func=cmd_verify)
 

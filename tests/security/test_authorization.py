@@ -22,6 +22,7 @@ ADMIN_ROUTES = {
     ("DELETE", "/api/tokens/<token_id>"),
     ("GET", "/api/security/events"),
     ("GET", "/api/security/verify"),
+    ("GET", "/api/runs/<int:run>/export"),
 }
 #: Never need a token: probes, the metrics scrape, the page itself and its static files.
 PUBLIC_ROUTES = {"/health", "/health/live", "/health/ready", "/metrics", "/"}

@@ -46,8 +46,12 @@ def api_schema() -> schemathesis.BaseSchema:
 schema = api_schema()
 
 
+#: The in-process WSGI client does not undo Content-Encoding, so ask for plain bodies.
+HEADERS = {**ADMIN_HEADERS, "Accept-Encoding": "identity"}
+
+
 def _check(case) -> None:
-    case.call_and_validate(headers=ADMIN_HEADERS, checks=CHECKS)
+    case.call_and_validate(headers=HEADERS, checks=CHECKS)
 
 
 @schema.include(path_regex="^/api").exclude(path=EXCLUDED_PATHS).parametrize()
@@ -72,11 +76,11 @@ def test_api_answers_as_documented_long_run(case) -> None:
 
 
 def test_the_document_uses_the_json_schema_dialect_pydantic_writes() -> None:
-    """exclusiveMinimum: 0 (speed) is JSON Schema 2020-12, valid in OpenAPI 3.1, not 3.0."""
+    """exclusiveMaximum (a task's progress) is JSON Schema 2020-12: OpenAPI 3.1, not 3.0."""
     spec = build_app().test_client().get("/api/openapi.json").get_json()
     assert spec["openapi"].startswith("3.1")
     body = spec["paths"]["/api/world/speed"]["post"]["requestBody"]["content"]
-    assert body["application/json"]["schema"]["properties"]["speed"]["exclusiveMinimum"] == 0
+    assert body["application/json"]["schema"]["properties"]["speed"]["minimum"] == 0.1
 
 
 @pytest.mark.parametrize("path", ["/api/world/step", "/api/world/reset"])

@@ -199,7 +199,7 @@ def test_a_version_1_database_is_upgraded_in_place(tmp_path) -> None:
     tables = sa.inspect(upgraded.db).get_table_names()
     assert {"api_tokens", "security_events"} <= set(tables)
     with upgraded.db.connect() as conn:
-        assert conn.execute(sa.text("SELECT max(version) FROM schema_version")).scalar() == 2
+        assert conn.execute(sa.text("SELECT max(version) FROM schema_version")).scalar() == 3
     assert recover(upgraded).head_hash == engine.head_hash
 
 
@@ -264,17 +264,18 @@ def test_workers_registering_the_same_bootstrap_token_at_once_all_succeed(store_
 
 
 def test_a_clean_stop_needs_no_replay_so_changed_rules_cannot_break_recovery(store_url) -> None:
-    from miniature_office.sim import work
+    from miniature_office.sim import acting
+    from miniature_office.sim.agents import ActivityKind
 
     store, keeper, engine = _run(store_url, 90)
     keeper.checkpoint()
     head = engine.head_hash
-    original = work.WORK[work.ActivityKind.BUILD]
-    work.WORK[work.ActivityKind.BUILD] = lambda world, agent, activity: None  # "new version"
+    original = acting.WORK[ActivityKind.BUILD]
+    acting.WORK[ActivityKind.BUILD] = lambda world, agent, activity: None  # "new version"
     try:
         again = recover(Store(store_url), audit_window=2000)
     finally:
-        work.WORK[work.ActivityKind.BUILD] = original
+        acting.WORK[ActivityKind.BUILD] = original
     assert again.tick == 90 and again.head_hash == head
 
 
@@ -284,3 +285,53 @@ def test_a_follower_store_never_starts_a_run(store_url) -> None:
     with pytest.raises(StoreError, match="follower"):
         keeper.start(Engine(read_scenario(None), 1))
     assert Store(store_url).run_info()["seed"] == 42
+
+
+V2_TABLES = """
+CREATE TABLE commands (seq BIGINT PRIMARY KEY, kind VARCHAR(40) NOT NULL, payload TEXT NOT NULL,
+  actor VARCHAR(120) NOT NULL, submitted_tick BIGINT NOT NULL, applied_tick BIGINT,
+  status VARCHAR(16) NOT NULL, reason TEXT, event_seq BIGINT, recorded_at FLOAT);
+CREATE TABLE audit_events (seq BIGINT PRIMARY KEY, tick BIGINT NOT NULL, kind VARCHAR(64) NOT NULL,
+  actor VARCHAR(120) NOT NULL, target VARCHAR(120) NOT NULL, data TEXT NOT NULL,
+  parents TEXT NOT NULL, prev VARCHAR(64) NOT NULL, hash VARCHAR(64) NOT NULL, recorded_at FLOAT);
+CREATE INDEX ix_audit_tick ON audit_events (tick);
+CREATE TABLE snapshots (tick BIGINT PRIMARY KEY, event_count BIGINT NOT NULL,
+  head VARCHAR(64) NOT NULL, data BLOB NOT NULL, created_at FLOAT);
+"""
+
+
+def test_a_version_2_database_keeps_its_run_as_run_1(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'v2.db'}"
+    store, keeper, engine = _run(url, 20)
+    keeper.flush()
+    head, count = engine.head_hash, engine.world.audit.count
+    with store.db.begin() as conn:  # rebuild the tables as version 2 laid them out
+        for table in ("commands", "audit_events", "snapshots"):
+            conn.exec_driver_sql(f"ALTER TABLE {table} RENAME TO {table}_old")
+            conn.exec_driver_sql(f"DROP INDEX IF EXISTS ix_audit_{table}")
+        for name in ("ix_audit_tick", "ix_audit_kind", "ix_audit_target", "ix_audit_actor"):
+            conn.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
+        for statement in V2_TABLES.split(";"):
+            if statement.strip():
+                conn.exec_driver_sql(statement)
+        conn.exec_driver_sql(
+            "INSERT INTO audit_events SELECT seq, tick, kind, actor, target, data, parents, prev, "
+            "hash, recorded_at FROM audit_events_old"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO commands SELECT seq, kind, payload, actor, submitted_tick, applied_tick, "
+            "status, reason, event_seq, recorded_at FROM commands_old"
+        )
+        for table in ("commands", "audit_events", "snapshots"):
+            conn.exec_driver_sql(f"DROP TABLE {table}_old")
+        conn.exec_driver_sql("DROP TABLE runs")
+        conn.exec_driver_sql("DELETE FROM run_meta WHERE key = 'run_id'")
+        conn.exec_driver_sql("DELETE FROM schema_version")
+        conn.exec_driver_sql("INSERT INTO schema_version (version) VALUES (2)")
+    store.close()
+    upgraded = Store(url)
+    assert upgraded.run_info()["run_id"] == 1
+    assert [r["id"] for r in upgraded.runs()] == [1]
+    verdict = upgraded.verify()
+    assert verdict.valid and (verdict.head, verdict.checked) == (head, count)
+    assert recover(upgraded).head_hash == head

@@ -28,7 +28,8 @@ def test_wrong_method_is_405_with_allow(client):
 
 
 def test_conflict_is_409(make_client):
-    assert _error(make_client(autostart=True).post("/api/world/step"), 409)["code"] == "conflict"
+    answer = make_client().get("/api/world/replay?tick=999")  # beyond the world's tick
+    assert _error(answer, 409)["code"] == "conflict"
 
 
 def test_oversized_body_is_413(make_client):

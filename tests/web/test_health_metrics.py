@@ -33,9 +33,17 @@ def _value(families, name, **labels):
 
 def test_health_reports_status_service_version_simulation_and_tick(stepped_client):
     body = stepped_client.get("/health").get_json()
-    assert body["status"] == "ok" and body["service"] == "miniature-office"
+    assert body["status"] == "healthy" and body["service"] == "miniature-office"
     assert body["version"] == __version__ and body["tick"] == 40
-    assert body["simulation"]["running"] is False
+    assert body["simulation"] == "paused" and body["world"]["running"] is False
+    engine = body["engine"]
+    assert (engine["state"], engine["reason"], engine["advice"], engine["tick"]) == (
+        "paused",
+        None,
+        None,
+        40,
+    )
+    assert 0 <= engine["seconds_since_tick"] < 60
 
 
 def test_health_is_503_while_starting_and_when_the_tick_loop_died():
@@ -53,10 +61,13 @@ def test_health_is_503_while_starting_and_when_the_tick_loop_died():
     runtime.stop_loop()
     runtime.loop_state = "starting"
     assert client.get("/health").status_code == 503
+    assert client.get("/health").get_json()["status"] == "starting"
+    assert client.get("/health").get_json()["simulation"] == "initializing"
     assert client.get("/health/ready").status_code == 503
     assert client.get("/health/live").status_code == 200
     runtime.loop_state = "dead"
-    assert client.get("/health").get_json()["status"] == "down"
+    assert client.get("/health").get_json()["status"] == "unhealthy"
+    assert client.get("/health").get_json()["engine"]["state"] == "stopped"
     assert client.get("/health/live").status_code == 503
 
 
@@ -156,6 +167,7 @@ def test_each_app_has_its_own_registry(client, make_client):
 
 
 def test_a_tampered_audit_chain_reports_invalid(stepped_client, runtime):
+    runtime.persistence.flush_seconds = 1e9  # the tampered event reaches the store unflushed
     families = _metrics(stepped_client)
     assert _value(families, "minioffice_audit_chain_valid") == 1
     stepped_client.post("/api/world/step")

@@ -75,7 +75,8 @@ def test_following_a_floor_over_websocket_narrows_the_deltas(live_server):
 
 def test_rest_and_metrics_on_the_live_server(live_server):
     health = requests.get(live_server.url + "/health", timeout=5).json()
-    assert health["simulation"]["loop"] == "running" and health["tick"] > 0
+    assert health["world"]["loop"] == "running" and health["tick"] > 0
+    assert health["status"] == "healthy" and health["engine"]["state"] == "running"
     command = requests.post(
         live_server.url + "/api/directives",
         json={"title": "From the live test", "floor": "python"},

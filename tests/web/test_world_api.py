@@ -36,11 +36,14 @@ def test_step_with_a_count_advances_that_many_ticks(client):
     assert client.post("/api/world/step", json={"count": 5}).get_json()["tick"] == 5
 
 
-def test_step_while_running_is_a_conflict(make_client):
+def test_step_while_running_steps_as_0_1_0_did(make_client):
+    """0.1.0 never answered 409: without a tick loop (driven by hand) it steps at once; with
+    one it queues an extra tick (test_integrity.py)."""
     client = make_client(autostart=True)
     response = client.post("/api/world/step")
-    assert response.status_code == 409
-    assert response.get_json()["error"]["code"] == "conflict"
+    body = response.get_json()
+    assert response.status_code == 200 and body["success"] is True and body["queued"] is False
+    assert body["time"] == body["tick_count"] == body["tick"] == 1
 
 
 def test_step_with_an_out_of_range_count_names_the_field(client):

@@ -1,30 +1,28 @@
-"""Where the embedded database lives when DATABASE_URL is not set."""
+"""Where the embedded database lives when DATABASE_URL is not set.
+
+Nothing here reads the environment: the web service and the CLI both pass what their one
+:class:`~miniature_office.web.config.Config` says (MINIOFFICE_DATA_DIR, DATABASE_URL).
+"""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
-from typing import Mapping
 
 DB_FILENAME = "miniature_office.db"
+#: The default data directory, relative to the working directory, for the server and the CLI.
+DEFAULT_DATA_DIR = "instance"
 
 
-def default_data_dir(env: Mapping[str, str] = os.environ) -> Path:
-    """MINIOFFICE_DATA_DIR, or ``instance/`` under the working directory."""
-    return Path(env.get("MINIOFFICE_DATA_DIR") or Path.cwd() / "instance")
+def default_data_dir() -> Path:
+    """``./instance`` under the working directory (server and CLI alike)."""
+    return Path.cwd() / DEFAULT_DATA_DIR
 
 
-def database_url(
-    explicit: str | None = None,
-    *,
-    data_dir: str | Path | None = None,
-    env: Mapping[str, str] = os.environ,
-) -> str:
-    """The store URL: an explicit one, DATABASE_URL, or SQLite in the data directory."""
-    url = explicit or env.get("DATABASE_URL")
-    if url:
-        return normalise(url)
-    folder = Path(data_dir) if data_dir else default_data_dir(env)
+def database_url(explicit: str | None = None, *, data_dir: str | Path | None = None) -> str:
+    """The store URL: an explicit one, or SQLite in the data directory."""
+    if explicit:
+        return normalise(explicit)
+    folder = Path(data_dir) if data_dir else default_data_dir()
     return f"sqlite:///{folder / DB_FILENAME}"
 
 

@@ -12,7 +12,7 @@ from ..sim.commands import Command
 from ..sim.engine import Engine, TickResult
 from ..sim.scenario import Scenario
 from ..sim.snapshot import dump_engine, load_engine
-from .store import Store, StoreError
+from .store import Store, StoreError, truncated
 
 log = logging.getLogger(__name__)
 
@@ -59,10 +59,17 @@ class Persistence:
         return engine
 
     def start(self, engine: Engine) -> Engine:
-        """Record ``engine`` as a new run (forgets the previous one: used by reset)."""
+        """Record ``engine`` as a new run. A run already stored is kept (a reset starts a new
+        run beside it), and the new chain's run.started event names it and its head."""
         if self.read_only:
             raise StoreError("a follower does not start runs; the engine process does")
-        self.store.start_run(engine.scenario.to_dict(), engine.seed, list(engine.world.audit))
+        run, previous_head = self.store.next_run()
+        if previous_head is not None:
+            link_run(engine, run, run - 1, previous_head)
+        self.store.start_run(
+            engine.scenario.to_dict(), engine.seed, list(engine.world.audit),
+            linked=previous_head is not None,
+        )  # fmt: skip
         self.attach(engine)
         return engine
 
@@ -90,9 +97,13 @@ class Persistence:
             self._applied[command.seq] = command
         self._unflushed_ticks += 1
         due_snapshot = self.snapshot_every and result.tick % self.snapshot_every == 0
+        audit = self.engine.world.audit if self.engine is not None else None
+        window = getattr(getattr(audit, "_events", None), "maxlen", None)
         due_flush = (
             self._unflushed_ticks >= self.flush_ticks
             or self._monotonic() - self._last_flush >= self.flush_seconds
+            # Before the in-memory window drops events nobody has written yet.
+            or (window is not None and audit.count - self._written_seq >= window // 2)
         )
         if due_flush or due_snapshot:
             self.flush()
@@ -134,6 +145,27 @@ class Persistence:
         )
         if partial.valid:
             self._verified = (seq + partial.checked, partial.head, verdict.checked)
+            # Events verified on an earlier call may have been removed since: the stored
+            # chain must still end where this walk ended, and hold that many rows.
+            top, last_hash, rows = self.store.tail()
+            if (top, rows) != (verdict.checked, verdict.checked) or (
+                top and last_hash != verdict.head
+            ):
+                self._verified = (0, GENESIS_HASH, 0)
+                reason = (
+                    f"{rows} events stored (last {top}), but {verdict.checked} were verified, "
+                    f"ending at {verdict.head[:12]}"
+                )
+                return truncated(verdict, reason)
+            info = self.store.run_info()
+            if (
+                info
+                and info["head"]
+                and (info["head"], info["count"]) != (verdict.head, verdict.checked)
+            ):
+                return truncated(verdict, f"the chain ends at event {verdict.checked} "
+                                 f"({verdict.head[:12]}) but the store recorded {info['count']} "
+                                 f"events ending at {info['head'][:12]}")  # fmt: skip
         return verdict
 
     def checkpoint(self) -> None:
@@ -166,11 +198,22 @@ def rebuild(
     else:
         scenario = Scenario.model_validate(info["scenario"])
         engine = Engine(scenario, info["seed"], **engine_kwargs)
+        if info["linked"]:
+            link_run(engine, info["run_id"], info["previous_run"], info["previous_head"])
         applied_through = 0
     log_rows = store.commands_log()
     after = [Command.from_dict(row) for row in log_rows if row["seq"] > applied_through]
     engine.fast_forward(after, until_tick, include_boundary=include_boundary)
     return engine, log_rows
+
+
+def link_run(engine: Engine, run: int, previous_run: int, previous_head: str) -> None:
+    """Record in a new run's chain (at tick 0, after the world's genesis events) which run it
+    follows and that run's head, so the runs of one store form a verifiable sequence."""
+    engine.world.audit.append(
+        0, "run.started", "system", f"run:{run}",
+        {"run": run, "previous_run": previous_run, "previous_head": previous_head},
+    )  # fmt: skip
 
 
 def recover(store: Store, **engine_kwargs: Any) -> Engine:

@@ -26,7 +26,27 @@ schema_version = Table(
     Column("version", Integer, primary_key=True),
 )
 
-#: One row per key: scenario (JSON), seed, tick (the last tick fully stored), head, created_at.
+#: Every run the store has held, oldest first. A reset starts a new run and keeps the old one
+#: (its commands, events and snapshots stay under its id); ``previous_run``/``previous_head``
+#: name the run it followed, and ``linked`` is 1 when its chain records that link as an event.
+runs = Table(
+    "runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("scenario", Text, nullable=False),
+    Column("seed", BigInteger, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("previous_run", Integer, nullable=True),
+    Column("previous_head", String(64), nullable=True),
+    Column("linked", Integer, nullable=False, default=0),
+    Column("ended_at", Float, nullable=True),
+    Column("tick", BigInteger, nullable=True),
+    Column("head", String(64), nullable=True),
+    Column("count", BigInteger, nullable=True),
+)
+
+#: The current run, one row per key: run_id, scenario (JSON), seed, tick (the last tick fully
+#: stored), head, count, created_at.
 meta = Table(
     "run_meta",
     metadata,
@@ -37,6 +57,7 @@ meta = Table(
 commands = Table(
     "commands",
     metadata,
+    Column("run_id", Integer, primary_key=True, autoincrement=False),
     Column("seq", BigInteger, primary_key=True, autoincrement=False),
     Column("kind", String(40), nullable=False),
     Column("payload", Text, nullable=False),
@@ -52,6 +73,7 @@ commands = Table(
 audit_events = Table(
     "audit_events",
     metadata,
+    Column("run_id", Integer, primary_key=True, autoincrement=False),
     Column("seq", BigInteger, primary_key=True, autoincrement=False),
     Column("tick", BigInteger, nullable=False),
     Column("kind", String(64), nullable=False),
@@ -63,14 +85,16 @@ audit_events = Table(
     Column("hash", String(64), nullable=False),
     Column("recorded_at", Float, nullable=True),
 )
-Index("ix_audit_tick", audit_events.c.tick)
-Index("ix_audit_kind", audit_events.c.kind)
-Index("ix_audit_target", audit_events.c.target)
-Index("ix_audit_actor", audit_events.c.actor)
+AUDIT_INDEXES = ("ix_audit_tick", "ix_audit_kind", "ix_audit_target", "ix_audit_actor")
+Index("ix_audit_tick", audit_events.c.run_id, audit_events.c.tick)
+Index("ix_audit_kind", audit_events.c.run_id, audit_events.c.kind)
+Index("ix_audit_target", audit_events.c.run_id, audit_events.c.target)
+Index("ix_audit_actor", audit_events.c.run_id, audit_events.c.actor)
 
 snapshots = Table(
     "snapshots",
     metadata,
+    Column("run_id", Integer, primary_key=True, autoincrement=False),
     Column("tick", BigInteger, primary_key=True, autoincrement=False),
     Column("event_count", BigInteger, nullable=False),
     Column("head", String(64), nullable=False),
@@ -115,8 +139,47 @@ def _add_security_tables(conn: Connection) -> None:
     metadata.create_all(conn, tables=[api_tokens, security_events], checkfirst=True)
 
 
+#: Copies a version-2 table's rows into its version-3 form (fixed names, no input).
+_COPY = "INSERT INTO {table} (run_id, {columns}) SELECT 1, {columns} FROM {table}_v2"
+
+
+def _runs_keep_history(conn: Connection) -> None:
+    """Version 3: runs are kept. Commands, events and snapshots gain a run id (the stored run
+    becomes run 1), and the ``runs`` table lists every run."""
+    import json
+    import time
+
+    from sqlalchemy import inspect, select, text
+
+    if "run_id" in {c["name"] for c in inspect(conn).get_columns("commands")}:
+        metadata.create_all(conn, tables=[runs], checkfirst=True)
+        return  # already laid out per run (a database made whole by a newer create_all)
+    for name in AUDIT_INDEXES:
+        conn.execute(text(f"DROP INDEX IF EXISTS {name}"))
+    for table in (commands, audit_events, snapshots):
+        conn.execute(text(f"ALTER TABLE {table.name} RENAME TO {table.name}_v2"))
+    metadata.create_all(conn, tables=[runs, commands, audit_events, snapshots])
+    for table in (commands, audit_events, snapshots):
+        columns = ", ".join(c.name for c in table.columns if c.name != "run_id")
+        conn.execute(text(_COPY.format(table=table.name, columns=columns)))  # nosec B608
+        conn.execute(text(f"DROP TABLE {table.name}_v2"))
+    stored = dict(conn.execute(select(meta.c.key, meta.c.value)).all())
+    if "seed" in stored:
+        conn.execute(
+            runs.insert().values(
+                id=1,
+                scenario=stored["scenario"],
+                seed=int(stored["seed"]),
+                created_at=float(stored.get("created_at") or time.time()),
+                linked=0,
+            )
+        )
+        conn.execute(meta.insert().values(key="run_id", value=json.dumps(1)))
+
+
 #: Ordered upgrade steps: MIGRATIONS[n] takes a database from version n to n + 1. A new
 #: database is created whole by ``metadata.create_all`` at the newest version.
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     1: _add_security_tables,
+    2: _runs_keep_history,
 }

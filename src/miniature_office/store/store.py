@@ -20,11 +20,14 @@ from sqlalchemy.exc import DatabaseError, OperationalError
 from ..sim.audit import AuditEvent, ChainVerdict, verify_chain
 from ..sim.commands import Command
 from . import schema
-from .schema import audit_events, commands, meta, snapshots
+from .schema import audit_events, commands, meta, runs, snapshots
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 #: Snapshots kept (one per 2,000 ticks by default: the last 100,000 ticks).
 SNAPSHOTS_KEPT = 50
+#: What :meth:`Store.runs` lists for each run.
+RUN_FIELDS = ("id", "seed", "created_at", "ended_at", "tick", "head", "count", "previous_run",
+              "previous_head")  # fmt: skip
 #: PostgreSQL advisory lock that serialises schema creation and upgrades between processes.
 MIGRATION_LOCK = 0x6D6F5F6D
 _FAST_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
@@ -48,6 +51,8 @@ class Store:
     def __init__(self, url: str, *, clock: Any = time.time) -> None:
         self.url = url
         self._clock = clock
+        #: The run this store reads and writes (refreshed by run_info and start_run).
+        self.run_id: int | None = None
         self.is_sqlite = url.startswith("sqlite")
         if self.is_sqlite:
             self._check_sqlite_file(url)
@@ -160,35 +165,107 @@ class Store:
     # ---- run identity -----------------------------------------------------------------------
 
     def run_info(self) -> dict[str, Any] | None:
-        """{scenario, seed, tick, head, count} of the stored run, or None for an empty store."""
+        """{run_id, scenario, seed, tick, head, count, previous_run, previous_head, linked} of
+        the current run, or None for an empty store."""
         with self.db.connect() as conn:
             rows = dict(conn.execute(sa.select(meta.c.key, meta.c.value)).all())
-        if "seed" not in rows:
-            return None
+            if "seed" not in rows:
+                return None
+            self.run_id = int(rows.get("run_id", "1"))
+            run = conn.execute(sa.select(runs).where(runs.c.id == self.run_id)).mappings().first()
         return {
+            "run_id": self.run_id,
             "scenario": json.loads(rows["scenario"]),
             "seed": int(rows["seed"]),
             "tick": int(rows.get("tick", "0")),
             "head": rows.get("head"),
             "count": int(rows.get("count", "0")),
+            "previous_run": run["previous_run"] if run else None,
+            "previous_head": run["previous_head"] if run else None,
+            "linked": bool(run["linked"]) if run else False,
         }
 
-    def start_run(self, scenario: dict[str, Any], seed: int, events: Iterable[AuditEvent]) -> None:
-        """Forget any previous run and record a new one with its genesis events."""
+    def _run(self, run: int | None) -> int:
+        if run is not None:
+            return run
+        if self.run_id is None:
+            self.run_info()
+        return self.run_id or 1
+
+    def next_run(self) -> tuple[int, str | None]:
+        """The id a new run would get and the head of the current run (None: no run yet)."""
+        info = self.run_info()
+        if info is None:
+            with self.db.connect() as conn:
+                last = conn.execute(sa.select(sa.func.max(runs.c.id))).scalar()
+            return int(last or 0) + 1, None
+        return info["run_id"] + 1, info["head"]
+
+    def start_run(
+        self,
+        scenario: dict[str, Any],
+        seed: int,
+        events: Iterable[AuditEvent],
+        *,
+        linked: bool = False,
+    ) -> int:
+        """Record a new run with its first events; the previous run is kept whole (listed by
+        :meth:`runs`). ``linked``: the new chain records the previous run and its head."""
+        info = self.run_info()
+        now = self._clock()
         with self.db.begin() as conn:
-            for table in (meta, commands, audit_events, snapshots):
-                conn.execute(table.delete())
+            last = conn.execute(sa.select(sa.func.max(runs.c.id))).scalar()
+            new_id = int(last or 0) + 1
+            if info is not None:
+                conn.execute(
+                    runs.update()
+                    .where(runs.c.id == info["run_id"])
+                    .values(ended_at=now, tick=info["tick"], head=info["head"], count=info["count"])
+                )
             conn.execute(
-                meta.insert(),
-                [
-                    {"key": "scenario", "value": _json(scenario)},
-                    {"key": "seed", "value": str(seed)},
-                    {"key": "created_at", "value": str(self._clock())},
-                ],
+                runs.insert().values(
+                    id=new_id,
+                    scenario=_json(scenario),
+                    seed=seed,
+                    created_at=now,
+                    previous_run=info["run_id"] if info else None,
+                    previous_head=info["head"] if info else None,
+                    linked=int(linked and info is not None),
+                )
             )
+            self.run_id = new_id  # the rows below belong to the new run
+            values = {"run_id": str(new_id), "scenario": _json(scenario), "seed": str(seed),
+                      "created_at": str(now), "tick": "0", "head": "", "count": "0"}  # fmt: skip
+            self._upsert(conn, values)
             held = list(events)  # may be a one-pass iterable
             self._write_events(conn, held)
             self._set_progress(conn, 0, held)
+        return new_id
+
+    def runs(self) -> list[dict[str, Any]]:
+        """Every run, oldest first: id, seed, created/ended, tick, head, count, predecessor.
+        The current run's progress comes from its live record."""
+        info = self.run_info()
+        with self.db.connect() as conn:
+            rows = conn.execute(sa.select(runs).order_by(runs.c.id)).mappings().all()
+        out = []
+        for row in rows:
+            item = {k: row[k] for k in RUN_FIELDS}
+            item["linked"] = bool(row["linked"])
+            item["current"] = info is not None and row["id"] == info["run_id"]
+            if item["current"]:
+                item.update(tick=info["tick"], head=info["head"], count=info["count"])
+            out.append(item)
+        return out
+
+    def run_record(self, run: int) -> dict[str, Any] | None:
+        """One run as listed by :meth:`runs` (with its scenario), or None."""
+        for item in self.runs():
+            if item["id"] == run:
+                with self.db.connect() as conn:
+                    raw = conn.execute(sa.select(runs.c.scenario).where(runs.c.id == run)).scalar()
+                return {**item, "scenario": json.loads(raw)}
+        return None
 
     # ---- writing ----------------------------------------------------------------------------
 
@@ -199,6 +276,7 @@ class Store:
 
     def _command_row(self, command: Command) -> dict[str, Any]:
         row = command.to_dict()
+        row["run_id"] = self._run(None)
         row["payload"] = _json(row["payload"])
         row["kind"] = command.kind.value
         row["recorded_at"] = self._clock()
@@ -214,10 +292,13 @@ class Store:
     def _write_applied(self, conn: sa.Connection, applied: list[Command]) -> None:
         if not applied:
             return
+        run = self._run(None)
         existing = {
             row.seq
             for row in conn.execute(
-                sa.select(commands.c.seq).where(commands.c.seq.in_([c.seq for c in applied]))
+                sa.select(commands.c.seq).where(
+                    commands.c.run_id == run, commands.c.seq.in_([c.seq for c in applied])
+                )
             )
         }
         for command in applied:
@@ -226,7 +307,7 @@ class Store:
                 continue
             conn.execute(
                 commands.update()
-                .where(commands.c.seq == command.seq)
+                .where(commands.c.run_id == run, commands.c.seq == command.seq)
                 .values(
                     applied_tick=command.applied_tick,
                     status=command.status,
@@ -235,14 +316,15 @@ class Store:
                 )
             )
 
-    @staticmethod
-    def _write_events(conn: sa.Connection, events: list[AuditEvent]) -> None:
+    def _write_events(self, conn: sa.Connection, events: list[AuditEvent]) -> None:
         """Bulk insert through the driver: this is the hot path of a persisted tick."""
         if not events:
             return
         encode = _FAST_JSON.encode
+        run = self._run(None)
         rows = [
             (
+                run,
                 e.seq,
                 e.tick,
                 e.kind,
@@ -257,10 +339,10 @@ class Store:
             for e in events
         ]
         marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-        placeholders = ", ".join([marker] * 10)
+        placeholders = ", ".join([marker] * 11)
         conn.exec_driver_sql(
-            "INSERT INTO audit_events (seq, tick, kind, actor, target, data, parents, prev, hash, "
-            f"recorded_at) VALUES ({placeholders})",  # nosec B608 - fixed column list
+            "INSERT INTO audit_events (run_id, seq, tick, kind, actor, target, data, parents, "
+            f"prev, hash, recorded_at) VALUES ({placeholders})",  # nosec B608 - fixed column list
             rows,
         )
 
@@ -268,6 +350,10 @@ class Store:
         values = {"tick": str(tick)}
         if events:
             values.update(head=events[-1].hash, count=str(events[-1].seq))
+        self._upsert(conn, values)
+
+    @staticmethod
+    def _upsert(conn: sa.Connection, values: dict[str, str]) -> None:
         for key, value in values.items():
             updated = conn.execute(meta.update().where(meta.c.key == key).values(value=value))
             if updated.rowcount == 0:
@@ -279,10 +365,13 @@ class Store:
         The newest ``SNAPSHOTS_KEPT`` stay: recovery uses the newest, time travel the nearest.
         """
         blob = zlib.compress(json.dumps(data, separators=(",", ":")).encode(), 6)
+        run = self._run(None)
+        mine = snapshots.c.run_id == run
         with self.db.begin() as conn:
-            conn.execute(snapshots.delete().where(snapshots.c.tick == tick))
+            conn.execute(snapshots.delete().where(mine, snapshots.c.tick == tick))
             conn.execute(
                 snapshots.insert().values(
+                    run_id=run,
                     tick=tick,
                     event_count=data["audit"]["count"],
                     head=data["audit"]["head"],
@@ -294,16 +383,24 @@ class Store:
                 r.tick
                 for r in conn.execute(
                     sa.select(snapshots.c.tick)
+                    .where(mine)
                     .order_by(snapshots.c.tick.desc())
                     .limit(SNAPSHOTS_KEPT)
                 )
             ]
-            conn.execute(snapshots.delete().where(snapshots.c.tick.not_in(keep)))
+            # Snapshots are derived data (rebuilt from commands): old ones are thinned.
+            conn.execute(snapshots.delete().where(mine, snapshots.c.tick.not_in(keep)))
 
     # ---- reading ----------------------------------------------------------------------------
 
-    def latest_snapshot(self, at_or_before: int | None = None) -> tuple[int, dict[str, Any]] | None:
-        query = sa.select(snapshots.c.tick, snapshots.c.data).order_by(snapshots.c.tick.desc())
+    def latest_snapshot(
+        self, at_or_before: int | None = None, *, run: int | None = None
+    ) -> tuple[int, dict[str, Any]] | None:
+        query = (
+            sa.select(snapshots.c.tick, snapshots.c.data)
+            .where(snapshots.c.run_id == self._run(run))
+            .order_by(snapshots.c.tick.desc())
+        )
         if at_or_before is not None:
             query = query.where(snapshots.c.tick <= at_or_before)
         with self.db.connect() as conn:
@@ -315,16 +412,26 @@ class Store:
         except (zlib.error, ValueError) as exc:
             raise StoreError(f"snapshot at tick {row.tick} is damaged: {exc}") from None
 
-    def commands_log(self, *, pending: bool | None = None) -> list[dict[str, Any]]:
+    def commands_log(
+        self, *, pending: bool | None = None, run: int | None = None
+    ) -> list[dict[str, Any]]:
         """Commands in sequence order; ``pending=True`` only those not applied yet."""
-        query = sa.select(commands).order_by(commands.c.seq)
+        query = (
+            sa.select(commands).where(commands.c.run_id == self._run(run)).order_by(commands.c.seq)
+        )
         if pending is True:
             query = query.where(commands.c.applied_tick.is_(None))
         elif pending is False:
             query = query.where(commands.c.applied_tick.is_not(None))
         with self.db.connect() as conn:
             rows = conn.execute(query).mappings().all()
-        return [{**row, "payload": json.loads(row["payload"])} for row in rows]
+        return [
+            {
+                **{k: v for k, v in row.items() if k != "run_id"},
+                "payload": json.loads(row["payload"]),
+            }
+            for row in rows
+        ]
 
     def events(
         self,
@@ -339,10 +446,11 @@ class Store:
         limit: int = 100,
         offset: int = 0,
         newest_first: bool = False,
+        run: int | None = None,
     ) -> tuple[list[dict[str, Any]], int]:
         """A page of audit events matching the filters, and how many match in all."""
-        conditions = []
         columns = audit_events.c
+        conditions = [columns.run_id == self._run(run)]
         if kind is not None and kind.endswith("."):
             conditions.append(columns.kind.startswith(kind, autoescape=True))
         elif kind is not None:
@@ -383,21 +491,26 @@ class Store:
             "recorded_at": row["recorded_at"],
         }
 
-    def event(self, seq: int) -> dict[str, Any] | None:
-        query = sa.select(audit_events).where(audit_events.c.seq == seq)
+    def event(self, seq: int, *, run: int | None = None) -> dict[str, Any] | None:
+        query = sa.select(audit_events).where(
+            audit_events.c.run_id == self._run(run), audit_events.c.seq == seq
+        )
         with self.db.connect() as conn:
             row = conn.execute(query).mappings().first()
         return self._event_dict(row) if row is not None else None
 
-    def iter_events(self, batch: int = 5000, after_seq: int = 0) -> Iterator[dict[str, Any]]:
+    def iter_events(
+        self, batch: int = 5000, after_seq: int = 0, *, run: int | None = None
+    ) -> Iterator[dict[str, Any]]:
         """Stored events after ``after_seq`` in order, read in batches (constant memory)."""
         last = after_seq
+        run = self._run(run)
         while True:
             with self.db.connect() as conn:
                 rows = (
                     conn.execute(
                         sa.select(audit_events)
-                        .where(audit_events.c.seq > last)
+                        .where(audit_events.c.run_id == run, audit_events.c.seq > last)
                         .order_by(audit_events.c.seq)
                         .limit(batch)
                     )
@@ -410,9 +523,53 @@ class Store:
                 yield self._event_dict(row)
             last = rows[-1]["seq"]
 
-    def verify(self) -> ChainVerdict:
-        """Verify the whole stored chain from genesis."""
-        return verify_chain(self.iter_events())
+    def tail(self, *, run: int | None = None) -> tuple[int, str | None, int]:
+        """(highest seq, its hash, number of rows) of a run's stored events: what an
+        incremental check compares with what it verified before."""
+        columns = audit_events.c
+        mine = columns.run_id == self._run(run)
+        with self.db.connect() as conn:
+            top, rows = conn.execute(
+                sa.select(sa.func.max(columns.seq), sa.func.count()).where(mine)
+            ).one()
+            head = None
+            if top is not None:
+                head = conn.execute(
+                    sa.select(columns.hash).where(mine, columns.seq == top)
+                ).scalar()
+        return int(top or 0), head, int(rows)
+
+    def verify(self, *, run: int | None = None, expect_head: str | None = None) -> ChainVerdict:
+        """Verify a stored chain from genesis (the current run by default).
+
+        Truncation is detected too: the chain must end at the head and count the store
+        recorded for the run, and at ``expect_head`` when given (a head kept elsewhere).
+        """
+        run = self._run(run)
+        verdict = verify_chain(self.iter_events(run=run))
+        if not verdict.valid:
+            return verdict
+        record = self.run_record(run)
+        recorded = (record or {}).get("head") or None
+        count = (record or {}).get("count")
+        for expected, source in (
+            (recorded, "the store's record"),
+            (expect_head, "the expected head"),
+        ):
+            if expected and verdict.head != expected:
+                reason = (
+                    f"the chain ends at {verdict.head[:12]} but {source} says {expected[:12]}: "
+                    "events were removed or altered"
+                )
+                return truncated(verdict, reason)
+        if count and verdict.checked != count:
+            return truncated(verdict, f"{verdict.checked} events stored, {count} recorded")
+        return verdict
+
+
+def truncated(verdict: ChainVerdict, reason: str) -> ChainVerdict:
+    """A failed verdict for a chain that is sound as far as it goes but ends too early."""
+    return ChainVerdict(False, verdict.checked, verdict.head, verdict.checked + 1, reason)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -10,9 +10,36 @@ nothing.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from gunicorn.glogging import Logger
+
+#: Query parameters whose values never reach the log (the API refuses tokens in a query
+#: string, but a client may still send one), and anything shaped like an API token.
+_SECRET_PARAM = re.compile(
+    r"(?i)((?:^|[?&;])(?:access_token|token|api_key|apikey|key|secret|password|auth)=)[^&;#\s]*"
+)
+_TOKEN = re.compile(r"mo_[A-Za-z0-9]{1,32}_[A-Za-z0-9_\-]{8,}")
+REDACTED = "[redacted]"
+
+
+def redact(text: str) -> str:
+    """``text`` (a URI or query string) with secret parameter values and tokens replaced."""
+    if "=" not in text and "mo_" not in text:
+        return text
+    return _TOKEN.sub("mo_" + REDACTED, _SECRET_PARAM.sub(r"\1" + REDACTED, text))
+
+
+def _redacted(environ: dict[str, Any]) -> dict[str, Any]:
+    if not environ.get("QUERY_STRING"):
+        return environ
+    clean = dict(environ)
+    for key in ("RAW_URI", "QUERY_STRING", "REQUEST_URI"):
+        if isinstance(clean.get(key), str):
+            clean[key] = redact(clean[key])
+    return clean
+
 
 #: The environ keys Gunicorn's plain atoms (h u r m U q H f a) read.
 PLAIN_ATOM_KEYS = (
@@ -42,10 +69,11 @@ class _WithoutHeaders:
 
 
 class AccessLogger(Logger):
-    """Gunicorn's Logger; skips header and environ atoms the access-log format does not use."""
+    """Gunicorn's Logger; skips header and environ atoms the access-log format does not use,
+    and never logs a secret sent in a query string."""
 
     def atoms(self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any) -> Any:
         if "{" in (self.cfg.access_log_format or ""):
-            return super().atoms(resp, req, environ, request_time)
+            return super().atoms(resp, req, _redacted(environ), request_time)
         plain = {key: environ[key] for key in PLAIN_ATOM_KEYS if key in environ}
-        return super().atoms(_WithoutHeaders(resp), (), plain, request_time)
+        return super().atoms(_WithoutHeaders(resp), (), _redacted(plain), request_time)

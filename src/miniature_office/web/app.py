@@ -6,16 +6,19 @@ import logging
 import time
 from contextlib import contextmanager
 from typing import Any, Iterator
+from urllib.parse import urlsplit, urlunsplit
 
 from flask import Flask
 from flask.sessions import SessionInterface
 from flask_cors import CORS
 from flask_socketio import SocketIO
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import RequestRedirect
 
 from ..runio import read_scenario
 from ..store.coordination import namespace_for
 from ..store.tokens import TokenStore
+from ..store.writer import WriterLock
 from .api import API_BLUEPRINTS, register_api
 from .auth import get_authenticator, register_auth
 from .cluster import Cluster
@@ -55,7 +58,6 @@ def create_app(config: Config | None = None) -> Flask:
         MAX_CONTENT_LENGTH=config.max_content_length,
         MINIOFFICE=config,
     )
-    data_dir = str(config.data_dir or app.instance_path)
     runtime = SimulationRuntime(
         read_scenario(config.scenario),
         config.seed,
@@ -67,8 +69,12 @@ def create_app(config: Config | None = None) -> Flask:
     app.session_interface = NoSessions()
     app.extensions[EXTENSION] = runtime
     # One store (one engine, one schema check) for the run and the API tokens alike.
-    store = open_store(config.database_url, data_dir)
+    store = open_store(config)
     if not config.message_queue:  # with a queue, the cluster decides who writes (below)
+        if config.tick_loop:  # a served engine: one per store (hand-driven test apps skip it)
+            writer = WriterLock(store)
+            writer.acquire()
+            runtime.on_shutdown.append(writer.release)
         attach_store(runtime, store)
 
     register_error_handlers(app)
@@ -94,7 +100,9 @@ def create_app(config: Config | None = None) -> Flask:
         logger=False,
         engineio_logger=False,
     )
-    _, token_watch = register_realtime(socketio, runtime, get_authenticator(app))
+    _, token_watch = register_realtime(
+        socketio, runtime, get_authenticator(app), scale_out=bool(config.message_queue)
+    )
     app.extensions[TOKEN_WATCH] = token_watch
     # WSGI stack, outermost first: ProxyFix (trusted forwarded host/scheme), security headers,
     # then Socket.IO for its own path and Flask for everything else.
@@ -129,6 +137,15 @@ class OfficeFlask(Flask):
     """
 
     _sync: dict[Any, Any]
+
+    def raise_routing_exception(self, request: Any) -> Any:
+        """Werkzeug's slash redirects name an absolute URL built from the Host header, which
+        the client chooses; send the path (and query) only."""
+        exc = request.routing_exception
+        if isinstance(exc, RequestRedirect):
+            target = urlsplit(exc.new_url)
+            exc.new_url = urlunsplit(("", "", target.path, target.query, ""))
+        return super().raise_routing_exception(request)
 
     def ensure_sync(self, func: Any) -> Any:
         cache = self.__dict__.setdefault("_sync", {})

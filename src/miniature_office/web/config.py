@@ -182,6 +182,13 @@ class Config(BaseModel):
     def prints_dev_token(self) -> bool:
         return not self.is_production and (self.dev_token is None or self.dev_token)
 
+    def store_url(self) -> str:
+        """The store: DATABASE_URL, else SQLite in MINIOFFICE_DATA_DIR, else in ./instance
+        (the same default for the server and the CLI)."""
+        from ..store.location import database_url
+
+        return database_url(self.database_url, data_dir=self.data_dir)
+
     def socket_cors(self) -> list[str] | None:
         """Socket.IO allowed origins: the configured list, or None for same-origin only."""
         return list(self.cors_origins) or None
@@ -223,6 +230,13 @@ def load_config(environ: Mapping[str, str] | None = None, **overrides: Any) -> C
             )
         config = config.model_copy(update={"secret_key": secrets.token_urlsafe(48)})
     return config
+
+
+def cli_config(environ: Mapping[str, str] | None = None) -> Config:
+    """The configuration the CLI reads: the server's own (same variables, same defaults),
+    without requiring the SECRET_KEY only the server uses."""
+    source = os.environ if environ is None else environ
+    return load_config(source, secret_key=source.get("SECRET_KEY") or "unused-by-the-cli")
 
 
 def main() -> int:

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from ..sim.errors import CommandRejected
-from .runtime import Conflict
+from .runtime import Conflict, StoreWriteFailed
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +24,7 @@ HTTP_CODES = {
     415: "unsupported_media_type",
     422: "validation_error",
     429: "rate_limited",
+    431: "headers_too_large",
 }
 
 #: CommandRejected.code -> HTTP status.
@@ -67,6 +68,7 @@ def error_response(status: int, code: str, message: str, details: Any = None) ->
     """Build the JSON error response."""
     response = jsonify({"error": {"code": code, "message": message, "details": details or {}}})
     response.status_code = status
+    response.headers["Cache-Control"] = "no-store"
     return response
 
 
@@ -82,6 +84,17 @@ def register_error_handlers(app: Flask) -> None:
         status = REJECTION_STATUS.get(exc.code, 422)
         code = "validation_error" if status == 422 else exc.code
         return error_response(status, code, exc.reason, {"field": exc.field})
+
+    @app.errorhandler(StoreWriteFailed)
+    def _store(exc: StoreWriteFailed) -> Response:
+        code = "insufficient_storage" if exc.full else "store_unavailable"
+        response = error_response(exc.status, code, str(exc), {"retry_after": exc.retry_after})
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+
+    @app.errorhandler(RecursionError)
+    def _too_deep(exc: RecursionError) -> Response:
+        return error_response(400, "malformed_json", "the body is nested too deeply")
 
     @app.errorhandler(Conflict)
     def _conflict(exc: Conflict) -> Response:

@@ -18,6 +18,10 @@ import subprocess  # nosec B404
 import sys
 from typing import Any
 
+import gunicorn.util
+
+from .security import server_error_page
+
 # Validate every setting once, in a child process: the master must not import the app (or
 # pydantic) before the eventlet worker monkey-patches the standard library.
 _check = subprocess.run(  # nosec B603
@@ -54,6 +58,16 @@ logger_class = "miniature_office.web.access_log.AccessLogger"
 forwarded_allow_ips = ""
 secure_scheme_headers: dict[str, str] = {}
 proc_name = "miniature-office"
+
+
+def _write_error(sock: Any, status_int: int, reason: str, mesg: str) -> None:
+    """Gunicorn's own error answers (malformed or oversized requests, 400/431) carry the
+    security headers and the API's JSON error shape too."""
+    gunicorn.util.write_nonblock(sock, server_error_page(status_int, reason, mesg))
+
+
+# Workers call gunicorn.util.write_error by attribute: this replaces it for them.
+gunicorn.util.write_error = _write_error
 
 
 def _stop_tick_loop(worker: Any) -> None:

@@ -1,4 +1,12 @@
-"""Health probes: /health (overall), /health/live and /health/ready."""
+"""Health probes: /health (overall), /health/live and /health/ready.
+
+/health keeps version 0.1.0's fields with their meaning -- ``status`` "healthy" (200) or
+"starting"/"unhealthy" (503), ``service``, ``version``, ``simulation`` as a string ("running",
+"paused", "initializing") -- and adds ``engine`` (state, reason, seconds since the last tick,
+advice, tick) and ``world`` (today's details: tick, running, speed, loop, last tick time).
+``engine.state`` is one of running, paused, stalled, stopped, store_unavailable, starting,
+following; stalled means no tick for several tick intervals while the world runs.
+"""
 
 from __future__ import annotations
 
@@ -7,23 +15,23 @@ from functools import lru_cache
 from flask import Blueprint, Response, current_app
 
 from .. import __version__
-from ..sim.engine import Engine
 from .openapi import Operation, describe
 from .runtime import SimulationRuntime, dumps
 
 bp = Blueprint("health", __name__, url_prefix="/health")
-PROBE = {200: "Healthy", 503: "Starting, or the tick loop has died"}
+PROBE = {200: "Healthy", 503: "Starting, or the engine is stalled, stopped or cannot write"}
+#: Engine states in which the service does its job (reads and ticks).
+GOOD = frozenset({"running", "paused", "following"})
 
 
 def _runtime() -> SimulationRuntime:
     return current_app.extensions["miniature_office"]
 
 
-def _loop_ok(runtime: SimulationRuntime) -> bool:
-    """The loop is running, or the app was built without one (driven by hand)."""
-    if not current_app.config["MINIOFFICE"].tick_loop:
-        return runtime.loop_state not in ("dead",)
-    return runtime.loop_state in ("running", "following")
+def _engine(runtime: SimulationRuntime) -> dict:
+    by_hand = not current_app.config["MINIOFFICE"].tick_loop
+    with runtime.lock:
+        return runtime.engine_state(driven_by_hand=by_hand)
 
 
 def _answer(body: bytes, healthy: bool) -> Response:
@@ -32,23 +40,34 @@ def _answer(body: bytes, healthy: bool) -> Response:
     return response
 
 
-def _header(engine: Engine) -> tuple[int, bool, float]:
-    return engine.tick, engine.world.running, engine.world.speed
-
-
-@lru_cache(maxsize=8)
+@lru_cache(maxsize=16)
 def _health_body(
-    status: str, tick: int, running: bool, speed: float, loop: str, last: float | None, role: str
+    state: str,
+    reason: str | None,
+    since: float | None,
+    advice: str | None,
+    tick: int,
+    running: bool,
+    speed: float,
+    loop: str,
+    last: float | None,
+    role: str,
 ) -> bytes:
-    # Probes poll this often; the body changes at most once per tick, so encode it once.
-    simulation = {"tick": tick, "running": running, "speed": speed, "loop": loop}
+    # Probes poll this often; the body changes at most once per tick (or 0.1 s), so encode once.
+    status = "healthy" if state in GOOD else ("starting" if state == "starting" else "unhealthy")
+    simulation = "initializing" if state == "starting" else ("running" if running else "paused")
+    engine = {"state": state, "reason": reason, "seconds_since_tick": since, "advice": advice,
+              "tick": tick}  # fmt: skip
     return dumps(
         {
             "status": status,
             "service": "miniature-office",
             "version": __version__,
+            "simulation": simulation,
+            "engine": engine,
             "tick": tick,
-            "simulation": {**simulation, "last_tick_at": last},
+            "world": {"tick": tick, "running": running, "speed": speed, "loop": loop,
+                      "last_tick_at": last},  # fmt: skip
             "role": role,
         }
     )
@@ -60,16 +79,18 @@ def _status_body(status: str) -> bytes:
 
 
 @bp.get("")
-@describe(Operation("Service health: status, version, simulation state and tick", "health",
-                    responses=PROBE))  # fmt: skip
+@describe(Operation("Service health: status, version, simulation state and the engine's state",
+                    "health", responses=PROBE))  # fmt: skip
 def health() -> Response:
     runtime = _runtime()
-    tick, running, speed = runtime.read(_header)
-    healthy = _loop_ok(runtime)
-    loop = runtime.loop_state
-    status = "ok" if healthy else ("starting" if loop == "starting" else "down")
-    body = _health_body(status, tick, running, speed, loop, runtime.last_tick_at, runtime.role)
-    return _answer(body, healthy)
+    engine = _engine(runtime)
+    world = runtime.engine.world
+    body = _health_body(
+        engine["state"], engine["reason"], engine["seconds_since_tick"], engine["advice"],
+        engine["tick"], world.running, world.speed, runtime.loop_state, runtime.last_tick_at,
+        runtime.role,
+    )  # fmt: skip
+    return _answer(body, engine["state"] in GOOD)
 
 
 @bp.get("/live")
@@ -81,8 +102,9 @@ def live() -> Response:
 
 
 @bp.get("/ready")
-@describe(Operation("Readiness: the world is built and the tick loop runs", "health",
-                    responses=PROBE))  # fmt: skip
+@describe(Operation("Readiness: the world is built, ticks arrive and the store can be written",
+                    "health", responses=PROBE))  # fmt: skip
 def ready() -> Response:
-    ok = _loop_ok(_runtime())
-    return _answer(_status_body("ok" if ok else "not_ready"), ok)
+    state = _engine(_runtime())["state"]
+    ok = state in GOOD
+    return _answer(_status_body("ok" if ok else state), ok)

@@ -15,6 +15,8 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
+from dataclasses import dataclass
 from functools import wraps
 from typing import Any, Callable
 
@@ -37,6 +39,90 @@ from .runtime import SimulationRuntime
 
 log = logging.getLogger(__name__)
 ALL_ROOM = "all"
+#: Event budgets (events per second, burst). A resync sends the whole world (about 100 kB):
+#: a few per second per connection, and a bound per token (or client address without one)
+#: across all its connections. Other events are cheap and get a larger budget.
+RESYNC_RATE, RESYNC_BURST = 2.0, 4.0
+TOKEN_RESYNC_RATE, TOKEN_RESYNC_BURST = 10.0, 20.0
+EVENT_RATE, EVENT_BURST = 20.0, 40.0
+TOKEN_EVENT_RATE, TOKEN_EVENT_BURST = 100.0, 200.0
+#: A connection that keeps sending after this many refusals in a row is closed.
+FLOOD_CLOSE_AFTER = 200
+MAX_FLOOR_NAME = 40
+
+
+@dataclass(slots=True)
+class Bucket:
+    """A token bucket: ``rate`` per second, holding at most ``burst``."""
+
+    rate: float
+    burst: float
+    level: float = -1.0
+    at: float = 0.0
+
+    def take(self, now: float) -> float:
+        """0.0 when one event may pass now, else the seconds until one may."""
+        if self.level < 0:
+            self.level, self.at = self.burst, now
+        self.level = min(self.burst, self.level + (now - self.at) * self.rate)
+        self.at = now
+        if self.level >= 1.0:
+            self.level -= 1.0
+            return 0.0
+        return (1.0 - self.level) / self.rate
+
+
+class EventLimiter:
+    """Per-connection and per-token (or per-address) budgets for Socket.IO events."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self.buckets: dict[tuple[str, str], Bucket] = {}
+        self.refused: dict[str, int] = {}
+
+    def check(self, sid: str, owner: str, kind: str) -> float:
+        """0.0 to let the event through, else the Retry-After in seconds."""
+        now = self.clock()
+        heavy = kind == "resync"
+        mine = self._bucket(("sid:" + sid, kind if heavy else "event"),
+                            RESYNC_RATE if heavy else EVENT_RATE,
+                            RESYNC_BURST if heavy else EVENT_BURST)  # fmt: skip
+        theirs = self._bucket((owner, kind if heavy else "event"),
+                              TOKEN_RESYNC_RATE if heavy else TOKEN_EVENT_RATE,
+                              TOKEN_RESYNC_BURST if heavy else TOKEN_EVENT_BURST)  # fmt: skip
+        wait = mine.take(now)
+        if not wait:
+            wait = theirs.take(now)
+            if wait:  # give the connection's allowance back: the owner's budget refused it
+                mine.level = min(mine.burst, mine.level + 1.0)
+        if wait:
+            self.refused[sid] = self.refused.get(sid, 0) + 1
+        else:
+            self.refused.pop(sid, None)
+        return wait
+
+    def flooding(self, sid: str) -> bool:
+        return self.refused.get(sid, 0) >= FLOOD_CLOSE_AFTER
+
+    def forget(self, sid: str) -> None:
+        self.refused.pop(sid, None)
+        for key in [k for k in self.buckets if k[0] == "sid:" + sid]:
+            del self.buckets[key]
+
+    def _bucket(self, key: tuple[str, str], rate: float, burst: float) -> Bucket:
+        bucket = self.buckets.get(key)
+        if bucket is None:
+            bucket = self.buckets[key] = Bucket(rate, burst)
+        return bucket
+
+
+def _owner(principal: Principal, remote: str | None) -> str:
+    """Whose budget an event spends: the token's, else the client address's."""
+    if principal.token is not None:
+        return "token:" + principal.token.id
+    return "addr:" + (remote or "unknown")
+
+
 FLOOR_KEYS = ("agents", "tasks", "directives", "meetings", "votes", "tools")
 
 
@@ -70,10 +156,15 @@ def floor_message(message: dict[str, Any], floor: str) -> dict[str, Any]:
 class Broadcaster:
     """Publishes ticks and commands from the runtime to the connected clients."""
 
-    def __init__(self, socketio: SocketIO, runtime: SimulationRuntime) -> None:
+    def __init__(
+        self, socketio: SocketIO, runtime: SimulationRuntime, *, every_floor: bool = False
+    ) -> None:
         self.socketio = socketio
         self.runtime = runtime
         self.floor_rooms: dict[str, int] = {}
+        #: Scale-out: rooms live in every process, but only the leader sends, and it cannot
+        #: count another process's members, so it sends every floor's message.
+        self.every_floor = every_floor
         runtime.on_tick_start.append(self.tick_start)
         runtime.on_tick.append(self.tick_end)
         runtime.on_commands_applied.append(self.commands)
@@ -85,9 +176,12 @@ class Broadcaster:
     def tick_end(self, result: TickResult, duration: float) -> None:
         message = tick_message(result)
         self.socketio.emit("tick_end", message, to=ALL_ROOM)
-        for floor, members in list(self.floor_rooms.items()):
-            if members > 0:
-                self.socketio.emit("tick_end", floor_message(message, floor), to=floor_room(floor))
+        if self.every_floor:
+            floors = self.runtime.read(lambda e: list(e.world.floors))
+        else:
+            floors = [floor for floor, members in list(self.floor_rooms.items()) if members > 0]
+        for floor in floors:
+            self.socketio.emit("tick_end", floor_message(message, floor), to=floor_room(floor))
 
     def commands(self, applied: list[Command]) -> None:
         for command in applied:
@@ -167,27 +261,50 @@ class TokenWatch:
 
 
 def register_realtime(
-    socketio: SocketIO, runtime: SimulationRuntime, authenticator: Authenticator
+    socketio: SocketIO,
+    runtime: SimulationRuntime,
+    authenticator: Authenticator,
+    *,
+    scale_out: bool = False,
+    limiter: EventLimiter | None = None,
 ) -> tuple[Broadcaster, TokenWatch]:
     """Wire the Socket.IO events to the runtime; the token watch is returned, not started."""
-    broadcaster = Broadcaster(socketio, runtime)
+    broadcaster = Broadcaster(socketio, runtime, every_floor=scale_out)
     following: dict[str, str] = {}
     principals: dict[str, Principal] = {}
     watch = TokenWatch(socketio, authenticator, principals)
+    limits = limiter or EventLimiter()
+    socketio.event_limiter = limits  # type: ignore[attr-defined]
 
-    def needs(role: Role) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-        """Authorise an event for the connection's principal; refusals answer an error."""
+    def needs(role: Role, kind: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """Authorise and rate-limit an event for the connection's principal, and check its
+        arguments' count; refusals answer an error instead of running the handler."""
 
         def decorate(handler: Callable[..., Any]) -> Callable[..., Any]:
             @wraps(handler)
             def guarded(*args: Any) -> Any:
                 sid = request.sid  # type: ignore[attr-defined]
+                principal = principals.get(sid, ANONYMOUS)
+                wait = limits.check(sid, _owner(principal, request.remote_addr), kind)
+                if wait:
+                    if limits.flooding(sid):
+                        log.warning(json.dumps({"event": "socket.flood_closed", "sid": sid}))
+                        socketio.server.disconnect(sid, namespace="/")
+                    return {"ok": False, "error": "rate limited", "status": 429,
+                            "retry_after": round(wait, 2)}  # fmt: skip
                 try:
-                    authorize_socket(principals.get(sid, ANONYMOUS), role)
+                    authorize_socket(principal, role)
                 except AuthFailure as failure:
                     log_failure(failure, None, event=handler.__name__, transport="socket.io")
                     return {"ok": False, "error": failure.message, "status": failure.status}
-                return handler(*args)
+                if len(args) > 1:
+                    return {"ok": False, "error": f"{kind} takes at most one argument",
+                            "status": 422}  # fmt: skip
+                try:
+                    return handler(args[0] if args else None)
+                except Exception:  # noqa: BLE001 - a bad event must not break the connection
+                    log.exception("socket.io %s handler failed", kind)
+                    return {"ok": False, "error": "internal error", "status": 500}
 
             return guarded
 
@@ -216,20 +333,24 @@ def register_realtime(
         if principals.pop(request.sid, None) is None:  # type: ignore[attr-defined]
             return  # a refused connection was never counted
         runtime.clients = max(0, runtime.clients - 1)
+        limits.forget(request.sid)  # type: ignore[attr-defined]
         _leave_floor(request.sid)  # type: ignore[attr-defined]
 
     @socketio.on("resync")
-    @needs(Role.VIEWER)
-    def _resync(*_: Any) -> None:
-        broadcaster.state_to(request.sid)  # type: ignore[attr-defined]
+    @needs(Role.VIEWER, "resync")
+    def _resync(_: Any) -> dict[str, Any]:
+        broadcaster.state_to(request.sid)  # type: ignore[attr-defined] - the cached snapshot
+        return {"ok": True}
 
     @socketio.on("follow_floor")
-    @needs(Role.VIEWER)
-    def _follow(data: Any = None) -> dict[str, Any]:
+    @needs(Role.VIEWER, "follow_floor")
+    def _follow(data: Any) -> dict[str, Any]:
         floor = data.get("floor") if isinstance(data, dict) else None
         known = runtime.read(lambda e: list(e.world.floors))
-        if not isinstance(floor, str) or floor not in known:
-            return {"ok": False, "error": f"unknown floor {floor!r}", "floors": known}
+        if not isinstance(floor, str) or len(floor) > MAX_FLOOR_NAME or floor not in known:
+            shown = floor if isinstance(floor, str) and len(floor) <= MAX_FLOOR_NAME else None
+            return {"ok": False, "error": f"unknown floor {shown!r}", "floors": known,
+                    "status": 422}  # fmt: skip
         sid = request.sid  # type: ignore[attr-defined]
         _leave_floor(sid)
         leave_room(ALL_ROOM)
@@ -239,8 +360,8 @@ def register_realtime(
         return {"ok": True, "floor": floor}
 
     @socketio.on("unfollow_floor")
-    @needs(Role.VIEWER)
-    def _unfollow(*_: Any) -> dict[str, Any]:
+    @needs(Role.VIEWER, "unfollow_floor")
+    def _unfollow(_: Any) -> dict[str, Any]:
         sid = request.sid  # type: ignore[attr-defined]
         _leave_floor(sid)
         join_room(ALL_ROOM)

@@ -26,10 +26,63 @@ T = TypeVar("T")
 
 #: Audit events kept in memory; older ones belong to the store.
 AUDIT_WINDOW = 20_000
+#: The speed multiplier's range (ticks/s = tick rate x speed). The lower bound keeps a tick
+#: at most 1 / (tick rate x SPEED_MIN) seconds away (5 s at the default 2 ticks/s).
+SPEED_MIN = 0.1
+SPEED_MAX = 100.0
+#: The loop never sleeps longer than this at a time, so speed, pause and stop are re-read
+#: at least this often (and at least once per tick interval).
+MAX_NAP = 0.1
+#: No tick for this many tick intervals while running (and at least STALL_FLOOR seconds):
+#: the engine is reported as stalled.
+STALL_INTERVALS = 3
+STALL_FLOOR = 2.0
+#: Back-off between attempts to write the store again after a failure (seconds).
+BACKOFF_FIRST, BACKOFF_MAX = 0.25, 5.0
 
 
 class Conflict(Exception):
     """The request is not allowed in the world's current state (HTTP 409)."""
+
+
+class StoreWriteFailed(Exception):
+    """The store refused a write; nothing of the request was kept (HTTP 507 or 503).
+
+    ``status`` is 507 when the disk (or the database's quota) is full, else 503.
+    """
+
+    def __init__(self, message: str, *, full: bool, retry_after: int = 5) -> None:
+        super().__init__(message)
+        self.full = full
+        self.status = 507 if full else 503
+        self.retry_after = retry_after
+
+
+def is_store_error(exc: BaseException) -> bool:
+    """True for failures of the database or the disk under it (retrying may help)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from ..store.store import StoreError
+
+    return isinstance(exc, (SQLAlchemyError, StoreError, OSError))
+
+
+def disk_full(exc: BaseException) -> bool:
+    """True when ``exc`` says the disk or the database is out of space."""
+    import errno
+
+    text = str(getattr(exc, "orig", None) or exc).lower()
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    sqlstate = getattr(getattr(exc, "orig", None), "sqlstate", None)
+    return sqlstate == "53100" or "disk is full" in text or "no space left" in text
+
+
+def store_failure(exc: BaseException, doing: str) -> StoreWriteFailed:
+    """The API error for a failed store write (the database's own message is logged only)."""
+    full = disk_full(exc)
+    what = "the disk holding the store is full" if full else "the store cannot be written"
+    return StoreWriteFailed(f"{what}; {doing} was not done, try again later", full=full)
 
 
 def dumps(data: Any) -> bytes:
@@ -76,6 +129,8 @@ class SimulationRuntime:
         self.on_commands_applied: list[Callable[[list[Command]], None]] = []
         self.on_tick_start: list[Callable[[int], None]] = []
         self.on_tick: list[Callable[[TickResult, float], None]] = []
+        #: Called under the lock with the new engine before a reset is visible; may raise.
+        self.on_reset_prepare: list[Callable[[Engine], None]] = []
         self.on_reset: list[Callable[[Engine], None]] = []
         self.on_shutdown: list[Callable[[], None]] = []
         self.persistence: Any = None  # a store.persistence.Persistence when one is attached
@@ -86,8 +141,13 @@ class SimulationRuntime:
         self.loop_state = "idle"  # idle | starting | running | stopped | dead
         self.last_tick_at: float | None = None
         self.last_tick_duration: float | None = None
+        #: Why the loop stopped, or why the store cannot be written (None: no problem).
+        self.loop_error: str | None = None
+        self.store_problem: str | None = None
         self.clients = 0
         self._stop = threading.Event()
+        self._spawn: tuple[Callable[..., Any], Callable[[float], Any]] | None = None
+        self._extra_ticks = 0
         self._cache: tuple[tuple[int, ...], bytes, dict[str, Any]] | None = None
         self._verified: tuple[int, int, ChainVerdict] | None = None
 
@@ -113,6 +173,8 @@ class SimulationRuntime:
             if cached is not None and cached[0] == key:
                 return cached[1], cached[2], _etag(key)
             snapshot = self.engine.snapshot()
+            # 0.1.0's clients read world.name and world.time (the tick).
+            snapshot["world"] = {"name": self.engine.scenario.name, "time": snapshot["tick"]}
         body = dumps(snapshot)
         with self.lock:
             if self._state_key() == key:
@@ -174,8 +236,19 @@ class SimulationRuntime:
         with self.lock:
             engine = self.engine
             command = engine.submit(kind, payload, actor)
-            for accepted in self.on_command_accepted:
-                accepted(command)
+            try:
+                for accepted in self.on_command_accepted:  # the store's write comes first
+                    accepted(command)
+            except Exception as exc:
+                # Not durable, so not accepted: take it back out of the queue before anyone
+                # (the tick, which needs this lock) could apply it.
+                engine.pending.remove(command)
+                engine.next_seq = command.seq
+                if not is_store_error(exc):
+                    raise
+                log.error("could not store a %s command: %s", kind, exc)
+                self.store_problem = f"writing a command failed: {exc}"[:300]
+                raise store_failure(exc, "the command") from None
             applied: list[Command] = []
             if not engine.world.running:
                 applied = engine.apply_pending()
@@ -185,8 +258,35 @@ class SimulationRuntime:
         return Submission(command, False, command.submitted_tick + 1)
 
     def _notify_applied(self, applied: list[Command]) -> None:
-        for callback in self.on_commands_applied:
-            callback(applied)
+        self._call(self.on_commands_applied, applied)
+
+    def _call(self, callbacks: list[Callable[..., None]], *args: Any) -> None:
+        """Call every listener; a store failure in one is recorded (the loop retries the write
+        later, and /health reports it) and does not keep the others from running."""
+        for callback in callbacks:
+            try:
+                callback(*args)
+            except Exception as exc:
+                if not is_store_error(exc):
+                    raise
+                log.error("store write failed: %s", exc)
+                self.store_problem = f"writing ticks failed: {exc}"[:300]
+
+    def try_flush(self) -> bool:
+        """Write what the store is missing; False (and the problem recorded) when it cannot."""
+        persistence = self.persistence
+        if persistence is None:
+            return True
+        with self.lock:
+            try:
+                persistence.flush()
+            except Exception as exc:
+                if not is_store_error(exc):
+                    raise
+                self.store_problem = f"writing ticks failed: {exc}"[:300]
+                return False
+        self.store_problem = None
+        return True
 
     def reset(self, seed: int | None = None) -> Engine:
         """Replace the world with a fresh one (same scenario; ``seed`` or the current seed)."""
@@ -196,9 +296,21 @@ class SimulationRuntime:
             running = self.engine.world.running
             engine = self._build(self.engine.seed if seed is None else seed)
             engine.world.running = running
+            previous = self.engine
             self.replace_engine(engine)
+            try:
+                # The store records the new run (and keeps the old one) before anyone sees it.
+                for prepare in self.on_reset_prepare:
+                    prepare(engine)
+            except Exception as exc:
+                self.replace_engine(previous)
+                if not is_store_error(exc):
+                    raise
+                raise store_failure(exc, "the reset") from None
         for callback in self.on_reset:
             callback(engine)
+        if self.loop_state == "dead" and self._spawn is not None:
+            self.start_loop(*self._spawn)  # a fresh world gets a fresh loop
         return engine
 
     def replace_engine(self, engine: Engine) -> None:
@@ -209,6 +321,12 @@ class SimulationRuntime:
         self._verified = None
 
     # ---- time -------------------------------------------------------------------------------
+
+    def queue_extra_tick(self) -> int:
+        """While running: ask the loop for one tick beyond its schedule; the tick it will be."""
+        with self.lock:
+            self._extra_ticks += 1
+            return self.engine.tick + self._extra_ticks
 
     def step(self, *, only_when_paused: bool = False) -> TickResult:
         """Advance exactly one tick and tell every listener (raises Conflict when running)."""
@@ -229,8 +347,7 @@ class SimulationRuntime:
                 result.delta  # noqa: B018 - render it now: listeners read it after the lock
         if result.applied:
             self._notify_applied(result.applied)
-        for callback in self.on_tick:
-            callback(result, duration)
+        self._call(self.on_tick, result, duration)
         return result
 
     def start_loop(
@@ -241,8 +358,10 @@ class SimulationRuntime:
         """Start the background tick loop once (``spawn``/``sleep`` come from Socket.IO)."""
         if self.loop_state in ("starting", "running"):
             return
+        self._spawn = (spawn, sleep)
         self._stop.clear()
         self.loop_state = "starting"
+        self.loop_error = None
         spawn(lambda: self._loop(sleep))
 
     def stop_loop_only(self, timeout: float = 5.0) -> None:
@@ -267,26 +386,97 @@ class SimulationRuntime:
     def loop_alive(self) -> bool:
         return self.loop_state == "running"
 
+    def interval(self) -> float:
+        """Seconds between ticks at the current speed (clamped to the documented range)."""
+        speed = min(max(self.engine.world.speed, SPEED_MIN), SPEED_MAX)
+        return 1.0 / (self.tick_rate * speed)
+
+    def engine_state(self, *, driven_by_hand: bool = False) -> dict[str, Any]:
+        """What /health reports: state, reason, seconds since the last tick, advice, tick."""
+        world = self.engine.world
+        since = None if self.last_tick_at is None else max(0.0, time.time() - self.last_tick_at)
+        state, reason, advice = "running" if world.running else "paused", None, None
+        if self.role == "follower" or self.loop_state == "following":
+            state = "following"
+        elif self.store_problem is not None:
+            state, reason = "store_unavailable", self.store_problem
+            advice = (
+                "free disk space or make the data directory writable; ticking resumes by itself"
+            )
+        elif self.loop_state in ("dead", "stopped"):
+            state, reason = "stopped", self.loop_error or f"the tick loop is {self.loop_state}"
+            advice = "restart the service; reads keep working"
+        elif self.loop_state in ("starting", "idle") and not driven_by_hand:
+            state = "starting"
+        elif world.running and not driven_by_hand and self.loop_state == "running":
+            quiet = since if since is not None else time.monotonic() - self._loop_started
+            limit = max(STALL_INTERVALS * self.interval(), STALL_FLOOR)
+            if quiet > limit:
+                state = "stalled"
+                reason = f"no tick for {quiet:.1f} s (expected one every {self.interval():.2f} s)"
+                advice = "the process is overloaded or blocked; see the logs"
+        return {
+            "state": state,
+            "reason": reason,
+            "seconds_since_tick": None if since is None else round(since, 1),
+            "advice": advice,
+            "tick": world.tick,
+        }
+
+    def _nap(self, sleep: Callable[[float], Any], seconds: float) -> None:
+        """Sleep up to ``seconds`` in naps of at most MAX_NAP, waking early on stop."""
+        deadline = time.monotonic() + seconds
+        while not self._stop.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            sleep(min(left, MAX_NAP))
+
+    def _recover_store(self, sleep: Callable[[float], Any]) -> None:
+        """Retry the store write with back-off until it succeeds (or the loop is stopped)."""
+        delay = BACKOFF_FIRST
+        while not self._stop.is_set() and not self.try_flush():
+            log.warning("store still unavailable; next attempt in %.2f s", delay)
+            self._nap(sleep, delay)
+            delay = min(delay * 2, BACKOFF_MAX)
+        if self.store_problem is None:
+            log.info("store writable again; ticking resumes")
+
+    _loop_started = 0.0
+
     def _loop(self, sleep: Callable[[float], Any]) -> None:
+        """Tick at tick_rate x speed. Speed, pause and stop are re-read at every nap (at most
+        MAX_NAP apart), so a new speed takes effect within one nap, never after an old, long
+        interval. A store failure does not end the loop: it retries the write with back-off
+        and goes on ticking once the store is writable again."""
         self.loop_state = "running"
+        self._loop_started = time.monotonic()
         log.info("tick loop started at %s ticks/s", self.tick_rate)
-        next_at = time.monotonic()
+        due = time.monotonic()
         try:
             while not self._stop.is_set():
-                if not self.engine.world.running:
-                    sleep(0.05)
-                    next_at = time.monotonic()
+                if self.store_problem is not None:
+                    self._recover_store(sleep)
+                    due = time.monotonic()
                     continue
-                interval = 1.0 / (self.tick_rate * max(self.engine.world.speed, 1e-6))
+                running = self.engine.world.running
+                if not running and not self._extra_ticks:
+                    sleep(0.05)
+                    due = time.monotonic()
+                    continue
+                interval = self.interval()
+                now = time.monotonic()
+                if self._extra_ticks:
+                    with self.lock:
+                        self._extra_ticks -= 1
+                elif now < due + interval:
+                    sleep(min(due + interval - now, MAX_NAP))
+                    continue
                 self.step()
-                next_at = max(next_at + interval, time.monotonic() - interval)
-                while not self._stop.is_set():
-                    delay = next_at - time.monotonic()
-                    if delay <= 0:
-                        break
-                    sleep(min(delay, 0.1))
-        except Exception:  # the loop must report its death, not vanish
+                due = max(due + interval, time.monotonic() - interval)
+        except Exception as exc:  # the loop must report its death, not vanish
             self.loop_state = "dead"
+            self.loop_error = f"the tick loop died: {type(exc).__name__}: {exc}"[:300]
             log.exception("tick loop died")
             return
         self.loop_state = "stopped"

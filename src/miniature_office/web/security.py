@@ -1,21 +1,19 @@
 """Security headers on every response (HTML, JSON, errors, static files and Socket.IO).
 
 The headers are added by a small WSGI middleware rather than a Flask ``after_request`` hook:
-the list is built once per (host, scheme) and appended as it is, so a response pays one list
-extension instead of a dozen validated header insertions (a measurable share of a /health
-request under Gunicorn). It also covers responses Flask never sees, such as Socket.IO's.
+the list is built once per scheme, from the configuration only, and appended as it is, so a
+response pays one list extension instead of a dozen validated header insertions (a measurable
+share of a /health request under Gunicorn). It also covers responses Flask never sees, such as
+Socket.IO's, and Gunicorn's own error answers (see :func:`server_error_page`).
 """
 
 from __future__ import annotations
 
-import re
-from functools import lru_cache
-from typing import Any, Callable, Iterable
+import json
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
-from werkzeug.sansio.utils import get_host as sansio_get_host
-from werkzeug.wsgi import get_host
-
-from .config import Config
+if TYPE_CHECKING:  # Gunicorn's master imports this module: keep pydantic out of it
+    from .config import Config
 
 STATIC_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -30,20 +28,21 @@ STATIC_HEADERS = {
     "Cross-Origin-Resource-Policy": "same-origin",
 }
 HSTS = "max-age=31536000; includeSubDomains"
-_HOST = re.compile(r"^[A-Za-z0-9.\-]+(:[0-9]{1,5})?$|^\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?$")
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
-def content_security_policy(host: str) -> str:
-    """A CSP without unsafe-inline that still lets the page open its Socket.IO websocket.
+def content_security_policy(origins: tuple[str, ...] = ()) -> str:
+    """A CSP without unsafe-inline that lets the page open its Socket.IO websocket.
 
-    ``'self'`` does not cover ws:/wss: in every browser, so the websocket origin is named
-    explicitly, but only for a host that looks like a host (never echo arbitrary input).
+    ``'self'`` covers the page's own origin, ws/wss included (CSP Level 3). Other origins
+    come from the configuration only (MINIOFFICE_CORS_ORIGINS), never from the request's
+    Host header, which the client chooses.
     """
-    connect = "'self'"
-    if _HOST.match(host):
-        connect += f" ws://{host} wss://{host}"
+    connect = ["'self'"]
+    for origin in origins:
+        scheme, _, rest = origin.partition("://")
+        connect += [origin, f"{'wss' if scheme == 'https' else 'ws'}://{rest}"]
     return "; ".join(
         [
             "default-src 'self'",
@@ -51,7 +50,7 @@ def content_security_policy(host: str) -> str:
             "style-src 'self'",
             "img-src 'self' data:",
             "font-src 'self'",
-            f"connect-src {connect}",
+            f"connect-src {' '.join(connect)}",
             "object-src 'none'",
             "base-uri 'self'",
             "form-action 'self'",
@@ -60,15 +59,11 @@ def content_security_policy(host: str) -> str:
     )
 
 
-@lru_cache(maxsize=256)
-def security_headers(host: str, scheme: str, hsts: bool) -> tuple[tuple[str, str], ...]:
-    """Every header the middleware adds for a request to ``host`` (HSTS only over HTTPS).
-
-    Cached per distinct (Host, scheme): the host is normalised here (Werkzeug's rules, default
-    ports dropped), so the middleware can pass the raw header.
-    """
-    host = sansio_get_host(scheme, host)
-    csp = ("Content-Security-Policy", content_security_policy(host))
+def security_headers(
+    scheme: str, hsts: bool, origins: tuple[str, ...] = ()
+) -> tuple[tuple[str, str], ...]:
+    """Every header the middleware adds (HSTS only over HTTPS)."""
+    csp = ("Content-Security-Policy", content_security_policy(origins))
     headers = [*STATIC_HEADERS.items(), csp]
     if hsts and scheme == "https":
         headers.append(("Strict-Transport-Security", HSTS))
@@ -81,16 +76,36 @@ class SecurityHeaders:
     Place it inside ProxyFix, so the forwarded host and scheme decide the CSP and HSTS.
     """
 
-    def __init__(self, app: WSGIApp, config: Config) -> None:
+    def __init__(self, app: WSGIApp, config: "Config") -> None:
         self.app = app
-        self.hsts = config.hsts
+        self.by_scheme = {
+            scheme: security_headers(scheme, config.hsts, config.cors_origins)
+            for scheme in ("http", "https")
+        }
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        # Without a Host header (HTTP/1.0), the server's own name.
-        host = environ.get("HTTP_HOST") or get_host(environ)
-        extra = security_headers(host, environ.get("wsgi.url_scheme", "http"), self.hsts)
+        extra = self.by_scheme.get(environ.get("wsgi.url_scheme", "http"), self.by_scheme["http"])
 
         def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             return start_response(status, [*headers, *extra], exc_info)
 
         return self.app(environ, start)
+
+
+def server_error_page(status: int, reason: str, message: str) -> bytes:
+    """A whole HTTP response for errors the server answers before the app sees the request
+    (Gunicorn's 400 and 431 for a malformed or oversized request): JSON, like the API's
+    errors, with the same security headers as every other response."""
+    body = json.dumps(
+        {"error": {"code": "bad_request" if status == 400 else f"http_{status}",
+                   "message": f"{reason}: {message}"[:300], "details": {}}}  # fmt: skip
+    ).encode()
+    headers = [
+        ("Connection", "close"),
+        ("Content-Type", "application/json"),
+        ("Content-Length", str(len(body))),
+        ("Cache-Control", "no-store"),
+        *security_headers("http", False),
+    ]
+    head = f"HTTP/1.1 {status} {reason}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers)
+    return head.encode("latin-1") + b"\r\n" + body

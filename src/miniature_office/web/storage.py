@@ -9,20 +9,19 @@ from __future__ import annotations
 
 import logging
 import time
-from pathlib import Path
 from typing import Any, Callable
 
 from ..store import Store
-from ..store.location import database_url
 from ..store.persistence import Persistence, recover
+from .config import Config
 from .runtime import SimulationRuntime
 
 log = logging.getLogger(__name__)
 
 
-def open_store(url: str | None, data_dir: str | Path) -> Store:
+def open_store(config: Config) -> Store:
     """The configured store (raises StoreError with a clear message when it is unusable)."""
-    return Store(database_url(url, data_dir=data_dir))
+    return Store(config.store_url())
 
 
 def attach_store(
@@ -69,6 +68,6 @@ def attach_store(
     runtime.on_command_accepted.append(persistence.command_accepted)  # already under the lock
     runtime.on_commands_applied.append(locked(persistence.commands_applied))
     runtime.on_tick.append(locked(lambda result, _duration: persistence.tick(result)))
-    runtime.on_reset.append(locked(persistence.start))
+    runtime.on_reset_prepare.append(persistence.start)  # under the lock; may refuse the reset
     runtime.on_shutdown.append(locked(persistence.checkpoint))
     return persistence

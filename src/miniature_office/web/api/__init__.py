@@ -6,10 +6,10 @@ from flask import Blueprint, Flask, Response, current_app
 
 from ... import __version__
 from ..openapi import Operation, build_spec, describe, render_docs
-from . import audit, flow, org, supply, tokens, work, world
+from . import audit, flow, org, runs, supply, tokens, work, world
 from .common import json_response
 
-BLUEPRINTS = (world.bp, org.bp, work.bp, supply.bp, flow.bp, audit.bp, tokens.bp)
+BLUEPRINTS = (world.bp, org.bp, work.bp, supply.bp, flow.bp, audit.bp, tokens.bp, runs.bp)
 
 docs_bp = Blueprint("docs", __name__, url_prefix="/api")
 
@@ -26,15 +26,18 @@ def _spec() -> dict:
 @describe(Operation("Index of every endpoint", "docs"))
 def index() -> Response:
     spec = _spec()
-    endpoints = [
-        {"method": method.upper(), "path": path, "summary": op.get("summary", "")}
+    # 0.1.0's shape: "METHOD /path" -> summary (the OpenAPI document has the details).
+    endpoints = {
+        f"{method.upper()} {path}": op.get("summary", "")
         for path, item in spec["paths"].items()
         for method, op in item.items()
-    ]
+    }
     return json_response(
         {
+            "name": "miniature-office",
             "service": "miniature-office",
             "version": __version__,
+            "description": spec["info"]["description"],
             "openapi": "/api/openapi.json",
             "docs": "/api/docs",
             "endpoints": endpoints,

@@ -8,6 +8,7 @@ from flask import Blueprint, Response
 from pydantic import Field, model_validator
 
 from ...sim.engine import Engine
+from ...store.store import truncated
 from ..errors import not_found
 from .common import (
     MAX_INT,
@@ -21,6 +22,7 @@ from .common import (
     route,
     runtime,
 )
+from .runs import VerifyQuery
 
 bp = Blueprint("audit", __name__, url_prefix="/api/audit")
 
@@ -32,9 +34,16 @@ class EventFilter(Page):
     tick_from: int | None = Field(default=None, ge=0, le=MAX_INT)
     tick_to: int | None = Field(default=None, ge=0, le=MAX_INT)
     order: str = Field(default="desc", pattern="^(asc|desc)$")
+    #: 0.1.0's names for kind, actor and target (used when the new name is not given).
+    type: str | None = Field(default=None, description="0.1.0 name of `kind`")
+    actor_id: str | None = Field(default=None, description="0.1.0 name of `actor`")
+    target_id: str | None = Field(default=None, description="0.1.0 name of `target`")
 
     @model_validator(mode="after")
     def _range(self) -> "EventFilter":
+        self.kind = self.kind if self.kind is not None else self.type
+        self.actor = self.actor if self.actor is not None else self.actor_id
+        self.target = self.target if self.target is not None else self.target_id
         if (
             self.tick_from is not None
             and self.tick_to is not None
@@ -85,8 +94,8 @@ def events() -> Response:
 
 def _stored_events(persistence: Any, f: EventFilter) -> dict[str, Any]:
     """A page from the store, which holds the whole chain (memory keeps a recent window)."""
+    runtime().try_flush()  # reads keep working while the store cannot be written
     with runtime().lock:
-        persistence.flush()
         audit = persistence.engine.world.audit
         head, count, first_seq = audit.head, audit.count, audit.first_seq
     found, total = persistence.store.events(
@@ -142,14 +151,18 @@ def lineage(seq: int) -> Response:
 
 @route(bp, "/verify", "Verify the hash chain (the store's whole chain when a store is attached, "
        "else the in-memory window); names the first broken event",
-       responses={200: "Verdict"})  # fmt: skip
+       query=VerifyQuery, responses={200: "Verdict", 422: "Invalid expect_head"})  # fmt: skip
 def verify() -> Response:
     persistence = runtime().persistence
+    expect = parse_query(VerifyQuery).expect_head
     if persistence is not None:
-        with runtime().lock:
-            persistence.flush()
+        runtime().try_flush()  # an unwritable store still verifies what it holds
         verdict = persistence.verify(flush=False)  # reads the store only: no lock needed
-        return json_response({**verdict.to_dict(), "first_seq": 1, "scope": "store"})
+        if verdict.valid and expect and verdict.head != expect:
+            verdict = truncated(verdict, f"the chain ends at {verdict.head[:12]}, not at the "
+                                f"expected {expect[:12]}")  # fmt: skip
+        return json_response({**verdict.to_dict(), "first_seq": 1, "scope": "store",
+                              "run": persistence.store.run_id})  # fmt: skip
     verdict = runtime().verify_audit()  # incremental: only events added since the last check
     first_seq = read(lambda e: e.world.audit.first_seq)
     return json_response({**verdict.to_dict(), "first_seq": first_seq, "scope": "memory"})

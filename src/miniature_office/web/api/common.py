@@ -28,6 +28,8 @@ COMMAND_RESPONSES = {
     413: "Body too large",
     415: "Body is not JSON",
     422: "Validation failed (the field is named)",
+    503: "The store cannot be written: nothing was kept (see Retry-After)",
+    507: "The disk holding the store is full: nothing was kept (see Retry-After)",
 }
 READ_RESPONSES = {200: "OK", 404: "Unknown entity", 422: "Invalid query parameter"}
 #: What any route that reads a body can answer, whatever else it documents.
@@ -65,8 +67,13 @@ def read(query: Callable[[Engine], Any]) -> Any:
     return runtime().read(query)
 
 
+#: API answers may carry secrets (a new token) or per-caller data: never stored by a cache.
+NO_STORE = (("Cache-Control", "no-store"),)
+
+
 def json_response(data: Any, status: int = 200) -> Response:
-    return Response(dumps(data), status=status, mimetype="application/json")
+    """A JSON answer (``Cache-Control: no-store``, like every API response)."""
+    return Response(dumps(data), status=status, mimetype="application/json", headers=NO_STORE)
 
 
 def route(
@@ -149,6 +156,8 @@ def body_json() -> dict[str, Any]:
         data = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ApiError(400, "malformed_json", f"the body is not valid JSON: {exc}") from None
+    except RecursionError:  # nesting deeper than the parser's stack (no body needs it)
+        raise ApiError(400, "malformed_json", "the body is nested too deeply") from None
     if not isinstance(data, dict):
         raise ApiError(
             422, "validation_error", "body: must be a JSON object", {"field": "body", "in": "body"}
@@ -157,10 +166,13 @@ def body_json() -> dict[str, Any]:
 
 
 def parse_body(model: type[M], extra: Mapping[str, Any] | None = None) -> M:
-    """Validate the JSON body (plus path values in ``extra``) against ``model``."""
+    """Validate the JSON body (plus path values in ``extra``) against ``model``.
+
+    Strictly, as JSON: no true for 1.0, no "2" for 2 (an integer still counts as a number).
+    """
     data = {**body_json(), **(extra or {})}
     try:
-        return model.model_validate(data)
+        return model.model_validate_json(dumps(data), strict=True)
     except ValidationError as exc:
         raise validation_error(exc, "body") from None
 

@@ -9,6 +9,7 @@ from flask import Blueprint, Response
 from ...sim.agents import AgentStatus, Role
 from ...sim.commands import CommandKind, DismissAgent, HireAgent
 from ...sim.engine import Engine
+from . import compat
 from .common import (
     Query,
     json_response,
@@ -85,6 +86,7 @@ def departments() -> Response:
                     ),
                 }
             )
+            out[-1] = compat.department(world, out[-1])
         return out
 
     data = read(build)
@@ -117,7 +119,7 @@ def agents() -> Response:
 
     def build(engine: Engine) -> list[dict[str, Any]]:
         return [
-            a.to_dict()
+            compat.agent(a.to_dict())
             for a in engine.world.agents.values()
             if (f.floor is None or a.floor_id == f.floor)
             and (f.office is None or a.office_id == f.office)
@@ -140,8 +142,11 @@ def agent(agent_id: str) -> Response:
 def agent_status(agent_id: str) -> Response:
     def build(engine: Engine) -> dict[str, Any]:
         found = require(engine.world.agents.get(agent_id), "agent", agent_id).to_dict()
-        keys = ("id", "name", "role", "status", "task_id", "activity", "held_tool", "waiting_for")
-        return {key: found[key] for key in keys} | {"tick": engine.tick}
+        keys = ("id", "name", "role", "status", "task_id", "activity", "held_tool", "waiting_for",
+                "floor_id", "skills")  # fmt: skip
+        return compat.agent_status(engine.world, {key: found[key] for key in keys}) | {
+            "tick": engine.tick
+        }
 
     return json_response(read(build))
 

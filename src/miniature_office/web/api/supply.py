@@ -9,6 +9,7 @@ from flask import Blueprint, Response
 from ...sim.artifacts import ArtifactKind
 from ...sim.commands import AddTool, CommandKind
 from ...sim.engine import Engine
+from . import compat
 from .common import (
     Page,
     Query,
@@ -67,7 +68,7 @@ def _checkouts(engine: Engine, floor: str | None) -> list[dict[str, Any]]:
 def supply_store() -> Response:
     floor = parse_query(FloorFilter).floor
     data = read(lambda e: {"tools": _tools(e, floor), "checkouts": _checkouts(e, floor)})
-    return json_response(data)
+    return json_response({**data, **compat.supply_counts(data["tools"])})
 
 
 @route(bp, "/supply-store/tools", "Tools with versions, trust, slots and holders",

@@ -14,6 +14,7 @@ from ...sim.tasks import DirectiveState, ReviewStatus, Task, TaskState
 from ...sim.votes import VoteOutcome
 from ...sim.world import World
 from ...store.tokens import Role as TokenRole
+from . import compat
 from .common import (
     Page,
     Query,
@@ -126,20 +127,18 @@ def tasks() -> Response:
             and (f.directive is None or t.directive_id == f.directive)
             and (f.role is None or _held_by_role(world, t, f.role))
         ]
-        return paginate(found, f, "tasks", lambda t: t.to_dict(tick))
+        return paginate(found, f, "tasks", lambda t: compat.task(t.to_dict(tick)))
 
     return json_response(read(build))
 
 
 @route(bp, "/tasks/<task_id>", "One task with its state history")
 def task(task_id: str) -> Response:
-    return json_response(
-        read(
-            lambda e: require(e.world.tasks.get(task_id), "task", task_id).to_dict(
-                e.tick, history=True
-            )
-        )
-    )
+    def build(engine: Engine) -> dict[str, Any]:
+        found = require(engine.world.tasks.get(task_id), "task", task_id)
+        return compat.task_detail(engine.world, found.to_dict(engine.tick, history=True))
+
+    return json_response(read(build))
 
 
 @mutation(bp, "/tasks/<task_id>/block", "Block a task with a reason", body=BlockTask,
