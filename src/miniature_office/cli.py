@@ -461,9 +461,9 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 
 def _open_store(url: str | None) -> Any:
+    from .service.config import ConfigError, cli_config
     from .store import Store, StoreError
     from .store.location import normalise
-    from .web.config import ConfigError, cli_config
 
     try:  # --database, else the server's own setting (DATABASE_URL or the data directory)
         return Store(normalise(url) if url else cli_config().store_url())

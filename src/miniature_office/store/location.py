@@ -1,7 +1,7 @@
 """Where the embedded database lives when DATABASE_URL is not set.
 
 Nothing here reads the environment: the web service and the CLI both pass what their one
-:class:`~miniature_office.web.config.Config` says (MINIOFFICE_DATA_DIR, DATABASE_URL).
+:class:`~miniature_office.service.config.Config` says (MINIOFFICE_DATA_DIR, DATABASE_URL).
 """
 
 from __future__ import annotations
