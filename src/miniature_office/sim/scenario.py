@@ -356,7 +356,7 @@ class Settings(_Strict):
         ge=1,
         le=1000,
         description="Ticks between stall scans: a working day, so a stall is named within a "
-        "day of starting while the scan costs about 1% of a tick's time.",
+        "day of starting while scanning costs under 1% of the run's time.",
     )
     stall_elevator_ticks: int = Field(
         default=24,
