@@ -102,9 +102,12 @@ export class Board {
     const [step, directiveTitle] = splitTitle(task, directive);
     setText(entry.title, step);
     setText(entry.directive, `for ${directiveTitle}`);
-    const who = task.state === "in_review" ? reviewSummary(task, this.agentName) : (task.assignee ? this.agentName(task.assignee) : "unassigned");
     const perDay = store.header.ticks_per_day || 8;
-    setText(entry.meta, `${who} · age ${hours(store.taskAge(task), perDay)}`);
+    const age = `age ${hours(store.taskAge(task), perDay)}`;
+    let who = task.assignee ? this.agentName(task.assignee) : "unassigned";
+    if (task.state === "in_review") who = reviewSummary(task, this.agentName);
+    else if (["approval", "merged", "deployed"].includes(task.state)) who = "";
+    setText(entry.meta, who ? `${who} · ${age}` : age);
     const fraction = task.effort ? Math.min(1, task.progress / task.effort) : 0;
     entry.bar.value = fraction;
     entry.bar.setAttribute("aria-label", `progress ${Math.round(fraction * 100)}%`);

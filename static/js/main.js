@@ -139,6 +139,12 @@ function pickFloor(floorId) {
   invalidate();
 }
 
+/** "Python department" -> "Python", " department" (the rest is hidden on a phone). */
+function splitName(name) {
+  const [first, ...rest] = String(name).split(" ");
+  return rest.length ? [first, el("span", { class: "name-rest", text: ` ${rest.join(" ")}` })] : [first];
+}
+
 function renderFloorPicker() {
   const picker = $("#floor-picker");
   const key = live.floors.map((f) => f.id).join("|");
@@ -150,8 +156,7 @@ function renderFloorPicker() {
     const b = el("button", {
       type: "button", dataset: { floor: floor.id }, "aria-pressed": "false",
       "aria-keyshortcuts": i < 9 ? String(i + 1) : undefined,
-      text: `${i + 1} ${floor.name || floor.id}`,
-    });
+    }, [`${i + 1} `, ...splitName(floor.name || floor.id)]);
     b.addEventListener("click", () => pickFloor(floor.id));
     return b;
   });

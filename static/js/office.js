@@ -217,7 +217,13 @@ export class OfficeView {
     const dpr = window.devicePixelRatio || 1;
     const box = this.wrap.getBoundingClientRect();
     // the scale comes from the box the layout gives the map, not from the window
-    const fit = Math.floor(Math.min((box.width * dpr) / width, (box.height * dpr) / height));
+    let fit = Math.floor(Math.min((box.width * dpr) / width, (box.height * dpr) / height));
+    if (fit < dpr) {
+      // A narrow screen (a phone): the whole building would be drawn smaller than one CSS
+      // pixel per art pixel, people too small to tap. Fill the height instead and let the
+      // building be dragged sideways.
+      fit = Math.max(fit, Math.floor((box.height * dpr) / height));
+    }
     this.fitScale = Math.max(1, fit);
     if (this.canvas.width !== width || this.canvas.height !== height) {
       this.canvas.width = width;

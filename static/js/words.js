@@ -103,13 +103,14 @@ export function waitReason(store, task) {
   if (task.state === "scheduled" && task.requires_contract) {
     return `waits for contract ${task.requires_contract} from another floor`;
   }
-  if (task.state === "scheduled" && !task.assignee) {
+  if ((task.state === "scheduled" || task.state === "in_progress") && !task.assignee) {
     const ahead = [...store.tasks.values()].filter((t) => t.state === "scheduled" && !t.assignee
       && t.floor_id === task.floor_id && (t.created_tick < task.created_tick
         || (t.created_tick === task.created_tick && t.id < task.id))).length;
     const builders = [...store.agents.values()].filter((a) => a.role === "builder" && a.floor_id === task.floor_id);
     const busy = builders.filter((a) => a.activity).length;
-    return `waits for a free Builder (${busy} of ${builders.length} busy, ${ahead} ahead in the queue)`;
+    const queue = task.state === "scheduled" ? `, ${ahead} ahead in the queue` : "";
+    return `waits for a free Builder (${busy} of ${builders.length} busy${queue})`;
   }
   if (task.state === "in_review") {
     const open = Object.entries(task.reviews || {}).filter(([, s]) => s !== "passed");
