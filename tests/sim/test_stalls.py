@@ -7,7 +7,7 @@ import json
 from miniature_office.sim.contracts import ContractState
 from miniature_office.sim.engine import Engine
 from miniature_office.sim.snapshot import dump_engine, load_engine
-from miniature_office.sim.stalls import STALL_CAUSES
+from miniature_office.sim.stalls import STALL_CAUSES, detect
 from miniature_office.sim.tasks import TaskState
 
 from .builders import STAFF, directive, engine_with, run_until
@@ -149,3 +149,34 @@ def test_the_stall_causes_are_a_closed_set() -> None:
         "contract",
         "starvation",
     )
+
+
+def _without(engine, role: str) -> None:
+    """Take every ``role`` out of the office (a situation auto-staffing normally prevents)."""
+    world = engine.world
+    for office in world.offices.values():
+        office.agent_ids = [a for a in office.agent_ids if world.agents[a].role.value != role]
+
+
+def test_an_office_without_a_builder_stalls_its_tasks_naming_the_role() -> None:
+    engine = engine_with(directives=[directive(ambiguity=0.1)])
+    run_until(engine, lambda e: e.world.tasks)
+    _without(engine, "builder")
+    stalls = detect(engine.world, 8)
+    assert stalls and {s.cause.value for s in stalls} == {"no_agent"}
+    assert stalls[0].remedy.startswith("hire a builder in office")
+
+
+def test_an_office_without_a_manager_stalls_every_directive() -> None:
+    engine = engine_with(directives=[directive(f"job {i}") for i in range(2)])
+    engine.step()
+    _without(engine, "manager")
+    stalls = detect(engine.world, 8)
+    assert [s.subject for s in stalls] == ["D-0001", "D-0002"]
+    assert all("hire a manager" in s.remedy for s in stalls)
+
+
+def test_a_fully_staffed_office_has_no_stalls() -> None:
+    engine = engine_with(directives=[directive(f"job {i}") for i in range(2)])
+    engine.run(40)
+    assert detect(engine.world, 8) == []

@@ -132,6 +132,10 @@ def detect(world: World, elapsed: int) -> list[Stall]:
 
 def _office_stalls(world: World, office: Office, capabilities: set[str]) -> Iterator[Stall]:
     staff = _staff(world, office)
+    if Role.MANAGER not in staff:  # nobody dispatches: all of the office's work waits
+        for directive_id in office.directive_ids:
+            yield _missing_role(world, directive_id, office, Role.MANAGER)
+        return
     for directive_id in office.directive_ids:
         directive = world.directives[directive_id]
         if directive.state is DirectiveState.AWAITING_DESIGN and Role.ARCHITECT not in staff:
