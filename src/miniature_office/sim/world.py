@@ -1,7 +1,8 @@
 """The world: floors, offices, people, work and the registries that hold them.
 
 The world owns its RNG, its clock (the tick) and its audit log. Everything that changes goes
-through a method here or in :mod:`work`, so every change is logged and marked for the tick's
+through a method here or in the tick modules (dispatch, acting, reviews, meeting_flow,
+voting, deployment), so every change is logged and marked for the tick's
 delta.
 """
 
