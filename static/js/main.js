@@ -13,7 +13,7 @@ import { connectLive } from "./live.js";
 import { OfficeView } from "./office.js";
 import { STATUS_COLOURS, statusIcon } from "./sprites.js";
 import { WorldStore } from "./store.js";
-import { describeAgent, eventSentence, nameOf } from "./words.js";
+import { describeAgent, eventSentence, kindOf, nameOf } from "./words.js";
 
 const live = new WorldStore();
 const ui = {
@@ -288,7 +288,13 @@ function addToFeed(events, store, most = 6) {
   const items = interesting.slice(-most).reverse().map((event) => {
     let sentence = eventSentence(store, event);
     if (event.kind === "review.assigned") sentence += ` — ${waitingReview} in review`;
-    return el("li", {}, [el("span", { class: "when", text: clockText({ tick: event.tick, header: store.header }) }), sentence]);
+    const when = el("span", { class: "when", text: clockText({ tick: event.tick, header: store.header }) });
+    // the sentence opens what it is about: the task, else the person
+    const about = [event.target, event.data?.agent, event.actor].find((id) => kindOf(store, id));
+    if (!about) return el("li", {}, [when, sentence]);
+    const open = el("button", { type: "button", class: "link feed-link", text: sentence });
+    open.addEventListener("click", () => (kindOf(ui.view, about) === "agent" ? selectAgent(about) : openTask(about)));
+    return el("li", {}, [when, open]);
   });
   list.prepend(...items);
   while (list.children.length > FEED_KEEP) list.lastElementChild.remove();

@@ -277,6 +277,11 @@ def test_now_feed_tells_what_happens_in_sentences(page: Any, server: Server) -> 
     page.wait_for_selector("#now-feed li", timeout=20000)
     first = page.text_content("#now-feed li")
     assert "Day " in first and not first.strip().startswith("A-")
+    # a sentence about a task opens that task
+    link = page.locator("#now-feed .feed-link", has_text="“").first
+    link.click()
+    page.wait_for_selector("#task-dialog[open]")
+    assert "task=T-" in page.url
 
 
 # ---- the URL, replay, engine health --------------------------------------------------------
