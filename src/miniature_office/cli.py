@@ -344,7 +344,7 @@ def cmd_forecast(args: argparse.Namespace) -> int:
     except CommandRejected as exc:
         raise CliError(f"--add: {exc.reason}") from None
     targets = keys_of(engine, added)
-    basis: dict[str, Any] = {"open": 0, "waiting": 0, "added": added}
+    basis: dict[str, Any] = {"added": added}
     if not args.only_added:
         targets = work["open"] + work["waiting"] + targets
         basis.update(open=len(work["open"]), waiting=len(work["waiting"]))
@@ -402,7 +402,9 @@ def render_forecast(report: dict[str, Any]) -> str:
     """The two answers in words, with the basis (start, futures, horizon) first."""
     start, horizon, targets = report["start"], report["horizon"], report["targets"]
     count = targets["count"]
-    parts = [f"{targets['open']} open", f"{targets['waiting']} waiting in the backlog"]
+    parts = []
+    if "open" in targets:  # not with --only-added
+        parts = [f"{targets['open']} open", f"{targets['waiting']} waiting in the backlog"]
     if targets["added"]:
         parts.append(f"{len(targets['added'])} added now ({', '.join(targets['added'])})")
     lines = [
@@ -412,7 +414,7 @@ def render_forecast(report: dict[str, Any]) -> str:
         f"{report['ticks_per_day']} ticks a day",
         f"targets: {count} directive(s): {', '.join(parts)}",
         "",
-        f"when will all {count} be deployed?",
+        f"when will {'it' if count == 1 else f'all {count}'} be deployed?",
     ]
     completion = report["completion"]
     for p in (50, 85, 95):

@@ -236,7 +236,8 @@ def test_forecast_text_states_its_basis_and_the_lower_percentile(capsys) -> None
     )
     assert code == 0
     assert "4 futures (seed 1)" in out
-    assert "targets: 1 directive(s): 0 open, 0 waiting in the backlog, 1 added now (D-" in out
+    assert "targets: 1 directive(s): 1 added now (D-" in out
+    assert "when will it be deployed?" in out
     assert "85% chance: within" in out or "85% chance: not within the horizon" in out
     assert "85% chance of at least" in out
 
