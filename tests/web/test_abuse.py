@@ -1,0 +1,169 @@
+"""Abuse: floods, odd methods, deep JSON, tokens in URLs, caches and bad Socket.IO arguments."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from miniature_office.web.access_log import AccessLogger, redact
+from miniature_office.web.app import get_runtime, get_socketio
+from miniature_office.web.realtime import (
+    FLOOD_CLOSE_AFTER,
+    RESYNC_BURST,
+    Broadcaster,
+    EventLimiter,
+)
+from miniature_office.web.security import server_error_page
+
+TOKEN = "mo_abcd1234_" + "S" * 43
+
+
+@pytest.fixture
+def sio(app):
+    client = get_socketio(app).test_client(app)
+    client.get_received()
+    yield client
+    if client.is_connected():
+        client.disconnect()
+
+
+def _states(client) -> int:
+    return sum(1 for r in client.get_received() if r["name"] == "state_update")
+
+
+# ---- Socket.IO ------------------------------------------------------------------------------
+
+
+def test_resync_is_rate_limited_per_connection(sio):
+    answers = [sio.emit("resync", callback=True) for _ in range(20)]
+    passed = [a for a in answers if a == {"ok": True}]
+    refused = [a for a in answers if a.get("status") == 429]
+    assert len(passed) == int(RESYNC_BURST) and len(refused) == 20 - int(RESYNC_BURST)
+    assert all(a["retry_after"] > 0 for a in refused)
+    assert _states(sio) == int(RESYNC_BURST)  # a refused resync sends nothing
+
+
+def test_the_owner_budget_spans_connections():
+    clock = SimpleNamespace(now=0.0)
+    limiter = EventLimiter(clock=lambda: clock.now)
+    allowed = sum(
+        1
+        for n in range(40)
+        for _ in range(3)
+        if not limiter.check(f"sid{n}", "token:one", "resync")  # 40 connections, one token
+    )
+    assert allowed == 20  # the token's burst, although each connection had 4 to spend
+    clock.now += 1.0
+    assert not limiter.check("sid-new", "token:one", "resync")  # it refills with time
+
+
+def test_a_connection_that_keeps_flooding_is_closed(app, sio):
+    runtime = get_runtime(app)
+    assert runtime.clients == 1
+    sent = 0
+    with pytest.raises(RuntimeError, match="not connected"):
+        for sent in range(1, 10 * FLOOD_CLOSE_AFTER):
+            sio.emit("unfollow_floor")
+    assert sent < 2 * FLOOD_CLOSE_AFTER
+    assert runtime.clients == 0  # the server dropped it (its disconnect handler ran)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        (None, 1, 2, 3),
+        ({"floor": "python"}, "extra"),
+        ("python",),
+        ({"floor": ["python"]},),
+        ({"floor": "x" * 5000},),
+    ],
+)
+def test_follow_floor_with_bad_arguments_answers_an_error(sio, args):
+    answer = sio.emit("follow_floor", *args, callback=True)
+    assert answer["ok"] is False and answer["status"] == 422
+    assert "x" * 100 not in answer["error"]  # never echoes a huge value
+    assert sio.emit("follow_floor", {"floor": "python"}, callback=True)["ok"] is True
+
+
+def test_a_follower_process_sends_every_floor_its_ticks(app):
+    sent: list[tuple[str, Any]] = []
+    fake = SimpleNamespace(emit=lambda event, data, to=None: sent.append((event, to)))
+    runtime = get_runtime(app)
+    broadcaster = Broadcaster(fake, runtime, every_floor=True)  # type: ignore[arg-type]
+    runtime.on_tick.remove(broadcaster.tick_end)
+    result = runtime.step()
+    broadcaster.tick_end(result, 0.0)
+    rooms = {to for event, to in sent if event == "tick_end"}
+    # No client of this process follows a floor, yet clients of other processes may.
+    assert rooms == {"all", "floor:python", "floor:javascript"}
+
+
+# ---- HTTP -----------------------------------------------------------------------------------
+
+
+def test_unknown_methods_share_one_metrics_label(client):
+    for n in range(30):
+        client.open("/nothing", method=f"XRANDOM{n}")
+    text = client.get("/metrics").get_data(as_text=True)
+    assert "XRANDOM" not in text
+    assert 'method="other"' in text
+
+
+def test_deeply_nested_json_is_a_400_not_a_500(client):
+    body = "[" * 1000 + "]" * 1000
+    for path in ("/api/directives", "/api/world/step"):
+        answer = client.post(path, data='{"title": ' + body + "}", content_type="application/json")
+        assert answer.status_code in (400, 422), answer.status_code
+    answer = client.post("/api/directives", data=body * 1, content_type="application/json")
+    assert answer.status_code in (400, 422)
+    deep = '{"a":' * 5000 + "1" + "}" * 5000
+    answer = client.post("/api/directives", data=deep, content_type="application/json")
+    assert answer.status_code == 400 and answer.get_json()["error"]["code"] == "malformed_json"
+
+
+def test_a_bool_is_not_a_number(client):
+    for body in ({"speed": True}, {"speed": "2"}):
+        assert client.post("/api/world/speed", json=body).status_code == 422
+    assert client.post("/api/world/step", json={"count": True}).status_code == 422
+    assert client.post("/api/world/speed", json={"speed": 2}).status_code == 200
+
+
+def test_api_answers_are_never_cached(client):
+    created = client.post("/api/tokens", json={"name": "bot"})
+    assert created.status_code == 201 and created.headers["Cache-Control"] == "no-store"
+    for path in ("/api/floors", "/api/world/state", "/api/nothing", "/health"):
+        assert client.get(path).headers["Cache-Control"] == "no-store", path
+
+
+def test_tokens_in_a_query_string_never_reach_the_access_log():
+    assert TOKEN not in redact(f"/api/floors?token={TOKEN}")
+    assert TOKEN not in redact(f"/api/floors?x=1&access_token={TOKEN}")
+    assert TOKEN not in redact(f"/api/floors?q={TOKEN}")
+    assert redact("/api/tasks?state=merged&limit=5") == "/api/tasks?state=merged&limit=5"
+    cfg = SimpleNamespace(access_log_format='%(h)s "%(r)s" %(s)s')
+    logger = AccessLogger.__new__(AccessLogger)
+    logger.cfg = cfg
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "RAW_URI": f"/api/floors?token={TOKEN}",
+        "QUERY_STRING": f"token={TOKEN}",
+        "PATH_INFO": "/api/floors",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1",
+    }
+    response = SimpleNamespace(status="401 UNAUTHORIZED", sent=10, headers=(), status_code=401,
+                               response_length=10)  # fmt: skip
+    atoms = logger.atoms(response, None, environ, SimpleNamespace(seconds=0, microseconds=0))
+    assert TOKEN not in str(atoms) and "[redacted]" in atoms["r"]
+
+
+def test_the_servers_own_error_pages_carry_the_security_headers():
+    raw = server_error_page(431, "Request Header Fields Too Large", "too many headers")
+    head, _, body = raw.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 431 ")
+    for name in (b"Content-Security-Policy", b"X-Content-Type-Options", b"X-Frame-Options",
+                 b"Cache-Control: no-store"):  # fmt: skip
+        assert name in head
+    assert b'"error"' in body
