@@ -85,3 +85,11 @@ def test_with_redis_two_apps_share_one_budget() -> None:
 def test_an_unreachable_redis_does_not_take_the_api_down() -> None:
     client = limited("50 per minute", ratelimit_storage_uri="redis://127.0.0.1:1/0").test_client()
     assert spend(client, 3) == [200] * 3
+
+
+def test_time_travel_has_a_budget_of_its_own() -> None:
+    client = limited("1000 per minute").test_client()
+    answers = [client.get("/api/world/replay?tick=0").status_code for _ in range(61)]
+    assert answers[:60] == [200] * 60
+    assert answers[60] == 429
+    assert client.get("/api/floors").status_code == 200  # other reads keep their budget

@@ -25,7 +25,7 @@ from .cluster import Cluster
 from .config import Config, load_config
 from .errors import register_error_handlers
 from .health import bp as health_bp
-from .limits import init_limiter
+from .limits import init_limiter, limit_replays
 from .metrics import STARTED, init_metrics
 from .realtime import register_realtime
 from .runtime import SimulationRuntime
@@ -83,6 +83,7 @@ def create_app(config: Config | None = None) -> Flask:
         register_auth(app, config, tokens, between=lambda bound: init_limiter(bound, config))
     init_metrics(app, runtime)
     register_api(app)
+    limit_replays(app)
     app.register_blueprint(health_bp)
     app.register_blueprint(ui_bp)
     if config.cors_origins:

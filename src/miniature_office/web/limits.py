@@ -42,3 +42,16 @@ def init_limiter(app: Flask, config: Config) -> Limiter:
     limiter.init_app(app)
     app.extensions[EXTENSION] = limiter
     return limiter
+
+
+#: Time travel rebuilds a world from the nearest stored snapshot: any viewer may do it, within
+#: a budget of its own (per token or address) on top of the application-wide one.
+REPLAY_LIMIT = "60 per minute"
+
+
+def limit_replays(app: Flask) -> None:
+    """Give ``GET /api/world/replay`` its own budget (call once the API is registered)."""
+    limiter: Limiter = app.extensions[EXTENSION]
+    view = app.view_functions["world.replay"]
+    # the limiter checks a decorated route inside its wrapper, so the wrapper must be served
+    app.view_functions["world.replay"] = limiter.limit(REPLAY_LIMIT)(view)
