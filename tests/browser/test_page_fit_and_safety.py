@@ -328,7 +328,7 @@ def test_replay_works_for_a_viewer_and_everything_shows_that_tick(
     live_tick = page.evaluate("window.miniatureOffice.live.tick")
     wait_until(page, f"window.miniatureOffice.live.tick > {live_tick}")  # live goes on
     assert page.evaluate("Number(document.querySelector('#clock').dataset.tick)") == 6
-    page.select_option("#replay-speed", "4")
+    page.select_option("#replay-speed", "2")
     page.click("#btn-replay-play")
     wait_until(page, "window.miniatureOffice.ui.view.tick >= 8")
     page.click("#btn-replay-play")  # pause

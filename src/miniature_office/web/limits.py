@@ -45,8 +45,9 @@ def init_limiter(app: Flask, config: Config) -> Limiter:
 
 
 #: Time travel rebuilds a world from the nearest stored snapshot: any viewer may do it, within
-#: a budget of its own (per token or address) on top of the application-wide one.
-REPLAY_LIMIT = "60 per minute"
+#: a budget of its own (per token or address) on top of the application-wide one. The page
+#: plays the past at most 2 ticks a second (120 a minute).
+REPLAY_LIMIT = "120 per minute"
 
 
 def limit_replays(app: Flask) -> None:
