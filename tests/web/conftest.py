@@ -83,11 +83,15 @@ def stepped_client(client: FlaskClient) -> FlaskClient:
 class Server:
     """A server process on a free port, stopped by its PID."""
 
-    def __init__(self, argv: list[str], env: dict[str, str], port: int) -> None:
+    def __init__(
+        self, argv: list[str], env: dict[str, str], port: int, cwd: Path | None = None
+    ) -> None:
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
         self.log = tempfile.TemporaryFile(mode="w+")  # a pipe could fill up and stall it
-        self.process = subprocess.Popen(argv, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(
+            argv, env=env, cwd=cwd, stdout=self.log, stderr=subprocess.STDOUT
+        )
 
     def wait_ready(self, timeout: float = 20.0) -> None:
         deadline = time.monotonic() + timeout
