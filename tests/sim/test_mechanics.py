@@ -82,6 +82,27 @@ def test_a_more_skilled_voter_weighs_the_evidence_more() -> None:
     assert yes_chance(settings, task, expert) < yes_chance(settings, task, novice)
 
 
+def _vote_failure_rates(engine) -> tuple[float, float]:
+    """Failure rate of votes on tasks whose reviews found something, and on the others."""
+    found: set[str] = set()
+    closed = {True: [0, 0], False: [0, 0]}
+    for event in engine.world.audit:
+        if event.kind == "review.completed" and event.data["found"]:
+            found.add(event.target)
+        elif event.kind == "vote.closed":
+            tally = closed[event.data["task"] in found]
+            tally[0] += 1
+            tally[1] += event.data["outcome"] == "failed"
+    return closed[True][1] / closed[True][0], closed[False][1] / closed[False][0]
+
+
+def test_in_a_default_run_work_that_reviews_found_faulty_fails_more_votes() -> None:
+    engine = default_engine(seed=5)
+    engine.run(1500)
+    faulty, clean = _vote_failure_rates(engine)
+    assert faulty > clean + 0.1
+
+
 # ---- residual ambiguity and meetings ---------------------------------------------------------
 
 
