@@ -202,6 +202,29 @@ def test_tool_trust_and_scanner_rating_change_detection() -> None:
     assert detect_chance(indifferent, sec, 0.7, shaky) == detect_chance(indifferent, sec, 0.7, weak)
 
 
+def _vulnerabilities_found(rating: int) -> int:
+    """Vulnerabilities found in sensitive work when the floor's scanner has ``rating``."""
+    tools = [
+        {"name": "cc", "kind": "compiler", "capabilities": ["build"], "slots": 2},
+        {"name": "t", "kind": "test_framework", "capabilities": ["test"], "slots": 2},
+        {"name": "s", "kind": "scanner", "capabilities": ["scan"], "security_rating": rating},
+        {"name": "d", "kind": "doc_generator", "capabilities": ["docs"], "slots": 2},
+    ]
+    engine = engine_with(
+        tools=tools,
+        directives=[directive(f"job {i}", sensitivity=1.0, ambiguity=0.1) for i in range(6)],
+        vulnerability_rate=0.5,
+        security_rating_detect_weight=1.0,
+    )
+    engine.run(400)
+    return engine.world.totals["vulnerabilities_found"]
+
+
+def test_a_scanner_rated_one_finds_nothing_when_rating_counts_fully() -> None:
+    assert _vulnerabilities_found(5) > 0
+    assert _vulnerabilities_found(1) == 0
+
+
 def test_a_low_trust_compiler_injects_more_defects() -> None:
     engine = engine_with(directives=[directive()])
     settings = engine.world.settings
