@@ -239,24 +239,37 @@ def _offer(world: World, arrival: Arrival) -> None:
 def _admit(world: World) -> None:
     """Admit waiting arrivals by effective (aged) priority, oldest first within a level."""
     room = world.scenario.arrivals.max_open - open_directives(world)
-    if room <= 0:
-        return
-    order = sorted(
-        world.backlog, key=lambda a: (world.effective_priority(a.priority, a.offered_tick), a.seq)
-    )
-    admitted = order[:room]
-    chosen = {a.seq for a in admitted}
-    world.backlog = [a for a in world.backlog if a.seq not in chosen]
-    for arrival in admitted:
+    backlog = world.backlog
+    while room > 0 and backlog:
+        arrival = backlog.pop(_best_waiting(world, backlog))
+        room -= 1
         seq = world.log(
             "directive.admitted",
             "arrivals",
             arrival.key,
-            {"waited": world.tick - arrival.offered_tick, "backlog": len(world.backlog)},
+            {"waited": world.tick - arrival.offered_tick, "backlog": len(backlog)},
             (arrival.last_event,),
         )
         _create_from(world, arrival, (seq,))
-    world.changes.world = True
+        world.changes.world = True
+
+
+def _best_waiting(world: World, backlog: list[Arrival]) -> int:
+    """Index of the arrival to admit next: best effective priority, then earliest offer.
+
+    The backlog is in offer order, so the first arrival at the best level wins; the scan stops
+    at the first arrival already at level 1 (nothing can beat it), which with aging is almost
+    always at the front of a long backlog.
+    """
+    aged = world.effective_priority
+    best, best_level = 0, 6
+    for index, arrival in enumerate(backlog):
+        level = aged(arrival.priority, arrival.offered_tick)
+        if level < best_level:
+            best, best_level = index, level
+            if level <= 1:
+                break
+    return best
 
 
 def _create_from(world: World, arrival: Arrival, parents: tuple[int, ...]) -> None:

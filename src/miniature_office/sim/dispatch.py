@@ -23,6 +23,7 @@ class _Dispatcher:
         self.office = office
         self.manager = world.agents[office.manager_id] if office.manager_id else None
         self.free: dict[Role, list[Agent]] = {}
+        self._levels: dict[str, int] = {}  # directive id -> aged priority this tick
         for agent_id in office.agent_ids:
             agent = world.agents[agent_id]
             if agent.free:
@@ -99,22 +100,17 @@ class _Dispatcher:
 
     def _by_priority_directives(self) -> list[str]:
         ds = self.world.directives
-        aged = self.world.effective_priority  # aging: waiting work gains priority
-        return sorted(
-            self.office.directive_ids, key=lambda d: (aged(ds[d].priority, ds[d].arrived_tick), d)
-        )
+        self._levels = levels = {  # aging: waiting work gains priority (MODEL.md)
+            d: self.world.effective_priority(ds[d].priority, ds[d].arrived_tick)
+            for d in self.office.directive_ids
+        }
+        return sorted(self.office.directive_ids, key=lambda d: (levels[d], d))
 
     def _by_priority_tasks(self) -> list[Task]:
         world = self.world
         tasks = [world.tasks[t] for t in self.office.task_ids]
-        aged = world.effective_priority  # aging: waiting work gains priority
-        ds = world.directives
-
-        def rank(task: Task) -> tuple[int, str]:
-            directive = ds[task.directive_id]
-            return (aged(directive.priority, directive.arrived_tick), task.id)
-
-        return sorted(tasks, key=rank)
+        levels = self._levels  # the directives' aged priorities, worked out this tick
+        return sorted(tasks, key=lambda t: (levels[t.directive_id], t.id))
 
     def _dispatch_task(self, task: Task) -> bool:
         """Dispatch what ``task`` needs next; False once the manager's attention is spent."""
