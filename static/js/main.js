@@ -457,8 +457,18 @@ async function loadReplay(tick) {
     invalidate();
     return true;
   } catch (err) {
-    if (request === replayRequest) setText($("#replay-state"), `Could not rebuild tick ${tick}: ${err.message}`);
     stopPlaying();
+    if (request !== replayRequest) return false;
+    // never half in the past: back to the tick still shown, or to live if none is
+    if (ui.view === live) {
+      backToLive();
+    } else {
+      ui.replayTick = ui.view.tick;
+      $("#timeline").value = String(ui.view.tick);
+      renderHeader();
+      saveUrl();
+    }
+    toast(`Could not show tick ${tick}: ${err.message}`, "error");
     return false;
   }
 }

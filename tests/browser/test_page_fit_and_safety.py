@@ -486,3 +486,21 @@ def test_agent_panel_announces_changes_not_rerenders(page: Any, server: Server) 
     assert all(a.startswith(name) for a in announced), announced
     assert all(a != b for a, b in zip(announced, announced[1:])), announced
     assert page.get_attribute("#audit-list", "tabindex") == "0"
+
+
+def test_a_refused_replay_returns_to_live_instead_of_half_in_the_past(
+    page: Any, server: Server
+) -> None:
+    open_office(page, server)
+    body = {"error": {"code": "rate_limited", "message": "too many replays", "details": {}}}
+    page.route(
+        "**/api/world/replay*",
+        lambda route: route.fulfill(
+            status=429, content_type="application/json", body=json.dumps(body)
+        ),
+    )
+    page.fill("#timeline", "2")
+    page.wait_for_selector("#toast:has-text('too many replays')")
+    wait_until(page, "document.querySelector('#run-state').dataset.state !== 'replay'")
+    assert page.evaluate("window.miniatureOffice.ui.replayTick") is None
+    assert not page.evaluate("document.body.classList.contains('is-replaying')")
