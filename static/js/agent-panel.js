@@ -97,7 +97,7 @@ export class AgentPanel {
 }
 
 /** The staff list: every agent as a button, the keyboard way to the agent panel. */
-export function renderStaffList(list, store, floorId, selected, onPick) {
+export function renderStaffList(list, store, floorId, selected, onPick, { onFocus = () => {}, onBlur = () => {} } = {}) {
   const agents = [...store.agents.values()]
     .filter((a) => !floorId || a.floor_id === floorId)
     .sort((a, b) => a.floor_id.localeCompare(b.floor_id) || a.id.localeCompare(b.id));
@@ -113,6 +113,9 @@ export function renderStaffList(list, store, floorId, selected, onPick) {
       const state = el("span", { class: "staff-status" });
       const button = el("button", { type: "button", class: "staff", dataset: { agentId: agent.id } }, [badge, name, state]);
       button.addEventListener("click", () => onPick(agent.id));
+      // focus shows the person's tooltip on the map, as hovering them would
+      button.addEventListener("focus", () => onFocus(agent.id));
+      button.addEventListener("blur", () => onBlur(agent.id));
       item = { li: el("li", {}, [button]), button, badge, name, state };
       list.items.set(agent.id, item);
     }

@@ -256,7 +256,10 @@ function renderAll() {
   renderHeader();
   board.render(store);
   panel.render(store);
-  renderStaffList($("#staff-list"), store, ui.floorId, ui.selectedAgent, selectAgent);
+  renderStaffList($("#staff-list"), store, ui.floorId, ui.selectedAgent, selectAgent, {
+    onFocus: (id) => office.showTooltipFor(id),
+    onBlur: () => office.hideTooltip(),
+  });
   refreshFormOptions(live);
   if (!leadsCharted || leadsCharted[0] !== store || leadsCharted[1] !== store.version) {
     charts.setLeadTimes([...store.leadTimes.values()], store.header.ticks_per_day || 8);

@@ -141,6 +141,13 @@ def test_hovering_an_agent_shows_who_they_are_and_what_they_do(page: Any, server
     role = page.evaluate(f"window.miniatureOffice.roleOf('{agent}')")
     tip = page.text_content("#office-tooltip")
     assert name in tip and role in tip and len(tip.splitlines()) >= 2
+    page.mouse.move(0, 0)
+    page.wait_for_selector("#office-tooltip", state="hidden")
+    # the keyboard way: focusing a person in the staff list shows the same tooltip
+    page.click("summary:has-text('Staff list')")
+    page.focus(f"#staff-list button[data-agent-id='{agent}']")
+    page.wait_for_selector("#office-tooltip:not([hidden])")
+    assert name in page.text_content("#office-tooltip")
     call(server, "POST", "/api/world/resume")
 
 
