@@ -12,6 +12,10 @@ from pydantic import BaseModel
 
 from .. import __version__
 from ..store.tokens import Role
+from .response_schemas import response_schema
+
+#: pydantic's references point into the document's components (not a schema-local $defs).
+REF_TEMPLATE = "#/components/schemas/{model}"
 
 F = TypeVar("F", bound=Callable[..., Any])
 _ARG = re.compile(r"<(?:([^:<>]+):)?([^<>]+)>")
@@ -64,6 +68,7 @@ def openapi_path(rule: str) -> str:
 def build_spec(app: Flask) -> dict[str, Any]:
     """Walk the URL map and describe every route and method (static files excepted)."""
     paths: dict[str, dict[str, Any]] = {}
+    defs: dict[str, Any] = {}
     auth = app.extensions.get("miniature_office.auth")
     reads_open = auth is None or not auth.reads_need_token
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
@@ -73,7 +78,9 @@ def build_spec(app: Flask) -> dict[str, Any]:
         operation: Operation | None = getattr(view, "openapi", None)
         item = paths.setdefault(openapi_path(rule.rule), {})
         for method in sorted((rule.methods or set()) - IGNORED_METHODS):
-            item[method.lower()] = _operation_object(rule.rule, rule.endpoint, method, operation)
+            item[method.lower()] = _operation_object(
+                rule.rule, rule.endpoint, method, operation, defs
+            )
             if operation is not None:
                 # The role the request really needs: the same policy the auth hook enforces.
                 role = auth.policy(rule.endpoint, method) if auth else None
@@ -87,7 +94,7 @@ def build_spec(app: Flask) -> dict[str, Any]:
         },
         "paths": paths,
         "components": {
-            "schemas": {"Error": ERROR_SCHEMA},
+            "schemas": {**dict(sorted(defs.items())), "Error": ERROR_SCHEMA},
             "securitySchemes": {"bearerAuth": BEARER_SCHEME},
         },
     }
@@ -127,8 +134,34 @@ def _secure(op: dict[str, Any], role: Role | None, reads_open: bool, limited: bo
     op["responses"] = dict(sorted(op["responses"].items()))
 
 
+def _model_schema(model: type[BaseModel], defs: dict[str, Any]) -> dict[str, Any]:
+    """``model``'s JSON Schema; its shared parts go to the document's components."""
+    schema = model.model_json_schema(ref_template=REF_TEMPLATE)
+    renamed: dict[str, str] = {}
+    for name, part in schema.pop("$defs", {}).items():
+        unique, n = name, 1
+        while unique in defs and defs[unique] != part:  # two enums both called Role
+            n += 1
+            unique = f"{name}{n}"
+        defs[unique] = part
+        if unique != name:
+            renamed[REF_TEMPLATE.format(model=name)] = REF_TEMPLATE.format(model=unique)
+    return _renamed_refs(schema, renamed) if renamed else schema
+
+
+def _renamed_refs(schema: Any, renamed: dict[str, str]) -> Any:
+    if isinstance(schema, dict):
+        return {
+            k: renamed.get(v, v) if k == "$ref" else _renamed_refs(v, renamed)
+            for k, v in schema.items()
+        }
+    if isinstance(schema, list):
+        return [_renamed_refs(v, renamed) for v in schema]
+    return schema
+
+
 def _operation_object(
-    rule: str, endpoint: str, method: str, operation: Operation | None
+    rule: str, endpoint: str, method: str, operation: Operation | None, defs: dict[str, Any]
 ) -> dict[str, Any]:
     if operation is None:
         return {"operationId": endpoint, "summary": "", "responses": {"200": {"description": ""}}}
@@ -137,7 +170,7 @@ def _operation_object(
         kind = "integer" if converter == "int" else "string"
         params.append({"name": name, "in": "path", "required": True, "schema": {"type": kind}})
     if operation.query is not None:
-        schema = operation.query.model_json_schema()
+        schema = _model_schema(operation.query, defs)
         required = set(schema.get("required", []))
         for name, prop in schema.get("properties", {}).items():
             params.append(
@@ -148,10 +181,10 @@ def _operation_object(
         "summary": operation.summary,
         "tags": [operation.tag],
         "parameters": params,
-        "responses": _responses(operation),
+        "responses": _responses(operation, endpoint),
     }
     if operation.body is not None:
-        schema = operation.body.model_json_schema()
+        schema = _model_schema(operation.body, defs)
         for name in operation.path_fields:
             schema.get("properties", {}).pop(name, None)
             if name in schema.get("required", []):
@@ -165,14 +198,15 @@ def _operation_object(
     return result
 
 
-def _responses(operation: Operation) -> dict[str, Any]:
+def _responses(operation: Operation, endpoint: str) -> dict[str, Any]:
     answers = operation.responses or {200: "OK"}
     out: dict[str, Any] = {}
     for status, description in sorted(answers.items()):
         if status >= 400:
             content = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
         else:
-            content = {operation.content_type: {"schema": {}}}
+            schema = response_schema(endpoint, operation.content_type)
+            content = {operation.content_type: {"schema": schema}}
         out[str(status)] = {"description": description, "content": content}
     return out
 

@@ -40,7 +40,12 @@ def listing(name: str, item: Schema, *, paged: bool = False) -> Schema:
     return obj(**{name: arr(item)}, count=I)
 
 
-AGENT = obj(id=S, agent_id=S, name=S, role=S, status=S, floor_id=S, office_id=S)
+AGENT_BASE = obj(id=S, name=S, role=S, status=S, floor_id=S, office_id=S)
+AGENT = {
+    **AGENT_BASE,
+    "required": [*AGENT_BASE["required"], "agent_id"],
+    "properties": {**AGENT_BASE["properties"], "agent_id": S},
+}
 TASK = obj(id=S, task_id=S, title=S, name=S, state=S, floor_id=S, assigned_agent_id=opt(S))
 CONDITION = obj(description=S)
 TASK_DETAIL = {
@@ -129,10 +134,10 @@ RESPONSES: dict[str, Schema] = {
         tick=I,
     ),
     "org.floors": listing("floors", FLOOR),
-    "org.floor": {**FLOOR, "properties": {**FLOOR["properties"], "agents": arr(AGENT)}},
+    "org.floor": {**FLOOR, "properties": {**FLOOR["properties"], "agents": arr(AGENT_BASE)}},
     "org.departments": listing("departments", DEPARTMENT),
     "org.offices": listing("offices", OFFICE),
-    "org.office": obj(id=S, name=S, agents=arr(AGENT), task_ids=arr(S)),
+    "org.office": obj(id=S, name=S, agents=arr(AGENT_BASE), task_ids=arr(S)),
     "supply.artifacts": listing("artifacts", ARTIFACT, paged=True),
     "supply.artifact": ARTIFACT,
     "supply.contracts": listing("contracts", CONTRACT),

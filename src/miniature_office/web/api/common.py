@@ -172,7 +172,8 @@ def parse_body(model: type[M], extra: Mapping[str, Any] | None = None) -> M:
     """
     data = {**body_json(), **(extra or {})}
     try:
-        return model.model_validate_json(dumps(data), strict=True)
+        # json, not orjson: the body may hold integers beyond 64 bits (refused by the model).
+        return model.model_validate_json(json.dumps(data), strict=True)
     except ValidationError as exc:
         raise validation_error(exc, "body") from None
 

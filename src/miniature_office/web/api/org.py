@@ -134,7 +134,11 @@ def agents() -> Response:
 @route(bp, "/agents/<agent_id>", "One agent: profile, position, activity")
 def agent(agent_id: str) -> Response:
     return json_response(
-        read(lambda e: require(e.world.agents.get(agent_id), "agent", agent_id).to_dict())
+        read(
+            lambda e: compat.agent(
+                require(e.world.agents.get(agent_id), "agent", agent_id).to_dict()
+            )
+        )
     )
 
 
