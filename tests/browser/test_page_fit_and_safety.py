@@ -345,14 +345,17 @@ def test_replay_works_for_a_viewer_and_everything_shows_that_tick(
     assert paused >= 8 and "tick=" not in page.url
 
 
-def test_engine_stopped_banner_from_health_says_what_to_do(
-    context_factory: Callable[..., Any], server: Server
+@pytest.mark.parametrize(
+    "state,words", [("stopped", "Engine stopped"), ("store_unavailable", "Store unavailable")]
+)
+def test_engine_banner_from_health_says_what_happened_and_what_to_do(
+    context_factory: Callable[..., Any], server: Server, state: str, words: str
 ) -> None:
     page = context_factory()
     body = {
         "status": "unhealthy", "service": "miniature-office", "version": "x",
         "simulation": "running",
-        "engine": {"state": "stopped", "reason": "tick loop died", "seconds_since_tick": 30.0,
+        "engine": {"state": state, "reason": "disk said no", "seconds_since_tick": 30.0,
                    "advice": "Restart the service.", "tick": 5},
     }  # fmt: skip
     page.route(
@@ -362,16 +365,13 @@ def test_engine_stopped_banner_from_health_says_what_to_do(
         ),
     )
     open_office(page, server)
-    page.wait_for_selector("#engine-banner[data-state=stopped]:not([hidden])")
+    page.wait_for_selector(f"#engine-banner[data-state={state}]:not([hidden])")
     text = page.text_content("#engine-banner")
-    assert "Engine stopped" in text and "tick loop died" in text and "Restart the service." in text
+    assert words in text and "disk said no" in text and "Restart the service." in text
     wait_until(page, "document.querySelector('#run-state').textContent === 'Engine stopped'")
 
 
-def test_tick_silence_shows_a_stalled_banner_until_ticks_return(
-    page: Any, server_factory: Callable[[], Server]
-) -> None:
-    server = server_factory()
+def test_tick_silence_shows_a_stalled_banner_until_ticks_return(page: Any, server: Server) -> None:
     open_office(page, server)
     assert page.locator("#engine-banner").is_hidden()
     pid = server.process.pid
