@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gzip
 import json
+from pathlib import Path
 
 from miniature_office.runio import read_scenario
 from miniature_office.sim.directives import _best_waiting
@@ -119,3 +121,24 @@ def test_a_fork_with_fresh_futures_keeps_the_state_and_diverges() -> None:
     engine.run(400)
     fork.run(400)
     assert fork.head_hash != engine.head_hash
+
+
+def test_a_snapshot_written_before_keyed_streams_resumes_under_the_new_rules() -> None:
+    """A run stopped cleanly by the previous release (snapshot format 1, made by that release's
+    code from a 60-tick run) resumes at the same tick and head and keeps going."""
+    with gzip.open(Path(__file__).parent / "data" / "snapshot_v1.json.gz") as raw:
+        data = json.load(raw)
+    assert data["format"] == 1
+    engine = load_engine(data, Engine)
+    world = engine.world
+    assert (engine.tick, engine.head_hash) == (60, data["audit"]["head"])
+    created = world.totals["directives_created"]
+    assert world.totals["offered"] == world.totals["admitted"] == created
+    engine.run(200)
+    assert (
+        world.totals["directives_deployed"] > dict(data["plain"]["totals"])["directives_deployed"]
+    )
+    again = load_engine(json.loads(json.dumps(dump_engine(engine))), Engine)
+    engine.run(50)
+    again.run(50)
+    assert again.head_hash == engine.head_hash

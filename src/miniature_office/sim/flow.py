@@ -28,6 +28,7 @@ from .tasks import BOARD_ORDER, DirectiveState, ReviewKind, ReviewStatus, TaskSt
 from .world import World
 
 ROLES = tuple(r.value for r in Role)
+DEMAND = ("offered", "admitted", "rejected")  # world totals of the demand stream
 #: Ticks of the bottleneck window (see :meth:`FlowTracker.bottleneck`).
 BOTTLENECK_WINDOW = 64
 BOTTLENECK_METHOD = (
@@ -178,6 +179,10 @@ class FlowTracker:
         stats = self._windowed()
         totals = world.totals
         previous = self.latest or {}
+        # per-tick counts are differences of totals; a row restored from an older snapshot
+        # lacks the totals, and then this tick counts from now (0) rather than from the start
+        base = totals if previous else dict.fromkeys(DEMAND, 0)
+        now = {k: totals[k] - previous.get(f"{k}_total", base[k]) for k in DEMAND}
         backlog = len(world.backlog)
         open_directives = totals["directives_created"] - totals["directives_deployed"]
         row = {
@@ -203,9 +208,9 @@ class FlowTracker:
             "bottleneck": self.bottleneck(),
             "audit_head": world.audit.head,
             # demand, named with units so the CSV explains itself
-            "offered_directives_per_tick": totals["offered"] - previous.get("offered_total", 0),
-            "admitted_directives_per_tick": totals["admitted"] - previous.get("admitted_total", 0),
-            "rejected_directives_per_tick": totals["rejected"] - previous.get("rejected_total", 0),
+            "offered_directives_per_tick": now["offered"],
+            "admitted_directives_per_tick": now["admitted"],
+            "rejected_directives_per_tick": now["rejected"],
             "offered_total": totals["offered"],
             "admitted_total": totals["admitted"],
             "rejected_total": totals["rejected"],

@@ -12,7 +12,7 @@ import dataclasses
 import enum
 import types
 import typing
-from collections import deque
+from collections import Counter, deque
 from functools import lru_cache
 from typing import Any
 
@@ -146,8 +146,51 @@ def dump_engine(engine: Any) -> dict[str, Any]:
     }
 
 
+def upgrade_snapshot(data: dict[str, Any]) -> dict[str, Any]:
+    """A snapshot of an older format in today's format: the same world state, read by today's
+    rules (a run stopped cleanly before an upgrade resumes from it; DEPLOYMENT.md, Upgrading).
+
+    Format 1 (before keyed streams, the backlog and whole-run flow summaries): keyed streams
+    start fresh (no draws taken), the backlog is empty (format 1 dropped arrivals over the
+    limit), every directive created so far counts as offered and admitted, and the flow
+    summaries restart from the lead and cycle times format 1 kept (its last 500).
+    """
+    if data.get("format") != 1:
+        return data
+    data = dict(data)
+    plain = dict(data["plain"])
+    totals = dict(plain["totals"])  # encoded as [key, value] pairs
+    created = totals.get("directives_created", 0)
+    totals.update({"offered": created, "admitted": created, "rejected": 0})
+    plain["totals"] = [[k, v] for k, v in totals.items()]
+    plain.update({"draw_counts": [], "identity": [], "backlog": []})
+    data["plain"] = plain
+    data["rng"] = {
+        "work": data["rng"]["work"],
+        "arrivals": data["rng"]["arrivals"],
+        "futures_salt": "",
+    }
+    old = data["flow"]
+    data["flow"] = {
+        "history": old["history"],
+        "lead_hist": sorted(Counter(old["lead_times"]).items()),
+        "lead_by_priority": [],
+        "cycle_hist": sorted(Counter(old["cycle_times"]).items()),
+        "window_leads": [],
+        "window_cycles": [],
+        "deployed_ticks": old["deployed_ticks"],
+        "stage_sums": {},
+        "efficiency": [0.0, 0.0, 0],
+        "time_totals": {},
+        "window": [],
+    }
+    data["format"] = SNAPSHOT_FORMAT
+    return data
+
+
 def load_engine(data: dict[str, Any], engine_cls: Any, **engine_kwargs: Any) -> Any:
-    """Rebuild an engine from :func:`dump_engine` output."""
+    """Rebuild an engine from :func:`dump_engine` output (older formats are upgraded)."""
+    data = upgrade_snapshot(data)
     if data.get("format") != SNAPSHOT_FORMAT:
         raise ValueError(f"unsupported snapshot format {data.get('format')!r}")
     scenario = Scenario.model_validate(data["scenario"])
@@ -155,7 +198,13 @@ def load_engine(data: dict[str, Any], engine_cls: Any, **engine_kwargs: Any) -> 
     world: World = engine.world
     hints = _hints_for_world()
     for name in PLAIN:
-        setattr(world, name, decode(hints[name], data["plain"][name]))
+        if name not in data["plain"]:  # a field newer than the snapshot keeps its fresh value
+            continue
+        value = decode(hints[name], data["plain"][name])
+        if name == "totals":
+            world.totals.update(value)  # counters newer than the snapshot stay at zero
+        else:
+            setattr(world, name, value)
     world.state_counts = {TaskState(k): v for k, v in data["state_counts"].items()}
     for name, cls in REGISTRIES.items():
         registry = {}
@@ -163,6 +212,11 @@ def load_engine(data: dict[str, Any], engine_cls: Any, **engine_kwargs: Any) -> 
             item = decode(cls, raw)
             registry[item.id] = item
         setattr(world, name, registry)
+    for office in world.offices.values():
+        if not office.hires:  # format 1: the ordinals already handed out, from the staff
+            for agent_id in office.agent_ids:
+                role = world.agents[agent_id].role.value
+                office.hires[role] = office.hires.get(role, 0) + 1
     world.elevator = decode(Elevator, data["elevator"])
     world.deploy_ready = dict.fromkeys(data["deploy_ready"])
     world.deployed_order = deque(data["deployed_order"])
