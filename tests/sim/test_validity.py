@@ -306,10 +306,10 @@ def test_the_design_stage_is_an_m_m_c_queue_and_waits_as_erlang_c_says(
     long-run mean wait is the ideal queue's, which is within 10% of Erlang C.
 
     Control variates: one engine run of 12,000 ticks estimates the mean wait with a standard
-    deviation of about 10% (busy periods make waits strongly correlated). The ideal queue on
-    the same inputs is a control whose long-run mean we can compute cheaply, so the estimate
-    used is engine - ideal(same inputs) + ideal(long run), with the raw run asserted as well
-    to within the spread a single run has.
+    deviation of about 20% (busy periods make waits strongly correlated; MODEL.md lists runs).
+    The ideal queue on the same inputs is a control whose long-run mean is cheap to compute
+    (2 million ticks), so the estimate used is engine - ideal(same inputs) + ideal(long run);
+    the raw run is asserted as well, to within the spread a single run has.
     """
     ticks = 12_000
     engine = Engine(design_stage(rate, mean_service, architects), 11, headless=True)
@@ -326,7 +326,7 @@ def test_the_design_stage_is_an_m_m_c_queue_and_waits_as_erlang_c_says(
     ideal_mean = sum(by_key[k] for k in keys) / len(keys)
     estimate = engine_mean - ideal_mean + long_run_wait(rate, mean_service, architects, 2_000_000)
     assert abs(estimate / theory - 1) < 0.10
-    assert abs(engine_mean / theory - 1) < 0.35  # one run's own spread (about 3 sd)
+    assert abs(engine_mean / theory - 1) < 0.5  # one run alone: SD about 20% at this length
 
 
 # ---- capacity where the bottleneck is -----------------------------------------------------
