@@ -1,6 +1,7 @@
 // The building on a canvas: floors stacked (or one floor), rooms, desks, the elevator, and
-// agents walking between ticks. Drawn at 1 logical pixel per art pixel onto an offscreen
-// canvas, then blitted at an integer scale with smoothing off.
+// agents walking between ticks. Drawn at one canvas pixel per art pixel (the static part
+// cached on an offscreen canvas); the browser scales the canvas by a whole number with
+// `image-rendering: pixelated`, and zoom and pan are CSS size and transform.
 import {
   ROLE_COLOURS, STATUS_COLOURS, TILE, agentSprite, drawContract, pixelText, shade, statusIcon,
 } from "./sprites.js";
