@@ -7,17 +7,20 @@ moved on); a command refused at application is logged and changes nothing else.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any, Callable
+from typing import Annotated, Any, Callable
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from . import proposals as props
+from . import security_office as sec
 from .agents import ROLE_SKILL, AgentStatus, Role
 from .assignment import release
 from .directives import create_directive
-from .errors import CommandRejected, TransitionRefused
-from .scenario import ToolSpec
+from .errors import CommandRejected, ScenarioError, TransitionRefused
+from .scenario import Settings, ToolSpec, with_overrides
 from .tasks import DirectiveState, ReviewStatus, TaskState
 from .votes import VoteOutcome
 from .voting import settle_vote
@@ -35,6 +38,14 @@ class CommandKind(str, Enum):
     OVERRIDE_VOTE = "override_vote"
     BLOCK_TASK = "block_task"
     UNBLOCK_TASK = "unblock_task"
+    LOCKDOWN = "lockdown"
+    LIFT_LOCKDOWN = "lift_lockdown"
+    BLOCK_DELIVERY = "block_delivery"
+    UNBLOCK_DELIVERY = "unblock_delivery"
+    SET_SETTING = "set_setting"
+    SCHEDULE_PROPOSAL = "schedule_proposal"
+    REVOKE_PROPOSAL = "revoke_proposal"
+    SET_PROPOSAL_POLICY = "set_proposal_policy"
 
 
 class _Payload(BaseModel):
@@ -97,6 +108,90 @@ class UnblockTask(_Payload):
     task_id: str = Field(min_length=1, max_length=40)
 
 
+Ident = Annotated[str, Field(min_length=1, max_length=40)]
+Reason = Annotated[str, Field(min_length=3, max_length=500)]
+Scope = Annotated[str, Field(min_length=1, max_length=40, description='a floor id, or "building"')]
+
+
+class LiftLockdown(_Payload):
+    scope: Scope
+
+
+class Lockdown(LiftLockdown):
+    reason: Reason
+
+
+class UnblockDelivery(_Payload):
+    directive_id: Ident
+
+
+class BlockDelivery(UnblockDelivery):
+    reason: Reason
+
+
+#: Settings a command may change on a live world. Left out: the clock's unit
+#: (ticks_per_day) and the lift's speed (the elevator copies it when the world is built).
+FIXED_SETTINGS = frozenset({"ticks_per_day", "elevator_ticks_per_floor"})
+SETTING_PATHS: tuple[str, ...] = (
+    *(f"settings.{name}" for name in Settings.model_fields if name not in FIXED_SETTINGS),
+    "arrivals.rate_per_day",
+    "arrivals.max_open",
+    "arrivals.overflow",
+)
+
+
+class SetSetting(_Payload):
+    path: str = Field(
+        min_length=3,
+        max_length=80,
+        description="settings.<name>, arrivals.rate_per_day, arrivals.max_open (WIP limit) or "
+        "arrivals.overflow",
+    )
+    value: float | int | str = Field(union_mode="left_to_right")
+
+
+class ProposedCommand(_Payload):
+    kind: str = Field(min_length=1, max_length=40)
+    payload: dict[str, Any] = Field(default_factory=dict)
+
+
+class ScheduleProposal(_Payload):
+    title: str = Field(min_length=1, max_length=200)
+    activate_tick: int = Field(ge=1, le=2**31 - 1)
+    commands: list[ProposedCommand] = Field(min_length=1, max_length=20)
+    preview_id: str | None = Field(default=None, max_length=64)
+    preview_tick: int | None = Field(default=None, ge=0, le=2**31 - 1)
+    reverts: str | None = Field(default=None, max_length=40)
+
+
+class RevokeProposal(_Payload):
+    proposal_id: Ident
+    reason: Reason
+
+
+class ProposalPolicy(_Payload):
+    preview_max_age_ticks: int = Field(
+        ge=0, le=1_000_000, description="a proposal needs a preview this fresh (0: no need)"
+    )
+
+
+#: Kinds a proposal may carry: changes to the office, not runtime controls or other proposals.
+PROPOSABLE = frozenset(
+    {
+        "create_directive",
+        "hire_agent",
+        "dismiss_agent",
+        "add_tool",
+        "block_task",
+        "unblock_task",
+        "lockdown",
+        "lift_lockdown",
+        "block_delivery",
+        "unblock_delivery",
+        "set_setting",
+    }
+)
+
 PAYLOADS: dict[CommandKind, type[_Payload] | type[ToolSpec]] = {
     CommandKind.CREATE_DIRECTIVE: CreateDirective,
     CommandKind.HIRE_AGENT: HireAgent,
@@ -108,6 +203,14 @@ PAYLOADS: dict[CommandKind, type[_Payload] | type[ToolSpec]] = {
     CommandKind.OVERRIDE_VOTE: OverrideVote,
     CommandKind.BLOCK_TASK: BlockTask,
     CommandKind.UNBLOCK_TASK: UnblockTask,
+    CommandKind.LOCKDOWN: Lockdown,
+    CommandKind.LIFT_LOCKDOWN: LiftLockdown,
+    CommandKind.BLOCK_DELIVERY: BlockDelivery,
+    CommandKind.UNBLOCK_DELIVERY: UnblockDelivery,
+    CommandKind.SET_SETTING: SetSetting,
+    CommandKind.SCHEDULE_PROPOSAL: ScheduleProposal,
+    CommandKind.REVOKE_PROPOSAL: RevokeProposal,
+    CommandKind.SET_PROPOSAL_POLICY: ProposalPolicy,
 }
 
 
@@ -166,6 +269,13 @@ def parse_kind(kind: str | CommandKind) -> CommandKind:
 
 def validate(world: World, kind: CommandKind, payload: Any) -> dict[str, Any]:
     """Check shape and domain rules; return the normalised payload or raise CommandRejected."""
+    normalised = validate_shape(kind, payload)
+    CHECKS.get(kind, _no_check)(world, normalised)
+    return normalised
+
+
+def validate_shape(kind: CommandKind, payload: Any) -> dict[str, Any]:
+    """Check a payload's shape only (no world needed); return it normalised."""
     if not isinstance(payload, dict):
         raise CommandRejected("payload must be a JSON object", "payload")
     try:
@@ -176,8 +286,7 @@ def validate(world: World, kind: CommandKind, payload: Any) -> dict[str, Any]:
         raise CommandRejected(
             f"{field}: {first['msg']}" if field else first["msg"], field
         ) from None
-    normalised = model.model_dump(mode="json")
-    CHECKS.get(kind, _no_check)(world, normalised)
+    normalised: dict[str, Any] = model.model_dump(mode="json")
     return normalised
 
 
@@ -257,6 +366,92 @@ def _check_unblock(world: World, p: dict[str, Any]) -> None:
         )
 
 
+def _check_lockdown(world: World, p: dict[str, Any]) -> None:
+    if p["scope"] != sec.BUILDING:
+        _need_floor(world, p["scope"], "scope")
+    if p["scope"] in sec.lockdowns(world):
+        raise CommandRejected(f"{p['scope']} is already locked down", "scope", "conflict")
+
+
+def _check_lift(world: World, p: dict[str, Any]) -> None:
+    if p["scope"] not in sec.lockdowns(world):
+        raise CommandRejected(f"{p['scope']} is not locked down", "scope", "conflict")
+
+
+def _open_directive(world: World, directive_id: str) -> None:
+    directive = world.directives.get(directive_id)
+    if directive is None:
+        raise CommandRejected(f"unknown directive {directive_id!r}", "directive_id", "not_found")
+    if directive.state is DirectiveState.DEPLOYED:
+        raise CommandRejected(f"directive {directive_id} is deployed", "directive_id", "conflict")
+
+
+def _check_block_delivery(world: World, p: dict[str, Any]) -> None:
+    _open_directive(world, p["directive_id"])
+    if p["directive_id"] in sec.delivery_blocks(world):
+        raise CommandRejected(
+            f"delivery of {p['directive_id']} is already blocked", "directive_id", "conflict"
+        )
+
+
+def _check_unblock_delivery(world: World, p: dict[str, Any]) -> None:
+    if p["directive_id"] not in sec.delivery_blocks(world):
+        raise CommandRejected(
+            f"delivery of {p['directive_id']} is not blocked", "directive_id", "conflict"
+        )
+
+
+def _check_setting(world: World, p: dict[str, Any]) -> None:
+    if p["path"] not in SETTING_PATHS:
+        raise CommandRejected(
+            f"{p['path']!r} cannot be changed on a live world (one of settings.<name>, "
+            "arrivals.rate_per_day, arrivals.max_open, arrivals.overflow)",
+            "path",
+        )
+    try:
+        with_overrides(world.scenario, {p["path"]: p["value"]})
+    except ScenarioError as exc:
+        raise CommandRejected(f"value: {exc.problem}", "value") from None
+
+
+def _check_schedule(world: World, p: dict[str, Any]) -> None:
+    if p["activate_tick"] <= world.tick:
+        raise CommandRejected(
+            f"activate_tick must be after the current tick {world.tick}", "activate_tick"
+        )
+    refusal = props.check_policy(world, p.get("preview_tick"))
+    if refusal:
+        raise CommandRejected(refusal, "preview_id", "policy")
+    reverts = p.get("reverts")
+    if reverts is not None and reverts not in props.proposals(world):
+        raise CommandRejected(f"unknown proposal {reverts!r}", "reverts", "not_found")
+    for index, command in enumerate(p["commands"]):
+        where = f"commands.{index}"
+        if command["kind"] not in PROPOSABLE:
+            raise CommandRejected(
+                f"{where}.kind: {command['kind']!r} cannot be proposed (one of "
+                f"{', '.join(sorted(PROPOSABLE))})",
+                f"{where}.kind",
+            )
+        try:
+            command["payload"] = validate_shape(CommandKind(command["kind"]), command["payload"])
+        except CommandRejected as exc:
+            raise CommandRejected(f"{where}.{exc.reason}", f"{where}.payload") from None
+
+
+def _check_revoke(world: World, p: dict[str, Any]) -> None:
+    proposal = props.proposals(world).get(p["proposal_id"])
+    if proposal is None:
+        raise CommandRejected(f"unknown proposal {p['proposal_id']!r}", "proposal_id", "not_found")
+    if proposal.state is not props.ProposalState.SCHEDULED:
+        raise CommandRejected(
+            f"proposal {proposal.id} is {proposal.state.value}; only a scheduled proposal can be "
+            "revoked",
+            "proposal_id",
+            "conflict",
+        )
+
+
 CHECKS: dict[CommandKind, Callable[[World, dict[str, Any]], None]] = {
     CommandKind.CREATE_DIRECTIVE: _check_directive,
     CommandKind.HIRE_AGENT: _check_hire,
@@ -265,6 +460,13 @@ CHECKS: dict[CommandKind, Callable[[World, dict[str, Any]], None]] = {
     CommandKind.OVERRIDE_VOTE: _check_override,
     CommandKind.BLOCK_TASK: _check_block,
     CommandKind.UNBLOCK_TASK: _check_unblock,
+    CommandKind.LOCKDOWN: _check_lockdown,
+    CommandKind.LIFT_LOCKDOWN: _check_lift,
+    CommandKind.BLOCK_DELIVERY: _check_block_delivery,
+    CommandKind.UNBLOCK_DELIVERY: _check_unblock_delivery,
+    CommandKind.SET_SETTING: _check_setting,
+    CommandKind.SCHEDULE_PROPOSAL: _check_schedule,
+    CommandKind.REVOKE_PROPOSAL: _check_revoke,
 }
 
 
@@ -274,26 +476,75 @@ CHECKS: dict[CommandKind, Callable[[World, dict[str, Any]], None]] = {
 def apply(world: World, command: Command) -> None:
     """Apply a validated command at the current tick boundary, recording the outcome on it."""
     command.applied_tick = world.tick
-    try:
-        payload = validate(world, command.kind, command.payload)
-    except CommandRejected as exc:
-        command.status, command.reason = "rejected", exc.reason
-        command.event_seq = world.log(
-            "command.rejected",
-            command.actor,
-            f"command:{command.seq}",
-            {"kind": command.kind.value, "reason": exc.reason, "field": exc.field},
-        )
-        return
-    applied = world.log(
-        "command.applied",
-        command.actor,
-        f"command:{command.seq}",
-        {"kind": command.kind.value, "payload": payload},
+    step = apply_step(
+        world, command.kind, command.payload, command.actor, f"command:{command.seq}", None
     )
-    command.status, command.event_seq = "applied", applied
-    EFFECTS[command.kind](world, payload, command.actor, applied)
+    command.status, command.reason, command.event_seq = step.status, step.reason, step.event
+
+
+def apply_step(
+    world: World,
+    kind: str | CommandKind,
+    payload: dict[str, Any],
+    actor: str,
+    target: str,
+    parent: int | None,
+) -> props.AppliedStep:
+    """Check and apply one command now; logs command.applied (or command.rejected) on
+    ``target`` and returns what it did, with the ids it created and what it replaced (a
+    proposal's way back is written from these)."""
+    kind = CommandKind(kind)
+    parents = () if parent is None else (parent,)
+    try:
+        normalised = validate(world, kind, payload)
+    except CommandRejected as exc:
+        event = world.log(
+            "command.rejected",
+            actor,
+            target,
+            {"kind": kind.value, "reason": exc.reason, "field": exc.field},
+            parents,
+        )
+        return props.AppliedStep(kind.value, "rejected", event, exc.reason)
+    before = _before(world, kind, normalised)
+    known = (set(world.agents), set(world.tools), set(world.directives))
+    applied = world.log(
+        "command.applied", actor, target, {"kind": kind.value, "payload": normalised}, parents
+    )
+    EFFECTS[kind](world, normalised, actor, applied)
     world.changes.world = True
+    created = [
+        i
+        for registry, seen in zip((world.agents, world.tools, world.directives), known)
+        for i in registry
+        if i not in seen
+    ]
+    return props.AppliedStep(kind.value, "applied", applied, None, created, before)
+
+
+def _before(world: World, kind: CommandKind, p: dict[str, Any]) -> str | None:
+    """JSON of what the command replaces, so a revert can put it back."""
+    value: Any = None
+    if kind is CommandKind.SET_SETTING:
+        head, _, name = p["path"].partition(".")
+        value = getattr(getattr(world.scenario, head), name)
+    elif kind is CommandKind.DISMISS_AGENT:
+        agent = world.agents[p["agent_id"]]
+        office = world.offices[agent.office_id]
+        value = {
+            "floor": office.floor_id,
+            "office": office.id,
+            "role": agent.role.value,
+            "name": agent.name,
+            "clearance": agent.clearance,
+        }
+    elif kind is CommandKind.LIFT_LOCKDOWN:
+        lockdown = sec.lockdowns(world)[p["scope"]]
+        value = {"scope": lockdown.subject, "reason": lockdown.reason}
+    elif kind is CommandKind.UNBLOCK_DELIVERY:
+        block = sec.delivery_blocks(world)[p["directive_id"]]
+        value = {"directive_id": block.subject, "reason": block.reason}
+    return None if value is None else json.dumps(value, sort_keys=True)
 
 
 def _create_directive(world: World, p: dict[str, Any], actor: str, parent: int) -> None:
@@ -459,6 +710,41 @@ def _transition_or_reject(
         pass  # already logged as task.transition_refused with its reason
 
 
+def _lockdown(world: World, p: dict[str, Any], actor: str, parent: int) -> None:
+    sec.lock_down(world, p["scope"], p["reason"], actor, parent)
+
+
+def _lift(world: World, p: dict[str, Any], actor: str, parent: int) -> None:
+    sec.lift(world, p["scope"], actor, parent)
+
+
+def _block_delivery(world: World, p: dict[str, Any], actor: str, parent: int) -> None:
+    sec.block_delivery(world, p["directive_id"], p["reason"], actor, parent)
+
+
+def _unblock_delivery(world: World, p: dict[str, Any], actor: str, parent: int) -> None:
+    sec.unblock_delivery(world, p["directive_id"], actor, parent)
+
+
+def _set_setting(world: World, p: dict[str, Any], actor: str, parent: int) -> None:
+    # A copy: the scenario object may be shared (a replay starts from it), and snapshots and
+    # forks carry the changed scenario.
+    world.scenario = with_overrides(world.scenario, {p["path"]: p["value"]})
+    world.settings = world.scenario.settings
+
+
+def _schedule(world: World, p: dict[str, Any], actor: str, parent: int) -> None:
+    props.schedule(world, p, actor, parent)
+
+
+def _revoke(world: World, p: dict[str, Any], actor: str, parent: int) -> None:
+    props.revoke(world, p["proposal_id"], p["reason"], actor, parent)
+
+
+def _policy(world: World, p: dict[str, Any], actor: str, parent: int) -> None:
+    world.proposal_policy[props.PREVIEW_MAX_AGE] = p["preview_max_age_ticks"]
+
+
 EFFECTS: dict[CommandKind, Callable[[World, dict[str, Any], str, int], None]] = {
     CommandKind.CREATE_DIRECTIVE: _create_directive,
     CommandKind.HIRE_AGENT: _hire,
@@ -470,4 +756,12 @@ EFFECTS: dict[CommandKind, Callable[[World, dict[str, Any], str, int], None]] = 
     CommandKind.OVERRIDE_VOTE: _override,
     CommandKind.BLOCK_TASK: _block,
     CommandKind.UNBLOCK_TASK: _unblock,
+    CommandKind.LOCKDOWN: _lockdown,
+    CommandKind.LIFT_LOCKDOWN: _lift,
+    CommandKind.BLOCK_DELIVERY: _block_delivery,
+    CommandKind.UNBLOCK_DELIVERY: _unblock_delivery,
+    CommandKind.SET_SETTING: _set_setting,
+    CommandKind.SCHEDULE_PROPOSAL: _schedule,
+    CommandKind.REVOKE_PROPOSAL: _revoke,
+    CommandKind.SET_PROPOSAL_POLICY: _policy,
 }

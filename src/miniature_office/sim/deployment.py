@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .contracts import ContractState
 from .directives import publish_contract
+from .security_office import deployment_hold, forget_directive
 from .tasks import DirectiveState, TaskState
 from .world import World
 
@@ -18,6 +19,11 @@ def deploy(world: World) -> list[str]:
             continue
         tasks = [world.tasks[t] for t in directive.task_ids]
         if any(t.state is not TaskState.MERGED for t in tasks):
+            continue
+        if deployment_hold(world, directive) is not None:
+            # Locked down or blocked: it stays ready and ships on the first tick after the
+            # hold is lifted (work on everything else goes on).
+            world.deploy_ready[directive_id] = None
             continue
         parents = []
         for task in tasks:
@@ -75,6 +81,7 @@ def prune(world: World) -> None:
         for artifact_id in directive.artifacts:
             world.artifacts.pop(artifact_id, None)
         del world.directives[directive.id]
+        forget_directive(world, directive.id)
         world.changes.removed.setdefault("directives", []).append(directive.id)
         world.forget_identities([directive.id, *directive.task_ids])  # bounded stream state
     _prune_contracts(world, horizon)

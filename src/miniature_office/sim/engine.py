@@ -1,8 +1,8 @@
 """The tick engine: commands in, one tick in a fixed order, a delta out (DESIGN.md section 4).
 
-Order of one tick: apply commands -> intake -> elevator -> for each floor, each office (sorted
-by id): dispatch, agents act, meetings advance, votes close -> deployments -> retention ->
-flow metrics -> the tick's delta.
+Order of one tick: apply commands -> activate due proposals (sim/proposals.py) -> intake ->
+elevator -> for each floor, each office (sorted by id): dispatch, agents act, meetings
+advance, votes close -> deployments -> retention -> flow metrics -> the tick's delta.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from .dispatch import dispatch
 from .elevator import run_elevator
 from .flow import FlowTracker
 from .meeting_flow import advance_meetings
+from .proposals import activate_due
 from .scenario import Scenario
 from .stalls import watch_stalls
 from .tasks import BOARD_ORDER
@@ -108,6 +109,7 @@ class Engine:
         """Advance the world by exactly one tick and return its delta."""
         self.apply_pending()
         world = self.world
+        activate_due(world)  # scheduled proposals whose tick has come, after the commands
         world.tick += 1
         intake(world)
         run_elevator(world)

@@ -21,7 +21,9 @@ from .artifacts import Artifact
 from .audit import AuditEvent, AuditLog
 from .contracts import Contract, Elevator
 from .meetings import Meeting
+from .proposals import Proposal
 from .scenario import Scenario
+from .security_office import DeliveryBlock, Lockdown
 from .stalls import Stall
 from .supply import Tool
 from .tasks import Directive, Task, TaskState
@@ -54,6 +56,10 @@ PLAIN = (
     "backlog",
     "stalls",
     "stall_marks",
+    "lockdowns",
+    "delivery_blocks",
+    "proposals",
+    "proposal_policy",
 )
 
 
@@ -248,6 +254,10 @@ def _hints_for_world() -> dict[str, Any]:
         "backlog": list[Arrival],
         "stalls": dict[str, Stall],
         "stall_marks": dict[str, int],
+        "lockdowns": dict[str, Lockdown],
+        "delivery_blocks": dict[str, DeliveryBlock],
+        "proposals": dict[str, Proposal],
+        "proposal_policy": dict[str, int],
     }
 
 

@@ -214,6 +214,12 @@ class World:
         self.stalls: dict[str, Any] = {}  # open stall episodes by key (sim/stalls.Stall)
         self.stall_marks: dict[str, int] = {}  # stall watcher's counters (elevator pressure)
         self.observers: list[Callable[[str, Any], None]] = []
+        # Governance (sim/security_office.py, sim/proposals.py): lockdowns by scope, blocked
+        # deliveries by directive, scheduled changes by id and the proposal policy.
+        self.lockdowns: dict[str, Any] = {}
+        self.delivery_blocks: dict[str, Any] = {}
+        self.proposals: dict[str, Any] = {}
+        self.proposal_policy: dict[str, int] = {}
 
     # ---- ids, logging, change tracking ------------------------------------------------------
 
