@@ -160,8 +160,8 @@ class FlowTracker:
         while self.deployed_ticks and self.deployed_ticks[0] <= tick - per_day:
             self.deployed_ticks.popleft()
         self._expire(tick - window)
-        active, time_now, by_role = self._agents(world)
-        queue, blocked_now, tasks_open = self._work(world, active)
+        active, tool_waits, time_now, by_role = self._agents(world)
+        queue, blocked_now, tasks_open = self._work(world, active, tool_waits)
         counts = {role: by_role[role][1] for role in ROLES}
         world.headcount = {role: by_role[role][2] for role in ROLES}
         utilisation = {
@@ -292,7 +292,7 @@ class FlowTracker:
 
     def _agents(
         self, world: World
-    ) -> tuple[dict[str, None], dict[str, float], dict[str, list[float]]]:
+    ) -> tuple[dict[str, None], set[str], dict[str, float], dict[str, list[float]]]:
         """Classify every agent-tick once; note what is being actively worked on.
 
         A manager's tick outside meetings is split by the attention it spent: spent / budget
@@ -300,6 +300,7 @@ class FlowTracker:
         ``idle``; one unit spent out of four is a quarter of a tick of manager work.
         """
         active: dict[str, None] = {}
+        tool_waits: set[str] = set()
         time_now = dict.fromkeys(TIME_CLASSES, 0.0)
         by_role = {role: [0.0, 0, 0] for role in ROLES}  # productive, on duty, headcount
         meetings = world.meetings
@@ -328,8 +329,11 @@ class FlowTracker:
                     time_now["idle"] += share
                     totals["idle"] = totals.get("idle", 0) + share
                     continue
-            elif cls == "waiting_tool" and agent.waiting_for == "contract":
-                cls = "waiting_contract"
+            elif cls == "waiting_tool":
+                if agent.waiting_for == "contract":
+                    cls = "waiting_contract"
+                elif agent.activity is not None:
+                    tool_waits.add(agent.activity.target)
             time_now[cls] += 1
             totals[cls] = totals.get(cls, 0) + 1
             if cls in PRODUCTIVE:
@@ -338,41 +342,47 @@ class FlowTracker:
                 target = agent.activity.target
                 meeting = meetings.get(target)
                 active[meeting.task_id if meeting is not None else target] = None
-        return active, {c: round(v, 3) for c, v in time_now.items()}, by_role
+        return active, tool_waits, {c: round(v, 3) for c, v in time_now.items()}, by_role
 
-    def _work(self, world: World, active: dict[str, None]) -> tuple[dict[str, int], int, int]:
+    def _work(
+        self, world: World, active: dict[str, None], tool_waits: set[str]
+    ) -> tuple[dict[str, int], int, int]:
         """Queues per role, and this tick's stage and activity of every open directive/task."""
-        queue = {role: 0 for role in ROLES}
+        queue = dict.fromkeys(ROLES, 0)
         blocked = tasks_open = 0
         tasks = world.tasks
-        agents = world.agents
-        for directive in world.directives.values():
-            if directive.state is DirectiveState.DEPLOYED:
-                continue
-            if directive.state is not DirectiveState.IN_PROGRESS:
-                if directive.state is DirectiveState.AWAITING_DESIGN:
-                    queue["architect"] += 1
-                _charge(directive.stage_ticks, "design")
-                if directive.id in active:
+        directives = world.directives
+        rank = _STAGE_RANK
+        awaiting, in_progress = DirectiveState.AWAITING_DESIGN, DirectiveState.IN_PROGRESS
+        for office in world.offices.values():
+            for directive_id in office.directive_ids:  # admitted and not deployed
+                directive = directives[directive_id]
+                charged = directive.stage_ticks
+                if directive.state is not in_progress:
+                    if directive.state is awaiting:
+                        queue["architect"] += 1
+                    charged["design"] = charged.get("design", 0) + 1
+                    if directive_id in active:
+                        directive.active_ticks += 1
+                    continue
+                least = len(STAGES)
+                worked = False
+                for task_id in directive.task_ids:
+                    task = tasks[task_id]
+                    tasks_open += 1
+                    stage = _task_stage(world, task, queue, task_id in tool_waits)
+                    if task.state is TaskState.BLOCKED:
+                        blocked += 1
+                    task.stage_ticks[stage] = task.stage_ticks.get(stage, 0) + 1
+                    if task_id in active:
+                        task.active_ticks += 1
+                        worked = True
+                    if stage != "waiting_dependency":  # its sibling's stage says why it waits
+                        least = min(least, rank[stage])
+                stage = STAGES[least] if least < len(STAGES) else "merged"
+                charged[stage] = charged.get(stage, 0) + 1
+                if worked:
                     directive.active_ticks += 1
-                continue
-            least = len(STAGES)
-            worked = False
-            for task_id in directive.task_ids:
-                task = tasks[task_id]
-                tasks_open += 1
-                stage = _task_stage(world, task, agents, queue)
-                if stage == "blocked" or stage == "waiting_contract":
-                    blocked += task.state is TaskState.BLOCKED
-                _charge(task.stage_ticks, stage)
-                if task_id in active:
-                    task.active_ticks += 1
-                    worked = True
-                if stage != "waiting_dependency":  # its sibling's stage says why it waits
-                    least = min(least, _STAGE_RANK[stage])
-            _charge(directive.stage_ticks, STAGES[least] if least < len(STAGES) else "merged")
-            if worked:
-                directive.active_ticks += 1
         return queue, blocked, tasks_open
 
     # ---- bottleneck ------------------------------------------------------------------------
@@ -552,46 +562,30 @@ class FlowTracker:
         self._window_stats = None
 
 
-def _charge(stages: dict[str, int], stage: str) -> None:
-    stages[stage] = stages.get(stage, 0) + 1
-
-
-def _task_stage(world: World, task: Any, agents: dict[str, Any], queue: dict[str, int]) -> str:
-    """The flow stage of ``task`` this tick; counts it in the queue of the role it waits for."""
+def _task_stage(world: World, task: Any, queue: dict[str, int], waiting_tool: bool) -> str:
+    """The flow stage of ``task`` this tick; counts it in the queue of the role it waits for.
+    ``waiting_tool``: someone working on it is waiting for a tool this tick."""
     state = task.state
-    if state is TaskState.BLOCKED:
-        return (
-            "waiting_contract"
-            if task.requires_contract
-            and (task.blocked_from is TaskState.SCHEDULED and not world.contract_ready(task))
-            else "blocked"
-        )
-    if state is TaskState.SCHEDULED:
-        if world.unmerged_dependency(task) is not None:
-            return "waiting_dependency"
-        if task.assignee is None:
-            queue["builder"] += 1
-        return _tool_wait(task.assignee, agents) or "build"
-    if state is TaskState.IN_PROGRESS:
-        if task.assignee is None:
-            queue["builder"] += 1
-        return _tool_wait(task.assignee, agents) or "build"
     if state is TaskState.IN_REVIEW:
-        waiting = None
         for kind, status in task.reviews.items():
             if status is ReviewStatus.PENDING:
                 queue[REVIEW_QUEUE_ROLE[kind]] += 1
-            elif status is ReviewStatus.IN_PROGRESS and waiting is None:
-                waiting = _tool_wait(task.reviewers.get(kind), agents)
-        return waiting or "review"
+        return "waiting_tool" if waiting_tool else "review"
+    if state is TaskState.IN_PROGRESS or state is TaskState.SCHEDULED:
+        if state is TaskState.SCHEDULED and world.unmerged_dependency(task) is not None:
+            return "waiting_dependency"
+        if task.assignee is None:
+            queue["builder"] += 1
+        return "waiting_tool" if waiting_tool else "build"
     if state is TaskState.APPROVAL:
         queue["manager"] += 1
         return "approval"
+    if state is TaskState.BLOCKED:
+        if (
+            task.requires_contract
+            and task.blocked_from is TaskState.SCHEDULED
+            and not world.contract_ready(task)
+        ):
+            return "waiting_contract"
+        return "blocked"
     return "merged"
-
-
-def _tool_wait(agent_id: str | None, agents: dict[str, Any]) -> str | None:
-    agent = agents.get(agent_id or "")
-    if agent is not None and agent.status in (AgentStatus.WAITING, AgentStatus.BLOCKED):
-        return "waiting_tool"
-    return None
