@@ -1,0 +1,410 @@
+"""The Consigliere's previews: what happens if ... (paired futures with and without a change).
+
+A preview forks the world at its tick (its exact state) twice: as it is ("without") and with
+the proposed commands applied at that boundary ("with"). Future ``i`` of both arms is reseeded
+with the same salt, so the two arms share every random stream (arrivals, each person's and
+each task's draws) and differ only by the change; the paired difference of a metric over the
+futures then measures the change, not the luck. Both start engines are pickled once per job
+(the shared input), never once per future.
+
+Per arm and future it records: when the backlog (every directive open at the start plus the
+arrivals waiting for admission) has deployed, when each open directive deployed, how many
+directives deployed within the horizon (throughput), the lead times of those deployments, the
+bottleneck at the horizon and the stall episodes opened.
+"""
+
+from __future__ import annotations
+
+import math
+import pickle  # nosec B403 - only our own engines, pickled in this process
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+from ..sim.engine import Engine
+from ..sim.forecast import current_work, reseed, start_state
+from ..sim.snapshot import load_engine
+from ..sim.stats import describe_distribution, distribution, paired_difference, quantile
+from ..sim.tasks import DirectiveState
+
+PERCENTILES = (50, 85, 95)
+#: Bounds of a preview job (requests beyond them are refused, not truncated).
+MAX_FUTURES = 1000
+MAX_TICKS = 5000
+MAX_AGENTS = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class PreviewInput:
+    """What every worker receives once per job: both start engines, pickled, and the plan."""
+
+    without: bytes
+    with_change: bytes
+    seed: int
+    start_tick: int
+    ticks: int
+    targets: tuple[str, ...]  # stable keys: open directives and the waiting backlog
+    open_directives: tuple[tuple[str, str], ...]  # (key, id) of the directives open now
+    added: tuple[tuple[str, str], ...] = ()  # (key, id) of directives the change creates
+
+
+def arm_engines(engine: Engine, commands: Sequence[dict[str, Any]]) -> tuple[Engine, Engine]:
+    """Headless copies of ``engine`` without and with ``commands`` applied at this boundary.
+
+    Raises :class:`~..sim.errors.CommandRejected` for a command the world would refuse.
+    """
+    state = start_state(engine)
+    without = load_engine(state, Engine, headless=True)
+    changed = load_engine(state, Engine, headless=True)
+    for command in commands:
+        changed.submit(command["kind"], command.get("payload") or {}, actor="consigliere")
+    changed.apply_pending()
+    return without, changed
+
+
+def prepare_preview(
+    engine: Engine, commands: Sequence[dict[str, Any]], *, seed: int, ticks: int
+) -> PreviewInput:
+    """Freeze both arms of a preview of ``commands`` on ``engine`` (left untouched)."""
+    without, changed = arm_engines(engine, commands)
+    work = current_work(without)
+    world = without.world
+    opened = tuple(
+        (d.key, d.id) for d in world.directives.values() if d.state is not DirectiveState.DEPLOYED
+    )
+    added = tuple(
+        (d.key, d.id) for d in changed.world.directives.values() if d.id not in world.directives
+    )
+    return PreviewInput(
+        pickle.dumps(without, protocol=pickle.HIGHEST_PROTOCOL),
+        pickle.dumps(changed, protocol=pickle.HIGHEST_PROTOCOL),
+        seed,
+        world.tick,
+        ticks,
+        tuple(work["open"] + work["waiting"]),
+        opened,
+        added,
+    )
+
+
+def preview_salt(seed: int, future: int) -> str:
+    """The random streams of future ``future``: the same for both arms."""
+    return f"preview:{seed}:{future}"
+
+
+def run_arm(engine: Engine, shared: PreviewInput, future: int) -> dict[str, Any]:
+    """Reseed ``engine`` for ``future`` and run it for the preview's ticks."""
+    reseed(engine, preview_salt(shared.seed, future))
+    world = engine.world
+    remaining = set(shared.targets)
+    added = {key for key, _ in shared.added}
+    finished: dict[str, int] = {}
+    slowest: dict[str, str] = {}  # added directive key -> the stage it spent longest in
+    deployed_before = world.totals["directives_deployed"]
+    stalls_before = world.totals["stalls"]
+    arrivals_before = world.counters.get("arrival", 0)
+    seen: set[str] = {d.id for d in world.directives.values() if d.state is DirectiveState.DEPLOYED}
+    leads: list[int] = []
+    done_tick = shared.start_tick if not remaining else None
+    for _ in range(shared.ticks):
+        result = engine.step()
+        if not result.flow.get("directives_deployed", 1):
+            continue
+        for directive in world.directives.values():
+            if directive.state is DirectiveState.DEPLOYED and directive.id not in seen:
+                seen.add(directive.id)
+                leads.append((directive.deployed_tick or 0) - directive.arrived_tick)
+                if directive.key in remaining or directive.key in added:
+                    remaining.discard(directive.key)
+                    finished[directive.key] = engine.tick
+                if directive.key in added and directive.stage_ticks:
+                    stages = directive.stage_ticks
+                    slowest[directive.key] = max(sorted(stages), key=lambda s: stages[s])
+        if done_tick is None and not remaining:
+            done_tick = engine.tick
+    return {
+        "done_tick": done_tick,
+        "finished": finished,
+        "throughput": world.totals["directives_deployed"] - deployed_before,
+        "lead_times": leads,
+        "bottleneck": engine.flow.bottleneck(),
+        "stalls": world.totals["stalls"] - stalls_before,
+        "slowest_stage": slowest,
+        "arrivals": world.counters.get("arrival", 0) - arrivals_before,
+    }
+
+
+def simulate_pair(shared: PreviewInput, future: int) -> dict[str, Any]:
+    """Future ``future`` of both arms (the job runner's unit of work)."""
+    # The bytes were pickled by prepare_preview() in this program, never read from outside.
+    without: Engine = pickle.loads(shared.without)  # nosec B301
+    changed: Engine = pickle.loads(shared.with_change)  # nosec B301
+    return {
+        "future": future,
+        "without": run_arm(without, shared, future),
+        "with": run_arm(changed, shared, future),
+    }
+
+
+# ---- the report --------------------------------------------------------------------------------
+
+
+def _when(values: list[float], start: int, per_day: int) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for p in PERCENTILES:
+        value = quantile(values, p)
+        if value is None or math.isinf(value):
+            out[f"p{p}"] = {"ticks": None, "days": None, "beyond_horizon": True}
+        else:
+            ticks = int(value) - start
+            out[f"p{p}"] = {
+                "ticks": ticks,
+                "days": round(ticks / per_day, 2),
+                "beyond_horizon": False,
+            }
+    return out
+
+
+def _spread(values: Sequence[float]) -> dict[str, Any]:
+    if not values:
+        return {"n": 0, "mean": None, "p50": None, "p85": None, "p95": None}
+    return {
+        "n": len(values),
+        "mean": round(sum(values) / len(values), 3),
+        **{f"p{p}": quantile(list(values), p) for p in PERCENTILES},
+    }
+
+
+def _arm_report(shared: PreviewInput, arm: list[dict[str, Any]], per_day: int) -> dict[str, Any]:
+    start = shared.start_tick
+    done = [math.inf if o["done_tick"] is None else float(o["done_tick"]) for o in arm]
+    per_directive = {
+        directive_id: _when([float(o["finished"].get(key, math.inf)) for o in arm], start, per_day)
+        for key, directive_id in shared.open_directives
+    }
+    return {
+        "backlog": {
+            **_when(done, start, per_day),
+            "finished_by_horizon": sum(1 for d in done if not math.isinf(d)),
+        },
+        "directives": per_directive,
+        "throughput": _spread([o["throughput"] for o in arm]),
+        "lead_time": _spread([t for o in arm for t in o["lead_times"]]),
+        "bottleneck": [
+            {"role": role, "futures": n} for role, n in distribution([o["bottleneck"] for o in arm])
+        ],
+        "bottleneck_text": describe_distribution([o["bottleneck"] for o in arm]),
+        "stalls": _spread([o["stalls"] for o in arm]),
+    }
+
+
+def summarise(
+    shared: PreviewInput,
+    pairs: list[dict[str, Any]],
+    *,
+    per_day: int,
+    label: str,
+) -> dict[str, Any]:
+    """Both arms' distributions, the paired differences and one plain sentence."""
+    without = [p["without"] for p in pairs]
+    changed = [p["with"] for p in pairs]
+    horizon = shared.start_tick + shared.ticks
+
+    def capped(arm: list[dict[str, Any]]) -> list[float | None]:
+        # A future that did not finish counts as finishing at the horizon: the difference is
+        # then a lower bound on the truth; ``finished_by_horizon`` says how often that happened.
+        return [float(o["done_tick"] if o["done_tick"] is not None else horizon) for o in arm]
+
+    backlog = paired_difference(
+        "backlog_done_ticks", capped(without), capped(changed), higher_is_better=False
+    )
+    throughput = paired_difference(
+        "throughput",
+        [float(o["throughput"]) for o in without],
+        [float(o["throughput"]) for o in changed],
+    )
+    return {
+        "futures": len(pairs),
+        "seed": shared.seed,
+        "start_tick": shared.start_tick,
+        "ticks": shared.ticks,
+        "ticks_per_day": per_day,
+        "targets": len(shared.targets),
+        "without": _arm_report(shared, without, per_day),
+        "with": _arm_report(shared, changed, per_day),
+        "difference": {
+            "backlog_done": {**backlog.to_dict(), "unit": "ticks"},
+            "throughput": {**throughput.to_dict(), "unit": "directives"},
+        },
+        "sentence": (
+            sentence(label, backlog, per_day, len(pairs))
+            if any(o["done_tick"] is not None for o in without + changed)
+            else throughput_sentence(label, throughput, shared.ticks / per_day, len(pairs))
+        ),
+        "added": _added_report(shared, changed, per_day),
+    }
+
+
+def _added_report(
+    shared: PreviewInput, arm: list[dict[str, Any]], per_day: int
+) -> list[dict[str, Any]]:
+    """When each directive the change creates deploys, and the stage that delays it most."""
+    rows = []
+    for key, directive_id in shared.added:
+        finished = [float(o["finished"].get(key, math.inf)) for o in arm]
+        stages = [o["slowest_stage"].get(key) for o in arm]
+        rows.append(
+            {
+                "directive_id": directive_id,
+                "key": key,
+                "deployed": _when(finished, shared.start_tick, per_day),
+                "deployed_by_horizon": sum(1 for f in finished if not math.isinf(f)),
+                "slowest_stage": [
+                    {"stage": stage, "futures": n} for stage, n in distribution(stages)
+                ],
+                "delayed_most_by": describe_distribution(stages),
+            }
+        )
+    return rows
+
+
+def sentence(label: str, backlog: Any, per_day: int, futures: int) -> str:
+    """``one more verifier: backlog done 2.1 days sooner (1.4-2.8), better in 46 of 50``."""
+    if backlog.mean is None:
+        return f"{label}: no futures to compare"
+    days = -backlog.mean / per_day
+    low, high = sorted((-backlog.high / per_day, -backlog.low / per_day))
+    if abs(days) < 0.005 and backlog.better == 0 and backlog.worse == 0:
+        return f"{label}: no difference to when the backlog is done in {futures} futures"
+    direction = "sooner" if days > 0 else "later"
+    if direction == "later":
+        days, low, high = -days, -high, -low
+    return (
+        f"{label}: backlog done {days:.1f} days {direction} ({low:.1f} to {high:.1f}, 95% CI), "
+        f"better in {backlog.better} of {futures} futures"
+    )
+
+
+def throughput_sentence(label: str, diff: Any, days: float, futures: int) -> str:
+    """For a backlog that never empties within the horizon: the difference in deployments."""
+    if diff.mean is None:
+        return f"{label}: no futures to compare"
+    return (
+        f"{label}: the backlog is not done within {days:.1f} days in any future; "
+        f"{diff.mean:+.1f} directives deployed ({diff.low:+.1f} to {diff.high:+.1f}, 95% CI), "
+        f"more in {diff.better} of {futures} futures"
+    )
+
+
+def describe_commands(commands: Sequence[dict[str, Any]]) -> str:
+    """A short label for a change (``hire_agent verifier on python``)."""
+    parts = []
+    for command in commands:
+        payload = command.get("payload") or {}
+        detail = " ".join(
+            str(payload[k])
+            for k in ("role", "name", "floor", "scope", "path", "value", "title", "agent_id")
+            if k in payload
+        )
+        parts.append(f"{command['kind']} {detail}".strip())
+    return "; ".join(parts) or "no change"
+
+
+def run_preview(
+    engine: Engine,
+    commands: Sequence[dict[str, Any]],
+    *,
+    futures: int = 50,
+    ticks: int = 400,
+    seed: int = 1,
+    workers: int = 1,
+    scheduler: Any = None,
+    progress: Any = None,
+    runner_hook: Any = None,
+    label: str | None = None,
+) -> dict[str, Any]:
+    """Preview ``commands`` on ``engine``: ``futures`` paired futures of ``ticks`` ticks.
+
+    ``runner_hook(runner)`` hears of the runner before it starts (to cancel it from another
+    thread). Raises CommandRejected for a command the world refuses, ValueError beyond bounds.
+    """
+    from .runner import Runner
+
+    refusal = check_bounds(engine, futures, ticks)
+    if refusal:
+        raise ValueError(refusal)
+    shared = prepare_preview(engine, commands, seed=seed, ticks=ticks)
+    runner = Runner(
+        simulate_pair, shared, range(futures), workers=workers, scheduler=scheduler,
+        progress=progress,
+    )  # fmt: skip
+    if runner_hook is not None:
+        runner_hook(runner)
+    pairs = runner.run()
+    report = summarise(
+        shared,
+        pairs,
+        per_day=engine.world.settings.ticks_per_day,
+        label=label or describe_commands(commands),
+    )
+    report["commands"] = list(commands)
+    report["backend"] = runner.backend
+    return report
+
+
+def assess_directive(engine: Engine, directive: dict[str, Any], **options: Any) -> dict[str, Any]:
+    """When would this directive deploy if it were created now (percentiles, what delays it)."""
+    report = run_preview(
+        engine,
+        [{"kind": "create_directive", "payload": directive}],
+        label=f"creating {directive.get('title', 'the directive')!r} now",
+        **options,
+    )
+    added = report["added"][0]
+    p = added["deployed"]
+    when = ", ".join(
+        f"p{q} {'beyond the horizon' if p[f'p{q}']['beyond_horizon'] else str(p[f'p{q}']['days']) + ' days'}"  # noqa: E501
+        for q in PERCENTILES
+    )
+    return {
+        "directive": directive,
+        "deployed": p,
+        "deployed_by_horizon": added["deployed_by_horizon"],
+        "futures": report["futures"],
+        "delayed_most_by": added["delayed_most_by"],
+        "slowest_stage": added["slowest_stage"],
+        "bottleneck": report["with"]["bottleneck"],
+        "effect_on_backlog": report["difference"]["backlog_done"],
+        "sentence": f"created now it deploys in {when}; it waits longest in: "
+        f"{added['delayed_most_by']}",
+        "seed": report["seed"],
+        "ticks": report["ticks"],
+        "backend": report["backend"],
+    }
+
+
+def check_bounds(engine: Engine, futures: int, ticks: int) -> str | None:
+    """Why a preview of this size is refused (a sentence), or None."""
+    if not 1 <= futures <= MAX_FUTURES:
+        return f"futures must be 1..{MAX_FUTURES}"
+    if not 1 <= ticks <= MAX_TICKS:
+        return f"ticks must be 1..{MAX_TICKS}"
+    if len(engine.world.agents) > MAX_AGENTS:
+        return f"the world has more than {MAX_AGENTS} agents; previews are refused"
+    return None
+
+
+__all__ = [
+    "MAX_FUTURES",
+    "MAX_TICKS",
+    "PreviewInput",
+    "arm_engines",
+    "check_bounds",
+    "describe_commands",
+    "assess_directive",
+    "prepare_preview",
+    "run_preview",
+    "preview_salt",
+    "run_arm",
+    "simulate_pair",
+    "summarise",
+]

@@ -1,0 +1,93 @@
+"""Where a job's items run: the local process pool (default) or a Dask distributed cluster.
+
+``DASK_SCHEDULER_ADDRESS`` set (or a ``scheduler`` passed: an address, or a
+``distributed.Client`` in tests) runs the items on that cluster: the shared input is scattered
+to every worker once per job (``broadcast=True``), and each item travels alone with a
+reference to it. Without it, :class:`~.jobs.Job` runs them in a local process pool, which also
+sends the shared input once per worker. Both report progress after every item and stop early
+when cancelled (items already running finish; the rest never start).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Any, Callable, Sequence
+
+from .jobs import Job, JobCancelled, ProgressCallback
+
+SCHEDULER_ENV = "DASK_SCHEDULER_ADDRESS"
+
+
+def scheduler_from_env() -> str | None:
+    """The Dask scheduler named by the environment, or None (local pool)."""
+    address = os.environ.get(SCHEDULER_ENV, "").strip()
+    return address or None
+
+
+class Runner:
+    """One job's items, run locally or on Dask; :meth:`cancel` may be called from any thread."""
+
+    def __init__(
+        self,
+        work: Callable[[Any, Any], Any],
+        shared: Any,
+        items: Sequence[Any],
+        *,
+        workers: int = 1,
+        scheduler: Any = None,
+        progress: ProgressCallback | None = None,
+    ) -> None:
+        self.work, self.shared, self.items = work, shared, list(items)
+        self.workers, self.progress = workers, progress
+        self.scheduler = scheduler if scheduler is not None else scheduler_from_env()
+        self._cancel = threading.Event()
+        self._job: Job[Any, Any] | None = None
+
+    @property
+    def backend(self) -> str:
+        return "dask" if self.scheduler is not None else "local"
+
+    def cancel(self) -> None:
+        self._cancel.set()
+        if self._job is not None:
+            self._job.cancel()
+
+    def run(self) -> list[Any]:
+        """Every item's result in item order (raises JobCancelled when cancelled)."""
+        if self.scheduler is not None:
+            return self._run_dask()
+        self._job = Job(
+            self.work, self.shared, self.items, workers=self.workers, progress=self.progress
+        )
+        if self._cancel.is_set():
+            self._job.cancel()
+        return self._job.run()
+
+    def _run_dask(self) -> list[Any]:
+        from distributed import Client, as_completed  # optional at import time
+
+        own = not isinstance(self.scheduler, Client)
+        client = Client(self.scheduler) if own else self.scheduler
+        total = len(self.items)
+        try:
+            shared = client.scatter(self.shared, broadcast=True)
+            futures = [client.submit(self.work, shared, item, pure=False) for item in self.items]
+            index = {f.key: i for i, f in enumerate(futures)}
+            results: list[Any] = [None] * total
+            done = 0
+            for future in as_completed(futures):
+                if self._cancel.is_set():
+                    client.cancel(futures)
+                    raise JobCancelled(done, total)
+                results[index[future.key]] = future.result()
+                done += 1
+                if self.progress is not None:
+                    self.progress(done, total)
+            return results
+        finally:
+            if own:
+                client.close()
+
+
+__all__ = ["Runner", "SCHEDULER_ENV", "scheduler_from_env"]

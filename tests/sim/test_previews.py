@@ -1,0 +1,74 @@
+"""Previews: paired futures with and without a change, reproducible, run locally or on Dask."""
+
+from __future__ import annotations
+
+import pytest
+
+from miniature_office.service.previews import run_preview
+from miniature_office.sim.engine import Engine
+from miniature_office.sim.errors import CommandRejected
+
+from .builders import default_engine
+
+HIRE = [{"kind": "hire_agent", "payload": {"floor": "python", "role": "verifier"}}]
+
+
+@pytest.fixture(scope="module")
+def office() -> Engine:
+    engine = default_engine(5)
+    engine.run(150)
+    return engine
+
+
+def _arms(report: dict) -> tuple[dict, dict]:
+    return report["without"], report["with"]
+
+
+def test_a_preview_is_reproducible_from_its_seed(office: Engine) -> None:
+    first = run_preview(office, HIRE, futures=4, ticks=80, seed=11)
+    again = run_preview(office, HIRE, futures=4, ticks=80, seed=11)
+    other = run_preview(office, HIRE, futures=4, ticks=80, seed=12)
+    assert first == again
+    assert other["without"] != first["without"]  # a different seed: different futures
+
+
+def test_without_a_change_both_arms_are_the_same_future(office: Engine) -> None:
+    report = run_preview(office, [], futures=3, ticks=80, seed=2)
+    without, changed = _arms(report)
+    assert without == changed
+    assert report["difference"]["throughput"]["ties"] == 3
+
+
+def test_the_with_arm_differs_from_the_without_arm_only_by_the_change(office: Engine) -> None:
+    from miniature_office.service.previews import prepare_preview, simulate_pair
+
+    shared = prepare_preview(office, HIRE, seed=4, ticks=120)
+    pairs = [simulate_pair(shared, i) for i in range(3)]
+    for pair in pairs:  # the same arrivals in both arms of each future: shared random streams
+        assert pair["with"]["arrivals"] == pair["without"]["arrivals"]
+    assert len({p["without"]["arrivals"] for p in pairs}) > 1  # futures differ from each other
+    assert any(p["with"]["lead_times"] != p["without"]["lead_times"] for p in pairs)
+    assert office.world.tick == 150  # the live engine was not touched
+
+
+def test_a_preview_refuses_a_command_the_world_would_refuse(office: Engine) -> None:
+    with pytest.raises(CommandRejected, match="unknown floor"):
+        run_preview(office, [{"kind": "hire_agent", "payload": {"floor": "x", "role": "builder"}}])
+    with pytest.raises(ValueError, match="futures"):
+        run_preview(office, HIRE, futures=0)
+
+
+def test_the_dask_path_gives_the_same_report_as_the_local_pool(office: Engine) -> None:
+    from distributed import Client, LocalCluster
+
+    local = run_preview(office, HIRE, futures=4, ticks=60, seed=9)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                      dashboard_address=None) as cluster, Client(cluster) as client:  # fmt: skip
+        seen: list[int] = []
+        remote = run_preview(
+            office, HIRE, futures=4, ticks=60, seed=9, scheduler=client,
+            progress=lambda done, total: seen.append(done),
+        )  # fmt: skip
+    assert remote.pop("backend") == "dask" and local.pop("backend") == "local"
+    assert remote == local
+    assert seen == [1, 2, 3, 4]
