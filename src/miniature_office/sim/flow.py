@@ -86,9 +86,13 @@ _ACTIVE = frozenset({AgentStatus.WORKING, AgentStatus.REVIEWING, AgentStatus.IN_
 
 def percentile(values: list[float], q: float) -> float | None:
     """Nearest-rank percentile (q in 0..100) of ``values``; None when empty."""
-    if not values:
+    return _ranked(sorted(values), q)
+
+
+def _ranked(ordered: list[float], q: float) -> float | None:
+    """:func:`percentile` of values already sorted."""
+    if not ordered:
         return None
-    ordered = sorted(values)
     rank = max(1, min(len(ordered), int(round(q / 100 * len(ordered) + 0.5))))
     return float(ordered[rank - 1])
 
@@ -277,16 +281,16 @@ class FlowTracker:
 
     def _windowed(self) -> dict[str, Any]:
         if self._window_stats is None:
-            leads = [lead for _, lead in self.window_leads]
-            cycles = [cycle for _, cycle in self.window_cycles]
+            leads = sorted(lead for _, lead in self.window_leads)
+            cycles = sorted(cycle for _, cycle in self.window_cycles)
             self._window_stats = {
                 "lead_mean": round(sum(leads) / len(leads), 3) if leads else None,
-                "lead_p50": median(leads) if leads else None,
-                "lead_p85": percentile(leads, 85),
-                "lead_p95": percentile(leads, 95),
+                "lead_p50": median(leads) if leads else None,  # sorted: median only indexes
+                "lead_p85": _ranked(leads, 85),
+                "lead_p95": _ranked(leads, 95),
                 "cycle_mean": round(sum(cycles) / len(cycles), 3) if cycles else None,
                 "cycle_p50": median(cycles) if cycles else None,
-                "cycle_p85": percentile(cycles, 85),
+                "cycle_p85": _ranked(cycles, 85),
             }
         return self._window_stats
 
