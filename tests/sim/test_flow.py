@@ -142,3 +142,17 @@ def test_a_snapshot_written_before_keyed_streams_resumes_under_the_new_rules() -
     engine.run(50)
     again.run(50)
     assert again.head_hash == engine.head_hash
+
+
+def test_a_full_backlog_rejects_and_counts_what_it_cannot_hold() -> None:
+    overrides = {"arrivals.max_open": 6, "arrivals.max_backlog": 20}
+    engine = Engine(with_overrides(read_scenario(None), overrides), 42)
+    engine.run(400)
+    world = engine.world
+    assert len(world.backlog) <= 20
+    assert world.totals["rejected"] > 0
+    offered = world.totals["offered"]
+    assert offered == world.totals["admitted"] + len(world.backlog) + world.totals["rejected"]
+    rejected = [e for e in world.audit if e.kind == "directive.rejected"]
+    assert len(rejected) == world.totals["rejected"]
+    assert {e.data["reason"] for e in rejected} == {"backlog full"}

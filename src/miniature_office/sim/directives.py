@@ -210,14 +210,16 @@ def _offer(world: World, arrival: Arrival) -> None:
     if not world.backlog and open_directives(world) < world.scenario.arrivals.max_open:
         _create_from(world, arrival, ())
         return
-    full = {"open": open_directives(world), "max_open": world.scenario.arrivals.max_open}
-    if world.scenario.arrivals.overflow == "reject":
+    spec = world.scenario.arrivals
+    full = {"open": open_directives(world), "max_open": spec.max_open}
+    if spec.overflow == "reject" or len(world.backlog) >= spec.max_backlog:
         world.totals["rejected"] += 1
+        reason = "open-work limit" if spec.overflow == "reject" else "backlog full"
         world.log(
             "directive.rejected",
             "arrivals",
             arrival.key,
-            {"title": arrival.title, "floor": arrival.floor_id, **full},
+            {"title": arrival.title, "floor": arrival.floor_id, "reason": reason, **full},
         )
         return
     arrival.last_event = world.log(

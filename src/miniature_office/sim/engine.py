@@ -207,6 +207,11 @@ class Engine:
             "elevator": world.elevator.to_dict(world.floor_ids),
             "flow": self.flow.latest,
             "totals": dict(world.totals),
+            # arrivals waiting for admission (no directive id yet): how many, and the first
+            "backlog": {
+                "count": len(world.backlog),
+                "first": [a.to_dict(tick) for a in world.backlog[:20]],
+            },
             "states": [s.value for s in BOARD_ORDER],
         }
 

@@ -114,6 +114,9 @@ class ArrivalSpec(_Strict):
     #: What happens to an arrival while ``max_open`` directives are open: it waits in the
     #: backlog (admitted later, by effective priority) or is rejected (logged and counted).
     overflow: Literal["backlog", "reject"] = "backlog"
+    #: The backlog holds at most this many arrivals; one more is rejected (logged, counted), so
+    #: an office that can never catch up keeps bounded memory and snapshots.
+    max_backlog: int = Field(default=1000, ge=0, le=1_000_000)
 
     @model_validator(mode="after")
     def _ranges_are_fractions(self) -> "ArrivalSpec":
