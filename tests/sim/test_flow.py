@@ -156,3 +156,4 @@ def test_a_full_backlog_rejects_and_counts_what_it_cannot_hold() -> None:
     rejected = [e for e in world.audit if e.kind == "directive.rejected"]
     assert len(rejected) == world.totals["rejected"]
     assert {e.data["reason"] for e in rejected} == {"backlog full"}
+    assert not any(e.target in world.draw_counts for e in rejected)  # no stream state kept

@@ -214,6 +214,7 @@ def _offer(world: World, arrival: Arrival) -> None:
     full = {"open": open_directives(world), "max_open": spec.max_open}
     if spec.overflow == "reject" or len(world.backlog) >= spec.max_backlog:
         world.totals["rejected"] += 1
+        world.draw_counts.pop(arrival.key, None)  # its stream is done: keep the state bounded
         reason = "open-work limit" if spec.overflow == "reject" else "backlog full"
         world.log(
             "directive.rejected",
