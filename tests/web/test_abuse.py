@@ -167,3 +167,21 @@ def test_the_servers_own_error_pages_carry_the_security_headers():
                  b"Cache-Control: no-store"):  # fmt: skip
         assert name in head
     assert b'"error"' in body
+
+
+def test_a_slow_flood_is_still_a_flood():
+    """Refusals interleaved with events the refill lets through still add up."""
+    clock = SimpleNamespace(now=0.0)
+    limiter = EventLimiter(clock=lambda: clock.now)
+    for _ in range(3000):
+        clock.now += 0.005  # 200 events a second against a budget of 20
+        limiter.check("sid", "addr:x", "unfollow_floor")
+        if limiter.flooding("sid"):
+            break
+    assert limiter.flooding("sid") and clock.now < 3.0
+    limiter.forget("sid")
+    clock.now += 60
+    for _ in range(30):  # an eager page: a burst, then quiet
+        clock.now += 0.01
+        limiter.check("sid", "addr:x", "unfollow_floor")
+    assert not limiter.flooding("sid")

@@ -46,8 +46,10 @@ RESYNC_RATE, RESYNC_BURST = 2.0, 4.0
 TOKEN_RESYNC_RATE, TOKEN_RESYNC_BURST = 10.0, 20.0
 EVENT_RATE, EVENT_BURST = 20.0, 40.0
 TOKEN_EVENT_RATE, TOKEN_EVENT_BURST = 100.0, 200.0
-#: A connection that keeps sending after this many refusals in a row is closed.
+#: A connection refused this many times without a quiet spell of FLOOD_QUIET seconds between
+#: refusals is closed (a flood; a page that merely resyncs too eagerly never gets near it).
 FLOOD_CLOSE_AFTER = 200
+FLOOD_QUIET = 10.0
 MAX_FLOOR_NAME = 40
 
 
@@ -78,7 +80,7 @@ class EventLimiter:
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self.clock = clock
         self.buckets: dict[tuple[str, str], Bucket] = {}
-        self.refused: dict[str, int] = {}
+        self.refused: dict[str, tuple[int, float]] = {}  # sid -> (refusals, last refusal)
 
     def check(self, sid: str, owner: str, kind: str) -> float:
         """0.0 to let the event through, else the Retry-After in seconds."""
@@ -96,13 +98,12 @@ class EventLimiter:
             if wait:  # give the connection's allowance back: the owner's budget refused it
                 mine.level = min(mine.burst, mine.level + 1.0)
         if wait:
-            self.refused[sid] = self.refused.get(sid, 0) + 1
-        else:
-            self.refused.pop(sid, None)
+            count, last = self.refused.get(sid, (0, now))
+            self.refused[sid] = (1 if now - last > FLOOD_QUIET else count + 1, now)
         return wait
 
     def flooding(self, sid: str) -> bool:
-        return self.refused.get(sid, 0) >= FLOOD_CLOSE_AFTER
+        return self.refused.get(sid, (0, 0.0))[0] >= FLOOD_CLOSE_AFTER
 
     def forget(self, sid: str) -> None:
         self.refused.pop(sid, None)

@@ -217,9 +217,13 @@ class SimulationRuntime:
             if persistence is None:
                 seed = self.engine.seed
                 commands = [c.to_dict() for c in self.engine.commands]
-            else:
-                persistence.flush()  # the store then holds every command (no-op on a follower)
         if persistence is not None:
+            if not self.try_flush():  # the store must hold every command (no-op on a follower)
+                raise StoreWriteFailed(
+                    "the store cannot be written, so it lacks the latest ticks to replay; "
+                    "try again later",
+                    full=False,
+                )
             # Start from the nearest stored snapshot instead of tick 0.
             return rebuild(persistence.store, tick, include_boundary=False, audit_window=None)[0]
         return Engine.replay(self.scenario, seed, commands, tick, audit_window=None)
