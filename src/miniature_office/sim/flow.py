@@ -18,8 +18,8 @@ than by the run's length. Windowed figures use the last ``settings.flow_window_t
 
 from __future__ import annotations
 
+from bisect import bisect_left, insort
 from collections import deque
-from statistics import median
 from typing import Any
 
 from .agents import AgentStatus, Role
@@ -89,6 +89,44 @@ def percentile(values: list[float], q: float) -> float | None:
     return _ranked(sorted(values), q)
 
 
+class _Window:
+    """Samples (tick, value) of a sliding window, kept sorted too: percentiles by index and the
+    mean from a running sum, with no sort per tick."""
+
+    __slots__ = ("samples", "ordered", "total")
+
+    def __init__(self, samples: Any = ()) -> None:
+        self.samples: deque[tuple[int, int]] = deque((int(t), int(v)) for t, v in samples)
+        self.ordered = sorted(v for _, v in self.samples)
+        self.total = sum(self.ordered)
+
+    def add(self, tick: int, value: int) -> None:
+        self.samples.append((tick, value))
+        insort(self.ordered, value)
+        self.total += value
+
+    def expire(self, horizon: int) -> bool:
+        """Drop samples at or before ``horizon``; True when any went."""
+        samples, ordered = self.samples, self.ordered
+        gone = False
+        while samples and samples[0][0] <= horizon:
+            _, value = samples.popleft()
+            del ordered[bisect_left(ordered, value)]
+            self.total -= value
+            gone = True
+        return gone
+
+    def mean(self) -> float | None:
+        return round(self.total / len(self.ordered), 3) if self.ordered else None
+
+    def median(self) -> float | None:
+        ordered, n = self.ordered, len(self.ordered)
+        if not n:
+            return None
+        half = n // 2
+        return ordered[half] if n % 2 else (ordered[half - 1] + ordered[half]) / 2
+
+
 def _ranked(ordered: list[float], q: float) -> float | None:
     """:func:`percentile` of values already sorted."""
     if not ordered:
@@ -136,8 +174,8 @@ class FlowTracker:
         self.lead_hist: dict[int, int] = {}  # lead time (ticks) -> deployed directives
         self.lead_by_priority: dict[int, dict[int, int]] = {}
         self.cycle_hist: dict[int, int] = {}  # task cycle time (start -> merge) -> tasks
-        self.window_leads: deque[tuple[int, int]] = deque()  # (deployed tick, lead)
-        self.window_cycles: deque[tuple[int, int]] = deque()  # (merged tick, cycle)
+        self.window_leads = _Window()  # lead times deployed in the window
+        self.window_cycles = _Window()  # task cycle times merged in the window
         self.deployed_ticks: deque[int] = deque()  # deployments in the last day
         self.stage_sums: dict[str, int] = {s: 0 for s in STAGES}  # over deployed directives
         self.efficiency_sum = 0.0  # sum of directive flow efficiencies (active / lead)
@@ -251,7 +289,7 @@ class FlowTracker:
             self.lead_hist[lead] = self.lead_hist.get(lead, 0) + 1
             by_priority = self.lead_by_priority.setdefault(directive.priority, {})
             by_priority[lead] = by_priority.get(lead, 0) + 1
-            self.window_leads.append((tick, lead))
+            self.window_leads.add(tick, lead)
             self.deployed_ticks.append(tick)
             backlog = directive.created_tick - directive.arrived_tick
             if backlog:
@@ -265,7 +303,7 @@ class FlowTracker:
                 if task.started_tick is not None and task.merged_tick is not None:
                     cycle = task.merged_tick - task.started_tick
                     self.cycle_hist[cycle] = self.cycle_hist.get(cycle, 0) + 1
-                    self.window_cycles.append((tick, cycle))
+                    self.window_cycles.add(tick, cycle)
                 age = tick - task.created_tick
                 self.task_efficiency_sum += task.active_ticks / age if age else 1.0
                 self.tasks_measured += 1
@@ -274,23 +312,21 @@ class FlowTracker:
         return lead_sum, tasks_now
 
     def _expire(self, horizon: int) -> None:
-        for samples in (self.window_leads, self.window_cycles):
-            while samples and samples[0][0] <= horizon:
-                samples.popleft()
+        for window in (self.window_leads, self.window_cycles):
+            if window.expire(horizon):
                 self._window_stats = None
 
     def _windowed(self) -> dict[str, Any]:
         if self._window_stats is None:
-            leads = sorted(lead for _, lead in self.window_leads)
-            cycles = sorted(cycle for _, cycle in self.window_cycles)
+            leads, cycles = self.window_leads, self.window_cycles
             self._window_stats = {
-                "lead_mean": round(sum(leads) / len(leads), 3) if leads else None,
-                "lead_p50": median(leads) if leads else None,  # sorted: median only indexes
-                "lead_p85": _ranked(leads, 85),
-                "lead_p95": _ranked(leads, 95),
-                "cycle_mean": round(sum(cycles) / len(cycles), 3) if cycles else None,
-                "cycle_p50": median(cycles) if cycles else None,
-                "cycle_p85": _ranked(cycles, 85),
+                "lead_mean": leads.mean(),
+                "lead_p50": leads.median(),
+                "lead_p85": _ranked(leads.ordered, 85),
+                "lead_p95": _ranked(leads.ordered, 95),
+                "cycle_mean": cycles.mean(),
+                "cycle_p50": cycles.median(),
+                "cycle_p85": _ranked(cycles.ordered, 85),
             }
         return self._window_stats
 
@@ -535,8 +571,8 @@ class FlowTracker:
             "lead_hist": sorted(self.lead_hist.items()),
             "lead_by_priority": [[p, sorted(h.items())] for p, h in self.lead_by_priority.items()],
             "cycle_hist": sorted(self.cycle_hist.items()),
-            "window_leads": list(self.window_leads),
-            "window_cycles": list(self.window_cycles),
+            "window_leads": list(self.window_leads.samples),
+            "window_cycles": list(self.window_cycles.samples),
             "deployed_ticks": list(self.deployed_ticks),
             "stage_sums": self.stage_sums,
             "efficiency": [self.efficiency_sum, self.task_efficiency_sum, self.tasks_measured],
@@ -553,8 +589,8 @@ class FlowTracker:
             int(p): {int(k): v for k, v in h} for p, h in data["lead_by_priority"]
         }
         self.cycle_hist = {int(k): v for k, v in data["cycle_hist"]}
-        self.window_leads = deque((t, v) for t, v in data["window_leads"])
-        self.window_cycles = deque((t, v) for t, v in data["window_cycles"])
+        self.window_leads = _Window(data["window_leads"])
+        self.window_cycles = _Window(data["window_cycles"])
         self.deployed_ticks = deque(data["deployed_ticks"])
         self.stage_sums = {s: data["stage_sums"].get(s, 0) for s in STAGES}
         self.efficiency_sum, self.task_efficiency_sum, self.tasks_measured = data["efficiency"]
