@@ -23,6 +23,16 @@ ADMIN_ROUTES = {
     ("GET", "/api/security/events"),
     ("GET", "/api/security/verify"),
     ("GET", "/api/runs/<int:run>/export"),
+    # the Head of Security and the proposal policy (issue 15)
+    ("POST", "/api/consigliere/policy"),
+    ("POST", "/api/security/lockdown"),
+    ("POST", "/api/security/lift"),
+    ("POST", "/api/security/block"),
+    ("POST", "/api/security/unblock"),
+    ("POST", "/api/security/audit"),
+    ("POST", "/api/security/grant"),
+    ("POST", "/api/security/revoke/<token_id>"),
+    ("GET", "/api/security/permissions"),
 }
 #: Never need a token: probes, the metrics scrape, the page itself and its static files.
 PUBLIC_ROUTES = {"/health", "/health/live", "/health/ready", "/metrics", "/"}

@@ -6,10 +6,21 @@ from flask import Blueprint, Flask, Response, current_app
 
 from ... import __version__
 from ..openapi import Operation, build_spec, describe, render_docs
-from . import audit, flow, org, runs, supply, tokens, work, world
+from . import audit, consigliere, flow, org, runs, security_office, supply, tokens, work, world
 from .common import json_response
 
-BLUEPRINTS = (world.bp, org.bp, work.bp, supply.bp, flow.bp, audit.bp, tokens.bp, runs.bp)
+BLUEPRINTS = (
+    world.bp,
+    org.bp,
+    work.bp,
+    supply.bp,
+    flow.bp,
+    audit.bp,
+    tokens.bp,
+    runs.bp,
+    consigliere.bp,
+    security_office.bp,
+)
 
 docs_bp = Blueprint("docs", __name__, url_prefix="/api")
 

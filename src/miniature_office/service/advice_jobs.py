@@ -1,0 +1,249 @@
+"""The advice job board: previews and assessments run as jobs in their own processes.
+
+A job is started with the live world's snapshot at the tick it was asked (taken under the
+runtime's lock, the only thing done in the request) and runs in a child process
+(:mod:`.advice_worker`), which runs the futures in its own process pool or on Dask. The board
+watches the child's output from a background task (a green thread under eventlet), reading
+its pipe without blocking and napping between reads, so neither requests nor ticks wait for a
+job. Progress and the result are announced through ``emit`` (Socket.IO) and kept in the store
+(:class:`~..store.advice.AdviceStore`), so results survive restarts; a job that was running
+when the server stopped is listed as ``interrupted``.
+
+Jobs are bounded: at most ``max_running`` at once (more answer "busy"), and each job's size is
+checked against :func:`.previews.check_bounds` before it starts. A job can be cancelled: its
+child's process group (the child and its pool) is terminated.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle  # nosec B403 - writes our own job input for our own child process
+import signal
+import subprocess  # nosec B404 - starts our own worker module with fixed arguments
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import deque
+from typing import Any, Callable
+
+#: A job's states; the last four are final.
+RUNNING, DONE, FAILED, CANCELLED, INTERRUPTED = (
+    "running",
+    "done",
+    "failed",
+    "cancelled",
+    "interrupted",
+)
+FINAL = (DONE, FAILED, CANCELLED, INTERRUPTED)
+
+
+class Busy(Exception):
+    """Too many jobs are running; try again later."""
+
+
+class AdviceBoard:
+    """Every job of this process (newest first), persisted when a store is given."""
+
+    def __init__(
+        self,
+        *,
+        spawn: Callable[..., Any],
+        sleep: Callable[[float], Any],
+        emit: Callable[[str, dict[str, Any]], Any] | None = None,
+        store: Any = None,
+        max_running: int = 2,
+        workers: int | None = None,
+        poll: float = 0.1,
+    ) -> None:
+        self.spawn, self.sleep, self.emit = spawn, sleep, emit
+        self.store, self.max_running, self.workers, self.poll = store, max_running, workers, poll
+        self.jobs: dict[str, dict[str, Any]] = {}
+        self.recent: deque[dict[str, Any]] = deque(maxlen=20)  # explain/draft answers
+        self._procs: dict[str, subprocess.Popen[bytes]] = {}
+        self._lock = threading.Lock()
+        if store is not None:
+            for job in reversed(store.load()):
+                if job["state"] not in FINAL:
+                    job["state"] = INTERRUPTED
+                    job["error"] = "the server stopped while the job ran"
+                    store.save(job)
+                self.jobs[job["id"]] = job
+
+    # ---- reading -------------------------------------------------------------------------------
+
+    def list(self, limit: int = 50) -> list[dict[str, Any]]:
+        """Jobs newest first, without their results (GET the job for it)."""
+        jobs = sorted(self.jobs.values(), key=lambda j: j["created_at"], reverse=True)
+        return [{k: v for k, v in j.items() if k != "result"} for j in jobs[:limit]]
+
+    def get(self, job_id: str) -> dict[str, Any] | None:
+        return self.jobs.get(job_id)
+
+    def running(self) -> list[dict[str, Any]]:
+        return [j for j in self.list(1000) if j["state"] == RUNNING]
+
+    def remember(self, kind: str, subject: str, answer: dict[str, Any]) -> None:
+        """Keep an explain/draft answer among the recent advice."""
+        sentence = answer.get("sentence") or "; ".join(answer.get("sentences", [])[:2])
+        self.recent.appendleft(
+            {"kind": kind, "subject": subject, "at": time.time(), "sentence": sentence}
+        )
+
+    # ---- running -------------------------------------------------------------------------------
+
+    def start(
+        self, kind: str, params: dict[str, Any], state: dict[str, Any], tick: int, actor: str
+    ) -> dict[str, Any]:
+        """Start a job on ``state`` (a snapshot); raises Busy when too many are running."""
+        with self._lock:
+            if len(self.running()) >= self.max_running:
+                raise Busy(f"{self.max_running} jobs are running; try again when one finishes")
+            job = self.record(kind, params, tick, actor, total=params.get("futures", 0))
+        handle, path = tempfile.mkstemp(prefix="advice-", suffix=".pickle")
+        with os.fdopen(handle, "wb") as out:
+            pickle.dump(
+                {"kind": kind, "state": state, "params": {**params, "workers": self.workers}},
+                out,
+                protocol=pickle.HIGHEST_PROTOCOL,
+            )
+        proc = subprocess.Popen(  # nosec B603 - our own module, fixed arguments
+            [sys.executable, "-m", "miniature_office.service.advice_worker", path],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,  # its own process group: cancel ends the child and its pool
+        )
+        os.set_blocking(proc.stdout.fileno(), False)  # type: ignore[union-attr]
+        self._procs[job["id"]] = proc
+        self.spawn(self._watch, job["id"], path)
+        self._announce(job)
+        return job
+
+    def record(
+        self, kind: str, params: dict[str, Any], tick: int, actor: str, *, total: int
+    ) -> dict[str, Any]:
+        """A new running job on the board (and in the store)."""
+        job: dict[str, Any] = {
+            "id": f"J-{uuid.uuid4().hex[:12]}",
+            "kind": kind,
+            "state": RUNNING,
+            "actor": actor,
+            "created_at": time.time(),
+            "finished_at": None,
+            "tick": tick,
+            "params": params,
+            "progress": {"done": 0, "total": total},
+            "result": None,
+            "error": None,
+        }
+        self.jobs[job["id"]] = job
+        self._save(job)
+        return job
+
+    def finish(self, job: dict[str, Any]) -> None:
+        """A job reached a final state: keep it and announce it."""
+        job["finished_at"] = time.time()
+        state, job["state"] = job["state"], RUNNING  # readers see it final once it is saved
+        self._save({**job, "state": state})
+        job["state"] = state
+        self._announce(job)
+
+    def cancel(self, job_id: str) -> dict[str, Any] | None:
+        """Cancel a running job (its process group is terminated); None if unknown."""
+        job = self.jobs.get(job_id)
+        if job is None:
+            return None
+        proc = self._procs.get(job_id)
+        if job["state"] == RUNNING and proc is not None:
+            job["state"] = CANCELLED
+            try:
+                os.killpg(proc.pid, signal.SIGTERM)  # the child we started, and its pool
+            except ProcessLookupError:
+                pass
+        return job
+
+    def wait(self, job_id: str, timeout: float = 60.0) -> dict[str, Any]:
+        """Block until a job is final (tests and the CLI)."""
+        deadline = time.monotonic() + timeout
+        while self.jobs[job_id]["state"] == RUNNING and time.monotonic() < deadline:
+            self.sleep(0.05)
+        return self.jobs[job_id]
+
+    def _watch(self, job_id: str, path: str) -> None:
+        job, proc = self.jobs[job_id], self._procs[job_id]
+        outcome: dict[str, Any] = {}  # the child's result or error, applied once it has ended
+        buffer = b""
+        try:
+            while True:
+                chunk = _read(proc)
+                if chunk:
+                    buffer += chunk
+                    *lines, buffer = buffer.split(b"\n")
+                    for line in lines:
+                        self._line(job, line, outcome)
+                    continue
+                if proc.poll() is not None:
+                    rest = _read(proc)
+                    for line in (buffer + (rest or b"")).split(b"\n"):
+                        self._line(job, line, outcome)
+                    break
+                self.sleep(self.poll)
+        finally:
+            self._procs.pop(job_id, None)
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
+            # The state turns final only now, with the result saved in the same step: a
+            # reader who sees "done" finds the result in the store too.
+            if job["state"] == RUNNING:
+                if "result" in outcome:
+                    job["result"], job["state"] = outcome["result"], DONE
+                else:
+                    job["state"] = FAILED
+                    job["error"] = outcome.get("error") or (
+                        f"the job's process ended with code {proc.returncode}"
+                    )
+            self.finish(job)
+
+    def _line(self, job: dict[str, Any], line: bytes, outcome: dict[str, Any]) -> None:
+        if not line.strip():
+            return
+        try:
+            message = json.loads(line)
+        except ValueError:
+            return
+        if "progress" in message:
+            done, total = message["progress"]
+            job["progress"] = {"done": done, "total": total}
+            self._announce(job, progress_only=True)
+        else:
+            outcome.update(message)
+
+    def _save(self, job: dict[str, Any]) -> None:
+        if self.store is not None:
+            try:
+                self.store.save(job)
+            except Exception:  # noqa: BLE001 - advice is best effort; the job still answers
+                job["persisted"] = False
+
+    def _announce(self, job: dict[str, Any], *, progress_only: bool = False) -> None:
+        if self.emit is None:
+            return
+        message = {k: job[k] for k in ("id", "kind", "state", "progress", "tick")}
+        if not progress_only and job["state"] in FINAL:
+            message["result"] = job["result"]
+            message["error"] = job["error"]
+        self.emit("consigliere_job", message)
+
+
+def _read(proc: subprocess.Popen[bytes]) -> bytes | None:
+    try:
+        return os.read(proc.stdout.fileno(), 65536)  # type: ignore[union-attr]
+    except BlockingIOError:
+        return None
+
+
+__all__ = ["AdviceBoard", "Busy", "FINAL"]

@@ -1,0 +1,59 @@
+"""A preview or assessment job in its own process (``python -m`` this module ``INPUT``).
+
+The web process writes the job's input (the live world's snapshot at the tick it was asked,
+and the parameters) to a file and starts this program, so a job never runs inside a request,
+the tick loop or the web server's event loop. This program runs the futures (a local process
+pool, or Dask when ``DASK_SCHEDULER_ADDRESS`` is set) and writes one JSON line per event to
+stdout: ``{"progress": [done, total]}`` after each future, then ``{"result": {...}}`` or
+``{"error": "..."}``.
+"""
+
+from __future__ import annotations
+
+import json
+import pickle  # nosec B403 - the input file is written by our own web process for this job
+import sys
+from typing import Any
+
+from ..sim.engine import Engine
+from ..sim.errors import CommandRejected
+from ..sim.snapshot import load_engine
+from .jobs import default_workers
+from .previews import assess_directive, run_preview
+
+
+def _say(message: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(message) + "\n")
+    sys.stdout.flush()
+
+
+def run(job: dict[str, Any]) -> dict[str, Any]:
+    """Run one job description (``kind``, ``state``, ``params``) and return its result."""
+    engine = load_engine(job["state"], Engine, headless=True)
+    params = job["params"]
+    options = {
+        "futures": params["futures"],
+        "ticks": params["ticks"],
+        "seed": params["seed"],
+        "workers": params.get("workers") or default_workers(),
+        "progress": lambda done, total: _say({"progress": [done, total]}),
+    }
+    if job["kind"] == "assess":
+        return assess_directive(engine, params["directive"], **options)
+    return run_preview(engine, params["commands"], label=params.get("label"), **options)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    with open(args[0], "rb") as handle:
+        job = pickle.load(handle)  # nosec B301 - written by the web process for this job
+    try:
+        _say({"result": run(job)})
+    except (CommandRejected, ValueError) as exc:
+        _say({"error": str(exc)})
+        return 1
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover - started as a program
+    sys.exit(main())
