@@ -180,3 +180,17 @@ def test_job_results_survive_a_restart(tmp_path: Path) -> None:
     again = build_app(data_dir=tmp_path).test_client()
     kept = again.get(started["url"])
     assert kept.status_code == 200 and kept.get_json()["result"] == done["result"]
+
+
+def test_job_starts_have_a_budget_per_token() -> None:
+    client = build_app(ratelimit_enabled=True).test_client()
+    answers = [
+        client.post("/api/consigliere/draft", json={"goal": "x" * 5, "floor": "nowhere"})
+        for _ in range(2)
+    ]
+    assert {a.status_code for a in answers} == {422}  # drafts are not jobs: no job budget
+    codes = [
+        client.post("/api/consigliere/preview", json={"commands": [], "futures": 0}).status_code
+        for _ in range(11)
+    ]
+    assert codes[:10] == [422] * 10 and codes[10] == 429

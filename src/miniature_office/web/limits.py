@@ -50,9 +50,19 @@ def init_limiter(app: Flask, config: Config) -> Limiter:
 REPLAY_LIMIT = "120 per minute"
 
 
+#: Previews, assessments and audits start jobs of many simulated futures: each token (or
+#: address) may start this many a minute, on top of the application-wide budget and the
+#: board's limit on jobs running at once.
+JOB_LIMIT = "10 per minute"
+JOB_ENDPOINTS = ("consigliere.preview", "consigliere.assess", "security_office.audit")
+
+
 def limit_replays(app: Flask) -> None:
-    """Give ``GET /api/world/replay`` its own budget (call once the API is registered)."""
+    """Give ``GET /api/world/replay`` its own budget (call once the API is registered), and
+    the job-starting routes theirs."""
     limiter: Limiter = app.extensions[EXTENSION]
     view = app.view_functions["world.replay"]
     # the limiter checks a decorated route inside its wrapper, so the wrapper must be served
     app.view_functions["world.replay"] = limiter.limit(REPLAY_LIMIT)(view)
+    for endpoint in JOB_ENDPOINTS:
+        app.view_functions[endpoint] = limiter.limit(JOB_LIMIT)(app.view_functions[endpoint])
