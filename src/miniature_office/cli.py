@@ -331,6 +331,39 @@ def _directive_payload(text: str) -> dict[str, Any]:
     return payload
 
 
+def cmd_preview(args: argparse.Namespace) -> int:
+    """What if: paired futures with and without the commands, from a stored run or a scenario."""
+    from .service.previews import report_text, run_preview
+    from .service.runner import scheduler_from_env
+
+    commands = []
+    for text in args.command or []:
+        try:
+            command = json.loads(text)
+        except ValueError as exc:
+            raise CliError(f"--command: not JSON: {exc}") from None
+        if not isinstance(command, dict) or "kind" not in command:
+            raise CliError('--command: give {"kind": "hire_agent", "payload": {...}}')
+        commands.append(command)
+    engine, source = _forecast_start(args)
+    try:
+        report = run_preview(
+            engine,
+            commands,
+            futures=args.futures,
+            ticks=args.horizon,
+            seed=args.seed,
+            workers=args.workers or default_workers(),
+            scheduler=args.scheduler or scheduler_from_env(),
+        )
+    except CommandRejected as exc:
+        raise CliError(f"--command: {exc.reason}") from None
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    print(json.dumps(report, indent=2) if args.json else report_text(report, source))
+    return 0
+
+
 def cmd_forecast(args: argparse.Namespace) -> int:
     from .service.experiments import run_forecast
     from .sim.forecast import Question, add_directives, current_work, keys_of
@@ -676,6 +709,32 @@ def build_parser() -> argparse.ArgumentParser:
     fc.add_argument("--json", action="store_true")
     fc.add_argument("--progress", action="store_true", help="always show the progress bar")
     fc.set_defaults(func=cmd_forecast)
+
+    pv = sub.add_parser("preview", help="what if: futures with and without commands (paired)")
+    where = pv.add_mutually_exclusive_group()
+    where.add_argument("--scenario", help="start from this scenario (default: the packaged one)")
+    where.add_argument("--database", metavar="URL", help="start from the stored run's state")
+    where.add_argument("--stored", action="store_true", help="start from the server's store")
+    pv.add_argument("--world-seed", type=int, default=42, help="the scenario run's seed")
+    pv.add_argument("--ticks", type=_non_negative, default=0, help="scenario warm-up ticks")
+    pv.add_argument(
+        "--command",
+        action="append",
+        metavar="JSON",
+        help='a command, e.g. \'{"kind": "hire_agent", "payload": {"floor": "python", '
+        '"role": "verifier"}}\' (repeat for several)',
+    )
+    pv.add_argument("--futures", type=_positive, default=50)
+    pv.add_argument("--horizon", type=_positive, default=400, help="ticks each future runs")
+    pv.add_argument("--seed", type=int, default=1, help="seed of the paired futures")
+    pv.add_argument("--workers", type=_positive, help="parallel processes (default: CPU count)")
+    pv.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="a Dask scheduler (or the env's " "DASK_SCHEDULER_ADDRESS)",
+    )
+    pv.add_argument("--json", action="store_true")
+    pv.set_defaults(func=cmd_preview)
 
     rp = sub.add_parser(
         "replay", help="rebuild the world at a tick from scenario, seed and commands"

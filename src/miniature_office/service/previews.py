@@ -382,6 +382,44 @@ def assess_directive(engine: Engine, directive: dict[str, Any], **options: Any) 
     }
 
 
+def _when_text(when: dict[str, Any]) -> str:
+    return ", ".join(
+        f"p{q} "
+        + ("> horizon" if when[f"p{q}"]["beyond_horizon"] else f"{when[f'p{q}']['days']} d")
+        for q in PERCENTILES
+    )
+
+
+def report_text(report: dict[str, Any], source: str) -> str:
+    """A preview for a terminal: the sentence, then both arms side by side."""
+    lines = [
+        f"Preview from {source} at tick {report['start_tick']}: {report['futures']} paired "
+        f"futures of {report['ticks']} ticks (seed {report['seed']}, {report['backend']})",
+        report["sentence"],
+        "",
+        f"{'':28}{'without':>32}  {'with':>32}",
+    ]
+    rows = [
+        ("backlog done", _when_text(report["without"]["backlog"]),
+         _when_text(report["with"]["backlog"])),
+        ("throughput (mean)", report["without"]["throughput"]["mean"],
+         report["with"]["throughput"]["mean"]),
+        ("lead time p50 / p85 (ticks)",
+         f"{report['without']['lead_time']['p50']} / {report['without']['lead_time']['p85']}",
+         f"{report['with']['lead_time']['p50']} / {report['with']['lead_time']['p85']}"),
+        ("bottleneck", report["without"]["bottleneck_text"], report["with"]["bottleneck_text"]),
+        ("stalls (mean)", report["without"]["stalls"]["mean"], report["with"]["stalls"]["mean"]),
+    ]  # fmt: skip
+    lines += [f"{name:28}{str(a):>32}  {str(b):>32}" for name, a, b in rows]
+    throughput = report["difference"]["throughput"]
+    lines.append(
+        f"throughput difference: {throughput['mean_difference']:+.2f} "
+        f"[{throughput['ci95_low']:+.2f}, {throughput['ci95_high']:+.2f}], "
+        f"more in {throughput['better_in']} of {throughput['n']} futures"
+    )
+    return "\n".join(lines)
+
+
 def check_bounds(engine: Engine, futures: int, ticks: int) -> str | None:
     """Why a preview of this size is refused (a sentence), or None."""
     if not 1 <= futures <= MAX_FUTURES:
@@ -402,6 +440,7 @@ __all__ = [
     "describe_commands",
     "assess_directive",
     "prepare_preview",
+    "report_text",
     "run_preview",
     "preview_salt",
     "run_arm",

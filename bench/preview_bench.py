@@ -1,0 +1,184 @@
+"""Preview benchmark: 200 paired futures x 400 ticks of the default world, three ways.
+
+1. the local process pool (the embedded default), 2 workers;
+2. a 2-worker Dask ``LocalCluster`` (worker processes), the shared input scattered once;
+3. the same futures as plain ``simulate`` calls one after another (2 arms x N futures).
+
+With ``--live`` it also starts the web server (Gunicorn, eventlet, 2 ticks a second), measures
+tick spacing and ``GET /api/world/state`` latency for a quiet baseline and again while a
+preview of the same size runs as a job, and reports both.
+
+    python bench/preview_bench.py [--futures 200] [--ticks 400] [--live]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import os
+import platform
+import resource
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from miniature_office.cli import main as cli_main
+from miniature_office.runio import read_scenario
+from miniature_office.service.previews import run_preview
+from miniature_office.sim.engine import Engine
+
+HERE = Path(__file__).resolve().parent
+HIRE = [{"kind": "hire_agent", "payload": {"floor": "python", "role": "verifier"}}]
+
+
+def cpu_seconds() -> float:
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+
+
+def live_world(warmup: int = 200) -> Engine:
+    engine = Engine(read_scenario(None), 42)
+    engine.run(warmup)
+    return engine
+
+
+def timed(label: str, run: Any) -> dict[str, Any]:
+    start, cpu = time.perf_counter(), cpu_seconds()
+    result = run()
+    elapsed = time.perf_counter() - start
+    row = {"way": label, "seconds": round(elapsed, 1), "cpu_seconds": round(cpu_seconds() - cpu, 1)}
+    if isinstance(result, dict) and "sentence" in result:
+        row["sentence"] = result["sentence"]
+    print(json.dumps(row), flush=True)
+    return row
+
+
+def local_pool(engine: Engine, futures: int, ticks: int) -> dict[str, Any]:
+    return run_preview(engine, HIRE, futures=futures, ticks=ticks, seed=1, workers=2)
+
+
+def dask_cluster(engine: Engine, futures: int, ticks: int) -> dict[str, Any]:
+    from distributed import Client, LocalCluster
+
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        return run_preview(engine, HIRE, futures=futures, ticks=ticks, seed=1, scheduler=client)
+
+
+def simulate_calls(runs: int, ticks: int) -> None:
+    for seed in range(1, runs + 1):
+        with contextlib.redirect_stdout(io.StringIO()):
+            cli_main(["simulate", "--seed", str(seed), "--ticks", str(ticks)])
+
+
+# ---- live: ticks and reads during a preview ---------------------------------------------------
+
+
+def observe(port: int, seconds: float, token: str) -> dict[str, Any]:
+    """Poll /api/world/state: latency of each read, and the spacing of tick changes."""
+    latencies, changes = [], []
+    last_tick, deadline = None, time.monotonic() + seconds
+    headers = {"Authorization": f"Bearer {token}"}
+    while time.monotonic() < deadline:
+        start = time.perf_counter()
+        state = requests.get(
+            f"http://127.0.0.1:{port}/api/world/state", headers=headers, timeout=10
+        )
+        latencies.append((time.perf_counter() - start) * 1000)
+        tick = state.json()["tick"]
+        if tick != last_tick:
+            changes.append(time.monotonic())
+            last_tick = tick
+        time.sleep(0.05)
+    gaps = [(b - a) * 1000 for a, b in zip(changes, changes[1:])]
+    return {
+        "reads": len(latencies),
+        "state_ms_p50": round(statistics.median(latencies), 1),
+        "state_ms_p95": round(sorted(latencies)[int(0.95 * (len(latencies) - 1))], 1),
+        "tick_spacing_ms_p50": round(statistics.median(gaps), 1) if gaps else None,
+        "tick_spacing_ms_max": round(max(gaps), 1) if gaps else None,
+    }
+
+
+def live(futures: int, ticks: int, seconds: float) -> dict[str, Any]:
+    sys.path.insert(0, str(HERE))
+    from web_bench import free_port, start, stop
+
+    token = "mo_benchadmin_" + "B" * 43
+    port = free_port()
+    server = start(
+        "miniature_office.web.wsgi:app",
+        port,
+        MINIOFFICE_TICK_RATE="2",
+        MINIOFFICE_BOOTSTRAP_TOKEN=token,
+        MINIOFFICE_AUTOSTART="true",
+    )
+    try:
+        quiet = observe(port, seconds, token)
+        job = requests.post(
+            f"http://127.0.0.1:{port}/api/consigliere/preview",
+            json={"commands": HIRE, "futures": futures, "ticks": ticks, "seed": 1},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30,
+        ).json()
+        busy = observe(port, seconds, token)
+        url = f"http://127.0.0.1:{port}{job['url']}"
+        state = requests.get(url, headers={"Authorization": f"Bearer {token}"}, timeout=10).json()
+        return {"quiet": quiet, "during_preview": busy, "job_progress": state.get("progress")}
+    finally:
+        stop(server)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--futures", type=int, default=200)
+    parser.add_argument("--ticks", type=int, default=400)
+    parser.add_argument("--live", action="store_true", help="also measure a running server")
+    parser.add_argument("--live-seconds", type=float, default=30.0)
+    parser.add_argument("--skip-offline", action="store_true")
+    args = parser.parse_args()
+    report: dict[str, Any] = {
+        "python": platform.python_version(),
+        "cpus": len(os.sched_getaffinity(0)),
+        "load_before": os.getloadavg(),
+        "futures": args.futures,
+        "ticks": args.ticks,
+    }
+    if not args.skip_offline:
+        engine = live_world()
+        rows = [
+            timed("local pool, 2 workers", lambda: local_pool(engine, args.futures, args.ticks)),
+            timed(
+                "Dask LocalCluster, 2 workers",
+                lambda: dask_cluster(engine, args.futures, args.ticks),
+            ),
+            timed(
+                "plain simulate calls one after another",
+                lambda: simulate_calls(2 * args.futures, args.ticks),
+            ),
+        ]
+        plain = rows[2]["seconds"]
+        for row in rows:
+            row["ratio_to_plain"] = round(row["seconds"] / plain, 2)
+        report["rows"] = rows
+    if args.live:
+        report["live"] = live(args.futures, args.ticks, args.live_seconds)
+    report["load_after"] = os.getloadavg()
+    out = HERE / "results" / "preview_bench.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(report, indent=2))
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,40 @@
+"""``miniature-office preview``: what if, against a stored run or a scenario."""
+
+from __future__ import annotations
+
+import json
+
+from miniature_office.cli import main
+
+HIRE = '{"kind": "hire_agent", "payload": {"floor": "python", "role": "verifier"}}'
+
+
+def test_preview_against_a_stored_run_compares_paired_futures(capsys, tmp_path) -> None:
+    from miniature_office.runio import read_scenario
+    from miniature_office.store import Store
+    from miniature_office.store.persistence import Persistence
+
+    url = f"sqlite:///{tmp_path / 'office.db'}"
+    persistence = Persistence(Store(url))
+    engine = persistence.open(read_scenario(None), 42)
+    for _ in range(60):
+        persistence.tick(engine.step())
+    persistence.checkpoint()
+    persistence.store.close()
+    args = ["preview", "--database", url, "--command", HIRE, "--futures", "2", "--horizon", "30"]
+    code = main([*args, "--workers", "1", "--json"])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert report["start_tick"] == 60 and report["futures"] == 2
+    assert report["commands"] == [json.loads(HIRE)]
+    assert report["difference"]["throughput"]["n"] == 2
+    code = main([*args, "--workers", "1"])
+    text = capsys.readouterr().out
+    assert code == 0 and "2 paired futures of 30 ticks" in text and "throughput" in text
+
+
+def test_preview_refuses_a_command_the_world_refuses(capsys) -> None:
+    bad = '{"kind": "hire_agent", "payload": {"floor": "cobol", "role": "builder"}}'
+    code = main(["preview", "--command", bad, "--futures", "1", "--horizon", "5"])
+    assert code == 2
+    assert "unknown floor" in capsys.readouterr().err
