@@ -331,6 +331,18 @@ def _directive_payload(text: str) -> dict[str, Any]:
     return payload
 
 
+def _start_options(parser: argparse.ArgumentParser) -> None:
+    """Where forecasts and previews start: a stored run, or a scenario after a warm-up."""
+    start = parser.add_mutually_exclusive_group()
+    start.add_argument("--scenario", help="start from this scenario (default: the packaged one)")
+    start.add_argument("--database", metavar="URL", help="start from the stored run's state")
+    start.add_argument(
+        "--stored", action="store_true", help="start from the run in the server's own store"
+    )
+    parser.add_argument("--world-seed", type=int, default=42, help="the scenario run's seed")
+    parser.add_argument("--ticks", type=_non_negative, default=0, help="scenario warm-up ticks")
+
+
 def cmd_preview(args: argparse.Namespace) -> int:
     """What if: paired futures with and without the commands, from a stored run or a scenario."""
     from .service.previews import report_text, run_preview
@@ -683,14 +695,7 @@ def build_parser() -> argparse.ArgumentParser:
     fc = sub.add_parser(
         "forecast", help="when will the open work be done; how much by day D (Monte Carlo)"
     )
-    start = fc.add_mutually_exclusive_group()
-    start.add_argument("--scenario", help="start from this scenario (default: the packaged one)")
-    start.add_argument("--database", metavar="URL", help="start from the stored run's state")
-    start.add_argument(
-        "--stored", action="store_true", help="start from the run in the server's own store"
-    )
-    fc.add_argument("--world-seed", type=int, default=42, help="the scenario run's seed")
-    fc.add_argument("--ticks", type=_non_negative, default=0, help="scenario warm-up ticks")
+    _start_options(fc)
     fc.add_argument(
         "--add",
         action="append",
@@ -711,12 +716,7 @@ def build_parser() -> argparse.ArgumentParser:
     fc.set_defaults(func=cmd_forecast)
 
     pv = sub.add_parser("preview", help="what if: futures with and without commands (paired)")
-    where = pv.add_mutually_exclusive_group()
-    where.add_argument("--scenario", help="start from this scenario (default: the packaged one)")
-    where.add_argument("--database", metavar="URL", help="start from the stored run's state")
-    where.add_argument("--stored", action="store_true", help="start from the server's store")
-    pv.add_argument("--world-seed", type=int, default=42, help="the scenario run's seed")
-    pv.add_argument("--ticks", type=_non_negative, default=0, help="scenario warm-up ticks")
+    _start_options(pv)
     pv.add_argument(
         "--command",
         action="append",
