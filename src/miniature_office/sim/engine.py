@@ -18,7 +18,8 @@ from .dispatch import dispatch
 from .elevator import run_elevator
 from .flow import FlowTracker
 from .meeting_flow import advance_meetings
-from .proposals import activate_due
+from .proposals import activate_due, scheduled_view
+from .security_office import security_view
 from .scenario import Scenario
 from .stalls import watch_stalls
 from .tasks import BOARD_ORDER
@@ -188,6 +189,10 @@ class Engine:
             "audit": {"head": world.audit.head, "count": world.audit.count},
             "next_command": self.next_seq,
             "pending_commands": len(self.pending),
+            # The Head of Security's holds and the Consigliere's scheduled changes, for the map,
+            # the board and the timeline.
+            **security_view(world),
+            "proposals": scheduled_view(world),
         }
 
     def snapshot(self) -> dict[str, Any]:

@@ -279,6 +279,11 @@ def proposals_view(world: World) -> list[dict[str, Any]]:
     return [p.to_dict(tick) for p in rows]
 
 
+def scheduled_view(world: World) -> list[dict[str, Any]]:
+    """Scheduled proposals only, soonest first (the world header carries these)."""
+    return [row for row in proposals_view(world) if row["state"] == "scheduled"]
+
+
 __all__ = [
     "PREVIEW_MAX_AGE",
     "AppliedStep",
@@ -292,4 +297,5 @@ __all__ = [
     "proposals_view",
     "revoke",
     "schedule",
+    "scheduled_view",
 ]
