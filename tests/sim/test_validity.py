@@ -60,7 +60,7 @@ def _assert_conserved(engine: Engine) -> None:
                 lead = directive.deployed_tick - directive.arrived_tick
                 assert sum(directive.stage_ticks.values()) == lead
         else:
-            assert sum(directive.stage_ticks.values()) == world.tick - directive.created_tick + 1
+            assert sum(directive.stage_ticks.values()) == world.tick - directive.arrived_tick + 1
 
 
 @pytest.mark.parametrize("overflow", ["backlog", "reject"])

@@ -94,6 +94,8 @@ def create_directive(
         key=key,
         offered_tick=world.tick if offered_tick is None else offered_tick,
     )
+    if directive.created_tick > directive.arrived_tick:  # its first stage: the backlog wait
+        directive.stage_ticks["backlog"] = directive.created_tick - directive.arrived_tick
     world.register_identity(directive.id, key)
     world.directives[directive.id] = directive
     office.directive_ids.append(directive.id)

@@ -291,9 +291,6 @@ class FlowTracker:
             by_priority[lead] = by_priority.get(lead, 0) + 1
             self.window_leads.add(tick, lead)
             self.deployed_ticks.append(tick)
-            backlog = directive.created_tick - directive.arrived_tick
-            if backlog:
-                directive.stage_ticks["backlog"] = backlog
             for stage, ticks in directive.stage_ticks.items():
                 self.stage_sums[stage] += ticks
             self.efficiency_sum += directive.active_ticks / lead if lead else 1.0
