@@ -63,7 +63,7 @@ def test_the_dask_path_gives_the_same_report_as_the_local_pool(office: Engine) -
 
     local = run_preview(office, HIRE, futures=4, ticks=60, seed=9)
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                      dashboard_address=None) as cluster, Client(cluster) as client:  # fmt: skip
+                      dashboard_address=":0") as cluster, Client(cluster) as client:  # fmt: skip
         seen: list[int] = []
         remote = run_preview(
             office, HIRE, futures=4, ticks=60, seed=9, scheduler=client,
@@ -72,3 +72,19 @@ def test_the_dask_path_gives_the_same_report_as_the_local_pool(office: Engine) -
     assert remote.pop("backend") == "dask" and local.pop("backend") == "local"
     assert remote == local
     assert seen == [1, 2, 3, 4]
+
+
+def test_dask_scheduler_address_in_the_environment_sends_jobs_to_the_cluster(
+    office: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0"
+    ) as cluster:
+        monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", cluster.scheduler_address)
+        remote = run_preview(office, HIRE, futures=2, ticks=20, seed=5)
+    monkeypatch.delenv("DASK_SCHEDULER_ADDRESS")
+    local = run_preview(office, HIRE, futures=2, ticks=20, seed=5)
+    assert (remote.pop("backend"), local.pop("backend")) == ("dask", "local")
+    assert remote == local
