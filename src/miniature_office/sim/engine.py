@@ -19,8 +19,8 @@ from .elevator import run_elevator
 from .flow import FlowTracker
 from .meeting_flow import advance_meetings
 from .proposals import activate_due, scheduled_view
-from .security_office import security_view
 from .scenario import Scenario
+from .security_office import security_view
 from .stalls import watch_stalls
 from .tasks import BOARD_ORDER
 from .voting import close_votes
