@@ -181,3 +181,17 @@ def test_a_proposal_may_not_carry_runtime_controls_or_unknown_settings() -> None
         engine.submit("set_setting", {"path": "settings.ticks_per_day", "value": 3})
     with pytest.raises(CommandRejected, match="value"):
         engine.submit("set_setting", {"path": "settings.walk_speed", "value": -1})
+
+
+def test_a_run_with_holds_and_proposals_replays_to_the_same_audit_head() -> None:
+    engine = _two_floors()
+    engine.submit("lockdown", {"scope": "rust", "reason": "drill"}, actor="admin")
+    engine.submit("schedule_proposal", _hire_proposal(15), actor="ops")
+    engine.run(30)
+    engine.submit("lift_lockdown", {"scope": "rust"}, actor="admin")
+    engine.submit("set_setting", {"path": "arrivals.max_open", "value": 3})
+    engine.run(30)
+    again = Engine.replay(engine.scenario, engine.seed, engine.commands, engine.tick)
+    assert again.head_hash == engine.head_hash
+    assert again.world.scenario.arrivals.max_open == 3
+    assert engine.scenario.arrivals.max_open == 40  # the shared scenario object is untouched
