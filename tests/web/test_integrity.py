@@ -320,3 +320,18 @@ def test_a_second_engine_on_one_store_refuses_to_start_naming_the_holder(
                     data_dir=tmp_path, dev_token=False)  # fmt: skip
     )
     get_runtime(app).stop_loop()
+
+
+def test_many_queued_extra_ticks_neither_starve_nor_push_back_the_schedule(looping):
+    """Found by schemathesis: each extra tick moved the schedule one interval later, so 5,000
+    queued steps at speed 0.1 silenced the clock for hours (health: stalled)."""
+    app = looping(tick_rate=20)
+    client, runtime = app.test_client(), get_runtime(app)
+    _wait(lambda: runtime.engine.tick >= 1)
+    client.post("/api/world/speed", json={"speed": 0.1})  # one tick every 0.5 s
+    for _ in range(60):
+        client.post("/api/world/step", json={"count": 100})
+    assert runtime._extra_ticks <= runtime_module.MAX_EXTRA_TICKS
+    _wait(lambda: runtime._extra_ticks == 0, timeout=10)
+    after_extras = runtime.engine.tick
+    _wait(lambda: runtime.engine.tick > after_extras, timeout=1.5)  # the schedule goes on

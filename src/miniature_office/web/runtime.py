@@ -36,6 +36,8 @@ MAX_NAP = 0.1
 #: No tick for this many tick intervals while running (and at least STALL_FLOOR seconds):
 #: the engine is reported as stalled.
 STALL_INTERVALS = 3
+#: Extra ticks (0.1.0's step while running) waiting for the loop at most.
+MAX_EXTRA_TICKS = 100
 STALL_FLOOR = 2.0
 #: Back-off between attempts to write the store again after a failure (seconds).
 BACKOFF_FIRST, BACKOFF_MAX = 0.25, 5.0
@@ -327,9 +329,12 @@ class SimulationRuntime:
     # ---- time -------------------------------------------------------------------------------
 
     def queue_extra_tick(self) -> int:
-        """While running: ask the loop for one tick beyond its schedule; the tick it will be."""
+        """While running: ask the loop for one tick beyond its schedule; the tick it will be.
+
+        At most MAX_EXTRA_TICKS wait at a time (more are ignored: a client cannot queue
+        enough work to starve everything else)."""
         with self.lock:
-            self._extra_ticks += 1
+            self._extra_ticks = min(self._extra_ticks + 1, MAX_EXTRA_TICKS)
             return self.engine.tick + self._extra_ticks
 
     def step(self, *, only_when_paused: bool = False) -> TickResult:
@@ -468,12 +473,16 @@ class SimulationRuntime:
                     sleep(0.05)
                     due = time.monotonic()
                     continue
-                interval = self.interval()
-                now = time.monotonic()
                 if self._extra_ticks:
+                    # Outside the schedule: the next scheduled tick stays where it was.
                     with self.lock:
                         self._extra_ticks -= 1
-                elif now < due + interval:
+                    self.step()
+                    sleep(0)  # let requests and other tasks run between queued ticks
+                    continue
+                interval = self.interval()
+                now = time.monotonic()
+                if now < due + interval:
                     sleep(min(due + interval - now, MAX_NAP))
                     continue
                 self.step()
