@@ -179,6 +179,7 @@ def test_job_results_survive_a_restart(tmp_path: Path) -> None:
     again = build_app(data_dir=tmp_path).test_client()
     kept = again.get(started["url"])
     assert kept.status_code == 200 and kept.get_json()["result"] == done["result"]
+    assert kept.get_json()["progress"] == {"done": 2, "total": 2}
 
 
 def test_job_starts_have_a_budget_per_token() -> None:

@@ -80,7 +80,11 @@ class AdviceBoard:
         return [{k: v for k, v in j.items() if k != "result"} for j in jobs[:limit]]
 
     def get(self, job_id: str) -> dict[str, Any] | None:
-        return self.jobs.get(job_id)
+        """A job of this process, or one another server process keeps in the shared store."""
+        found = self.jobs.get(job_id)
+        if found is None and self.store is not None:
+            found = self.store.get(job_id)
+        return found
 
     def running(self) -> list[dict[str, Any]]:
         return [j for j in self.list(1000) if j["state"] == RUNNING]

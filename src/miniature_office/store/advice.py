@@ -53,14 +53,23 @@ class AdviceStore:
         """The newest jobs first (results included)."""
         query = advice_jobs.select().order_by(advice_jobs.c.created_at.desc()).limit(limit)
         with self.db.connect() as conn:
-            rows = conn.execute(query).mappings().all()
-        jobs = []
-        for row in rows:
-            job = {name: row[name] for name in FIELDS}
-            job["params"] = json.loads(row["params"])
-            job["result"] = None if row["result"] is None else json.loads(row["result"])
-            jobs.append(job)
-        return jobs
+            return [_job(row) for row in conn.execute(query).mappings().all()]
+
+    def get(self, job_id: str) -> dict[str, Any] | None:
+        """One job (another server process may have started it), or None."""
+        query = advice_jobs.select().where(advice_jobs.c.id == job_id)
+        with self.db.connect() as conn:
+            row = conn.execute(query).mappings().first()
+        return None if row is None else _job(row)
+
+
+def _job(row: Any) -> dict[str, Any]:
+    job = {name: row[name] for name in FIELDS}
+    job["params"] = json.loads(row["params"])
+    job["result"] = None if row["result"] is None else json.loads(row["result"])
+    total = int(job["params"].get("futures", 1))
+    job["progress"] = {"done": total if job["state"] == "done" else 0, "total": total}
+    return job
 
 
 __all__ = ["AdviceStore", "advice_jobs"]
