@@ -95,3 +95,22 @@ def test_more_than_one_worker_without_message_queue_is_refused_and_explained():
 
 def test_blank_variables_keep_the_default():
     assert load_config({"MINIOFFICE_PORT": "", "MINIOFFICE_SEED": " "}).port == 8000
+
+
+def test_the_store_location_comes_from_the_config_only(monkeypatch, tmp_path):
+    from miniature_office.service.config import cli_config
+    from miniature_office.store.location import database_url
+
+    monkeypatch.setenv("DATABASE_URL", "postgresql://elsewhere/db")
+    monkeypatch.chdir(tmp_path)
+    # location.py no longer reads the environment behind the configuration's back
+    assert database_url() == f"sqlite:///{tmp_path / 'instance' / 'miniature_office.db'}"
+    # the server's and the CLI's configurations agree, defaults included
+    for environ in (
+        {},
+        {"MINIOFFICE_DATA_DIR": str(tmp_path / "d")},
+        {"DATABASE_URL": "sqlite:///x.db"},
+    ):
+        assert load_config(environ).store_url() == cli_config(environ).store_url()
+    assert load_config({}).store_url().endswith("/instance/miniature_office.db")
+    assert cli_config({"MINIOFFICE_ENV": "production"}).store_url()  # no SECRET_KEY needed

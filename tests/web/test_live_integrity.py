@@ -104,3 +104,16 @@ def test_a_query_string_token_is_redacted_in_the_access_log(live_server):
     time.sleep(0.3)
     assert "/api/floors?token=[redacted]" in live_server.output()
     assert token not in live_server.output()
+
+
+def test_a_second_dev_server_on_a_busy_port_refuses_to_start(live_server):
+    env = server_env(live_server.port)
+    done = subprocess.run(
+        [sys.executable, "-m", "miniature_office.web"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2 and "is in use" in done.stderr

@@ -14,11 +14,26 @@ if os.environ.get("MINIOFFICE_ASYNC_MODE", "").strip().lower() in ("", "eventlet
 
 import logging  # noqa: E402
 import signal  # noqa: E402
+import socket  # noqa: E402
 import sys  # noqa: E402
 from typing import Any  # noqa: E402
 
 from .app import create_app, get_runtime, get_socketio  # noqa: E402
 from .config import ConfigError, load_config  # noqa: E402
+
+
+def _port_taken(host: str, port: int) -> str | None:
+    """Why ``host:port`` cannot be ours, or None. Eventlet listens with SO_REUSEPORT, so a
+    second server on a busy port would silently share it (each answering half the requests
+    from a different world); a plain bind finds the port taken instead."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            return f"{host}:{port} is in use ({exc.strerror}); is another server running?"
+    return None
 
 
 def main() -> int:
@@ -27,6 +42,10 @@ def main() -> int:
         config = load_config()
     except ConfigError as exc:
         sys.stderr.write(f"miniature-office: cannot start: {exc}\n")
+        return 2
+    busy = _port_taken(config.host, config.port)
+    if busy:
+        sys.stderr.write(f"miniature-office: cannot start: {busy}\n")
         return 2
     app = create_app(config)
     runtime = get_runtime(app)
