@@ -194,3 +194,16 @@ def test_job_starts_have_a_budget_per_token() -> None:
         for _ in range(11)
     ]
     assert codes[:10] == [422] * 10 and codes[10] == 429
+
+
+def test_stopping_the_server_ends_running_jobs(stepped_client: FlaskClient) -> None:
+    from miniature_office.web.app import get_runtime
+
+    started = stepped_client.post(
+        "/api/consigliere/preview", json={"commands": [], "futures": 100, "ticks": 3000}
+    ).get_json()
+    app = stepped_client.application
+    child = app.extensions["miniature_office.advice"]._procs[started["id"]]
+    get_runtime(app).stop_loop()
+    assert child.wait(timeout=10) is not None
+    assert _wait(stepped_client, started["url"], 10)["state"] == "interrupted"

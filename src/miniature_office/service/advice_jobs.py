@@ -154,19 +154,24 @@ class AdviceBoard:
         job["state"] = state
         self._announce(job)
 
-    def cancel(self, job_id: str) -> dict[str, Any] | None:
+    def cancel(self, job_id: str, state: str = CANCELLED) -> dict[str, Any] | None:
         """Cancel a running job (its process group is terminated); None if unknown."""
         job = self.jobs.get(job_id)
         if job is None:
             return None
         proc = self._procs.get(job_id)
         if job["state"] == RUNNING and proc is not None:
-            job["state"] = CANCELLED
+            job["state"] = state
             try:
                 os.killpg(proc.pid, signal.SIGTERM)  # the child we started, and its pool
             except ProcessLookupError:
                 pass
         return job
+
+    def shutdown(self) -> None:
+        """The server stops: end every running job (listed as interrupted)."""
+        for job_id in list(self._procs):
+            self.cancel(job_id, INTERRUPTED)
 
     def wait(self, job_id: str, timeout: float = 60.0) -> dict[str, Any]:
         """Block until a job is final (tests and the CLI)."""

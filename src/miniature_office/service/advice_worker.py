@@ -11,8 +11,12 @@ stdout: ``{"progress": [done, total]}`` after each future, then ``{"result": {..
 from __future__ import annotations
 
 import json
+import os
 import pickle  # nosec B403 - the input file is written by our own web process for this job
+import signal
 import sys
+import threading
+import time
 from typing import Any
 
 from ..sim.engine import Engine
@@ -43,8 +47,18 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
     return run_preview(engine, params["commands"], label=params.get("label"), **options)
 
 
+def _leave_with_parent(parent: int) -> None:
+    """End this job (and its pool: our process group) once the server that started it is
+    gone, so no job outlives its server."""
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os.killpg(os.getpgrp(), signal.SIGTERM)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
+    if argv is None:  # started as a program by the web process
+        threading.Thread(target=_leave_with_parent, args=(os.getppid(),), daemon=True).start()
     with open(args[0], "rb") as handle:
         job = pickle.load(handle)  # nosec B301 - written by the web process for this job
     try:

@@ -119,6 +119,7 @@ def board() -> AdviceBoard:
             emit=lambda event, data: socketio.emit(event, data, to="all"),
             store=store,
         )
+        runtime().on_shutdown.append(found.shutdown)
     return found
 
 
