@@ -64,7 +64,7 @@ def forecast_run(engine: Engine, futures: int, ticks: int, workers: int) -> dict
         "ticks_simulated": simulated,
         "seconds": round(elapsed, 2),
         "cpu_seconds": round(cpu, 2),
-        "futures_per_cpu_second": round(futures / cpu, 2),
+        "futures_per_cpu_second": round(futures / max(cpu, 1e-9), 2),
         "futures_per_second": round(futures / elapsed, 2),
         "futures_per_second_per_core": round(futures / elapsed / workers, 2),
         "ticks_per_second": round(simulated / elapsed),
@@ -84,7 +84,7 @@ def simulate_calls(runs: int, ticks: int) -> dict[str, Any]:
         "ticks_simulated": runs * ticks,
         "seconds": round(elapsed, 2),
         "cpu_seconds": round(cpu, 2),
-        "runs_per_cpu_second": round(runs / cpu, 2),
+        "runs_per_cpu_second": round(runs / max(cpu, 1e-9), 2),
         "runs_per_second": round(runs / elapsed, 2),
         "ticks_per_second": round(runs * ticks / elapsed),
     }

@@ -190,3 +190,20 @@ def test_p85_forecast_is_calibrated_against_held_out_futures() -> None:
         line = forecast[f"p{p}"]["tick"]
         share = sum(1 for tick in held_out if tick <= line) / len(held_out)
         assert abs(share - p / 100) <= tolerance, (p, line, share)
+
+
+def test_the_forecast_benchmark_runs_in_miniature() -> None:
+    """Smoke run of bench/forecast_bench.py's measurements (the real run is `make bench`)."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "bench" / "forecast_bench.py"
+    spec = importlib.util.spec_from_file_location("forecast_bench", path)
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    engine = bench.live_state(20)
+    forecast = bench.forecast_run(engine, futures=2, ticks=5, workers=1)
+    plain = bench.simulate_calls(2, 5)
+    assert forecast["ticks_simulated"] == plain["ticks_simulated"] == 10
+    assert forecast["answer"]["tick"] == 25 and forecast["futures_per_second"] > 0
