@@ -207,3 +207,20 @@ def test_stopping_the_server_ends_running_jobs(stepped_client: FlaskClient) -> N
     get_runtime(app).stop_loop()
     assert child.wait(timeout=10) is not None
     assert _wait(stepped_client, started["url"], 10)["state"] == "interrupted"
+
+
+def test_progress_and_the_result_arrive_over_socketio(app) -> None:
+    from miniature_office.web.app import get_socketio
+
+    client = app.test_client()
+    sio = get_socketio(app).test_client(app)
+    client.post("/api/world/step", json={"count": 20})
+    sio.get_received()
+    started = client.post(
+        "/api/consigliere/preview", json={"commands": [], "futures": 3, "ticks": 10}
+    ).get_json()
+    _wait(client, started["url"])
+    events = [r["args"][0] for r in sio.get_received() if r["name"] == "consigliere_job"]
+    sio.disconnect()
+    assert [e["progress"]["done"] for e in events if e["state"] == "running"][-3:] == [1, 2, 3]
+    assert events[-1]["state"] == "done" and events[-1]["result"]["futures"] == 3
