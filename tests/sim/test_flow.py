@@ -18,7 +18,9 @@ from .builders import directive, engine_with, run_until
 
 
 def _overloaded(**overrides: object) -> Engine:
-    scenario = with_overrides(read_scenario(None), {"arrivals.max_open": 6, **overrides})
+    """The default office offered three times the work it can ship."""
+    load = {"arrivals.rate_per_day": 3, "arrivals.max_open": 6}
+    scenario = with_overrides(read_scenario(None), {**load, **overrides})
     return Engine(scenario, 42, headless=True)
 
 
@@ -145,7 +147,7 @@ def test_a_snapshot_written_before_keyed_streams_resumes_under_the_new_rules() -
 
 
 def test_a_full_backlog_rejects_and_counts_what_it_cannot_hold() -> None:
-    overrides = {"arrivals.max_open": 6, "arrivals.max_backlog": 20}
+    overrides = {"arrivals.rate_per_day": 3, "arrivals.max_open": 6, "arrivals.max_backlog": 20}
     engine = Engine(with_overrides(read_scenario(None), overrides), 42)
     engine.run(400)
     world = engine.world
