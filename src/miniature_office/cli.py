@@ -280,6 +280,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             baseline=baseline,
             workers=args.workers or default_workers(),
             progress=lambda done, total: progress(done),
+            scheduler=args.scheduler,
         )
     except ScenarioError as exc:
         raise CliError(f"--set: {exc}") from None
@@ -343,10 +344,17 @@ def _start_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--ticks", type=_non_negative, default=0, help="scenario warm-up ticks")
 
 
+def _scheduler_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run on this Dask scheduler (default: DASK_SCHEDULER_ADDRESS, else a local pool)",
+    )
+
+
 def cmd_preview(args: argparse.Namespace) -> int:
     """What if: paired futures with and without the commands, from a stored run or a scenario."""
     from .service.previews import report_text, run_preview
-    from .service.runner import scheduler_from_env
 
     commands = []
     for text in args.command or []:
@@ -366,7 +374,7 @@ def cmd_preview(args: argparse.Namespace) -> int:
             ticks=args.horizon,
             seed=args.seed,
             workers=args.workers or default_workers(),
-            scheduler=args.scheduler or scheduler_from_env(),
+            scheduler=args.scheduler,
         )
     except CommandRejected as exc:
         raise CliError(f"--command: {exc.reason}") from None
@@ -418,6 +426,7 @@ def cmd_forecast(args: argparse.Namespace) -> int:
             progress=lambda done, total: progress(done),
             basis=basis,
             source=source,
+            scheduler=args.scheduler,
         )
     except KeyboardInterrupt:
         progress.interrupted()
@@ -690,6 +699,7 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--csv", metavar="PATH", help="write one row per variant and seed")
     sw.add_argument("--json", action="store_true", help="print variants and per-seed rows")
     sw.add_argument("--progress", action="store_true", help="always show the progress bar")
+    _scheduler_option(sw)
     sw.set_defaults(func=cmd_sweep)
 
     fc = sub.add_parser(
@@ -713,6 +723,7 @@ def build_parser() -> argparse.ArgumentParser:
     fc.add_argument("--csv", metavar="PATH", help="write one row per future")
     fc.add_argument("--json", action="store_true")
     fc.add_argument("--progress", action="store_true", help="always show the progress bar")
+    _scheduler_option(fc)
     fc.set_defaults(func=cmd_forecast)
 
     pv = sub.add_parser("preview", help="what if: futures with and without commands (paired)")
@@ -728,11 +739,7 @@ def build_parser() -> argparse.ArgumentParser:
     pv.add_argument("--horizon", type=_positive, default=400, help="ticks each future runs")
     pv.add_argument("--seed", type=int, default=1, help="seed of the paired futures")
     pv.add_argument("--workers", type=_positive, help="parallel processes (default: CPU count)")
-    pv.add_argument(
-        "--scheduler",
-        metavar="ADDRESS",
-        help="a Dask scheduler (or the env's " "DASK_SCHEDULER_ADDRESS)",
-    )
+    _scheduler_option(pv)
     pv.add_argument("--json", action="store_true")
     pv.set_defaults(func=cmd_preview)
 

@@ -38,3 +38,21 @@ def test_preview_refuses_a_command_the_world_refuses(capsys) -> None:
     code = main(["preview", "--command", bad, "--futures", "1", "--horizon", "5"])
     assert code == 2
     assert "unknown floor" in capsys.readouterr().err
+
+
+def test_forecast_and_sweep_run_on_a_dask_scheduler(capsys) -> None:
+    from distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0"
+    ) as cluster:
+        address = cluster.scheduler_address
+        forecast = ["forecast", "--ticks", "20", "--futures", "2", "--horizon", "60", "--json"]
+        assert main([*forecast, "--scheduler", address]) == 0
+        on_dask = json.loads(capsys.readouterr().out)
+        sweep = ["sweep", "--seeds", "1,2", "--ticks", "20", "--set", "roles.verifier=1,2"]
+        assert main([*sweep, "--scheduler", address, "--json"]) == 0
+        swept = json.loads(capsys.readouterr().out)
+    assert main([*forecast, "--workers", "1"]) == 0
+    assert json.loads(capsys.readouterr().out) == on_dask  # the same futures wherever they run
+    assert len(swept["variants"]) == 2

@@ -23,7 +23,8 @@ from ..sim.stats import (
     paired_difference,
     quantile,
 )
-from .jobs import ProgressCallback, run_job
+from .jobs import ProgressCallback
+from .runner import Runner
 
 #: Per-seed figures compared between variants: (summary key, higher is better).
 #: Keys come from the run summary; a key a summary lacks is reported as missing, not zero.
@@ -187,6 +188,7 @@ def run_sweep(
     baseline: dict[str, Any] | None = None,
     workers: int = 1,
     progress: ProgressCallback | None = None,
+    scheduler: Any = None,
 ) -> Sweep:
     """Run every grid point on every seed; compare each point with the baseline seed by seed."""
     points = grid_points(grid)
@@ -195,7 +197,10 @@ def run_sweep(
     base_index = find_baseline(points, baseline)
     items = [(i, point, seed) for i, point in enumerate(points) for seed in seeds]
     shared = SweepInput(scenario.to_dict(), ticks)
-    rows = run_job(sweep_run, shared, items, workers=workers, progress=progress)
+    # A local pool, or the Dask cluster named by ``scheduler`` or DASK_SCHEDULER_ADDRESS.
+    rows = Runner(
+        sweep_run, shared, items, workers=workers, scheduler=scheduler, progress=progress
+    ).run()
     by_point: list[list[dict[str, Any]]] = [[] for _ in points]
     methods = {row.pop("_method") for row in rows}
     for row in rows:
@@ -225,10 +230,18 @@ def run_forecast(
     progress: ProgressCallback | None = None,
     basis: dict[str, Any] | None = None,
     source: str = "",
+    scheduler: Any = None,
 ) -> Forecast:
     """Fork ``engine`` into ``futures`` futures and answer ``question`` over them."""
     shared = prepare(engine, question, seed)
-    outcomes = run_job(simulate_future, shared, range(futures), workers=workers, progress=progress)
+    outcomes = Runner(
+        simulate_future,
+        shared,
+        range(futures),
+        workers=workers,
+        scheduler=scheduler,
+        progress=progress,
+    ).run()
     per_day = engine.world.settings.ticks_per_day
     return Forecast(question, seed, per_day, outcomes, dict(basis or {}), source)
 
