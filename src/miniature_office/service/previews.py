@@ -361,10 +361,7 @@ def assess_directive(engine: Engine, directive: dict[str, Any], **options: Any) 
     )
     added = report["added"][0]
     p = added["deployed"]
-    when = ", ".join(
-        f"p{q} {'beyond the horizon' if p[f'p{q}']['beyond_horizon'] else str(p[f'p{q}']['days']) + ' days'}"  # noqa: E501
-        for q in PERCENTILES
-    )
+    when = _when_text(p)
     return {
         "directive": directive,
         "deployed": p,
