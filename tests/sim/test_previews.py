@@ -62,13 +62,22 @@ def test_the_dask_path_gives_the_same_report_as_the_local_pool(office: Engine) -
     from distributed import Client, LocalCluster
 
     local = run_preview(office, HIRE, futures=4, ticks=60, seed=9)
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                      dashboard_address=":0") as cluster, Client(cluster) as client:  # fmt: skip
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0"
+        ) as cluster,
+        Client(cluster) as client,
+    ):
         seen: list[int] = []
         remote = run_preview(
-            office, HIRE, futures=4, ticks=60, seed=9, scheduler=client,
+            office,
+            HIRE,
+            futures=4,
+            ticks=60,
+            seed=9,
+            scheduler=client,
             progress=lambda done, total: seen.append(done),
-        )  # fmt: skip
+        )
     assert remote.pop("backend") == "dask" and local.pop("backend") == "local"
     assert remote == local
     assert seen == [1, 2, 3, 4]

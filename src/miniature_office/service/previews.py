@@ -334,9 +334,13 @@ def run_preview(
         raise ValueError(refusal)
     shared = prepare_preview(engine, commands, seed=seed, ticks=ticks)
     runner = Runner(
-        simulate_pair, shared, range(futures), workers=workers, scheduler=scheduler,
+        simulate_pair,
+        shared,
+        range(futures),
+        workers=workers,
+        scheduler=scheduler,
         progress=progress,
-    )  # fmt: skip
+    )
     if runner_hook is not None:
         runner_hook(runner)
     pairs = runner.run()
@@ -397,16 +401,24 @@ def report_text(report: dict[str, Any], source: str) -> str:
         f"{'':28}{'without':>32}  {'with':>32}",
     ]
     rows = [
-        ("backlog done", _when_text(report["without"]["backlog"]),
-         _when_text(report["with"]["backlog"])),
-        ("throughput (mean)", report["without"]["throughput"]["mean"],
-         report["with"]["throughput"]["mean"]),
-        ("lead time p50 / p85 (ticks)",
-         f"{report['without']['lead_time']['p50']} / {report['without']['lead_time']['p85']}",
-         f"{report['with']['lead_time']['p50']} / {report['with']['lead_time']['p85']}"),
+        (
+            "backlog done",
+            _when_text(report["without"]["backlog"]),
+            _when_text(report["with"]["backlog"]),
+        ),
+        (
+            "throughput (mean)",
+            report["without"]["throughput"]["mean"],
+            report["with"]["throughput"]["mean"],
+        ),
+        (
+            "lead time p50 / p85 (ticks)",
+            f"{report['without']['lead_time']['p50']} / {report['without']['lead_time']['p85']}",
+            f"{report['with']['lead_time']['p50']} / {report['with']['lead_time']['p85']}",
+        ),
         ("bottleneck", report["without"]["bottleneck_text"], report["with"]["bottleneck_text"]),
         ("stalls (mean)", report["without"]["stalls"]["mean"], report["with"]["stalls"]["mean"]),
-    ]  # fmt: skip
+    ]
     lines += [f"{name:28}{str(a):>32}  {str(b):>32}" for name, a, b in rows]
     throughput = report["difference"]["throughput"]
     lines.append(
