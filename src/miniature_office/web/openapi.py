@@ -116,12 +116,15 @@ AUTH_RESPONSES = {
 }
 #: The server refuses a request line longer than its limit before the app sees it.
 URI_TOO_LONG = "Request line too long (the server's limit; long query strings)"
+MALFORMED_REQUEST = "Malformed or oversized request, refused by the server before the app"
 
 
 def _secure(op: dict[str, Any], role: Role | None, reads_open: bool, limited: bool) -> None:
     """Document who may call an operation and the 401/403/429 answers it can give."""
     error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
-    answers: dict[int, str] = {429: AUTH_RESPONSES[429], 414: URI_TOO_LONG} if limited else {}
+    answers: dict[int, str] = {}
+    if limited:
+        answers = {429: AUTH_RESPONSES[429], 414: URI_TOO_LONG, 400: MALFORMED_REQUEST}
     if role is None:
         op["security"] = []
     else:
