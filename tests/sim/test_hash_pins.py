@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from miniature_office.runio import read_scenario
+from miniature_office.sim.audit import _encode_event, canonical_encoding
 from miniature_office.sim.engine import Engine
 from miniature_office.sim.forecast import fork
 
@@ -98,3 +99,31 @@ def test_a_forecast_future_keeps_its_recorded_head_and_figures() -> None:
     headless.run(300)
     figures = {**headless.summary(), "audit_head": future.head_hash}
     assert _digest(figures) == FORK_200_300["summary"]  # headless figures equal the full run's
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"actor": "A-1", "data": {}, "parents": []},
+        {"actor": 'Zoë "q" \\ \n', "data": {"b": 1.5, "a": [None, True, "é"]}, "parents": [3, 9]},
+        {"actor": "user", "data": {"x": {"z": 1, "y": -0.0}}, "parents": [1]},
+        {"actor": None, "data": {}, "parents": []},  # not a string: the general path
+    ],
+)
+def test_the_fast_event_encoding_is_the_canonical_encoding(fields: dict[str, Any]) -> None:
+    full = {"seq": 12, "tick": 4, "kind": "task.transition", "target": "T-1", "prev": "0" * 64}
+    full.update(fields)
+    expected = canonical_encoding(full).decode("utf-8")
+    assert (
+        _encode_event(
+            full["seq"],
+            full["tick"],
+            full["kind"],
+            full["actor"],
+            full["target"],
+            full["data"],
+            full["parents"],
+            full["prev"],
+        )
+        == expected
+    )

@@ -23,6 +23,32 @@ _CANONICAL = json.JSONEncoder(
 ).encode
 
 
+def _one_shot_encoder() -> Callable[[Any], str]:
+    """``_CANONICAL`` without building a new C encoder on every call (json's ``encode`` does).
+
+    Same options, same C encoder, so the same text; no circular-reference bookkeeping (event
+    data is built fresh by the simulation and never refers to itself).
+    """
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:  # a Python without the C accelerator: the plain encoder gives the text
+        return _CANONICAL
+    chunks = make(
+        None, _no_default, json.encoder.encode_basestring, None, ":", ",", True, False, False
+    )
+
+    def encode(value: Any) -> str:
+        return "".join(chunks(value, 0))
+
+    return encode
+
+
+def _no_default(value: Any) -> Any:
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+_ENCODE = _one_shot_encoder()
+
+
 def canonical_encoding(fields: dict[str, Any]) -> bytes:
     """Encode the hashed fields deterministically: sorted keys, no spaces, UTF-8, no NaN."""
     return _CANONICAL(fields).encode("utf-8")
@@ -33,9 +59,56 @@ def event_hash(fields: dict[str, Any]) -> str:
     return hashlib.sha256(canonical_encoding({k: fields[k] for k in HASHED_FIELDS})).hexdigest()
 
 
-def _fields_hash(fields: dict[str, Any]) -> str:
-    """:func:`event_hash` for a dict that holds exactly the hashed fields (no copy needed)."""
-    return hashlib.sha256(_CANONICAL(fields).encode("utf-8")).hexdigest()
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+_STRING = json.encoder.encode_basestring  # what _CANONICAL uses for str (ensure_ascii=False)
+
+
+def _encode_event(
+    seq: int,
+    tick: int,
+    kind: str,
+    actor: str,
+    target: str,
+    data: dict[str, Any],
+    parents: list[int],
+    prev: str,
+) -> str:
+    """The exact text ``_CANONICAL`` gives for the hashed fields, built without sorting them.
+
+    The keys are written in their sorted order (actor, data, kind, parents, prev, seq, target,
+    tick); only ``data`` goes through the general encoder. Anything not of the expected type
+    takes the general path, so the bytes are always the canonical ones
+    (tests/sim/test_hash_pins.py and test_audit_and_determinism.py compare them).
+    """
+    if not (
+        type(seq) is int
+        and type(tick) is int
+        and type(kind) is str
+        and type(actor) is str
+        and type(target) is str
+        and type(prev) is str
+    ):
+        return _CANONICAL(
+            {
+                "seq": seq,
+                "tick": tick,
+                "kind": kind,
+                "actor": actor,
+                "target": target,
+                "data": data,
+                "parents": parents,
+                "prev": prev,
+            }
+        )
+    string = _STRING
+    return (
+        f'{{"actor":{string(actor)},"data":{_ENCODE(data) if data else "{}"},'
+        f'"kind":{string(kind)},"parents":{_ENCODE(parents) if parents else "[]"},'
+        f'"prev":{string(prev)},"seq":{seq},"target":{string(target)},"tick":{tick}}}'
+    )
 
 
 @dataclass(slots=True)
@@ -164,20 +237,14 @@ class AuditLog:
     ) -> AuditEvent:
         """Append one event and return it; parents must be earlier sequence numbers."""
         seq = self.count + 1
-        parent_list = sorted({p for p in parents if p and p < seq})
-        fields = {
-            "seq": seq,
-            "tick": tick,
-            "kind": kind,
-            "actor": actor,
-            "target": target,
-            "data": data or {},
-            "parents": parent_list,
-            "prev": self.head,
-        }
-        digest = _fields_hash(fields)
+        parent_list = sorted({p for p in parents if p and p < seq}) if parents else []
+        data = data or {}
+        prev = self.head
+        digest = _sha256(_encode_event(seq, tick, kind, actor, target, data, parent_list, prev))
         recorded = self._clock() if self._clock else None
-        event = AuditEvent(hash=digest, recorded_at=recorded, **fields)
+        event = AuditEvent(
+            seq, tick, kind, actor, target, data, parent_list, prev, digest, recorded
+        )
         self._hold(event)
         self.head, self.count = digest, seq
         for sink in self.sinks:
