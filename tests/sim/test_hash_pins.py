@@ -17,8 +17,9 @@ from typing import Any
 
 import pytest
 
+from miniature_office.cli import main
 from miniature_office.runio import read_scenario
-from miniature_office.sim.audit import _encode_event, canonical_encoding
+from miniature_office.sim.audit import HEADLESS_HEAD, _encode_event, canonical_encoding
 from miniature_office.sim.engine import Engine
 from miniature_office.sim.forecast import fork
 
@@ -127,3 +128,13 @@ def test_the_fast_event_encoding_is_the_canonical_encoding(fields: dict[str, Any
         )
         == expected
     )
+
+
+def test_simulate_hashes_the_chain_only_when_asked_and_prints_the_same_figures(capsys) -> None:
+    assert main(["simulate", "--seed", "1", "--ticks", "600"]) == 0
+    plain = capsys.readouterr().out.splitlines()
+    assert main(["simulate", "--seed", "1", "--ticks", "600", "--audit-head"]) == 0
+    hashed = capsys.readouterr().out.splitlines()
+    assert plain[:-1] == hashed[:-1]  # every figure but the head line
+    assert plain[-1] == f"audit head hash     {HEADLESS_HEAD} (--audit-head hashes it)"
+    assert hashed[-1] == f"audit head hash     {DEFAULT_600['head']}"
