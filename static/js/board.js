@@ -1,5 +1,6 @@
 // The task board: one column per lifecycle state, one card per task, updated in place.
 import { get } from "./api.js";
+import { holdOf } from "./consigliere.js";
 import { $, el, humanState, replaceChildren, setText } from "./dom.js";
 import { hours, nameOf, round, waitReason } from "./words.js";
 
@@ -12,8 +13,9 @@ function splitTitle(task, directive) {
 }
 
 export class Board {
-  constructor(root, { onOpenTask, agentName }) {
+  constructor(root, { onOpenTask, agentName, onWhy = null }) {
     this.root = root;
+    this.onWhy = onWhy;
     this.onOpenTask = onOpenTask;
     this.agentName = agentName;
     this.columns = new Map();
@@ -92,10 +94,14 @@ export class Board {
       const bar = el("progress", { max: "1", value: "0" });
       const blocked = el("span", { class: "card-blocked", hidden: true });
       const why = el("span", { class: "card-why", hidden: true });
-      button.append(title, directive, bar, meta, blocked, why);
+      const hold = el("span", { class: "card-hold", hidden: true });
+      button.append(title, directive, bar, meta, blocked, hold, why);
       button.addEventListener("click", () => this.onOpenTask(task.id));
-      const li = el("li", { class: "card", dataset: { taskId: task.id } }, [button]);
-      entry = { li, button, title, directive, meta, bar, blocked, why };
+      // "why?" asks the Consigliere (a sibling of the card's button: buttons do not nest)
+      const ask = el("button", { type: "button", class: "small card-ask", text: "why?", hidden: true });
+      ask.addEventListener("click", () => this.onWhy?.(task.id));
+      const li = el("li", { class: "card", dataset: { taskId: task.id } }, [button, ask]);
+      entry = { li, button, title, directive, meta, bar, blocked, why, hold, ask };
       this.cards.set(task.id, entry);
     }
     const directive = store.directives.get(task.directive_id);
@@ -117,6 +123,13 @@ export class Board {
     const why = isBlocked || task.state === "deployed" || (task.assignee && task.state === "in_progress") ? "" : waitReason(store, task);
     entry.why.hidden = !why;
     setText(entry.why, why);
+    const held = task.state === "deployed" ? "" : holdOf(store, directive);
+    entry.hold.hidden = !held;
+    setText(entry.hold, held);
+    entry.li.classList.toggle("is-held", Boolean(held));
+    const waiting = task.state !== "deployed" && !(task.assignee && task.state === "in_progress");
+    entry.ask.hidden = !waiting || !this.onWhy;
+    entry.ask.setAttribute("aria-label", `why is “${step}” waiting?`);
     entry.li.classList.toggle("is-blocked", isBlocked);
     return entry.li;
   }

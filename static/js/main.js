@@ -6,6 +6,7 @@ import { AgentPanel, renderStaffList } from "./agent-panel.js";
 import { AuditStream } from "./audit.js";
 import { Board, openTaskDialog } from "./board.js";
 import { Charts } from "./charts.js";
+import { Consigliere } from "./consigliere.js";
 import { $, $$, el, humanRole, isTypingTarget, replaceChildren, setText } from "./dom.js";
 import { initForms, prepareDismiss, refreshFormOptions } from "./forms.js";
 import { EngineHealth } from "./health.js";
@@ -43,7 +44,13 @@ const office = new OfficeView($("#office-canvas"), {
   tooltip: $("#office-tooltip"),
   describe: (agent) => describeAgent(ui.view, agent),
 });
-const board = new Board($("#board-columns"), { onOpenTask: openTask, agentName });
+const consigliere = new Consigliere({
+  store: () => live,
+  toast: (text, kind) => toast(text, kind),
+  announce: (text) => announce(text),
+  onChange: () => office.invalidate(),
+});
+const board = new Board($("#board-columns"), { onOpenTask: openTask, agentName, onWhy: (id) => consigliere.explain(id) });
 const panel = new AgentPanel($("#agent-panel"), {
   onOpenTask: openTask,
   onDismiss: (agent) => {
@@ -213,7 +220,8 @@ function renderHeader() {
     speed.value = value;
   }
   const slider = $("#timeline");
-  slider.max = String(live.tick);
+  // the slider reaches the last scheduled change (marked on it); past the live tick it is the future
+  slider.max = String(Math.max(live.tick, ...(live.header.proposals || []).map((p) => p.activate_tick)));
   if (ui.replayTick === null) slider.value = String(live.tick);
   slider.setAttribute("aria-valuetext", ui.replayTick === null ? `live, tick ${live.tick}` : `tick ${ui.replayTick}, day ${dayOf(live, ui.replayTick)}`);
   $("#btn-replay-play").disabled = ui.replayTick === null;
@@ -261,6 +269,7 @@ function renderAll() {
     onBlur: () => office.hideTooltip(),
   });
   refreshFormOptions(live);
+  consigliere.render(store, live);
   if (!leadsCharted || leadsCharted[0] !== store || leadsCharted[1] !== store.version) {
     charts.setLeadTimes([...store.leadTimes.values()], store.header.ticks_per_day || 8);
     leadsCharted = [store, store.version];
@@ -583,6 +592,8 @@ function renderStatusLegend() {
 function start() {
   initAuth();
   initForms(() => live);
+  consigliere.init();
+  $("#agent-why").addEventListener("click", () => ui.selectedAgent && consigliere.explain(ui.selectedAgent));
   renderStatusLegend();
   $("#btn-toggle").addEventListener("click", () => control("toggle"));
   $("#btn-step").addEventListener("click", () => control("step"));
@@ -627,6 +638,7 @@ function start() {
     ui,
     office,
     health,
+    consigliere,
     locateAgent: (id) => office.locate(id),
     agentIds: (floorId = null) => [...ui.view.agents.values()].filter((a) => !floorId || a.floor_id === floorId).map((a) => a.id),
     roleOf: (id) => humanRole(ui.view.agents.get(id)?.role || ""),

@@ -404,6 +404,7 @@ export class OfficeView {
     ctx.imageSmoothingEnabled = false;
     ctx.drawImage(this.background, 0, 0);
     for (const block of this.blocks) this.drawFloorLive(ctx, block);
+    for (const block of this.blocks) this.drawLockdown(ctx, block);
     this.drawElevatorCar(ctx, now);
     this.hitBoxes = new Map();
     for (const block of this.blocks) this.drawAgents(ctx, block, now);
@@ -608,6 +609,37 @@ export class OfficeView {
       ctx.fillStyle = "#5dade2";
       ctx.fillRect(wx + 1, wy, 6, 5);
     }
+  }
+
+  /** Red-and-yellow tape round a floor under lockdown (its own, or the whole building's). */
+  drawLockdown(ctx, { floor, x: ox, y: oy, w, h }) {
+    const all = this.store.header.lockdowns || [];
+    const hold = all.find((l) => l.scope === floor.id) || all.find((l) => l.scope === "building");
+    if (!hold) return;
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(ox, oy, w, h);
+    ctx.clip();
+    ctx.fillStyle = "rgba(224, 70, 63, 0.12)";
+    ctx.fillRect(ox, oy, w, h);
+    for (const ty of [oy, oy + h - 4]) {
+      for (let x = ox - 8; x < ox + w; x += 8) {
+        ctx.fillStyle = (x - ox) % 16 === 0 ? "#e0463f" : "#f5d90a";
+        ctx.beginPath();
+        ctx.moveTo(x, ty + 4);
+        ctx.lineTo(x + 4, ty);
+        ctx.lineTo(x + 8, ty);
+        ctx.lineTo(x + 4, ty + 4);
+        ctx.fill();
+      }
+    }
+    const label = "LOCKDOWN";
+    const lx = ox + Math.round(w / 2) - label.length * 2 - 3;
+    const ly = oy + 6;
+    ctx.fillStyle = "#e0463f";
+    ctx.fillRect(lx, ly, label.length * 4 + 5, 9);
+    pixelText(ctx, label, lx + 3, ly + 2, "#ffffff");
+    ctx.restore();
   }
 
   drawFloorLive(ctx, { floor, x: ox, y: oy }) {

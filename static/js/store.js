@@ -3,7 +3,7 @@
 const COLLECTIONS = ["agents", "tasks", "directives", "tools", "meetings", "votes", "contracts"];
 const HEADER_KEYS = [
   "tick", "day", "hour", "ticks_per_day", "running", "speed", "seed", "scenario", "audit",
-  "next_command", "pending_commands",
+  "next_command", "pending_commands", "lockdowns", "blocked", "proposals",
 ];
 
 export class WorldStore {

@@ -1,0 +1,564 @@
+// The Consigliere and the Head of Security in the page: "What if" previews with a fan chart,
+// "why?" explanations, the directive assessment, scheduled changes (proposals) and the holds
+// (lockdowns, blocked deliveries). Every number shown comes from the server's model.
+import uPlot from "../vendor/uPlot.esm.js";
+import { get, post } from "./api.js";
+import { $, el, humanRole, humanState, replaceChildren, setText } from "./dom.js";
+import { nameOf, round } from "./words.js";
+
+const POLL_MS = 400;
+const CAPABILITY = {
+  compiler: "build", test_framework: "test", security_scanner: "scan", doc_generator: "docs", linter: "lint",
+};
+const SETTINGS = [
+  ["settings.walk_speed", "Walk speed (tiles per hour)"],
+  ["arrivals.max_open", "WIP limit (open directives)"],
+  ["arrivals.rate_per_day", "Arrival rate (directives per day)"],
+];
+const ARM_COLOURS = { without: "#9aa5b4", with: "#3dbb5c" };
+
+/** Words for ids inside a server sentence: "D-0001" -> "“Add login”", "floor python" -> "floor Python department". */
+export function humanize(store, text) {
+  return String(text || "")
+    .replace(/\b[A-Z]{1,2}-\d{3,}\b/g, (id) => nameOf(store, id))
+    .replace(/\b(floor|on) ([a-z][a-z0-9_+-]*)\b/g, (all, word, id) => {
+      const floor = store.floorById(id);
+      return floor ? `${word} ${floor.name || id}` : all;
+    })
+    .replace(/\b(hire_agent|add_tool|set_setting|lockdown|lift_lockdown|block_delivery|unblock_delivery)\b/g, (k) => humanState(k));
+}
+
+/** One command in words ("hire a Verifier on Python department"). */
+export function describeCommand(store, command) {
+  const p = command.payload || {};
+  const floor = (id) => (id === "building" ? "the whole building" : store.floorById(id)?.name || id);
+  switch (command.kind) {
+    case "hire_agent": return `hire a ${humanRole(p.role || "")} on ${floor(p.floor)}`;
+    case "add_tool": return `add a ${humanState(p.kind || "tool")} slot on ${floor(p.floor)}`;
+    case "set_setting": return `set ${(SETTINGS.find(([k]) => k === p.path) || [0, humanState(p.path)])[1]} to ${p.value}`;
+    case "lockdown": return `lock down ${floor(p.scope)}`;
+    case "lift_lockdown": return `lift the lockdown on ${floor(p.scope)}`;
+    case "block_delivery": return `block the delivery of ${nameOf(store, p.directive_id)}`;
+    case "unblock_delivery": return `unblock the delivery of ${nameOf(store, p.directive_id)}`;
+    case "override_vote": return `override the vote ${p.vote_id || ""}`.trim();
+    default: return humanState(command.kind);
+  }
+}
+
+/** "2.3 days", or "beyond the horizon". */
+function days(point) {
+  if (!point || point.beyond_horizon || point.days === null || point.days === undefined) return "beyond the horizon";
+  return `${round(point.days, 1)} days`;
+}
+
+/** Wait for a job to end, reporting progress; resolves with the finished job. */
+async function follow(url, onProgress, stopped = () => false) {
+  for (;;) {
+    const job = await get(url);
+    onProgress(job);
+    if (!["running", "queued", "pending"].includes(job.state)) return job;
+    if (stopped()) return job;
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
+}
+
+/** The share of futures whose backlog has deployed, by day, from the arm's percentiles. */
+function cdfPoints(arm, futures, horizonDays) {
+  const points = [[0, 0]];
+  for (const [key, share] of [["p50", 0.5], ["p85", 0.85], ["p95", 0.95]]) {
+    const p = arm.backlog?.[key];
+    if (p && !p.beyond_horizon && p.days !== null) points.push([p.days, share]);
+  }
+  const done = (arm.backlog?.finished_by_horizon ?? 0) / Math.max(1, futures);
+  points.push([horizonDays, Math.max(done, points[points.length - 1][1])]);
+  return points.sort((a, b) => a[0] - b[0]);
+}
+
+/** "Manager in 6 of 12 futures, Verifier in 5" (the role that limited the flow at the horizon). */
+function bottleneck(rows, futures) {
+  const named = (rows || []).filter((row) => row.role && row.role !== "none");
+  if (!named.length) return "none";
+  return named.slice(0, 2).map((row, i) => `${humanRole(row.role)} in ${row.futures}${i ? "" : ` of ${futures}`}`).join(", ");
+}
+
+function status(node, text, kind = "info") {
+  node.className = `form-status ${kind}`;
+  setText(node, text);
+}
+
+/** Ask for confirmation in the action dialog (with a reason when ``reason`` is set). */
+export function confirmAction({ title, text, yes, reason = false }) {
+  const dialog = $("#action-dialog");
+  setText($("#action-title"), title);
+  setText($("#action-text"), text);
+  setText($("#action-yes"), yes);
+  const field = $("#action-reason-field");
+  field.hidden = reason === false;
+  const input = $("#action-reason");
+  input.value = typeof reason === "string" ? reason : "";
+  setText($("#action-error"), "");
+  return new Promise((resolve) => {
+    const onClose = () => {
+      dialog.removeEventListener("close", onClose);
+      resolve(dialog.returnValue === "yes" ? { reason: input.value.trim() } : null);
+    };
+    dialog.returnValue = "";
+    dialog.addEventListener("close", onClose);
+    dialog.showModal();
+  });
+}
+
+export class Consigliere {
+  constructor({ store, toast, announce, onChange = () => {} }) {
+    this.store = store; // () => the live store
+    this.toast = toast;
+    this.announce = announce;
+    this.onChange = onChange;
+    this.chosen = null; // a command picked from an explanation's options
+    this.preview = null; // the last finished preview job
+    this.chart = null;
+    this.renderedKey = "";
+  }
+
+  init() {
+    const form = $("#whatif-form");
+    form.elements.change.addEventListener("change", () => this.showFields());
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.runPreview();
+    });
+    $("#whatif-clear-choice").addEventListener("click", () => this.choose(null));
+    $("#whatif-schedule").addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.schedule();
+    });
+    const settings = form.elements.setting;
+    replaceChildren(settings, SETTINGS.map(([value, text]) => el("option", { value, text })));
+    replaceChildren(form.elements.tool_kind, Object.keys(CAPABILITY).map((k) => el("option", { value: k, text: humanState(k) })));
+    this.showFields();
+    $("#d-assess").addEventListener("click", () => this.assess());
+    $("#why-dialog-close").addEventListener("click", () => $("#why-dialog").close());
+    $("#security-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.security(event.submitter?.value || "lockdown");
+    });
+    $("#block-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.block(event.submitter?.value || "block");
+    });
+    $("#action-form").addEventListener("submit", (event) => {
+      // a reason is needed for lockdowns, blocks and revocations: keep the dialog open until given
+      if (event.submitter?.value === "yes" && !$("#action-reason-field").hidden && $("#action-reason").value.trim().length < 3) {
+        event.preventDefault();
+        setText($("#action-error"), "Give a reason of at least 3 characters.");
+        $("#action-reason").focus();
+      }
+    });
+  }
+
+  showFields() {
+    const form = $("#whatif-form");
+    const kind = form.elements.change.value;
+    for (const node of form.querySelectorAll("[data-for]")) node.hidden = !node.dataset.for.split(" ").includes(kind);
+  }
+
+  /** The command the What-if form describes (or the option chosen from an explanation). */
+  command() {
+    if (this.chosen) return this.chosen;
+    const form = $("#whatif-form");
+    const floor = form.elements.floor.value;
+    switch (form.elements.change.value) {
+      case "hire": return { kind: "hire_agent", payload: { floor, role: form.elements.role.value } };
+      case "tool": {
+        const kind = form.elements.tool_kind.value;
+        return { kind: "add_tool", payload: { floor, name: `Extra ${humanState(kind)}`, kind, capabilities: [CAPABILITY[kind]], slots: 1 } };
+      }
+      case "setting": {
+        const value = Number(form.elements.value.value);
+        return { kind: "set_setting", payload: { path: form.elements.setting.value, value } };
+      }
+      default: return { kind: "lockdown", payload: { scope: floor, reason: form.elements.reason.value.trim() || "what if" } };
+    }
+  }
+
+  /** Put a command from an explanation's options into the panel and preview it at once. */
+  choose(command, { run = false } = {}) {
+    this.chosen = command;
+    const box = $("#whatif-choice");
+    box.hidden = !command;
+    $("#whatif-custom").disabled = Boolean(command);
+    if (command) setText($("#whatif-choice-text"), `Chosen change: ${describeCommand(this.store(), command)}.`);
+    if (run) this.runPreview();
+  }
+
+  async runPreview() {
+    const form = $("#whatif-form");
+    const store = this.store();
+    const command = this.command();
+    const out = $("#whatif-status");
+    const value = Number(form.elements.value.value);
+    if (command.kind === "set_setting" && !(value > 0)) {
+      status(out, "Give the new value as a positive number.", "error");
+      form.elements.value.focus();
+      return;
+    }
+    const body = {
+      commands: [command],
+      futures: Number(form.elements.futures.value),
+      ticks: Math.round(Number(form.elements.horizon.value) * (store.header.ticks_per_day || 8)),
+      label: describeCommand(store, command),
+    };
+    const button = $("button[type=submit]", form);
+    const bar = $("#whatif-progress");
+    button.disabled = true;
+    bar.hidden = false;
+    bar.value = 0;
+    $("#whatif-result").hidden = true;
+    status(out, `Previewing “${body.label}”: starting…`);
+    try {
+      const started = await post("/api/consigliere/preview", body);
+      const job = await follow(started.url, (j) => {
+        bar.max = j.progress?.total || body.futures;
+        bar.value = j.progress?.done || 0;
+        status(out, `Previewing “${body.label}”: ${bar.value} of ${bar.max} futures run.`);
+      });
+      if (job.state !== "done" || !job.result) throw new Error(job.error || `the preview ended ${humanState(job.state)}`);
+      this.preview = job;
+      status(out, `Preview finished: ${job.result.futures} paired futures of ${round(job.result.ticks / (job.result.ticks_per_day || 8), 1)} days.`, "ok");
+      this.showPreview(job);
+    } catch (err) {
+      status(out, `The preview failed: ${err.message}`, "error");
+    } finally {
+      button.disabled = false;
+      bar.hidden = true;
+    }
+  }
+
+  showPreview(job) {
+    const store = this.store();
+    const r = job.result;
+    const perDay = r.ticks_per_day || 8;
+    const horizon = r.ticks / perDay;
+    $("#whatif-result").hidden = false;
+    const sentence = humanize(store, r.sentence).replace(/^[^:]*:/, `${describeCommand(store, r.commands[0] || job.params.commands[0])}:`);
+    setText($("#whatif-sentence"), sentence.charAt(0).toUpperCase() + sentence.slice(1));
+    this.announce(`Preview finished. ${sentence}`);
+    const rows = ["without", "with"].map((arm) => {
+      const a = r[arm];
+      return el("tr", {}, [
+        el("th", { scope: "row", text: arm === "with" ? "With the change" : "Without (as it is)" }),
+        el("td", { text: days(a.backlog.p50) }),
+        el("td", { text: days(a.backlog.p85) }),
+        el("td", { text: days(a.backlog.p95) }),
+        el("td", { text: `${a.backlog.finished_by_horizon} of ${r.futures}` }),
+        el("td", { text: `${round(a.throughput.mean, 1)} directives` }),
+        el("td", { text: bottleneck(a.bottleneck, r.futures) }),
+      ]);
+    });
+    replaceChildren($("#whatif-table tbody"), rows);
+    const arms = ["without", "with"].map((arm) => cdfPoints(r[arm], r.futures, horizon));
+    const xs = [...new Set(arms.flatMap((pts) => pts.map((p) => p[0])))].sort((a, b) => a - b);
+    const series = arms.map((pts) => xs.map((x) => {
+      let y = 0;
+      for (const [px, py] of pts) if (px <= x) y = py;
+      return y * 100;
+    }));
+    const holder = $("#whatif-chart");
+    const width = Math.max(280, holder.clientWidth || 560);
+    const opts = {
+      width,
+      height: Math.round(Math.min(320, width * 0.5)),
+      scales: { x: { time: false, range: [0, horizon] }, y: { range: [0, 100] } },
+      axes: [
+        { stroke: "#c8d0da", grid: { stroke: "#2d3340" }, label: "days from now" },
+        { stroke: "#c8d0da", grid: { stroke: "#2d3340" }, label: "% of futures done", size: 60 },
+      ],
+      series: [
+        {},
+        { label: "Without", stroke: ARM_COLOURS.without, width: 2, paths: uPlot.paths.stepped({ align: 1 }), points: { show: true } },
+        { label: "With the change", stroke: ARM_COLOURS.with, width: 3, dash: [6, 3], fill: "rgba(61,187,92,0.12)", paths: uPlot.paths.stepped({ align: 1 }), points: { show: true } },
+      ],
+    };
+    this.chart?.destroy();
+    replaceChildren(holder, []);
+    this.chart = new uPlot(opts, [xs, ...series], holder);
+    holder.setAttribute("aria-label", `Backlog completion by day, with and without the change. ${sentence}`);
+    const schedule = $("#whatif-schedule");
+    schedule.hidden = false;
+    schedule.elements.tick.min = String(store.tick + 1);
+    schedule.elements.tick.value = String(store.tick + perDay);
+    setText($("#whatif-schedule-status"), "");
+  }
+
+  async schedule() {
+    const job = this.preview;
+    const form = $("#whatif-schedule");
+    const out = $("#whatif-schedule-status");
+    const tick = Number(form.elements.tick.value);
+    if (!job) return;
+    if (!(tick > this.store().tick)) {
+      status(out, `Pick a tick after now (tick ${this.store().tick}).`, "error");
+      return;
+    }
+    const commands = job.params.commands;
+    try {
+      await post("/api/consigliere/proposals", {
+        title: describeCommand(this.store(), commands[0]), commands, activate_tick: tick, preview_id: job.id,
+      });
+      status(out, `Scheduled for tick ${tick}; it appears under “Scheduled changes” once the office applies the command.`, "ok");
+    } catch (err) {
+      status(out, `Refused: ${err.message}`, "error");
+    }
+  }
+
+  async revoke(proposal) {
+    const answer = await confirmAction({
+      title: `Revoke “${proposal.title}”?`,
+      text: `It would apply at tick ${proposal.activate_tick}. A revoked change never applies.`,
+      yes: "Revoke",
+      reason: "no longer needed",
+    });
+    if (!answer) return;
+    try {
+      await post(`/api/consigliere/proposals/${encodeURIComponent(proposal.id)}/revoke`, { reason: answer.reason });
+      this.toast(`“${proposal.title}” revoked.`);
+    } catch (err) {
+      this.toast(`Could not revoke: ${err.message}`, "error");
+    }
+  }
+
+  // ---- why? ------------------------------------------------------------------------------------
+
+  async explain(subject) {
+    const store = this.store();
+    const dialog = $("#why-dialog");
+    const body = $("#why-dialog-body");
+    setText($("#why-dialog-title"), `Why is ${nameOf(store, subject)} waiting?`);
+    replaceChildren(body, [el("p", { class: "muted", text: "Asking the Consigliere…" })]);
+    if (!dialog.open) dialog.showModal();
+    let answer;
+    try {
+      answer = await post("/api/consigliere/explain", { subject });
+    } catch (err) {
+      replaceChildren(body, [el("p", { class: "error", role: "alert", text: err.message })]);
+      return;
+    }
+    const seen = new Set();
+    const causes = (answer.causes || []).filter((c) => !seen.has(c.sentence) && seen.add(c.sentence));
+    if (!causes.length) {
+      replaceChildren(body, [el("p", { class: "why-cause", text: humanize(store, answer.sentence || "Nothing holds it: it is moving.") })]);
+      return;
+    }
+    const items = causes.map((cause) => {
+      const options = (cause.options || []).map((option) => {
+        const button = el("button", { type: "button", class: "small", text: `Preview: ${humanize(store, option.label)}` });
+        button.addEventListener("click", () => {
+          dialog.close();
+          this.openWhatIf();
+          this.choose(option.command, { run: true });
+        });
+        return el("li", {}, [button]);
+      });
+      return el("li", { class: "why-item" }, [
+        el("p", { class: "why-cause", text: humanize(store, cause.sentence) }),
+        options.length ? el("ul", { class: "why-options", "aria-label": "What could be done" }, options) : null,
+      ]);
+    });
+    replaceChildren(body, [el("ul", { class: "why-list" }, items)]);
+  }
+
+  openWhatIf() {
+    document.querySelector('[role=tab][data-view="steer"]')?.click();
+    const details = $("#whatif").closest("details");
+    details.open = true;
+    details.scrollIntoView({ block: "start" });
+  }
+
+  // ---- the directive assessment ------------------------------------------------------------
+
+  async assess() {
+    const form = $("#directive-form");
+    const out = $("#d-assessment");
+    const title = form.elements.title.value.trim();
+    if (!title) {
+      status(out, "Give the directive a title first.", "error");
+      form.elements.title.focus();
+      return;
+    }
+    const store = this.store();
+    const directive = {
+      title,
+      floor: form.elements.floor.value,
+      priority: Number(form.elements.priority.value),
+      ambiguity: Number(form.elements.ambiguity.value),
+      sensitivity: Number(form.elements.sensitivity.value),
+      complexity: Number(form.elements.complexity.value),
+      depends_on_floor: form.elements.depends_on_floor.value || null,
+    };
+    const button = $("#d-assess");
+    button.disabled = true;
+    status(out, "Assessing: running futures…");
+    try {
+      const started = await post("/api/consigliere/assess", { directive, futures: 20, ticks: 30 * (store.header.ticks_per_day || 8) });
+      const job = await follow(started.url, (j) => status(out, `Assessing: ${j.progress?.done || 0} of ${j.progress?.total || 20} futures run.`));
+      if (job.state !== "done" || !job.result) throw new Error(job.error || `the assessment ended ${humanState(job.state)}`);
+      const r = job.result;
+      const delay = (r.slowest_stage || [])[0];
+      const text = `Created now, it would deploy in ${days(r.deployed.p50)} (half the futures), ` +
+        `${days(r.deployed.p85)} (85%) and ${days(r.deployed.p95)} (95%); ` +
+        `deployed within the horizon in ${r.deployed_by_horizon} of ${r.futures} futures. ` +
+        (delay ? `What delays it most: ${humanState(delay.stage)} (longest wait in ${delay.futures} of ${r.futures} futures).` : "");
+      status(out, text, "ok");
+    } catch (err) {
+      status(out, `No assessment: ${err.message}`, "error");
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  // ---- the Head of Security --------------------------------------------------------------------
+
+  async security(action) {
+    const form = $("#security-form");
+    const store = this.store();
+    const scope = form.elements.scope.value;
+    const where = scope === "building" ? "the whole building" : store.floorById(scope)?.name || scope;
+    const out = $(".form-status", form);
+    const lock = action === "lockdown";
+    const answer = await confirmAction({
+      title: lock ? `Lock down ${where}?` : `Lift the lockdown on ${where}?`,
+      text: lock ? "Nothing there deploys until the lockdown is lifted; work goes on meanwhile." : "Work held by it deploys on the next tick.",
+      yes: lock ? "Lock down" : "Lift",
+      reason: lock ? form.elements.reason.value.trim() : false,
+    });
+    if (!answer) return;
+    try {
+      await post(lock ? "/api/security/lockdown" : "/api/security/lift", lock ? { scope, reason: answer.reason } : { scope });
+      status(out, lock ? `Lockdown of ${where} sent.` : `Lifting the lockdown on ${where} sent.`, "ok");
+    } catch (err) {
+      status(out, `Refused: ${err.message}`, "error");
+    }
+  }
+
+  async block(action) {
+    const form = $("#block-form");
+    const store = this.store();
+    const id = form.elements.directive.value;
+    const out = $(".form-status", form);
+    if (!id) {
+      status(out, "Choose a directive.", "error");
+      return;
+    }
+    const name = nameOf(store, id);
+    const blocking = action === "block";
+    const answer = await confirmAction({
+      title: blocking ? `Block the delivery of ${name}?` : `Unblock ${name}?`,
+      text: blocking ? "Its work goes on but it will not deploy until unblocked." : "It deploys as soon as its work is merged.",
+      yes: blocking ? "Block" : "Unblock",
+      reason: blocking ? form.elements.reason.value.trim() : false,
+    });
+    if (!answer) return;
+    try {
+      await post(blocking ? "/api/security/block" : "/api/security/unblock", blocking ? { directive_id: id, reason: answer.reason } : { directive_id: id });
+      status(out, `${blocking ? "Block" : "Unblock"} of ${name} sent.`, "ok");
+    } catch (err) {
+      status(out, `Refused: ${err.message}`, "error");
+    }
+  }
+
+  // ---- rendering from the world header -----------------------------------------------------
+
+  render(store, live) {
+    const header = live.header;
+    const key = JSON.stringify([header.lockdowns, header.blocked, header.proposals, live.layoutVersion, live.directives.size, store === live]);
+    if (key === this.renderedKey) return;
+    this.renderedKey = key;
+    this.onChange(); // the map redraws its lockdown tape
+    this.renderProposals(live);
+    this.renderHolds(store, live);
+    this.renderDirectivePicker(live);
+  }
+
+  renderProposals(live) {
+    const proposals = live.header.proposals || [];
+    const list = $("#proposal-list");
+    const rows = proposals.map((p) => {
+      const revoke = el("button", { type: "button", class: "small danger", text: "Revoke" });
+      revoke.addEventListener("click", () => this.revoke(p));
+      const inTicks = p.activate_tick - live.tick;
+      return el("li", { dataset: { proposal: p.id } }, [
+        el("span", { text: `${humanize(live, p.title)} — at tick ${p.activate_tick} (in ${inTicks} h)${p.preview_id ? ", judged on a preview" : ""}` }),
+        " ",
+        revoke,
+      ]);
+    });
+    replaceChildren(list, rows.length ? rows : [el("li", { class: "muted", text: "Nothing scheduled." })]);
+    // markers on the time-travel slider, at their activation tick
+    const slider = $("#timeline");
+    const max = Math.max(live.tick, ...proposals.map((p) => p.activate_tick));
+    slider.max = String(max);
+    const marks = proposals.map((p) => {
+      const mark = el("span", {
+        class: "timeline-mark",
+        dataset: { tick: String(p.activate_tick), proposal: p.id },
+        title: `${humanize(live, p.title)} at tick ${p.activate_tick}`,
+      });
+      mark.style.left = `${(100 * p.activate_tick) / Math.max(1, max)}%`;
+      return mark;
+    });
+    replaceChildren($("#timeline-marks"), marks);
+    const names = proposals.map((p) => `${humanize(live, p.title)} at tick ${p.activate_tick}`);
+    setText($("#timeline-marks-text"), names.length ? `Scheduled changes: ${names.join("; ")}.` : "");
+  }
+
+  renderHolds(store, live) {
+    const lockdowns = live.header.lockdowns || [];
+    const blocked = live.header.blocked || [];
+    const where = (scope) => (scope === "building" ? "The whole building" : live.floorById(scope)?.name || scope);
+    const lines = [
+      ...lockdowns.map((l) => `${where(l.scope)} is locked down (for ${l.age} h): ${l.reason}. Nothing there deploys.`),
+      ...blocked.map((b) => `Delivery of ${nameOf(live, b.directive_id)} is blocked: ${b.reason}.`),
+    ];
+    for (const id of ["#lockdown-banner", "#board-holds"]) {
+      const node = $(id);
+      node.hidden = !lines.length;
+      replaceChildren(node, lines.map((line) => el("p", { text: line })));
+    }
+    const lifts = $("#security-open");
+    replaceChildren(lifts, lockdowns.length || blocked.length
+      ? [...lockdowns.map((l) => el("li", { text: `${where(l.scope)}: locked down since tick ${l.since_tick} — ${l.reason}` })),
+        ...blocked.map((b) => el("li", { text: `${nameOf(live, b.directive_id)}: blocked since tick ${b.since_tick} — ${b.reason}` }))]
+      : [el("li", { class: "muted", text: "No lockdowns and no blocked deliveries." })]);
+  }
+
+  renderDirectivePicker(live) {
+    const scope = $("#security-form").elements.scope;
+    const picked = scope.value;
+    replaceChildren(scope, [
+      ...live.floors.map((f) => el("option", { value: f.id, text: `${f.level + 1}: ${f.name || f.id}` })),
+      el("option", { value: "building", text: "The whole building" }),
+    ]);
+    if ([...scope.options].some((o) => o.value === picked)) scope.value = picked;
+    const select = $("#block-form").elements.directive;
+    const current = select.value;
+    const open = [...live.directives.values()].filter((d) => d.state !== "deployed");
+    const options = open.map((d) => el("option", { value: d.id, text: `${d.title} (${live.floorById(d.floor_id)?.name || d.floor_id})` }));
+    replaceChildren(select, [el("option", { value: "", text: "Choose a directive…" }), ...options]);
+    if (open.some((d) => d.id === current)) select.value = current;
+  }
+}
+
+/** The lockdown covering ``floorId`` (its own, or the building's), or null. */
+export function lockdownOf(store, floorId) {
+  const all = store.header.lockdowns || [];
+  return all.find((l) => l.scope === floorId) || all.find((l) => l.scope === "building") || null;
+}
+
+/** Why a directive cannot ship (blocked delivery or a lockdown of its floor), or "". */
+export function holdOf(store, directive) {
+  if (!directive) return "";
+  const block = (store.header.blocked || []).find((b) => b.directive_id === directive.id);
+  if (block) return `delivery blocked: ${block.reason}`;
+  const lockdown = lockdownOf(store, directive.floor_id);
+  return lockdown ? `floor locked down: ${lockdown.reason}` : "";
+}

@@ -1,0 +1,204 @@
+"""The Consigliere and the Head of Security in the page: a What-if preview with both arms and the
+paired difference, "why?" on waiting work, the directive assessment, lockdowns drawn on the map
+and the board, scheduled changes on the timeline, all passing axe-core."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .conftest import API_TOKEN, Server, axe_violations, call, wait_until
+from .test_office_ui import open_office, show
+
+pytestmark = pytest.mark.browser
+
+RAW_ID = re.compile(r"\b[TDA]-\d{4}\b")
+
+
+def open_steer_box(page: Any, server: Server, box: str) -> None:
+    """Open the page on the Steer tab with one of its collapsible boxes open."""
+    open_office(page, server, "?view=steer")
+    page.click(f"#{box} > summary")
+    page.wait_for_selector(f"#{box}[open]")
+
+
+def run_preview(page: Any, futures: int = 6, days: int = 10) -> None:
+    page.fill("#w-futures", str(futures))
+    page.fill("#w-horizon", str(days))
+    page.click("#whatif-form button[type=submit]")
+    wait_until(page, "!document.querySelector('#whatif-result').hidden", timeout=60)
+
+
+def test_a_preview_shows_both_arms_and_the_paired_difference_in_a_sentence(
+    page: Any, server: Server
+) -> None:
+    open_steer_box(page, server, "whatif-box")
+    page.select_option("#w-change", "hire")
+    page.select_option("#w-role", "verifier")
+    run_preview(page)
+    sentence = page.inner_text("#whatif-sentence")
+    assert sentence.startswith("Hire a Verifier on "), sentence
+    assert "of 6 futures" in sentence
+    arms = page.locator("#whatif-table tbody th").all_inner_texts()
+    assert arms == ["Without (as it is)", "With the change"]
+    # the chart has both arms as series (uPlot draws one legend entry per series)
+    legend = page.locator("#whatif-chart .u-legend .u-series").all_inner_texts()
+    assert any("Without" in t for t in legend) and any("With the change" in t for t in legend)
+    assert page.locator("#whatif-chart canvas").count() == 1
+    assert page.is_visible("#whatif-schedule")
+    assert axe_violations(page) == []
+
+
+def test_why_on_a_waiting_card_shows_the_real_cause_and_a_preview_option(
+    page: Any, server: Server
+) -> None:
+    open_office(page, server, "?view=board")
+    ask = page.locator(".card-ask:visible").first
+    ask.wait_for()
+    task_id = ask.evaluate("b => b.closest('li').dataset.taskId")
+    ask.click()
+    page.wait_for_selector("#why-dialog[open] .why-cause, #why-dialog[open] .why-list")
+    shown = page.locator("#why-dialog .why-cause").all_inner_texts()
+    answer = call(server, "POST", "/api/consigliere/explain", {"subject": task_id})
+    assert answer["subject"] == task_id
+    distinct = {c["sentence"] for c in answer["causes"]}
+    # one line per distinct cause the model names (or its "moving" sentence), in names not ids
+    assert len(shown) == max(1, len(distinct)), (shown, answer)
+    assert all(not RAW_ID.search(line) for line in shown), shown
+    assert axe_violations(page) == []
+
+
+def held_task(server: Server, timeout: float = 30.0) -> str:
+    """A task whose only wait is the lockdown (merged, its directive ready to ship)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for task in call(server, "GET", "/api/world/state")["tasks"]:
+            if task["floor_id"] != "python" or task["state"] == "deployed":
+                continue
+            answer = call(server, "POST", "/api/consigliere/explain", {"subject": task["id"]})
+            if any(c["cause"] == "security_hold" for c in answer["causes"]):
+                return str(task["id"])
+        time.sleep(0.25)
+    raise AssertionError("no task was held by the lockdown")
+
+
+def test_why_offers_lifting_a_lockdown_and_previews_it_in_one_click(
+    page: Any, server: Server
+) -> None:
+    call(server, "POST", "/api/security/lockdown", {"scope": "python", "reason": "a leak drill"})
+    try:
+        held = held_task(server)
+        open_office(page, server, "?view=board")
+        page.locator(f"li.card[data-task-id='{held}'] .card-ask").click()
+        page.wait_for_selector("#why-dialog[open] .why-options button")
+        assert "locked down" in page.inner_text("#why-dialog-body")
+        option = page.locator("#why-dialog .why-options button").first
+        assert "lift the lockdown on Python" in option.inner_text()
+        option.click()
+        page.wait_for_selector("body[data-view=steer]")
+        assert "lift the lockdown on Python" in page.inner_text("#whatif-choice-text")
+        wait_until(page, "!document.querySelector('#whatif-result').hidden", timeout=60)
+    finally:
+        call(server, "POST", "/api/security/lift", {"scope": "python"})
+
+
+def test_the_directive_form_shows_the_assessment_before_creating_it(
+    page: Any, server: Server
+) -> None:
+    open_office(page, server, "?view=steer")
+    page.fill("#d-title", "Add a search box")
+    page.click("#d-assess")
+    wait_until(
+        page, "document.querySelector('#d-assessment').textContent.includes('would deploy')", 60
+    )
+    text = page.inner_text("#d-assessment")
+    assert re.search(r"in (\d+(\.\d)? days|beyond the horizon) \(half the futures\)", text), text
+    assert re.search(r"in \d+ of 20 futures", text), text
+    # nothing was created by assessing
+    titles = [d["title"] for d in call(server, "GET", "/api/world/state")["directives"]]
+    assert "Add a search box" not in titles
+
+
+def confirm(page: Any, reason: str | None = None) -> None:
+    page.wait_for_selector("#action-dialog[open]")
+    if reason is not None:
+        page.fill("#action-reason", reason)
+    assert axe_violations(page) == []
+    page.click("#action-yes")
+    page.wait_for_selector("#action-dialog:not([open])", state="attached")
+
+
+def test_a_lockdown_shows_on_the_map_and_board_and_goes_when_lifted(
+    page: Any, server: Server
+) -> None:
+    open_steer_box(page, server, "security-box")
+    page.select_option("#s-scope", "python")
+    page.click("#security-form button[value=lockdown]")
+    confirm(page, "incident review")
+    page.wait_for_selector("#lockdown-banner:visible")
+    assert "Python department is locked down" in page.inner_text("#lockdown-banner")
+    assert "incident review" in page.inner_text("#lockdown-banner")
+    # the map draws the tape on that floor only
+    locked = page.evaluate("() => miniatureOffice.live.header.lockdowns.map(l => l.scope)")
+    assert locked == ["python"]
+    show(page, "board")
+    assert "incident review" in page.inner_text("#board-holds")
+    show(page, "steer")
+    page.click("#security-form button[value=lift]")
+    confirm(page)
+    page.wait_for_selector("#lockdown-banner", state="hidden")
+    page.wait_for_selector("#board-holds", state="attached")
+    assert page.locator("#board-holds").is_hidden()
+    assert not page.locator(".card-hold:visible").count()
+
+
+def test_a_scheduled_change_is_marked_on_the_timeline_and_revoking_removes_it(
+    page: Any, server: Server
+) -> None:
+    open_steer_box(page, server, "whatif-box")
+    tick = call(server, "GET", "/api/world/state")["tick"] + 500
+    call(
+        server,
+        "POST",
+        "/api/consigliere/proposals",
+        {
+            "title": "Hire a verifier on Python",
+            "commands": [
+                {"kind": "hire_agent", "payload": {"floor": "python", "role": "verifier"}}
+            ],
+            "activate_tick": tick,
+        },
+    )
+    mark = page.locator(f"#timeline-marks .timeline-mark[data-tick='{tick}']")
+    mark.wait_for(state="attached")
+    assert int(page.get_attribute("#timeline", "max")) >= tick
+    assert f"at tick {tick}" in page.inner_text("#timeline-marks-text")
+    row = page.locator("#proposal-list li", has_text=f"at tick {tick}")
+    row.locator("button", has_text="Revoke").click()
+    confirm(page, "changed our mind")
+    mark.wait_for(state="detached")
+    assert f"at tick {tick}" not in page.inner_text("#proposal-list")
+
+
+def test_whatif_panel_at_1920_shows_a_finished_preview(
+    browser: Any, server: Server, artifacts: Path
+) -> None:
+    """The What-if panel at 1920x1080 after a preview (test-artifacts/whatif.png; docs/whatif.png
+    is a copy of it)."""
+    context = browser.new_context(viewport={"width": 1920, "height": 1080})
+    context.add_init_script(f"sessionStorage.setItem('miniatureOffice.apiToken', '{API_TOKEN}')")
+    page = context.new_page()
+    try:
+        open_steer_box(page, server, "whatif-box")
+        page.select_option("#w-role", "verifier")
+        run_preview(page, futures=12, days=20)
+        page.locator("#whatif").scroll_into_view_if_needed()
+        page.screenshot(path=str(artifacts / "whatif.png"))
+        assert page.is_visible("#whatif-sentence")
+        assert page.locator("#whatif-chart").bounding_box()["width"] >= 300
+    finally:
+        context.close()
