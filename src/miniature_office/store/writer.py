@@ -85,9 +85,8 @@ class WriterLock:
             ).scalar()
             self.release()
             raise StoreError(refusal(self.store, holder or "another process"))
-        with self.store.db.begin() as conn:
-            conn.execute(sa.delete(table).where(table.c.key == WRITER_KEY))
-            conn.execute(sa.insert(table).values(key=WRITER_KEY, value=holder_description()))
+        with self.store.db.begin() as conn:  # where the next process reads who holds it
+            Store._upsert(conn, {WRITER_KEY: holder_description()})
 
     def release(self) -> None:
         """Give the lock up (also done by the OS or the server when the process dies)."""
