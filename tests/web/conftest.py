@@ -16,9 +16,9 @@ import requests
 from flask import Flask
 from flask.testing import FlaskClient
 
+from miniature_office.service.runtime import SimulationRuntime
 from miniature_office.web.app import create_app, get_runtime
 from miniature_office.web.config import load_config
-from miniature_office.web.runtime import SimulationRuntime
 
 VENV_BIN = Path(sys.executable).parent
 #: An admin token every test app and test server registers at start (MINIOFFICE_BOOTSTRAP_TOKEN);

@@ -15,11 +15,11 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import OperationalError
 
+from miniature_office.service import runtime as runtime_module
+from miniature_office.service.runtime import SPEED_MIN, SimulationRuntime
 from miniature_office.store import Store, StoreError
-from miniature_office.web import runtime as runtime_module
 from miniature_office.web.app import create_app, get_runtime
 from miniature_office.web.config import load_config
-from miniature_office.web.runtime import SPEED_MIN, SimulationRuntime
 
 from .conftest import ADMIN_TOKEN, TokenClient, build_app
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from miniature_office.runio import read_scenario
-from miniature_office.web.runtime import SimulationRuntime
+from miniature_office.service.runtime import SimulationRuntime
 
 
 def _runtime() -> SimulationRuntime:

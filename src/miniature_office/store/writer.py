@@ -6,7 +6,7 @@ store therefore refuses to start, naming the holder. On SQLite the lock is an ex
 ``flock`` on ``<database>.writer`` next to the file; on PostgreSQL a session advisory lock.
 Both are released by the operating system or the server when the holder dies, so a crash
 never leaves a stale lock behind. (The scale-out setup elects its writer with its own lock
-instead: see web/cluster.py.)
+instead: see service/cluster.py.)
 """
 
 from __future__ import annotations

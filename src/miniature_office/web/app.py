@@ -16,21 +16,22 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import RequestRedirect
 
 from ..runio import read_scenario
+from ..service.cluster import Cluster
+from ..service.runtime import SimulationRuntime
+from ..service.storage import attach_store, open_store
 from ..store.coordination import namespace_for
 from ..store.tokens import TokenStore
 from ..store.writer import WriterLock
 from .api import API_BLUEPRINTS, register_api
 from .auth import get_authenticator, register_auth
-from .cluster import Cluster
 from .config import Config, load_config
 from .errors import register_error_handlers
 from .health import bp as health_bp
+from .hot import HotReads
 from .limits import init_limiter, limit_replays
 from .metrics import STARTED, init_metrics
 from .realtime import register_realtime
-from .runtime import SimulationRuntime
 from .security import SecurityHeaders
-from .storage import attach_store, open_store
 from .ui import bp as ui_bp
 from .ui import resolve_static_dir
 
@@ -81,7 +82,7 @@ def create_app(config: Config | None = None) -> Flask:
     tokens = TokenStore(store.db)
     with _scoped_to(app, API_BLUEPRINTS):  # only the API pays for auth and rate limits
         register_auth(app, config, tokens, between=lambda bound: init_limiter(bound, config))
-    init_metrics(app, runtime)
+    metrics = init_metrics(app, runtime)
     register_api(app)
     limit_replays(app)
     app.register_blueprint(health_bp)
@@ -108,6 +109,9 @@ def create_app(config: Config | None = None) -> Flask:
     # WSGI stack, outermost first: ProxyFix (trusted forwarded host/scheme), security headers,
     # then Socket.IO for its own path and Flask for everything else.
     wsgi: Any = Dispatch(app.wsgi_app)
+    # /health and /api/world/state from cached bytes, below Flask (web/hot.py).
+    wsgi = HotReads(wsgi, runtime=runtime, config=config, auth=get_authenticator(app),
+                    metrics=metrics)  # fmt: skip
     wsgi = SecurityHeaders(wsgi, config)
     if config.proxy_fix:
         n = config.proxy_fix

@@ -9,8 +9,8 @@ from flask import Flask, Response, jsonify
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
+from ..service.runtime import Conflict, StoreWriteFailed
 from ..sim.errors import CommandRejected
-from .runtime import Conflict, StoreWriteFailed
 
 log = logging.getLogger(__name__)
 

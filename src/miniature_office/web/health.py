@@ -10,13 +10,14 @@ following; stalled means no tick for several tick intervals while the world runs
 
 from __future__ import annotations
 
+import hashlib
 from functools import lru_cache
 
-from flask import Blueprint, Response, current_app
+from flask import Blueprint, Response, current_app, request
 
 from .. import __version__
+from ..service.runtime import SimulationRuntime, dumps
 from .openapi import Operation, describe
-from .runtime import SimulationRuntime, dumps
 
 bp = Blueprint("health", __name__, url_prefix="/health")
 PROBE = {200: "Healthy", 503: "Starting, or the engine is stalled, stopped or cannot write"}
@@ -32,6 +33,23 @@ def _engine(runtime: SimulationRuntime) -> dict:
     by_hand = not current_app.config["MINIOFFICE"].tick_loop
     with runtime.lock:
         return runtime.engine_state(driven_by_hand=by_hand)
+
+
+def probe(runtime: SimulationRuntime, by_hand: bool) -> tuple[bytes, bool, str]:
+    """/health's answer as (encoded body, healthy, quoted ETag).
+
+    The Flask view and the hot-read path (web/hot.py) both answer from this, so they send the
+    same bytes; the body and its ETag are encoded once per distinct answer.
+    """
+    with runtime.lock:
+        engine = runtime.engine_state(driven_by_hand=by_hand)
+        world = runtime.engine.world
+        running, speed = world.running, world.speed
+    body, etag = _health_body(
+        engine["state"], engine["reason"], engine["seconds_since_tick"], engine["advice"],
+        engine["tick"], running, speed, runtime.loop_state, runtime.last_tick_at, runtime.role,
+    )  # fmt: skip
+    return body, engine["state"] in GOOD, etag
 
 
 def _answer(body: bytes, healthy: bool) -> Response:
@@ -52,13 +70,13 @@ def _health_body(
     loop: str,
     last: float | None,
     role: str,
-) -> bytes:
+) -> tuple[bytes, str]:
     # Probes poll this often; the body changes at most once per tick (or 0.1 s), so encode once.
     status = "healthy" if state in GOOD else ("starting" if state == "starting" else "unhealthy")
     simulation = "initializing" if state == "starting" else ("running" if running else "paused")
     engine = {"state": state, "reason": reason, "seconds_since_tick": since, "advice": advice,
               "tick": tick}  # fmt: skip
-    return dumps(
+    body = dumps(
         {
             "status": status,
             "service": "miniature-office",
@@ -71,6 +89,7 @@ def _health_body(
             "role": role,
         }
     )
+    return body, '"' + hashlib.blake2b(body, digest_size=8).hexdigest() + '"'
 
 
 @lru_cache(maxsize=8)
@@ -82,15 +101,12 @@ def _status_body(status: str) -> bytes:
 @describe(Operation("Service health: status, version, simulation state and the engine's state",
                     "health", responses=PROBE))  # fmt: skip
 def health() -> Response:
-    runtime = _runtime()
-    engine = _engine(runtime)
-    world = runtime.engine.world
-    body = _health_body(
-        engine["state"], engine["reason"], engine["seconds_since_tick"], engine["advice"],
-        engine["tick"], world.running, world.speed, runtime.loop_state, runtime.last_tick_at,
-        runtime.role,
-    )  # fmt: skip
-    return _answer(body, engine["state"] in GOOD)
+    body, healthy, etag = probe(_runtime(), not current_app.config["MINIOFFICE"].tick_loop)
+    if healthy and etag in request.headers.get("If-None-Match", ""):
+        return Response(status=304, headers=[("ETag", etag), ("Cache-Control", "no-store")])
+    response = _answer(body, healthy)
+    response.headers["ETag"] = etag
+    return response
 
 
 @bp.get("/live")

@@ -18,12 +18,12 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from ..service.runtime import SimulationRuntime
 from ..sim.agents import AgentStatus, Role
 from ..sim.engine import Engine, TickResult
 from ..sim.stalls import stalls_by_cause
 from ..sim.tasks import BOARD_ORDER, TaskState
 from .openapi import Operation, describe
-from .runtime import SimulationRuntime
 
 bp = Blueprint("metrics", __name__)
 #: WSGI environ key holding the request's start (``time.perf_counter()``).
@@ -146,6 +146,28 @@ class Metrics:
             registry=self.registry,
         )
         runtime.on_tick.append(self._tick)
+        # Label children, looked up once each: labels() validates and locks on every call.
+        self._counters: dict[tuple[str, str, int], Any] = {}
+        self._timers: dict[str, Any] = {}
+
+    def record(self, endpoint: str, method: str, status: int, started: float | None) -> None:
+        """Count one HTTP request and time it from ``started`` (``time.perf_counter()``).
+
+        Called by Flask's after_request hook and by the hot-read path (web/hot.py), which
+        answers without Flask: both count under the route's rule, so the series are the same.
+        """
+        if method not in KNOWN_METHODS:
+            method = "other"
+        key = (endpoint, method, status)
+        counter = self._counters.get(key)
+        if counter is None:
+            counter = self._counters[key] = self.requests.labels(endpoint, method, str(status))
+        counter.inc()
+        if started is not None:
+            timer = self._timers.get(endpoint)
+            if timer is None:
+                timer = self._timers[endpoint] = self.latency.labels(endpoint)
+            timer.observe(time.perf_counter() - started)
 
     def _tick(self, result: TickResult, duration: float) -> None:
         self.tick_duration.observe(duration)
@@ -156,9 +178,6 @@ def init_metrics(app: Flask, runtime: SimulationRuntime) -> Metrics:
     metrics = Metrics(runtime)
     app.extensions["miniature_office.metrics"] = metrics
 
-    counters: dict[tuple[str, str, int], Any] = {}
-    timers: dict[str, Any] = {}
-
     @app.after_request
     def _record(response: Response) -> Response:
         # The request's start time is stamped into the WSGI environ by app.Dispatch (outside
@@ -167,20 +186,9 @@ def init_metrics(app: Flask, runtime: SimulationRuntime) -> Metrics:
         environ = current.environ
         rule = current.url_rule
         endpoint = rule.rule if rule is not None else "unmatched"
-        method = environ["REQUEST_METHOD"]
-        if method not in KNOWN_METHODS:
-            method = "other"
-        key = (endpoint, method, response.status_code)
-        counter = counters.get(key)
-        if counter is None:
-            counter = counters[key] = metrics.requests.labels(key[0], key[1], str(key[2]))
-        counter.inc()
-        started = environ.get(STARTED)
-        if started is not None:
-            timer = timers.get(endpoint)
-            if timer is None:
-                timer = timers[endpoint] = metrics.latency.labels(endpoint)
-            timer.observe(time.perf_counter() - started)
+        metrics.record(
+            endpoint, environ["REQUEST_METHOD"], response.status_code, environ.get(STARTED)
+        )
         return response
 
     app.register_blueprint(bp)

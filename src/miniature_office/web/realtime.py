@@ -23,6 +23,7 @@ from typing import Any, Callable
 from flask import request
 from flask_socketio import ConnectionRefusedError, SocketIO, join_room, leave_room
 
+from ..service.runtime import SimulationRuntime
 from ..sim.commands import Command
 from ..sim.engine import TickResult
 from ..store.tokens import CACHE_SECONDS, Role
@@ -35,7 +36,6 @@ from .auth import (
     log_failure,
     socket_principal,
 )
-from .runtime import SimulationRuntime
 
 log = logging.getLogger(__name__)
 ALL_ROOM = "all"

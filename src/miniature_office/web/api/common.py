@@ -8,6 +8,7 @@ from typing import Any, Callable, Mapping, TypeVar
 from flask import Blueprint, Response, current_app, request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from ...service.runtime import SimulationRuntime, dumps
 from ...sim.commands import CommandKind
 from ...sim.engine import Engine
 from ...sim.errors import CommandRejected
@@ -15,7 +16,6 @@ from ...store.tokens import Role
 from ..auth import current_actor, requires
 from ..errors import ApiError, not_found, validation_error
 from ..openapi import Operation, describe
-from ..runtime import SimulationRuntime, dumps
 
 M = TypeVar("M", bound=BaseModel)
 F = TypeVar("F", bound=Callable[..., Any])

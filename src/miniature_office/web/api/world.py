@@ -6,9 +6,9 @@ from flask import Blueprint, Response, request
 from pydantic import BaseModel, ConfigDict, Field
 from werkzeug.http import quote_etag
 
+from ...service.runtime import SPEED_MAX, SPEED_MIN
 from ...sim.commands import CommandKind, Empty, SetSpeed
 from ...store.tokens import Role
-from ..runtime import SPEED_MAX, SPEED_MIN
 from .common import (
     MAX_INT,
     Query,
