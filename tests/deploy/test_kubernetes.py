@@ -167,6 +167,13 @@ def test_ingress_supports_websockets_with_sticky_sessions(objects):
     assert ingress["spec"]["tls"]
 
 
+def test_ingress_rate_limits_every_client_at_the_edge(objects):
+    # The app exempts its cheap cached reads from its own limiter: the ingress limits them.
+    annotations = objects["Ingress"]["metadata"]["annotations"]
+    assert int(annotations["nginx.ingress.kubernetes.io/limit-rps"]) > 0
+    assert int(annotations["nginx.ingress.kubernetes.io/limit-burst-multiplier"]) >= 1
+
+
 def test_disruption_budget_covers_the_pods(objects, deployment):
     pdb = objects["PodDisruptionBudget"]
     assert pdb["spec"]["selector"]["matchLabels"] == deployment["spec"]["selector"]["matchLabels"]

@@ -85,3 +85,17 @@ def test_the_api_is_rate_limited_at_the_edge_with_429():
     assert "limit_req_status 429;" in block
     assert "proxy_pass http://miniature_office;" in block
     assert "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;" in block
+
+
+def test_cheap_reads_exempt_in_the_app_are_rate_limited_at_the_edge():
+    # The app exempts /health*, /api/world/state and static files from its own limiter
+    # (issue 17's decision): the proxy must limit them per client address instead.
+    assert re.search(
+        r"limit_req_zone \$binary_remote_addr zone=miniature_office_reads:\d+m rate=\d+r/s;",
+        SITE.read_text(),
+    )
+    for location in ("= /api/world/state", "/"):
+        block = _location(location)
+        assert re.search(r"limit_req zone=miniature_office_reads burst=\d+ nodelay;", block)
+        assert "limit_req_status 429;" in block
+        assert "proxy_pass http://miniature_office;" in block

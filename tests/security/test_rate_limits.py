@@ -95,3 +95,19 @@ def test_time_travel_has_a_budget_of_its_own() -> None:
     assert answers[:budget] == [200] * budget
     assert answers[budget] == 429
     assert client.get("/api/floors").status_code == 200  # other reads keep their budget
+
+
+@pytest.mark.parametrize("token", [None, "default"])
+def test_cheap_cached_reads_are_never_limited_in_the_app_but_mutations_are(token) -> None:
+    # Issue 17's decision: /health*, /metrics, /api/world/state and static files are exempt in
+    # the app (the edge limits them); mutations keep the in-app budget.
+    app = limited("2 per minute")
+    client = app.test_client() if token else app.test_client(token=None)
+    for path in ("/api/world/state", "/health", "/health/ready", "/metrics", "/"):
+        assert 429 not in spend(client, 6, path), path
+    assert client.head("/api/world/state").status_code == 200  # Flask's path: exempt too
+    if token:  # a mutation needs the (operator) token
+        steps = [client.post("/api/world/step", json={}).status_code for _ in range(3)]
+        assert steps == [200, 200, 429]
+    else:
+        assert spend(client, 3, "/api/floors") == [200, 200, 429]

@@ -1,7 +1,19 @@
 """Rate limits on the API (flask-limiter): one budget per token, or per client address.
 
+Issue 17's decision: limiting a cached read costs more than serving it (Flask-Limiter alone
+measured ~130 us of worker CPU per request, against ~50 us for the whole state read), so the
+app limits what is expensive and the edge limits the rest (DEPLOYMENT.md, "Rate limits").
+
+- Limited here: every mutation, the token endpoints and every other ``/api`` read, with the
+  expensive ones (replay, previews, assessments, security audits) on a tighter budget of
+  their own on top.
+- Exempt here, limited at the edge (the nginx example, the Kubernetes ingress): the cheap
+  cached reads -- ``/api/world/state`` (:data:`EXEMPT_ENDPOINTS`), ``/health*``, ``/metrics``,
+  the page and static files (these never pass through the limiter at all). They keep their
+  authentication.
+
 MINIOFFICE_RATELIMIT_DEFAULT (e.g. "600 per minute") is an application-wide budget shared by
-every ``/api`` route. Health, metrics, the page and static files are not limited. Counters live
+every limited ``/api`` route. Counters live
 in memory (per process) unless RATELIMIT_STORAGE_URI points at Redis, which every worker and
 replica then shares. If Redis becomes unreachable the limiter falls back to memory rather than
 failing requests. A refused request answers 429 with the JSON error shape and Retry-After.
@@ -57,10 +69,16 @@ JOB_LIMIT = "10 per minute"
 JOB_ENDPOINTS = ("consigliere.preview", "consigliere.assess", "security_office.audit")
 
 
+#: API reads exempt from the in-app limiter: cached bytes, cheaper to serve than to count.
+EXEMPT_ENDPOINTS = ("world.state",)
+
+
 def limit_replays(app: Flask) -> None:
     """Give ``GET /api/world/replay`` its own budget (call once the API is registered), and
-    the job-starting routes theirs."""
+    the job-starting routes theirs; exempt the cheap cached reads."""
     limiter: Limiter = app.extensions[EXTENSION]
+    for endpoint in EXEMPT_ENDPOINTS:
+        limiter.exempt(app.view_functions[endpoint])
     view = app.view_functions["world.replay"]
     # the limiter checks a decorated route inside its wrapper, so the wrapper must be served
     app.view_functions["world.replay"] = limiter.limit(REPLAY_LIMIT)(view)
