@@ -9,8 +9,13 @@ the process's CPU time (``time.process_time``), not wall time: on a shared host 
 runnable processes than cores, wall time measures the neighbours. Prints a Markdown table and
 writes JSON to bench/results/ (git-ignored).
 
+It also runs the commit before issue 17's speed-ups (``--pre``, worktree /tmp/mo-pre17) in the
+same rounds, and times whole ``simulate --ticks 10000`` processes of all three trees.
+
 Targets: the simulation does not get slower than the baseline (ratio <= 1.05, the noise of
-this shared host); issue 3's per-agent cost at 10,000 agents no more than 1.5x that at 100.
+this shared host); issue 3's per-agent cost at 10,000 agents no more than 1.5x that at 100;
+issue 17: whole-process ``simulate --ticks 10000`` 4x faster than ``--pre``, the 10,000-agent
+tick 3x.
 """
 
 from __future__ import annotations
@@ -31,7 +36,13 @@ REPO = HERE.parent
 #: The last commit before issue 12 (controlled experiments, forecasts) changed the simulation.
 BASE_REV = "e8958de"
 BASE_TREE = Path("/tmp/mo-base")
+#: The commit before issue 17's simulation speed-ups (its targets are ratios against this one).
+PRE_REV = "0aca65a"
+PRE_TREE = Path("/tmp/mo-pre17")
 TOLERANCE = 1.05
+#: Issue 17: whole-process ``simulate --ticks 10000`` 4x faster, the 10,000-agent tick 3x.
+PROCESS_TICKS = 10_000
+SIMULATE = "import sys; from miniature_office.cli import main; sys.exit(main(sys.argv[1:]))"
 
 STAFF = {"manager": 1, "architect": 1, "builder": 4, "verifier": 1, "security": 1, "doc_agent": 2}
 TOOLS = [
@@ -141,16 +152,34 @@ def measure(quick: bool) -> dict[str, Any]:
 # ---- side by side -----------------------------------------------------------------------------
 
 
-def ensure_base(rev: str) -> Path:
+def ensure_base(rev: str, tree: Path = BASE_TREE) -> Path:
     """Check ``rev`` out as a worktree under /tmp once (reused while it is at that commit)."""
     wanted = _git("rev-parse", f"{rev}^{{commit}}").strip()
-    if BASE_TREE.exists():
-        have = _git("-C", str(BASE_TREE), "rev-parse", "HEAD").strip()
+    if tree.exists():
+        have = _git("-C", str(tree), "rev-parse", "HEAD").strip()
         if have == wanted:
-            return BASE_TREE
-        raise SystemExit(f"{BASE_TREE} holds {have[:10]}, not {rev}: remove it (git worktree)")
-    _git("worktree", "add", "--detach", str(BASE_TREE), wanted)
-    return BASE_TREE
+            return tree
+        raise SystemExit(f"{tree} holds {have[:10]}, not {rev}: remove it (git worktree)")
+    _git("worktree", "add", "--detach", str(tree), wanted)
+    return tree
+
+
+def process_cpu(src: Path, *args: str) -> float:
+    """CPU seconds (user + system) of a whole ``miniature-office simulate`` process, imports,
+    scenario parsing and summary included, as a user runs it."""
+    import resource
+
+    env = {**os.environ, "PYTHONPATH": str(src)}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    subprocess.run(  # nosec B603 - this interpreter, fixed arguments
+        [sys.executable, "-c", SIMULATE, "simulate", "--ticks", str(PROCESS_TICKS), *args],
+        env=env,
+        check=True,
+        capture_output=True,
+        cwd="/tmp",
+    )
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return round(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime, 3)
 
 
 def _git(*args: str) -> str:
@@ -198,84 +227,114 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer samples (smoke run)")
     parser.add_argument("--rounds", type=int, help="alternating rounds (default 3, quick 1)")
-    parser.add_argument("--base", default=BASE_REV, help="commit to compare with")
+    parser.add_argument("--base", default=BASE_REV, help="commit to compare with (issue 12)")
+    parser.add_argument("--pre", default=PRE_REV, help="commit before issue 17's speed-ups")
     parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
         print(json.dumps(measure(args.quick)))
         return
-    base_src = ensure_base(args.base) / "src"
+    trees = {
+        "now": REPO / "src",
+        "pre": ensure_base(args.pre, PRE_TREE) / "src",
+        "base": ensure_base(args.base) / "src",
+    }
     rounds = args.rounds or (1 if args.quick else 3)
-    here: list[dict[str, Any]] = []
-    base: list[dict[str, Any]] = []
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in trees}
+    process: dict[str, list[float]] = {"now": [], "now_hashed": [], "pre": [], "base": []}
     for _ in range(rounds):
-        base.append(run_tree(base_src, args.quick))
-        here.append(run_tree(REPO / "src", args.quick))
-    now_rows, base_rows = _median_rows(here), _median_rows(base)
-    ref = next(r for r in now_rows if r["agents"] >= 100)
+        for name in ("base", "pre", "now"):
+            runs[name].append(run_tree(trees[name], args.quick))
+        for name in ("base", "pre", "now"):
+            process[name].append(process_cpu(trees[name]))
+        process["now_hashed"].append(process_cpu(trees["now"], "--audit-head"))
+    result = report(args, rounds, runs, {k: statistics.median(v) for k, v in process.items()})
+    result["raw"] = {"runs": runs, "process": process}
+    out = HERE / "results"
+    out.mkdir(exist_ok=True)
+    (out / "sim.json").write_text(json.dumps(result, indent=2))
+
+
+def report(
+    args: argparse.Namespace,
+    rounds: int,
+    runs: dict[str, list[dict[str, Any]]],
+    process: dict[str, float],
+) -> dict[str, Any]:
+    """Print the side-by-side tables and return them as a dict."""
+    rows = {name: _median_rows(r) for name, r in runs.items()}
+    ref = next(r for r in rows["now"] if r["agents"] >= 100)
     table = []
-    for now, old in zip(now_rows, base_rows):
+    for now, pre, old in zip(rows["now"], rows["pre"], rows["base"]):
         table.append(
             {
                 **now,
+                "pre": pre,
                 "base": old,
+                "speedup_vs_pre": round(pre["median_ms"] / now["median_ms"], 2),
                 "tick_ratio": round(now["median_ms"] / old["median_ms"], 3),
                 "event_ratio": round(now["us_per_event"] / old["us_per_event"], 3),
                 "per_agent_vs_100": round(now["per_agent_us"] / ref["per_agent_us"], 2),
             }
         )
-    default_now, default_base = _default(here, "default"), _default(base, "default")
-    assert default_now and default_base  # nosec B101 - every round measures the default world
-    default = {
-        "now": default_now,
-        "base": default_base,
-        "tick_ratio": round(default_base["ticks_per_second"] / default_now["ticks_per_second"], 3),
-        "event_ratio": round(default_now["us_per_event"] / default_base["us_per_event"], 3),
-    }
+    default = {name: _default(r, "default") for name, r in runs.items()}
+    headless = _default(runs["now"], "default_headless")
     result = {
         "machine": f"{platform.machine()} python {platform.python_version()}",
         "base": args.base,
+        "pre": args.pre,
         "rounds": rounds,
         "tick_cost": table,
         "default": default,
-        "default_headless": _default(here, "default_headless"),
-        "raw": {"now": here, "base": base},
+        "default_headless": headless,
+        "process_cpu_seconds": process,
     }
-    out = HERE / "results"
-    out.mkdir(exist_ok=True)
-    (out / "sim.json").write_text(json.dumps(result, indent=2))
-    print(f"side by side with {args.base}, CPU time, median of {rounds} alternating round(s)\n")
     print(
-        "| agents | tick now (ms) | tick base (ms) | per tick | events/tick now, base "
-        "| µs/event now, base | per event | per agent vs 100 |"
+        f"side by side: now, {args.pre} (before issue 17) and {args.base} (before issue 12); "
+        f"CPU time, median of {rounds} alternating round(s)\n"
     )
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print(
+        "| agents | tick now (ms) | pre-17 (ms) | base (ms) | speed-up vs pre-17 | now / base "
+        "| events/tick now, base | µs/event now, base | per event vs base | per agent vs 100 |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in table:
-        old = r["base"]
+        pre, old = r["pre"], r["base"]
         print(
-            f"| {r['agents']} | {r['median_ms']} | {old['median_ms']} | {r['tick_ratio']}x "
+            f"| {r['agents']} | {r['median_ms']} | {pre['median_ms']} | {old['median_ms']} "
+            f"| {r['speedup_vs_pre']}x | {r['tick_ratio']}x "
             f"| {r['events_per_tick']}, {old['events_per_tick']} "
             f"| {r['us_per_event']}, {old['us_per_event']} | {r['event_ratio']}x "
             f"| {r['per_agent_vs_100']}x |"
         )
-    now, old = default["now"], default["base"]
+    now, pre, old = default["now"], default["pre"], default["base"]
+    assert now and pre and old  # nosec B101 - every round measures the default world
     print(
-        f"\ndefault scenario, full engine: {now['ticks_per_second']} ticks per CPU second now, "
-        f"{old['ticks_per_second']} base (per tick {default['tick_ratio']}x); "
-        f"{now['events_per_tick']:.2f} vs {old['events_per_tick']:.2f} events per tick, "
-        f"{now['us_per_event']} vs {old['us_per_event']} µs per event "
-        f"(per event {default['event_ratio']}x)"
+        f"\ndefault scenario in-process, hashed chain (ticks per CPU second): now "
+        f"{now['ticks_per_second']}, pre-17 {pre['ticks_per_second']}, base "
+        f"{old['ticks_per_second']}; headless now "
+        f"{headless['ticks_per_second'] if headless else '-'}"
     )
-    if result["default_headless"]:
-        headless = result["default_headless"]
-        print(
-            f"default scenario, headless: {headless['ticks_per_second']} ticks per CPU second, "
-            f"{headless['us_per_event']} µs per event"
-        )
-    for name, key in (("per tick", "tick_ratio"), ("per event", "event_ratio")):
-        worst = max([r[key] for r in table] + [default[key]])
-        verdict = "met" if worst <= TOLERANCE else "NOT met"
-        print(f"not slower than the base {name} (ratio <= {TOLERANCE}): {verdict} (worst {worst}x)")
+    print(
+        f"\nwhole process `simulate --ticks {PROCESS_TICKS}` (CPU s): now {process['now']} "
+        f"(headless, the default), now --audit-head {process['now_hashed']} (hashed), "
+        f"pre-17 {process['pre']}, base {process['base']}"
+    )
+    print(
+        f"speed-up vs pre-17: {process['pre'] / process['now']:.2f}x as run "
+        f"({process['pre'] / process['now_hashed']:.2f}x hashed; target 4x)"
+    )
+    big = table[-1]
+    print(f"{big['agents']}-agent tick vs pre-17: {big['speedup_vs_pre']}x (target 3x)")
+    worst = max(
+        [r["tick_ratio"] for r in table] + [old["ticks_per_second"] / now["ticks_per_second"]]
+    )
+    verdict = "met" if worst <= TOLERANCE else "NOT met"
+    print(
+        f"not slower than {args.base} per tick (ratio <= {TOLERANCE}): {verdict} "
+        f"(worst {worst:.2f}x)"
+    )
+    return result
 
 
 if __name__ == "__main__":

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
+
+from .audit import sorted_compact_encoder
 
 
 class ArtifactKind(str, Enum):
@@ -18,10 +19,13 @@ class ArtifactKind(str, Enum):
     CONTRACT = "contract"
 
 
+#: json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False), built once.
+_ENCODE = sorted_compact_encoder(allow_nan=True)
+
+
 def content_hash(content: dict[str, Any]) -> str:
     """SHA-256 of an artifact's canonical JSON content."""
-    encoded = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
+    return hashlib.sha256(_ENCODE(content).encode("utf-8")).hexdigest()
 
 
 @dataclass(slots=True)

@@ -23,17 +23,20 @@ _CANONICAL = json.JSONEncoder(
 ).encode
 
 
-def _one_shot_encoder() -> Callable[[Any], str]:
-    """``_CANONICAL`` without building a new C encoder on every call (json's ``encode`` does).
+def sorted_compact_encoder(*, allow_nan: bool = False) -> Callable[[Any], str]:
+    """``json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+    allow_nan=allow_nan)`` without building a new C encoder on every call (json does).
 
-    Same options, same C encoder, so the same text; no circular-reference bookkeeping (event
-    data is built fresh by the simulation and never refers to itself).
+    Same options, same C encoder, so the same text; no circular-reference bookkeeping (the
+    simulation's event data and artifact contents are built fresh and never refer to themselves).
     """
     make = getattr(json.encoder, "c_make_encoder", None)
     if make is None:  # a Python without the C accelerator: the plain encoder gives the text
-        return _CANONICAL
+        return json.JSONEncoder(
+            sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=allow_nan
+        ).encode
     chunks = make(
-        None, _no_default, json.encoder.encode_basestring, None, ":", ",", True, False, False
+        None, _no_default, json.encoder.encode_basestring, None, ":", ",", True, False, allow_nan
     )
 
     def encode(value: Any) -> str:
@@ -46,7 +49,7 @@ def _no_default(value: Any) -> Any:
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
-_ENCODE = _one_shot_encoder()
+_ENCODE = sorted_compact_encoder()
 
 
 def canonical_encoding(fields: dict[str, Any]) -> bytes:

@@ -82,6 +82,10 @@ STAGES = (
 )
 _STAGE_RANK = {stage: rank for rank, stage in enumerate(STAGES)}
 _ACTIVE = frozenset({AgentStatus.WORKING, AgentStatus.REVIEWING, AgentStatus.IN_MEETING})
+#: Enum ``.value`` is a descriptor call; the hot loops look names up in these instead.
+_ROLE_NAME = {r: r.value for r in Role}
+_BOARD_NAMES = tuple((s.value, s) for s in BOARD_ORDER)
+_WIP_STATES = (TaskState.IN_PROGRESS, TaskState.IN_REVIEW, TaskState.APPROVAL)
 
 
 def percentile(values: list[float], q: float) -> float | None:
@@ -204,19 +208,18 @@ class FlowTracker:
         self._expire(tick - window)
         active, tool_waits, time_now, by_role = self._agents(world)
         queue, blocked_now, tasks_open = self._work(world, active, tool_waits)
-        counts = {role: by_role[role][1] for role in ROLES}
-        world.headcount = {role: by_role[role][2] for role in ROLES}
-        utilisation = {
-            role: round(by_role[role][0] / counts[role], 4) if counts[role] else 0.0
-            for role in ROLES
-        }
-        self._push_window(
-            {
-                role: (by_role[role][0], counts[role], queue[role] / max(1, counts[role]))
-                for role in ROLES
-            }
-        )
-        states = {s.value: world.state_counts[s] for s in BOARD_ORDER}
+        utilisation = {}
+        sample = {}
+        headcount = {}
+        for role in ROLES:
+            productive, on_duty, heads = by_role[role]
+            headcount[role] = heads
+            utilisation[role] = round(productive / on_duty, 4) if on_duty else 0.0
+            sample[role] = (productive, on_duty, queue[role] / max(1, on_duty))
+        world.headcount = headcount
+        self._push_window(sample)
+        state_counts = world.state_counts
+        states = {name: state_counts[s] for name, s in _BOARD_NAMES}
         states[TaskState.DEPLOYED.value] = world.totals["tasks_deployed"]
         stats = self._windowed()
         totals = world.totals
@@ -231,10 +234,7 @@ class FlowTracker:
             "tick": tick,
             "day": tick // per_day,
             "states": states,
-            "wip": sum(
-                world.state_counts[s]
-                for s in (TaskState.IN_PROGRESS, TaskState.IN_REVIEW, TaskState.APPROVAL)
-            ),
+            "wip": sum(state_counts[s] for s in _WIP_STATES),
             "throughput": tasks_deployed_now,
             "directives_deployed": len(deployed),
             "deployed_total": totals["directives_deployed"],
@@ -343,10 +343,11 @@ class FlowTracker:
         meetings = world.meetings
         time_totals = self.time_totals
         manager_role = Role.MANAGER
+        status_class, role_name = STATUS_CLASS, _ROLE_NAME
         for agent in world.agents.values():
             status = agent.status
-            cls = STATUS_CLASS[status]
-            role = agent.role.value
+            cls = status_class[status]
+            role = role_name[agent.role]
             totals = time_totals[role]
             counts = by_role[role]
             counts[2] += 1
