@@ -233,6 +233,21 @@ class Load:
                     self.errors[problem] = self.errors.get(problem, 0) + 1
 
 
+def rss_slope(samples: list[tuple[float, float]], warmup: float) -> float | None:
+    """Resident memory growth in MiB per 10 minutes, fitted to the samples after ``warmup``
+    seconds (least squares: one noisy sample does not decide it); None with too few."""
+    points = [(t, m) for t, m in samples if t >= warmup]
+    if len(points) < 3:
+        return None
+    mean_t = sum(t for t, _ in points) / len(points)
+    mean_m = sum(m for _, m in points) / len(points)
+    spread = sum((t - mean_t) ** 2 for t, _ in points)
+    if spread == 0:
+        return None
+    slope = sum((t - mean_t) * (m - mean_m) for t, m in points) / spread
+    return round(slope * 600, 3)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=300.0, help="seconds (default 300)")
@@ -241,6 +256,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--write-share", type=float, default=0.05, help="share of writes")
     parser.add_argument("--threads", type=int, default=32, help="HTTP client threads")
     parser.add_argument("--sample", type=float, default=5.0, help="memory sample interval (s)")
+    parser.add_argument(
+        "--warmup", type=float, default=120.0, help="seconds left out of the memory slope"
+    )
     parser.add_argument(
         "--tick-rate",
         type=float,
@@ -312,6 +330,9 @@ def main(argv: list[str] | None = None) -> int:
             "min": min(m for _, m in memory) if memory else None,
             "max": max(m for _, m in memory) if memory else None,
             "end": memory[-1][1] if memory else None,
+            "warmup_s": args.warmup,
+            # least-squares slope of the samples after warm-up (issue 17: < 1 MiB / 10 min)
+            "slope_mib_per_10min": rss_slope(memory, args.warmup),
             "samples": memory,
         },
     }

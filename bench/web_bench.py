@@ -1,10 +1,12 @@
 """Web benchmarks: HTTP throughput against a bare Flask endpoint, and Socket.IO fan-out.
 
-Both servers run under the same Gunicorn settings (the packaged gunicorn_conf: one eventlet
-worker). Usage::
+Both servers run under the same Gunicorn settings (the packaged gunicorn_conf: one worker,
+eventlet by default, ``--async-mode threading`` for gthread + simple-websocket, bare app
+included). Usage::
 
     .venv/bin/python bench/web_bench.py http --seconds 5 --rounds 5   (needs wrk)
     .venv/bin/python bench/web_bench.py fanout --clients 250 --rate 5 --seconds 60
+    .venv/bin/python bench/web_bench.py --async-mode threading http
 
 Results print as JSON (and go to bench/results/, which git ignores).
 """
@@ -81,7 +83,11 @@ def start(app: str, port: int, **env: str) -> subprocess.Popen:
 
 def stop(process: subprocess.Popen) -> None:
     os.kill(process.pid, signal.SIGTERM)
-    process.wait(timeout=20)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:  # a busy host: do not lose the results over it
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
 
 
 # ---- HTTP ---------------------------------------------------------------------------------
@@ -95,7 +101,10 @@ TARGETS = (
     ("bare_json", "bare", "/bare"),
     ("health", "app", "/health"),
     ("world_state", "app", "/api/world/state"),
-    ("world_state_proxy_limits", "app_proxy_limits", "/api/world/state"),
+    # A limited API read, with the in-app limiter (as shipped) and without it: the difference
+    # is what the in-app layer costs per request (DEPLOYMENT.md, "Rate limits").
+    ("floors", "app", "/api/floors"),
+    ("floors_no_app_limiter", "app_proxy_limits", "/api/floors"),
 )
 
 
@@ -140,13 +149,27 @@ def wrk(port: int, path: str, seconds: float, connections: int = 16) -> dict:
     }
 
 
+def warm_up(port: int, path: str, timeout: float = 60.0) -> None:
+    """One short wrk run, retried until the server answers (a busy host starts slowly)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            wrk(port, path, 1)
+            return
+        except subprocess.CalledProcessError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(1)
+
+
 def bench_http(seconds: float, rounds: int, **extra: str) -> dict:
     """Every target in ``rounds`` interleaved rounds; medians and ratios to the bare endpoint."""
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (`make bench` installs it)")
     app_env = {"MINIOFFICE_TICK_RATE": "2", **extra}
+    mode = {k: v for k, v in extra.items() if k == "MINIOFFICE_ASYNC_MODE"}
     specs = {
-        "bare": ("web_bench:bare_app()", {}),
+        "bare": ("web_bench:bare_app()", mode),
         "app": ("miniature_office.web.wsgi:app", app_env),
         # Rate limits enforced by the reverse proxy instead (DEPLOYMENT.md, "Rate limits").
         "app_proxy_limits": (
@@ -161,8 +184,8 @@ def bench_http(seconds: float, rounds: int, **extra: str) -> dict:
             port = free_port()
             process = start(app, port, **env)
             servers[name] = (port, process, worker_pid(process.pid))
-        for _, server, path in TARGETS:  # warm up
-            wrk(servers[server][0], path, 1)
+        for _, server, path in TARGETS:  # warm up (a loaded host may still be importing)
+            warm_up(servers[server][0], path)
         for _ in range(rounds):
             for name, server, path in TARGETS:
                 port, _, worker = servers[server]
@@ -185,7 +208,7 @@ def bench_http(seconds: float, rounds: int, **extra: str) -> dict:
             name: round(statistics.median(s["worker_cpu_us_per_request"] for s in runs), 1)
             for name, runs in samples.items()
         },
-        "non_2xx": sum(s["non_2xx"] for runs in samples.values() for s in runs),
+        "non_2xx": {name: sum(s["non_2xx"] for s in runs) for name, runs in samples.items()},
         "rounds": {name: [round(s["rps"]) for s in runs] for name, runs in samples.items()},
     }
 
@@ -239,9 +262,9 @@ def _subscriber(port: int, until: float, ticks: list, latencies: list, ready) ->
     latencies.extend(lags)
 
 
-def bench_fanout(clients: int, rate: float, seconds: float) -> dict:
+def bench_fanout(clients: int, rate: float, seconds: float, **extra: str) -> dict:
     port = free_port()
-    server = start("miniature_office.web.wsgi:app", port, MINIOFFICE_TICK_RATE=str(rate))
+    server = start("miniature_office.web.wsgi:app", port, MINIOFFICE_TICK_RATE=str(rate), **extra)
     ticks: list[list[int]] = []
     latencies: list[float] = []
     ready = threading.Semaphore(0)
@@ -279,10 +302,10 @@ def bench_fanout(clients: int, rate: float, seconds: float) -> dict:
     }
 
 
-def bench_fanout_node(clients: int, rate: float, seconds: float) -> dict:
+def bench_fanout_node(clients: int, rate: float, seconds: float, **extra: str) -> dict:
     """Fan-out with the clients in one Node.js process (socket.io-client from node_modules)."""
     port = free_port()
-    server = start("miniature_office.web.wsgi:app", port, MINIOFFICE_TICK_RATE=str(rate))
+    server = start("miniature_office.web.wsgi:app", port, MINIOFFICE_TICK_RATE=str(rate), **extra)
     try:
         output = subprocess.run(  # nosec B603 B607 - our own script, fixed arguments
             ["node", str(HERE / "fanout_client.mjs"), f"http://127.0.0.1:{port}", str(clients),
@@ -298,6 +321,12 @@ def bench_fanout_node(clients: int, rate: float, seconds: float) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--async-mode",
+        choices=("eventlet", "threading"),
+        default="eventlet",
+        help="MINIOFFICE_ASYNC_MODE for every server (threading: Gunicorn gthread)",
+    )
     sub = parser.add_subparsers(dest="which", required=True)
     http = sub.add_parser("http")
     http.add_argument("--seconds", type=float, default=5, help="per target and round")
@@ -311,16 +340,19 @@ def main() -> None:
     fan.add_argument("--seconds", type=float, default=60)
     fan.add_argument("--client", choices=("node", "python"), default="node")
     args = parser.parse_args()
+    mode = {"MINIOFFICE_ASYNC_MODE": args.async_mode}
     if args.which == "http":
         extra = {"MINIOFFICE_AUTOSTART": "false"} if args.paused else {}
-        result = {**bench_http(args.seconds, args.rounds, **extra), "paused": args.paused}
+        result = {**bench_http(args.seconds, args.rounds, **mode, **extra), "paused": args.paused}
     elif args.client == "node":
-        result = bench_fanout_node(args.clients, args.rate, args.seconds)
+        result = bench_fanout_node(args.clients, args.rate, args.seconds, **mode)
     else:
-        result = bench_fanout(args.clients, args.rate, args.seconds)
+        result = bench_fanout(args.clients, args.rate, args.seconds, **mode)
+    result = {**result, "async_mode": args.async_mode}
     print(json.dumps(result, indent=2))
     (HERE / "results").mkdir(exist_ok=True)
-    (HERE / "results" / f"web_{args.which}.json").write_text(json.dumps(result, indent=2))
+    name = f"web_{args.which}_{args.async_mode}.json"
+    (HERE / "results" / name).write_text(json.dumps(result, indent=2))
 
 
 if __name__ == "__main__":
