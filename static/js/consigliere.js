@@ -7,6 +7,9 @@ import { $, el, humanRole, humanState, replaceChildren, setText } from "./dom.js
 import { nameOf, round } from "./words.js";
 
 const POLL_MS = 400;
+// an assessment is a quick look: enough futures for its percentiles, a horizon of weeks
+const ASSESS_FUTURES = 16;
+const ASSESS_DAYS = 20;
 const CAPABILITY = {
   compiler: "build", test_framework: "test", security_scanner: "scan", doc_generator: "docs", linter: "lint",
 };
@@ -25,6 +28,8 @@ export function humanize(store, text) {
       const floor = store.floorById(id);
       return floor ? `${word} ${floor.name || id}` : all;
     })
+    .replace(/\bdoc_agent(\(s\))?/g, "DocAgent$1")
+    .replace(/ \(\)/g, "")
     .replace(/\b(hire_agent|add_tool|set_setting|lockdown|lift_lockdown|block_delivery|unblock_delivery)\b/g, (k) => humanState(k));
 }
 
@@ -333,7 +338,7 @@ export class Consigliere {
     const store = this.store();
     const dialog = $("#why-dialog");
     const body = $("#why-dialog-body");
-    setText($("#why-dialog-title"), `Why is ${nameOf(store, subject)} waiting?`);
+    setText($("#why-dialog-title"), `What holds up ${nameOf(store, subject)}?`);
     replaceChildren(body, [el("p", { class: "muted", text: "Asking the Consigliere…" })]);
     if (!dialog.open) dialog.showModal();
     let answer;
@@ -399,8 +404,8 @@ export class Consigliere {
     button.disabled = true;
     status(out, "Assessing: running futures…");
     try {
-      const started = await post("/api/consigliere/assess", { directive, futures: 20, ticks: 30 * (store.header.ticks_per_day || 8) });
-      const job = await follow(started.url, (j) => status(out, `Assessing: ${j.progress?.done || 0} of ${j.progress?.total || 20} futures run.`));
+      const started = await post("/api/consigliere/assess", { directive, futures: ASSESS_FUTURES, ticks: ASSESS_DAYS * (store.header.ticks_per_day || 8) });
+      const job = await follow(started.url, (j) => status(out, `Assessing: ${j.progress?.done || 0} of ${j.progress?.total || ASSESS_FUTURES} futures run.`));
       if (job.state !== "done" || !job.result) throw new Error(job.error || `the assessment ended ${humanState(job.state)}`);
       const r = job.result;
       const delay = (r.slowest_stage || [])[0];
