@@ -1,4 +1,8 @@
 """Gunicorn picks this file up from the working directory; the settings live in the package."""
 
 from miniature_office.web.gunicorn_conf import *  # noqa: F401,F403
-from miniature_office.web.gunicorn_conf import worker_exit, worker_int  # noqa: F401
+from miniature_office.web.gunicorn_conf import (  # noqa: F401
+    post_worker_init,
+    worker_exit,
+    worker_int,
+)

@@ -529,12 +529,12 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 
 def _open_store(url: str | None) -> Any:
-    from .service.config import ConfigError, cli_config
-    from .store import Store, StoreError
-    from .store.location import normalise
+    from .service.config import ConfigError
+    from .service.storage import open_store
+    from .store import StoreError
 
     try:  # --database, else the server's own setting (DATABASE_URL or the data directory)
-        return Store(normalise(url) if url else cli_config().store_url())
+        return open_store(url=url)
     except (ConfigError, StoreError) as exc:
         raise CliError(str(exc)) from None
 

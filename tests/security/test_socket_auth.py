@@ -6,7 +6,7 @@ from typing import Any
 
 from flask_socketio import SocketIOTestClient
 
-from miniature_office.web.app import TOKEN_WATCH, get_runtime, get_socketio
+from miniature_office.web.app import get_runtime, get_socketio, office
 from miniature_office.web.auth import get_authenticator
 
 from .conftest import Secured
@@ -63,7 +63,7 @@ def test_a_revoked_token_closes_its_live_connection_where_reads_need_one(closed:
     client.get_received()
     other.get_received()
     _revoke(closed, "operator")
-    lost = closed.app.extensions[TOKEN_WATCH].check()
+    lost = office(closed.app).token_watch.check()
     assert len(lost) == 1
     assert not client.is_connected()
     assert other.is_connected() and not _events(other, "auth_revoked")
@@ -76,7 +76,7 @@ def test_a_revoked_token_demotes_its_connection_to_anonymous_where_reads_are_ope
     client = _connect(open_reads, "operator")
     client.get_received()
     ident = _revoke(open_reads, "operator")
-    watch = open_reads.app.extensions[TOKEN_WATCH]
+    watch = office(open_reads.app).token_watch
     assert len(watch.check()) == 1
     [event] = _events(client, "auth_revoked")
     assert event["token_id"] == ident and "revoked" in event["message"]
@@ -88,6 +88,6 @@ def test_a_revoked_token_demotes_its_connection_to_anonymous_where_reads_are_ope
 
 def test_the_watch_leaves_valid_and_anonymous_connections_alone(open_reads: Secured) -> None:
     clients = [_connect(open_reads, who) for who in ("viewer", "operator", "admin", None)]
-    watch = open_reads.app.extensions[TOKEN_WATCH]
+    watch = office(open_reads.app).token_watch
     assert watch.check() == []
     assert all(c.is_connected() for c in clients)

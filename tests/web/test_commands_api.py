@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from miniature_office.web.app import get_runtime
+
 from .conftest import build_app
 
 
@@ -112,6 +114,6 @@ def test_commands_applied_at_a_tick_report_their_outcome():
     queued = client.post("/api/agents", json={"floor": "python", "role": "builder"})
     assert queued.status_code == 202
     seq = queued.get_json()["command"]["seq"]
-    app.extensions["miniature_office"].step()
+    get_runtime(app).step()
     events = client.get("/api/audit/events?kind=command.applied").get_json()["events"]
     assert events[0]["target"] == f"command:{seq}"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from miniature_office.web.app import get_runtime
+
 
 def _error(response, status):
     assert response.status_code == status
@@ -67,7 +69,7 @@ def test_odd_bodies_never_cause_a_500(client, body):
 
 
 def test_an_unexpected_failure_is_a_json_500_without_details(app, client, monkeypatch):
-    runtime = app.extensions["miniature_office"]
+    runtime = get_runtime(app)
     monkeypatch.setattr(runtime, "read", lambda query: 1 / 0)
     error = _error(client.get("/api/agents"), 500)
     assert error == {"code": "internal_error", "message": "internal server error", "details": {}}

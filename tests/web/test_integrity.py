@@ -18,7 +18,7 @@ from sqlalchemy.exc import OperationalError
 from miniature_office.service import runtime as runtime_module
 from miniature_office.service.runtime import SPEED_MIN, SimulationRuntime
 from miniature_office.store import Store, StoreError
-from miniature_office.web.app import create_app, get_runtime
+from miniature_office.web.app import create_app, get_runtime, start_background
 from miniature_office.web.config import load_config
 
 from .conftest import ADMIN_TOKEN, TokenClient, build_app
@@ -55,6 +55,7 @@ def looping() -> Any:
                         dev_token=False)  # fmt: skip
         settings.update(overrides)
         app = create_app(load_config({}, **settings))
+        start_background(app)
         app.test_client_class = TokenClient
         apps.append(app)
         return app
@@ -150,7 +151,7 @@ def test_a_tiny_speed_is_refused_and_never_freezes_the_clock(looping):
 
 def test_the_loop_never_sleeps_longer_than_a_nap():
     naps: list[float] = []
-    runtime = SimulationRuntime(build_app().extensions["miniature_office"].scenario, 1,
+    runtime = SimulationRuntime(get_runtime(build_app()).scenario, 1,
                                 tick_rate=0.01)  # fmt: skip
 
     def sleep(seconds: float) -> None:

@@ -12,16 +12,23 @@ import time
 from typing import Any, Callable
 
 from ..store import Store
+from ..store.location import normalise
 from ..store.persistence import Persistence, recover
-from .config import Config
+from .config import Config, cli_config
 from .runtime import SimulationRuntime
 
 log = logging.getLogger(__name__)
 
 
-def open_store(config: Config) -> Store:
-    """The configured store (raises StoreError with a clear message when it is unusable)."""
-    return Store(config.store_url())
+def open_store(config: Config | None = None, url: str | None = None) -> Store:
+    """The store at ``url``, else the configured one (the server's and the CLI's default).
+
+    Raises StoreError (or ConfigError) with a clear message when it is unusable. The CLI passes
+    no ``config``: it reads the server's own settings, without the server-only secret key.
+    """
+    if url:
+        return Store(normalise(url))
+    return Store((config or cli_config()).store_url())
 
 
 def attach_store(

@@ -26,6 +26,7 @@ from .api import API_BLUEPRINTS, register_api
 from .auth import get_authenticator, register_auth
 from .config import Config, load_config
 from .errors import register_error_handlers
+from .extension import KEY, Office, get_runtime, office
 from .health import bp as health_bp
 from .hot import HotReads
 from .limits import init_limiter, limit_replays
@@ -35,15 +36,15 @@ from .security import SecurityHeaders
 from .ui import bp as ui_bp
 from .ui import resolve_static_dir
 
-EXTENSION = "miniature_office"
-TOKEN_WATCH = "miniature_office.token_watch"
+__all__ = ["create_app", "get_runtime", "get_socketio", "office", "start_background"]
 
 
 def create_app(config: Config | None = None) -> Flask:
     """Build the app: a simulation runtime, REST API, Socket.IO, health, metrics, UI.
 
-    ``config`` defaults to :func:`load_config` (the environment). The tick loop starts here,
-    once, unless ``config.tick_loop`` is false.
+    ``config`` defaults to :func:`load_config` (the environment). Building starts no thread:
+    the server's start-up hook calls :func:`start_background` for the tick loop and the
+    token watch.
     """
     config = config or load_config()
     _configure_logging(config)
@@ -68,10 +69,9 @@ def create_app(config: Config | None = None) -> Flask:
     # The service keeps no cookie sessions (callers authenticate with bearer tokens), so skip
     # the signed-cookie machinery Flask would otherwise set up on every request.
     app.session_interface = NoSessions()
-    app.extensions[EXTENSION] = runtime
     # One store (one engine, one schema check) for the run and the API tokens alike.
     store = open_store(config)
-    if not config.message_queue:  # with a queue, the cluster decides who writes (below)
+    if not config.message_queue:  # with a queue, the cluster decides who writes (on start)
         if config.tick_loop:  # a served engine: one per store (hand-driven test apps skip it)
             writer = WriterLock(store)
             writer.acquire()
@@ -105,7 +105,7 @@ def create_app(config: Config | None = None) -> Flask:
     _, token_watch = register_realtime(
         socketio, runtime, get_authenticator(app), scale_out=bool(config.message_queue)
     )
-    app.extensions[TOKEN_WATCH] = token_watch
+    app.extensions[KEY] = Office(config, runtime, store, socketio, token_watch)
     # WSGI stack, outermost first: ProxyFix (trusted forwarded host/scheme), security headers,
     # then Socket.IO for its own path and Flask for everything else.
     wsgi: Any = Dispatch(app.wsgi_app)
@@ -117,21 +117,38 @@ def create_app(config: Config | None = None) -> Flask:
         n = config.proxy_fix
         wsgi = ProxyFix(wsgi, x_for=n, x_proto=n, x_host=n, x_port=n, x_prefix=n)
     app.wsgi_app = wsgi  # type: ignore[method-assign]
+    return app
+
+
+def start_background(app: Flask) -> None:
+    """Start what a served app runs beside its requests, once.
+
+    The tick loop (or, with a message queue, the cluster: leader election, then ticking or
+    following) and the token watch. The server's start-up hook calls this (Gunicorn's
+    ``post_worker_init``, ``python -m miniature_office.web``); :func:`create_app` starts no
+    thread, so a test that needs a loop calls this itself. With ``config.tick_loop`` false
+    (a hand-driven app) the cluster still joins but does not tick, and nothing else starts.
+    """
+    parts = office(app)
+    if parts.started:
+        return
+    parts.started = True
+    config, runtime, socketio = parts.config, parts.runtime, parts.socketio
     if config.message_queue:
-        Cluster(
+        parts.cluster = Cluster(
             runtime,
             message_queue=config.message_queue,
-            store=store,
+            store=parts.store,
             spawn=socketio.start_background_task,
             sleep=socketio.sleep,
             start_ticking=config.tick_loop,
-        ).boot()
+        )
+        parts.cluster.boot()
     elif config.tick_loop:
         runtime.start_loop(socketio.start_background_task, socketio.sleep)
     if config.tick_loop:  # a served app (tests drive the watch by hand)
-        socketio.start_background_task(token_watch.run)
-        runtime.on_shutdown.append(token_watch.stop)
-    return app
+        socketio.start_background_task(parts.token_watch.run)
+        runtime.on_shutdown.append(parts.token_watch.stop)
 
 
 class OfficeFlask(Flask):
@@ -213,14 +230,9 @@ def _scoped_to(app: Flask, blueprints: tuple[str, ...]) -> Iterator[None]:
             registry.setdefault(name, []).extend(added)
 
 
-def get_runtime(app: Flask) -> SimulationRuntime:
-    """The runtime an app was built with."""
-    return app.extensions[EXTENSION]
-
-
 def get_socketio(app: Flask) -> SocketIO:
     """The app's Socket.IO server."""
-    return app.extensions["socketio"]
+    return office(app).socketio
 
 
 def _configure_logging(config: Config) -> None:

@@ -70,11 +70,22 @@ def _write_error(sock: Any, status_int: int, reason: str, mesg: str) -> None:
 gunicorn.util.write_error = _write_error
 
 
+def post_worker_init(worker: Any) -> None:
+    """The worker has loaded the app: start its tick loop (or cluster) and token watch.
+
+    The app factory starts no thread; this hook is the served app's start-up."""
+    from .app import start_background  # in the worker, after eventlet monkey-patched
+
+    # Another app under this config (bench/web_bench.py's bare baseline) has nothing to start.
+    if "miniature_office" in getattr(worker.wsgi, "extensions", {}):
+        start_background(worker.wsgi)
+
+
 def _stop_tick_loop(worker: Any) -> None:
     app = getattr(worker, "wsgi", None)
-    runtime = getattr(app, "extensions", {}).get("miniature_office")
-    if runtime is not None:
-        runtime.stop_loop(timeout=5.0)
+    parts = getattr(app, "extensions", {}).get("miniature_office")
+    if parts is not None:
+        parts.runtime.stop_loop(timeout=5.0)
 
 
 def worker_int(worker: Any) -> None:

@@ -17,6 +17,7 @@ from flask import Blueprint, Response, current_app, request
 
 from .. import __version__
 from ..service.runtime import SimulationRuntime, dumps
+from .extension import get_runtime
 from .openapi import Operation, describe
 
 bp = Blueprint("health", __name__, url_prefix="/health")
@@ -26,7 +27,7 @@ GOOD = frozenset({"running", "paused", "following"})
 
 
 def _runtime() -> SimulationRuntime:
-    return current_app.extensions["miniature_office"]
+    return get_runtime(current_app)
 
 
 def _engine(runtime: SimulationRuntime) -> dict:

@@ -15,6 +15,7 @@ from ...sim.errors import CommandRejected
 from ...store.tokens import Role
 from ..auth import current_actor, requires
 from ..errors import ApiError, not_found, validation_error
+from ..extension import get_runtime
 from ..openapi import Operation, describe
 
 M = TypeVar("M", bound=BaseModel)
@@ -59,7 +60,7 @@ class Page(Query):
 
 def runtime() -> SimulationRuntime:
     """The app's simulation runtime."""
-    return current_app.extensions["miniature_office"]
+    return get_runtime(current_app)
 
 
 def read(query: Callable[[Engine], Any]) -> Any:
