@@ -6,7 +6,7 @@ import { get, post } from "./api.js";
 import { $, el, humanRole, humanState, replaceChildren, setText } from "./dom.js";
 import { nameOf, round } from "./words.js";
 
-const POLL_MS = 400;
+const POLL_MS = 1500; // only a fallback: progress comes over Socket.IO
 // an assessment is a quick look: enough futures for its percentiles, a horizon of weeks
 const ASSESS_FUTURES = 16;
 const ASSESS_DAYS = 20;
@@ -56,14 +56,42 @@ function days(point) {
   return `${round(point.days, 1)} days`;
 }
 
-/** Wait for a job to end, reporting progress; resolves with the finished job. */
-async function follow(url, onProgress, stopped = () => false) {
-  for (;;) {
-    const job = await get(url);
+const FINAL = (job) => !["running", "queued", "pending"].includes(job.state);
+const listeners = new Map(); // job id -> callback for its Socket.IO "consigliere_job" events
+
+/** Hear every job's progress pushed over the live connection (each future, then the result). */
+export function listenForJobs(socket) {
+  socket.on("consigliere_job", (job) => listeners.get(job?.id)?.(job));
+}
+
+/**
+ * Wait for a job to end, reporting progress; resolves with the finished job. Progress arrives
+ * over Socket.IO; a slow poll of the job's URL covers a dropped connection.
+ */
+async function follow(started, onProgress) {
+  let done = null;
+  let wake = () => {};
+  listeners.set(started.id, (job) => {
     onProgress(job);
-    if (!["running", "queued", "pending"].includes(job.state)) return job;
-    if (stopped()) return job;
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    if (FINAL(job) && job.result !== undefined) {
+      done = job;
+      wake();
+    }
+  });
+  try {
+    for (;;) {
+      const job = await get(started.url);
+      if (done) return done;
+      onProgress(job);
+      if (FINAL(job)) return job;
+      await new Promise((resolve) => {
+        wake = resolve;
+        setTimeout(resolve, POLL_MS);
+      });
+      if (done) return done;
+    }
+  } finally {
+    listeners.delete(started.id);
   }
 }
 
@@ -222,7 +250,7 @@ export class Consigliere {
     status(out, `Previewing “${body.label}”: starting…`);
     try {
       const started = await post("/api/consigliere/preview", body);
-      const job = await follow(started.url, (j) => {
+      const job = await follow(started, (j) => {
         bar.max = j.progress?.total || body.futures;
         bar.value = j.progress?.done || 0;
         status(out, `Previewing “${body.label}”: ${bar.value} of ${bar.max} futures run.`);
@@ -256,11 +284,14 @@ export class Consigliere {
         el("td", { text: days(a.backlog.p85) }),
         el("td", { text: days(a.backlog.p95) }),
         el("td", { text: `${a.backlog.finished_by_horizon} of ${r.futures}` }),
-        el("td", { text: `${round(a.throughput.mean, 1)} directives` }),
-        el("td", { text: bottleneck(a.bottleneck, r.futures) }),
+        el("td", { class: "wide", text: `${round(a.throughput.mean, 1)} directives` }),
+        el("td", { class: "wide", text: bottleneck(a.bottleneck, r.futures) }),
       ]);
     });
     replaceChildren($("#whatif-table tbody"), rows);
+    // on a phone the table drops its two widest columns; the same facts as a sentence
+    setText($("#whatif-narrow"), ["without", "with"].map((arm) =>
+      `${arm === "with" ? "With the change" : "Without"}: ${round(r[arm].throughput.mean, 1)} directives deployed on average, bottleneck ${bottleneck(r[arm].bottleneck, r.futures)}.`).join(" "));
     const arms = ["without", "with"].map((arm) => cdfPoints(r[arm], r.futures, horizon));
     const xs = [...new Set(arms.flatMap((pts) => pts.map((p) => p[0])))].sort((a, b) => a - b);
     const series = arms.map((pts) => xs.map((x) => {
@@ -272,7 +303,7 @@ export class Consigliere {
     const width = Math.max(280, holder.clientWidth || 560);
     const opts = {
       width,
-      height: Math.round(Math.min(320, width * 0.5)),
+      height: Math.round(Math.min(320, Math.max(220, width * 0.5))),
       scales: { x: { time: false, range: [0, horizon] }, y: { range: [0, 100] } },
       axes: [
         { stroke: "#c8d0da", grid: { stroke: "#2d3340" }, label: "days from now" },
@@ -405,7 +436,7 @@ export class Consigliere {
     status(out, "Assessing: running futures…");
     try {
       const started = await post("/api/consigliere/assess", { directive, futures: ASSESS_FUTURES, ticks: ASSESS_DAYS * (store.header.ticks_per_day || 8) });
-      const job = await follow(started.url, (j) => status(out, `Assessing: ${j.progress?.done || 0} of ${j.progress?.total || ASSESS_FUTURES} futures run.`));
+      const job = await follow(started, (j) => status(out, `Assessing: ${j.progress?.done || 0} of ${j.progress?.total || ASSESS_FUTURES} futures run.`));
       if (job.state !== "done" || !job.result) throw new Error(job.error || `the assessment ended ${humanState(job.state)}`);
       const r = job.result;
       const delay = (r.slowest_stage || [])[0];

@@ -6,7 +6,7 @@ import { AgentPanel, renderStaffList } from "./agent-panel.js";
 import { AuditStream } from "./audit.js";
 import { Board, openTaskDialog } from "./board.js";
 import { Charts } from "./charts.js";
-import { Consigliere } from "./consigliere.js";
+import { Consigliere, listenForJobs } from "./consigliere.js";
 import { $, $$, el, humanRole, isTypingTarget, replaceChildren, setText } from "./dom.js";
 import { initForms, prepareDismiss, refreshFormOptions } from "./forms.js";
 import { EngineHealth } from "./health.js";
@@ -629,6 +629,7 @@ function start() {
     onTick,
     onCommand,
   });
+  listenForJobs(connection.socket);
   office.setStore(live);
   office.start();
   health.start();
