@@ -114,6 +114,11 @@ function bottleneck(rows, futures) {
   return named.slice(0, 2).map((row, i) => `${humanRole(row.role)} in ${row.futures}${i ? "" : ` of ${futures}`}`).join(", ");
 }
 
+/** The commands a preview tried (its result names them; a pushed job carries no params). */
+function commandsOf(job) {
+  return job.result?.commands || job.params?.commands || [];
+}
+
 function status(node, text, kind = "info") {
   node.className = `form-status ${kind}`;
   setText(node, text);
@@ -273,7 +278,7 @@ export class Consigliere {
     const perDay = r.ticks_per_day || 8;
     const horizon = r.ticks / perDay;
     $("#whatif-result").hidden = false;
-    const sentence = humanize(store, r.sentence).replace(/^[^:]*:/, `${describeCommand(store, r.commands[0] || job.params.commands[0])}:`);
+    const sentence = humanize(store, r.sentence).replace(/^[^:]*:/, `${describeCommand(store, commandsOf(job)[0])}:`);
     setText($("#whatif-sentence"), sentence.charAt(0).toUpperCase() + sentence.slice(1));
     this.announce(`Preview finished. ${sentence}`);
     const rows = ["without", "with"].map((arm) => {
@@ -336,7 +341,7 @@ export class Consigliere {
       status(out, `Pick a tick after now (tick ${this.store().tick}).`, "error");
       return;
     }
-    const commands = job.params.commands;
+    const commands = commandsOf(job);
     try {
       await post("/api/consigliere/proposals", {
         title: describeCommand(this.store(), commands[0]), commands, activate_tick: tick, preview_id: job.id,

@@ -49,8 +49,23 @@ def test_a_preview_shows_both_arms_and_the_paired_difference_in_a_sentence(
     legend = page.locator("#whatif-chart .u-legend .u-series").all_inner_texts()
     assert any("Without" in t for t in legend) and any("With the change" in t for t in legend)
     assert page.locator("#whatif-chart canvas").count() == 1
-    assert page.is_visible("#whatif-schedule")
     assert axe_violations(page) == []
+    # "Schedule this change at tick N" makes a proposal with this preview attached
+    tick = call(server, "GET", "/api/world/state")["tick"] + 400
+    page.fill("#w-tick", str(tick))
+    page.click("#whatif-schedule button[type=submit]")
+    page.locator(f"#timeline-marks .timeline-mark[data-tick='{tick}']").wait_for(state="attached")
+    scheduled = call(server, "GET", "/api/consigliere")["scheduled"]
+    assert [(p["activate_tick"], p["commands"][0]["kind"]) for p in scheduled] == [
+        (tick, "hire_agent")
+    ]
+    assert scheduled[0]["preview_id"]
+    call(
+        server,
+        "POST",
+        f"/api/consigliere/proposals/{scheduled[0]['id']}/revoke",
+        {"reason": "a test"},
+    )
 
 
 def test_why_on_a_waiting_card_shows_the_real_cause_and_a_preview_option(
