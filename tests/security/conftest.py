@@ -10,7 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from web.conftest import ADMIN_TOKEN, build_app
 
-from miniature_office.store.tokens import Role
+from miniature_office.store.tokens import AccessRole
 from miniature_office.web.auth import get_authenticator
 
 
@@ -31,7 +31,7 @@ def secured(**overrides: Any) -> Secured:
     app = build_app(**overrides)
     store = get_authenticator(app).tokens
     tokens: dict[str, str | None] = {"admin": ADMIN_TOKEN}
-    for role in (Role.VIEWER, Role.OPERATOR):
+    for role in (AccessRole.VIEWER, AccessRole.OPERATOR):
         tokens[role.value] = store.create(f"test-{role.value}", role, actor="test")[1]
     return Secured(app, tokens)
 

@@ -7,7 +7,7 @@ from typing import Iterator
 
 import pytest
 
-from miniature_office.store.tokens import Role
+from miniature_office.store.tokens import AccessRole
 from miniature_office.web.auth import get_authenticator
 
 from .conftest import Secured, secured
@@ -40,12 +40,12 @@ SKIPPED_METHODS = {"HEAD", "OPTIONS"}
 _ARG = re.compile(r"<(?:([^:<>]+):)?([^<>]+)>")
 
 
-def expected_role(method: str, rule: str) -> Role | None:
+def expected_role(method: str, rule: str) -> AccessRole | None:
     if rule in PUBLIC_ROUTES or rule.startswith(("/static", "/assets")):
         return None
     if (method, rule) in ADMIN_ROUTES:
-        return Role.ADMIN
-    return Role.VIEWER if method == "GET" else Role.OPERATOR
+        return AccessRole.ADMIN
+    return AccessRole.VIEWER if method == "GET" else AccessRole.OPERATOR
 
 
 def routes(app) -> Iterator[tuple[str, str, str, str]]:
@@ -113,7 +113,7 @@ def test_admin_routes_refuse_an_operator_token(app_once: Secured) -> None:
 def test_operator_routes_let_an_operator_through(app_once: Secured) -> None:
     client = app_once.client("operator")
     for method, rule, _, url in mutating(app_once.app):
-        if expected_role(method, rule) is Role.OPERATOR:
+        if expected_role(method, rule) is AccessRole.OPERATOR:
             assert call(client, method, url).status_code not in (401, 403), (method, rule)
 
 

@@ -8,7 +8,7 @@ import pytest
 from services import redis_db
 from web.conftest import build_app
 
-from miniature_office.store.tokens import Role
+from miniature_office.store.tokens import AccessRole
 from miniature_office.web.auth import get_authenticator
 from miniature_office.web.limits import REPLAY_LIMIT
 
@@ -41,7 +41,7 @@ def test_health_and_metrics_are_never_limited() -> None:
 
 def test_each_token_has_its_own_budget() -> None:
     app = limited("3 per minute")
-    other = get_authenticator(app).tokens.create("other", Role.VIEWER, actor="test")[1]
+    other = get_authenticator(app).tokens.create("other", AccessRole.VIEWER, actor="test")[1]
     first, second = app.test_client(), app.test_client(token=other)
     assert spend(first, 4)[-1] == 429
     assert spend(second, 3) == [200] * 3

@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from miniature_office.cli import main as cli
 from miniature_office.store import Store
 from miniature_office.store.schema import api_tokens, security_events
-from miniature_office.store.tokens import Role, TokenError, TokenStore, hash_token
-from miniature_office.web.auth import get_authenticator
+from miniature_office.store.tokens import AccessRole, TokenError, TokenStore, hash_token
+from miniature_office.web.auth import covers, get_authenticator
 from miniature_office.web.config import ConfigError, load_config
 
 from .conftest import Secured
@@ -24,8 +24,8 @@ def store(tmp_path) -> TokenStore:
 
 
 def test_a_token_is_random_and_only_its_hash_is_stored(store: TokenStore) -> None:
-    record, token = store.create("ci", Role.OPERATOR, actor="test")
-    _, other = store.create("ci-2", Role.OPERATOR, actor="test")
+    record, token = store.create("ci", AccessRole.OPERATOR, actor="test")
+    _, other = store.create("ci-2", AccessRole.OPERATOR, actor="test")
     assert token != other and token.startswith(f"mo_{record.id}_") and len(token) > 50
     with store.db.connect() as conn:
         row = conn.execute(sa.select(api_tokens)).first()
@@ -35,18 +35,20 @@ def test_a_token_is_random_and_only_its_hash_is_stored(store: TokenStore) -> Non
 
 def test_authenticate_knows_the_token_and_its_role(store: TokenStore) -> None:
     record, token = store.create("ops", "operator", actor="test")
-    assert store.authenticate(token).role is Role.OPERATOR
+    assert store.authenticate(token).role is AccessRole.OPERATOR
     assert store.authenticate(token[:-1] + ("A" if token[-1] != "A" else "B")) is None
     assert store.authenticate(f"mo_{record.id}_" + "x" * 43) is None
 
 
 def test_roles_include_the_ones_below() -> None:
-    assert Role.ADMIN.covers(Role.OPERATOR) and Role.OPERATOR.covers(Role.VIEWER)
-    assert not Role.VIEWER.covers(Role.OPERATOR) and not Role.OPERATOR.covers(Role.ADMIN)
+    assert covers(AccessRole.ADMIN, AccessRole.OPERATOR)
+    assert covers(AccessRole.OPERATOR, AccessRole.VIEWER)
+    assert not covers(AccessRole.VIEWER, AccessRole.OPERATOR)
+    assert not covers(AccessRole.OPERATOR, AccessRole.ADMIN)
 
 
 def test_a_revoked_token_no_longer_authenticates(store: TokenStore) -> None:
-    record, token = store.create("gone", Role.ADMIN, actor="test")
+    record, token = store.create("gone", AccessRole.ADMIN, actor="test")
     assert store.authenticate(token) is not None
     assert store.revoke(record.id, actor="test").revoked_at is not None
     assert store.authenticate(token) is None
@@ -54,11 +56,11 @@ def test_a_revoked_token_no_longer_authenticates(store: TokenStore) -> None:
 
 def test_names_are_checked(store: TokenStore) -> None:
     with pytest.raises(TokenError):
-        store.create("<script>", Role.VIEWER, actor="test")
+        store.create("<script>", AccessRole.VIEWER, actor="test")
 
 
 def test_creation_and_revocation_are_chained_security_events(store: TokenStore) -> None:
-    record, _ = store.create("audited", Role.VIEWER, actor="cli:alice")
+    record, _ = store.create("audited", AccessRole.VIEWER, actor="cli:alice")
     store.revoke(record.id, actor="cli:bob")
     events, total = store.events()
     assert total == 2
@@ -70,7 +72,7 @@ def test_creation_and_revocation_are_chained_security_events(store: TokenStore) 
 
 def test_tampering_with_a_security_event_is_found(store: TokenStore) -> None:
     for n in range(3):
-        store.create(f"t{n}", Role.VIEWER, actor="test")
+        store.create(f"t{n}", AccessRole.VIEWER, actor="test")
     with store.db.begin() as conn:
         conn.execute(
             security_events.update()
@@ -130,7 +132,7 @@ def test_the_bootstrap_token_is_registered_once(tmp_path) -> None:
     app = build_app(data_dir=tmp_path)  # the same token again at the next start
     tokens = get_authenticator(app).tokens.list()
     assert [t.name for t in tokens] == ["bootstrap"]
-    assert get_authenticator(app).tokens.authenticate(ADMIN_TOKEN).role is Role.ADMIN
+    assert get_authenticator(app).tokens.authenticate(ADMIN_TOKEN).role is AccessRole.ADMIN
 
 
 def test_development_prints_an_operator_token_once_and_production_never(
@@ -141,7 +143,7 @@ def test_development_prints_an_operator_token_once_and_production_never(
     app = build_app(data_dir=tmp_path, dev_token=True)
     printed = [w for w in capsys.readouterr().out.split() if w.startswith("mo_")]
     assert len(printed) == 1
-    assert get_authenticator(app).tokens.authenticate(printed[0]).role is Role.OPERATOR
+    assert get_authenticator(app).tokens.authenticate(printed[0]).role is AccessRole.OPERATOR
     again = build_app(data_dir=tmp_path, dev_token=True)
     assert get_authenticator(again).tokens.authenticate(printed[0]) is None  # replaced
     with pytest.raises(ConfigError):
@@ -180,8 +182,8 @@ def test_the_cli_creates_lists_and_revokes_tokens(tmp_path, capsys) -> None:
 
 
 def test_inactive_names_the_revoked_and_unknown_ids_among_those_asked(store: TokenStore) -> None:
-    kept, _ = store.create("kept", Role.VIEWER, actor="test")
-    gone, _ = store.create("gone", Role.OPERATOR, actor="test")
+    kept, _ = store.create("kept", AccessRole.VIEWER, actor="test")
+    gone, _ = store.create("gone", AccessRole.OPERATOR, actor="test")
     store.revoke(gone.id, actor="test")
     assert store.inactive([kept.id, gone.id, "nosuchtoken0"]) == {gone.id, "nosuchtoken0"}
     assert store.inactive([]) == set()

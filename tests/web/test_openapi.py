@@ -76,7 +76,7 @@ def test_every_reference_in_the_document_resolves(client):
         assert ref.startswith("#/components/schemas/"), ref
         assert ref.rsplit("/", 1)[1] in spec["components"]["schemas"], ref
     agent_roles = spec["components"]["schemas"]["Role"]["enum"]
-    token_roles = spec["components"]["schemas"]["Role2"]["enum"]
+    token_roles = spec["components"]["schemas"]["AccessRole"]["enum"]
     assert "builder" in agent_roles and token_roles == ["viewer", "operator", "admin"]
 
 

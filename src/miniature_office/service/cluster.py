@@ -14,15 +14,21 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ..sim.commands import Command
 from ..sim.errors import CommandRejected
 from ..store import Store
 from ..store.coordination import Bus, LeaderLock, make_lock, namespace_for
-from ..store.persistence import as_pending, recover
-from .runtime import Conflict, SimulationRuntime, Submission
+from ..store.persistence import Persistence, as_pending, recover
+from .runtime import (
+    Conflict,
+    ForwardedReset,
+    ForwardedTick,
+    RuntimeRole,
+    SimulationRuntime,
+    Submission,
+)
 from .storage import attach_store
 
 log = logging.getLogger(__name__)
@@ -30,20 +36,37 @@ RENEW_EVERY = 1.0
 FORWARD_TIMEOUT = 5.0
 
 
-@dataclass(slots=True)
-class ForwardedTick:
-    """What a follower answers for a step the leader made (the shape of a TickResult)."""
+class LeaderLink:
+    """A follower's upstream (:class:`~.runtime.Upstream`): asks the leader over the bus."""
 
-    tick: int
-    delta: dict[str, Any]
-    flow: dict[str, Any]
-    events: list[dict[str, Any]] = field(default_factory=list)  # the tick's audit events
+    def __init__(self, bus: Bus) -> None:
+        self.bus = bus
 
+    def submit(self, kind: str, payload: Any, actor: str) -> Submission:
+        """Queue a command on the leader; its answer as a Submission."""
+        answer = self._ask("submit", kind=kind, payload=payload, actor=actor)
+        return Submission(Command.from_dict(answer["command"]), answer["applied"], answer["tick"])
 
-@dataclass(slots=True)
-class ForwardedReset:
-    tick: int
-    seed: int
+    def step(self, only_when_paused: bool) -> ForwardedTick:
+        """Have the leader step one tick."""
+        answer = self._ask("step", only_when_paused=only_when_paused)
+        return ForwardedTick(answer["tick"], answer["delta"], answer["flow"], answer["events"])
+
+    def reset(self, seed: int | None) -> ForwardedReset:
+        """Have the leader reset the world."""
+        answer = self._ask("reset", seed=seed)
+        return ForwardedReset(answer["tick"], answer["seed"])
+
+    def _ask(self, op: str, **fields: Any) -> dict[str, Any]:
+        answer = self.bus.request({"op": op, **fields}, timeout=FORWARD_TIMEOUT)
+        if answer is None:
+            raise Conflict("the engine process did not answer; try again in a few seconds")
+        error = answer.get("error")
+        if error and error["kind"] == "rejected":
+            raise CommandRejected(error["reason"], error.get("field"), error.get("code", "invalid"))
+        if error:
+            raise Conflict(error["reason"])
+        return answer
 
 
 class Cluster:
@@ -66,7 +89,8 @@ class Cluster:
         self.lock = lock or make_lock(message_queue, store.url)
         self.spawn, self.sleep = spawn, sleep
         self.start_ticking = start_ticking
-        self.persistence: Any = None
+        self.persistence: Persistence | None = None
+        self.link = LeaderLink(self.bus)
         self._published_through = 0  # highest command seq already sent to followers
         self._stopped = False
 
@@ -75,7 +99,7 @@ class Cluster:
     def boot(self) -> None:
         """Take the lead if nobody has it, else follow; then keep checking the lock."""
         leading = self.lock.acquire()
-        self.runtime.role = "leader" if leading else "follower"
+        self.runtime.role = RuntimeRole.LEADER if leading else RuntimeRole.FOLLOWER
         self.persistence = attach_store(self.runtime, self.store, writer=leading, flush_ticks=1)
         self.runtime.on_tick.append(self._publish_tick)
         self.runtime.on_commands_applied.append(self._publish_boundary)
@@ -92,29 +116,28 @@ class Cluster:
     def stop(self) -> None:
         self._stopped = True
         self.bus.close()
-        if self.runtime.role == "leader":
+        if self.runtime.role == RuntimeRole.LEADER:
             self.lock.release()
 
     # ---- roles ------------------------------------------------------------------------------
 
     def _lead(self) -> None:
         runtime = self.runtime
-        runtime.forward = None
-        runtime.role = "leader"
-        self.persistence.read_only = False
+        runtime.lead()
+        self._store().read_only = False
         with runtime.lock:
             self._published_through = max((c.seq for c in runtime.engine.commands), default=0)
         if self.start_ticking:
             runtime.start_loop(self.spawn, self.sleep)
-        else:
-            runtime.loop_state = "idle"
+
+    def _store(self) -> Persistence:
+        if self.persistence is None:
+            raise RuntimeError("boot() attaches the store first")
+        return self.persistence
 
     def _follow_mode(self) -> None:
-        runtime = self.runtime
-        runtime.role = "follower"
-        runtime.forward = self._forward
-        runtime.loop_state = "following"
-        self.persistence.read_only = True  # the leader writes the store
+        self.runtime.follow(self.link)
+        self._store().read_only = True  # the leader writes the store
 
     def _promote(self) -> None:
         """The lock is ours: continue the stored run exactly where the store says."""
@@ -122,10 +145,10 @@ class Cluster:
         started = time.monotonic()
         with runtime.lock:
             engine = recover(
-                self.persistence.store, audit_window=runtime.audit_window, clock=time.time
+                self._store().store, audit_window=runtime.audit_window, clock=time.time
             )
             runtime.replace_engine(engine)
-            self.persistence.attach(engine)
+            self._store().attach(engine)
         self._lead()
         log.warning(
             "scale-out: took over the engine at tick %s in %.2f s", engine.tick,
@@ -134,7 +157,6 @@ class Cluster:
 
     def _demote(self) -> None:
         log.error("scale-out: lost the engine lock; following again")
-        self.runtime.role = "follower"
         self.runtime.stop_loop_only()
         self._follow_mode()
 
@@ -143,7 +165,7 @@ class Cluster:
         while not self._stopped:
             self.sleep(RENEW_EVERY)
             try:
-                if self.runtime.role == "leader":
+                if self.runtime.role == RuntimeRole.LEADER:
                     if not self.lock.renew():
                         self._demote()
                 elif self.lock.acquire():
@@ -160,14 +182,14 @@ class Cluster:
         return fresh
 
     def _publish_tick(self, result: Any, _duration: float) -> None:
-        if self.runtime.role != "leader":
+        if self.runtime.role != RuntimeRole.LEADER:
             return
         self.bus.publish_tick(
             result.tick, self._fresh_commands(result.applied), result.flow["audit_head"]
         )
 
     def _publish_boundary(self, applied: list[Command]) -> None:
-        if self.runtime.role != "leader":
+        if self.runtime.role != RuntimeRole.LEADER:
             return
         commands = self._fresh_commands(applied)
         if commands:
@@ -175,7 +197,7 @@ class Cluster:
             self.bus.publish_boundary(tick, commands, head)
 
     def _serve_request(self, message: dict[str, Any]) -> None:
-        if self.runtime.role != "leader":
+        if self.runtime.role != RuntimeRole.LEADER:
             return
         reply = message.get("reply")
         if not reply:
@@ -208,26 +230,9 @@ class Cluster:
 
     # ---- follower: forward requests, mirror ticks -------------------------------------------
 
-    def _forward(self, op: str, **fields: Any) -> Any:
-        answer = self.bus.request({"op": op, **fields}, timeout=FORWARD_TIMEOUT)
-        if answer is None:
-            raise Conflict("the engine process did not answer; try again in a few seconds")
-        error = answer.get("error")
-        if error and error["kind"] == "rejected":
-            raise CommandRejected(error["reason"], error.get("field"), error.get("code", "invalid"))
-        if error:
-            raise Conflict(error["reason"])
-        if op == "submit":
-            return Submission(
-                Command.from_dict(answer["command"]), answer["applied"], answer["tick"]
-            )
-        if op == "step":
-            return ForwardedTick(answer["tick"], answer["delta"], answer["flow"], answer["events"])
-        return ForwardedReset(answer["tick"], answer["seed"])
-
     def _follow(self, message: dict[str, Any]) -> None:
         runtime = self.runtime
-        if runtime.role != "follower":
+        if runtime.role != RuntimeRole.FOLLOWER:
             return
         if message.get("type") == "reset":
             self._resync("the leader reset the world")
@@ -257,7 +262,7 @@ class Cluster:
         log.info("scale-out: resynchronising from the store (%s)", why)
         with runtime.lock:
             engine = recover(
-                self.persistence.store, audit_window=runtime.audit_window, clock=time.time
+                self._store().store, audit_window=runtime.audit_window, clock=time.time
             )
             runtime.replace_engine(engine)
-            self.persistence.attach(engine)
+            self._store().attach(engine)

@@ -10,8 +10,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass
-from typing import Any, Callable, TypeVar
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, Callable, Protocol, TypeVar
 
 import orjson
 
@@ -20,6 +21,9 @@ from ..sim.commands import Command
 from ..sim.engine import Engine, TickResult
 from ..sim.scenario import Scenario
 from ..store.persistence import rebuild
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -106,6 +110,67 @@ class Submission:
     applies_at_tick: int
 
 
+@dataclass(slots=True)
+class ForwardedTick:
+    """What a follower answers for a step the leader made (the shape of a TickResult)."""
+
+    tick: int
+    delta: dict[str, Any]
+    flow: dict[str, Any]
+    events: list[dict[str, Any]] = field(default_factory=list)  # the tick's audit events
+
+
+@dataclass(slots=True)
+class ForwardedReset:
+    """What a follower answers for a reset the leader made."""
+
+    tick: int
+    seed: int
+
+
+class RuntimeRole(StrEnum):
+    """Which part this process plays: alone, or leader/follower in the scale-out setup."""
+
+    SOLO = "solo"
+    LEADER = "leader"
+    FOLLOWER = "follower"
+
+
+class LoopState(StrEnum):
+    """The tick loop's state (/health and the metrics report it)."""
+
+    IDLE = "idle"
+    STARTING = "starting"
+    RUNNING = "running"
+    FOLLOWING = "following"  # a follower: the leader's ticks drive this engine
+    STOPPED = "stopped"
+    DEAD = "dead"
+
+
+class Upstream(Protocol):
+    """Where a follower sends what changes the world: the process that runs the engine."""
+
+    def submit(self, kind: str, payload: Any, actor: str) -> Submission:
+        """Queue a command on the leader."""
+
+    def step(self, only_when_paused: bool) -> ForwardedTick:
+        """Advance the leader's world one tick."""
+
+    def reset(self, seed: int | None) -> ForwardedReset:
+        """Replace the leader's world."""
+
+
+class RunRecorder(Protocol):
+    """What the runtime needs of an attached store (a store.persistence.Persistence)."""
+
+    @property
+    def store(self) -> Store:
+        """The store the run is written to."""
+
+    def flush(self) -> None:
+        """Write what the store is missing (raises on a store failure)."""
+
+
 class SimulationRuntime:
     """Owns the engine and serialises every access to it."""
 
@@ -135,12 +200,11 @@ class SimulationRuntime:
         self.on_reset_prepare: list[Callable[[Engine], None]] = []
         self.on_reset: list[Callable[[Engine], None]] = []
         self.on_shutdown: list[Callable[[], None]] = []
-        self.persistence: Any = None  # a store.persistence.Persistence when one is attached
-        #: "solo" (one process), or "leader"/"follower" in the scale-out setup.
-        self.role = "solo"
-        #: Set on followers: sends submit/step/reset to the process that runs the engine.
-        self.forward: Callable[..., Any] | None = None
-        self.loop_state = "idle"  # idle | starting | running | stopped | dead
+        self.persistence: RunRecorder | None = None  # set when a store is attached
+        self.role = RuntimeRole.SOLO
+        #: Set on followers (:meth:`follow`): submit/step/reset go to the engine's process.
+        self.forward: Upstream | None = None
+        self.loop_state = LoopState.IDLE
         self.last_tick_at: float | None = None
         self.last_tick_duration: float | None = None
         #: Why the loop stopped, or why the store cannot be written (None: no problem).
@@ -238,7 +302,7 @@ class SimulationRuntime:
         While the world is paused nothing would apply it, so it is applied at once.
         """
         if self.forward is not None:
-            return self.forward("submit", kind=kind, payload=payload, actor=actor)
+            return self.forward.submit(kind, payload, actor)
         with self.lock:
             engine = self.engine
             command = engine.submit(kind, payload, actor)
@@ -294,10 +358,12 @@ class SimulationRuntime:
         self.store_problem = None
         return True
 
-    def reset(self, seed: int | None = None) -> Engine:
-        """Replace the world with a fresh one (same scenario; ``seed`` or the current seed)."""
+    def reset(self, seed: int | None = None) -> Engine | ForwardedReset:
+        """Replace the world with a fresh one (same scenario; ``seed`` or the current seed).
+
+        A follower forwards the reset and returns the leader's answer."""
         if self.forward is not None:
-            return self.forward("reset", seed=seed)
+            return self.forward.reset(seed)
         with self.lock:
             running = self.engine.world.running
             engine = self._build(self.engine.seed if seed is None else seed)
@@ -315,7 +381,7 @@ class SimulationRuntime:
                 raise store_failure(exc, "the reset") from None
         for callback in self.on_reset:
             callback(engine)
-        if self.loop_state == "dead" and self._spawn is not None:
+        if self.loop_state == LoopState.DEAD and self._spawn is not None:
             self.start_loop(*self._spawn)  # a fresh world gets a fresh loop
         return engine
 
@@ -337,10 +403,12 @@ class SimulationRuntime:
             self._extra_ticks = min(self._extra_ticks + 1, MAX_EXTRA_TICKS)
             return self.engine.tick + self._extra_ticks
 
-    def step(self, *, only_when_paused: bool = False) -> TickResult:
-        """Advance exactly one tick and tell every listener (raises Conflict when running)."""
+    def step(self, *, only_when_paused: bool = False) -> TickResult | ForwardedTick:
+        """Advance exactly one tick and tell every listener (raises Conflict when running).
+
+        A follower forwards the step and returns the leader's tick."""
         if self.forward is not None:
-            return self.forward("step", only_when_paused=only_when_paused)
+            return self.forward.step(only_when_paused)
         with self.lock:
             if only_when_paused and self.engine.world.running:
                 raise Conflict("the world is running; pause it before stepping")
@@ -365,11 +433,11 @@ class SimulationRuntime:
         sleep: Callable[[float], Any],
     ) -> None:
         """Start the background tick loop once (``spawn``/``sleep`` come from Socket.IO)."""
-        if self.loop_state in ("starting", "running"):
+        if self.loop_state in (LoopState.STARTING, LoopState.RUNNING):
             return
         self._spawn = (spawn, sleep)
         self._stop.clear()
-        self.loop_state = "starting"
+        self.loop_state = LoopState.STARTING
         self.loop_error = None
         spawn(lambda: self._loop(sleep))
 
@@ -377,7 +445,9 @@ class SimulationRuntime:
         """Stop the tick loop and wait for it (up to ``timeout``); the process goes on."""
         self._stop.set()
         deadline = time.monotonic() + timeout
-        while self.loop_state in ("starting", "running") and time.monotonic() < deadline:
+        while self.loop_state in (LoopState.STARTING, LoopState.RUNNING) and (
+            time.monotonic() < deadline
+        ):
             time.sleep(0.01)
 
     def stop_loop(self, timeout: float = 5.0) -> None:
@@ -393,7 +463,21 @@ class SimulationRuntime:
 
     @property
     def loop_alive(self) -> bool:
-        return self.loop_state == "running"
+        """True while the tick loop runs."""
+        return self.loop_state == LoopState.RUNNING
+
+    def follow(self, upstream: Upstream) -> None:
+        """Become a follower: the leader's ticks drive the engine; changes go ``upstream``."""
+        self.role = RuntimeRole.FOLLOWER
+        self.forward = upstream
+        self.loop_state = LoopState.FOLLOWING
+
+    def lead(self) -> None:
+        """Become the leader: this process runs the engine (the loop starts separately)."""
+        self.role = RuntimeRole.LEADER
+        self.forward = None
+        if self.loop_state == LoopState.FOLLOWING:
+            self.loop_state = LoopState.IDLE
 
     def interval(self) -> float:
         """Seconds between ticks at the current speed (clamped to the documented range)."""
@@ -405,19 +489,19 @@ class SimulationRuntime:
         world = self.engine.world
         since = None if self.last_tick_at is None else max(0.0, time.time() - self.last_tick_at)
         state, reason, advice = "running" if world.running else "paused", None, None
-        if self.role == "follower" or self.loop_state == "following":
+        if self.role == RuntimeRole.FOLLOWER or self.loop_state == LoopState.FOLLOWING:
             state = "following"
         elif self.store_problem is not None:
             state, reason = "store_unavailable", self.store_problem
             advice = (
                 "free disk space or make the data directory writable; ticking resumes by itself"
             )
-        elif self.loop_state in ("dead", "stopped"):
+        elif self.loop_state in (LoopState.DEAD, LoopState.STOPPED):
             state, reason = "stopped", self.loop_error or f"the tick loop is {self.loop_state}"
             advice = "restart the service; reads keep working"
-        elif self.loop_state in ("starting", "idle") and not driven_by_hand:
+        elif self.loop_state in (LoopState.STARTING, LoopState.IDLE) and not driven_by_hand:
             state = "starting"
-        elif world.running and not driven_by_hand and self.loop_state == "running":
+        elif world.running and not driven_by_hand and self.loop_state == LoopState.RUNNING:
             quiet = since if since is not None else time.monotonic() - self._loop_started
             limit = max(STALL_INTERVALS * self.interval(), STALL_FLOOR)
             if quiet > limit:
@@ -458,7 +542,7 @@ class SimulationRuntime:
         MAX_NAP apart), so a new speed takes effect within one nap, never after an old, long
         interval. A store failure does not end the loop: it retries the write with back-off
         and goes on ticking once the store is writable again."""
-        self.loop_state = "running"
+        self.loop_state = LoopState.RUNNING
         self._loop_started = time.monotonic()
         log.info("tick loop started at %s ticks/s", self.tick_rate)
         due = time.monotonic()
@@ -488,11 +572,11 @@ class SimulationRuntime:
                 self.step()
                 due = max(due + interval, time.monotonic() - interval)
         except Exception as exc:  # the loop must report its death, not vanish
-            self.loop_state = "dead"
+            self.loop_state = LoopState.DEAD
             self.loop_error = f"the tick loop died: {type(exc).__name__}: {exc}"[:300]
             log.exception("tick loop died")
             return
-        self.loop_state = "stopped"
+        self.loop_state = LoopState.STOPPED
         log.info("tick loop stopped")
 
 

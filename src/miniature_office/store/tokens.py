@@ -43,23 +43,13 @@ CACHE_SECONDS = 5.0
 TOUCH_SECONDS = 60.0
 
 
-class Role(str, enum.Enum):
-    """What a token may do; each role includes the ones below it."""
+class AccessRole(str, enum.Enum):
+    """What a token may do (stored with it). The rules (each role includes the ones below
+    it) live with the authentication code: :func:`miniature_office.web.auth.covers`."""
 
     VIEWER = "viewer"
     OPERATOR = "operator"
     ADMIN = "admin"
-
-    @property
-    def rank(self) -> int:
-        return _RANK[self]
-
-    def covers(self, needed: "Role") -> bool:
-        """True when this role is at least ``needed``."""
-        return self.rank >= needed.rank
-
-
-_RANK = {Role.VIEWER: 1, Role.OPERATOR: 2, Role.ADMIN: 3}
 
 
 class TokenError(ValueError):
@@ -72,7 +62,7 @@ class TokenRecord:
 
     id: str
     name: str
-    role: Role
+    role: AccessRole
     prefix: str
     created_at: float
     revoked_at: float | None = None
@@ -164,15 +154,15 @@ class TokenStore:
 
     # ---- tokens -----------------------------------------------------------------------------
 
-    def create(self, name: str, role: Role | str, *, actor: str) -> tuple[TokenRecord, str]:
+    def create(self, name: str, role: AccessRole | str, *, actor: str) -> tuple[TokenRecord, str]:
         """Make a token; returns its record and the token itself (shown once, never stored)."""
         ident, token = new_token()
         return (
-            self._insert(ident, token, check_name(name), Role(role), actor, "token.created"),
+            self._insert(ident, token, check_name(name), AccessRole(role), actor, "token.created"),
             token,
         )
 
-    def register(self, token: str, name: str, role: Role | str, *, actor: str) -> TokenRecord:
+    def register(self, token: str, name: str, role: AccessRole | str, *, actor: str) -> TokenRecord:
         """Store a token chosen elsewhere (MINIOFFICE_BOOTSTRAP_TOKEN); idempotent."""
         ident = token_id(token)
         if ident is None:
@@ -182,7 +172,7 @@ class TokenStore:
             return existing
         try:
             return self._insert(
-                ident, token, check_name(name), Role(role), actor, "token.registered"
+                ident, token, check_name(name), AccessRole(role), actor, "token.registered"
             )
         except IntegrityError:  # another process (a second worker) registered it first
             existing = self._registered(ident, token, role)
@@ -190,7 +180,7 @@ class TokenStore:
                 raise
             return existing
 
-    def _registered(self, ident: str, token: str, role: Role | str) -> TokenRecord | None:
+    def _registered(self, ident: str, token: str, role: AccessRole | str) -> TokenRecord | None:
         """The same token already stored with the same role, or None if it is not stored."""
         existing = self.get(ident)
         if existing is None:
@@ -198,12 +188,12 @@ class TokenStore:
         stored = self._stored_hash(ident)
         if stored is None or not hmac.compare_digest(stored, hash_token(token)):
             raise TokenError(f"token: id {ident} is already taken by another token")
-        if existing.active and existing.role is Role(role):
+        if existing.active and existing.role is AccessRole(role):
             return existing
         raise TokenError(f"token: {ident} exists with role {existing.role.value} or revoked")
 
     def _insert(
-        self, ident: str, token: str, name: str, role: Role, actor: str, kind: str
+        self, ident: str, token: str, name: str, role: AccessRole, actor: str, kind: str
     ) -> TokenRecord:
         record = TokenRecord(ident, name, role, f"{TOKEN_PREFIX}_{ident}", self._clock())
         with self.db.begin() as conn:
@@ -369,7 +359,7 @@ def _record(row: Any) -> TokenRecord:
     return TokenRecord(
         id=row.id,
         name=row.name,
-        role=Role(row.role),
+        role=AccessRole(row.role),
         prefix=row.prefix,
         created_at=row.created_at,
         revoked_at=row.revoked_at,

@@ -24,7 +24,7 @@ from typing import Any, Callable, Mapping
 
 from flask import Flask, Response, current_app, g, request
 
-from ..store.tokens import Role, TokenError, TokenRecord, TokenStore, token_id
+from ..store.tokens import AccessRole, TokenError, TokenRecord, TokenStore, token_id
 from .config import Config
 from .errors import error_response
 
@@ -35,6 +35,14 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 PUBLIC_BLUEPRINTS = frozenset({"health", "metrics", "ui"})
 PUBLIC_ENDPOINTS = frozenset({"static"})
 _UNSET = object()
+
+#: Each access role includes the ones below it.
+RANK = {AccessRole.VIEWER: 1, AccessRole.OPERATOR: 2, AccessRole.ADMIN: 3}
+
+
+def covers(held: AccessRole, needed: AccessRole) -> bool:
+    """True when a holder of ``held`` may do what ``needed`` allows."""
+    return RANK[held] >= RANK[needed]
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,8 +56,8 @@ class Principal:
         """How commands and security events name the caller."""
         return f"token:{self.token.name}" if self.token else "anonymous"
 
-    def can(self, needed: Role) -> bool:
-        return self.token is not None and self.token.role.covers(needed)
+    def can(self, needed: AccessRole) -> bool:
+        return self.token is not None and covers(self.token.role, needed)
 
 
 ANONYMOUS = Principal()
@@ -66,7 +74,7 @@ class AuthFailure(Exception):
         self.details = details
 
 
-def requires(role: Role | None) -> Callable[[Any], Any]:
+def requires(role: AccessRole | None) -> Callable[[Any], Any]:
     """Declare the role a view needs (None: public)."""
 
     def decorate(view: Any) -> Any:
@@ -82,7 +90,7 @@ class Authenticator:
     def __init__(self, tokens: TokenStore, config: Config) -> None:
         self.tokens = tokens
         self.config = config
-        self._policies: dict[tuple[str, str], Role | None] = {}
+        self._policies: dict[tuple[str, str], AccessRole | None] = {}
 
     @property
     def reads_need_token(self) -> bool:
@@ -98,13 +106,13 @@ class Authenticator:
             raise AuthFailure(401, reason, "the API token is not valid (unknown or revoked)")
         return Principal(record)
 
-    def needs_token(self, needed: Role | None) -> bool:
+    def needs_token(self, needed: AccessRole | None) -> bool:
         """Whether a request needing ``needed`` must carry a valid token."""
         if needed is None:
             return False
-        return needed is not Role.VIEWER or self.reads_need_token
+        return needed is not AccessRole.VIEWER or self.reads_need_token
 
-    def authorize(self, principal: Principal, needed: Role | None) -> None:
+    def authorize(self, principal: Principal, needed: AccessRole | None) -> None:
         """Raise AuthFailure unless ``principal`` holds ``needed`` (reads may be open)."""
         if needed is None or not self.needs_token(needed):
             return
@@ -125,7 +133,7 @@ class Authenticator:
                 role=principal.token.role.value,
             )
 
-    def policy(self, endpoint: str | None, method: str) -> Role | None:
+    def policy(self, endpoint: str | None, method: str) -> AccessRole | None:
         """The role a request to ``endpoint`` with ``method`` needs (None: public)."""
         if endpoint is None or method == "OPTIONS":
             return None
@@ -136,14 +144,14 @@ class Authenticator:
             needed = self._policies[key] = self._policy(endpoint, method)
             return needed
 
-    def _policy(self, endpoint: str, method: str) -> Role | None:
+    def _policy(self, endpoint: str, method: str) -> AccessRole | None:
         view = current_app.view_functions.get(endpoint)
         declared = getattr(view, "required_role", _UNSET)
         if declared is not _UNSET:
             return declared  # type: ignore[return-value]
         if endpoint in PUBLIC_ENDPOINTS or endpoint.partition(".")[0] in PUBLIC_BLUEPRINTS:
             return None
-        return Role.VIEWER if method in SAFE_METHODS else Role.OPERATOR
+        return AccessRole.VIEWER if method in SAFE_METHODS else AccessRole.OPERATOR
 
 
 def bearer_token(headers: Mapping[str, str]) -> str | None:
@@ -170,14 +178,14 @@ def socket_principal(auth: Any, headers: Mapping[str, str]) -> Principal:
             token = bearer_token(headers)
         principal = authenticator.identify(token or None)
     except AuthFailure:
-        if authenticator.needs_token(Role.VIEWER):
+        if authenticator.needs_token(AccessRole.VIEWER):
             raise
         principal = ANONYMOUS  # an open view: a stale token does not matter here
-    authenticator.authorize(principal, Role.VIEWER)
+    authenticator.authorize(principal, AccessRole.VIEWER)
     return principal
 
 
-def authorize_socket(principal: Principal, needed: Role) -> None:
+def authorize_socket(principal: Principal, needed: AccessRole) -> None:
     """Authorise one Socket.IO event exactly like a REST call needing ``needed``."""
     get_authenticator().authorize(principal, needed)
 
@@ -282,7 +290,7 @@ def _bootstrap(auth: Authenticator, config: Config) -> None:
             if old.name.startswith("dev-operator-"):
                 auth.tokens.revoke(old.id, actor="startup")
         name = time.strftime("dev-operator-%Y%m%dT%H%M%S", time.gmtime())
-        record, token = auth.tokens.create(name, Role.OPERATOR, actor="startup")
+        record, token = auth.tokens.create(name, AccessRole.OPERATOR, actor="startup")
         print(  # noqa: T201 - shown once to the developer at the terminal, never in production
             "\n  Development operator token (for the page's controls; valid until the next"
             f" start):\n\n      {token}\n",

@@ -25,7 +25,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
-from ..store.tokens import Role
+from ..store.tokens import AccessRole
 from .auth import Authenticator, AuthFailure, bearer_token
 from .health import probe
 
@@ -122,7 +122,7 @@ class HotReads:
         try:
             token = bearer_token({"Authorization": header})
             principal = self.auth.identify(token)
-            self.auth.authorize(principal, Role.VIEWER)
+            self.auth.authorize(principal, AccessRole.VIEWER)
         except AuthFailure:
             return False
         return principal.token is not None

@@ -11,7 +11,7 @@ from markupsafe import escape
 from pydantic import BaseModel
 
 from .. import __version__
-from ..store.tokens import Role
+from ..store.tokens import AccessRole
 from .response_schemas import response_schema
 
 #: pydantic's references point into the document's components (not a schema-local $defs).
@@ -119,7 +119,7 @@ URI_TOO_LONG = "Request line too long (the server's limit; long query strings)"
 MALFORMED_REQUEST = "Malformed or oversized request, refused by the server before the app"
 
 
-def _secure(op: dict[str, Any], role: Role | None, reads_open: bool, limited: bool) -> None:
+def _secure(op: dict[str, Any], role: AccessRole | None, reads_open: bool, limited: bool) -> None:
     """Document who may call an operation and the 401/403/429 answers it can give."""
     error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
     answers: dict[int, str] = {}
@@ -128,11 +128,11 @@ def _secure(op: dict[str, Any], role: Role | None, reads_open: bool, limited: bo
     if role is None:
         op["security"] = []
     else:
-        optional = role is Role.VIEWER and reads_open
+        optional = role is AccessRole.VIEWER and reads_open
         op["security"] = [{}, {"bearerAuth": []}] if optional else [{"bearerAuth": []}]
         op["x-required-role"] = role.value
         answers[401] = AUTH_RESPONSES[401]
-        if role is not Role.VIEWER:
+        if role is not AccessRole.VIEWER:
             answers[403] = AUTH_RESPONSES[403]
     for status, description in answers.items():
         op["responses"].setdefault(str(status), {"description": description, "content": error})
@@ -145,7 +145,7 @@ def _model_schema(model: type[BaseModel], defs: dict[str, Any]) -> dict[str, Any
     renamed: dict[str, str] = {}
     for name, part in schema.pop("$defs", {}).items():
         unique, n = name, 1
-        while unique in defs and defs[unique] != part:  # two enums both called Role
+        while unique in defs and defs[unique] != part:  # two enums with one name
             n += 1
             unique = f"{name}{n}"
         defs[unique] = part

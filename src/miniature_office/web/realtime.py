@@ -26,7 +26,7 @@ from flask_socketio import ConnectionRefusedError, SocketIO, join_room, leave_ro
 from ..service.runtime import SimulationRuntime
 from ..sim.commands import Command
 from ..sim.engine import TickResult
-from ..store.tokens import CACHE_SECONDS, Role
+from ..store.tokens import CACHE_SECONDS, AccessRole
 from .auth import (
     ANONYMOUS,
     Authenticator,
@@ -229,7 +229,7 @@ class TokenWatch:
         }
         gone = self.authenticator.tokens.inactive(holders.values())
         lost = [sid for sid, ident in holders.items() if ident in gone]
-        close = self.authenticator.needs_token(Role.VIEWER)
+        close = self.authenticator.needs_token(AccessRole.VIEWER)
         for sid in lost:
             ident = holders[sid]
             log.warning(
@@ -277,7 +277,7 @@ def register_realtime(
     limits = limiter or EventLimiter()
     socketio.event_limiter = limits  # type: ignore[attr-defined]
 
-    def needs(role: Role, kind: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def needs(role: AccessRole, kind: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """Authorise and rate-limit an event for the connection's principal, and check its
         arguments' count; refusals answer an error instead of running the handler."""
 
@@ -338,13 +338,13 @@ def register_realtime(
         _leave_floor(request.sid)  # type: ignore[attr-defined]
 
     @socketio.on("resync")
-    @needs(Role.VIEWER, "resync")
+    @needs(AccessRole.VIEWER, "resync")
     def _resync(_: Any) -> dict[str, Any]:
         broadcaster.state_to(request.sid)  # type: ignore[attr-defined] - the cached snapshot
         return {"ok": True}
 
     @socketio.on("follow_floor")
-    @needs(Role.VIEWER, "follow_floor")
+    @needs(AccessRole.VIEWER, "follow_floor")
     def _follow(data: Any) -> dict[str, Any]:
         floor = data.get("floor") if isinstance(data, dict) else None
         known = runtime.read(lambda e: list(e.world.floors))
@@ -361,7 +361,7 @@ def register_realtime(
         return {"ok": True, "floor": floor}
 
     @socketio.on("unfollow_floor")
-    @needs(Role.VIEWER, "unfollow_floor")
+    @needs(AccessRole.VIEWER, "unfollow_floor")
     def _unfollow(_: Any) -> dict[str, Any]:
         sid = request.sid  # type: ignore[attr-defined]
         _leave_floor(sid)

@@ -12,7 +12,7 @@ from ...service.runtime import SimulationRuntime, dumps
 from ...sim.commands import CommandKind
 from ...sim.engine import Engine
 from ...sim.errors import CommandRejected
-from ...store.tokens import Role
+from ...store.tokens import AccessRole
 from ..auth import current_actor, requires
 from ..errors import ApiError, not_found, validation_error
 from ..extension import get_runtime
@@ -83,7 +83,7 @@ def route(
     summary: str,
     *,
     query: type[BaseModel] | None = None,
-    role: Role = Role.VIEWER,
+    role: AccessRole = AccessRole.VIEWER,
     **extra: Any,
 ) -> Callable[[F], F]:
     """Register a read-only GET route with its OpenAPI description.
@@ -115,13 +115,13 @@ def mutation(
     path_fields: tuple[str, ...] = (),
     method: str = "POST",
     responses: dict[int, str] | None = None,
-    role: Role = Role.OPERATOR,
+    role: AccessRole = AccessRole.OPERATOR,
 ) -> Callable[[F], F]:
     """Register a route that changes the world. Every mutating route goes through here.
 
     It always needs a token: ``role`` operator (the default) or admin; never viewer.
     """
-    if role is Role.VIEWER:
+    if role is AccessRole.VIEWER:
         raise ValueError(f"{rule}: a mutating route needs operator or admin")
     operation = Operation(
         summary,

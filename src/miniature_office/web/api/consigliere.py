@@ -23,7 +23,7 @@ from ...sim.errors import CommandRejected
 from ...sim.explain import explain_decision, explain_waiting
 from ...sim.forecast import start_state
 from ...sim.proposals import ProposalState, counter_proposal, proposals_view
-from ...store.tokens import Role
+from ...store.tokens import AccessRole
 from ..auth import current_actor
 from ..errors import ApiError, not_found
 from ..response_schemas import RESPONSES, B, I, N, O, S, arr, obj, opt
@@ -401,7 +401,7 @@ def command_route(
     summary: str,
     model: type[BaseModel],
     kind: CommandKind,
-    role: Role = Role.OPERATOR,
+    role: AccessRole = AccessRole.OPERATOR,
 ) -> Any:
     """A route whose body is one command's payload, submitted as that command."""
 
@@ -418,7 +418,7 @@ proposal_policy = command_route(
     "Require a preview no older than K ticks before a proposal (0: no need)",
     ProposalPolicy,
     CommandKind.SET_PROPOSAL_POLICY,
-    Role.ADMIN,
+    AccessRole.ADMIN,
 )
 
 

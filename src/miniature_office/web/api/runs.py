@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, Response
 from pydantic import Field
 
-from ...store.tokens import Role
+from ...store.tokens import AccessRole
 from ..errors import ApiError, not_found
 from .common import Query, json_response, parse_query, route, runtime
 
@@ -65,7 +65,7 @@ def verify(run: int) -> Response:
 
 
 @route(bp, "/<int:run>/export", "One run as an export (scenario, seed, commands, audit chain, "
-       "head and count)", responses=NO_STORE, role=Role.ADMIN)  # fmt: skip
+       "head and count)", responses=NO_STORE, role=AccessRole.ADMIN)  # fmt: skip
 def export(run: int) -> Response:
     record = _record(run)
     runtime().try_flush()

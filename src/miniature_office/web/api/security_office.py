@@ -17,7 +17,7 @@ from ...service.security_audit import audit_events, summary_sentence, tokens_by_
 from ...sim.commands import BlockDelivery, CommandKind, LiftLockdown, Lockdown, UnblockDelivery
 from ...sim.engine import Engine
 from ...sim.security_office import security_view
-from ...store.tokens import Role
+from ...store.tokens import AccessRole
 from ..auth import current_actor, get_authenticator
 from ..response_schemas import RESPONSES, I, O, S, arr, obj, opt
 from . import tokens as token_api
@@ -34,10 +34,15 @@ lockdown = command_route(
     "Lock down a floor or the building: nothing ships until lifted (work goes on)",
     Lockdown,
     CommandKind.LOCKDOWN,
-    Role.ADMIN,
+    AccessRole.ADMIN,
 )
 lift = command_route(
-    bp, "/security/lift", "Lift a lockdown", LiftLockdown, CommandKind.LIFT_LOCKDOWN, Role.ADMIN
+    bp,
+    "/security/lift",
+    "Lift a lockdown",
+    LiftLockdown,
+    CommandKind.LIFT_LOCKDOWN,
+    AccessRole.ADMIN,
 )
 block = command_route(
     bp,
@@ -45,7 +50,7 @@ block = command_route(
     "Block delivery of one directive",
     BlockDelivery,
     CommandKind.BLOCK_DELIVERY,
-    Role.ADMIN,
+    AccessRole.ADMIN,
 )
 unblock = command_route(
     bp,
@@ -53,7 +58,7 @@ unblock = command_route(
     "Let a blocked directive ship again",
     UnblockDelivery,
     CommandKind.UNBLOCK_DELIVERY,
-    Role.ADMIN,
+    AccessRole.ADMIN,
 )
 
 
@@ -76,12 +81,13 @@ def blocked() -> Response:
     bp,
     "/security/permissions",
     "Tokens by role with their last use (never secrets)",
-    role=Role.ADMIN,
+    role=AccessRole.ADMIN,
     responses=ADMIN_READ,
 )
 def permissions() -> Response:
     records = get_authenticator().tokens.list(include_revoked=False)
-    return json_response({"roles": [r.value for r in Role], "tokens": tokens_by_role(records)})
+    roles = [r.value for r in AccessRole]
+    return json_response({"roles": roles, "tokens": tokens_by_role(records)})
 
 
 @mutation(
@@ -90,7 +96,7 @@ def permissions() -> Response:
     "Grant a role: create a token (alias of POST /api/tokens)",
     body=token_api.CreateToken,
     responses=token_api.CREATE_RESPONSES,
-    role=Role.ADMIN,
+    role=AccessRole.ADMIN,
 )
 def grant() -> Response:
     return token_api.create_token()
@@ -103,7 +109,7 @@ def grant() -> Response:
     body=Nothing,
     path_fields=(),
     responses=token_api.REVOKE_RESPONSES,
-    role=Role.ADMIN,
+    role=AccessRole.ADMIN,
 )
 def revoke(token_id: str) -> Response:
     return token_api.revoke_token(token_id)
@@ -115,7 +121,7 @@ def revoke(token_id: str) -> Response:
     "Run a security audit (a job): both chains, unsafe shipments, "
     "escapes, unjustified checkouts, tokens",
     body=Nothing,
-    role=Role.ADMIN,
+    role=AccessRole.ADMIN,
     responses={202: "The audit started"},
 )
 def audit() -> Response:

@@ -6,7 +6,7 @@ from flask import Blueprint, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from ...sim.commands import Empty
-from ...store.tokens import NAME_PATTERN, Role, TokenError
+from ...store.tokens import NAME_PATTERN, AccessRole, TokenError
 from ..auth import current_actor, get_authenticator
 from ..errors import ApiError
 from .common import MAX_INT, Page, json_response, mutation, parse_body, parse_query, route
@@ -33,7 +33,7 @@ ADMIN_READ = {200: "OK", 422: "Invalid query parameter"}
 class CreateToken(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     name: str = Field(min_length=1, max_length=64, pattern=NAME_PATTERN)
-    role: Role = Role.VIEWER
+    role: AccessRole = AccessRole.VIEWER
 
 
 class TokenFilter(Page):
@@ -45,7 +45,7 @@ class EventPage(Page):
 
 
 @mutation(bp, "/tokens", "Create an API token (shown once)", body=CreateToken,
-          responses=CREATE_RESPONSES, role=Role.ADMIN)  # fmt: skip
+          responses=CREATE_RESPONSES, role=AccessRole.ADMIN)  # fmt: skip
 def create_token() -> Response:
     body = parse_body(CreateToken)
     tokens = get_authenticator().tokens
@@ -53,7 +53,7 @@ def create_token() -> Response:
     return json_response({**record.to_dict(), "token": token}, 201)
 
 
-@route(bp, "/tokens", "API tokens (never their secrets)", query=TokenFilter, role=Role.ADMIN,
+@route(bp, "/tokens", "API tokens (never their secrets)", query=TokenFilter, role=AccessRole.ADMIN,
        responses=ADMIN_READ)  # fmt: skip
 def list_tokens() -> Response:
     f = parse_query(TokenFilter)
@@ -64,8 +64,8 @@ def list_tokens() -> Response:
     )
 
 
-@mutation(bp, "/tokens/<token_id>", "Revoke an API token", body=Empty,
-          path_fields=(), method="DELETE", responses=REVOKE_RESPONSES, role=Role.ADMIN)  # fmt: skip
+@mutation(bp, "/tokens/<token_id>", "Revoke an API token", body=Empty, path_fields=(),
+          method="DELETE", responses=REVOKE_RESPONSES, role=AccessRole.ADMIN)  # fmt: skip
 def revoke_token(token_id: str) -> Response:
     parse_body(Empty)
     try:
@@ -78,7 +78,7 @@ def revoke_token(token_id: str) -> Response:
 
 
 @route(bp, "/security/events", "Security events (token created, revoked), newest first",
-       query=EventPage, role=Role.ADMIN, responses=ADMIN_READ)  # fmt: skip
+       query=EventPage, role=AccessRole.ADMIN, responses=ADMIN_READ)  # fmt: skip
 def security_events() -> Response:
     f = parse_query(EventPage)
     found, total = get_authenticator().tokens.events(limit=f.limit, offset=f.offset)
@@ -86,6 +86,6 @@ def security_events() -> Response:
 
 
 @route(bp, "/security/verify", "Verify the security event chain; names the first broken event",
-       role=Role.ADMIN, responses={200: "Verdict"})  # fmt: skip
+       role=AccessRole.ADMIN, responses={200: "Verdict"})  # fmt: skip
 def security_verify() -> Response:
     return json_response(get_authenticator().tokens.verify_events().to_dict())

@@ -13,7 +13,7 @@ from ...sim.engine import Engine
 from ...sim.tasks import DirectiveState, ReviewStatus, Task, TaskState
 from ...sim.votes import VoteOutcome
 from ...sim.world import World
-from ...store.tokens import Role as TokenRole
+from ...store.tokens import AccessRole
 from . import compat
 from .common import (
     Page,
@@ -205,7 +205,7 @@ def vote(vote_id: str) -> Response:
 
 
 @mutation(bp, "/votes/<vote_id>/override", "Override an open vote (logged with the reason)",
-          body=OverrideVote, path_fields=("vote_id",), role=TokenRole.ADMIN)  # fmt: skip
+          body=OverrideVote, path_fields=("vote_id",), role=AccessRole.ADMIN)  # fmt: skip
 def override_vote(vote_id: str) -> Response:
     payload = parse_body(OverrideVote, {"vote_id": vote_id}).model_dump()
     return submit(CommandKind.OVERRIDE_VOTE, payload, ("vote_id",))

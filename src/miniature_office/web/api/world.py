@@ -8,7 +8,7 @@ from werkzeug.http import quote_etag
 
 from ...service.runtime import SPEED_MAX, SPEED_MIN
 from ...sim.commands import CommandKind, Empty, SetSpeed
-from ...store.tokens import Role
+from ...store.tokens import AccessRole
 from .common import (
     MAX_INT,
     Query,
@@ -138,7 +138,7 @@ REPLAY_RESPONSES = {200: "Snapshot and flow history", 409: "Tick out of range", 
 
 
 @mutation(bp, "/reset", "Start a fresh world from the scenario, optionally with a new seed",
-          body=ResetBody, responses=RESET_RESPONSES, role=Role.ADMIN)  # fmt: skip
+          body=ResetBody, responses=RESET_RESPONSES, role=AccessRole.ADMIN)  # fmt: skip
 def reset() -> Response:
     seed = parse_body(ResetBody).seed
     sim = runtime()
