@@ -450,7 +450,9 @@ export class Consigliere {
         `deployed within the horizon in ${r.deployed_by_horizon} of ${r.futures} futures. ` +
         (delay ? `What delays it most: ${humanState(delay.stage)} (longest wait in ${delay.futures} of ${r.futures} futures).` : "");
       status(out, text, "ok");
+      drawAssessment(r, ASSESS_DAYS);
     } catch (err) {
+      $("#d-assessment-bar").hidden = true;
       status(out, `No assessment: ${err.message}`, "error");
     } finally {
       button.disabled = false;
@@ -587,6 +589,32 @@ export class Consigliere {
     replaceChildren(select, [el("option", { value: "", text: "Choose a directive…" }), ...options]);
     if (open.some((d) => d.id === current)) select.value = current;
   }
+}
+
+/**
+ * The assessment at a glance: a bar from now to the horizon with the range in which the
+ * directive deploys (half of the futures by the first mark, 85% and 95% by the next).
+ */
+function drawAssessment(result, horizonDays) {
+  const bar = $("#d-assessment-bar");
+  const at = (point) => (point && !point.beyond_horizon && point.days !== null ? Math.min(point.days, horizonDays) : horizonDays);
+  const pct = (d) => `${(100 * d) / horizonDays}%`;
+  const [p50, p85, p95] = ["p50", "p85", "p95"].map((k) => at(result.deployed[k]));
+  const band = el("span", { class: "assess-band" });
+  band.style.left = pct(p50);
+  band.style.width = pct(Math.max(0.05, p95 - p50));
+  const marks = [[p50, "half"], [p85, "85%"], [p95, "95%"]].map(([d, label]) => {
+    const mark = el("span", { class: "assess-mark", dataset: { label } });
+    mark.style.left = pct(d);
+    return mark;
+  });
+  const legend = [["half", p50], ["85%", p85], ["95%", p95]].map(([label, d]) => `${label} by ${round(d, 1)} d`).join(" · ");
+  replaceChildren(bar, [
+    el("span", { class: "assess-track" }, [band, ...marks]),
+    el("span", { class: "assess-scale" }, [el("span", { text: "now" }), el("span", { text: `${horizonDays} days` })]),
+    el("span", { class: "assess-legend", text: `Deployed: ${legend}` }),
+  ]);
+  bar.hidden = false;
 }
 
 /** The lockdown covering ``floorId`` (its own, or the building's), or null. */

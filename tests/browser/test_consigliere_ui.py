@@ -71,15 +71,17 @@ def test_a_preview_shows_both_arms_and_the_paired_difference_in_a_sentence(
 def test_why_on_a_waiting_card_shows_the_real_cause_and_a_preview_option(
     page: Any, server: Server
 ) -> None:
+    open_office(page, server, "?view=board")
+    page.locator(".card-ask:visible").first.wait_for(timeout=30000)
     call(server, "POST", "/api/world/stop")  # the page and this test ask about the same moment
     try:
+        page.wait_for_selector("#run-state[data-state=paused]")
         explained_card_matches_the_model(page, server)
     finally:
         call(server, "POST", "/api/world/resume")
 
 
 def explained_card_matches_the_model(page: Any, server: Server) -> None:
-    open_office(page, server, "?view=board")
     ask = page.locator(".card-ask:visible").first
     ask.wait_for()
     task_id = ask.evaluate("b => b.closest('li').dataset.taskId")
@@ -146,6 +148,13 @@ def test_the_directive_form_shows_the_assessment_before_creating_it(
     text = page.inner_text("#d-assessment")
     assert re.search(r"in (\d+(\.\d)? days|beyond the horizon) \(half the futures\)", text), text
     assert re.search(r"in \d+ of 16 futures", text), text
+    # and at a glance: a bar with the half, 85% and 95% marks
+    marks = page.locator("#d-assessment-bar .assess-mark")
+    assert [marks.nth(i).get_attribute("data-label") for i in range(3)] == ["half", "85%", "95%"]
+    assert re.search(
+        r"half by [\d.]+ d · 85% by [\d.]+ d · 95% by [\d.]+ d",
+        page.inner_text("#d-assessment-bar"),
+    )
     # nothing was created by assessing
     titles = [d["title"] for d in call(server, "GET", "/api/world/state")["directives"]]
     assert "Add a search box" not in titles
