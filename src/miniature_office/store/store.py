@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine as SqlEngine
 from sqlalchemy.exc import DatabaseError, OperationalError
 
-from ..sim.audit import AuditEvent, ChainVerdict, verify_chain
+from ..sim.audit import AuditEvent, ChainVerdict, sorted_compact_encoder, verify_chain
 from ..sim.commands import Command
 from . import schema
 from .schema import audit_events, commands, meta, runs, snapshots
@@ -41,8 +41,9 @@ class StoreError(RuntimeError):
     """The database cannot be used as it is (corrupt, truncated, from a newer version)."""
 
 
-def _json(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+#: The canonical JSON text of stored payloads and of the token chain's hashed data: sorted
+#: keys, compact, UTF-8 (sim.audit's encoder, the one the audit chain hashes with).
+canonical_json = sorted_compact_encoder(allow_nan=True)
 
 
 class Store:
@@ -225,7 +226,7 @@ class Store:
             conn.execute(
                 runs.insert().values(
                     id=new_id,
-                    scenario=_json(scenario),
+                    scenario=canonical_json(scenario),
                     seed=seed,
                     created_at=now,
                     previous_run=info["run_id"] if info else None,
@@ -234,8 +235,9 @@ class Store:
                 )
             )
             self.run_id = new_id  # the rows below belong to the new run
-            values = {"run_id": str(new_id), "scenario": _json(scenario), "seed": str(seed),
-                      "created_at": str(now), "tick": "0", "head": "", "count": "0"}  # fmt: skip
+            values = {"run_id": str(new_id), "scenario": canonical_json(scenario),
+                      "seed": str(seed), "created_at": str(now), "tick": "0", "head": "",
+                      "count": "0"}  # fmt: skip
             self._upsert(conn, values)
             held = list(events)  # may be a one-pass iterable
             self._write_events(conn, held)
@@ -277,7 +279,7 @@ class Store:
     def _command_row(self, command: Command) -> dict[str, Any]:
         row = command.to_dict()
         row["run_id"] = self._run(None)
-        row["payload"] = _json(row["payload"])
+        row["payload"] = canonical_json(row["payload"])
         row["kind"] = command.kind.value
         row["recorded_at"] = self._clock()
         return row

@@ -29,7 +29,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..sim.audit import GENESIS_HASH
 from .schema import api_tokens, security_events
-from .store import _json
+from .store import canonical_json
 
 TOKEN_PREFIX = "mo"
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"
@@ -297,7 +297,7 @@ class TokenStore:
 
     def record_event(self, kind: str, actor: str, data: dict[str, Any]) -> dict[str, Any]:
         """Append one event to the chain (retries if another process appended first)."""
-        encoded = _json(data)  # the store's canonical JSON (the hash covers it)
+        encoded = canonical_json(data)  # the store's canonical JSON (the hash covers it)
         for _ in range(20):
             with self.db.connect() as conn:
                 last = conn.execute(
