@@ -263,3 +263,29 @@ def test_whatif_panel_at_1920_shows_a_finished_preview(
         assert page.locator("#whatif-chart").bounding_box()["width"] >= 300
     finally:
         context.close()
+
+
+def test_a_blocked_delivery_marks_its_cards_with_the_reason_until_unblocked(
+    page: Any, server: Server
+) -> None:
+    open_steer_box(page, server, "security-box")
+    directive = next(
+        d["id"]
+        for d in call(server, "GET", "/api/world/state")["directives"]
+        if d["state"] != "deployed" and d["task_ids"]
+    )
+    wait_until(page, f"document.querySelector('#b-directive option[value=\"{directive}\"]')")
+    page.select_option("#b-directive", directive)
+    page.click("#block-form button[value=block]")
+    confirm(page, "licence check pending")
+    show(page, "board")
+    page.wait_for_selector("#board-holds:visible")
+    assert "licence check pending" in page.inner_text("#board-holds")
+    # every card of that directive still on the board says why it will not ship
+    card = page.locator(".card.is-held").first
+    card.wait_for()
+    assert "delivery blocked: licence check pending" in card.inner_text()
+    show(page, "steer")
+    page.click("#block-form button[value=unblock]")
+    confirm(page)
+    page.wait_for_selector("#board-holds", state="hidden")
