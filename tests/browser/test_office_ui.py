@@ -39,6 +39,12 @@ def shown_tick(page: Any) -> int:
     return int(page.get_attribute("#clock", "data-tick"))
 
 
+def wait_ticks(page: Any, count: int) -> None:
+    """Wait until the page's clock has moved ``count`` ticks on (the world must be running)."""
+    target = shown_tick(page) + count
+    wait_until(page, f"Number(document.querySelector('#clock').dataset.tick) >= {target}")
+
+
 def wait_running(page: Any, running: bool) -> None:
     state = "running" if running else "paused"
     page.wait_for_selector(f"#run-state[data-state={state}]")
@@ -73,7 +79,7 @@ def test_page_loads_cleanly_and_renders_floors_agents_and_board(
         "document.querySelector('#office-canvas').getContext('2d').imageSmoothingEnabled"
     )
     assert smoothing is False
-    page.wait_for_timeout(1500)  # a few ticks of walking, charts drawn
+    wait_ticks(page, 3)  # a few ticks of walking, charts drawn
     page.screenshot(path=str(artifacts / "main-view.png"))
     assert problems.all() == []
 
@@ -343,7 +349,7 @@ def test_wide_view_shows_office_and_each_side_panel(
     page.set_viewport_size({"width": 1920, "height": 1080})
     open_office(page, server)
     page.wait_for_selector("#now-feed li")
-    page.wait_for_timeout(1000)  # a few ticks: people walking
+    wait_ticks(page, 2)  # a few ticks: people walking
     page.screenshot(path=str(artifacts / "office.png"))
     show(page, "board")
     page.wait_for_selector(".column[data-state=in_progress] .card")
