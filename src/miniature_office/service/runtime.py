@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING, Any, Callable, Protocol, TypeVar
 
 import orjson
 
-from ..sim.audit import GENESIS_HASH, ChainVerdict, verify_chain
+from ..sim.audit import GENESIS_HASH, ChainVerdict
 from ..sim.commands import Command
 from ..sim.engine import Engine, TickResult
 from ..sim.scenario import Scenario
-from ..store.persistence import rebuild
+from ..store.persistence import rebuild, verify_continued
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -262,14 +262,7 @@ class SimulationRuntime:
             else:
                 start_seq, prev, checked_before = seen[1] + 1, seen[2].head, seen[2].checked
             events = audit.since(start_seq - 1)
-        partial = verify_chain(events, start_prev=prev, start_seq=start_seq)
-        verdict = ChainVerdict(
-            partial.valid,
-            checked_before + partial.checked,
-            partial.head,
-            partial.first_broken,
-            partial.reason,
-        )
+        verdict = verify_continued(events, prev=prev, start_seq=start_seq, checked=checked_before)
         with self.lock:
             self._verified = (self.generation, start_seq - 1 + len(events), verdict)
         return verdict

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
-from ..sim.audit import GENESIS_HASH, ChainVerdict, verify_chain
+from ..sim.audit import GENESIS_HASH, AuditEvent, ChainVerdict, verify_chain
 from ..sim.commands import Command
 from ..sim.engine import Engine, TickResult
 from ..sim.scenario import Scenario
@@ -134,17 +134,11 @@ class Persistence:
         if flush:
             self.flush()
         seq, head, checked = self._verified
-        events = self.store.iter_events(after_seq=seq)
-        partial = verify_chain(events, start_prev=head, start_seq=seq + 1)
-        verdict = ChainVerdict(
-            partial.valid,
-            checked + partial.checked,
-            partial.head,
-            partial.first_broken,
-            partial.reason,
+        verdict = verify_continued(
+            self.store.iter_events(after_seq=seq), prev=head, start_seq=seq + 1, checked=checked
         )
-        if partial.valid:
-            self._verified = (seq + partial.checked, partial.head, verdict.checked)
+        if verdict.valid:
+            self._verified = (seq + verdict.checked - checked, verdict.head, verdict.checked)
             # Events verified on an earlier call may have been removed since: the stored
             # chain must still end where this walk ended, and hold that many rows.
             top, last_hash, rows = self.store.tail()
@@ -181,6 +175,25 @@ class Persistence:
         engine = self.engine
         if engine is not None and not self.read_only:
             self.store.save_snapshot(engine.tick, dump_engine(engine))
+
+
+def verify_continued(
+    events: Iterable[AuditEvent], *, prev: str, start_seq: int, checked: int
+) -> ChainVerdict:
+    """Verify ``events`` as the continuation of a chain already verified up to ``prev``.
+
+    ``checked`` events were verified before; the verdict counts them too. The runtime (the
+    chain in memory) and :meth:`Persistence.verify` (the stored chain) both walk only what was
+    added since their last call this way.
+    """
+    partial = verify_chain(events, start_prev=prev, start_seq=start_seq)
+    return ChainVerdict(
+        partial.valid,
+        checked + partial.checked,
+        partial.head,
+        partial.first_broken,
+        partial.reason,
+    )
 
 
 def rebuild(
