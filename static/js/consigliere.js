@@ -513,7 +513,8 @@ export class Consigliere {
 
   render(store, live) {
     const header = live.header;
-    const key = JSON.stringify([header.lockdowns, header.blocked, header.proposals, live.layoutVersion, live.directives.size, store === live]);
+    // holds as at the moment shown (a replayed tick draws that tick's); proposals are always live
+    const key = JSON.stringify([store.header.lockdowns, store.header.blocked, header.proposals, live.layoutVersion, live.directives.size, store === live]);
     if (key === this.renderedKey) return;
     this.renderedKey = key;
     this.onChange(); // the map redraws its lockdown tape
@@ -555,8 +556,8 @@ export class Consigliere {
   }
 
   renderHolds(store, live) {
-    const lockdowns = live.header.lockdowns || [];
-    const blocked = live.header.blocked || [];
+    const lockdowns = store.header.lockdowns || [];
+    const blocked = store.header.blocked || [];
     const where = (scope) => (scope === "building" ? "The whole building" : live.floorById(scope)?.name || scope);
     const lines = [
       ...lockdowns.map((l) => `${where(l.scope)} is locked down (for ${l.age} h): ${l.reason}. Nothing there deploys.`),
