@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from miniature_office.service.previews import run_preview
+from miniature_office.service.previews import run_preview, sentence
 from miniature_office.sim.engine import Engine
 from miniature_office.sim.errors import CommandRejected
+from miniature_office.sim.stats import paired_difference
 
 from .builders import default_engine
 
@@ -97,3 +98,16 @@ def test_dask_scheduler_address_in_the_environment_sends_jobs_to_the_cluster(
     local = run_preview(office, HIRE, futures=2, ticks=20, seed=5)
     assert (remote.pop("backend"), local.pop("backend")) == ("dask", "local")
     assert remote == local
+
+
+def test_sentence_states_a_bound_when_the_slower_arm_has_futures_past_the_horizon() -> None:
+    # Without the change every future is done by tick 100; with it two of four are capped at
+    # the horizon (tick 200), so "10.3 days later" (82.5 ticks) is only the least it could be.
+    without = [80.0, 90.0, 100.0, 90.0]
+    changed = [200.0, 200.0, 150.0, 140.0]
+    diff = paired_difference("backlog_done_ticks", without, changed, higher_is_better=False)
+    capped = sentence("lockdown on python", diff, 8, 4, unfinished_without=0, unfinished_with=2)
+    exact = sentence("lockdown on python", diff, 8, 4)
+    assert "done at least 10.3 days later" in capped
+    assert "not done within the horizon in 0 futures without the change and 2 with it" in capped
+    assert "at least" not in exact and "done 10.3 days later" in exact

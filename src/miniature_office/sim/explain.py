@@ -57,6 +57,7 @@ def explain_waiting(world: World, subject: str) -> dict[str, Any]:
         state = agent.status.value
     else:
         raise KeyError(subject)
+    causes = _once(causes)
     return {
         "subject": subject,
         "tick": world.tick,
@@ -69,6 +70,17 @@ def explain_waiting(world: World, subject: str) -> dict[str, Any]:
             else f"{subject} is not waiting on anything: it is moving ({state})."
         ),
     }
+
+
+def _once(causes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each cause once: a directive's hold is also every one of its tasks' hold."""
+    seen: set[str] = set()
+    unique = []
+    for cause in causes:
+        if cause["sentence"] not in seen:
+            seen.add(cause["sentence"])
+            unique.append(cause)
+    return unique
 
 
 # ---- tasks -------------------------------------------------------------------------------------
