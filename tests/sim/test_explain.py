@@ -129,7 +129,7 @@ def test_a_locked_down_directive_says_why_it_does_not_ship_and_how_to_lift_it() 
     cause = _causes(engine, did)["security_hold"]
     assert "pen test" in cause["sentence"]
     answer = explain_waiting(engine.world, did)  # the hold of the directive and of each task
-    assert [c["kind"] for c in answer["causes"]].count("security_hold") == 1
+    assert [c["cause"] for c in answer["causes"]].count("security_hold") == 1
     assert cause["options"][0]["command"] == {
         "kind": "lift_lockdown",
         "payload": {"scope": "python"},
