@@ -385,13 +385,33 @@ class FlowTracker:
     def _work(
         self, world: World, active: dict[str, None], tool_waits: set[str]
     ) -> tuple[dict[str, int], int, int]:
-        """Queues per role, and this tick's stage and activity of every open directive/task."""
+        """Queues per role, and this tick's stage and activity of every open directive/task.
+
+        A task's stage: ``review`` (or ``waiting_tool``) in review, counting each pending review
+        in its reviewer role's queue; a scheduled task with an unmerged dependency is
+        ``waiting_dependency``; otherwise scheduled or in progress is ``build`` (or
+        ``waiting_tool``), unassigned ones queue for a builder; ``approval`` queues for the
+        manager; a blocked task that never started and waits for a contract is
+        ``waiting_contract``, else ``blocked``. ``waiting_tool``: someone working on it waits
+        for a tool this tick. This loop visits every open task each tick, so the rules are
+        written inline with enum members and lookups bound to locals.
+        """
         queue = dict.fromkeys(ROLES, 0)
         blocked = tasks_open = 0
         tasks = world.tasks
         directives = world.directives
         rank = _STAGE_RANK
+        unmerged_dependency = world.unmerged_dependency
+        review_role = REVIEW_QUEUE_ROLE
+        pending = ReviewStatus.PENDING
+        in_review, in_build, scheduled = (
+            TaskState.IN_REVIEW,
+            TaskState.IN_PROGRESS,
+            TaskState.SCHEDULED,
+        )
+        approval, blocked_state = TaskState.APPROVAL, TaskState.BLOCKED
         awaiting, in_progress = DirectiveState.AWAITING_DESIGN, DirectiveState.IN_PROGRESS
+        no_stage = len(STAGES)
         for office in world.offices.values():
             for directive_id in office.directive_ids:  # admitted and not deployed
                 directive = directives[directive_id]
@@ -403,21 +423,50 @@ class FlowTracker:
                     if directive_id in active:
                         directive.active_ticks += 1
                     continue
-                least = len(STAGES)
+                least = no_stage
                 worked = False
-                for task_id in directive.task_ids:
+                task_ids = directive.task_ids
+                tasks_open += len(task_ids)
+                for task_id in task_ids:
                     task = tasks[task_id]
-                    tasks_open += 1
-                    stage = _task_stage(world, task, queue, task_id in tool_waits)
-                    if task.state is TaskState.BLOCKED:
+                    state = task.state
+                    if state is in_review:
+                        for kind, status in task.reviews.items():
+                            if status is pending:
+                                queue[review_role[kind]] += 1
+                        stage = "waiting_tool" if task_id in tool_waits else "review"
+                    elif state is in_build or state is scheduled:
+                        if state is scheduled and unmerged_dependency(task) is not None:
+                            stage = "waiting_dependency"
+                        else:
+                            if task.assignee is None:
+                                queue["builder"] += 1
+                            stage = "waiting_tool" if task_id in tool_waits else "build"
+                    elif state is approval:
+                        queue["manager"] += 1
+                        stage = "approval"
+                    elif state is blocked_state:
                         blocked += 1
-                    task.stage_ticks[stage] = task.stage_ticks.get(stage, 0) + 1
+                        if (
+                            task.requires_contract
+                            and task.blocked_from is scheduled
+                            and not world.contract_ready(task)
+                        ):
+                            stage = "waiting_contract"
+                        else:
+                            stage = "blocked"
+                    else:
+                        stage = "merged"
+                    spent = task.stage_ticks
+                    spent[stage] = spent.get(stage, 0) + 1
                     if task_id in active:
                         task.active_ticks += 1
                         worked = True
                     if stage != "waiting_dependency":  # its sibling's stage says why it waits
-                        least = min(least, rank[stage])
-                stage = STAGES[least] if least < len(STAGES) else "merged"
+                        r = rank[stage]
+                        if r < least:
+                            least = r
+                stage = STAGES[least] if least < no_stage else "merged"
                 charged[stage] = charged.get(stage, 0) + 1
                 if worked:
                     directive.active_ticks += 1
@@ -598,32 +647,3 @@ class FlowTracker:
         for sample in data["window"]:
             self._push_window({r: tuple(v) for r, v in sample.items()})
         self._window_stats = None
-
-
-def _task_stage(world: World, task: Any, queue: dict[str, int], waiting_tool: bool) -> str:
-    """The flow stage of ``task`` this tick; counts it in the queue of the role it waits for.
-    ``waiting_tool``: someone working on it is waiting for a tool this tick."""
-    state = task.state
-    if state is TaskState.IN_REVIEW:
-        for kind, status in task.reviews.items():
-            if status is ReviewStatus.PENDING:
-                queue[REVIEW_QUEUE_ROLE[kind]] += 1
-        return "waiting_tool" if waiting_tool else "review"
-    if state is TaskState.IN_PROGRESS or state is TaskState.SCHEDULED:
-        if state is TaskState.SCHEDULED and world.unmerged_dependency(task) is not None:
-            return "waiting_dependency"
-        if task.assignee is None:
-            queue["builder"] += 1
-        return "waiting_tool" if waiting_tool else "build"
-    if state is TaskState.APPROVAL:
-        queue["manager"] += 1
-        return "approval"
-    if state is TaskState.BLOCKED:
-        if (
-            task.requires_contract
-            and task.blocked_from is TaskState.SCHEDULED
-            and not world.contract_ready(task)
-        ):
-            return "waiting_contract"
-        return "blocked"
-    return "merged"
