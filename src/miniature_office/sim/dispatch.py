@@ -107,10 +107,23 @@ class _Dispatcher:
         return sorted(self.office.directive_ids, key=lambda d: (levels[d], d))
 
     def _by_priority_tasks(self) -> list[Task]:
-        world = self.world
-        tasks = [world.tasks[t] for t in self.office.task_ids]
+        """The office's tasks that may need the manager, most urgent first.
+
+        Merged tasks and tasks being built by someone need nothing from dispatch (see
+        :meth:`_dispatch_task`), and they are most of the list, so they are left out before
+        sorting rather than visited after it.
+        """
+        tasks = self.world.tasks
+        merged, building = TaskState.MERGED, TaskState.IN_PROGRESS
+        waiting = []
+        for task_id in self.office.task_ids:
+            task = tasks[task_id]
+            state = task.state
+            if state is merged or (state is building and task.assignee is not None):
+                continue
+            waiting.append(task)
         levels = self._levels  # the directives' aged priorities, worked out this tick
-        return sorted(tasks, key=lambda t: (levels[t.directive_id], t.id))
+        return sorted(waiting, key=lambda t: (levels[t.directive_id], t.id))
 
     def _dispatch_task(self, task: Task) -> bool:
         """Dispatch what ``task`` needs next; False once the manager's attention is spent."""
