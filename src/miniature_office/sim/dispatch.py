@@ -24,10 +24,11 @@ class _Dispatcher:
         self.manager = world.agents[office.manager_id] if office.manager_id else None
         self.free: dict[Role, list[Agent]] = {}
         self._levels: dict[str, int] = {}  # directive id -> aged priority this tick
+        agents, free = world.agents, self.free
         for agent_id in office.agent_ids:
-            agent = world.agents[agent_id]
+            agent = agents[agent_id]
             if agent.free:
-                self.free.setdefault(agent.role, []).append(agent)
+                free.setdefault(agent.role, []).append(agent)
 
     def spend(self) -> bool:
         manager = self.manager
@@ -100,11 +101,14 @@ class _Dispatcher:
 
     def _by_priority_directives(self) -> list[str]:
         ds = self.world.directives
-        self._levels = levels = {  # aging: waiting work gains priority (MODEL.md)
-            d: self.world.effective_priority(ds[d].priority, ds[d].arrived_tick)
-            for d in self.office.directive_ids
-        }
-        return sorted(self.office.directive_ids, key=lambda d: (levels[d], d))
+        aged = self.world.effective_priority  # aging: waiting work gains priority (MODEL.md)
+        ids = self.office.directive_ids
+        levels: dict[str, int] = {}
+        for directive_id in ids:
+            directive = ds[directive_id]
+            levels[directive_id] = aged(directive.priority, directive.arrived_tick)
+        self._levels = levels
+        return sorted(ids, key=lambda d: (levels[d], d))
 
     def _by_priority_tasks(self) -> list[Task]:
         """The office's tasks that may need the manager, most urgent first.
