@@ -11,7 +11,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
-from enum import StrEnum
+from enum import Enum
 from typing import TYPE_CHECKING, Any, Callable, Protocol, TypeVar
 
 import orjson
@@ -128,7 +128,18 @@ class ForwardedReset:
     seed: int
 
 
-class RuntimeRole(StrEnum):
+class _Text(str, Enum):
+    """A string enum that prints as its value (``enum.StrEnum`` needs Python 3.11; we support
+    3.10)."""
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self.value), spec)
+
+
+class RuntimeRole(_Text):
     """Which part this process plays: alone, or leader/follower in the scale-out setup."""
 
     SOLO = "solo"
@@ -136,7 +147,7 @@ class RuntimeRole(StrEnum):
     FOLLOWER = "follower"
 
 
-class LoopState(StrEnum):
+class LoopState(_Text):
     """The tick loop's state (/health and the metrics report it)."""
 
     IDLE = "idle"
