@@ -269,6 +269,15 @@ def test_a_blocked_delivery_marks_its_cards_with_the_reason_until_unblocked(
     page: Any, server: Server
 ) -> None:
     open_steer_box(page, server, "security-box")
+    # Stopped, the directive chosen cannot ship between the choice and the block.
+    call(server, "POST", "/api/world/stop")
+    try:
+        blocked_delivery_is_marked_until_unblocked(page, server)
+    finally:
+        call(server, "POST", "/api/world/resume")
+
+
+def blocked_delivery_is_marked_until_unblocked(page: Any, server: Server) -> None:
     directive = next(
         d["id"]
         for d in call(server, "GET", "/api/world/state")["directives"]
