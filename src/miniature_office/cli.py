@@ -23,6 +23,7 @@ from typing import Any, Sequence
 
 from . import __version__
 from .runio import read_jsonl, read_scenario, write_jsonl
+from .service.config import cli_config
 from .service.jobs import default_workers
 from .sim.audit import HEADLESS_HEAD, verify_chain
 from .sim.engine import Engine
@@ -292,7 +293,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             baseline=baseline,
             workers=args.workers or default_workers(),
             progress=lambda done, total: progress(done),
-            scheduler=args.scheduler,
+            scheduler=_scheduler(args),
         )
     except ScenarioError as exc:
         raise CliError(f"--set: {exc}") from None
@@ -356,6 +357,11 @@ def _start_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--ticks", type=_non_negative, default=0, help="scenario warm-up ticks")
 
 
+def _scheduler(args: argparse.Namespace) -> str | None:
+    """--scheduler, else the configuration's DASK_SCHEDULER_ADDRESS, else None (local pool)."""
+    return args.scheduler or cli_config().dask_scheduler_address
+
+
 def _scheduler_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--scheduler",
@@ -386,7 +392,7 @@ def cmd_preview(args: argparse.Namespace) -> int:
             ticks=args.horizon,
             seed=args.seed,
             workers=args.workers or default_workers(),
-            scheduler=args.scheduler,
+            scheduler=_scheduler(args),
         )
     except CommandRejected as exc:
         raise CliError(f"--command: {exc.reason}") from None
@@ -438,7 +444,7 @@ def cmd_forecast(args: argparse.Namespace) -> int:
             progress=lambda done, total: progress(done),
             basis=basis,
             source=source,
-            scheduler=args.scheduler,
+            scheduler=_scheduler(args),
         )
     except KeyboardInterrupt:
         progress.interrupted()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from miniature_office.service.config import load_config
 from miniature_office.service.previews import run_preview, sentence
 from miniature_office.sim.engine import Engine
 from miniature_office.sim.errors import CommandRejected
@@ -84,18 +85,20 @@ def test_the_dask_path_gives_the_same_report_as_the_local_pool(office: Engine) -
     assert seen == [1, 2, 3, 4]
 
 
-def test_dask_scheduler_address_in_the_environment_sends_jobs_to_the_cluster(
-    office: Engine, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_configured_dask_scheduler_sends_jobs_to_the_cluster(office: Engine) -> None:
     from distributed import LocalCluster
 
     with LocalCluster(
         n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0"
     ) as cluster:
-        monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", cluster.scheduler_address)
-        remote = run_preview(office, HIRE, futures=2, ticks=20, seed=5)
-    monkeypatch.delenv("DASK_SCHEDULER_ADDRESS")
-    local = run_preview(office, HIRE, futures=2, ticks=20, seed=5)
+        config = load_config({"DASK_SCHEDULER_ADDRESS": cluster.scheduler_address})
+        remote = run_preview(
+            office, HIRE, futures=2, ticks=20, seed=5, scheduler=config.dask_scheduler_address
+        )
+    unset = load_config({})
+    local = run_preview(
+        office, HIRE, futures=2, ticks=20, seed=5, scheduler=unset.dask_scheduler_address
+    )
     assert (remote.pop("backend"), local.pop("backend")) == ("dask", "local")
     assert remote == local
 

@@ -56,10 +56,12 @@ class AdviceBoard:
         store: Any = None,
         max_running: int = 2,
         workers: int | None = None,
+        scheduler: str | None = None,
         poll: float = 0.1,
     ) -> None:
         self.spawn, self.sleep, self.emit = spawn, sleep, emit
         self.store, self.max_running, self.workers, self.poll = store, max_running, workers, poll
+        self.scheduler = scheduler
         self.jobs: dict[str, dict[str, Any]] = {}
         self.recent: deque[dict[str, Any]] = deque(maxlen=20)  # explain/draft answers
         self._procs: dict[str, subprocess.Popen[bytes]] = {}
@@ -109,7 +111,11 @@ class AdviceBoard:
         handle, path = tempfile.mkstemp(prefix="advice-", suffix=".pickle")
         with os.fdopen(handle, "wb") as out:
             pickle.dump(
-                {"kind": kind, "state": state, "params": {**params, "workers": self.workers}},
+                {
+                    "kind": kind,
+                    "state": state,
+                    "params": {**params, "workers": self.workers, "scheduler": self.scheduler},
+                },
                 out,
                 protocol=pickle.HIGHEST_PROTOCOL,
             )

@@ -40,6 +40,7 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
         "ticks": params["ticks"],
         "seed": params["seed"],
         "workers": params.get("workers") or default_workers(),
+        "scheduler": params.get("scheduler"),
         "progress": lambda done, total: _say({"progress": [done, total]}),
     }
     if job["kind"] == "assess":

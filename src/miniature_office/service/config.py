@@ -44,6 +44,7 @@ ENV_NAMES: dict[str, str] = {
     "ratelimit_default": "MINIOFFICE_RATELIMIT_DEFAULT",
     "ratelimit_enabled": "MINIOFFICE_RATELIMIT_ENABLED",
     "ratelimit_storage_uri": "RATELIMIT_STORAGE_URI",
+    "dask_scheduler_address": "DASK_SCHEDULER_ADDRESS",
 }
 #: Settings never echoed back in an error message.
 SECRET_FIELDS = (
@@ -90,6 +91,8 @@ class Config(BaseModel):
     secret_key: str = Field(default="", repr=False)
     database_url: str | None = Field(default=None, repr=False)
     message_queue: str | None = Field(default=None, repr=False)
+    #: Run previews, sweeps and forecasts on this Dask scheduler (None: a local process pool).
+    dask_scheduler_address: str | None = Field(default=None, max_length=500)
     #: Run the background tick loop (tests that drive ticks by hand turn it off).
     tick_loop: bool = True
     #: Reads and the Socket.IO view need a viewer token (None: yes in production only).

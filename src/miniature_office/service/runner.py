@@ -1,7 +1,8 @@
 """Where a job's items run: the local process pool (default) or a Dask distributed cluster.
 
-``DASK_SCHEDULER_ADDRESS`` set (or a ``scheduler`` passed: an address, or a
-``distributed.Client`` in tests) runs the items on that cluster: the shared input is scattered
+A ``scheduler`` (a Dask scheduler address, from the configuration's
+``dask_scheduler_address`` or the CLI's ``--scheduler``, or a ``distributed.Client`` in tests)
+runs the items on that cluster: the shared input is scattered
 to every worker once per job (``broadcast=True``), and each item travels alone with a
 reference to it. Without it, :class:`~.jobs.Job` runs them in a local process pool, which also
 sends the shared input once per worker. Both report progress after every item and stop early
@@ -10,19 +11,10 @@ when cancelled (items already running finish; the rest never start).
 
 from __future__ import annotations
 
-import os
 import threading
 from typing import Any, Callable, Sequence
 
 from .jobs import Job, JobCancelled, ProgressCallback
-
-SCHEDULER_ENV = "DASK_SCHEDULER_ADDRESS"
-
-
-def scheduler_from_env() -> str | None:
-    """The Dask scheduler named by the environment, or None (local pool)."""
-    address = os.environ.get(SCHEDULER_ENV, "").strip()
-    return address or None
 
 
 class Runner:
@@ -40,7 +32,7 @@ class Runner:
     ) -> None:
         self.work, self.shared, self.items = work, shared, list(items)
         self.workers, self.progress = workers, progress
-        self.scheduler = scheduler if scheduler is not None else scheduler_from_env()
+        self.scheduler = scheduler or None
         self._cancel = threading.Event()
         self._job: Job[Any, Any] | None = None
 
@@ -90,4 +82,4 @@ class Runner:
                 client.close()
 
 
-__all__ = ["Runner", "SCHEDULER_ENV", "scheduler_from_env"]
+__all__ = ["Runner"]

@@ -118,6 +118,7 @@ def board() -> AdviceBoard:
             sleep=socketio.sleep,
             emit=lambda event, data: socketio.emit(event, data, to="all"),
             store=store,
+            scheduler=current_app.config["MINIOFFICE"].dask_scheduler_address,
         )
         runtime().on_shutdown.append(found.shutdown)
     return found
