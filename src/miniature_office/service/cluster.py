@@ -242,11 +242,9 @@ class Cluster:
             applied_through = engine.commands[-1].seq if engine.commands else 0  # in seq order
             commands = [as_pending(c) for c in message["commands"] if c["seq"] > applied_through]
             if message["type"] == "boundary" and message["tick"] == engine.tick:
-                engine.pending = commands
-                engine.apply_pending()
+                engine.apply_replicated(commands)
             elif message["type"] == "tick" and message["tick"] == engine.tick + 1:
-                engine.pending = commands
-                engine.step()
+                engine.step_replicated(commands)
                 runtime.last_tick_at = time.time()
             elif message["tick"] <= engine.tick:
                 return  # already have it

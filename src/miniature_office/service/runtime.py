@@ -316,8 +316,7 @@ class SimulationRuntime:
             except Exception as exc:
                 # Not durable, so not accepted: take it back out of the queue before anyone
                 # (the tick, which needs this lock) could apply it.
-                engine.pending.remove(command)
-                engine.next_seq = command.seq
+                engine.withdraw(command)
                 if not is_store_error(exc):
                     raise
                 log.error("could not store a %s command: %s", kind, exc)

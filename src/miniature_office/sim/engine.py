@@ -104,6 +104,34 @@ class Engine:
         self._boundary.extend(batch)
         return batch
 
+    def withdraw(self, command: Command) -> None:
+        """Take back the newest queued command (its write to the store failed), and its seq."""
+        self.pending.remove(command)
+        self.next_seq = command.seq
+
+    def adopt_log(self, log: Iterable[Command]) -> None:
+        """Resume a rebuilt world with its command log: applied commands become the history,
+        unapplied ones are queued again in order, and numbering continues after the log.
+
+        The world must already stand where the log leaves it (snapshot plus replay); events up
+        to now count as reported, so the next tick's result holds only its own events.
+        """
+        commands = list(log)
+        self.commands = [c for c in commands if c.applied_tick is not None]
+        self.pending = [c.as_pending() for c in commands if c.applied_tick is None]
+        self.next_seq = max((c.seq for c in commands), default=0) + 1
+        self._event_mark = self.world.audit.count
+
+    def apply_replicated(self, commands: list[Command]) -> list[Command]:
+        """Apply another engine's commands at this boundary, as it did (a follower's mirror)."""
+        self.pending = list(commands)
+        return self.apply_pending()
+
+    def step_replicated(self, commands: list[Command]) -> TickResult:
+        """Step with the commands another engine applied at this boundary (a follower's mirror)."""
+        self.pending = list(commands)
+        return self.step()
+
     # ---- time -------------------------------------------------------------------------------
 
     def step(self) -> TickResult:

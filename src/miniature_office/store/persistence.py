@@ -244,10 +244,7 @@ def recover(store: Store, **engine_kwargs: Any) -> Engine:
             "snapshots the last tick, so nothing needs replaying). Restore a backup, start the "
             "version that wrote it, stop it cleanly, then upgrade"
         )
-    engine.commands = [Command.from_dict(r) for r in log_rows if r["applied_tick"] is not None]
-    engine.pending = [as_pending(r) for r in log_rows if r["applied_tick"] is None]
-    engine.next_seq = max((r["seq"] for r in log_rows), default=0) + 1
-    engine._event_mark = engine.world.audit.count
+    engine.adopt_log(Command.from_dict(r) for r in log_rows)
     return engine
 
 
