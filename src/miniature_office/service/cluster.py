@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
+from enum import Enum
 from typing import Any, Callable
 
 from ..sim.commands import Command
@@ -34,6 +36,40 @@ from .storage import attach_store
 log = logging.getLogger(__name__)
 RENEW_EVERY = 1.0
 FORWARD_TIMEOUT = 5.0
+
+
+class ReplicationKind(str, Enum):
+    """What a leader's message to its followers carries."""
+
+    TICK = "tick"  # a tick, with the commands applied at the boundary before it
+    BOUNDARY = "boundary"  # commands applied at the current boundary while paused
+
+
+@dataclass(frozen=True, slots=True)
+class Replication:
+    """The leader's message to its followers: where the world stands after the commands.
+
+    Its own message, not a flow row: the followers check their mirror against ``head``.
+    """
+
+    kind: ReplicationKind
+    tick: int
+    head: str
+    commands: list[dict[str, Any]]
+
+    def publish(self, bus: Bus) -> None:
+        """Send it to every follower."""
+        if self.kind is ReplicationKind.TICK:
+            bus.publish_tick(self.tick, self.commands, self.head)
+        else:
+            bus.publish_boundary(self.tick, self.commands, self.head)
+
+    @classmethod
+    def from_message(cls, message: dict[str, Any]) -> "Replication":
+        """Read one off the bus (a reset message is not one)."""
+        return cls(
+            ReplicationKind(message["type"]), message["tick"], message["head"], message["commands"]
+        )
 
 
 class LeaderLink:
@@ -184,9 +220,8 @@ class Cluster:
     def _publish_tick(self, result: Any, _duration: float) -> None:
         if self.runtime.role != RuntimeRole.LEADER:
             return
-        self.bus.publish_tick(
-            result.tick, self._fresh_commands(result.applied), result.flow["audit_head"]
-        )
+        fresh = self._fresh_commands(result.applied)
+        Replication(ReplicationKind.TICK, result.tick, result.head, fresh).publish(self.bus)
 
     def _publish_boundary(self, applied: list[Command]) -> None:
         if self.runtime.role != RuntimeRole.LEADER:
@@ -194,7 +229,7 @@ class Cluster:
         commands = self._fresh_commands(applied)
         if commands:
             tick, head = self.runtime.read(lambda e: (e.tick, e.head_hash))
-            self.bus.publish_boundary(tick, commands, head)
+            Replication(ReplicationKind.BOUNDARY, tick, head, commands).publish(self.bus)
 
     def _serve_request(self, message: dict[str, Any]) -> None:
         if self.runtime.role != RuntimeRole.LEADER:
@@ -237,22 +272,23 @@ class Cluster:
         if message.get("type") == "reset":
             self._resync("the leader reset the world")
             return
+        update = Replication.from_message(message)
         with runtime.lock:
             engine = runtime.engine
             applied_through = engine.commands[-1].seq if engine.commands else 0  # in seq order
-            commands = [as_pending(c) for c in message["commands"] if c["seq"] > applied_through]
-            if message["type"] == "boundary" and message["tick"] == engine.tick:
+            commands = [as_pending(c) for c in update.commands if c["seq"] > applied_through]
+            if update.kind is ReplicationKind.BOUNDARY and update.tick == engine.tick:
                 engine.apply_replicated(commands)
-            elif message["type"] == "tick" and message["tick"] == engine.tick + 1:
+            elif update.kind is ReplicationKind.TICK and update.tick == engine.tick + 1:
                 engine.step_replicated(commands)
                 runtime.last_tick_at = time.time()
-            elif message["tick"] <= engine.tick:
+            elif update.tick <= engine.tick:
                 return  # already have it
             else:
                 engine = None
-            in_step = engine is not None and engine.head_hash == message["head"]
+            in_step = engine is not None and engine.head_hash == update.head
         if not in_step:
-            self._resync(f"out of step at tick {message['tick']}")
+            self._resync(f"out of step at tick {update.tick}")
 
     def _resync(self, why: str) -> None:
         """Rebuild the mirror from the store (the leader writes each tick before publishing)."""

@@ -28,12 +28,12 @@ from .world import ChangeSet, World, build_world
 
 
 class TickResult:
-    """What one tick changed: touched entities, new events, the flow row.
+    """What one tick changed: touched entities, new events, the flow row, the audit head.
 
     The delta is rendered on first access, so headless runs never pay for serialisation.
     """
 
-    __slots__ = ("tick", "events", "flow", "applied", "_changes", "_render", "_delta")
+    __slots__ = ("tick", "events", "flow", "applied", "head", "_changes", "_render", "_delta")
 
     def __init__(
         self,
@@ -43,8 +43,10 @@ class TickResult:
         events: list[AuditEvent],
         flow: dict[str, Any],
         applied: list[Command],
+        head: str,
     ) -> None:
         self.tick, self.events, self.flow, self.applied = tick, events, flow, applied
+        self.head = head  # the audit chain's head after the tick
         self._changes, self._render = changes, render
         self._delta: dict[str, Any] | None = None
 
@@ -170,7 +172,7 @@ class Engine:
         events = world.audit.since(self._event_mark)
         self._event_mark = world.audit.count
         applied, self._boundary = self._boundary, []
-        return TickResult(world.tick, changes, self._delta, events, row, applied)
+        return TickResult(world.tick, changes, self._delta, events, row, applied, world.audit.head)
 
     # ---- views ------------------------------------------------------------------------------
 
