@@ -243,13 +243,21 @@ def test_dismissing_the_last_verifier_brings_an_assistant() -> None:
     assert len(replacements) == 1 and replacements[0].assistant
 
 
-def test_agents_walk_along_grid_paths() -> None:
-    from miniature_office.sim.floorplan import route
+def _on_leg(point: tuple[int, int], a: tuple[int, int], b: tuple[int, int]) -> bool:
+    return (a[0] == b[0] == point[0] and min(a[1], b[1]) <= point[1] <= max(a[1], b[1])) or (
+        a[1] == b[1] == point[1] and min(a[0], b[0]) <= point[0] <= max(a[0], b[0])
+    )
 
-    path = route((2, 2), (20, 8))
-    steps = zip([(2, 2), *path], path)
-    assert all(abs(a[0] - b[0]) + abs(a[1] - b[1]) == 1 for a, b in steps)
-    assert path[-1] == (20, 8)
+
+def test_agents_walk_along_grid_paths() -> None:
+    from miniature_office.sim.floorplan import CORRIDOR_Y, path_length, waypoints
+
+    start, goal = (2, 2), (20, 8)
+    corners = waypoints(start, goal)
+    legs = zip([start, *corners], corners)
+    assert all(a[0] == b[0] or a[1] == b[1] for a, b in legs)  # no diagonals
+    assert corners[0] == (2, CORRIDOR_Y) and corners[-1] == goal
+    assert path_length(start, corners) == abs(CORRIDOR_Y - 2) + 18 + abs(8 - CORRIDOR_Y)
 
 
 def test_attention_limits_how_much_a_manager_dispatches_per_tick() -> None:
@@ -272,15 +280,16 @@ def test_attention_limits_how_much_a_manager_dispatches_per_tick() -> None:
 
 
 def test_walking_follows_the_corners_of_the_grid_path() -> None:
-    from miniature_office.sim.floorplan import advance, route, waypoints
+    from miniature_office.sim.floorplan import advance, waypoints
 
     start, goal = (2, 2), (20, 8)
     corners = waypoints(start, goal)
-    tiles = route(start, goal)
+    legs = list(zip([start, *corners], corners))
     here = start
     while corners:
-        here = advance(here, corners, 3)
-        assert here in tiles
+        before, here = here, advance(here, corners, 3)
+        assert abs(here[0] - before[0]) + abs(here[1] - before[1]) <= 3
+        assert any(_on_leg(here, a, b) for a, b in legs)
     assert here == goal
 
 

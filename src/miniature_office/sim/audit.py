@@ -212,8 +212,8 @@ def verify_chain(
 class AuditLog:
     """Append-only chain with an in-memory window of recent events.
 
-    ``window=None`` keeps every event (headless runs, tests). With a window, older events are
-    dropped from memory after every ``sink`` has seen them; the store keeps the full history.
+    ``window=None`` keeps every event in memory. With a window, older events are dropped from
+    memory; the store keeps the full history (written from each tick's events).
     """
 
     def __init__(
@@ -225,7 +225,6 @@ class AuditLog:
         self._events: deque[AuditEvent] = deque(maxlen=window)
         self._children: dict[int, list[int]] = {}
         self._clock = clock
-        self.sinks: list[Callable[[AuditEvent], None]] = []
         self.head: str = GENESIS_HASH
         self.count: int = 0
 
@@ -250,8 +249,6 @@ class AuditLog:
         )
         self._hold(event)
         self.head, self.count = digest, seq
-        for sink in self.sinks:
-            sink(event)
         return event
 
     def restore_head(self, head: str, count: int, recent: Iterable[AuditEvent] = ()) -> None:
@@ -336,7 +333,7 @@ class HeadlessAuditLog(AuditLog):
 
     It numbers events exactly as :class:`AuditLog` does (the simulation uses sequence numbers
     as causal parents, and summaries count events) but neither encodes nor hashes them, keeps
-    none in memory and has no sinks. Everything the simulation computes is therefore the same
+    none in memory. Everything the simulation computes is therefore the same
     as in a full run; only the head hash is not computed (:data:`HEADLESS_HEAD`).
     """
 

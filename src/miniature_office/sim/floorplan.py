@@ -117,31 +117,9 @@ def spare_desk(office: Rect, taken: set[tuple[int, int]]) -> tuple[int, int] | N
     return None
 
 
-def route(start: tuple[int, int], goal: tuple[int, int]) -> list[tuple[int, int]]:
-    """Tiles walked from ``start`` to ``goal`` (exclusive of start) via the corridor row."""
-    if start == goal:
-        return []
-    path: list[tuple[int, int]] = []
-    x, y = start
-    gx, gy = goal
-    for target_y in (CORRIDOR_Y,):
-        step = 1 if target_y > y else -1
-        while y != target_y:
-            y += step
-            path.append((x, y))
-    step = 1 if gx > x else -1
-    while x != gx:
-        x += step
-        path.append((x, y))
-    step = 1 if gy > y else -1
-    while y != gy:
-        y += step
-        path.append((x, y))
-    return path
-
-
 def waypoints(start: tuple[int, int], goal: tuple[int, int]) -> list[tuple[int, int]]:
-    """The corners of :func:`route` (to the corridor, along it, to the goal), in order."""
+    """The corners of a walk from ``start`` to ``goal``: to the corridor row, along it, then
+    to the goal, in order (the browser draws the same path in static/js/office.js)."""
     corners = [(start[0], CORRIDOR_Y), (goal[0], CORRIDOR_Y), goal]
     result: list[tuple[int, int]] = []
     here = start

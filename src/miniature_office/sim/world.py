@@ -12,7 +12,7 @@ import hashlib
 import random
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from .agents import ROLE_LETTER, ROLE_SKILL, WORKING_ROLES, Agent, AgentStatus, Role
 from .artifacts import Artifact, ArtifactKind, content_hash
@@ -213,7 +213,6 @@ class World:
         self.releases: dict[str, int] = {}  # "floor:contract" -> releases published
         self.stalls: dict[str, Any] = {}  # open stall episodes by key (sim/stalls.Stall)
         self.stall_marks: dict[str, int] = {}  # stall watcher's counters (elevator pressure)
-        self.observers: list[Callable[[str, Any], None]] = []
         # Governance (sim/security_office.py, sim/proposals.py): lockdowns by scope, blocked
         # deliveries by directive, scheduled changes by id and the proposal policy.
         self.lockdowns: dict[str, Any] = {}
