@@ -38,6 +38,8 @@ SUBJECTS = (
 VERBS = ("Add", "Speed up", "Harden", "Refactor", "Fix", "Redesign", "Localise", "Instrument")
 STEPS = ("data model", "service layer", "API endpoint", "UI wiring", "migration", "tests", "docs")
 RETURNS = ("Report", "Session", "Record", "Status", "Page", "Summary")
+PRIORITIES = (1, 2, 3, 4, 5)  # a random arrival's priority, uniformly
+STEP_SHIFTS = (0, 1, 2)  # a design's i-th change is the i-th step or one or two further on
 
 
 def slug(text: str) -> str:
@@ -199,7 +201,7 @@ def _random_arrival(world: World) -> Arrival:
         offered_tick=world.tick,
         title=title,
         floor_id=floor_id,
-        priority=1 + int(world.random(key) * 5),
+        priority=world.pick(PRIORITIES, key),
         ambiguity=world.uniform(*arrivals.ambiguity, key),
         sensitivity=world.uniform(*arrivals.sensitivity, key),
         complexity=world.uniform(*arrivals.complexity, key),
@@ -319,7 +321,7 @@ def complete_design(world: World, architect: Agent, directive: Directive) -> Non
     extra = 1 if world.chance(settings.extra_task_chance, key) else 0
     split = 1 + int(directive.complexity * settings.tasks_per_complexity) + extra
     count = max(1, min(settings.max_tasks_per_directive, split))
-    steps = [STEPS[(i + int(world.random(key) * 3)) % len(STEPS)] for i in range(count)]
+    steps = [STEPS[(i + world.pick(STEP_SHIFTS, key)) % len(STEPS)] for i in range(count)]
     intent = f"Deliver '{directive.title}' as {count} change(s): " + ", ".join(steps)
     design = world.add_artifact(
         ArtifactKind.DESIGN,
