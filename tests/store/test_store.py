@@ -335,3 +335,27 @@ def test_a_version_2_database_keeps_its_run_as_run_1(tmp_path) -> None:
     verdict = upgraded.verify()
     assert verdict.valid and (verdict.head, verdict.checked) == (head, count)
     assert recover(upgraded).head_hash == head
+
+
+def test_verification_while_the_tick_loop_writes_is_not_mistaken_for_truncation(
+    store_url, monkeypatch
+) -> None:
+    """A walk of the stored chain races the tick loop's flushes: events and the recorded head
+    are written together, but read apart. Both verifiers stop at the recorded end they read
+    first, so events written during the walk are left for the next check."""
+    store, keeper, engine = _run(store_url, 40)
+    keeper.flush()
+    walk = Store.iter_events
+
+    def writes_during_the_walk(self, *args, **kwargs):
+        yield from walk(self, *args, **kwargs)
+        for _ in range(10):  # the walk has read the last row; the tick loop writes more
+            keeper.tick(engine.step())
+        keeper.flush()
+
+    monkeypatch.setattr(Store, "iter_events", writes_during_the_walk)
+    whole, incremental = store.verify(), keeper.verify(flush=False)
+    monkeypatch.undo()
+    assert whole.valid, whole.reason
+    assert incremental.valid, incremental.reason
+    assert keeper.verify(flush=False).checked == engine.world.audit.count  # caught up

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
+from itertools import takewhile
 from typing import Any, Callable, Iterable
 
 from ..sim.audit import GENESIS_HASH, AuditEvent, ChainVerdict, verify_chain
@@ -130,36 +131,43 @@ class Persistence:
         self._last_flush = self._monotonic()
 
     def verify(self, *, flush: bool = True) -> ChainVerdict:
-        """Verify the stored chain, walking only what was added since the last call."""
+        """Verify the stored chain, walking only what was added since the last call.
+
+        Safe while the tick loop writes: the run's recorded head and count are read first (a
+        flush writes events, head and count in one transaction, so every event up to that
+        count is stored) and the walk stops there; events written meanwhile are checked on
+        the next call.
+        """
         if flush:
             self.flush()
+        info = self.store.run_info()
+        recorded = (info["count"], info["head"]) if info and info["head"] else None
         seq, head, checked = self._verified
-        verdict = verify_continued(
-            self.store.iter_events(after_seq=seq), prev=head, start_seq=seq + 1, checked=checked
-        )
-        if verdict.valid:
-            self._verified = (seq + verdict.checked - checked, verdict.head, verdict.checked)
-            # Events verified on an earlier call may have been removed since: the stored
-            # chain must still end where this walk ended, and hold that many rows.
-            top, last_hash, rows = self.store.tail()
-            if (top, rows) != (verdict.checked, verdict.checked) or (
-                top and last_hash != verdict.head
-            ):
-                self._verified = (0, GENESIS_HASH, 0)
-                reason = (
-                    f"{rows} events stored (last {top}), but {verdict.checked} were verified, "
-                    f"ending at {verdict.head[:12]}"
-                )
-                return truncated(verdict, reason)
-            info = self.store.run_info()
-            if (
-                info
-                and info["head"]
-                and (info["head"], info["count"]) != (verdict.head, verdict.checked)
-            ):
-                return truncated(verdict, f"the chain ends at event {verdict.checked} "
-                                 f"({verdict.head[:12]}) but the store recorded {info['count']} "
-                                 f"events ending at {info['head'][:12]}")  # fmt: skip
+        events: Iterable[Any] = self.store.iter_events(after_seq=seq)
+        if recorded is not None:
+            events = takewhile(lambda event: event["seq"] <= recorded[0], events)
+        verdict = verify_continued(events, prev=head, start_seq=seq + 1, checked=checked)
+        if not verdict.valid:
+            return verdict
+        self._verified = (seq + verdict.checked - checked, verdict.head, verdict.checked)
+        # Events verified on an earlier call may have been removed since: the stored chain
+        # must still hold every event from the first to the highest, and reach this walk's end.
+        top, last_hash, rows = self.store.tail()
+        if (
+            rows != top
+            or top < verdict.checked
+            or (top == verdict.checked and top and last_hash != verdict.head)
+        ):
+            self._verified = (0, GENESIS_HASH, 0)
+            reason = (
+                f"{rows} events stored (last {top}), but {verdict.checked} were verified, "
+                f"ending at {verdict.head[:12]}"
+            )
+            return truncated(verdict, reason)
+        if recorded is not None and recorded != (verdict.checked, verdict.head):
+            return truncated(verdict, f"the chain ends at event {verdict.checked} "
+                             f"({verdict.head[:12]}) but the store recorded {recorded[0]} "
+                             f"events ending at {recorded[1][:12]}")  # fmt: skip
         return verdict
 
     def checkpoint(self) -> None:
