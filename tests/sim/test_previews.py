@@ -114,3 +114,13 @@ def test_sentence_states_a_bound_when_the_slower_arm_has_futures_past_the_horizo
     assert "done at least 10.3 days later" in capped
     assert "not done within the horizon in 0 futures without the change and 2 with it" in capped
     assert "at least" not in exact and "done 10.3 days later" in exact
+
+
+def test_sentence_for_identical_arms_still_counts_the_futures() -> None:
+    same = [80.0, 90.0, 100.0]
+    diff = paired_difference("backlog_done_ticks", same, same, higher_is_better=False)
+    text = sentence("add a linter slot", diff, 8, 3)
+    assert text == (
+        "add a linter slot: no difference to when the backlog is done, "
+        "better in 0 of 3 futures and worse in none"
+    )

@@ -291,7 +291,10 @@ def sentence(
     days = -backlog.mean / per_day
     low, high = sorted((-backlog.high / per_day, -backlog.low / per_day))
     if abs(days) < 0.005 and backlog.better == 0 and backlog.worse == 0:
-        return f"{label}: no difference to when the backlog is done in {futures} futures"
+        return (
+            f"{label}: no difference to when the backlog is done, better in 0 of {futures} "
+            "futures and worse in none"
+        )
     direction = "sooner" if days > 0 else "later"
     if direction == "later":
         days, low, high = -days, -high, -low
