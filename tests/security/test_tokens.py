@@ -80,7 +80,21 @@ def test_tampering_with_a_security_event_is_found(store: TokenStore) -> None:
             .values(data=json.dumps({"role": "admin"}))
         )
     verdict = store.verify_events()
-    assert not verdict.ok and verdict.first_broken == 2 and verdict.reason == "hash does not match"
+    assert (
+        not verdict.ok
+        and verdict.first_broken == 2
+        and verdict.reason == "hash does not match contents"
+    )
+
+
+def test_a_deleted_security_event_breaks_the_chain_where_it_was(store: TokenStore) -> None:
+    for n in range(3):
+        store.create(f"t{n}", AccessRole.VIEWER, actor="test")
+    with store.db.begin() as conn:
+        conn.execute(security_events.delete().where(security_events.c.seq == 2))
+    verdict = store.verify_events()
+    assert not verdict.ok and verdict.count == 1 and verdict.first_broken == 2
+    assert verdict.reason == "expected event 2, found 3"
 
 
 def test_the_security_chain_is_not_part_of_the_world_chain(open_reads: Secured) -> None:

@@ -184,10 +184,13 @@ def verify_chain(
     *,
     start_prev: str = GENESIS_HASH,
     start_seq: int = 1,
+    hash_of: Callable[[dict[str, Any]], str] = event_hash,
 ) -> ChainVerdict:
     """Walk ``events`` in order and name the first event whose link or hash does not hold.
 
     ``start_prev``/``start_seq`` let a caller verify a window that begins mid-chain.
+    ``hash_of`` computes an event's hash from its fields: the world's chain by default; the
+    token security chain (store/tokens.py) passes its own, so both chains share one walk.
     """
     prev, expected_seq, checked = start_prev, start_seq, 0
     for item in events:
@@ -200,7 +203,7 @@ def verify_chain(
             if raw["prev"] != prev:
                 reason = "previous hash does not match"
                 return ChainVerdict(False, checked, prev, expected_seq, reason)
-            if event_hash(raw) != raw["hash"]:
+            if hash_of(raw) != raw["hash"]:
                 reason = "hash does not match contents"
                 return ChainVerdict(False, checked, prev, expected_seq, reason)
         except (KeyError, TypeError, ValueError) as exc:

@@ -21,13 +21,13 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Mapping
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine as SqlEngine
 from sqlalchemy.exc import IntegrityError
 
-from ..sim.audit import GENESIS_HASH
+from ..sim.audit import GENESIS_HASH, ChainVerdict, verify_chain
 from .schema import api_tokens, security_events
 from .store import canonical_json
 
@@ -87,7 +87,8 @@ class TokenRecord:
 
 @dataclass(frozen=True, slots=True)
 class ChainCheck:
-    """The verdict on the security event chain: ok, how many events, the first broken one."""
+    """The verdict on the security event chain as the API publishes it (``ok``, ``count``):
+    sim.audit's :class:`ChainVerdict` under the names this chain's endpoints have always used."""
 
     ok: bool
     count: int
@@ -103,6 +104,12 @@ class ChainCheck:
             "first_broken": self.first_broken,
             "reason": self.reason,
         }
+
+    @classmethod
+    def of(cls, verdict: ChainVerdict) -> "ChainCheck":
+        return cls(
+            verdict.valid, verdict.checked, verdict.head, verdict.first_broken, verdict.reason
+        )
 
 
 def hash_token(token: str) -> str:
@@ -338,21 +345,18 @@ class TokenStore:
         return [_event_dict(row) for row in rows], int(total or 0)
 
     def verify_events(self) -> ChainCheck:
-        """Walk the chain from the first event; name the first one whose link or hash is wrong."""
-        prev, count = GENESIS_HASH, 0
+        """Walk the chain from the first event; name the first one whose link or hash is wrong.
+
+        The walk is sim.audit's :func:`verify_chain` (the world's chain uses the same one), with
+        this chain's hash function."""
         with self.db.connect() as conn:
             rows = conn.execute(sa.select(security_events).order_by(security_events.c.seq))
-            for row in rows:
-                count += 1
-                if row.seq != count:
-                    return ChainCheck(False, count, prev, row.seq, "sequence gap")
-                if row.prev != prev:
-                    return ChainCheck(False, count, prev, row.seq, "previous hash does not match")
-                expected = event_hash(row.seq, row.at, row.kind, row.actor, row.data, row.prev)
-                if not hmac.compare_digest(expected, row.hash):
-                    return ChainCheck(False, count, prev, row.seq, "hash does not match")
-                prev = row.hash
-        return ChainCheck(True, count, prev)
+            verdict = verify_chain((row._mapping for row in rows), hash_of=_row_hash)
+        return ChainCheck.of(verdict)
+
+
+def _row_hash(row: Mapping[str, Any]) -> str:
+    return event_hash(row["seq"], row["at"], row["kind"], row["actor"], row["data"], row["prev"])
 
 
 def _record(row: Any) -> TokenRecord:
