@@ -208,11 +208,11 @@ def test_random_command_sequences_keep_every_invariant(actions, seed) -> None:
 def test_a_snapshot_continues_exactly_like_the_original() -> None:
     import json
 
-    from miniature_office.sim.snapshot import dump_engine, load_engine
+    from miniature_office.sim.snapshot import dump_engine
 
     original = default_engine(seed=8)
     original.run(250)
-    copy_ = load_engine(json.loads(json.dumps(dump_engine(original))), Engine)
+    copy_ = Engine.resume(json.loads(json.dumps(dump_engine(original))))
     assert copy_.tick == original.tick and copy_.head_hash == original.head_hash
     for _ in range(150):
         assert copy_.step().flow["audit_head"] == original.step().flow["audit_head"]

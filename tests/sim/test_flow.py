@@ -11,7 +11,7 @@ from miniature_office.sim.directives import _best_waiting
 from miniature_office.sim.engine import Engine
 from miniature_office.sim.flow import BOTTLENECK_METHOD, STAGES
 from miniature_office.sim.scenario import with_overrides
-from miniature_office.sim.snapshot import dump_engine, load_engine
+from miniature_office.sim.snapshot import dump_engine
 from miniature_office.sim.world import Arrival
 
 from .builders import directive, engine_with, run_until
@@ -107,7 +107,7 @@ def test_a_snapshot_with_a_backlog_continues_exactly() -> None:
     engine = _overloaded()
     engine.run(300)
     assert engine.world.backlog
-    copy = load_engine(json.loads(json.dumps(dump_engine(engine))), Engine, headless=True)
+    copy = Engine.resume(json.loads(json.dumps(dump_engine(engine))), headless=True)
     engine.run(300)
     copy.run(300)
     assert copy.summary() == engine.summary()
@@ -117,7 +117,7 @@ def test_a_snapshot_with_a_backlog_continues_exactly() -> None:
 def test_a_fork_with_fresh_futures_keeps_the_state_and_diverges() -> None:
     engine = Engine(read_scenario(None), 5)
     engine.run(200)
-    fork = load_engine(json.loads(json.dumps(dump_engine(engine))), Engine)
+    fork = Engine.resume(json.loads(json.dumps(dump_engine(engine))))
     fork.world.reseed_futures("future-1")
     assert fork.world.totals == engine.world.totals
     engine.run(400)
@@ -131,7 +131,7 @@ def test_a_snapshot_written_before_keyed_streams_resumes_under_the_new_rules() -
     with gzip.open(Path(__file__).parent / "data" / "snapshot_v1.json.gz") as raw:
         data = json.load(raw)
     assert data["format"] == 1
-    engine = load_engine(data, Engine)
+    engine = Engine.resume(data)
     world = engine.world
     assert (engine.tick, engine.head_hash) == (60, data["audit"]["head"])
     created = world.totals["directives_created"]
@@ -140,7 +140,7 @@ def test_a_snapshot_written_before_keyed_streams_resumes_under_the_new_rules() -
     assert (
         world.totals["directives_deployed"] > dict(data["plain"]["totals"])["directives_deployed"]
     )
-    again = load_engine(json.loads(json.dumps(dump_engine(engine))), Engine)
+    again = Engine.resume(json.loads(json.dumps(dump_engine(engine))))
     engine.run(50)
     again.run(50)
     assert again.head_hash == engine.head_hash

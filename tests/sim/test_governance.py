@@ -7,7 +7,7 @@ import pytest
 from miniature_office.sim.engine import Engine
 from miniature_office.sim.errors import CommandRejected
 from miniature_office.sim.proposals import ProposalState, counter_proposal
-from miniature_office.sim.snapshot import dump_engine, load_engine
+from miniature_office.sim.snapshot import dump_engine
 from miniature_office.sim.tasks import DirectiveState
 
 from .builders import directive, engine_with, kinds
@@ -72,7 +72,7 @@ def test_a_lockdown_survives_a_snapshot() -> None:
     engine = _two_floors()
     engine.submit("lockdown", {"scope": "python", "reason": "suspected leak"})
     engine.apply_pending()
-    copy = load_engine(dump_engine(engine), Engine)
+    copy = Engine.resume(dump_engine(engine))
     assert copy.world.lockdowns["python"].reason == "suspected leak"
     copy.run(120)
     assert _state(copy, "python") is DirectiveState.IN_PROGRESS

@@ -6,7 +6,7 @@ import json
 
 from miniature_office.sim.contracts import ContractState
 from miniature_office.sim.engine import Engine
-from miniature_office.sim.snapshot import dump_engine, load_engine
+from miniature_office.sim.snapshot import dump_engine
 from miniature_office.sim.stalls import STALL_CAUSES, detect
 from miniature_office.sim.tasks import TaskState
 
@@ -131,7 +131,7 @@ def test_stalls_are_checked_every_few_ticks_only() -> None:
 def test_open_stalls_survive_a_snapshot_without_being_reported_twice() -> None:
     engine = engine_with(staff=NO_SECURITY, directives=SENSITIVE, rate=3)
     run_until(engine, lambda e: e.world.stalls)
-    restored = load_engine(json.loads(json.dumps(dump_engine(engine))), Engine)
+    restored = Engine.resume(json.loads(json.dumps(dump_engine(engine))))
     assert restored.world.stalls.keys() == engine.world.stalls.keys()
     engine.run(120)
     restored.run(120)

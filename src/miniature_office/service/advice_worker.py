@@ -21,7 +21,6 @@ from typing import Any
 
 from ..sim.engine import Engine
 from ..sim.errors import CommandRejected
-from ..sim.snapshot import load_engine
 from .jobs import default_workers
 from .previews import assess_directive, run_preview
 
@@ -33,7 +32,7 @@ def _say(message: dict[str, Any]) -> None:
 
 def run(job: dict[str, Any]) -> dict[str, Any]:
     """Run one job description (``kind``, ``state``, ``params``) and return its result."""
-    engine = load_engine(job["state"], Engine, headless=True)
+    engine = Engine.resume(job["state"], headless=True)
     params = job["params"]
     options = {
         "futures": params["futures"],

@@ -22,7 +22,6 @@ from typing import Any, Sequence
 
 from ..sim.engine import Engine
 from ..sim.forecast import current_work, reseed, start_state
-from ..sim.snapshot import load_engine
 from ..sim.stats import describe_distribution, distribution, paired_difference, quantile
 from ..sim.tasks import DirectiveState
 
@@ -53,8 +52,8 @@ def arm_engines(engine: Engine, commands: Sequence[dict[str, Any]]) -> tuple[Eng
     Raises :class:`~..sim.errors.CommandRejected` for a command the world would refuse.
     """
     state = start_state(engine)
-    without = load_engine(state, Engine, headless=True)
-    changed = load_engine(state, Engine, headless=True)
+    without = Engine.resume(state, headless=True)
+    changed = Engine.resume(state, headless=True)
     for command in commands:
         changed.submit(command["kind"], command.get("payload") or {}, actor="consigliere")
     changed.apply_pending()

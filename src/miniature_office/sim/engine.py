@@ -111,9 +111,10 @@ class Engine:
         self.pending.remove(command)
         self.next_seq = command.seq
 
-    def adopt_log(self, log: Iterable[Command]) -> None:
+    def adopt_log(self, log: Iterable[Command], *, next_seq: int = 1) -> None:
         """Resume a rebuilt world with its command log: applied commands become the history,
-        unapplied ones are queued again in order, and numbering continues after the log.
+        unapplied ones are queued again in order, and numbering continues after the log (and
+        at ``next_seq`` at the least: a snapshot's numbering outlives its withdrawn commands).
 
         The world must already stand where the log leaves it (snapshot plus replay); events up
         to now count as reported, so the next tick's result holds only its own events.
@@ -121,8 +122,21 @@ class Engine:
         commands = list(log)
         self.commands = [c for c in commands if c.applied_tick is not None]
         self.pending = [c.as_pending() for c in commands if c.applied_tick is None]
-        self.next_seq = max((c.seq for c in commands), default=0) + 1
+        self.next_seq = max(next_seq, max((c.seq for c in commands), default=0) + 1)
         self._event_mark = self.world.audit.count
+
+    @classmethod
+    def resume(cls, state: dict[str, Any], log: Iterable[Command] = (), **kwargs: Any) -> "Engine":
+        """Continue from a snapshot (:func:`sim.snapshot.dump_engine` output, older formats
+        upgraded) and the commands acknowledged at its boundary that are still to apply.
+
+        ``kwargs`` are the constructor's (``headless``, ``audit_window``, ...).
+        """
+        from .snapshot import load_engine  # snapshot knows the world's classes, not Engine
+
+        engine: Engine = load_engine(state, cls, **kwargs)
+        engine.adopt_log(log, next_seq=engine.next_seq)
+        return engine
 
     def apply_replicated(self, commands: list[Command]) -> list[Command]:
         """Apply another engine's commands at this boundary, as it did (a follower's mirror)."""

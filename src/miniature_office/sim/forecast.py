@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from .engine import Engine
-from .snapshot import dump_engine, load_engine
+from .snapshot import dump_engine
 from .stats import at_least, quantile
 from .tasks import DirectiveState
 
@@ -71,7 +71,7 @@ def reseed(engine: Engine, salt: str) -> None:
 
 def fork(engine: Engine, salt: str, *, headless: bool = True) -> Engine:
     """A copy of ``engine`` at its tick with fresh random futures (``salt`` names them)."""
-    copy = load_engine(start_state(engine), Engine, headless=headless)
+    copy = Engine.resume(start_state(engine), headless=headless)
     reseed(copy, salt)
     return copy
 
@@ -162,7 +162,7 @@ class ForecastInput:
 
 def prepare(engine: Engine, question: Question, seed: int) -> ForecastInput:
     """Freeze ``engine`` as the start of a forecast (headless; the engine itself is untouched)."""
-    start = load_engine(start_state(engine), Engine, headless=True)
+    start = Engine.resume(start_state(engine), headless=True)
     return ForecastInput(pickle.dumps(start, protocol=pickle.HIGHEST_PROTOCOL), question, seed)
 
 

@@ -234,8 +234,7 @@ def load_engine(data: dict[str, Any], engine_cls: Any, **engine_kwargs: Any) -> 
     recent = [AuditEvent.from_dict(e) for e in data["audit"]["recent"]]
     audit.restore_head(data["audit"]["head"], data["audit"]["count"], recent)
     engine.flow.load(data["flow"])
-    engine.next_seq = data["engine"]["next_seq"]
-    engine._event_mark = audit.count
+    engine.adopt_log((), next_seq=data["engine"]["next_seq"])  # counts its events as reported
     world.changes = ChangeSet()
     return engine
 

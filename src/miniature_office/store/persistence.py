@@ -12,7 +12,7 @@ from ..sim.audit import GENESIS_HASH, AuditEvent, ChainVerdict, verify_chain
 from ..sim.commands import Command
 from ..sim.engine import Engine, TickResult
 from ..sim.scenario import Scenario
-from ..sim.snapshot import dump_engine, load_engine
+from ..sim.snapshot import dump_engine
 from .store import Store, StoreError, truncated
 
 log = logging.getLogger(__name__)
@@ -214,7 +214,7 @@ def rebuild(
         raise StoreError("the store holds no run to recover")
     snapshot = store.latest_snapshot(at_or_before=until_tick)
     if snapshot is not None:
-        engine = load_engine(snapshot[1], Engine, **engine_kwargs)
+        engine = Engine.resume(snapshot[1], **engine_kwargs)
         applied_through = snapshot[1]["engine"]["applied_through"]
     else:
         scenario = Scenario.model_validate(info["scenario"])
