@@ -257,7 +257,7 @@ def _work_courier(world: World, agent: Agent, activity: Activity) -> None:
             "contract.handed_over",
             agent.id,
             contract.id,
-            {"kind": shipment.kind, "from": shipment.origin, "to": shipment.destination},
+            {"kind": shipment.kind.value, "from": shipment.origin, "to": shipment.destination},
             (contract.last_event,),
         )
         world.changes.contracts[contract.id] = None

@@ -19,7 +19,7 @@ from . import security_office as sec
 from .agents import ROLE_SKILL, AgentStatus, Role
 from .assignment import release
 from .directives import create_directive
-from .errors import CommandRejected, ScenarioError, TransitionRefused
+from .errors import CommandRejected, CommandStatus, ScenarioError, TransitionRefused
 from .scenario import Settings, ToolSpec, with_overrides
 from .tasks import DirectiveState, ReviewStatus, TaskState
 from .votes import VoteOutcome
@@ -224,7 +224,7 @@ class Command:
     actor: str
     submitted_tick: int
     applied_tick: int | None = None
-    status: str = "pending"  # pending | applied | rejected
+    status: CommandStatus = CommandStatus.PENDING
     reason: str | None = None
     event_seq: int | None = None
 
@@ -236,7 +236,7 @@ class Command:
             "actor": self.actor,
             "submitted_tick": self.submitted_tick,
             "applied_tick": self.applied_tick,
-            "status": self.status,
+            "status": self.status.value,
             "reason": self.reason,
             "event_seq": self.event_seq,
         }
@@ -250,7 +250,7 @@ class Command:
             actor=str(raw.get("actor", "user")),
             submitted_tick=int(raw.get("submitted_tick", 0)),
             applied_tick=raw.get("applied_tick"),
-            status=raw.get("status", "pending"),
+            status=CommandStatus(raw.get("status", "pending")),
             reason=raw.get("reason"),
             event_seq=raw.get("event_seq"),
         )
@@ -505,7 +505,7 @@ def apply_step(
             {"kind": kind.value, "reason": exc.reason, "field": exc.field},
             parents,
         )
-        return props.AppliedStep(kind.value, "rejected", event, exc.reason)
+        return props.AppliedStep(kind.value, CommandStatus.REJECTED, event, exc.reason)
     before = _before(world, kind, normalised)
     known = (set(world.agents), set(world.tools), set(world.directives))
     applied = world.log(
@@ -519,7 +519,7 @@ def apply_step(
         for i in registry
         if i not in seen
     ]
-    return props.AppliedStep(kind.value, "applied", applied, None, created, before)
+    return props.AppliedStep(kind.value, CommandStatus.APPLIED, applied, None, created, before)
 
 
 def _before(world: World, kind: CommandKind, p: dict[str, Any]) -> str | None:

@@ -97,12 +97,20 @@ class Contract:
         }
 
 
+class ShipmentKind(str, Enum):
+    """What a shipment carries: a contract's request to the provider's floor, or the built
+    release back to the consumer's."""
+
+    REQUEST = "request"
+    RELEASE = "release"
+
+
 @dataclass(slots=True)
 class Shipment:
     """Something the elevator carries: a contract request down/up, or a built contract back."""
 
     contract_id: str
-    kind: str  # "request" | "release"
+    kind: ShipmentKind
     origin: str  # floor id
     destination: str
     version: str | None = None
@@ -110,7 +118,7 @@ class Shipment:
     def to_dict(self) -> dict[str, Any]:
         return {
             "contract_id": self.contract_id,
-            "kind": self.kind,
+            "kind": self.kind.value,
             "origin": self.origin,
             "destination": self.destination,
             "version": self.version,

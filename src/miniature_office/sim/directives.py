@@ -8,7 +8,15 @@ from statistics import NormalDist
 
 from .agents import Agent
 from .artifacts import ArtifactKind
-from .contracts import Contract, ContractState, Shipment, caret_range, next_release, satisfies
+from .contracts import (
+    Contract,
+    ContractState,
+    Shipment,
+    ShipmentKind,
+    caret_range,
+    next_release,
+    satisfies,
+)
 from .scenario import TASK_SENSITIVITY_SPREAD
 from .tasks import Directive, DirectiveState, Task, TaskState
 from .world import Arrival, World
@@ -435,7 +443,9 @@ def _request_contract(world: World, directive: Directive, consumer: Task, parent
     send_to_lift(
         world,
         directive.office_id,
-        Shipment(contract.id, "request", contract.consumer_floor, contract.provider_floor),
+        Shipment(
+            contract.id, ShipmentKind.REQUEST, contract.consumer_floor, contract.provider_floor
+        ),
     )
     world.changes.contracts[contract.id] = None
     world.transition(
@@ -480,7 +490,7 @@ def publish_contract(world: World, contract: Contract, author: str, parent: int)
         office_id,
         Shipment(
             contract.id,
-            "release",
+            ShipmentKind.RELEASE,
             contract.provider_floor,
             contract.consumer_floor,
             contract.version,

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from .contracts import Contract, ContractState, Shipment, caret_range, parse_semver, satisfies
+from .contracts import (
+    Contract,
+    ContractState,
+    Shipment,
+    ShipmentKind,
+    caret_range,
+    parse_semver,
+    satisfies,
+)
 from .directives import create_directive
 from .tasks import TaskState
 from .world import Floor, World
@@ -27,13 +35,17 @@ def run_elevator(world: World) -> None:
         if origin == car.level:
             car.cargo = car.queue.pop(0)
             contract = world.contracts[car.cargo.contract_id]
-            if car.cargo.kind == "release":
+            if car.cargo.kind is ShipmentKind.RELEASE:
                 contract.state = ContractState.IN_TRANSIT
             contract.last_event = world.log(
                 "elevator.loaded",
                 "elevator",
                 contract.id,
-                {"kind": car.cargo.kind, "from": car.cargo.origin, "to": car.cargo.destination},
+                {
+                    "kind": car.cargo.kind.value,
+                    "from": car.cargo.origin,
+                    "to": car.cargo.destination,
+                },
                 (contract.last_event,),
             )
             world.changes.contracts[contract.id] = None
@@ -50,13 +62,13 @@ def _level(world: World, floor_id: str) -> int:
 def _deliver(world: World, shipment: Shipment) -> None:
     contract = world.contracts[shipment.contract_id]
     world.changes.contracts[contract.id] = None
-    if shipment.kind == "request":
+    if shipment.kind is ShipmentKind.REQUEST:
         contract.state = ContractState.IN_DEVELOPMENT
         delivered = world.log(
             "elevator.delivered",
             "elevator",
             contract.id,
-            {"kind": "request", "floor": shipment.destination},
+            {"kind": ShipmentKind.REQUEST.value, "floor": shipment.destination},
             (contract.last_event,),
         )
         contract.last_event = delivered
@@ -97,7 +109,7 @@ def _deliver(world: World, shipment: Shipment) -> None:
         "elevator.delivered",
         "elevator",
         contract.id,
-        {"kind": "release", "floor": floor.id, "version": version},
+        {"kind": ShipmentKind.RELEASE.value, "floor": floor.id, "version": version},
         (contract.last_event,),
     )
     contract.last_event = delivered

@@ -2,6 +2,17 @@
 
 from __future__ import annotations
 
+from enum import Enum
+
+
+class CommandStatus(str, Enum):
+    """What became of a command: queued, applied at a tick boundary, or rejected there (a
+    :class:`CommandRejected` on submission never makes a command at all)."""
+
+    PENDING = "pending"
+    APPLIED = "applied"
+    REJECTED = "rejected"
+
 
 class SimError(Exception):
     """Base class for every error raised by the simulation."""

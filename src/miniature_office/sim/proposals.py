@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
+from .errors import CommandStatus
 from .world import World
 
 #: Policy key: a proposal needs a preview made at most this many ticks ago (0: not required).
@@ -41,7 +42,7 @@ class AppliedStep:
     """What one of the proposal's commands did when it activated."""
 
     kind: str
-    status: str  # applied | rejected
+    status: CommandStatus  # applied | rejected
     event: int  # its command.applied / command.rejected event
     reason: str | None = None
     created: list[str] = field(default_factory=list)  # ids it created (a hired agent, ...)
@@ -89,7 +90,7 @@ class Proposal:
             "applied": [
                 {
                     "kind": s.kind,
-                    "status": s.status,
+                    "status": s.status.value,
                     "event": s.event,
                     "reason": s.reason,
                     "created": list(s.created),
@@ -215,7 +216,7 @@ def counter_commands(proposal: Proposal) -> tuple[list[dict[str, Any]], list[str
     undo: list[dict[str, Any]] = []
     cannot: list[str] = []
     for step, command in reversed(list(zip(proposal.applied, proposal.commands))):
-        if step.status != "applied":
+        if step.status is not CommandStatus.APPLIED:
             continue
         counter = _counter(step, command["payload"])
         if isinstance(counter, str):

@@ -313,7 +313,7 @@ class Store:
                 .where(commands.c.run_id == run, commands.c.seq == command.seq)
                 .values(
                     applied_tick=command.applied_tick,
-                    status=command.status,
+                    status=command.status.value,
                     reason=command.reason,
                     event_seq=command.event_seq,
                 )
