@@ -254,6 +254,18 @@ class AuditLog:
         self.head, self.count = digest, seq
         return event
 
+    def record(
+        self,
+        tick: int,
+        kind: str,
+        actor: str,
+        target: str,
+        data: dict[str, Any] | None = None,
+        parents: Iterable[int] = (),
+    ) -> int:
+        """:meth:`append` for callers that need only the new event's sequence number."""
+        return self.append(tick, kind, actor, target, data, parents).seq
+
     def restore_head(self, head: str, count: int, recent: Iterable[AuditEvent] = ()) -> None:
         """Continue an existing chain (after loading a snapshot)."""
         self.head, self.count = head, count
@@ -358,6 +370,19 @@ class HeadlessAuditLog(AuditLog):
         return AuditEvent(
             self.count, tick, kind, actor, target, data or {}, [], HEADLESS_HEAD, HEADLESS_HEAD
         )
+
+    def record(
+        self,
+        tick: int,
+        kind: str,
+        actor: str,
+        target: str,
+        data: dict[str, Any] | None = None,
+        parents: Iterable[int] = (),
+    ) -> int:
+        """Count the event and return its sequence number (no event object is built)."""
+        self.count += 1
+        return self.count
 
     def restore_head(self, head: str, count: int, recent: Iterable[AuditEvent] = ()) -> None:
         """Continue numbering after ``count`` (a fork of a stored run); nothing is held."""

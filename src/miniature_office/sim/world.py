@@ -167,6 +167,7 @@ class World:
         self.rng = random.Random(seed)
         self.arrival_rng = random.Random(f"{seed}:arrivals")
         self._stream_key = _stream_key(seed, "")
+        self._keyed = _keyed_hasher(self._stream_key)
         self.draw_counts: dict[str, int] = {}  # stable key -> draws taken from its stream
         self.identity: dict[str, str] = {}  # entity id -> stable key (ids shift, keys don't)
         self.audit = audit
@@ -236,7 +237,7 @@ class World:
         parents: tuple[int, ...] | list[int] = (),
     ) -> int:
         """Append an audit event for the current tick; returns its sequence number."""
-        return self.audit.append(self.tick, kind, actor, target, data, parents).seq
+        return self.audit.record(self.tick, kind, actor, target, data, parents)
 
     # ---- randomness -------------------------------------------------------------------------
 
@@ -252,12 +253,14 @@ class World:
         if key is None:
             return self.rng.random()
         stable = self.identity.get(key, key)
-        n = self.draw_counts.get(stable, 0)
-        self.draw_counts[stable] = n + 1
-        digest = hashlib.blake2b(
-            f"{stable}#{n}".encode(), digest_size=8, key=self._stream_key
-        ).digest()
-        return (int.from_bytes(digest, "big") >> 11) * _TWO_TO_MINUS_53
+        counts = self.draw_counts
+        n = counts.get(stable, 0)
+        counts[stable] = n + 1
+        # A copy of the keyed hasher is blake2b(key=...) with the key block already absorbed:
+        # the same digest as a fresh keyed hasher, for less work per draw.
+        digest = self._keyed.copy()
+        digest.update(f"{stable}#{n}".encode())
+        return (int.from_bytes(digest.digest(), "big") >> 11) * _TWO_TO_MINUS_53
 
     def chance(self, p: float, key: str | None = None) -> bool:
         """One Bernoulli draw (``key``: whose stream, see :meth:`random`)."""
@@ -292,12 +295,14 @@ class World:
         self.rng = random.Random(f"{self.seed}:{salt}:work")
         self.arrival_rng = random.Random(f"{self.seed}:{salt}:arrivals")
         self._stream_key = _stream_key(self.seed, salt)
+        self._keyed = _keyed_hasher(self._stream_key)
 
     def restore_streams(self, salt: str) -> None:
         """Point keyed draws at ``salt`` without reseeding the sequential streams (snapshots
         restore those from their saved states)."""
         self.futures_salt = salt
         self._stream_key = _stream_key(self.seed, salt)
+        self._keyed = _keyed_hasher(self._stream_key)
 
     def effective_priority(self, priority: int, since_tick: int) -> int:
         """Priority after aging: one level better (lower) per ``priority_aging_ticks`` waited
@@ -684,6 +689,11 @@ def set_status(agent: Agent, status: AgentStatus, world: World) -> None:
 
 
 _TWO_TO_MINUS_53 = 2.0**-53
+
+
+def _keyed_hasher(stream_key: bytes) -> Any:
+    """A blake2b hasher keyed with ``stream_key`` and fed nothing yet (copied for each draw)."""
+    return hashlib.blake2b(digest_size=8, key=stream_key)
 
 
 def _stream_key(seed: int, salt: str) -> bytes:
