@@ -14,13 +14,12 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Any, Callable, Protocol, TypeVar
 
-import orjson
-
 from ..sim.audit import GENESIS_HASH, ChainVerdict
 from ..sim.commands import Command
 from ..sim.engine import Engine, TickResult
 from ..sim.scenario import Scenario
 from ..store.persistence import rebuild, verify_continued
+from .encoding import dumps
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -89,16 +88,6 @@ def store_failure(exc: BaseException, doing: str) -> StoreWriteFailed:
     full = disk_full(exc)
     what = "the disk holding the store is full" if full else "the store cannot be written"
     return StoreWriteFailed(f"{what}; {doing} was not done, try again later", full=full)
-
-
-def dumps(data: Any) -> bytes:
-    """Compact UTF-8 JSON bytes: every API body and cached payload is encoded here.
-
-    orjson gives the same bytes as ``json.dumps(separators=(",", ":"), ensure_ascii=False)``
-    for our documents, about 8x faster (the world snapshot: 15 µs instead of 118 µs). Integer
-    dict keys become strings, as with json; a NaN or infinity becomes null (JSON has neither).
-    """
-    return orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS)
 
 
 @dataclass(frozen=True, slots=True)

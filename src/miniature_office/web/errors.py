@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, Response, jsonify
+from flask import Flask, Response
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
+from ..service.encoding import dumps
 from ..service.runtime import Conflict, StoreWriteFailed
 from ..sim.errors import CommandRejected
 
@@ -66,10 +67,13 @@ def validation_error(exc: ValidationError, where: str = "body") -> ApiError:
 
 def error_response(status: int, code: str, message: str, details: Any = None) -> Response:
     """Build the JSON error response."""
-    response = jsonify({"error": {"code": code, "message": message, "details": details or {}}})
-    response.status_code = status
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    body = {"error": {"code": code, "message": message, "details": details or {}}}
+    return Response(
+        dumps(body),
+        status=status,
+        mimetype="application/json",
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -16,7 +16,8 @@ from functools import lru_cache
 from flask import Blueprint, Response, current_app, request
 
 from .. import __version__
-from ..service.runtime import SimulationRuntime, dumps
+from ..service.encoding import dumps
+from ..service.runtime import SimulationRuntime
 from .extension import get_runtime
 from .openapi import Operation, describe
 

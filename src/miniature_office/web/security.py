@@ -9,8 +9,9 @@ Socket.IO's, and Gunicorn's own error answers (see :func:`server_error_page`).
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any, Callable, Iterable
+
+from ..service.encoding import dumps
 
 if TYPE_CHECKING:  # Gunicorn's master imports this module: keep pydantic out of it
     from .config import Config
@@ -96,10 +97,10 @@ def server_error_page(status: int, reason: str, message: str) -> bytes:
     """A whole HTTP response for errors the server answers before the app sees the request
     (Gunicorn's 400 and 431 for a malformed or oversized request): JSON, like the API's
     errors, with the same security headers as every other response."""
-    body = json.dumps(
+    body = dumps(
         {"error": {"code": "bad_request" if status == 400 else f"http_{status}",
                    "message": f"{reason}: {message}"[:300], "details": {}}}  # fmt: skip
-    ).encode()
+    )
     headers = [
         ("Connection", "close"),
         ("Content-Type", "application/json"),

@@ -8,7 +8,8 @@ from typing import Any, Callable, Mapping, TypeVar
 from flask import Blueprint, Response, current_app, request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ...service.runtime import SimulationRuntime, dumps
+from ...service.encoding import dumps
+from ...service.runtime import SimulationRuntime
 from ...sim.commands import CommandKind
 from ...sim.engine import Engine
 from ...sim.errors import CommandRejected
