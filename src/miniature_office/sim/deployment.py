@@ -78,6 +78,7 @@ def prune(world: World) -> None:
             if task.meeting_id:
                 world.meetings.pop(task.meeting_id, None)
             gone.add(task_id)
+            world.forget_task(task_id)
         for artifact_id in directive.artifacts:
             world.artifacts.pop(artifact_id, None)
         del world.directives[directive.id]

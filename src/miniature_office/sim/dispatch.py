@@ -205,7 +205,7 @@ class _Dispatcher:
             duration=world.settings.meeting_ticks,
             ambiguity_before=task.ambiguity,
         )
-        world.meetings[meeting.id] = meeting
+        world.add_meeting(meeting)
         world.totals["meetings"] += 1
         task.meeting_id = meeting.id
         task.assignee = task.last_builder = builder.id

@@ -42,12 +42,25 @@ def advance_meetings(world: World, office: Office) -> None:
 
 
 def _open_meetings(world: World, office: Office) -> list[str]:
-    ids = []
-    for task_id in office.task_ids:
-        meeting_id = world.tasks[task_id].meeting_id
-        if meeting_id and world.meetings[meeting_id].open:
-            ids.append(meeting_id)
-    return ids
+    """The office's open meetings, in the order of their tasks in the office.
+
+    Read from the index of called meetings (``world.open_meetings``); concluded ones leave it
+    here, whichever way they ended.
+    """
+    called = world.open_meetings.get(office.id)
+    if not called:
+        return []
+    meetings, tasks = world.meetings, world.tasks
+    by_task: dict[str, str] = {}
+    for meeting_id in list(called):
+        meeting = meetings.get(meeting_id)
+        if meeting is None or not meeting.open:
+            del called[meeting_id]
+            continue
+        task = tasks.get(meeting.task_id)
+        if task is not None and task.meeting_id == meeting_id:
+            by_task[task.id] = meeting_id
+    return [by_task[t] for t in world.in_office_order(list(by_task))]
 
 
 def _conclude(world: World, meeting: Meeting) -> None:

@@ -223,6 +223,7 @@ def load_engine(data: dict[str, Any], engine_cls: Any, **engine_kwargs: Any) -> 
             for agent_id in office.agent_ids:
                 role = world.agents[agent_id].role.value
                 office.hires[role] = office.hires.get(role, 0) + 1
+    world.rebuild_indexes()  # derived from the registries, not stored
     world.elevator = decode(Elevator, data["elevator"])
     world.deploy_ready = dict.fromkeys(data["deploy_ready"])
     world.deployed_order = deque(data["deployed_order"])

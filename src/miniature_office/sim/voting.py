@@ -11,16 +11,16 @@ from .world import Office, World
 
 def close_votes(world: World, office: Office) -> None:
     """Voters cast ballots with the attention they have left; the manager closes full votes."""
+    waiting = world.approval.get(office.id)  # the office's tasks in approval (world.py)
+    if not waiting:
+        return
     manager = world.agents.get(office.manager_id or "")
     closed = 0
-    for task_id in list(office.task_ids):
-        task = world.tasks[task_id]
-        vote = world.votes.get(task.vote_id or "")
-        if (
-            vote is None
-            or vote.outcome is not VoteOutcome.OPEN
-            or task.state is not TaskState.APPROVAL
-        ):
+    tasks, votes = world.tasks, world.votes
+    for task_id in world.in_office_order(list(waiting)):
+        task = tasks[task_id]
+        vote = votes.get(task.vote_id or "")
+        if vote is None or vote.outcome is not VoteOutcome.OPEN:
             continue
         for voter_id in list(vote.weights):
             voter = world.agents.get(voter_id)

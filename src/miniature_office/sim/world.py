@@ -220,6 +220,22 @@ class World:
         self.delivery_blocks: dict[str, Any] = {}
         self.proposals: dict[str, Any] = {}
         self.proposal_policy: dict[str, int] = {}
+        # Indexes kept up to date as work changes, so the tick reads what it needs instead of
+        # scanning every task (not part of a snapshot: :meth:`rebuild_indexes` derives them).
+        self.task_order: dict[str, int] = {}  # task id -> registration order
+        self._tasks_indexed = 0
+        self.approval: dict[str, dict[str, None]] = {}  # office id -> its tasks in approval
+        self.open_meetings: dict[str, dict[str, None]] = {}  # office id -> meetings called
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickling (worker processes) and copying: the keyed hasher is rebuilt from its key."""
+        state = dict(self.__dict__)
+        del state["_keyed"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._keyed = _keyed_hasher(self._stream_key)
 
     # ---- ids, logging, change tracking ------------------------------------------------------
 
@@ -572,6 +588,10 @@ class World:
     def _enter(self, task: Task, source: TaskState, target: TaskState) -> None:
         self.state_counts[source] -= 1
         self.state_counts[target] += 1
+        if source is TaskState.APPROVAL:
+            self.approval.get(task.office_id, {}).pop(task.id, None)
+        elif target is TaskState.APPROVAL:
+            self.approval.setdefault(task.office_id, {})[task.id] = None
         if target is TaskState.BLOCKED:
             task.blocked_from = source
             task.blocked_since = self.tick
@@ -590,7 +610,40 @@ class World:
         self.tasks[task.id] = task
         self.offices[task.office_id].task_ids.append(task.id)
         self.state_counts[task.state] += 1
+        self._index_task(task)
         self.changes.tasks[task.id] = None
+
+    def _index_task(self, task: Task) -> None:
+        self.task_order[task.id] = self._tasks_indexed
+        self._tasks_indexed += 1
+        if task.state is TaskState.APPROVAL:
+            self.approval.setdefault(task.office_id, {})[task.id] = None
+
+    def add_meeting(self, meeting: Meeting) -> None:
+        """Record a called meeting (and index it under its office until it concludes)."""
+        self.meetings[meeting.id] = meeting
+        self.open_meetings.setdefault(meeting.office_id, {})[meeting.id] = None
+
+    def in_office_order(self, task_ids: list[str]) -> list[str]:
+        """``task_ids`` in the order of their office's ``task_ids`` (registration order)."""
+        if len(task_ids) > 1:
+            task_ids.sort(key=self.task_order.__getitem__)
+        return task_ids
+
+    def forget_task(self, task_id: str) -> None:
+        """Drop a task that left memory from the indexes."""
+        self.task_order.pop(task_id, None)
+
+    def rebuild_indexes(self) -> None:
+        """Derive the indexes from the registries (after a snapshot was loaded)."""
+        self.task_order, self.approval, self.open_meetings = {}, {}, {}
+        self._tasks_indexed = 0
+        for office in self.offices.values():
+            for task_id in office.task_ids:
+                self._index_task(self.tasks[task_id])
+        for meeting in self.meetings.values():
+            if meeting.open:
+                self.open_meetings.setdefault(meeting.office_id, {})[meeting.id] = None
 
     def reviews_for(self, task: Task) -> dict[ReviewKind, ReviewStatus]:
         """The reviews a task needs: verification and docs always, security when sensitive."""
