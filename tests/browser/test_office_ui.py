@@ -18,6 +18,15 @@ pytestmark = pytest.mark.browser
 # ---- helpers ------------------------------------------------------------------------------
 
 
+#: True once no agent is mid-walk (office.js animations run for a fixed duration from a start).
+SETTLED = (
+    "[...window.miniatureOffice.office.anims.values()]"
+    ".every((a) => performance.now() >= a.start + a.duration)"
+)
+#: Resolves after two animation frames: whatever was invalidated has been drawn.
+NEXT_FRAMES = "new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))"
+
+
 def world_state(server: Server) -> dict[str, Any]:
     return call(server, "GET", "/api/world/state")
 
@@ -97,13 +106,14 @@ def test_pause_stops_the_clock_and_step_advances_exactly_one_tick(
     open_office(page, live_world)
     page.click("#btn-toggle")
     wait_running(page, False)
-    page.wait_for_timeout(600)  # ticks already in flight land
-    paused_at = shown_tick(page)
-    page.wait_for_timeout(1200)
+    paused_at = world_state(live_world)["tick"]
+    # the ticks already in flight land, and the page stops where the server stopped
+    wait_until(page, f"Number(document.querySelector('#clock').dataset.tick) === {paused_at}")
+    page.wait_for_timeout(1200)  # a window in which no tick may arrive
     assert shown_tick(page) == paused_at
     page.click("#btn-step")
     wait_until(page, f"Number(document.querySelector('#clock').dataset.tick) === {paused_at + 1}")
-    page.wait_for_timeout(800)
+    page.wait_for_timeout(800)  # a window in which no second tick may arrive
     assert shown_tick(page) == paused_at + 1
     page.keyboard.press(".")  # the step shortcut
     wait_until(page, f"Number(document.querySelector('#clock').dataset.tick) === {paused_at + 2}")
@@ -217,7 +227,7 @@ def test_clicking_an_agent_on_the_map_opens_its_panel(page: Any, live_world: Ser
     open_office(page, live_world)
     page.click("#btn-toggle")
     wait_running(page, False)
-    page.wait_for_timeout(1200)  # walking animations settle
+    wait_until(page, SETTLED)  # every walking animation has reached its end
     agent_id = page.evaluate("window.miniatureOffice.agentIds()[0]")
     point = page.evaluate(f"window.miniatureOffice.locateAgent('{agent_id}')")
     page.mouse.click(point["x"], point["y"])
@@ -338,7 +348,7 @@ def test_charts_draw_and_name_the_bottleneck(page: Any, server: Server, artifact
     page.wait_for_selector("#roles-now tbody tr")
     charts = page.locator("#charts")
     charts.scroll_into_view_if_needed()
-    page.wait_for_timeout(500)
+    page.evaluate(NEXT_FRAMES)  # the scrolled charts are painted
     charts.screenshot(path=str(artifacts / "charts.png"))
 
 
