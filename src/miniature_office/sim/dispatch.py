@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .agents import Activity, ActivityKind, Agent, Role
+from .agents import Activity, ActivityKind, Agent, AgentStatus, Role
 from .assignment import assign
 from .directives import design_effort
 from .meetings import Meeting
@@ -25,10 +25,15 @@ class _Dispatcher:
         self.free: dict[Role, list[Agent]] = {}
         self._levels: dict[str, int] = {}  # directive id -> aged priority this tick
         agents, free = world.agents, self.free
+        off_duty = AgentStatus.OFF_DUTY
         for agent_id in office.agent_ids:
             agent = agents[agent_id]
-            if agent.free:
-                free.setdefault(agent.role, []).append(agent)
+            if agent.activity is None and agent.status is not off_duty:  # Agent.free
+                pool = free.get(agent.role)
+                if pool is None:
+                    free[agent.role] = [agent]
+                else:
+                    pool.append(agent)
 
     def spend(self) -> bool:
         manager = self.manager
@@ -47,33 +52,35 @@ class _Dispatcher:
         return chosen
 
     def run(self) -> None:
-        if self.manager is None:
+        manager = self.manager
+        if manager is None:
             return
-        self.manager.attention_left = self.manager.attention_budget
-        self.manager.dispatched_this_tick = 0
+        manager.attention_left = manager.attention_budget
+        manager.dispatched_this_tick = 0
         world = self.world
-        for directive_id in self._by_priority_directives():
+        for directive_id in self._awaiting_design():
+            if not self.free.get(Role.ARCHITECT):
+                break
             directive = world.directives[directive_id]
-            if directive.state is DirectiveState.AWAITING_DESIGN and self.free.get(Role.ARCHITECT):
-                if not self.spend():
-                    return
-                architect = self.take(Role.ARCHITECT)
-                assert architect is not None  # noqa: S101 - checked just above
-                directive.state = DirectiveState.DESIGNING
-                directive.architect = architect.id
-                assign(
-                    world,
-                    architect,
-                    Activity(ActivityKind.DESIGN, directive.id, design_effort(world, directive)),
-                )
-                directive.last_event = world.log(
-                    "directive.assigned",
-                    self.manager.id,
-                    directive.id,
-                    {"architect": architect.id},
-                    (directive.last_event,),
-                )
-                world.changes.directives[directive.id] = None
+            if not self.spend():
+                return
+            architect = self.take(Role.ARCHITECT)
+            assert architect is not None  # noqa: S101 - checked just above
+            directive.state = DirectiveState.DESIGNING
+            directive.architect = architect.id
+            assign(
+                world,
+                architect,
+                Activity(ActivityKind.DESIGN, directive.id, design_effort(world, directive)),
+            )
+            directive.last_event = world.log(
+                "directive.assigned",
+                manager.id,
+                directive.id,
+                {"architect": architect.id},
+                (directive.last_event,),
+            )
+            world.changes.directives[directive.id] = None
         if not self._send_couriers():
             return
         for task in self._by_priority_tasks():
@@ -99,35 +106,68 @@ class _Dispatcher:
             )
         return True
 
-    def _by_priority_directives(self) -> list[str]:
-        ds = self.world.directives
-        aged = self.world.effective_priority  # aging: waiting work gains priority (MODEL.md)
-        ids = self.office.directive_ids
-        levels: dict[str, int] = {}
-        for directive_id in ids:
-            directive = ds[directive_id]
-            levels[directive_id] = aged(directive.priority, directive.arrived_tick)
-        self._levels = levels
-        return sorted(ids, key=lambda d: (levels[d], d))
+    def _level(self, directive_id: str) -> int:
+        """The directive's aged priority this tick (aging: waiting work gains priority)."""
+        level = self._levels.get(directive_id)
+        if level is None:
+            directive = self.world.directives[directive_id]
+            level = self.world.effective_priority(directive.priority, directive.arrived_tick)
+            self._levels[directive_id] = level
+        return level
+
+    def _awaiting_design(self) -> list[str]:
+        """Directives waiting for an architect, most urgent first (ties by id); none to look
+        at while no architect is free."""
+        if not self.free.get(Role.ARCHITECT):
+            return []
+        directives = self.world.directives
+        awaiting = DirectiveState.AWAITING_DESIGN
+        ids = [d for d in self.office.directive_ids if directives[d].state is awaiting]
+        level = self._level
+        return sorted(ids, key=lambda d: (level(d), d))
 
     def _by_priority_tasks(self) -> list[Task]:
-        """The office's tasks that may need the manager, most urgent first.
+        """The office's tasks dispatch can serve now, most urgent first.
 
-        Merged tasks and tasks being built by someone need nothing from dispatch (see
-        :meth:`_dispatch_task`), and they are most of the list, so they are left out before
-        sorting rather than visited after it.
+        A task needs nothing from dispatch when it is merged, being built, waiting in review
+        only for roles nobody free has, or voting; one that needs a builder waits while no
+        builder is free. Those are left out before sorting (the free pools only shrink while
+        dispatch runs, so :meth:`_dispatch_task` would do nothing for them): same tasks served
+        in the same order, without visiting the rest.
         """
-        tasks = self.world.tasks
-        merged, building = TaskState.MERGED, TaskState.IN_PROGRESS
+        tasks, votes, free = self.world.tasks, self.world.votes, self.free
+        builder_free = bool(free.get(Role.BUILDER))
+        reviewer_free = {kind: bool(free.get(role)) for kind, role in REVIEW_ROLE.items()}
+        scheduled, building, blocked = TaskState.SCHEDULED, TaskState.IN_PROGRESS, TaskState.BLOCKED
+        in_review, approval = TaskState.IN_REVIEW, TaskState.APPROVAL
+        pending, open_vote = ReviewStatus.PENDING, VoteOutcome.OPEN
         waiting = []
         for task_id in self.office.task_ids:
             task = tasks[task_id]
             state = task.state
-            if state is merged or (state is building and task.assignee is not None):
+            if state is scheduled or state is building:
+                if task.assignee is not None or not builder_free:
+                    continue
+            elif state is in_review:
+                if not any(
+                    status is pending and reviewer_free[kind]
+                    for kind, status in task.reviews.items()
+                ):
+                    continue
+            elif state is approval:
+                vote = votes.get(task.vote_id or "")
+                if vote is not None and vote.outcome is open_vote:
+                    continue
+            elif state is blocked:
+                if not builder_free or task.blocked_reason != "assignee dismissed":
+                    continue
+            else:  # merged
                 continue
             waiting.append(task)
-        levels = self._levels  # the directives' aged priorities, worked out this tick
-        return sorted(waiting, key=lambda t: (levels[t.directive_id], t.id))
+        if len(waiting) > 1:
+            level = self._level
+            waiting.sort(key=lambda t: (level(t.directive_id), t.id))
+        return waiting
 
     def _dispatch_task(self, task: Task) -> bool:
         """Dispatch what ``task`` needs next; False once the manager's attention is spent."""
