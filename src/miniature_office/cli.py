@@ -23,13 +23,25 @@ from typing import Any, Sequence
 
 from . import __version__
 from .runio import read_jsonl, read_scenario, write_jsonl
-from .service.config import cli_config
-from .service.jobs import default_workers
 from .sim.audit import HEADLESS_HEAD, verify_chain
 from .sim.engine import Engine
 from .sim.errors import CommandRejected, ScenarioError
-from .sim.forecast import DEFAULT_HORIZON
 from .sim.scenario import Scenario
+
+# `simulate` imports only what it runs: the job runner (multiprocessing), the configuration and
+# the forecasting modules are imported by the commands that use them.
+
+#: Ticks a forecast future may run (``sim.forecast.DEFAULT_HORIZON``; tests/sim/test_speed.py
+#: checks they agree).
+FORECAST_HORIZON = 3000
+
+
+def default_workers() -> int:
+    """One worker per CPU (``service.jobs.default_workers``, imported when a command needs it)."""
+    from .service.jobs import default_workers as workers
+
+    return workers()
+
 
 PROGRESS_MIN_TICKS = 2000
 
@@ -359,7 +371,11 @@ def _start_options(parser: argparse.ArgumentParser) -> None:
 
 def _scheduler(args: argparse.Namespace) -> str | None:
     """--scheduler, else the configuration's DASK_SCHEDULER_ADDRESS, else None (local pool)."""
-    return args.scheduler or cli_config().dask_scheduler_address
+    if args.scheduler:
+        return args.scheduler
+    from .service.config import cli_config
+
+    return cli_config().dask_scheduler_address
 
 
 def _scheduler_option(parser: argparse.ArgumentParser) -> None:
@@ -740,7 +756,7 @@ def build_parser() -> argparse.ArgumentParser:
     fc.add_argument("--futures", type=_positive, default=200)
     fc.add_argument("--seed", type=int, default=1, help="seed of the random futures")
     fc.add_argument(
-        "--horizon", type=_positive, default=DEFAULT_HORIZON, help="ticks a future may run"
+        "--horizon", type=_positive, default=FORECAST_HORIZON, help="ticks a future may run"
     )
     fc.add_argument("--workers", type=_positive, help="parallel processes (default: CPU count)")
     fc.add_argument("--csv", metavar="PATH", help="write one row per future")

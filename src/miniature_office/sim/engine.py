@@ -7,11 +7,10 @@ advance, votes close -> deployments -> retention -> flow metrics -> the tick's d
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from .acting import act
 from .audit import AuditEvent, AuditLog, HeadlessAuditLog
-from .commands import Command, CommandKind, apply, parse_kind, validate
 from .deployment import deploy, prune
 from .directives import intake
 from .dispatch import dispatch
@@ -25,6 +24,9 @@ from .stalls import watch_stalls
 from .tasks import BOARD_ORDER
 from .voting import close_votes
 from .world import ChangeSet, World, build_world
+
+if TYPE_CHECKING:  # commands (pydantic payload models) load when a command first comes in
+    from .commands import Command, CommandKind
 
 
 class TickResult:
@@ -90,6 +92,8 @@ class Engine:
 
     def submit(self, kind: str | CommandKind, payload: Any = None, actor: str = "user") -> Command:
         """Validate and queue a command for the next tick boundary (raises CommandRejected)."""
+        from .commands import Command, parse_kind, validate
+
         command_kind = parse_kind(kind)
         normalised = validate(self.world, command_kind, {} if payload is None else payload)
         command = Command(self.next_seq, command_kind, normalised, actor, self.world.tick)
@@ -100,9 +104,12 @@ class Engine:
     def apply_pending(self) -> list[Command]:
         """Apply queued commands now, at the current tick boundary (used while paused)."""
         batch, self.pending = self.pending, []
-        for command in batch:
-            apply(self.world, command)
-            self.commands.append(command)
+        if batch:
+            from .commands import apply
+
+            for command in batch:
+                apply(self.world, command)
+                self.commands.append(command)
         self._boundary.extend(batch)
         return batch
 
@@ -286,6 +293,8 @@ class Engine:
         final boundary apply only with ``include_boundary`` (recovery wants them; comparing
         with a run's state at that tick does not).
         """
+        from .commands import Command
+
         engine = cls(scenario, seed, **kwargs)
         log = [c if isinstance(c, Command) else Command.from_dict(c) for c in commands]
         for command in log:
