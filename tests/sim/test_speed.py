@@ -10,9 +10,15 @@ from __future__ import annotations
 
 import subprocess  # nosec B404 - this interpreter, fixed arguments
 import sys
+from typing import Any
 
 from miniature_office import cli
+from miniature_office.runio import read_scenario
+from miniature_office.sim.engine import Engine
 from miniature_office.sim.forecast import DEFAULT_HORIZON
+from miniature_office.sim.scenario import Scenario
+
+from .flow_reference import ReferenceFlowTracker
 
 
 def test_the_cli_forecast_horizon_is_the_forecasts_default() -> None:
@@ -30,3 +36,48 @@ def test_simulate_does_not_load_the_job_runner_or_the_command_models() -> None:
         [sys.executable, "-c", code], check=True, capture_output=True, text=True
     ).stdout
     assert out.splitlines()[-1] == "[]"
+
+
+def _side_by_side(scenario: Any, seed: int, ticks: int) -> Engine:
+    """Run the tracker and the reference on two identical engines, comparing every tick."""
+    fast = Engine(scenario, seed, headless=True)
+    slow = Engine(scenario, seed, headless=True)
+    slow.flow = ReferenceFlowTracker(history=slow.flow.history.maxlen or 2000)
+    compared = 0
+    for _ in range(ticks):
+        row, expected = fast.step().flow, slow.step().flow
+        assert row == expected, _first_difference(row, expected)
+        assert list(row) == list(expected)  # same keys in the same order (the CSV's columns)
+        for registry in ("tasks", "directives"):
+            mine, theirs = getattr(fast.world, registry), getattr(slow.world, registry)
+            assert list(mine) == list(theirs)
+            for key, item in mine.items():
+                other = theirs[key]
+                assert item.stage_ticks == other.stage_ticks, (fast.world.tick, key)
+                assert item.active_ticks == other.active_ticks, (fast.world.tick, key)
+                assert item.to_dict(fast.world.tick) == other.to_dict(slow.world.tick)
+        assert fast.flow.time_totals == slow.flow.time_totals
+        assert fast.world.headcount == slow.world.headcount
+        compared += 1
+    assert compared == ticks
+    assert fast.summary() == slow.summary()
+    return fast
+
+
+def _first_difference(row: dict[str, Any], expected: dict[str, Any]) -> str:
+    for key in expected:
+        if row.get(key) != expected[key]:
+            return f"tick {expected['tick']}: {key} = {row.get(key)!r}, expected {expected[key]!r}"
+    return f"tick {expected['tick']}: keys differ"
+
+
+def test_flow_rows_equal_the_from_scratch_reference_in_the_default_office() -> None:
+    engine = _side_by_side(read_scenario(None), 3, 400)
+    assert engine.world.totals["directives_deployed"] > 5
+
+
+def test_flow_rows_equal_the_from_scratch_reference_in_an_overloaded_office() -> None:
+    raw = read_scenario(None).model_dump(mode="json")
+    raw["arrivals"]["rate_per_day"] = 3
+    engine = _side_by_side(Scenario.model_validate(raw), 5, 400)
+    assert len(engine.world.backlog) > 10  # more offered than the office ships
