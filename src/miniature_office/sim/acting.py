@@ -7,18 +7,22 @@ from .artifacts import ArtifactKind
 from .assignment import abandon, release
 from .directives import complete_design
 from .errors import TransitionRefused
-from .floorplan import path_length, waypoints
+from .floorplan import waypoints
 from .meeting_flow import work_meeting
-from .quality import defect_chance, speed_factor, vulnerability_chance
+from .quality import injection_chances, speed_factor
 from .reviews import ACTIVITY_REVIEW, work_review
-from .supply import Tool, checkout
+from .supply import checkout_from
 from .tasks import DirectiveState, ReviewStatus, TaskState
 from .world import World, set_status
+
+_MANAGER = Role.MANAGER
+_IDLE, _WALKING, _WORKING = AgentStatus.IDLE, AgentStatus.WALKING, AgentStatus.WORKING
+_KIND_NAME = {kind: kind.value for kind in ActivityKind}
 
 
 def act(world: World, agent: Agent) -> None:
     """One agent's tick: walk, fetch a tool, or do a tick of its activity."""
-    if agent.role is not Role.MANAGER:
+    if agent.role is not _MANAGER:
         agent.attention_left = agent.attention_budget
     activity = agent.activity
     if activity is not None and not _still_needed(world, agent, activity):
@@ -27,18 +31,20 @@ def act(world: World, agent: Agent) -> None:
     if (agent.path or agent.walk_debt >= 1) and _walk(world, agent):
         return
     if activity is None:
-        set_status(agent, AgentStatus.IDLE, world)
+        if agent.status is not _IDLE:  # set_status, inline: half of all agent-ticks are idle
+            agent.status = _IDLE
+            world.changes.agents[agent.id] = None
         return
     if activity.capability and agent.held_tool is None and _fetch_tool(world, agent, activity):
         return
-    spot = _place(world, agent, activity)
-    if (agent.x, agent.y) != spot:
+    spot = agent.desk if activity.place == "desk" else _place(world, agent, activity)
+    if agent.x != spot[0] or agent.y != spot[1]:
         agent.path = waypoints((agent.x, agent.y), spot)
         if _walk(world, agent):
             return
     agent.attention_left -= 1
     agent.busy_ticks += 1
-    world.changes.agents[agent.id] = None
+    world.changes.agents[agent.id] = None  # so the work below may set the status directly
     WORK[activity.kind](world, agent, activity)
 
 
@@ -50,9 +56,14 @@ def _walk(world: World, agent: Agent) -> bool:
     over a run walking time is exactly distance over speed and every agent-tick is either a
     walking tick or a tick of something else (MODEL.md, time accounting).
     """
-    if agent.path:
-        tiles = path_length((agent.x, agent.y), agent.path)
-        agent.x, agent.y = agent.path[-1]
+    path = agent.path
+    if path:
+        tiles = 0  # floorplan.path_length, inline
+        x, y = agent.x, agent.y
+        for cx, cy in path:
+            tiles += abs(cx - x) + abs(cy - y)
+            x, y = cx, cy
+        agent.x, agent.y = x, y
         agent.path = []
         agent.walk_debt += tiles / world.settings.walk_speed
         world.changes.agents[agent.id] = None
@@ -60,7 +71,7 @@ def _walk(world: World, agent: Agent) -> bool:
         return False
     agent.walk_debt -= 1
     agent.busy_ticks += 1
-    set_status(agent, AgentStatus.WALKING, world)
+    agent.status = _WALKING
     world.changes.agents[agent.id] = None
     return True
 
@@ -85,9 +96,9 @@ def _fetch_tool(world: World, agent: Agent, activity: Activity) -> bool:
         agent.path = waypoints((agent.x, agent.y), door)
         if _walk(world, agent):
             return True
-    tools = world.floor_tools(agent.floor_id)
-    justification = _justification(world, agent, activity, tools)
-    result = checkout(tools, agent.id, activity.capability or "", justification)
+    matching, sensitive = world.tools_for(agent.floor_id, activity.capability or "")
+    justification = _justification(world, activity, sensitive)
+    result = checkout_from(matching, agent.id, justification)
     if result.reason == "justification_required":
         _refused(world, agent, activity)
         return True
@@ -123,17 +134,18 @@ def _fetch_tool(world: World, agent: Agent, activity: Activity) -> bool:
     return True
 
 
-def _justification(world: World, agent: Agent, activity: Activity, tools: list[Tool]) -> str | None:
+def _justification(world: World, activity: Activity, sensitive: bool) -> str | None:
     """The written case for a sensitive tool, or None when the agent came without one.
 
     Only work on a task carries a case; an agent forgets it with ``justification_missing_chance``
     each attempt until ``justification_escalate_after`` refusals, when its manager writes it.
+    ``sensitive``: a sensitive tool offers the capability on the floor (else the case is
+    never asked for and nothing is drawn).
     """
-    if world.tasks.get(activity.target) is None:
+    if activity.target not in world.tasks:
         return None
-    case = f"{activity.kind.value} of {activity.target}"
-    capability = activity.capability or ""
-    if not any(t.sensitive and capability in t.capabilities for t in tools):
+    case = f"{_KIND_NAME[activity.kind]} of {activity.target}"
+    if not sensitive:
         return case
     if activity.refusals >= world.settings.justification_escalate_after:
         return f"{case} (written by the manager)"
@@ -214,17 +226,17 @@ def _work_build(world: World, agent: Agent, activity: Activity) -> None:
             release(world, agent)
             set_status(agent, AgentStatus.IDLE, world)  # it could not start: an idle tick
             return
-    set_status(agent, AgentStatus.WORKING, world)
+    agent.status = _WORKING  # act marked the agent changed
     settings = world.settings
-    skill = agent.skill("build")
-    speed = speed_factor(settings, agent, world.floors[task.floor_id].language)
+    skill = agent.skills.get("build", 0.3)  # Agent.skill
+    language = world.floors[task.floor_id].language
+    speed = 1.0 if language in agent.languages else settings.foreign_language_speed
     task.progress += (settings.build_speed_base + settings.build_speed_skill * skill) * speed
     tool = world.tools.get(agent.held_tool or "")
-    if world.chance(defect_chance(settings, task, skill, tool), key=task.id):
+    defect, vulnerability = injection_chances(settings, task, skill, tool)
+    if world.random(task.id) < defect:  # World.chance
         task.defects += 1
-    if task.sensitivity > 0 and world.chance(
-        vulnerability_chance(settings, task, skill, tool), key=task.id
-    ):
+    if task.sensitivity > 0 and world.random(task.id) < vulnerability:
         task.vulnerabilities += 1
     world.changes.tasks[task.id] = None
     if task.progress < task.effort:

@@ -46,6 +46,18 @@ def vulnerability_chance(settings: Settings, task: Task, skill: float, tool: Too
     return min(1.0, settings.vulnerability_rate * task.sensitivity * factor)
 
 
+def injection_chances(
+    settings: Settings, task: Task, skill: float, tool: Tool | None
+) -> tuple[float, float]:
+    """:func:`defect_chance` and :func:`vulnerability_chance` of one build tick, the shared
+    factor worked out once (the same floats)."""
+    factor = _injection_factor(settings, task, skill, tool)
+    return (
+        min(1.0, settings.defect_rate * task.complexity * factor),
+        min(1.0, settings.vulnerability_rate * task.sensitivity * factor),
+    )
+
+
 def detect_chance(settings: Settings, kind: ReviewKind, skill: float, tool: Tool | None) -> float:
     """Chance a reviewer finds each defect (verification) or vulnerability (security)."""
     if kind is ReviewKind.VERIFICATION:

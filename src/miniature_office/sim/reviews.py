@@ -5,7 +5,7 @@ from __future__ import annotations
 from .agents import Activity, ActivityKind, Agent, AgentStatus, Role
 from .artifacts import ArtifactKind
 from .assignment import release, rework
-from .quality import REVIEW_SKILL, detect_chance, doc_gap_chance, speed_factor
+from .quality import REVIEW_SKILL, detect_chance, doc_gap_chance
 from .supply import Tool
 from .tasks import ReviewKind, ReviewStatus, Task, TaskState
 from .world import World, set_status
@@ -28,13 +28,16 @@ def work_review(world: World, agent: Agent, activity: Activity) -> None:
     set_status(agent, AgentStatus.REVIEWING, world)
     kind = ACTIVITY_REVIEW[activity.kind]
     task = world.tasks[activity.target]
-    speed = speed_factor(world.settings, agent, world.floors[task.floor_id].language)
-    activity.remaining -= (world.settings.review_speed_base + agent.skill(skill_of(kind))) * speed
+    settings = world.settings
+    language = world.floors[task.floor_id].language
+    speed = 1.0 if language in agent.languages else settings.foreign_language_speed
+    skill = agent.skills.get(REVIEW_SKILL[kind], 0.3)  # Agent.skill
+    activity.remaining -= (settings.review_speed_base + skill) * speed
     if activity.remaining > 0:
         return
     tool = world.tools.get(agent.held_tool or "")
     release(world, agent)
-    found = _findings(world, task, kind, agent.skill(skill_of(kind)), tool)
+    found = _findings(world, task, kind, skill, tool)
     artifact_kind = (
         ArtifactKind.DOCUMENT if kind is ReviewKind.DOCUMENTATION else ArtifactKind.REVIEW_REPORT
     )

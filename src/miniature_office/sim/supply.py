@@ -70,7 +70,12 @@ def checkout(
     Sensitive tools need a justification. An agent queues on the first matching tool when no
     slot is free and keeps its place until a slot opens for it.
     """
-    matching = find_tools(tools, capability)
+    return checkout_from(find_tools(tools, capability), agent_id, justification)
+
+
+def checkout_from(matching: list[Tool], agent_id: str, justification: str | None) -> CheckoutResult:
+    """:func:`checkout` among ``matching``: the floor's tools with the capability, most trusted
+    first (:func:`find_tools`)."""
     if not matching:
         return CheckoutResult(None, "no_tool")
     for tool in matching:

@@ -22,7 +22,7 @@ from .errors import TransitionRefused
 from .floorplan import FloorPlan, Rect, desk_position, office_bays, plan_floor, spare_desk
 from .meetings import Meeting
 from .scenario import AgentSpec, Scenario, ToolSpec, staff_counts
-from .supply import Tool
+from .supply import Tool, find_tools
 from .tasks import Directive, ReviewKind, ReviewStatus, Task, TaskState, Transition, is_legal
 from .votes import Vote
 
@@ -224,6 +224,7 @@ class World:
         # scanning every task (not part of a snapshot: :meth:`rebuild_indexes` derives them).
         self.task_order: dict[str, int] = {}  # task id -> registration order
         self._tasks_indexed = 0
+        self._tools_for: dict[tuple[str, str], tuple[int, list[Tool], bool]] = {}
         self.approval: dict[str, dict[str, None]] = {}  # office id -> its tasks in approval
         self.open_meetings: dict[str, dict[str, None]] = {}  # office id -> meetings called
 
@@ -438,6 +439,18 @@ class World:
     def floor_tools(self, floor_id: str) -> list[Tool]:
         return [self.tools[t] for t in self.floors[floor_id].tool_ids]
 
+    def tools_for(self, floor_id: str, capability: str) -> tuple[list[Tool], bool]:
+        """The floor's tools offering ``capability``, most trusted first (``supply.find_tools``),
+        and whether a sensitive one is among them. Tools never change what they offer, so the
+        answer is kept until the floor gets another tool."""
+        have = len(self.floors[floor_id].tool_ids)
+        cached = self._tools_for.get((floor_id, capability))
+        if cached is None or cached[0] != have:
+            matching = find_tools(self.floor_tools(floor_id), capability)
+            cached = (have, matching, any(t.sensitive for t in matching))
+            self._tools_for[(floor_id, capability)] = cached
+        return cached[1], cached[2]
+
     # ---- artifacts --------------------------------------------------------------------------
 
     def add_artifact(
@@ -638,6 +651,7 @@ class World:
         """Derive the indexes from the registries (after a snapshot was loaded)."""
         self.task_order, self.approval, self.open_meetings = {}, {}, {}
         self._tasks_indexed = 0
+        self._tools_for = {}  # the tools were rebuilt too
         for office in self.offices.values():
             for task_id in office.task_ids:
                 self._index_task(self.tasks[task_id])
