@@ -86,6 +86,9 @@ _ACTIVE = frozenset({AgentStatus.WORKING, AgentStatus.REVIEWING, AgentStatus.IN_
 _ROLE_NAME = {r: r.value for r in Role}
 _BOARD_NAMES = tuple((s.value, s) for s in BOARD_ORDER)
 _WIP_STATES = (TaskState.IN_PROGRESS, TaskState.IN_REVIEW, TaskState.APPROVAL)
+_IN_PROGRESS, _IN_REVIEW, _APPROVAL = _WIP_STATES
+_DEPLOYED = TaskState.DEPLOYED.value
+_DEMAND_TOTALS = tuple((k, f"{k}_total") for k in ("offered", "admitted", "rejected"))
 
 
 def percentile(values: list[float], q: float) -> float | None:
@@ -220,21 +223,21 @@ class FlowTracker:
         self._push_window(sample)
         state_counts = world.state_counts
         states = {name: state_counts[s] for name, s in _BOARD_NAMES}
-        states[TaskState.DEPLOYED.value] = world.totals["tasks_deployed"]
+        states[_DEPLOYED] = world.totals["tasks_deployed"]
         stats = self._windowed()
         totals = world.totals
-        previous = self.latest or {}
+        previous = self.history[-1] if self.history else {}
         # per-tick counts are differences of totals; a row restored from an older snapshot
         # lacks the totals, and then this tick counts from now (0) rather than from the start
         base = totals if previous else dict.fromkeys(DEMAND, 0)
-        now = {k: totals[k] - previous.get(f"{k}_total", base[k]) for k in DEMAND}
+        now = {k: totals[k] - previous.get(column, base[k]) for k, column in _DEMAND_TOTALS}
         backlog = len(world.backlog)
         open_directives = totals["directives_created"] - totals["directives_deployed"]
         row = {
             "tick": tick,
             "day": tick // per_day,
             "states": states,
-            "wip": sum(state_counts[s] for s in _WIP_STATES),
+            "wip": state_counts[_IN_PROGRESS] + state_counts[_IN_REVIEW] + state_counts[_APPROVAL],
             "throughput": tasks_deployed_now,
             "directives_deployed": len(deployed),
             "deployed_total": totals["directives_deployed"],
@@ -344,42 +347,94 @@ class FlowTracker:
         time_totals = self.time_totals
         manager_role = Role.MANAGER
         status_class, role_name = STATUS_CLASS, _ROLE_NAME
+        idle, waiting, blocked, off_duty = (
+            AgentStatus.IDLE,
+            AgentStatus.WAITING,
+            AgentStatus.BLOCKED,
+            AgentStatus.OFF_DUTY,
+        )
+        # Agent-ticks of the working roles are whole ticks: they are tallied per role and class
+        # here and added up after the loop (integer sums, so in any order). Managers' ticks may
+        # be split into fractions, and time_now["idle"] mixes both, so those are added in agent
+        # order as before (the same floating-point sums).
+        tallies: dict[Role, dict[str, int]] = {}
+        idle_now = 0.0
         for agent in world.agents.values():
             status = agent.status
-            cls = status_class[status]
-            role = role_name[agent.role]
-            totals = time_totals[role]
-            counts = by_role[role]
-            counts[2] += 1
-            if cls == "off_duty":
+            role = agent.role
+            if role is manager_role:
+                cls = status_class[status]
+                totals = time_totals["manager"]
+                counts = by_role["manager"]
+                counts[2] += 1
+                if status is off_duty:
+                    time_now[cls] += 1
+                    totals[cls] = totals.get(cls, 0) + 1
+                    continue
+                counts[1] += 1
+                if status is idle:
+                    budget = agent.attention_budget
+                    spent = max(0, budget - agent.attention_left)
+                    share = min(1.0, spent / budget) if budget else 0
+                    if share:
+                        time_now["dispatching"] += share
+                        totals["dispatching"] = totals.get("dispatching", 0) + share
+                        counts[0] += share
+                        share = 1.0 - share
+                        idle_now += share
+                        totals["idle"] = totals.get("idle", 0) + share
+                        continue
+                    idle_now += 1
+                    totals["idle"] = totals.get("idle", 0) + 1
+                    continue
+                if status is waiting or status is blocked:
+                    if agent.waiting_for == "contract":
+                        cls = "waiting_contract"
+                    elif agent.activity is not None:
+                        tool_waits.add(agent.activity.target)
                 time_now[cls] += 1
                 totals[cls] = totals.get(cls, 0) + 1
+                if cls in PRODUCTIVE:
+                    counts[0] += 1
+                if status in _ACTIVE and agent.activity is not None:
+                    target = agent.activity.target
+                    meeting = meetings.get(target)
+                    active[meeting.task_id if meeting is not None else target] = None
                 continue
-            counts[1] += 1
-            if agent.role is manager_role and cls == "idle":
-                budget = agent.attention_budget
-                share = min(1.0, max(0, budget - agent.attention_left) / budget) if budget else 0
-                if share:
-                    time_now["dispatching"] += share
-                    totals["dispatching"] = totals.get("dispatching", 0) + share
-                    counts[0] += share
-                    share = 1.0 - share
-                    time_now["idle"] += share
-                    totals["idle"] = totals.get("idle", 0) + share
-                    continue
-            elif cls == "waiting_tool":
+            tally = tallies.get(role)
+            if tally is None:
+                tally = tallies[role] = {}
+            if status is idle:
+                idle_now += 1
+                tally["idle"] = tally.get("idle", 0) + 1
+                continue
+            cls = status_class[status]
+            if status is waiting or status is blocked:
                 if agent.waiting_for == "contract":
                     cls = "waiting_contract"
                 elif agent.activity is not None:
                     tool_waits.add(agent.activity.target)
-            time_now[cls] += 1
-            totals[cls] = totals.get(cls, 0) + 1
-            if cls in PRODUCTIVE:
-                counts[0] += 1
-            if status in _ACTIVE and agent.activity is not None:
-                target = agent.activity.target
-                meeting = meetings.get(target)
-                active[meeting.task_id if meeting is not None else target] = None
+            elif status in _ACTIVE:
+                activity = agent.activity
+                if activity is not None:
+                    target = activity.target
+                    meeting = meetings.get(target)
+                    active[meeting.task_id if meeting is not None else target] = None
+            tally[cls] = tally.get(cls, 0) + 1
+        for role, tally in tallies.items():
+            name = role_name[role]
+            totals = time_totals[name]
+            counts = by_role[name]
+            for cls, n in tally.items():
+                if cls != "idle":
+                    time_now[cls] += n
+                totals[cls] = totals.get(cls, 0) + n
+                counts[2] += n
+                if cls != "off_duty":
+                    counts[1] += n
+                    if cls in PRODUCTIVE:
+                        counts[0] += n
+        time_now["idle"] = idle_now
         return active, tool_waits, {c: round(v, 3) for c, v in time_now.items()}, by_role
 
     def _work(
@@ -397,10 +452,10 @@ class FlowTracker:
         written inline with enum members and lookups bound to locals.
         """
         queue = dict.fromkeys(ROLES, 0)
+        builders = architects = managers = 0
         blocked = tasks_open = 0
         tasks = world.tasks
         directives = world.directives
-        rank = _STAGE_RANK
         unmerged_dependency = world.unmerged_dependency
         review_role = REVIEW_QUEUE_ROLE
         pending = ReviewStatus.PENDING
@@ -410,41 +465,57 @@ class FlowTracker:
             TaskState.SCHEDULED,
         )
         approval, blocked_state = TaskState.APPROVAL, TaskState.BLOCKED
-        awaiting, in_progress = DirectiveState.AWAITING_DESIGN, DirectiveState.IN_PROGRESS
-        no_stage = len(STAGES)
+        in_progress = DirectiveState.IN_PROGRESS
+        awaiting = DirectiveState.AWAITING_DESIGN
+        # ranks in STAGES: waiting_contract 3, blocked 4, waiting_tool 5, build 6, review 7,
+        # approval 8, merged 9 (waiting_dependency never counts for the directive)
         for office in world.offices.values():
             for directive_id in office.directive_ids:  # admitted and not deployed
                 directive = directives[directive_id]
                 charged = directive.stage_ticks
-                if directive.state is not in_progress:
-                    if directive.state is awaiting:
-                        queue["architect"] += 1
+                state = directive.state
+                if state is not in_progress:
+                    if state is awaiting:
+                        architects += 1
                     charged["design"] = charged.get("design", 0) + 1
                     if directive_id in active:
                         directive.active_ticks += 1
                     continue
-                least = no_stage
+                least = 10
                 worked = False
                 task_ids = directive.task_ids
                 tasks_open += len(task_ids)
                 for task_id in task_ids:
                     task = tasks[task_id]
                     state = task.state
-                    if state is in_review:
+                    if state is in_build:
+                        if task.assignee is None:
+                            builders += 1
+                        if task_id in tool_waits:
+                            stage, r = "waiting_tool", 5
+                        else:
+                            stage, r = "build", 6
+                    elif state is in_review:
                         for kind, status in task.reviews.items():
                             if status is pending:
                                 queue[review_role[kind]] += 1
-                        stage = "waiting_tool" if task_id in tool_waits else "review"
-                    elif state is in_build or state is scheduled:
-                        if state is scheduled and unmerged_dependency(task) is not None:
-                            stage = "waiting_dependency"
+                        if task_id in tool_waits:
+                            stage, r = "waiting_tool", 5
+                        else:
+                            stage, r = "review", 7
+                    elif state is scheduled:
+                        if unmerged_dependency(task) is not None:
+                            stage, r = "waiting_dependency", 10  # its sibling says why
                         else:
                             if task.assignee is None:
-                                queue["builder"] += 1
-                            stage = "waiting_tool" if task_id in tool_waits else "build"
+                                builders += 1
+                            if task_id in tool_waits:
+                                stage, r = "waiting_tool", 5
+                            else:
+                                stage, r = "build", 6
                     elif state is approval:
-                        queue["manager"] += 1
-                        stage = "approval"
+                        managers += 1
+                        stage, r = "approval", 8
                     elif state is blocked_state:
                         blocked += 1
                         if (
@@ -452,24 +523,25 @@ class FlowTracker:
                             and task.blocked_from is scheduled
                             and not world.contract_ready(task)
                         ):
-                            stage = "waiting_contract"
+                            stage, r = "waiting_contract", 3
                         else:
-                            stage = "blocked"
+                            stage, r = "blocked", 4
                     else:
-                        stage = "merged"
+                        stage, r = "merged", 9
                     spent = task.stage_ticks
                     spent[stage] = spent.get(stage, 0) + 1
                     if task_id in active:
                         task.active_ticks += 1
                         worked = True
-                    if stage != "waiting_dependency":  # its sibling's stage says why it waits
-                        r = rank[stage]
-                        if r < least:
-                            least = r
-                stage = STAGES[least] if least < no_stage else "merged"
+                    if r < least:
+                        least = r
+                stage = STAGES[least] if least < 10 else "merged"
                 charged[stage] = charged.get(stage, 0) + 1
                 if worked:
                     directive.active_ticks += 1
+        queue["architect"] += architects
+        queue["builder"] += builders
+        queue["manager"] += managers
         return queue, blocked, tasks_open
 
     # ---- bottleneck ------------------------------------------------------------------------
