@@ -14,6 +14,7 @@ from typing import Any
 
 from miniature_office import cli
 from miniature_office.runio import read_scenario
+from miniature_office.sim.audit import AuditLog
 from miniature_office.sim.engine import Engine
 from miniature_office.sim.forecast import DEFAULT_HORIZON
 from miniature_office.sim.scenario import Scenario
@@ -81,3 +82,33 @@ def test_flow_rows_equal_the_from_scratch_reference_in_an_overloaded_office() ->
     raw["arrivals"]["rate_per_day"] = 3
     engine = _side_by_side(Scenario.model_validate(raw), 5, 400)
     assert len(engine.world.backlog) > 10  # more offered than the office ships
+
+
+def test_lineage_children_built_on_demand_equal_those_indexed_at_append() -> None:
+    log = AuditLog(window=40)
+    eager: dict[int, list[int]] = {}  # what the log indexed on every append before
+    held: list[int] = []
+    for seq in range(1, 161):
+        parents = tuple(p for p in (seq - 1, seq - 7, seq - 45, seq // 2) if p > 0)
+        event = log.append(seq // 3, "k", "a", "t", {"n": seq}, parents[: 1 + seq % 3])
+        if len(held) == 40:
+            eager.pop(held.pop(0), None)
+        held.append(event.seq)
+        for parent in event.parents:
+            if parent >= held[0]:
+                eager.setdefault(parent, []).append(event.seq)
+        if seq % 23 == 0 or seq > 150:
+            for start in held:
+                expected = _walk_children(log, eager, start)
+                assert [e.seq for e in log.descendants(start)] == expected
+
+
+def _walk_children(log: AuditLog, children: dict[int, list[int]], start: int) -> list[int]:
+    seen, queue, found = {start}, [start], []
+    while queue:
+        for child in children.get(queue.pop(0), []):
+            if child not in seen and log.get(child) is not None:
+                seen.add(child)
+                found.append(child)
+                queue.append(child)
+    return found

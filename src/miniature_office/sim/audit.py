@@ -226,7 +226,8 @@ class AuditLog:
         clock: Callable[[], float] | None = None,
     ) -> None:
         self._events: deque[AuditEvent] = deque(maxlen=window)
-        self._children: dict[int, list[int]] = {}
+        self._children: dict[int, list[int]] = {}  # parent seq -> children held (lazy)
+        self._children_at = 0  # the count the index was built at
         self._clock = clock
         self.head: str = GENESIS_HASH
         self.count: int = 0
@@ -242,7 +243,13 @@ class AuditLog:
     ) -> AuditEvent:
         """Append one event and return it; parents must be earlier sequence numbers."""
         seq = self.count + 1
-        parent_list = sorted({p for p in parents if p and p < seq}) if parents else []
+        if not parents:
+            parent_list = []
+        elif type(parents) is tuple and len(parents) == 1:  # most events name one parent
+            (parent,) = parents
+            parent_list = [parent] if parent and parent < seq else []
+        else:
+            parent_list = sorted({p for p in parents if p and p < seq})
         data = data or {}
         prev = self.head
         digest = _sha256(_encode_event(seq, tick, kind, actor, target, data, parent_list, prev))
@@ -250,7 +257,7 @@ class AuditLog:
         event = AuditEvent(
             seq, tick, kind, actor, target, data, parent_list, prev, digest, recorded
         )
-        self._hold(event)
+        self._events.append(event)  # a full window drops its oldest
         self.head, self.count = digest, seq
         return event
 
@@ -270,19 +277,21 @@ class AuditLog:
         """Continue an existing chain (after loading a snapshot)."""
         self.head, self.count = head, count
         self._events.clear()
-        self._children.clear()
-        for event in recent:
-            self._hold(event)
+        self._events.extend(recent)
+        self._children_at = -1
 
-    def _hold(self, event: AuditEvent) -> None:
-        """Keep ``event`` in the window and index it under its parents still held there."""
-        if self._events.maxlen is not None and len(self._events) == self._events.maxlen:
-            self._children.pop(self._events[0].seq, None)
-        self._events.append(event)
-        oldest = self._events[0].seq
-        for parent in event.parents:
-            if parent >= oldest:  # parents already out of the window are not indexed
-                self._children.setdefault(parent, []).append(event.seq)
+    def _child_index(self) -> dict[int, list[int]]:
+        """Children of every event held, from the parents of the events held (built when a
+        lineage query first needs it after the chain grew, not on every append)."""
+        if self._children_at != self.count:
+            children: dict[int, list[int]] = {}
+            oldest = self.first_seq
+            for event in self._events:
+                for parent in event.parents:
+                    if parent >= oldest:  # parents already out of the window are not indexed
+                        children.setdefault(parent, []).append(event.seq)
+            self._children, self._children_at = children, self.count
+        return self._children
 
     def __iter__(self) -> Iterator[AuditEvent]:
         return iter(self._events)
@@ -320,7 +329,8 @@ class AuditLog:
 
     def descendants(self, seq: int, limit: int = 500) -> list[AuditEvent]:
         """Follow causal children forwards from ``seq``."""
-        return self._walk(seq, lambda e: self._children.get(e.seq, []), limit)
+        children = self._child_index()
+        return self._walk(seq, lambda e: children.get(e.seq, []), limit)
 
     def _walk(
         self, seq: int, step: Callable[[AuditEvent], Iterable[int]], limit: int

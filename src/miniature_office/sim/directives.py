@@ -276,10 +276,18 @@ def _best_waiting(world: World, backlog: list[Arrival]) -> int:
     at the first arrival already at level 1 (nothing can beat it), which with aging is almost
     always at the front of a long backlog.
     """
-    aged = world.effective_priority
+    every, tick = world.settings.priority_aging_ticks, world.tick
     best, best_level = 0, 6
+    if every <= 0:  # aging off: the priority itself (World.effective_priority)
+        for index, arrival in enumerate(backlog):
+            if arrival.priority < best_level:
+                best, best_level = index, arrival.priority
+                if best_level <= 1:
+                    break
+        return best
     for index, arrival in enumerate(backlog):
-        level = aged(arrival.priority, arrival.offered_tick)
+        # World.effective_priority, inline: the backlog may hold a thousand arrivals
+        level = arrival.priority - (tick - arrival.offered_tick) // every
         if level < best_level:
             best, best_level = index, level
             if level <= 1:

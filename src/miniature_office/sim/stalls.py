@@ -119,18 +119,28 @@ def stalls_by_cause(world: World) -> dict[str, int]:
 def detect(world: World, elapsed: int) -> list[Stall]:
     """Every stall now; ``elapsed`` ticks passed since the last check (elevator pressure)."""
     stalls: list[Stall] = []
+    # contracts by (name, consumer floor), in registry order: a blocked consumer looks up its
+    # own instead of scanning every contract
+    requested: dict[tuple[str, str], list[Any]] = {}
+    for contract in world.contracts.values():
+        requested.setdefault((contract.name, contract.consumer_floor), []).append(contract)
     for floor in world.floors.values():
         capabilities = {c for t in world.floor_tools(floor.id) for c in t.capabilities}
         for office_id in floor.office_ids:
             office = world.offices[office_id]
-            stalls.extend(_office_stalls(world, office, capabilities))
+            stalls.extend(_office_stalls(world, office, capabilities, requested))
     elevator = _elevator_stall(world, elapsed)
     if elevator is not None:
         stalls.append(elevator)
     return stalls
 
 
-def _office_stalls(world: World, office: Office, capabilities: set[str]) -> Iterator[Stall]:
+def _office_stalls(
+    world: World,
+    office: Office,
+    capabilities: set[str],
+    requested: dict[tuple[str, str], list[Any]],
+) -> Iterator[Stall]:
     staff = _staff(world, office)
     if Role.MANAGER not in staff:  # nobody dispatches: all of the office's work waits
         for directive_id in office.directive_ids:
@@ -141,7 +151,7 @@ def _office_stalls(world: World, office: Office, capabilities: set[str]) -> Iter
         if directive.state is DirectiveState.AWAITING_DESIGN and Role.ARCHITECT not in staff:
             yield _missing_role(world, directive_id, office, Role.ARCHITECT)
     for task_id in office.task_ids:
-        stall = _task_stall(world, world.tasks[task_id], office, staff, capabilities)
+        stall = _task_stall(world, world.tasks[task_id], office, staff, capabilities, requested)
         if stall is not None:
             yield stall
 
@@ -157,7 +167,12 @@ def _staff(world: World, office: Office) -> dict[Role, int]:
 
 
 def _task_stall(
-    world: World, task: Task, office: Office, staff: dict[Role, int], capabilities: set[str]
+    world: World,
+    task: Task,
+    office: Office,
+    staff: dict[Role, int],
+    capabilities: set[str],
+    requested: dict[tuple[str, str], list[Any]],
 ) -> Stall | None:
     state = task.state
     if state in (TaskState.SCHEDULED, TaskState.IN_PROGRESS):
@@ -179,7 +194,7 @@ def _task_stall(
     if state is TaskState.IN_REVIEW:
         return _review_stall(world, task, office, staff, capabilities)
     if state is TaskState.BLOCKED and task.requires_contract:
-        return _contract_stall(world, task)
+        return _contract_stall(world, task, requested)
     return None
 
 
@@ -217,12 +232,13 @@ def _review_stall(
     return None
 
 
-def _contract_stall(world: World, task: Task) -> Stall | None:
-    """A consumer waiting for a contract that nothing will deliver."""
+def _contract_stall(
+    world: World, task: Task, requested: dict[tuple[str, str], list[Any]]
+) -> Stall | None:
+    """A consumer waiting for a contract that nothing will deliver (``requested``: contracts
+    by name and consumer floor, see :func:`detect`)."""
     name = task.requires_contract
-    waiting = [
-        c for c in world.contracts.values() if c.name == name and c.consumer_floor == task.floor_id
-    ]
+    waiting = requested.get((name or "", task.floor_id), [])
     if any(_contract_may_arrive(world, c) for c in waiting):
         return None
     why = (
