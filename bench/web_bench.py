@@ -6,7 +6,15 @@ included). Usage::
 
     .venv/bin/python bench/web_bench.py http --seconds 5 --rounds 5   (needs wrk)
     .venv/bin/python bench/web_bench.py fanout --clients 250 --rate 5 --seconds 60
+    .venv/bin/python bench/web_bench.py fanout --clients 1000 --workers 2   (scale-out: Redis)
     .venv/bin/python bench/web_bench.py --async-mode threading http
+    .venv/bin/python bench/web_bench.py --async-mode threading fanout --threads 1100
+
+Fan-out with ``--workers N`` (N > 1) runs the scale-out mode: N Gunicorn workers, one engine,
+Socket.IO through the Redis at ``--redis`` (default redis://127.0.0.1:6379/0). ``--threads``
+sets the gthread worker's threads (each WebSocket holds one). Every fan-out result records the
+load average before and after, the server's CPU (all workers) and the load client's CPU per
+second of the run, the commit and the UTC date.
 
 Results print as JSON (and go to bench/results/, which git ignores).
 """
@@ -26,6 +34,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 from pathlib import Path
 
 TICK = re.compile(r'^42\["tick_end",\{"tick":(\d+)')
@@ -302,21 +311,106 @@ def bench_fanout(clients: int, rate: float, seconds: float, **extra: str) -> dic
     }
 
 
-def bench_fanout_node(clients: int, rate: float, seconds: float, **extra: str) -> dict:
-    """Fan-out with the clients in one Node.js process (socket.io-client from node_modules)."""
-    port = free_port()
-    server = start("miniature_office.web.wsgi:app", port, MINIOFFICE_TICK_RATE=str(rate), **extra)
+def workers_of(master: int, count: int, timeout: float = 30.0) -> list[int]:
+    """The PIDs of a Gunicorn master's ``count`` workers."""
+    deadline = time.monotonic() + timeout
+    found: list[int] = []
+    while time.monotonic() < deadline:
+        found = []
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == master:
+                found.append(int(entry.name))
+        if len(found) >= count:
+            return found
+        time.sleep(0.2)
+    raise RuntimeError(f"{len(found)} of {count} workers under gunicorn master {master}")
+
+
+def server_tick(port: int) -> int:
+    """The engine's tick, from /health."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=60) as answer:
+        return int(json.load(answer)["tick"])
+
+
+def commit() -> str:
     try:
+        return subprocess.run(  # nosec B603 B607 - fixed arguments
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+            cwd=HERE.parent, check=True,
+        ).stdout.strip()  # fmt: skip
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def bench_fanout_node(
+    clients: int,
+    rate: float,
+    seconds: float,
+    workers: int = 1,
+    redis: str = "",
+    client_threads: int = 2,
+    deflate: bool = True,
+    **extra: str,
+) -> dict:
+    """Fan-out with the clients in one Node.js process (socket.io-client from node_modules).
+
+    ``workers`` > 1: the scale-out mode, one engine and ``workers`` Gunicorn workers sharing
+    Socket.IO through Redis (a fresh SQLite store, so a fresh namespace on the Redis)."""
+    port = free_port()
+    env = {"MINIOFFICE_TICK_RATE": str(rate), **extra}
+    if workers > 1:
+        env.update(MINIOFFICE_WORKERS=str(workers), MESSAGE_QUEUE=redis)
+    load_before = os.getloadavg()
+    started = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
+    server = start("miniature_office.web.wsgi:app", port, **env)
+    try:
+        pids = workers_of(server.pid, workers)
+        if workers > 1:
+            time.sleep(3)  # leader elected, followers caught up
+        cpu_before = sum(cpu_seconds(pid) for pid in pids)
+        tick_before = server_tick(port)
+        wall = time.monotonic()
         output = subprocess.run(  # nosec B603 B607 - our own script, fixed arguments
             ["node", str(HERE / "fanout_client.mjs"), f"http://127.0.0.1:{port}", str(clients),
-             str(seconds)],
-            capture_output=True, text=True, timeout=seconds + 120, check=True,
-            cwd=HERE.parent,
+             str(seconds), str(client_threads)],
+            capture_output=True, text=True, timeout=seconds + 300, check=True,
+            cwd=HERE.parent, env={**os.environ, "FANOUT_DEFLATE": "1" if deflate else "0"},
         )  # fmt: skip
+        wall = time.monotonic() - wall
+        server_cpu = sum(cpu_seconds(pid) for pid in pids) - cpu_before
+        ticks = server_tick(port) - tick_before
     finally:
         stop(server)
     result = json.loads(output.stdout.strip().splitlines()[-1])
-    return {**result, "tick_rate": rate, "seconds": seconds, "client": "node"}
+    client_cpu = result.pop("client_cpu_s", 0.0)
+    return {
+        **result,
+        "tick_rate": rate,
+        "seconds": seconds,
+        "client": "node",
+        "client_deflate": deflate,
+        "workers": workers,
+        "message_queue": redis if workers > 1 else None,
+        # Ticks each client received per second from its connect to the end (target: the
+        # tick rate); elapsed_s is the client's whole run, connects included.
+        "ticks_per_client_per_s": round(
+            result["messages"] / max(result["connected"], 1) / max(result["elapsed_s"], 1), 2
+        ),
+        "server_ticks_per_s": round(ticks / wall, 2),  # the engine's own rate meanwhile
+        "server_cpu_per_s": round(server_cpu / wall, 3),
+        "client_cpu_per_s": round(client_cpu / wall, 3),
+        "load_before": [round(x, 2) for x in load_before],
+        "load_after": [round(x, 2) for x in os.getloadavg()],
+        "date_utc": started,
+        "commit": commit(),
+        "machine": machine(),
+    }
 
 
 def main() -> None:
@@ -339,19 +433,40 @@ def main() -> None:
     fan.add_argument("--rate", type=float, default=5)
     fan.add_argument("--seconds", type=float, default=60)
     fan.add_argument("--client", choices=("node", "python"), default="node")
+    fan.add_argument(
+        "--client-threads", type=int, default=2, help="Node worker threads sharing the clients"
+    )
+    fan.add_argument(
+        "--no-deflate",
+        action="store_true",
+        help="clients do not offer permessage-deflate (inflating every stream in one process "
+        "is the load generator's cost)",
+    )
+    fan.add_argument("--workers", type=int, default=1, help="> 1: scale-out through Redis")
+    fan.add_argument("--redis", default="redis://127.0.0.1:6379/0", help="with --workers > 1")
+    fan.add_argument(
+        "--threads", type=int, default=0, help="gthread worker threads (0: the packaged config)"
+    )
     args = parser.parse_args()
     mode = {"MINIOFFICE_ASYNC_MODE": args.async_mode}
     if args.which == "http":
         extra = {"MINIOFFICE_AUTOSTART": "false"} if args.paused else {}
         result = {**bench_http(args.seconds, args.rounds, **mode, **extra), "paused": args.paused}
     elif args.client == "node":
-        result = bench_fanout_node(args.clients, args.rate, args.seconds, **mode)
+        if args.threads:
+            mode["GUNICORN_CMD_ARGS"] = f"--threads {args.threads}"
+        result = bench_fanout_node(
+            args.clients, args.rate, args.seconds, args.workers, args.redis,
+            args.client_threads, not args.no_deflate, **mode,
+        )  # fmt: skip
     else:
         result = bench_fanout(args.clients, args.rate, args.seconds, **mode)
     result = {**result, "async_mode": args.async_mode}
     print(json.dumps(result, indent=2))
     (HERE / "results").mkdir(exist_ok=True)
     name = f"web_{args.which}_{args.async_mode}.json"
+    if args.which == "fanout" and args.workers > 1:
+        name = f"web_fanout_{args.async_mode}_{args.workers}workers.json"
     (HERE / "results" / name).write_text(json.dumps(result, indent=2))
 
 

@@ -8,6 +8,10 @@ a token that is presented must still be valid. Every event is authorised like a 
 Every client starts in the ``all`` room and receives whole-world deltas. ``follow_floor``
 moves it to ``floor:<id>``, whose deltas carry only that floor's agents, tasks, directives,
 meetings, votes, tools and contracts. ``unfollow_floor`` moves it back.
+
+A tick is encoded once per audience (the whole world, each followed floor) and each encoding
+is compressed and framed once for all its viewers (web/fanout.py); a connecting client gets
+the runtime's cached snapshot bytes.
 """
 
 from __future__ import annotations
@@ -24,9 +28,10 @@ from flask import request
 from flask_socketio import ConnectionRefusedError, SocketIO, join_room, leave_room
 
 from ..service.runtime import SimulationRuntime
-from ..sim.commands import Command
+from ..sim.commands import Command, CommandStatus
 from ..sim.engine import TickResult
 from ..store.tokens import CACHE_SECONDS, AccessRole
+from . import fanout
 from .auth import (
     ANONYMOUS,
     Authenticator,
@@ -155,10 +160,22 @@ def floor_message(message: dict[str, Any], floor: str) -> dict[str, Any]:
 
 
 class Broadcaster:
-    """Publishes ticks and commands from the runtime to the connected clients."""
+    """Publishes ticks and commands from the runtime to the connected clients.
+
+    One process (no message queue): a tick's ``tick_start`` and ``tick_end`` go out together
+    after the tick, each audience's pair framed once and written to its connections at once
+    (:class:`~.fanout.Fanout`). ``tick_start`` is still sent before ``tick_end``; the tick
+    itself takes a few milliseconds, during which the loop would not have sent it anyway.
+    Scale-out: the leader emits through the message queue to every process.
+    """
 
     def __init__(
-        self, socketio: SocketIO, runtime: SimulationRuntime, *, every_floor: bool = False
+        self,
+        socketio: SocketIO,
+        runtime: SimulationRuntime,
+        *,
+        every_floor: bool = False,
+        fan: fanout.Fanout | None = None,
     ) -> None:
         self.socketio = socketio
         self.runtime = runtime
@@ -166,37 +183,70 @@ class Broadcaster:
         #: Scale-out: rooms live in every process, but only the leader sends, and it cannot
         #: count another process's members, so it sends every floor's message.
         self.every_floor = every_floor
+        #: Local fan-out (one process); None: emit through Socket.IO (and its message queue).
+        self.fan = None if every_floor else fan
+        self._starting: int | None = None
+        #: The snapshot last sent, as the runtime's cached bytes and as emitted text.
+        self._snapshot: tuple[bytes, fanout.Encoded] | None = None
         runtime.on_tick_start.append(self.tick_start)
-        runtime.on_tick.append(self.tick_end)
+        # Before the store's write of the tick: viewers need not wait for the disk (the store
+        # writes in batches anyway, and a lost tick is recomputed exactly on recovery).
+        runtime.on_tick.insert(0, self.tick_end)
         runtime.on_commands_applied.append(self.commands)
         runtime.on_reset.append(lambda engine: self.state_to(None))
 
     def tick_start(self, tick: int) -> None:
+        if self.fan is not None:
+            self._starting = tick  # sent with the tick's end, in the same write
+            return
         self.socketio.emit("tick_start", {"tick": tick})
 
     def tick_end(self, result: TickResult, duration: float) -> None:
+        """One encoding per audience: the whole world, then each floor someone follows."""
         message = tick_message(result)
-        self.socketio.emit("tick_end", message, to=ALL_ROOM)
         if self.every_floor:
             floors = self.runtime.read(lambda e: list(e.world.floors))
         else:
             floors = [floor for floor, members in list(self.floor_rooms.items()) if members > 0]
+        fan = self.fan
+        if fan is None:  # through the message queue, which carries JSON documents
+            self.socketio.emit("tick_end", message, to=ALL_ROOM)
+            for floor in floors:
+                self.socketio.emit("tick_end", floor_message(message, floor), to=floor_room(floor))
+            return
+        starting, self._starting = self._starting, None
+        start = [] if starting is None else [fan.packet("tick_start", {"tick": starting})]
+        fan.send(ALL_ROOM, start + [fan.packet("tick_end", fanout.encode(message))])
         for floor in floors:
-            self.socketio.emit("tick_end", floor_message(message, floor), to=floor_room(floor))
+            narrowed = fanout.encode(floor_message(message, floor))
+            fan.send(floor_room(floor), start + [fan.packet("tick_end", narrowed)])
 
     def commands(self, applied: list[Command]) -> None:
         for command in applied:
-            event = "command_applied" if command.status == "applied" else "command_rejected"
+            event = (
+                "command_applied" if command.status is CommandStatus.APPLIED else "command_rejected"
+            )
             self.socketio.emit(event, command.to_dict())
         if not self.runtime.read(lambda e: e.world.running):
             self.state_to(None)  # a paused world has no tick to carry the change
 
     def state_to(self, sid: str | None) -> None:
-        _, snapshot, _ = self.runtime.state()
-        if sid is None:
+        """The snapshot, from the runtime's cached bytes (encoded once per world change, and
+        framed once for every client that connects before the next change).
+
+        To one client: from this process only (its connect or resync came here). To everyone
+        in scale-out: as a document, through the message queue to every process."""
+        body, snapshot, _ = self.runtime.state()
+        if sid is None and self.every_floor:
             self.socketio.emit("state_update", snapshot)
+            return
+        last = self._snapshot
+        if last is None or last[0] is not body:
+            last = self._snapshot = (body, fanout.Encoded(body.decode()))
+        if sid is None:
+            self.socketio.emit("state_update", last[1])
         else:
-            self.socketio.emit("state_update", snapshot, to=sid)
+            self.socketio.emit("state_update", last[1], to=sid, ignore_queue=True)
 
 
 class TokenWatch:
@@ -270,7 +320,10 @@ def register_realtime(
     limiter: EventLimiter | None = None,
 ) -> tuple[Broadcaster, TokenWatch]:
     """Wire the Socket.IO events to the runtime; the token watch is returned, not started."""
-    broadcaster = Broadcaster(socketio, runtime, every_floor=scale_out)
+    frames = fanout.install(socketio.server)
+    fan = fanout.Fanout(socketio.server, frames)
+    socketio.fanout = fan  # type: ignore[attr-defined]
+    broadcaster = Broadcaster(socketio, runtime, every_floor=scale_out, fan=fan)
     following: dict[str, str] = {}
     principals: dict[str, Principal] = {}
     watch = TokenWatch(socketio, authenticator, principals)
