@@ -161,7 +161,10 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     # The chain is hashed only when something shows it (the audit export, per-tick rows in JSON or
     # CSV, or --audit-head): hashing is ~30% of a run, and the figures are equal either way.
     hashed = bool(args.audit_out or args.json or args.csv or args.audit_head)
-    engine = Engine(scenario, args.seed, flow_history=max(args.ticks, 1), headless=not hashed)
+    # Every flow row is kept only when it is printed (--json, --csv); the summary reads the
+    # last one. Holding 10,000 rows costs a long run 15-30% more time, for nothing.
+    rows = max(args.ticks, 1) if (args.json or args.csv) else 1
+    engine = Engine(scenario, args.seed, flow_history=rows, headless=not hashed)
     scripted = (
         sorted(read_jsonl(args.commands), key=lambda r: int(r.get("tick", 0)))
         if args.commands
