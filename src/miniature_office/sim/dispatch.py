@@ -44,9 +44,20 @@ class _Dispatcher:
         return True
 
     def take(self, role: Role, prefer: str | None = None, clearance: int = 0) -> Agent | None:
-        pool = self.free.get(role, [])
-        chosen = next((a for a in pool if a.id == prefer and a.clearance >= clearance), None)
-        chosen = chosen or next((a for a in pool if a.clearance >= clearance), None)
+        """The preferred agent if free and cleared, else the first free one cleared."""
+        pool = self.free.get(role)
+        if not pool:
+            return None
+        chosen = None
+        for agent in pool:
+            if agent.clearance >= clearance:
+                if agent.id == prefer:
+                    chosen = agent
+                    break
+                if chosen is None:
+                    chosen = agent
+                    if prefer is None:
+                        break
         if chosen is not None:
             pool.remove(chosen)
         return chosen
@@ -272,8 +283,14 @@ class _Dispatcher:
             if status is not ReviewStatus.PENDING:
                 continue
             role = REVIEW_ROLE[kind]
+            pool = self.free.get(role)
+            if not pool:
+                continue
             clearance = task.security_level if kind is ReviewKind.SECURITY else 0
-            if not any(a.clearance >= clearance for a in self.free.get(role, [])):
+            for agent in pool:
+                if agent.clearance >= clearance:
+                    break
+            else:  # nobody free is cleared for it
                 continue
             if not self.spend():
                 return False

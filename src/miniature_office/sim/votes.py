@@ -45,7 +45,9 @@ class Vote:
     def tally(self) -> VoteOutcome:
         """Carried when the yes weight is at least two thirds of all weight."""
         total = self.total_weight()
-        if total and Fraction(self.yes_weight(), total) >= CARRY_FRACTION:
+        # yes / total >= 2/3, in integers (weights are whole numbers): no Fraction per vote
+        carry = CARRY_FRACTION
+        if total and self.yes_weight() * carry.denominator >= total * carry.numerator:
             return VoteOutcome.CARRIED
         return VoteOutcome.FAILED
 
