@@ -112,3 +112,35 @@ def _walk_children(log: AuditLog, children: dict[int, list[int]], start: int) ->
                 found.append(child)
                 queue.append(child)
     return found
+
+
+def _indexes(world: Any) -> dict[str, Any]:
+    """What the world's indexes say, in the terms the tick reads them."""
+    return {
+        "order": {o.id: world.in_office_order(list(o.task_ids)) for o in world.offices.values()},
+        "states": {
+            office: {state.value: set(ids) for state, ids in by_state.items() if ids}
+            for office, by_state in world.office_tasks.items()
+        },
+        "meetings": {
+            office: {m for m in ids if world.meetings[m].open}
+            for office, ids in world.open_meetings.items()
+        },
+    }
+
+
+def test_the_worlds_indexes_always_equal_those_rebuilt_from_its_registries() -> None:
+    raw = read_scenario(None).model_dump(mode="json")
+    raw["arrivals"]["rate_per_day"] = 3
+    engine = Engine(Scenario.model_validate(raw), 11, headless=True)
+    for _ in range(12):
+        engine.run(50)
+        world = engine.world
+        live = _indexes(world)
+        assert live["order"] == {o.id: list(o.task_ids) for o in world.offices.values()}
+        world.rebuild_indexes()
+        rebuilt = _indexes(world)
+        assert {k: {o: s for o, s in v.items() if s} for k, v in live.items()} == {
+            k: {o: s for o, s in v.items() if s} for k, v in rebuilt.items()
+        }
+    assert any(_indexes(engine.world)["states"].values())

@@ -143,38 +143,39 @@ class _Dispatcher:
         A task needs nothing from dispatch when it is merged, being built, waiting in review
         only for roles nobody free has, or voting; one that needs a builder waits while no
         builder is free. Those are left out before sorting (the free pools only shrink while
-        dispatch runs, so :meth:`_dispatch_task` would do nothing for them): same tasks served
-        in the same order, without visiting the rest.
+        dispatch runs, so :meth:`_dispatch_task` would do nothing for them): the candidates
+        come from the office's tasks by state (``World.tasks_in``), and sorting them by
+        (aged priority, id) serves the same tasks in the same order as sorting all of them.
         """
-        tasks, votes, free = self.world.tasks, self.world.votes, self.free
-        builder_free = bool(free.get(Role.BUILDER))
-        reviewer_free = {kind: bool(free.get(role)) for kind, role in REVIEW_ROLE.items()}
-        scheduled, building, blocked = TaskState.SCHEDULED, TaskState.IN_PROGRESS, TaskState.BLOCKED
-        in_review, approval = TaskState.IN_REVIEW, TaskState.APPROVAL
-        pending, open_vote = ReviewStatus.PENDING, VoteOutcome.OPEN
+        world, free = self.world, self.free
+        tasks, votes = world.tasks, world.votes
+        by_state = world.tasks_in(self.office.id)  # the office's tasks by state (World)
         waiting = []
-        for task_id in self.office.task_ids:
+        if free.get(Role.BUILDER):
+            for state in (TaskState.SCHEDULED, TaskState.IN_PROGRESS):
+                for task_id in by_state[state]:
+                    task = tasks[task_id]
+                    if task.assignee is None:
+                        waiting.append(task)
+            for task_id in by_state[TaskState.BLOCKED]:
+                task = tasks[task_id]
+                if task.blocked_reason == "assignee dismissed":
+                    waiting.append(task)
+        reviewer_free = {kind: bool(free.get(role)) for kind, role in REVIEW_ROLE.items()}
+        if any(reviewer_free.values()):
+            pending = ReviewStatus.PENDING
+            for task_id in by_state[TaskState.IN_REVIEW]:
+                task = tasks[task_id]
+                for kind, status in task.reviews.items():
+                    if status is pending and reviewer_free[kind]:
+                        waiting.append(task)
+                        break
+        open_vote = VoteOutcome.OPEN
+        for task_id in by_state[TaskState.APPROVAL]:
             task = tasks[task_id]
-            state = task.state
-            if state is scheduled or state is building:
-                if task.assignee is not None or not builder_free:
-                    continue
-            elif state is in_review:
-                if not any(
-                    status is pending and reviewer_free[kind]
-                    for kind, status in task.reviews.items()
-                ):
-                    continue
-            elif state is approval:
-                vote = votes.get(task.vote_id or "")
-                if vote is not None and vote.outcome is open_vote:
-                    continue
-            elif state is blocked:
-                if not builder_free or task.blocked_reason != "assignee dismissed":
-                    continue
-            else:  # merged
-                continue
-            waiting.append(task)
+            vote = votes.get(task.vote_id or "")
+            if vote is None or vote.outcome is not open_vote:
+                waiting.append(task)
         if len(waiting) > 1:
             level = self._level
             waiting.sort(key=lambda t: (level(t.directive_id), t.id))

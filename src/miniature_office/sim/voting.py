@@ -11,7 +11,7 @@ from .world import Office, World
 
 def close_votes(world: World, office: Office) -> None:
     """Voters cast ballots with the attention they have left; the manager closes full votes."""
-    waiting = world.approval.get(office.id)  # the office's tasks in approval (world.py)
+    waiting = world.tasks_in(office.id)[TaskState.APPROVAL]  # World keeps the index
     if not waiting:
         return
     manager = world.agents.get(office.manager_id or "")

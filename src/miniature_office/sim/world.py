@@ -225,7 +225,8 @@ class World:
         self.task_order: dict[str, int] = {}  # task id -> registration order
         self._tasks_indexed = 0
         self._tools_for: dict[tuple[str, str], tuple[int, list[Tool], bool]] = {}
-        self.approval: dict[str, dict[str, None]] = {}  # office id -> its tasks in approval
+        # office id -> task state -> the office's tasks in that state (deployed ones leave)
+        self.office_tasks: dict[str, dict[TaskState, dict[str, None]]] = {}
         self.open_meetings: dict[str, dict[str, None]] = {}  # office id -> meetings called
 
     def __getstate__(self) -> dict[str, Any]:
@@ -601,10 +602,11 @@ class World:
     def _enter(self, task: Task, source: TaskState, target: TaskState) -> None:
         self.state_counts[source] -= 1
         self.state_counts[target] += 1
-        if source is TaskState.APPROVAL:
-            self.approval.get(task.office_id, {}).pop(task.id, None)
-        elif target is TaskState.APPROVAL:
-            self.approval.setdefault(task.office_id, {})[task.id] = None
+        by_state = self.office_tasks.get(task.office_id)
+        if by_state is not None:
+            by_state[source].pop(task.id, None)
+            if target is not TaskState.DEPLOYED:
+                by_state[target][task.id] = None
         if target is TaskState.BLOCKED:
             task.blocked_from = source
             task.blocked_since = self.tick
@@ -629,8 +631,15 @@ class World:
     def _index_task(self, task: Task) -> None:
         self.task_order[task.id] = self._tasks_indexed
         self._tasks_indexed += 1
-        if task.state is TaskState.APPROVAL:
-            self.approval.setdefault(task.office_id, {})[task.id] = None
+        if task.state is not TaskState.DEPLOYED:
+            self.tasks_in(task.office_id)[task.state][task.id] = None
+
+    def tasks_in(self, office_id: str) -> dict[TaskState, dict[str, None]]:
+        """The office's open tasks by state (ids in the order they entered the state)."""
+        by_state = self.office_tasks.get(office_id)
+        if by_state is None:
+            by_state = self.office_tasks[office_id] = {s: {} for s in TaskState}
+        return by_state
 
     def add_meeting(self, meeting: Meeting) -> None:
         """Record a called meeting (and index it under its office until it concludes)."""
@@ -649,7 +658,7 @@ class World:
 
     def rebuild_indexes(self) -> None:
         """Derive the indexes from the registries (after a snapshot was loaded)."""
-        self.task_order, self.approval, self.open_meetings = {}, {}, {}
+        self.task_order, self.office_tasks, self.open_meetings = {}, {}, {}
         self._tasks_indexed = 0
         self._tools_for = {}  # the tools were rebuilt too
         for office in self.offices.values():
