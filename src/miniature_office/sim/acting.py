@@ -192,9 +192,9 @@ def _still_needed(world: World, agent: Agent, activity: Activity) -> bool:
     if task is None:
         return False
     if kind is ActivityKind.BUILD:
-        return task.assignee == agent.id and task.state in (
-            TaskState.SCHEDULED,
-            TaskState.IN_PROGRESS,
+        state = task.state
+        return task.assignee == agent.id and (
+            state is TaskState.IN_PROGRESS or state is TaskState.SCHEDULED
         )
     review = ACTIVITY_REVIEW[kind]
     return (

@@ -12,6 +12,8 @@ from .world import World
 def deploy(world: World) -> list[str]:
     """Deploy every directive whose tasks are all merged; returns the deployed ids."""
     deployed: list[str] = []
+    if not world.deploy_ready:
+        return deployed
     ready, world.deploy_ready = list(world.deploy_ready), {}
     for directive_id in ready:
         directive = world.directives[directive_id]
@@ -94,15 +96,27 @@ def prune(world: World) -> None:
 
 
 def _prune_contracts(world: World, horizon: int) -> None:
-    """Contracts settled before the horizon leave memory (floors keep the versions they got)."""
+    """Contracts settled before the horizon leave memory (floors keep the versions they got).
+
+    Between scans nothing can become due: the scan notes the first tick at which a contract
+    settled now can go, and a contract that settles later (its settle tick at least this one)
+    goes a whole retention window later still.
+    """
+    if world.tick < world.next_contract_prune:
+        return
+    retention = world.settings.retention_ticks
+    soonest = world.tick + retention
     settled = (ContractState.DELIVERED, ContractState.REJECTED)
     for contract in list(world.contracts.values()):
-        if (
-            contract.state in settled
-            and (contract.delivered_tick or contract.requested_tick) <= horizon
-        ):
-            for artifact_id in contract.artifacts:
-                world.artifacts.pop(artifact_id, None)
-            del world.contracts[contract.id]
-            world.forget_identities([contract.id])
-            world.changes.removed.setdefault("contracts", []).append(contract.id)
+        if contract.state not in settled:
+            continue
+        since = contract.delivered_tick or contract.requested_tick
+        if since > horizon:
+            soonest = min(soonest, since + retention)
+            continue
+        for artifact_id in contract.artifacts:
+            world.artifacts.pop(artifact_id, None)
+        del world.contracts[contract.id]
+        world.forget_identities([contract.id])
+        world.changes.removed.setdefault("contracts", []).append(contract.id)
+    world.next_contract_prune = soonest

@@ -228,6 +228,7 @@ class World:
         # office id -> task state -> the office's tasks in that state (deployed ones leave)
         self.office_tasks: dict[str, dict[TaskState, dict[str, None]]] = {}
         self.open_meetings: dict[str, dict[str, None]] = {}  # office id -> meetings called
+        self.next_contract_prune = 0  # no settled contract can leave memory before this tick
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickling (worker processes) and copying: the keyed hasher is rebuilt from its key."""
@@ -661,6 +662,7 @@ class World:
         self.task_order, self.office_tasks, self.open_meetings = {}, {}, {}
         self._tasks_indexed = 0
         self._tools_for = {}  # the tools were rebuilt too
+        self.next_contract_prune = 0
         for office in self.offices.values():
             for task_id in office.task_ids:
                 self._index_task(self.tasks[task_id])
