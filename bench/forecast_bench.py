@@ -140,6 +140,18 @@ def main() -> None:
             f"| {row['cpu_seconds']} | {row['runs_per_cpu_second']} | {row['ticks_per_second']} "
             f"| {round(row['seconds'] / plain['seconds'], 2)}x |"
         )
+    # Issue 17's target: the pooled forecast within 1.2x of the same futures run as plain
+    # headless simulations divided by the workers used (the job runner adds little).
+    share = plain["seconds"] / args.workers
+    wall_ratio = pooled["seconds"] / share
+    cpu_ratio = pooled["cpu_seconds"] / plain["cpu_seconds"]
+    result["target"] = {"wall_ratio": round(wall_ratio, 3), "cpu_ratio": round(cpu_ratio, 3)}
+    (out / "forecast.json").write_text(json.dumps(result, indent=2))
+    print(
+        f"\ntarget: pooled forecast wall / (plain simulate wall / {args.workers} workers) = "
+        f"{wall_ratio:.2f} (<= 1.2: {'met' if wall_ratio <= 1.2 else 'NOT met'}); "
+        f"CPU of the forecast / CPU of the plain calls = {cpu_ratio:.2f}"
+    )
     by = pooled["answer"]
     print(
         f"\nanswer: 85% chance of at least {by['targets_done_at_least']} of the open work and "
