@@ -11,6 +11,7 @@ import hashlib
 import json
 from collections import deque
 from dataclasses import dataclass
+from hashlib import sha256
 from typing import Any, Callable, Iterable, Iterator
 
 GENESIS_HASH = "0" * 64
@@ -252,7 +253,23 @@ class AuditLog:
             parent_list = sorted({p for p in parents if p and p < seq})
         data = data or {}
         prev = self.head
-        digest = _sha256(_encode_event(seq, tick, kind, actor, target, data, parent_list, prev))
+        if (
+            type(kind) is str
+            and type(actor) is str
+            and type(target) is str
+            and type(tick) is int
+            and type(prev) is str
+            and type(seq) is int
+        ):
+            string = _STRING  # _encode_event's fast path, inline
+            text = (
+                f'{{"actor":{string(actor)},"data":{_ENCODE(data) if data else "{}"},'
+                f'"kind":{string(kind)},"parents":{_ENCODE(parent_list) if parent_list else "[]"},'
+                f'"prev":{string(prev)},"seq":{seq},"target":{string(target)},"tick":{tick}}}'
+            )
+        else:
+            text = _encode_event(seq, tick, kind, actor, target, data, parent_list, prev)
+        digest = sha256(text.encode("utf-8")).hexdigest()
         recorded = self._clock() if self._clock else None
         event = AuditEvent(
             seq, tick, kind, actor, target, data, parent_list, prev, digest, recorded

@@ -588,14 +588,15 @@ class World:
             )
             raise TransitionRefused(task.id, source.value, target.value, refusal)
         self._enter(task, source, target)
+        source_name, target_name = _STATE_NAME[source], _STATE_NAME[target]
         seq = self.log(
             "task.transition",
             actor,
             task.id,
-            {"from": source.value, "to": target.value, "reason": reason},
+            {"from": source_name, "to": target_name, "reason": reason},
             (task.last_event, *parents),
         )
-        task.history.append(Transition(self.tick, source.value, target.value, reason, seq))
+        task.history.append(Transition(self.tick, source_name, target_name, reason, seq))
         task.last_event = seq
         self.changes.tasks[task.id] = None
         return seq
@@ -767,6 +768,7 @@ def set_status(agent: Agent, status: AgentStatus, world: World) -> None:
 
 
 _TWO_TO_MINUS_53 = 2.0**-53
+_STATE_NAME = {state: state.value for state in TaskState}  # Enum.value is a property call
 
 
 def _keyed_hasher(stream_key: bytes) -> Any:
