@@ -187,13 +187,14 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     summary = engine.summary()
     if args.csv:
         with open(args.csv, "w", encoding="utf-8") as out:
-            out.write(flow_csv(list(engine.flow.history)))
+            out.write(flow_csv([row.to_dict() for row in engine.flow.history]))
     if args.audit_out:
         write_jsonl(args.audit_out, (e.to_dict() for e in engine.world.audit))
     if args.commands_out:
         write_jsonl(args.commands_out, (c.to_dict() for c in engine.commands))
     if args.json:
-        print(json.dumps({"summary": summary, "flow": list(engine.flow.history)}, indent=None))
+        rows = [row.to_dict() for row in engine.flow.history]
+        print(json.dumps({"summary": summary, "flow": rows}, indent=None))
     else:
         print(render_summary(summary))
     return 0

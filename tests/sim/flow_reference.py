@@ -26,6 +26,7 @@ from miniature_office.sim.flow import (
     FlowTracker,
     _ranked,
 )
+from miniature_office.sim.flow_row import FlowRow
 from miniature_office.sim.tasks import DirectiveState, ReviewStatus, TaskState
 from miniature_office.sim.world import World
 
@@ -33,7 +34,9 @@ from miniature_office.sim.world import World
 class ReferenceFlowTracker(FlowTracker):
     """FlowTracker with the from-scratch ``record`` (summaries and windows are inherited)."""
 
-    def record(self, world: World, deployed: list[str]) -> dict[str, Any]:
+    raw_row: dict[str, Any] = {}
+
+    def record(self, world: World, deployed: list[str]) -> FlowRow:  # type: ignore[override]
         """Compute this tick's row, append it to the history and return it."""
         tick = world.tick
         settings = world.settings
@@ -60,7 +63,7 @@ class ReferenceFlowTracker(FlowTracker):
         states[TaskState.DEPLOYED.value] = world.totals["tasks_deployed"]
         stats = self._windowed()
         totals = world.totals
-        previous = self.latest or {}
+        previous = self.latest.to_dict() if self.latest else {}
         # per-tick counts are differences of totals; a row restored from an older snapshot
         # lacks the totals, and then this tick counts from now (0) rather than from the start
         base = totals if previous else dict.fromkeys(DEMAND, 0)
@@ -113,8 +116,10 @@ class ReferenceFlowTracker(FlowTracker):
             "stalls_open": len(world.stalls),  # work that cannot progress now (sim/stalls.py)
             "stall_episodes_total": totals["stalls"],
         }
-        self.history.append(row)
-        return row
+        self.raw_row = row  # the row as 37026c1 built it: its keys are the CSV's columns
+        flow_row = FlowRow(**row)
+        self.history.append(flow_row)
+        return flow_row
 
     def _deployments(self, world: World, deployed: list[str]) -> tuple[int, int]:
         tick = world.tick

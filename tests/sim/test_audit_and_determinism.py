@@ -85,7 +85,7 @@ def test_lineage_follows_parents_backwards_and_children_forwards() -> None:
 def test_same_seed_gives_the_same_head_hash_tick_for_tick() -> None:
     a, b = default_engine(seed=9), default_engine(seed=9)
     for _ in range(150):
-        assert a.step().flow["audit_head"] == b.step().flow["audit_head"]
+        assert a.step().flow.audit_head == b.step().flow.audit_head
 
 
 def test_different_seeds_diverge() -> None:
@@ -107,7 +107,7 @@ def test_replay_rebuilds_the_world_at_any_tick() -> None:
             engine.submit("hire_agent", {"floor": "python", "role": "verifier"})
             engine.submit("resume")
         result = engine.step()
-        heads[result.tick] = result.flow["audit_head"]
+        heads[result.tick] = result.flow.audit_head
     log = [c.to_dict() for c in engine.commands]
     for tick in (1, 29, 30, 31, 70, 71, 160):
         replayed = Engine.replay(engine.scenario, engine.seed, log, tick)
@@ -215,7 +215,7 @@ def test_a_snapshot_continues_exactly_like_the_original() -> None:
     copy_ = Engine.resume(json.loads(json.dumps(dump_engine(original))))
     assert copy_.tick == original.tick and copy_.head_hash == original.head_hash
     for _ in range(150):
-        assert copy_.step().flow["audit_head"] == original.step().flow["audit_head"]
+        assert copy_.step().flow.audit_head == original.step().flow.audit_head
 
 
 def test_long_runs_keep_memory_bounded() -> None:

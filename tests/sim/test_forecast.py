@@ -40,8 +40,8 @@ def test_headless_run_has_the_same_figures_as_a_full_run() -> None:
     full.run(600)
     headless.run(600)
     assert _figures(headless) == _figures(full)
-    assert [r.get("throughput") for r in headless.flow.history] == [
-        r.get("throughput") for r in full.flow.history
+    assert [r.throughput for r in headless.flow.history] == [
+        r.throughput for r in full.flow.history
     ]
     assert headless.head_hash == HEADLESS_HEAD and len(full.head_hash) == 64
     assert len(headless.world.audit) == 0  # nothing held in memory

@@ -35,7 +35,7 @@ def _pins(engine: Engine) -> dict[str, Any]:
         "head": engine.head_hash,
         "events": engine.world.audit.count,
         "summary": _digest(engine.summary()),
-        "flow": _digest(list(engine.flow.history)),
+        "flow": _digest([row.to_dict() for row in engine.flow.history]),
     }
 
 

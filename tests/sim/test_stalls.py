@@ -42,7 +42,7 @@ def test_an_assistant_without_clearance_stalls_sensitive_review_and_names_the_re
     assert len(subjects) == len(set(subjects))  # once per episode, however long it lasts
     summary = engine.summary()
     assert summary["stalls"] == len(subjects) and summary["stalls_by_cause"]["clearance"] >= 1
-    assert engine.flow.latest["stalls_open"] == len(engine.world.stalls)
+    assert engine.flow.latest.stalls_open == len(engine.world.stalls)
 
 
 def test_hiring_a_cleared_security_agent_ends_the_stall() -> None:

@@ -44,7 +44,7 @@ def _assert_conserved(engine: Engine) -> None:
     assert totals["admitted"] == totals["directives_created"]
     open_now = [d for d in world.directives.values() if d.state is not DirectiveState.DEPLOYED]
     assert len(open_now) == totals["directives_created"] - totals["directives_deployed"]
-    assert row["in_system_directives"] == len(world.backlog) + len(open_now)
+    assert row.in_system_directives == len(world.backlog) + len(open_now)
     # every task is in exactly one state: the counts match the tasks held, none is lost
     held = Counter(t.state for t in world.tasks.values())
     for state in TaskState:
@@ -52,7 +52,7 @@ def _assert_conserved(engine: Engine) -> None:
             assert world.state_counts[state] == held[state], state
     assert sum(world.state_counts.values()) == world.counters.get("T", 0)
     # every agent-tick is classified exactly once
-    assert math.isclose(sum(row["agent_ticks"].values()), len(world.agents), abs_tol=1e-6)
+    assert math.isclose(sum(row.agent_ticks.values()), len(world.agents), abs_tol=1e-6)
     # every tick of a directive's life is charged to exactly one stage
     for directive in world.directives.values():
         if directive.state is DirectiveState.DEPLOYED:
@@ -101,7 +101,7 @@ def test_littles_law_holds_on_the_exported_flow_csv() -> None:
     ticks = 5000
     engine = Engine(scenario, 2, flow_history=ticks, headless=True)
     engine.run(ticks)
-    rows = list(csv.DictReader(io.StringIO(flow_csv(list(engine.flow.history)))))
+    rows = list(csv.DictReader(io.StringIO(flow_csv([r.to_dict() for r in engine.flow.history]))))
     steady = rows[ticks // 5 :]  # the first fifth is warm-up
     in_system = sum(float(r["in_system_directives"]) for r in steady) / len(steady)
     deployed = sum(int(r["deployed_directives_per_tick"]) for r in steady)
@@ -114,7 +114,7 @@ def test_littles_law_holds_on_the_exported_flow_csv() -> None:
 def test_flow_csv_names_its_units() -> None:
     engine = Engine(read_scenario(None), 1)
     engine.run(20)
-    header = flow_csv(list(engine.flow.history)).splitlines()[0].split(",")
+    header = flow_csv([r.to_dict() for r in engine.flow.history]).splitlines()[0].split(",")
     for column in (
         "offered_directives_per_tick",
         "admitted_directives_per_tick",
@@ -140,7 +140,7 @@ def test_utilisation_is_a_fraction_and_time_shares_add_up() -> None:
     engine = Engine(_default(**{"arrivals.max_open": 40}), 4)
     for _ in range(800):
         row = engine.step().flow
-        assert all(0.0 <= u <= 1.0 for u in row["utilisation"].values())
+        assert all(0.0 <= u <= 1.0 for u in row.utilisation.values())
     summary = engine.summary()
     assert all(0.0 <= u <= 1.0 for u in summary["utilisation"].values())
     for role, shares in summary["time_shares"].items():

@@ -67,7 +67,7 @@ def test_security_review_waits_when_nobody_has_the_clearance() -> None:
     engine.run(50)
     stuck = [t for t in engine.world.tasks.values() if t.state is S.IN_REVIEW]
     assert stuck and all(t.reviews[ReviewKind.SECURITY].value == "pending" for t in stuck)
-    assert engine.flow.latest["queue"]["security"] >= 1
+    assert engine.flow.latest.queue["security"] >= 1
 
 
 def test_doc_agent_writes_a_document_for_every_merged_task() -> None:

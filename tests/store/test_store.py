@@ -58,7 +58,7 @@ def test_restart_continues_at_the_same_tick_with_the_same_head(store_url) -> Non
     assert again.tick == engine.tick and again.head_hash == engine.head_hash
     assert [c.seq for c in again.commands] == [c.seq for c in engine.commands]
     for _ in range(20):  # and it goes on exactly as the original would
-        assert again.step().flow["audit_head"] == engine.step().flow["audit_head"]
+        assert again.step().flow.audit_head == engine.step().flow.audit_head
 
 
 def test_acknowledged_but_unapplied_commands_are_applied_once_after_restart(store_url) -> None:
@@ -213,7 +213,7 @@ def test_time_travel_from_the_nearest_snapshot_matches_a_replay_from_the_start(s
     for _ in range(110):
         result = engine.step()
         keeper.tick(result)
-        heads[result.tick] = result.flow["audit_head"]
+        heads[result.tick] = result.flow.audit_head
     keeper.flush()
     log = [c.to_dict() for c in engine.commands]
     for tick in (71, 99, 100, 101, 150, 180):

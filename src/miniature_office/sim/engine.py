@@ -16,6 +16,7 @@ from .directives import intake
 from .dispatch import dispatch
 from .elevator import run_elevator
 from .flow import FlowTracker
+from .flow_row import FlowRow
 from .meeting_flow import advance_meetings
 from .proposals import activate_due, scheduled_view
 from .scenario import Scenario
@@ -43,7 +44,7 @@ class TickResult:
         changes: ChangeSet,
         render: Callable[[ChangeSet], dict[str, Any]],
         events: list[AuditEvent],
-        flow: dict[str, Any],
+        flow: FlowRow,
         applied: list[Command],
         head: str,
     ) -> None:
@@ -187,7 +188,7 @@ class Engine:
             if progress is not None:
                 progress(self.world.tick)
 
-    def _finish_tick(self, row: dict[str, Any]) -> TickResult:
+    def _finish_tick(self, row: FlowRow) -> TickResult:
         world = self.world
         changes, world.changes = world.changes, ChangeSet()
         events = world.audit.since(self._event_mark)
@@ -261,7 +262,7 @@ class Engine:
             "tools": [t.to_dict() for t in world.tools.values()],
             "contracts": [c.to_dict() for c in world.contracts.values()],
             "elevator": world.elevator.to_dict(world.floor_ids),
-            "flow": self.flow.latest,
+            "flow": None if self.flow.latest is None else self.flow.latest.to_dict(),
             "totals": dict(world.totals),
             # arrivals waiting for admission (no directive id yet): how many, and the first
             "backlog": {

@@ -23,6 +23,7 @@ from collections import deque
 from typing import Any
 
 from .agents import AgentStatus, Role
+from .flow_row import FlowRow
 from .stalls import open_stalls, stalls_by_cause
 from .tasks import BOARD_ORDER, DirectiveState, ReviewKind, ReviewStatus, TaskState
 from .world import World
@@ -176,7 +177,7 @@ class FlowTracker:
     """Per-tick flow rows (bounded history) and whole-run lead, cycle and time accounting."""
 
     def __init__(self, history: int = 2000, samples: int = 500) -> None:
-        self.history: deque[dict[str, Any]] = deque(maxlen=history)
+        self.history: deque[FlowRow] = deque(maxlen=history)
         self.samples = samples  # kept for callers that pass it; summaries use histograms
         self.lead_hist: dict[int, int] = {}  # lead time (ticks) -> deployed directives
         self.lead_by_priority: dict[int, dict[int, int]] = {}
@@ -194,12 +195,12 @@ class FlowTracker:
         self._window_stats: dict[str, Any] | None = None
 
     @property
-    def latest(self) -> dict[str, Any] | None:
+    def latest(self) -> FlowRow | None:
         return self.history[-1] if self.history else None
 
     # ---- the tick --------------------------------------------------------------------------
 
-    def record(self, world: World, deployed: list[str]) -> dict[str, Any]:
+    def record(self, world: World, deployed: list[str]) -> FlowRow:
         """Compute this tick's row, append it to the history and return it."""
         tick = world.tick
         settings = world.settings
@@ -226,59 +227,62 @@ class FlowTracker:
         states[_DEPLOYED] = world.totals["tasks_deployed"]
         stats = self._windowed()
         totals = world.totals
-        previous = self.history[-1] if self.history else {}
+        previous = self.history[-1] if self.history else None
         # per-tick counts are differences of totals; a row restored from an older snapshot
         # lacks the totals, and then this tick counts from now (0) rather than from the start
-        base = totals if previous else dict.fromkeys(DEMAND, 0)
-        now = {k: totals[k] - previous.get(column, base[k]) for k, column in _DEMAND_TOTALS}
+        base = totals if previous is not None else dict.fromkeys(DEMAND, 0)
+        now = {}
+        for k, column in _DEMAND_TOTALS:
+            before = getattr(previous, column) if previous is not None else None
+            now[k] = totals[k] - (base[k] if before is None else before)
         backlog = len(world.backlog)
         open_directives = totals["directives_created"] - totals["directives_deployed"]
-        row = {
-            "tick": tick,
-            "day": tick // per_day,
-            "states": states,
-            "wip": state_counts[_IN_PROGRESS] + state_counts[_IN_REVIEW] + state_counts[_APPROVAL],
-            "throughput": tasks_deployed_now,
-            "directives_deployed": len(deployed),
-            "deployed_total": totals["directives_deployed"],
-            "throughput_per_day": len(self.deployed_ticks),
-            "lead_time_median": stats["lead_p50"],
-            "lead_time_p85": stats["lead_p85"],
-            "cycle_time_median": stats["cycle_p50"],
-            "blocked": blocked_now,
-            "queue": queue,
-            "utilisation": utilisation,
-            "escaped_defects": totals["escaped_defects"],
-            "defects_found": totals["defects_found"],
-            "bottleneck": self.bottleneck(),
-            "audit_head": world.audit.head,
+        row = FlowRow(
+            tick=tick,
+            day=tick // per_day,
+            states=states,
+            wip=state_counts[_IN_PROGRESS] + state_counts[_IN_REVIEW] + state_counts[_APPROVAL],
+            throughput=tasks_deployed_now,
+            directives_deployed=len(deployed),
+            deployed_total=totals["directives_deployed"],
+            throughput_per_day=len(self.deployed_ticks),
+            lead_time_median=stats["lead_p50"],
+            lead_time_p85=stats["lead_p85"],
+            cycle_time_median=stats["cycle_p50"],
+            blocked=blocked_now,
+            queue=queue,
+            utilisation=utilisation,
+            escaped_defects=totals["escaped_defects"],
+            defects_found=totals["defects_found"],
+            bottleneck=self.bottleneck(),
+            audit_head=world.audit.head,
             # demand, named with units so the CSV explains itself
-            "offered_directives_per_tick": now["offered"],
-            "admitted_directives_per_tick": now["admitted"],
-            "rejected_directives_per_tick": now["rejected"],
-            "offered_total": totals["offered"],
-            "admitted_total": totals["admitted"],
-            "rejected_total": totals["rejected"],
-            "backlog_directives": backlog,
-            "open_directives": open_directives,
-            "in_system_directives": backlog + open_directives,
-            "wip_tasks": tasks_open,
-            "deployed_directives_per_tick": len(deployed),
-            "deployed_tasks_per_tick": tasks_deployed_now,
-            "throughput_directives_per_day": len(self.deployed_ticks),
-            "lead_time_sum_ticks": lead_sum,
-            "window_ticks": window,
-            "lead_time_mean_ticks": stats["lead_mean"],
-            "lead_time_p50_ticks": stats["lead_p50"],
-            "lead_time_p85_ticks": stats["lead_p85"],
-            "lead_time_p95_ticks": stats["lead_p95"],
-            "cycle_time_mean_ticks": stats["cycle_mean"],
-            "cycle_time_p50_ticks": stats["cycle_p50"],
-            "cycle_time_p85_ticks": stats["cycle_p85"],
-            "agent_ticks": time_now,
-            "stalls_open": len(world.stalls),  # work that cannot progress now (sim/stalls.py)
-            "stall_episodes_total": totals["stalls"],
-        }
+            offered_directives_per_tick=now["offered"],
+            admitted_directives_per_tick=now["admitted"],
+            rejected_directives_per_tick=now["rejected"],
+            offered_total=totals["offered"],
+            admitted_total=totals["admitted"],
+            rejected_total=totals["rejected"],
+            backlog_directives=backlog,
+            open_directives=open_directives,
+            in_system_directives=backlog + open_directives,
+            wip_tasks=tasks_open,
+            deployed_directives_per_tick=len(deployed),
+            deployed_tasks_per_tick=tasks_deployed_now,
+            throughput_directives_per_day=len(self.deployed_ticks),
+            lead_time_sum_ticks=lead_sum,
+            window_ticks=window,
+            lead_time_mean_ticks=stats["lead_mean"],
+            lead_time_p50_ticks=stats["lead_p50"],
+            lead_time_p85_ticks=stats["lead_p85"],
+            lead_time_p95_ticks=stats["lead_p95"],
+            cycle_time_mean_ticks=stats["cycle_mean"],
+            cycle_time_p50_ticks=stats["cycle_p50"],
+            cycle_time_p85_ticks=stats["cycle_p85"],
+            agent_ticks=time_now,
+            stalls_open=len(world.stalls),  # work that cannot progress now (sim/stalls.py)
+            stall_episodes_total=totals["stalls"],
+        )
         self.history.append(row)
         return row
 
@@ -625,7 +629,7 @@ class FlowTracker:
 
     def summary(self, world: World) -> dict[str, Any]:
         """Headline figures for a finished run (CLI summary, sweep rows): all deployments."""
-        latest = self.latest or {}
+        latest = self.latest
         days = max(world.tick / world.settings.ticks_per_day, 1e-9)
         totals = world.totals
         deployed = totals["directives_deployed"]
@@ -664,7 +668,7 @@ class FlowTracker:
             "open_directives": totals["directives_created"] - deployed,
             "aging_wip": aging,
             "aging_wip_max": aging["age_max"],
-            "bottleneck": latest.get("bottleneck"),
+            "bottleneck": latest.bottleneck if latest is not None else None,
             "bottleneck_method": BOTTLENECK_METHOD,
             "utilisation": self.utilisation(),
             "time_shares": self.time_shares(),
@@ -686,7 +690,7 @@ class FlowTracker:
     def dump(self) -> dict[str, Any]:
         """Everything needed to continue measuring exactly where this tracker is."""
         return {
-            "history": list(self.history),
+            "history": [row.to_dict() for row in self.history],
             "lead_hist": sorted(self.lead_hist.items()),
             "lead_by_priority": [[p, sorted(h.items())] for p, h in self.lead_by_priority.items()],
             "cycle_hist": sorted(self.cycle_hist.items()),
@@ -702,7 +706,7 @@ class FlowTracker:
     def load(self, data: dict[str, Any]) -> None:
         """Inverse of :meth:`dump`."""
         self.history.clear()
-        self.history.extend(data["history"])
+        self.history.extend(FlowRow.from_dict(row) for row in data["history"])
         self.lead_hist = {int(k): v for k, v in data["lead_hist"]}
         self.lead_by_priority = {
             int(p): {int(k): v for k, v in h} for p, h in data["lead_by_priority"]

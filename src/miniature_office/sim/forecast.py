@@ -131,7 +131,7 @@ def run_future(engine: Engine, question: Question, future: int) -> FutureOutcome
         if finished or tick >= question.horizon_tick:
             break
         result = engine.step()
-        if remaining and result.flow.get("directives_deployed", 1):
+        if remaining and result.flow.directives_deployed:
             remaining -= _deployed_keys(world)
             if not remaining:
                 done_tick = engine.tick

@@ -10,6 +10,7 @@ from typing import Any
 from flask import Blueprint, Response, request
 from pydantic import Field
 
+from ...sim.engine import Engine
 from ...sim.stalls import open_stalls, stalls_by_cause
 from ...sim.tasks import BOARD_ORDER
 from .common import MAX_INT, Query, json_response, parse_query, read, route
@@ -52,7 +53,7 @@ class HistoryQuery(Query):
 
 def _history(since: int, until: int | None = None) -> list[dict[str, Any]]:
     last = MAX_INT if until is None else until
-    return read(lambda e: [r for r in e.flow.history if since < r["tick"] <= last])
+    return read(lambda e: [r.to_dict() for r in e.flow.history if since < r.tick <= last])
 
 
 def thin(rows: list[dict[str, Any]], points: int) -> list[dict[str, Any]]:
@@ -87,7 +88,11 @@ def thin(rows: list[dict[str, Any]], points: int) -> list[dict[str, Any]]:
 
 @route(bp, "", "The latest flow row and the run's headline figures")
 def current() -> Response:
-    return json_response(read(lambda e: {"latest": e.flow.latest, "summary": e.summary()}))
+    def current(engine: Engine) -> dict[str, Any]:
+        latest = engine.flow.latest
+        return {"latest": None if latest is None else latest.to_dict(), "summary": engine.summary()}
+
+    return json_response(read(current))
 
 
 @route(bp, "/stalls", "Work that cannot progress now: cause, reason and remedy per stall")

@@ -156,5 +156,9 @@ def replay() -> Response:
     tick = parse_query(ReplayQuery).tick
     engine = runtime().replay(tick)
     return json_response(
-        {"tick": tick, "snapshot": engine.snapshot(), "flow_history": list(engine.flow.history)}
+        {
+            "tick": tick,
+            "snapshot": engine.snapshot(),
+            "flow_history": [r.to_dict() for r in engine.flow.history],
+        }
     )

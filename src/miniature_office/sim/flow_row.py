@@ -1,0 +1,78 @@
+"""One tick's flow figures: the row :class:`~.flow.FlowTracker` appends to its history.
+
+The names carry their units where a chart or the CSV export needs them; a few figures appear
+twice under an older short name and a newer named-with-units one (``lead_time_median`` and
+``lead_time_p50_ticks``) because version 0.1.0's clients read the short names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+
+@dataclass(slots=True)
+class FlowRow:
+    """Figures of one tick. Every field has a default only so a row from an older snapshot,
+    which lacks the newer fields, loads (:meth:`from_dict`); the tracker always sets them all."""
+
+    tick: int
+    day: int = 0
+    #: tasks per board state now (``deployed``: all time)
+    states: dict[str, int] = field(default_factory=dict)
+    wip: int = 0  # tasks in progress, review, approval or blocked
+    throughput: int = 0  # tasks deployed this tick
+    directives_deployed: int = 0  # this tick
+    deployed_total: int = 0  # directives, whole run
+    throughput_per_day: int = 0  # directives deployed in the last day
+    lead_time_median: float | None = None
+    lead_time_p85: float | None = None
+    cycle_time_median: float | None = None
+    blocked: int = 0  # tasks blocked now
+    queue: dict[str, int] = field(default_factory=dict)  # work waiting per role
+    utilisation: dict[str, float] = field(default_factory=dict)  # productive / on duty, per role
+    escaped_defects: int = 0
+    defects_found: int = 0
+    bottleneck: str | None = None  # the role limiting flow over the bottleneck window
+    audit_head: str = ""  # the audit chain's head after this tick
+    # demand, named with units so the CSV explains itself
+    offered_directives_per_tick: int = 0
+    admitted_directives_per_tick: int = 0
+    rejected_directives_per_tick: int = 0
+    #: whole-run totals (None in a row restored from a snapshot older than these fields)
+    offered_total: int | None = None
+    admitted_total: int | None = None
+    rejected_total: int | None = None
+    backlog_directives: int = 0  # arrivals waiting for admission
+    open_directives: int = 0  # admitted, not yet deployed
+    in_system_directives: int = 0  # backlog + open
+    wip_tasks: int = 0  # open tasks
+    deployed_directives_per_tick: int = 0
+    deployed_tasks_per_tick: int = 0
+    throughput_directives_per_day: int = 0
+    lead_time_sum_ticks: int = 0  # of the directives deployed this tick
+    window_ticks: int = 0  # the window the lead/cycle figures below cover
+    lead_time_mean_ticks: float | None = None
+    lead_time_p50_ticks: float | None = None
+    lead_time_p85_ticks: float | None = None
+    lead_time_p95_ticks: float | None = None
+    cycle_time_mean_ticks: float | None = None
+    cycle_time_p50_ticks: float | None = None
+    cycle_time_p85_ticks: float | None = None
+    agent_ticks: dict[str, float] = field(default_factory=dict)  # agent-ticks per time class
+    stalls_open: int = 0  # work that cannot progress now (sim/stalls.py)
+    stall_episodes_total: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """The row as JSON-ready data, fields in declaration order (nested dicts are shared)."""
+        return {name: getattr(self, name) for name in FIELD_NAMES}
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> "FlowRow":
+        """A row from :meth:`to_dict` output or a stored snapshot (unknown keys are ignored,
+        missing ones take their defaults)."""
+        return cls(**{k: v for k, v in raw.items() if k in _KNOWN})
+
+
+FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in fields(FlowRow))
+_KNOWN = frozenset(FIELD_NAMES)
