@@ -174,6 +174,7 @@ class Load:
         self.lag: list[float] = []
         self.errors: dict[str, int] = {}
         self.sent = 0
+        self.dropped = 0  # slots still waiting when the schedule ended (the client fell behind)
         self.lock = threading.Lock()
         self.threads = [threading.Thread(target=self._work, daemon=True) for _ in range(threads)]
 
@@ -191,6 +192,14 @@ class Load:
                 time.sleep(delay)
             self.slots.put((n, due))
             n += 1
+        # The schedule is over: slots the client never got to are dropped, not sent late (a
+        # client that fell behind would otherwise keep the run going long after --duration).
+        while True:
+            try:
+                self.slots.get_nowait()
+            except queue.Empty:
+                break
+            self.dropped += 1
         for _ in self.threads:
             self.slots.put(None)
         for thread in self.threads:
@@ -315,6 +324,7 @@ def main(argv: list[str] | None = None) -> int:
         "target_rate": args.rate,
         "requests": load.sent,
         "throughput_rps": round(load.sent / elapsed, 1),
+        "dropped_slots": load.dropped,
         "errors": load.errors,
         "error_count": sum(load.errors.values()),
         "reads": latency_summary(load.reads),

@@ -3,18 +3,12 @@
 from __future__ import annotations
 
 from types import SimpleNamespace
-from typing import Any
 
 import pytest
 
 from miniature_office.web.access_log import AccessLogger, redact
 from miniature_office.web.app import get_runtime, get_socketio
-from miniature_office.web.realtime import (
-    FLOOD_CLOSE_AFTER,
-    RESYNC_BURST,
-    Broadcaster,
-    EventLimiter,
-)
+from miniature_office.web.realtime import FLOOD_CLOSE_AFTER, RESYNC_BURST, EventLimiter
 from miniature_office.web.security import server_error_page
 
 TOKEN = "mo_abcd1234_" + "S" * 43
@@ -85,19 +79,6 @@ def test_follow_floor_with_bad_arguments_answers_an_error(sio, args):
     assert answer["ok"] is False and answer["status"] == 422
     assert "x" * 100 not in answer["error"]  # never echoes a huge value
     assert sio.emit("follow_floor", {"floor": "python"}, callback=True)["ok"] is True
-
-
-def test_a_follower_process_sends_every_floor_its_ticks(app):
-    sent: list[tuple[str, Any]] = []
-    fake = SimpleNamespace(emit=lambda event, data, to=None: sent.append((event, to)))
-    runtime = get_runtime(app)
-    broadcaster = Broadcaster(fake, runtime, every_floor=True)  # type: ignore[arg-type]
-    runtime.on_tick.remove(broadcaster.tick_end)
-    result = runtime.step()
-    broadcaster.tick_end(result, 0.0)
-    rooms = {to for event, to in sent if event == "tick_end"}
-    # No client of this process follows a floor, yet clients of other processes may.
-    assert rooms == {"all", "floor:python", "floor:javascript"}
 
 
 # ---- HTTP -----------------------------------------------------------------------------------

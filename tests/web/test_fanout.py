@@ -13,6 +13,9 @@ import orjson
 import pytest
 import socketio.packet
 
+from miniature_office.service.cluster import Cluster
+from miniature_office.service.runtime import RuntimeRole
+from miniature_office.sim.engine import Engine
 from miniature_office.web import fanout
 from miniature_office.web.app import get_runtime, get_socketio
 from miniature_office.web.fanout import FastPacket, SharedFrames
@@ -108,11 +111,17 @@ def test_small_messages_are_sent_plain_and_not_kept():
     assert frames.built == 0 and not frames._entries
 
 
-def test_the_frame_cache_is_bounded():
+def test_the_frame_cache_is_bounded_in_entries_and_bytes():
     frames = SharedFrames(entries=4, threshold=1)
     for i in range(20):
         frames.frame(f"message {i} " + "x" * 100, True)
     assert len(frames._entries) == 4 and frames.built == 20
+    frames = SharedFrames(entries=32, threshold=1, max_bytes=10_000)
+    for i in range(20):
+        frames.frame(f"snapshot {i} " + "y" * 3_000, False)  # about 6 KB each, text and frame
+    assert len(frames._entries) == 1  # the newest stays, whatever its size
+    assert frames.frame("snapshot 19 " + "y" * 3_000, False)  # and is still shared
+    assert frames.reused == 1
 
 
 def test_the_offer_asks_for_no_server_context_takeover():
@@ -159,6 +168,40 @@ def test_a_tick_is_encoded_once_per_audience_whatever_the_number_of_viewers(monk
             assert {a["floor_id"] for a in end["delta"]["agents"]} == {floor}
     for client in clients:
         client.disconnect()
+
+
+def test_a_follower_shows_its_own_viewers_the_ticks_its_mirror_steps():
+    """Scale-out: every process fans a tick out to its viewers from its mirror, floor rooms
+    included; the tick's payload never crosses the message queue."""
+    app = build_app()
+    runtime = get_runtime(app)
+    socketio_ = get_socketio(app)
+    whole, python = socketio_.test_client(app), socketio_.test_client(app)
+    assert python.emit("follow_floor", {"floor": "python"}, callback=True)["ok"]
+    leader = Engine(runtime.scenario, runtime.engine.seed)
+    runtime.role = RuntimeRole.FOLLOWER
+    cluster = Cluster.__new__(Cluster)  # only its follower half: no Redis, no store
+    cluster.runtime = runtime
+    stored: list[int] = []
+    runtime.on_tick.append(lambda result, _: stored.append(result.tick))
+    for client in (whole, python):
+        client.get_received()
+
+    for _ in range(3):
+        made = leader.step()
+        cluster._follow({"type": "tick", "tick": made.tick, "commands": [], "head": made.head})
+    cluster._follow({"type": "tick", "tick": 2, "commands": [], "head": "old"})  # had it
+
+    for client, floor in ((whole, None), (python, "python")):
+        received = client.get_received()
+        assert [(r["name"], r["args"][0]["tick"]) for r in received] == [
+            ("tick_start", 1), ("tick_end", 1), ("tick_start", 2), ("tick_end", 2),
+            ("tick_start", 3), ("tick_end", 3),
+        ]  # fmt: skip
+        assert all(r["args"][0].get("floor") == floor for r in received if r["name"] == "tick_end")
+    assert stored == []  # on_tick (the store, the cluster's publishing) is the leader's
+    whole.disconnect()
+    python.disconnect()
 
 
 # ---- on the wire: a live eventlet server -----------------------------------------------------

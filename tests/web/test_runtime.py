@@ -25,3 +25,22 @@ def test_shutdown_hooks_run_once_even_when_stop_is_called_twice():
     runtime.stop_loop(timeout=0.1)
     runtime.stop_loop(timeout=0.1)  # Gunicorn: worker_int, then worker_exit
     assert calls == ["hook"]
+
+
+def test_with_a_store_the_engine_keeps_only_the_newest_applied_commands(runtime, monkeypatch):
+    """The store holds the command log, so memory does not grow with every command."""
+    from miniature_office.service import runtime as module
+
+    monkeypatch.setattr(module, "COMMANDS_KEPT", 5)
+    assert runtime.persistence is not None
+    for n in range(14):
+        runtime.submit("set_speed", {"speed": 1 + n % 3})  # paused: applied at once
+    kept = runtime.read(lambda e: [c.seq for c in e.commands])
+    assert len(kept) <= 10 and kept[-1] == 14
+    assert kept == list(range(kept[0], 15))  # the newest, in order
+    before = runtime.state()[2]
+    runtime.submit("set_speed", {"speed": 3})
+    assert runtime.state()[2] != before  # the snapshot still follows every applied command
+    runtime.step()
+    replayed = runtime.replay(runtime.read(lambda e: e.tick))  # from the store, whole
+    assert replayed.world.speed == runtime.read(lambda e: e.world.speed) == 3

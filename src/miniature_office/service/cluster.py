@@ -273,6 +273,7 @@ class Cluster:
             self._resync("the leader reset the world")
             return
         update = Replication.from_message(message)
+        stepped = None
         with runtime.lock:
             engine = runtime.engine
             applied_through = engine.commands[-1].seq if engine.commands else 0  # in seq order
@@ -280,8 +281,11 @@ class Cluster:
             if update.kind is ReplicationKind.BOUNDARY and update.tick == engine.tick:
                 engine.apply_replicated(commands)
             elif update.kind is ReplicationKind.TICK and update.tick == engine.tick + 1:
-                engine.step_replicated(commands)
+                stepped = engine.step_replicated(commands)
                 runtime.last_tick_at = time.time()
+                runtime.forget_stored_commands()
+                if runtime.on_replicated_tick:
+                    stepped.delta  # noqa: B018 - render it now: listeners read it after the lock
             elif update.tick <= engine.tick:
                 return  # already have it
             else:
@@ -289,6 +293,8 @@ class Cluster:
             in_step = engine is not None and engine.head_hash == update.head
         if not in_step:
             self._resync(f"out of step at tick {update.tick}")
+        elif stepped is not None:
+            runtime.replicated(stepped)  # this process's viewers get the tick from its mirror
 
     def _resync(self, why: str) -> None:
         """Rebuild the mirror from the store (the leader writes each tick before publishing)."""

@@ -42,6 +42,10 @@ STALL_INTERVALS = 3
 #: Extra ticks (0.1.0's step while running) waiting for the loop at most.
 MAX_EXTRA_TICKS = 100
 STALL_FLOOR = 2.0
+#: Applied commands the engine keeps in memory once a store holds the log: replays and exports
+#: read the store, and the runtime, the cluster and snapshots read only the newest. Without a
+#: store (a runtime on its own) the engine keeps them all: replay needs them.
+COMMANDS_KEPT = 1_000
 #: Back-off between attempts to write the store again after a failure (seconds).
 BACKOFF_FIRST, BACKOFF_MAX = 0.25, 5.0
 
@@ -196,6 +200,9 @@ class SimulationRuntime:
         self.on_commands_applied: list[Callable[[list[Command]], None]] = []
         self.on_tick_start: list[Callable[[int], None]] = []
         self.on_tick: list[Callable[[TickResult, float], None]] = []
+        #: A follower's mirror stepped a tick the leader made (scale-out): what each process
+        #: shows its own viewers. Not the store's or the cluster's business (on_tick is).
+        self.on_replicated_tick: list[Callable[[TickResult], None]] = []
         #: Called under the lock with the new engine before a reset is visible; may raise.
         self.on_reset_prepare: list[Callable[[Engine], None]] = []
         self.on_reset: list[Callable[[Engine], None]] = []
@@ -229,7 +236,16 @@ class SimulationRuntime:
 
     def _state_key(self) -> tuple[int, ...]:
         engine = self.engine
-        return (self.generation, engine.tick, engine.next_seq, len(engine.commands))
+        applied = engine.commands[-1].seq if engine.commands else 0  # in seq order
+        return (self.generation, engine.tick, engine.next_seq, applied)
+
+    def forget_stored_commands(self) -> None:
+        """Drop the oldest applied commands from memory when a store holds them (the caller
+        holds the lock): at a steady command rate the log grew without end, about 300 bytes a
+        command (issue 17's memory soak)."""
+        commands = self.engine.commands
+        if self.persistence is not None and len(commands) > 2 * COMMANDS_KEPT:
+            del commands[:-COMMANDS_KEPT]
 
     def state(self) -> tuple[bytes, dict[str, Any], str]:
         """The world snapshot as JSON bytes, as data and as an ETag, built once per change."""
@@ -314,6 +330,7 @@ class SimulationRuntime:
             applied: list[Command] = []
             if not engine.world.running:
                 applied = engine.apply_pending()
+                self.forget_stored_commands()
         if applied:
             self._notify_applied(applied)
             return Submission(command, True, command.applied_tick or 0)
@@ -410,6 +427,7 @@ class SimulationRuntime:
             started = time.perf_counter()
             result = self.engine.step()
             duration = time.perf_counter() - started
+            self.forget_stored_commands()
             self.last_tick_at = time.time()
             self.last_tick_duration = duration
             if self.on_tick:
@@ -418,6 +436,14 @@ class SimulationRuntime:
             self._notify_applied(result.applied)
         self._call(self.on_tick, result, duration)
         return result
+
+    def replicated(self, result: TickResult) -> None:
+        """Tell the listeners of a tick a follower's mirror stepped (delta rendered already)."""
+        for callback in self.on_replicated_tick:
+            try:
+                callback(result)
+            except Exception:  # noqa: BLE001 - showing a tick must not break following
+                log.exception("a replicated-tick listener failed")
 
     def start_loop(
         self,

@@ -39,6 +39,8 @@ OPT = orjson.OPT_NON_STR_KEYS
 #: Recent large messages kept with their frames: a tick's audiences (whole world, each
 #: followed floor) and the snapshot being handed to connecting clients.
 CACHE_ENTRIES = 32
+#: ... and at most about this many bytes of text and frames (snapshots are 100-200 KB each).
+CACHE_BYTES = 4 << 20
 #: Below this many characters a message is framed per connection, uncompressed.
 THRESHOLD = 512
 LEVEL = 6
@@ -146,16 +148,25 @@ class _Entry:
         self.plain: bytes | None = None
         self.compressed: bytes | None = None
 
+    def size(self) -> int:
+        return len(self.text) + len(self.plain or b"") + len(self.compressed or b"")
+
 
 class SharedFrames:
     """The frames of recent large messages, built once and written to every connection."""
 
     def __init__(
-        self, entries: int = CACHE_ENTRIES, threshold: int = THRESHOLD, level: int = LEVEL
+        self,
+        entries: int = CACHE_ENTRIES,
+        threshold: int = THRESHOLD,
+        level: int = LEVEL,
+        max_bytes: int = CACHE_BYTES,
     ) -> None:
         self.threshold = threshold
         self.level = level
-        self._entries: deque[_Entry] = deque(maxlen=entries)
+        self.max_entries = entries
+        self.max_bytes = max_bytes
+        self._entries: deque[_Entry] = deque()
         self._lock = threading.Lock()
         #: Frames built (plain and compressed counted apart) and frames reused: what the
         #: tests read to check that a message is framed once, whatever the audience.
@@ -174,18 +185,30 @@ class SharedFrames:
                 entry = _Entry(text)
                 self._entries.appendleft(entry)
             if compress:
-                if entry.compressed is None:
-                    entry.compressed = frame(deflate(text.encode(), self.level), True)
+                built = entry.compressed
+                if built is None:
+                    built = entry.compressed = frame(deflate(text.encode(), self.level), True)
                     self.built += 1
+                    self._evict()
                 else:
                     self.reused += 1
-                return entry.compressed
-            if entry.plain is None:
-                entry.plain = frame(text.encode(), False)
+                return built
+            built = entry.plain
+            if built is None:
+                built = entry.plain = frame(text.encode(), False)
                 self.built += 1
+                self._evict()
             else:
                 self.reused += 1
-            return entry.plain
+            return built
+
+    def _evict(self) -> None:
+        """Drop the oldest entries beyond the count or the bytes (never the newest)."""
+        entries = self._entries
+        while len(entries) > 1 and (
+            len(entries) > self.max_entries or sum(e.size() for e in entries) > self.max_bytes
+        ):
+            entries.pop()
 
     def _find(self, text: str) -> _Entry | None:
         for entry in self._entries:  # Engine.IO gives every recipient the same string object

@@ -162,11 +162,14 @@ def floor_message(message: dict[str, Any], floor: str) -> dict[str, Any]:
 class Broadcaster:
     """Publishes ticks and commands from the runtime to the connected clients.
 
-    One process (no message queue): a tick's ``tick_start`` and ``tick_end`` go out together
-    after the tick, each audience's pair framed once and written to its connections at once
-    (:class:`~.fanout.Fanout`). ``tick_start`` is still sent before ``tick_end``; the tick
-    itself takes a few milliseconds, during which the loop would not have sent it anyway.
-    Scale-out: the leader emits through the message queue to every process.
+    Ticks go to this process's own viewers (:class:`~.fanout.Fanout`): a tick's ``tick_start``
+    and ``tick_end`` go out together after the tick, each audience's pair encoded and framed
+    once and written to its connections at once. ``tick_start`` still comes before
+    ``tick_end``; the tick itself takes a few milliseconds, during which the loop would not have
+    sent it anyway. In scale-out every process does the same for its viewers with the ticks its
+    mirror steps (``on_replicated_tick``), so tick payloads never cross the message queue and
+    each process knows which floors its viewers follow; commands and whole-world snapshots still
+    go through Socket.IO's queue to every process.
     """
 
     def __init__(
@@ -180,11 +183,10 @@ class Broadcaster:
         self.socketio = socketio
         self.runtime = runtime
         self.floor_rooms: dict[str, int] = {}
-        #: Scale-out: rooms live in every process, but only the leader sends, and it cannot
-        #: count another process's members, so it sends every floor's message.
+        #: Scale-out: snapshots for everyone go through the message queue.
         self.every_floor = every_floor
-        #: Local fan-out (one process); None: emit through Socket.IO (and its message queue).
-        self.fan = None if every_floor else fan
+        #: Local fan-out; None: emit through Socket.IO (the test double of some tests).
+        self.fan = fan
         self._starting: int | None = None
         #: The snapshot last sent, as the runtime's cached bytes and as emitted text.
         self._snapshot: tuple[bytes, fanout.Encoded] | None = None
@@ -192,6 +194,7 @@ class Broadcaster:
         # Before the store's write of the tick: viewers need not wait for the disk (the store
         # writes in batches anyway, and a lost tick is recomputed exactly on recovery).
         runtime.on_tick.insert(0, self.tick_end)
+        runtime.on_replicated_tick.append(self.replicated_tick)
         runtime.on_commands_applied.append(self.commands)
         runtime.on_reset.append(lambda engine: self.state_to(None))
 
@@ -201,18 +204,21 @@ class Broadcaster:
             return
         self.socketio.emit("tick_start", {"tick": tick})
 
+    def replicated_tick(self, result: TickResult) -> None:
+        """A follower's mirror made the leader's tick: show it to this process's viewers."""
+        self.tick_start(result.tick)
+        self.tick_end(result, 0.0)
+
     def tick_end(self, result: TickResult, duration: float) -> None:
-        """One encoding per audience: the whole world, then each floor someone follows."""
+        """One encoding per audience: the whole world, then each floor someone follows here."""
         message = tick_message(result)
-        if self.every_floor:
-            floors = self.runtime.read(lambda e: list(e.world.floors))
-        else:
-            floors = [floor for floor, members in list(self.floor_rooms.items()) if members > 0]
+        floors = [floor for floor, members in list(self.floor_rooms.items()) if members > 0]
         fan = self.fan
-        if fan is None:  # through the message queue, which carries JSON documents
-            self.socketio.emit("tick_end", message, to=ALL_ROOM)
+        if fan is None:
+            self.socketio.emit("tick_end", message, to=ALL_ROOM, ignore_queue=True)
             for floor in floors:
-                self.socketio.emit("tick_end", floor_message(message, floor), to=floor_room(floor))
+                self.socketio.emit("tick_end", floor_message(message, floor),
+                                   to=floor_room(floor), ignore_queue=True)  # fmt: skip
             return
         starting, self._starting = self._starting, None
         start = [] if starting is None else [fan.packet("tick_start", {"tick": starting})]
