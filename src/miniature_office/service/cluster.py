@@ -20,6 +20,7 @@ from typing import Any, Callable
 
 from ..sim.commands import Command
 from ..sim.errors import CommandRejected
+from ..sim.flow_row import FlowRow
 from ..store import Store
 from ..store.coordination import Bus, LeaderLock, make_lock, namespace_for
 from ..store.persistence import Persistence, as_pending, recover
@@ -86,7 +87,9 @@ class LeaderLink:
     def step(self, only_when_paused: bool) -> ForwardedTick:
         """Have the leader step one tick."""
         answer = self._ask("step", only_when_paused=only_when_paused)
-        return ForwardedTick(answer["tick"], answer["delta"], answer["flow"], answer["events"])
+        return ForwardedTick(
+            answer["tick"], answer["delta"], FlowRow.from_dict(answer["flow"]), answer["events"]
+        )
 
     def reset(self, seed: int | None) -> ForwardedReset:
         """Have the leader reset the world."""
@@ -251,7 +254,7 @@ class Cluster:
                         "tick": done.applies_at_tick}  # fmt: skip
             if op == "step":
                 result = runtime.step(only_when_paused=bool(message.get("only_when_paused")))
-                return {"tick": result.tick, "delta": result.delta, "flow": result.flow,
+                return {"tick": result.tick, "delta": result.delta, "flow": result.flow.to_dict(),
                         "events": [e.to_dict() for e in result.events]}  # fmt: skip
             if op == "reset":
                 engine = runtime.reset(message.get("seed"))

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Callable, Protocol, TypeVar
 from ..sim.audit import GENESIS_HASH, ChainVerdict
 from ..sim.commands import Command
 from ..sim.engine import Engine, TickResult
+from ..sim.flow_row import FlowRow
 from ..sim.scenario import Scenario
 from ..store.persistence import rebuild, verify_continued
 from .encoding import dumps
@@ -109,7 +110,7 @@ class ForwardedTick:
 
     tick: int
     delta: dict[str, Any]
-    flow: dict[str, Any]
+    flow: FlowRow
     events: list[dict[str, Any]] = field(default_factory=list)  # the tick's audit events
 
 

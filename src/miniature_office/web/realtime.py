@@ -142,7 +142,7 @@ def tick_message(result: TickResult) -> dict[str, Any]:
         "tick": result.tick,
         "delta": result.delta,
         "events": [e.to_dict() for e in result.events],
-        "flow": result.flow,
+        "flow": result.flow.to_dict(),
     }
 
 
