@@ -15,10 +15,12 @@ needed two cores for compression alone. Here:
   negotiated permessage-deflate with the default window; the others get the plain frame (an
   uncompressed message is always allowed). Messages under ``threshold`` characters are sent
   uncompressed and not cached.
+- :class:`Fanout` sends a room its messages; :class:`Direct` writes them straight to each idle
+  eventlet connection instead of through Engine.IO's per-connection queue and green thread.
 
-:func:`install` puts both in place on a Flask-SocketIO server (eventlet or threading mode).
-Nothing on the wire changes for a client: the same events, the same JSON values, frames any
-RFC 6455/7692 client reads.
+:func:`install` puts the packet class and the shared frames in place on a python-socketio
+server (eventlet or threading mode). Nothing on the wire changes for a client: the same
+events, the same JSON values, frames any RFC 6455/7692 client reads.
 """
 
 from __future__ import annotations
@@ -56,7 +58,7 @@ class Encoded:
     def __init__(self, text: str) -> None:
         self.text = text
 
-    def __reduce__(self) -> tuple[Any, ...]:  # the scale-out message queue pickles emits
+    def __reduce__(self) -> tuple[Any, ...]:  # picklable (slots)
         return (Encoded, (self.text,))
 
     def __repr__(self) -> str:
