@@ -119,19 +119,7 @@ TARGETS = (
 
 def worker_pid(master: int, timeout: float = 10.0) -> int:
     """The single Gunicorn worker's PID (the child of ``master``)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
-                continue
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == master:
-                return int(entry.name)
-        time.sleep(0.1)
-    raise RuntimeError(f"no worker under gunicorn master {master}")
+    return workers_of(master, 1, timeout)[0]
 
 
 def cpu_seconds(pid: int) -> float:

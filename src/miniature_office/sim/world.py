@@ -166,8 +166,7 @@ class World:
         self.futures_salt = ""
         self.rng = random.Random(seed)
         self.arrival_rng = random.Random(f"{seed}:arrivals")
-        self._stream_key = _stream_key(seed, "")
-        self._keyed = _keyed_hasher(self._stream_key)
+        self._key_streams("")
         self.draw_counts: dict[str, int] = {}  # stable key -> draws taken from its stream
         self.identity: dict[str, str] = {}  # entity id -> stable key (ids shift, keys don't)
         self.audit = audit
@@ -230,6 +229,12 @@ class World:
         self.open_meetings: dict[str, dict[str, None]] = {}  # office id -> meetings called
         self.next_contract_prune = 0  # no settled contract can leave memory before this tick
 
+    def _key_streams(self, salt: str) -> None:
+        """Key the per-identity streams with seed and ``salt``; ``_keyed`` is a blake2b hasher
+        with that key absorbed and nothing fed yet (each draw copies it)."""
+        self._stream_key = _stream_key(self.seed, salt)
+        self._keyed = hashlib.blake2b(digest_size=8, key=self._stream_key)
+
     def __getstate__(self) -> dict[str, Any]:
         """Pickling (worker processes) and copying: the keyed hasher is rebuilt from its key."""
         state = dict(self.__dict__)
@@ -238,7 +243,7 @@ class World:
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
-        self._keyed = _keyed_hasher(self._stream_key)
+        self._keyed = hashlib.blake2b(digest_size=8, key=self._stream_key)
 
     # ---- ids, logging, change tracking ------------------------------------------------------
 
@@ -313,15 +318,13 @@ class World:
         self.futures_salt = salt
         self.rng = random.Random(f"{self.seed}:{salt}:work")
         self.arrival_rng = random.Random(f"{self.seed}:{salt}:arrivals")
-        self._stream_key = _stream_key(self.seed, salt)
-        self._keyed = _keyed_hasher(self._stream_key)
+        self._key_streams(salt)
 
     def restore_streams(self, salt: str) -> None:
         """Point keyed draws at ``salt`` without reseeding the sequential streams (snapshots
         restore those from their saved states)."""
         self.futures_salt = salt
-        self._stream_key = _stream_key(self.seed, salt)
-        self._keyed = _keyed_hasher(self._stream_key)
+        self._key_streams(salt)
 
     def effective_priority(self, priority: int, since_tick: int) -> int:
         """Priority after aging: one level better (lower) per ``priority_aging_ticks`` waited
@@ -769,11 +772,6 @@ def set_status(agent: Agent, status: AgentStatus, world: World) -> None:
 
 _TWO_TO_MINUS_53 = 2.0**-53
 _STATE_NAME = {state: state.value for state in TaskState}  # Enum.value is a property call
-
-
-def _keyed_hasher(stream_key: bytes) -> Any:
-    """A blake2b hasher keyed with ``stream_key`` and fed nothing yet (copied for each draw)."""
-    return hashlib.blake2b(digest_size=8, key=stream_key)
 
 
 def _stream_key(seed: int, salt: str) -> bytes:

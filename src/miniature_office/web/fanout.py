@@ -32,12 +32,12 @@ from collections import deque
 from typing import Any, Callable
 
 import engineio.packet
-import orjson
 import socketio.packet
+
+from ..service.encoding import dumps
 
 __all__ = ["Encoded", "FastPacket", "Fanout", "SharedFrames", "encode", "install"]
 
-OPT = orjson.OPT_NON_STR_KEYS
 #: Recent large messages kept with their frames: a tick's audiences (whole world, each
 #: followed floor) and the snapshot being handed to connecting clients.
 CACHE_ENTRIES = 32
@@ -66,14 +66,14 @@ class Encoded:
 
 
 def encode(data: Any) -> Encoded:
-    """``data`` as compact JSON (the bytes of runtime.dumps), ready to emit."""
-    return Encoded(orjson.dumps(data, option=OPT).decode())
+    """``data`` as compact JSON (the service's one encoder), ready to emit."""
+    return Encoded(dumps(data).decode())
 
 
 def _json(value: Any) -> str:
     if isinstance(value, Encoded):
         return value.text
-    return orjson.dumps(value, option=OPT).decode()
+    return dumps(value).decode()
 
 
 class FastPacket(socketio.packet.Packet):
