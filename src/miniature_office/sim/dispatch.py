@@ -140,10 +140,11 @@ class _Dispatcher:
     def _by_priority_tasks(self) -> list[Task]:
         """The office's tasks dispatch can serve now, most urgent first.
 
-        A task needs nothing from dispatch when it is merged, being built, waiting in review
-        only for roles nobody free has, or voting; one that needs a builder waits while no
-        builder is free. Those are left out before sorting (the free pools only shrink while
-        dispatch runs, so :meth:`_dispatch_task` would do nothing for them): the candidates
+        A task needs nothing from dispatch when it is merged, being built, waiting for a
+        sibling to merge, waiting in review only for roles nobody free (and cleared) has, or
+        voting; one that needs a builder waits while no builder is free. Those are left out
+        before sorting (the free pools only shrink while dispatch runs, and dispatch merges
+        nothing, so :meth:`_dispatch_task` would do nothing for them): the candidates
         come from the office's tasks by state (``World.tasks_in``), and sorting them by
         (aged priority, id) serves the same tasks in the same order as sorting all of them.
         """
@@ -152,22 +153,36 @@ class _Dispatcher:
         by_state = world.tasks_in(self.office.id)  # the office's tasks by state (World)
         waiting = []
         if free.get(Role.BUILDER):
-            for state in (TaskState.SCHEDULED, TaskState.IN_PROGRESS):
-                for task_id in by_state[state]:
-                    task = tasks[task_id]
-                    if task.assignee is None:
-                        waiting.append(task)
+            unmerged_dependency = world.unmerged_dependency
+            for task_id in by_state[TaskState.SCHEDULED]:
+                task = tasks[task_id]
+                # one waiting for a sibling to merge needs nothing until it has (dispatch
+                # merges nothing, so it would still be waiting when its turn came)
+                if task.assignee is None and unmerged_dependency(task) is None:
+                    waiting.append(task)
+            for task_id in by_state[TaskState.IN_PROGRESS]:
+                task = tasks[task_id]
+                if task.assignee is None:
+                    waiting.append(task)
             for task_id in by_state[TaskState.BLOCKED]:
                 task = tasks[task_id]
                 if task.blocked_reason == "assignee dismissed":
                     waiting.append(task)
         reviewer_free = {kind: bool(free.get(role)) for kind, role in REVIEW_ROLE.items()}
         if any(reviewer_free.values()):
-            pending = ReviewStatus.PENDING
+            pending, security = ReviewStatus.PENDING, ReviewKind.SECURITY
+            # a security review needs a free reviewer cleared for the task's level
+            cleared = max(
+                (agent.clearance for agent in free.get(REVIEW_ROLE[security], ())), default=-1
+            )
             for task_id in by_state[TaskState.IN_REVIEW]:
                 task = tasks[task_id]
                 for kind, status in task.reviews.items():
-                    if status is pending and reviewer_free[kind]:
+                    if (
+                        status is pending
+                        and reviewer_free[kind]
+                        and (kind is not security or cleared >= task.security_level)
+                    ):
                         waiting.append(task)
                         break
         open_vote = VoteOutcome.OPEN
