@@ -10,7 +10,12 @@ directory and its own operator token, then for ``--duration`` seconds:
 - keeps ``--sockets`` Socket.IO clients connected (authenticated with the token), counting
   the ticks each receives (in a separate process, so their parsing does not slow the HTTP
   client);
-- samples the worker's resident memory every ``--sample`` seconds.
+- samples the worker's resident memory every ``--sample`` seconds, and beside it the world's
+  open work (tasks not deployed, from ``/metrics``): a world that cannot keep up with the
+  directives the mix creates grows, and its memory with it, which is not a leak;
+- with ``--open-limit N``, a directive write becomes a speed write while the world holds N or
+  more open tasks (as a team lead stops sending work to a team that cannot keep up), so the
+  world reaches a steady size and the memory slope measures the service, not a growing world.
 
 Prints one JSON document (throughput, latency percentiles for reads and writes, errors,
 ticks per client, memory over time) and writes it to bench/results/. Usage::
@@ -165,8 +170,19 @@ def socket_clients(url: str, token: str, count: int, duration: float, out: Any) 
 class Load:
     """Open-loop HTTP load: one dispatcher paces slots; a pool of threads sends them."""
 
-    def __init__(self, url: str, token: str, rate: float, write_share: float, threads: int):
+    def __init__(
+        self,
+        url: str,
+        token: str,
+        rate: float,
+        write_share: float,
+        threads: int,
+        open_limit: int | None = None,
+    ):
         self.url, self.rate, self.write_share = url, rate, write_share
+        self.open_limit = open_limit
+        self.open_tasks: int | None = None  # the world's open tasks, last sampled
+        self.held_back = 0  # directive writes sent as speed writes (the world at its limit)
         self.headers = {"Authorization": f"Bearer {token}"}
         self.slots: queue.Queue[tuple[int, float] | None] = queue.Queue()
         self.reads: list[float] = []
@@ -213,8 +229,13 @@ class Load:
             n, due = slot
             write = every and n % every == 0
             began = time.monotonic()
+            directive = write and (n // every) % 5 == 0
+            if directive and self._at_limit():
+                directive = False
+                with self.lock:
+                    self.held_back += 1
             try:
-                if write and (n // every) % 5 == 0:
+                if directive:
                     body = {"title": f"Load {n}", "floor": "python" if n % 2 else "javascript"}
                     response = session.post(
                         self.url + "/api/directives", json=body, headers=self.headers, timeout=10
@@ -241,6 +262,25 @@ class Load:
                 if problem:
                     self.errors[problem] = self.errors.get(problem, 0) + 1
 
+    def _at_limit(self) -> bool:
+        limit, now = self.open_limit, self.open_tasks
+        return limit is not None and now is not None and now >= limit
+
+
+def open_tasks(url: str, token: str) -> int | None:
+    """Tasks the world holds that are not deployed (from /metrics), or None if unreadable."""
+    try:
+        text = requests.get(
+            url + "/metrics", headers={"Authorization": f"Bearer {token}"}, timeout=10
+        ).text
+    except requests.RequestException:
+        return None
+    total = 0
+    for line in text.splitlines():
+        if line.startswith("minioffice_tasks{") and 'state="deployed"' not in line:
+            total += int(float(line.rsplit(" ", 1)[1]))
+    return total
+
 
 def rss_slope(samples: list[tuple[float, float]], warmup: float) -> float | None:
     """Resident memory growth in MiB per 10 minutes, fitted to the samples after ``warmup``
@@ -266,6 +306,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=32, help="HTTP client threads")
     parser.add_argument("--sample", type=float, default=5.0, help="memory sample interval (s)")
     parser.add_argument(
+        "--open-limit",
+        type=int,
+        default=None,
+        help="send no new directive while the world holds this many open tasks or more",
+    )
+    parser.add_argument(
         "--warmup", type=float, default=120.0, help="seconds left out of the memory slope"
     )
     parser.add_argument(
@@ -286,6 +332,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     pid = worker_pid(server.pid)
     memory: list[tuple[float, float]] = []
+    world: list[tuple[float, int | None]] = []  # (seconds, open tasks) beside each memory sample
     try:
         out: Any = multiprocessing.Queue()
         viewers = multiprocessing.Process(
@@ -296,14 +343,18 @@ def main(argv: list[str] | None = None) -> int:
         started = time.monotonic()
         stop = threading.Event()
 
+        load = Load(url, token, args.rate, args.write_share, args.threads, args.open_limit)
+
         def sample() -> None:
             while not stop.is_set():
-                memory.append((round(time.monotonic() - started, 1), round(rss_mib(pid), 1)))
+                load.open_tasks = open_tasks(url, token)
+                now = round(time.monotonic() - started, 1)
+                memory.append((now, round(rss_mib(pid), 1)))
+                world.append((now, load.open_tasks))
                 stop.wait(args.sample)
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
-        load = Load(url, token, args.rate, args.write_share, args.threads)
         elapsed = load.run(args.duration)
         stop.set()
         sampler.join()
@@ -344,6 +395,14 @@ def main(argv: list[str] | None = None) -> int:
             # least-squares slope of the samples after warm-up (issue 17: < 1 MiB / 10 min)
             "slope_mib_per_10min": rss_slope(memory, args.warmup),
             "samples": memory,
+        },
+        "open_tasks": {
+            "limit": args.open_limit,
+            "directive_writes_held_back": load.held_back,
+            "at_warmup": next((n for t, n in world if t >= args.warmup), None),
+            "end": world[-1][1] if world else None,
+            "max": max((n for _, n in world if n is not None), default=None),
+            "samples": world,
         },
     }
     text = json.dumps(result, indent=2)
