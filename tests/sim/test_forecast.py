@@ -12,12 +12,14 @@ from miniature_office.service.jobs import Job, JobCancelled, run_job
 from miniature_office.sim.audit import HEADLESS_HEAD
 from miniature_office.sim.engine import Engine
 from miniature_office.sim.forecast import (
+    DeploymentCount,
     Forecast,
     FutureOutcome,
     Question,
     add_directives,
     current_work,
     fork,
+    future_salt,
     keys_of,
     prepare,
     run_future,
@@ -129,6 +131,32 @@ def test_a_pool_gives_the_same_futures_as_one_process() -> None:
     alone = run_job(simulate_future, shared, range(4), workers=1)
     pooled = run_job(simulate_future, shared, range(4), workers=2)
     assert pooled == alone
+
+
+def test_a_future_counting_only_deployments_runs_exactly_as_with_the_full_flow_tracker() -> None:
+    """Forecast futures carry :class:`DeploymentCount` instead of the flow tracker: no rule may
+    read a flow figure, so every audit event (hashed here) and every count stays the same."""
+    engine = default_engine(seed=5)
+    engine.run(150)
+    add_directives(engine, [{"title": "Extra", "floor": "python", "priority": 1}])
+    full = fork(engine, "same", headless=False)
+    lean = fork(engine, "same", headless=False)
+    lean.flow = DeploymentCount()  # type: ignore[assignment]
+    deployed = 0
+    for _ in range(400):
+        row, expected = lean.step().flow, full.step().flow
+        assert row.directives_deployed == expected.directives_deployed
+        deployed += row.directives_deployed
+    assert deployed > 0  # the comparison covered deployments
+    assert lean.head_hash == full.head_hash
+    assert lean.world.audit.count == full.world.audit.count
+    assert lean.world.totals == full.world.totals
+    assert lean.world.draw_counts == full.world.draw_counts
+    question = _question(engine, horizon=200, by=engine.tick + 100)
+    outcomes = [simulate_future(prepare(engine, question, seed=3), i) for i in range(2)]
+    assert outcomes == [
+        run_future(fork(engine, future_salt(3, i), headless=True), question, i) for i in range(2)
+    ]
 
 
 def _square(shared: int, item: int) -> int:
