@@ -89,7 +89,36 @@ _BOARD_NAMES = tuple((s.value, s) for s in BOARD_ORDER)
 _WIP_STATES = (TaskState.IN_PROGRESS, TaskState.IN_REVIEW, TaskState.APPROVAL)
 _IN_PROGRESS, _IN_REVIEW, _APPROVAL = _WIP_STATES
 _DEPLOYED = TaskState.DEPLOYED.value
-_DEMAND_TOTALS = tuple((k, f"{k}_total") for k in ("offered", "admitted", "rejected"))
+_BOARD_KEYS = tuple(name for name, _ in _BOARD_NAMES)
+_BOARD_STATES = tuple(state for _, state in _BOARD_NAMES)
+_NOBODY = (0.0, 0, 0)  # productive, on duty, headcount of a role with no agents
+#: round(value, n) goes through a decimal conversion (a few microseconds); a run rounds a small
+#: set of ratios and fractions again and again, so the results are remembered. The keys are
+#: non-negative floats, for which equal keys round alike (as 0.0 and -0.0, or 1 and 1.0, would
+#: not); the tables are emptied when they grow past _ROUNDED_MAX.
+_ROUNDED_3: dict[float, float] = {}
+_ROUNDED_4: dict[float, float] = {}
+_ROUNDED_MAX = 1 << 14
+
+
+def _round3(value: float) -> float:
+    """``round(value, 3)`` of a non-negative float, remembered."""
+    rounded = _ROUNDED_3.get(value)
+    if rounded is None:
+        if len(_ROUNDED_3) >= _ROUNDED_MAX:
+            _ROUNDED_3.clear()
+        rounded = _ROUNDED_3[value] = round(value, 3)
+    return rounded
+
+
+def _round4(value: float) -> float:
+    """``round(value, 4)`` of a non-negative float, remembered."""
+    rounded = _ROUNDED_4.get(value)
+    if rounded is None:
+        if len(_ROUNDED_4) >= _ROUNDED_MAX:
+            _ROUNDED_4.clear()
+        rounded = _ROUNDED_4[value] = round(value, 4)
+    return rounded
 
 
 def percentile(values: list[float], q: float) -> float | None:
@@ -201,89 +230,97 @@ class FlowTracker:
     # ---- the tick --------------------------------------------------------------------------
 
     def record(self, world: World, deployed: list[str]) -> FlowRow:
-        """Compute this tick's row, append it to the history and return it."""
+        """Compute this tick's row, append it to the history and return it.
+
+        This runs every tick, so the row is built with positional arguments in
+        :class:`FlowRow`'s field order (keywords cost several times as much for ~45 fields).
+        """
         tick = world.tick
         settings = world.settings
         window = settings.flow_window_ticks
-        lead_sum, tasks_deployed_now = self._deployments(world, deployed)
+        lead_sum, tasks_deployed_now = self._deployments(world, deployed) if deployed else (0, 0)
         per_day = settings.ticks_per_day
-        while self.deployed_ticks and self.deployed_ticks[0] <= tick - per_day:
-            self.deployed_ticks.popleft()
+        deployed_ticks = self.deployed_ticks
+        while deployed_ticks and deployed_ticks[0] <= tick - per_day:
+            deployed_ticks.popleft()
         self._expire(tick - window)
         active, tool_waits, time_now, by_role = self._agents(world)
         queue, blocked_now, tasks_open = self._work(world, active, tool_waits)
-        utilisation = {}
-        sample = {}
-        headcount = {}
-        for role in ROLES:
-            productive, on_duty, heads = by_role[role]
-            headcount[role] = heads
-            utilisation[role] = round(productive / on_duty, 4) if on_duty else 0.0
-            sample[role] = (productive, on_duty, queue[role] / max(1, on_duty))
+        bottleneck, utilisation, headcount = self._roles(by_role, queue)
         world.headcount = headcount
-        self._push_window(sample)
         state_counts = world.state_counts
-        states = {name: state_counts[s] for name, s in _BOARD_NAMES}
-        states[_DEPLOYED] = world.totals["tasks_deployed"]
-        stats = self._windowed()
+        wip = state_counts[_IN_PROGRESS] + state_counts[_IN_REVIEW] + state_counts[_APPROVAL]
+        states = dict(zip(_BOARD_KEYS, map(state_counts.__getitem__, _BOARD_STATES)))
         totals = world.totals
-        previous = self.history[-1] if self.history else None
-        # per-tick counts are differences of totals; a row restored from an older snapshot
-        # lacks the totals, and then this tick counts from now (0) rather than from the start
-        base = totals if previous is not None else dict.fromkeys(DEMAND, 0)
-        now = {}
-        for k, column in _DEMAND_TOTALS:
-            before = getattr(previous, column) if previous is not None else None
-            now[k] = totals[k] - (base[k] if before is None else before)
+        states[_DEPLOYED] = totals["tasks_deployed"]
+        lead_mean, lead_p50, lead_p85, lead_p95, cycle_mean, cycle_p50, cycle_p85 = (
+            self._windowed().values()
+        )
+        offered, admitted, rejected = totals["offered"], totals["admitted"], totals["rejected"]
+        history = self.history
+        if history:
+            # per-tick counts are differences of totals; a row restored from an older snapshot
+            # lacks the totals, and then this tick counts from now (0) rather than from the start
+            previous = history[-1]
+            before = previous.offered_total
+            offered_now = 0 if before is None else offered - before
+            before = previous.admitted_total
+            admitted_now = 0 if before is None else admitted - before
+            before = previous.rejected_total
+            rejected_now = 0 if before is None else rejected - before
+        else:
+            offered_now, admitted_now, rejected_now = offered, admitted, rejected
         backlog = len(world.backlog)
         open_directives = totals["directives_created"] - totals["directives_deployed"]
+        deployed_now = len(deployed)
+        per_day_now = len(deployed_ticks)
         row = FlowRow(
-            tick=tick,
-            day=tick // per_day,
-            states=states,
-            wip=state_counts[_IN_PROGRESS] + state_counts[_IN_REVIEW] + state_counts[_APPROVAL],
-            throughput=tasks_deployed_now,
-            directives_deployed=len(deployed),
-            deployed_total=totals["directives_deployed"],
-            throughput_per_day=len(self.deployed_ticks),
-            lead_time_median=stats["lead_p50"],
-            lead_time_p85=stats["lead_p85"],
-            cycle_time_median=stats["cycle_p50"],
-            blocked=blocked_now,
-            queue=queue,
-            utilisation=utilisation,
-            escaped_defects=totals["escaped_defects"],
-            defects_found=totals["defects_found"],
-            bottleneck=self.bottleneck(),
-            audit_head=world.audit.head,
+            tick,  # tick
+            tick // per_day,  # day
+            states,  # states
+            wip,  # wip
+            tasks_deployed_now,  # throughput
+            deployed_now,  # directives_deployed
+            totals["directives_deployed"],  # deployed_total
+            per_day_now,  # throughput_per_day
+            lead_p50,  # lead_time_median
+            lead_p85,  # lead_time_p85
+            cycle_p50,  # cycle_time_median
+            blocked_now,  # blocked
+            queue,  # queue
+            utilisation,  # utilisation
+            totals["escaped_defects"],  # escaped_defects
+            totals["defects_found"],  # defects_found
+            bottleneck,  # bottleneck
+            world.audit.head,  # audit_head
             # demand, named with units so the CSV explains itself
-            offered_directives_per_tick=now["offered"],
-            admitted_directives_per_tick=now["admitted"],
-            rejected_directives_per_tick=now["rejected"],
-            offered_total=totals["offered"],
-            admitted_total=totals["admitted"],
-            rejected_total=totals["rejected"],
-            backlog_directives=backlog,
-            open_directives=open_directives,
-            in_system_directives=backlog + open_directives,
-            wip_tasks=tasks_open,
-            deployed_directives_per_tick=len(deployed),
-            deployed_tasks_per_tick=tasks_deployed_now,
-            throughput_directives_per_day=len(self.deployed_ticks),
-            lead_time_sum_ticks=lead_sum,
-            window_ticks=window,
-            lead_time_mean_ticks=stats["lead_mean"],
-            lead_time_p50_ticks=stats["lead_p50"],
-            lead_time_p85_ticks=stats["lead_p85"],
-            lead_time_p95_ticks=stats["lead_p95"],
-            cycle_time_mean_ticks=stats["cycle_mean"],
-            cycle_time_p50_ticks=stats["cycle_p50"],
-            cycle_time_p85_ticks=stats["cycle_p85"],
-            agent_ticks=time_now,
-            stalls_open=len(world.stalls),  # work that cannot progress now (sim/stalls.py)
-            stall_episodes_total=totals["stalls"],
+            offered_now,  # offered_directives_per_tick
+            admitted_now,  # admitted_directives_per_tick
+            rejected_now,  # rejected_directives_per_tick
+            offered,  # offered_total
+            admitted,  # admitted_total
+            rejected,  # rejected_total
+            backlog,  # backlog_directives
+            open_directives,  # open_directives
+            backlog + open_directives,  # in_system_directives
+            tasks_open,  # wip_tasks
+            deployed_now,  # deployed_directives_per_tick
+            tasks_deployed_now,  # deployed_tasks_per_tick
+            per_day_now,  # throughput_directives_per_day
+            lead_sum,  # lead_time_sum_ticks
+            window,  # window_ticks
+            lead_mean,  # lead_time_mean_ticks
+            lead_p50,  # lead_time_p50_ticks
+            lead_p85,  # lead_time_p85_ticks
+            lead_p95,  # lead_time_p95_ticks
+            cycle_mean,  # cycle_time_mean_ticks
+            cycle_p50,  # cycle_time_p50_ticks
+            cycle_p85,  # cycle_time_p85_ticks
+            time_now,  # agent_ticks
+            len(world.stalls),  # stalls_open: work that cannot progress now (sim/stalls.py)
+            totals["stalls"],  # stall_episodes_total
         )
-        self.history.append(row)
+        history.append(row)
         return row
 
     def _deployments(self, world: World, deployed: list[str]) -> tuple[int, int]:
@@ -323,6 +360,7 @@ class FlowTracker:
     def _windowed(self) -> dict[str, Any]:
         if self._window_stats is None:
             leads, cycles = self.window_leads, self.window_cycles
+            # record() unpacks these values in this order
             self._window_stats = {
                 "lead_mean": leads.mean(),
                 "lead_p50": leads.median(),
@@ -336,17 +374,19 @@ class FlowTracker:
 
     def _agents(
         self, world: World
-    ) -> tuple[dict[str, None], set[str], dict[str, float], dict[str, list[float]]]:
+    ) -> tuple[set[str], set[str], dict[str, float], list[tuple[float, int, int]]]:
         """Classify every agent-tick once; note what is being actively worked on.
 
         A manager's tick outside meetings is split by the attention it spent: spent / budget
         of it is ``dispatching`` (assignments, escalations, ballots, closing votes), the rest
         ``idle``; one unit spent out of four is a quarter of a tick of manager work.
+
+        Returns the targets worked on, the targets waited for with a tool, this tick's
+        agent-ticks per time class and, per role in :data:`ROLES` order, (productive, on duty,
+        headcount).
         """
-        active: dict[str, None] = {}
+        active: set[str] = set()
         tool_waits: set[str] = set()
-        time_now = dict.fromkeys(TIME_CLASSES, 0.0)
-        by_role = {role: [0.0, 0, 0] for role in ROLES}  # productive, on duty, headcount
         meetings = world.meetings
         time_totals = self.time_totals
         manager_role = Role.MANAGER
@@ -359,31 +399,34 @@ class FlowTracker:
         )
         # Agent-ticks of the working roles are whole ticks: they are tallied per role and class
         # here and added up after the loop (integer sums, so in any order). Managers' ticks may
-        # be split into fractions, and time_now["idle"] mixes both, so those are added in agent
-        # order as before (the same floating-point sums).
+        # be split into fractions, so theirs are added in agent order as before (the same
+        # floating-point sums), and so is the idle column, which mixes both.
         tallies: dict[Role, dict[str, int]] = {}
-        idle_now = 0.0
+        whole: dict[str, int] = {}  # this tick's whole agent-ticks per class (idle aside)
+        idle_now = dispatching_now = 0.0
+        manager_totals = time_totals["manager"]
+        manager_productive = 0.0
+        manager_on_duty = manager_heads = 0
         for agent in world.agents.values():
             status = agent.status
             role = agent.role
             if role is manager_role:
                 cls = status_class[status]
-                totals = time_totals["manager"]
-                counts = by_role["manager"]
-                counts[2] += 1
+                totals = manager_totals
+                manager_heads += 1
                 if status is off_duty:
-                    time_now[cls] += 1
+                    whole[cls] = whole.get(cls, 0) + 1
                     totals[cls] = totals.get(cls, 0) + 1
                     continue
-                counts[1] += 1
+                manager_on_duty += 1
                 if status is idle:
                     budget = agent.attention_budget
                     spent = max(0, budget - agent.attention_left)
                     share = min(1.0, spent / budget) if budget else 0
                     if share:
-                        time_now["dispatching"] += share
+                        dispatching_now += share
                         totals["dispatching"] = totals.get("dispatching", 0) + share
-                        counts[0] += share
+                        manager_productive += share
                         share = 1.0 - share
                         idle_now += share
                         totals["idle"] = totals.get("idle", 0) + share
@@ -396,14 +439,14 @@ class FlowTracker:
                         cls = "waiting_contract"
                     elif agent.activity is not None:
                         tool_waits.add(agent.activity.target)
-                time_now[cls] += 1
+                whole[cls] = whole.get(cls, 0) + 1
                 totals[cls] = totals.get(cls, 0) + 1
                 if cls in PRODUCTIVE:
-                    counts[0] += 1
+                    manager_productive += 1
                 if status in _ACTIVE and agent.activity is not None:
                     target = agent.activity.target
                     meeting = meetings.get(target)
-                    active[meeting.task_id if meeting is not None else target] = None
+                    active.add(meeting.task_id if meeting is not None else target)
                 continue
             tally = tallies.get(role)
             if tally is None:
@@ -423,23 +466,71 @@ class FlowTracker:
                 if activity is not None:
                     target = activity.target
                     meeting = meetings.get(target)
-                    active[meeting.task_id if meeting is not None else target] = None
+                    active.add(meeting.task_id if meeting is not None else target)
             tally[cls] = tally.get(cls, 0) + 1
+        by_role = dict.fromkeys(ROLES, _NOBODY)
+        by_role["manager"] = (manager_productive, manager_on_duty, manager_heads)
         for role, tally in tallies.items():
             name = role_name[role]
             totals = time_totals[name]
-            counts = by_role[name]
+            productive = heads = 0
             for cls, n in tally.items():
-                if cls != "idle":
-                    time_now[cls] += n
+                whole[cls] = whole.get(cls, 0) + n
                 totals[cls] = totals.get(cls, 0) + n
-                counts[2] += n
-                if cls != "off_duty":
-                    counts[1] += n
-                    if cls in PRODUCTIVE:
-                        counts[0] += n
-        time_now["idle"] = idle_now
-        return active, tool_waits, {c: round(v, 3) for c, v in time_now.items()}, by_role
+                heads += n
+                if cls in PRODUCTIVE:
+                    productive += n
+            by_role[name] = (productive + 0.0, heads - tally.get("off_duty", 0), heads)
+        # whole ticks summed from 0.0 are exact integers (round leaves them be); the idle and
+        # dispatching columns may hold fractions of a manager's tick
+        time_now = dict.fromkeys(TIME_CLASSES, 0.0)
+        for cls, n in whole.items():
+            time_now[cls] = n + 0.0
+        time_now["dispatching"] = _round3(dispatching_now) if dispatching_now else 0.0
+        time_now["idle"] = _round3(idle_now) if idle_now else 0.0
+        return active, tool_waits, time_now, list(by_role.values())
+
+    def _roles(
+        self, by_role: list[tuple[float, int, int]], queue: dict[str, int]
+    ) -> tuple[str | None, dict[str, float], dict[str, int]]:
+        """Per role, utilisation and headcount now; the tick's sample goes into the bottleneck
+        window and the bottleneck is read from it (:meth:`_push_window` then
+        :meth:`bottleneck`, in one pass: per role the same operations in the same order)."""
+        window, sums = self._window, self._sums
+        oldest = window[0] if len(window) == window.maxlen else None
+        length = len(window) if oldest is not None else len(window) + 1  # after the push
+        utilisation: dict[str, float] = {}
+        headcount: dict[str, int] = {}
+        sample: dict[str, tuple[float, int, float]] = {}
+        name = None
+        best_use = best_pressure = 0.0
+        for role, (productive, on_duty, heads) in zip(ROLES, by_role):
+            headcount[role] = heads
+            if on_duty:
+                utilisation[role] = _round4(productive / on_duty)
+                per_head = queue[role] / on_duty
+            else:
+                utilisation[role] = 0.0
+                per_head = queue[role] / 1
+            sample[role] = (productive, on_duty, per_head)
+            total_productive, total_on_duty, pressure = sums[role]
+            if oldest is not None:
+                old = oldest.get(role)
+                if old is not None:
+                    total_productive -= old[0]
+                    total_on_duty -= old[1]
+                    pressure -= old[2]
+            total_productive += productive
+            total_on_duty += on_duty
+            pressure += per_head
+            sums[role] = [total_productive, total_on_duty, pressure]
+            if pressure <= 1e-9 or not total_on_duty:
+                continue
+            use, pressure = total_productive / total_on_duty, pressure / length
+            if name is None or use > best_use or (use == best_use and pressure > best_pressure):
+                best_use, best_pressure, name = use, pressure, role
+        window.append(sample)
+        return name, utilisation, headcount
 
     def _work(
         self, world: World, active: dict[str, None], tool_waits: set[str]
