@@ -161,8 +161,14 @@ def socket_clients(url: str, token: str, count: int, duration: float, out: Any) 
     connected = sum(1 for c in clients if c.connected)
     time.sleep(duration)
     still = sum(1 for c in clients if c.connected)
-    for client in clients:
-        client.disconnect()
+    # A client caught in a reconnect can block in disconnect(): each closes on its own daemon
+    # thread and the report goes out after at most 30 s either way.
+    closers = [threading.Thread(target=c.disconnect, daemon=True) for c in clients]
+    for closer in closers:
+        closer.start()
+    deadline = time.monotonic() + 30
+    for closer in closers:
+        closer.join(timeout=max(0.0, deadline - time.monotonic()))
     out.put({"clients": count, "connected": connected, "connected_at_end": still,
              "ticks": ticks, "failures": failures})  # fmt: skip
 
@@ -359,8 +365,13 @@ def main(argv: list[str] | None = None) -> int:
         stop.set()
         sampler.join()
         memory.append((round(time.monotonic() - started, 1), round(rss_mib(pid), 1)))
-        sockets = out.get(timeout=args.duration + 120)
+        try:  # the viewers report within about 35 s of the end (see socket_clients)
+            sockets = out.get(timeout=120)
+        except queue.Empty:
+            sockets = {"clients": args.sockets, "report": "none within 120 s", "ticks": []}
         viewers.join(timeout=30)
+        if viewers.is_alive():
+            viewers.kill()
     finally:
         os.kill(server.pid, signal.SIGTERM)
         try:
