@@ -89,9 +89,31 @@ _BOARD_NAMES = tuple((s.value, s) for s in BOARD_ORDER)
 _WIP_STATES = (TaskState.IN_PROGRESS, TaskState.IN_REVIEW, TaskState.APPROVAL)
 _IN_PROGRESS, _IN_REVIEW, _APPROVAL = _WIP_STATES
 _DEPLOYED = TaskState.DEPLOYED.value
-_BOARD_KEYS = tuple(name for name, _ in _BOARD_NAMES)
-_BOARD_STATES = tuple(state for _, state in _BOARD_NAMES)
+#: Enum members the per-tick loops compare with, looked up once: on Python 3.11 every
+#: ``EnumClass.MEMBER`` goes through the metaclass's ``__getattr__`` hook (about a microsecond).
+_MANAGER = Role.MANAGER
+_IDLE, _WAITING, _AGENT_BLOCKED, _OFF_DUTY = (
+    AgentStatus.IDLE,
+    AgentStatus.WAITING,
+    AgentStatus.BLOCKED,
+    AgentStatus.OFF_DUTY,
+)
+_PENDING = ReviewStatus.PENDING
+_SCHEDULED, _TASK_BLOCKED, _MERGED, _TASK_DEPLOYED = (
+    TaskState.SCHEDULED,
+    TaskState.BLOCKED,
+    TaskState.MERGED,
+    TaskState.DEPLOYED,
+)
+_DIRECTIVE_IN_PROGRESS = DirectiveState.IN_PROGRESS
+_AWAITING_DESIGN = DirectiveState.AWAITING_DESIGN
+#: Fresh per-tick dicts are copies of these (dict.copy of a small dict is several times
+#: cheaper than dict.fromkeys, and a copy has room for every key, so filling it never resizes).
+_BOARD_ZERO = dict.fromkeys((name for name, _ in _BOARD_NAMES), 0)
+_ROLES_ZERO = dict.fromkeys(ROLES, 0)
+_TIME_ZERO = dict.fromkeys(TIME_CLASSES, 0.0)
 _NOBODY = (0.0, 0, 0)  # productive, on duty, headcount of a role with no agents
+_NOBODY_BY_ROLE = dict.fromkeys(ROLES, _NOBODY)
 #: round(value, n) goes through a decimal conversion (a few microseconds); a run rounds a small
 #: set of ratios and fractions again and again, so the results are remembered. The keys are
 #: non-negative floats, for which equal keys round alike (as 0.0 and -0.0, or 1 and 1.0, would
@@ -243,14 +265,19 @@ class FlowTracker:
         deployed_ticks = self.deployed_ticks
         while deployed_ticks and deployed_ticks[0] <= tick - per_day:
             deployed_ticks.popleft()
-        self._expire(tick - window)
+        horizon = tick - window
+        # both windows expire (|, not or); the figures are worked out again when either changed
+        if self.window_leads.expire(horizon) | self.window_cycles.expire(horizon):
+            self._window_stats = None
         active, tool_waits, time_now, by_role = self._agents(world)
         queue, blocked_now, tasks_open = self._work(world, active, tool_waits)
         bottleneck, utilisation, headcount = self._roles(by_role, queue)
         world.headcount = headcount
         state_counts = world.state_counts
         wip = state_counts[_IN_PROGRESS] + state_counts[_IN_REVIEW] + state_counts[_APPROVAL]
-        states = dict(zip(_BOARD_KEYS, map(state_counts.__getitem__, _BOARD_STATES)))
+        states = _BOARD_ZERO.copy()
+        for name, state in _BOARD_NAMES:
+            states[name] = state_counts[state]
         totals = world.totals
         states[_DEPLOYED] = totals["tasks_deployed"]
         lead_mean, lead_p50, lead_p85, lead_p95, cycle_mean, cycle_p50, cycle_p85 = (
@@ -352,11 +379,6 @@ class FlowTracker:
             self._window_stats = None
         return lead_sum, tasks_now
 
-    def _expire(self, horizon: int) -> None:
-        for window in (self.window_leads, self.window_cycles):
-            if window.expire(horizon):
-                self._window_stats = None
-
     def _windowed(self) -> dict[str, Any]:
         if self._window_stats is None:
             leads, cycles = self.window_leads, self.window_cycles
@@ -389,14 +411,9 @@ class FlowTracker:
         tool_waits: set[str] = set()
         meetings = world.meetings
         time_totals = self.time_totals
-        manager_role = Role.MANAGER
+        manager_role = _MANAGER
         status_class, role_name = STATUS_CLASS, _ROLE_NAME
-        idle, waiting, blocked, off_duty = (
-            AgentStatus.IDLE,
-            AgentStatus.WAITING,
-            AgentStatus.BLOCKED,
-            AgentStatus.OFF_DUTY,
-        )
+        idle, waiting, blocked, off_duty = _IDLE, _WAITING, _AGENT_BLOCKED, _OFF_DUTY
         # Agent-ticks of the working roles are whole ticks: they are tallied per role and class
         # here and added up after the loop (integer sums, so in any order). Managers' ticks may
         # be split into fractions, so theirs are added in agent order as before (the same
@@ -468,7 +485,7 @@ class FlowTracker:
                     meeting = meetings.get(target)
                     active.add(meeting.task_id if meeting is not None else target)
             tally[cls] = tally.get(cls, 0) + 1
-        by_role = dict.fromkeys(ROLES, _NOBODY)
+        by_role = _NOBODY_BY_ROLE.copy()
         by_role["manager"] = (manager_productive, manager_on_duty, manager_heads)
         for role, tally in tallies.items():
             name = role_name[role]
@@ -483,7 +500,7 @@ class FlowTracker:
             by_role[name] = (productive + 0.0, heads - tally.get("off_duty", 0), heads)
         # whole ticks summed from 0.0 are exact integers (round leaves them be); the idle and
         # dispatching columns may hold fractions of a manager's tick
-        time_now = dict.fromkeys(TIME_CLASSES, 0.0)
+        time_now = _TIME_ZERO.copy()
         for cls, n in whole.items():
             time_now[cls] = n + 0.0
         time_now["dispatching"] = _round3(dispatching_now) if dispatching_now else 0.0
@@ -499,15 +516,17 @@ class FlowTracker:
         window, sums = self._window, self._sums
         oldest = window[0] if len(window) == window.maxlen else None
         length = len(window) if oldest is not None else len(window) + 1  # after the push
-        utilisation: dict[str, float] = {}
-        headcount: dict[str, int] = {}
-        sample: dict[str, tuple[float, int, float]] = {}
+        utilisation: dict[str, Any] = _ROLES_ZERO.copy()
+        headcount = _ROLES_ZERO.copy()
+        sample: dict[str, Any] = _ROLES_ZERO.copy()
         name = None
         best_use = best_pressure = 0.0
+        rounded = _ROUNDED_4
         for role, (productive, on_duty, heads) in zip(ROLES, by_role):
             headcount[role] = heads
             if on_duty:
-                utilisation[role] = _round4(productive / on_duty)
+                use = productive / on_duty
+                utilisation[role] = rounded.get(use) or _round4(use)
                 per_head = queue[role] / on_duty
             else:
                 utilisation[role] = 0.0
@@ -546,22 +565,21 @@ class FlowTracker:
         for a tool this tick. This loop visits every open task each tick, so the rules are
         written inline with enum members and lookups bound to locals.
         """
-        queue = dict.fromkeys(ROLES, 0)
+        queue = _ROLES_ZERO.copy()
         builders = architects = managers = 0
         blocked = tasks_open = 0
         tasks = world.tasks
         directives = world.directives
-        unmerged_dependency = world.unmerged_dependency
         review_role = REVIEW_QUEUE_ROLE
-        pending = ReviewStatus.PENDING
-        in_review, in_build, scheduled = (
-            TaskState.IN_REVIEW,
-            TaskState.IN_PROGRESS,
-            TaskState.SCHEDULED,
+        pending = _PENDING
+        in_review, in_build, scheduled = _IN_REVIEW, _IN_PROGRESS, _SCHEDULED
+        approval, blocked_state, merged, deployed = (
+            _APPROVAL,
+            _TASK_BLOCKED,
+            _MERGED,
+            _TASK_DEPLOYED,
         )
-        approval, blocked_state = TaskState.APPROVAL, TaskState.BLOCKED
-        in_progress = DirectiveState.IN_PROGRESS
-        awaiting = DirectiveState.AWAITING_DESIGN
+        in_progress, awaiting = _DIRECTIVE_IN_PROGRESS, _AWAITING_DESIGN
         # ranks in STAGES: waiting_contract 3, blocked 4, waiting_tool 5, build 6, review 7,
         # approval 8, merged 9 (waiting_dependency never counts for the directive)
         for office in world.offices.values():
@@ -583,13 +601,25 @@ class FlowTracker:
                 for task_id in task_ids:
                     task = tasks[task_id]
                     state = task.state
-                    if state is in_build:
-                        if task.assignee is None:
-                            builders += 1
-                        if task_id in tool_waits:
-                            stage, r = "waiting_tool", 5
+                    # the most common states first (merged tasks wait for their siblings)
+                    if state is merged:
+                        stage, r = "merged", 9
+                    elif state is scheduled:
+                        # World.unmerged_dependency inline: a dependency not merged (or deployed)
+                        for dependency in task.depends_on:
+                            other = tasks.get(dependency)
+                            if other is not None:
+                                other_state = other.state
+                                if other_state is not merged and other_state is not deployed:
+                                    stage, r = "waiting_dependency", 10  # its sibling says why
+                                    break
                         else:
-                            stage, r = "build", 6
+                            if task.assignee is None:
+                                builders += 1
+                            if task_id in tool_waits:
+                                stage, r = "waiting_tool", 5
+                            else:
+                                stage, r = "build", 6
                     elif state is in_review:
                         for kind, status in task.reviews.items():
                             if status is pending:
@@ -598,16 +628,13 @@ class FlowTracker:
                             stage, r = "waiting_tool", 5
                         else:
                             stage, r = "review", 7
-                    elif state is scheduled:
-                        if unmerged_dependency(task) is not None:
-                            stage, r = "waiting_dependency", 10  # its sibling says why
+                    elif state is in_build:
+                        if task.assignee is None:
+                            builders += 1
+                        if task_id in tool_waits:
+                            stage, r = "waiting_tool", 5
                         else:
-                            if task.assignee is None:
-                                builders += 1
-                            if task_id in tool_waits:
-                                stage, r = "waiting_tool", 5
-                            else:
-                                stage, r = "build", 6
+                            stage, r = "build", 6
                     elif state is approval:
                         managers += 1
                         stage, r = "approval", 8
