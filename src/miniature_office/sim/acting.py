@@ -2,27 +2,41 @@
 
 from __future__ import annotations
 
-from .agents import Activity, ActivityKind, Agent, AgentStatus, Role
-from .artifacts import ArtifactKind
+from .agents import Activity, ActivityKind, Agent
 from .assignment import abandon, release
 from .directives import complete_design
 from .errors import TransitionRefused
 from .floorplan import waypoints
 from .meeting_flow import work_meeting
+from .members import (
+    ACTIVITY_BUILD,
+    ACTIVITY_COURIER,
+    ACTIVITY_DESIGN,
+    ACTIVITY_MEETING,
+    AGENT_BLOCKED,
+    AGENT_IDLE,
+    AGENT_WAITING,
+    AGENT_WALKING,
+    AGENT_WORKING,
+    ARTIFACT_CODE_CHANGE,
+    DIRECTIVE_DESIGNING,
+    REVIEW_IN_PROGRESS,
+    ROLE_MANAGER,
+    TASK_IN_PROGRESS,
+    TASK_IN_REVIEW,
+    TASK_SCHEDULED,
+)
 from .quality import injection_chances, speed_factor
 from .reviews import ACTIVITY_REVIEW, work_review
 from .supply import checkout_from
-from .tasks import DirectiveState, ReviewStatus, TaskState
 from .world import World, set_status
 
-_MANAGER = Role.MANAGER
-_IDLE, _WALKING, _WORKING = AgentStatus.IDLE, AgentStatus.WALKING, AgentStatus.WORKING
 _KIND_NAME = {kind: kind.value for kind in ActivityKind}
 
 
 def act(world: World, agent: Agent) -> None:
     """One agent's tick: walk, fetch a tool, or do a tick of its activity."""
-    if agent.role is not _MANAGER:
+    if agent.role is not ROLE_MANAGER:
         agent.attention_left = agent.attention_budget
     activity = agent.activity
     if activity is not None and not _still_needed(world, agent, activity):
@@ -31,8 +45,8 @@ def act(world: World, agent: Agent) -> None:
     if (agent.path or agent.walk_debt >= 1) and _walk(world, agent):
         return
     if activity is None:
-        if agent.status is not _IDLE:  # set_status, inline: half of all agent-ticks are idle
-            agent.status = _IDLE
+        if agent.status is not AGENT_IDLE:  # set_status, inline: half of all agent-ticks are idle
+            agent.status = AGENT_IDLE
             world.changes.agents[agent.id] = None
         return
     if activity.capability and agent.held_tool is None and _fetch_tool(world, agent, activity):
@@ -71,7 +85,7 @@ def _walk(world: World, agent: Agent) -> bool:
         return False
     agent.walk_debt -= 1
     agent.busy_ticks += 1
-    agent.status = _WALKING
+    agent.status = AGENT_WALKING
     world.changes.agents[agent.id] = None
     return True
 
@@ -129,7 +143,7 @@ def _fetch_tool(world: World, agent: Agent, activity: Activity) -> bool:
         )
         if tool_id:
             world.changes.tools[tool_id] = None
-    status = AgentStatus.WAITING if result.reason == "no_slot" else AgentStatus.BLOCKED
+    status = AGENT_WAITING if result.reason == "no_slot" else AGENT_BLOCKED
     set_status(agent, status, world)
     return True
 
@@ -175,37 +189,35 @@ def _refused(world: World, agent: Agent, activity: Activity) -> None:
             {"manager": office.manager_id, "refusals": activity.refusals},
         )
     agent.waiting_for = "justification_required"
-    set_status(agent, AgentStatus.BLOCKED, world)
+    set_status(agent, AGENT_BLOCKED, world)
 
 
 def _still_needed(world: World, agent: Agent, activity: Activity) -> bool:
     kind = activity.kind
-    if kind is ActivityKind.DESIGN:
+    if kind is ACTIVITY_DESIGN:
         directive = world.directives.get(activity.target)
-        return directive is not None and directive.state is DirectiveState.DESIGNING
-    if kind is ActivityKind.MEETING:
+        return directive is not None and directive.state is DIRECTIVE_DESIGNING
+    if kind is ACTIVITY_MEETING:
         meeting = world.meetings.get(activity.target)
         return meeting is not None and meeting.open
-    if kind is ActivityKind.COURIER:
+    if kind is ACTIVITY_COURIER:
         return True
     task = world.tasks.get(activity.target)
     if task is None:
         return False
-    if kind is ActivityKind.BUILD:
+    if kind is ACTIVITY_BUILD:
         state = task.state
-        return task.assignee == agent.id and (
-            state is TaskState.IN_PROGRESS or state is TaskState.SCHEDULED
-        )
+        return task.assignee == agent.id and (state is TASK_IN_PROGRESS or state is TASK_SCHEDULED)
     review = ACTIVITY_REVIEW[kind]
     return (
-        task.state is TaskState.IN_REVIEW
-        and task.reviews.get(review) is ReviewStatus.IN_PROGRESS
+        task.state is TASK_IN_REVIEW
+        and task.reviews.get(review) is REVIEW_IN_PROGRESS
         and task.reviewers.get(review) == agent.id
     )
 
 
 def _work_design(world: World, agent: Agent, activity: Activity) -> None:
-    set_status(agent, AgentStatus.WORKING, world)
+    set_status(agent, AGENT_WORKING, world)
     directive = world.directives[activity.target]
     speed = speed_factor(world.settings, agent, world.floors[directive.floor_id].language)
     activity.remaining -= (world.settings.design_speed_base + agent.skill("design")) * speed
@@ -216,17 +228,15 @@ def _work_design(world: World, agent: Agent, activity: Activity) -> None:
 
 def _work_build(world: World, agent: Agent, activity: Activity) -> None:
     task = world.tasks[activity.target]
-    if task.state is TaskState.SCHEDULED:
+    if task.state is TASK_SCHEDULED:
         try:
-            world.transition(
-                task, TaskState.IN_PROGRESS, "builder started with a build tool", agent.id
-            )
+            world.transition(task, TASK_IN_PROGRESS, "builder started with a build tool", agent.id)
         except TransitionRefused:
             task.assignee = None
             release(world, agent)
-            set_status(agent, AgentStatus.IDLE, world)  # it could not start: an idle tick
+            set_status(agent, AGENT_IDLE, world)  # it could not start: an idle tick
             return
-    agent.status = _WORKING  # act marked the agent changed
+    agent.status = AGENT_WORKING  # act marked the agent changed
     settings = world.settings
     skill = agent.skills.get("build", 0.3)  # Agent.skill
     language = world.floors[task.floor_id].language
@@ -242,7 +252,7 @@ def _work_build(world: World, agent: Agent, activity: Activity) -> None:
     if task.progress < task.effort:
         return
     change = world.add_artifact(
-        ArtifactKind.CODE_CHANGE,
+        ARTIFACT_CODE_CHANGE,
         task.id,
         agent.id,
         {"task": task.id, "effort": round(task.effort, 3), "revision": task.rework_count + 1},
@@ -252,7 +262,7 @@ def _work_build(world: World, agent: Agent, activity: Activity) -> None:
     task.reviews = world.reviews_for(task)
     task.assignee = None
     release(world, agent)
-    world.transition(task, TaskState.IN_REVIEW, f"code change {change.id} ready", agent.id)
+    world.transition(task, TASK_IN_REVIEW, f"code change {change.id} ready", agent.id)
 
 
 def _work_courier(world: World, agent: Agent, activity: Activity) -> None:

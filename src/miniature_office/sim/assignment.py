@@ -5,9 +5,10 @@ The lowest behaviour module of a tick; dispatch, acting, reviews, meetings and v
 
 from __future__ import annotations
 
-from .agents import Activity, ActivityKind, Agent
+from .agents import Activity, Agent
+from .members import ACTIVITY_BUILD, REVIEW_IN_PROGRESS, REVIEW_PENDING, TASK_IN_PROGRESS
 from .supply import give_back
-from .tasks import ReviewStatus, Task, TaskState
+from .tasks import Task
 from .world import World
 
 
@@ -44,16 +45,16 @@ def abandon(world: World, agent: Agent) -> None:
     task = world.tasks.get(activity.target) if activity else None
     if task is None:
         return
-    if task.assignee == agent.id and activity.kind is ActivityKind.BUILD:
+    if task.assignee == agent.id and activity.kind is ACTIVITY_BUILD:
         task.assignee = None
     for kind, reviewer in task.reviewers.items():
-        if reviewer == agent.id and task.reviews.get(kind) is ReviewStatus.IN_PROGRESS:
-            task.reviews[kind] = ReviewStatus.PENDING
+        if reviewer == agent.id and task.reviews.get(kind) is REVIEW_IN_PROGRESS:
+            task.reviews[kind] = REVIEW_PENDING
     world.changes.tasks[task.id] = None
 
 
 def rework(world: World, task: Task, actor: str, reason: str, extra_effort: float) -> None:
-    world.transition(task, TaskState.IN_PROGRESS, reason, actor)
+    world.transition(task, TASK_IN_PROGRESS, reason, actor)
     task.effort = round(task.effort + extra_effort, 3)
     task.rework_count += 1
     task.reviews = {}

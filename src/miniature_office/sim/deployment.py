@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from .contracts import ContractState
 from .directives import publish_contract
+from .members import (
+    CONTRACT_DELIVERED,
+    CONTRACT_REJECTED,
+    DIRECTIVE_DEPLOYED,
+    DIRECTIVE_IN_PROGRESS,
+    TASK_DEPLOYED,
+    TASK_MERGED,
+)
 from .security_office import deployment_hold, forget_directive
-from .tasks import DirectiveState, TaskState
 from .world import World
 
 
@@ -17,10 +23,10 @@ def deploy(world: World) -> list[str]:
     ready, world.deploy_ready = list(world.deploy_ready), {}
     for directive_id in ready:
         directive = world.directives[directive_id]
-        if directive.state is not DirectiveState.IN_PROGRESS or not directive.task_ids:
+        if directive.state is not DIRECTIVE_IN_PROGRESS or not directive.task_ids:
             continue
         tasks = [world.tasks[t] for t in directive.task_ids]
-        if any(t.state is not TaskState.MERGED for t in tasks):
+        if any(t.state is not TASK_MERGED for t in tasks):
             continue
         if deployment_hold(world, directive) is not None:
             # Locked down or blocked: it stays ready and ships on the first tick after the
@@ -29,11 +35,9 @@ def deploy(world: World) -> list[str]:
             continue
         parents = []
         for task in tasks:
-            parents.append(
-                world.transition(task, TaskState.DEPLOYED, "directive deployed", "deployer")
-            )
+            parents.append(world.transition(task, TASK_DEPLOYED, "directive deployed", "deployer"))
         escaped = sum(t.defects + t.vulnerabilities for t in tasks)
-        directive.state = DirectiveState.DEPLOYED
+        directive.state = DIRECTIVE_DEPLOYED
         directive.deployed_tick = world.tick
         directive.escaped_defects = escaped
         world.totals["directives_deployed"] += 1
@@ -106,7 +110,7 @@ def _prune_contracts(world: World, horizon: int) -> None:
         return
     retention = world.settings.retention_ticks
     soonest = world.tick + retention
-    settled = (ContractState.DELIVERED, ContractState.REJECTED)
+    settled = (CONTRACT_DELIVERED, CONTRACT_REJECTED)
     for contract in list(world.contracts.values()):
         if contract.state not in settled:
             continue

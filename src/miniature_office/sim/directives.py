@@ -7,18 +7,18 @@ import re
 from statistics import NormalDist
 
 from .agents import Agent
-from .artifacts import ArtifactKind
-from .contracts import (
-    Contract,
-    ContractState,
-    Shipment,
-    ShipmentKind,
-    caret_range,
-    next_release,
-    satisfies,
+from .contracts import Contract, Shipment, caret_range, next_release, satisfies
+from .members import (
+    ARTIFACT_CONTRACT,
+    ARTIFACT_DESIGN,
+    CONTRACT_PUBLISHED,
+    DIRECTIVE_IN_PROGRESS,
+    SHIPMENT_RELEASE,
+    SHIPMENT_REQUEST,
+    TASK_BLOCKED,
 )
 from .scenario import TASK_SENSITIVITY_SPREAD
-from .tasks import Directive, DirectiveState, Task, TaskState
+from .tasks import Directive, Task
 from .world import Arrival, World
 
 SUBJECTS = (
@@ -340,7 +340,7 @@ def complete_design(world: World, architect: Agent, directive: Directive) -> Non
     steps = [STEPS[(i + world.pick(STEP_SHIFTS, key)) % len(STEPS)] for i in range(count)]
     intent = f"Deliver '{directive.title}' as {count} change(s): " + ", ".join(steps)
     design = world.add_artifact(
-        ArtifactKind.DESIGN,
+        ARTIFACT_DESIGN,
         directive.id,
         architect.id,
         {"directive": directive.id, "intent": intent, "steps": steps},
@@ -348,7 +348,7 @@ def complete_design(world: World, architect: Agent, directive: Directive) -> Non
     directive.artifacts.append(design.id)
     directive.architect_intent = intent
     directive.architect = architect.id
-    directive.state = DirectiveState.IN_PROGRESS
+    directive.state = DIRECTIVE_IN_PROGRESS
     directive.designed_tick = world.tick
     designed = world.log(
         "directive.designed",
@@ -451,14 +451,12 @@ def _request_contract(world: World, directive: Directive, consumer: Task, parent
     send_to_lift(
         world,
         directive.office_id,
-        Shipment(
-            contract.id, ShipmentKind.REQUEST, contract.consumer_floor, contract.provider_floor
-        ),
+        Shipment(contract.id, SHIPMENT_REQUEST, contract.consumer_floor, contract.provider_floor),
     )
     world.changes.contracts[contract.id] = None
     world.transition(
         consumer,
-        TaskState.BLOCKED,
+        TASK_BLOCKED,
         f"waiting for contract {name} {requirement}",
         "system",
         (contract.last_event,),
@@ -470,9 +468,9 @@ def publish_contract(world: World, contract: Contract, author: str, parent: int)
     key = f"{contract.provider_floor}:{contract.name}"
     breaking = world.chance(world.settings.breaking_release_chance, contract.id)
     contract.version = next_release(world.releases, key, breaking)
-    contract.state = ContractState.PUBLISHED
+    contract.state = CONTRACT_PUBLISHED
     artifact = world.add_artifact(
-        ArtifactKind.CONTRACT,
+        ARTIFACT_CONTRACT,
         contract.id,
         author,
         {"api": contract.api, "version": contract.version, "failure_codes": contract.failure_codes},
@@ -498,7 +496,7 @@ def publish_contract(world: World, contract: Contract, author: str, parent: int)
         office_id,
         Shipment(
             contract.id,
-            ShipmentKind.RELEASE,
+            SHIPMENT_RELEASE,
             contract.provider_floor,
             contract.consumer_floor,
             contract.version,

@@ -2,13 +2,33 @@
 
 from __future__ import annotations
 
-from .agents import Activity, ActivityKind, Agent, AgentStatus, Role
+from .agents import Activity, Agent, Role
 from .assignment import assign
 from .directives import design_effort
 from .meetings import Meeting
+from .members import (
+    ACTIVITY_BUILD,
+    ACTIVITY_COURIER,
+    ACTIVITY_DESIGN,
+    ACTIVITY_MEETING,
+    AGENT_OFF_DUTY,
+    DIRECTIVE_AWAITING_DESIGN,
+    DIRECTIVE_DESIGNING,
+    REVIEW_IN_PROGRESS,
+    REVIEW_KIND_SECURITY,
+    REVIEW_PENDING,
+    ROLE_ARCHITECT,
+    ROLE_BUILDER,
+    TASK_APPROVAL,
+    TASK_BLOCKED,
+    TASK_IN_PROGRESS,
+    TASK_IN_REVIEW,
+    TASK_SCHEDULED,
+    VOTE_OPEN,
+)
 from .reviews import REVIEW_ACTIVITY, REVIEW_ROLE
-from .tasks import DirectiveState, ReviewKind, ReviewStatus, Task, TaskState
-from .votes import MANAGER_WEIGHT, Vote, VoteOutcome
+from .tasks import Task
+from .votes import MANAGER_WEIGHT, Vote
 from .world import Office, World
 
 #: Who carries contracts to the elevator, in order of preference.
@@ -25,7 +45,7 @@ class _Dispatcher:
         self.free: dict[Role, list[Agent]] = {}
         self._levels: dict[str, int] = {}  # directive id -> aged priority this tick
         agents, free = world.agents, self.free
-        off_duty = AgentStatus.OFF_DUTY
+        off_duty = AGENT_OFF_DUTY
         for agent_id in office.agent_ids:
             agent = agents[agent_id]
             if agent.activity is None and agent.status is not off_duty:  # Agent.free
@@ -70,19 +90,19 @@ class _Dispatcher:
         manager.dispatched_this_tick = 0
         world = self.world
         for directive_id in self._awaiting_design():
-            if not self.free.get(Role.ARCHITECT):
+            if not self.free.get(ROLE_ARCHITECT):
                 break
             directive = world.directives[directive_id]
             if not self.spend():
                 return
-            architect = self.take(Role.ARCHITECT)
+            architect = self.take(ROLE_ARCHITECT)
             assert architect is not None  # noqa: S101 - checked just above
-            directive.state = DirectiveState.DESIGNING
+            directive.state = DIRECTIVE_DESIGNING
             directive.architect = architect.id
             assign(
                 world,
                 architect,
-                Activity(ActivityKind.DESIGN, directive.id, design_effort(world, directive)),
+                Activity(ACTIVITY_DESIGN, directive.id, design_effort(world, directive)),
             )
             directive.last_event = world.log(
                 "directive.assigned",
@@ -113,7 +133,7 @@ class _Dispatcher:
             assign(
                 self.world,
                 courier,
-                Activity(ActivityKind.COURIER, shipment.contract_id, 0, None, "elevator", shipment),
+                Activity(ACTIVITY_COURIER, shipment.contract_id, 0, None, "elevator", shipment),
             )
         return True
 
@@ -129,10 +149,10 @@ class _Dispatcher:
     def _awaiting_design(self) -> list[str]:
         """Directives waiting for an architect, most urgent first (ties by id); none to look
         at while no architect is free."""
-        if not self.free.get(Role.ARCHITECT):
+        if not self.free.get(ROLE_ARCHITECT):
             return []
         directives = self.world.directives
-        awaiting = DirectiveState.AWAITING_DESIGN
+        awaiting = DIRECTIVE_AWAITING_DESIGN
         ids = [d for d in self.office.directive_ids if directives[d].state is awaiting]
         level = self._level
         return sorted(ids, key=lambda d: (level(d), d))
@@ -152,30 +172,30 @@ class _Dispatcher:
         tasks, votes = world.tasks, world.votes
         by_state = world.tasks_in(self.office.id)  # the office's tasks by state (World)
         waiting = []
-        if free.get(Role.BUILDER):
+        if free.get(ROLE_BUILDER):
             unmerged_dependency = world.unmerged_dependency
-            for task_id in by_state[TaskState.SCHEDULED]:
+            for task_id in by_state[TASK_SCHEDULED]:
                 task = tasks[task_id]
                 # one waiting for a sibling to merge needs nothing until it has (dispatch
                 # merges nothing, so it would still be waiting when its turn came)
                 if task.assignee is None and unmerged_dependency(task) is None:
                     waiting.append(task)
-            for task_id in by_state[TaskState.IN_PROGRESS]:
+            for task_id in by_state[TASK_IN_PROGRESS]:
                 task = tasks[task_id]
                 if task.assignee is None:
                     waiting.append(task)
-            for task_id in by_state[TaskState.BLOCKED]:
+            for task_id in by_state[TASK_BLOCKED]:
                 task = tasks[task_id]
                 if task.blocked_reason == "assignee dismissed":
                     waiting.append(task)
         reviewer_free = {kind: bool(free.get(role)) for kind, role in REVIEW_ROLE.items()}
         if any(reviewer_free.values()):
-            pending, security = ReviewStatus.PENDING, ReviewKind.SECURITY
+            pending, security = REVIEW_PENDING, REVIEW_KIND_SECURITY
             # a security review needs a free reviewer cleared for the task's level
             cleared = max(
                 (agent.clearance for agent in free.get(REVIEW_ROLE[security], ())), default=-1
             )
-            for task_id in by_state[TaskState.IN_REVIEW]:
+            for task_id in by_state[TASK_IN_REVIEW]:
                 task = tasks[task_id]
                 for kind, status in task.reviews.items():
                     if (
@@ -185,8 +205,8 @@ class _Dispatcher:
                     ):
                         waiting.append(task)
                         break
-        open_vote = VoteOutcome.OPEN
-        for task_id in by_state[TaskState.APPROVAL]:
+        open_vote = VOTE_OPEN
+        for task_id in by_state[TASK_APPROVAL]:
             task = tasks[task_id]
             vote = votes.get(task.vote_id or "")
             if vote is None or vote.outcome is not open_vote:
@@ -201,38 +221,36 @@ class _Dispatcher:
         world = self.world
         state = task.state
         if (
-            state is TaskState.SCHEDULED
+            state is TASK_SCHEDULED
             and task.assignee is None
             and self.world.unmerged_dependency(task) is None
         ):
             if task.ambiguity >= world.settings.ambiguity_threshold and not task.meeting_done:
                 return self._call_meeting(task)
             return self._assign_builder(task)
-        if state is TaskState.IN_PROGRESS and task.assignee is None:
+        if state is TASK_IN_PROGRESS and task.assignee is None:
             return self._assign_builder(task)
-        if state is TaskState.BLOCKED and task.blocked_reason == "assignee dismissed":
-            if self.free.get(Role.BUILDER):
+        if state is TASK_BLOCKED and task.blocked_reason == "assignee dismissed":
+            if self.free.get(ROLE_BUILDER):
                 if not self.spend():
                     return False
-                world.transition(
-                    task, TaskState.IN_PROGRESS, "a builder took over", self.manager.id
-                )
+                world.transition(task, TASK_IN_PROGRESS, "a builder took over", self.manager.id)
                 task.assignee = None
                 return self._assign_builder(task)
-        if state is TaskState.IN_REVIEW:
+        if state is TASK_IN_REVIEW:
             return self._assign_reviews(task)
-        if state is TaskState.APPROVAL:
+        if state is TASK_APPROVAL:
             vote = world.votes.get(task.vote_id or "")
-            if vote is None or vote.outcome is not VoteOutcome.OPEN:
+            if vote is None or vote.outcome is not VOTE_OPEN:
                 return self._open_vote(task)
         return True
 
     def _assign_builder(self, task: Task) -> bool:
-        if not self.free.get(Role.BUILDER):
+        if not self.free.get(ROLE_BUILDER):
             return True
         if not self.spend():
             return False
-        builder = self.take(Role.BUILDER, prefer=task.last_builder)
+        builder = self.take(ROLE_BUILDER, prefer=task.last_builder)
         assert builder is not None  # noqa: S101 - checked just above
         self._give_build(task, builder)
         return True
@@ -240,7 +258,7 @@ class _Dispatcher:
     def _give_build(self, task: Task, builder: Agent) -> None:
         world = self.world
         task.assignee = task.last_builder = builder.id
-        assign(world, builder, Activity(ActivityKind.BUILD, task.id, task.effort, "build"))
+        assign(world, builder, Activity(ACTIVITY_BUILD, task.id, task.effort, "build"))
         task.last_event = world.log(
             "task.assigned",
             self.manager.id if self.manager else "system",
@@ -254,13 +272,13 @@ class _Dispatcher:
         manager = self.manager
         if manager is None or manager.activity is not None:
             return True
-        if not (self.free.get(Role.ARCHITECT) and self.free.get(Role.BUILDER)):
+        if not (self.free.get(ROLE_ARCHITECT) and self.free.get(ROLE_BUILDER)):
             return True
         if not self.spend():
             return False
         world = self.world
-        architect = self.take(Role.ARCHITECT)
-        builder = self.take(Role.BUILDER, prefer=task.last_builder)
+        architect = self.take(ROLE_ARCHITECT)
+        builder = self.take(ROLE_BUILDER, prefer=task.last_builder)
         assert architect is not None and builder is not None  # noqa: S101
         meeting = Meeting(
             id=world.next_id("M"),
@@ -277,7 +295,7 @@ class _Dispatcher:
         task.meeting_id = meeting.id
         task.assignee = task.last_builder = builder.id
         for agent in (architect, builder, manager):
-            assign(world, agent, Activity(ActivityKind.MEETING, meeting.id, 0, None, "meeting"))
+            assign(world, agent, Activity(ACTIVITY_MEETING, meeting.id, 0, None, "meeting"))
         task.last_event = world.log(
             "meeting.called",
             manager.id,
@@ -296,13 +314,13 @@ class _Dispatcher:
     def _assign_reviews(self, task: Task) -> bool:
         world = self.world
         for kind, status in task.reviews.items():
-            if status is not ReviewStatus.PENDING:
+            if status is not REVIEW_PENDING:
                 continue
             role = REVIEW_ROLE[kind]
             pool = self.free.get(role)
             if not pool:
                 continue
-            clearance = task.security_level if kind is ReviewKind.SECURITY else 0
+            clearance = task.security_level if kind is REVIEW_KIND_SECURITY else 0
             for agent in pool:
                 if agent.clearance >= clearance:
                     break
@@ -315,7 +333,7 @@ class _Dispatcher:
             activity_kind, capability = REVIEW_ACTIVITY[kind]
             effort = max(1.0, task.effort * world.settings.review_effort_share)
             assign(world, reviewer, Activity(activity_kind, task.id, effort, capability))
-            task.reviews[kind] = ReviewStatus.IN_PROGRESS
+            task.reviews[kind] = REVIEW_IN_PROGRESS
             task.reviewers[kind] = reviewer.id
             task.last_event = world.log(
                 "review.assigned",

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from .contracts import (
-    Contract,
-    ContractState,
-    Shipment,
-    ShipmentKind,
-    caret_range,
-    parse_semver,
-    satisfies,
-)
+from .contracts import Contract, Shipment, caret_range, parse_semver, satisfies
 from .directives import create_directive
+from .members import (
+    CONTRACT_DELIVERED,
+    CONTRACT_IN_DEVELOPMENT,
+    CONTRACT_IN_TRANSIT,
+    CONTRACT_REJECTED,
+    SHIPMENT_RELEASE,
+    SHIPMENT_REQUEST,
+    TASK_BLOCKED,
+    TASK_SCHEDULED,
+)
 from .tasks import TaskState
 from .world import Floor, World
 
@@ -35,8 +37,8 @@ def run_elevator(world: World) -> None:
         if origin == car.level:
             car.cargo = car.queue.pop(0)
             contract = world.contracts[car.cargo.contract_id]
-            if car.cargo.kind is ShipmentKind.RELEASE:
-                contract.state = ContractState.IN_TRANSIT
+            if car.cargo.kind is SHIPMENT_RELEASE:
+                contract.state = CONTRACT_IN_TRANSIT
             contract.last_event = world.log(
                 "elevator.loaded",
                 "elevator",
@@ -62,13 +64,13 @@ def _level(world: World, floor_id: str) -> int:
 def _deliver(world: World, shipment: Shipment) -> None:
     contract = world.contracts[shipment.contract_id]
     world.changes.contracts[contract.id] = None
-    if shipment.kind is ShipmentKind.REQUEST:
-        contract.state = ContractState.IN_DEVELOPMENT
+    if shipment.kind is SHIPMENT_REQUEST:
+        contract.state = CONTRACT_IN_DEVELOPMENT
         delivered = world.log(
             "elevator.delivered",
             "elevator",
             contract.id,
-            {"kind": ShipmentKind.REQUEST.value, "floor": shipment.destination},
+            {"kind": SHIPMENT_REQUEST.value, "floor": shipment.destination},
             (contract.last_event,),
         )
         contract.last_event = delivered
@@ -89,7 +91,7 @@ def _deliver(world: World, shipment: Shipment) -> None:
     version = shipment.version or "0.0.0"
     floor = world.floors[shipment.destination]
     if not satisfies(version, contract.requirement):
-        contract.state = ContractState.REJECTED
+        contract.state = CONTRACT_REJECTED
         contract.delivered_tick = world.tick
         contract.last_event = world.log(
             "contract.rejected",
@@ -102,14 +104,14 @@ def _deliver(world: World, shipment: Shipment) -> None:
             return
         _adapt(world, floor, contract, version)
     else:
-        contract.state = ContractState.DELIVERED
+        contract.state = CONTRACT_DELIVERED
     floor.contracts_available[contract.name] = version
     contract.delivered_tick = world.tick
     delivered = world.log(
         "elevator.delivered",
         "elevator",
         contract.id,
-        {"kind": ShipmentKind.RELEASE.value, "floor": floor.id, "version": version},
+        {"kind": SHIPMENT_RELEASE.value, "floor": floor.id, "version": version},
         (contract.last_event,),
     )
     contract.last_event = delivered
@@ -117,13 +119,13 @@ def _deliver(world: World, shipment: Shipment) -> None:
         for task_id in list(world.offices[office_id].task_ids):
             task = world.tasks[task_id]
             if (
-                task.state is TaskState.BLOCKED
+                task.state is TASK_BLOCKED
                 and task.requires_contract == contract.name
                 and world.contract_ready(task)
             ):
                 world.transition(
                     task,
-                    task.blocked_from or TaskState.SCHEDULED,
+                    task.blocked_from or TASK_SCHEDULED,
                     f"contract {contract.name} {version} arrived",
                     "elevator",
                     (delivered,),

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from .agents import Activity, ActivityKind, Agent, AgentStatus
-from .artifacts import ArtifactKind
+from .agents import Activity, Agent
 from .assignment import assign, release
 from .meetings import Meeting
+from .members import ACTIVITY_BUILD, AGENT_IN_MEETING, ARTIFACT_DECISION_TRANSCRIPT
 from .world import Office, World, set_status
 
 DECISIONS = (
@@ -18,13 +18,13 @@ DECISIONS = (
 
 
 def work_meeting(world: World, agent: Agent, activity: Activity) -> None:
-    set_status(agent, AgentStatus.IN_MEETING, world)
+    set_status(agent, AGENT_IN_MEETING, world)
 
 
 def advance_meetings(world: World, office: Office) -> None:
     for meeting in [world.meetings[m] for m in _open_meetings(world, office)]:
         present = all(
-            (a := world.agents.get(p)) is not None and a.status is AgentStatus.IN_MEETING
+            (a := world.agents.get(p)) is not None and a.status is AGENT_IN_MEETING
             for p in meeting.participants
         )
         if not present:
@@ -73,7 +73,7 @@ def _conclude(world: World, meeting: Meeting) -> None:
         for line in meeting.transcript
     ]
     transcript = world.add_artifact(
-        ArtifactKind.DECISION_TRANSCRIPT,
+        ARTIFACT_DECISION_TRANSCRIPT,
         meeting.id,
         meeting.participants[0],
         {
@@ -105,7 +105,7 @@ def _conclude(world: World, meeting: Meeting) -> None:
             release(world, agent)
     builder = world.agents.get(builder_id)
     if builder is not None and task.assignee == builder_id:
-        assign(world, builder, Activity(ActivityKind.BUILD, task.id, task.effort, "build"))
+        assign(world, builder, Activity(ACTIVITY_BUILD, task.id, task.effort, "build"))
     else:
         task.assignee = None
     world.changes.tasks[task.id] = None

@@ -7,6 +7,10 @@ against them. MODEL.md (mechanics section) states each formula and why.
 from __future__ import annotations
 
 from .agents import ROLE_SKILL, Agent
+from .members import (
+    REVIEW_KIND_SECURITY,
+    REVIEW_KIND_VERIFICATION,
+)
 from .scenario import Settings
 from .supply import Tool
 from .tasks import ReviewKind, Task
@@ -60,14 +64,14 @@ def injection_chances(
 
 def detect_chance(settings: Settings, kind: ReviewKind, skill: float, tool: Tool | None) -> float:
     """Chance a reviewer finds each defect (verification) or vulnerability (security)."""
-    if kind is ReviewKind.VERIFICATION:
+    if kind is REVIEW_KIND_VERIFICATION:
         base = settings.verify_detect_base + settings.verify_detect_skill * skill
     else:
         base = settings.scan_detect_base + settings.scan_detect_skill * skill
     if tool is None:
         return min(1.0, base)
     factor = 1 - settings.tool_trust_detect_weight * (1 - tool.trust)
-    if kind is ReviewKind.SECURITY:
+    if kind is REVIEW_KIND_SECURITY:
         factor *= 1 - settings.security_rating_detect_weight * (5 - tool.security_rating) / 4
     return min(1.0, base * factor)
 

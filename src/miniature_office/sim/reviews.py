@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-from .agents import Activity, ActivityKind, Agent, AgentStatus, Role
-from .artifacts import ArtifactKind
+from .agents import Activity, ActivityKind, Agent, Role
 from .assignment import release, rework
+from .members import (
+    AGENT_REVIEWING,
+    ARTIFACT_DOCUMENT,
+    ARTIFACT_REVIEW_REPORT,
+    REVIEW_FAILED,
+    REVIEW_KIND_DOCUMENTATION,
+    REVIEW_KIND_VERIFICATION,
+    REVIEW_PASSED,
+    TASK_APPROVAL,
+)
 from .quality import REVIEW_SKILL, detect_chance, doc_gap_chance
 from .supply import Tool
-from .tasks import ReviewKind, ReviewStatus, Task, TaskState
+from .tasks import ReviewKind, Task
 from .world import World, set_status
 
 REVIEW_ROLE = {
@@ -25,7 +34,7 @@ ACTIVITY_REVIEW = {kind: review for review, (kind, _) in REVIEW_ACTIVITY.items()
 
 def work_review(world: World, agent: Agent, activity: Activity) -> None:
     """A tick of review; on the last one the reviewer reports what it found."""
-    set_status(agent, AgentStatus.REVIEWING, world)
+    set_status(agent, AGENT_REVIEWING, world)
     kind = ACTIVITY_REVIEW[activity.kind]
     task = world.tasks[activity.target]
     settings = world.settings
@@ -39,7 +48,7 @@ def work_review(world: World, agent: Agent, activity: Activity) -> None:
     release(world, agent)
     found = _findings(world, task, kind, skill, tool)
     artifact_kind = (
-        ArtifactKind.DOCUMENT if kind is ReviewKind.DOCUMENTATION else ArtifactKind.REVIEW_REPORT
+        ARTIFACT_DOCUMENT if kind is REVIEW_KIND_DOCUMENTATION else ARTIFACT_REVIEW_REPORT
     )
     report = world.add_artifact(
         artifact_kind,
@@ -48,7 +57,7 @@ def work_review(world: World, agent: Agent, activity: Activity) -> None:
         {"task": task.id, "review": kind.value, "found": found, "passed": found == 0},
     )
     task.artifacts.append(report.id)
-    task.reviews[kind] = ReviewStatus.PASSED if found == 0 else ReviewStatus.FAILED
+    task.reviews[kind] = REVIEW_PASSED if found == 0 else REVIEW_FAILED
     task.last_event = world.log(
         "review.completed",
         agent.id,
@@ -66,16 +75,16 @@ def work_review(world: World, agent: Agent, activity: Activity) -> None:
             _rework_effort(world, kind, found, task.id),
         )
     elif task.all_reviews_passed():
-        world.transition(task, TaskState.APPROVAL, "every required review passed", agent.id)
+        world.transition(task, TASK_APPROVAL, "every required review passed", agent.id)
 
 
 def _findings(world: World, task: Task, kind: ReviewKind, skill: float, tool: Tool | None) -> int:
     """What the review finds: defects, vulnerabilities, or a documentation gap (0 or 1)."""
     settings = world.settings
-    if kind is ReviewKind.DOCUMENTATION:
+    if kind is REVIEW_KIND_DOCUMENTATION:
         return 1 if world.chance(doc_gap_chance(settings, task, skill), key=task.id) else 0
     p = detect_chance(settings, kind, skill, tool)
-    if kind is ReviewKind.VERIFICATION:
+    if kind is REVIEW_KIND_VERIFICATION:
         found = sum(1 for _ in range(task.defects) if world.chance(p, key=task.id))
         task.defects -= found
         task.defects_found += found
@@ -89,14 +98,14 @@ def _findings(world: World, task: Task, kind: ReviewKind, skill: float, tool: To
 
 
 def _failure_reason(kind: ReviewKind, found: int) -> str:
-    if kind is ReviewKind.DOCUMENTATION:
+    if kind is REVIEW_KIND_DOCUMENTATION:
         return "documentation review found the change under-documented"
     return f"{kind.value} review found {found} issue(s)"
 
 
 def _rework_effort(world: World, kind: ReviewKind, found: int, key: str) -> float:
     settings = world.settings
-    if kind is ReviewKind.DOCUMENTATION:
+    if kind is REVIEW_KIND_DOCUMENTATION:
         return settings.doc_rework_effort
     return found * world.uniform(settings.rework_effort_min, settings.rework_effort_max, key=key)
 

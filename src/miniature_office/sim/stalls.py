@@ -15,9 +15,26 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Iterator
 
-from .agents import AgentStatus, Role
-from .contracts import ContractState, parse_semver
-from .tasks import DirectiveState, ReviewKind, ReviewStatus, Task, TaskState
+from .agents import Role
+from .contracts import parse_semver
+from .members import (
+    AGENT_OFF_DUTY,
+    CONTRACT_DELIVERED,
+    CONTRACT_IN_DEVELOPMENT,
+    CONTRACT_REJECTED,
+    DIRECTIVE_AWAITING_DESIGN,
+    REVIEW_IN_PROGRESS,
+    REVIEW_KIND_SECURITY,
+    REVIEW_PENDING,
+    ROLE_ARCHITECT,
+    ROLE_BUILDER,
+    ROLE_MANAGER,
+    TASK_BLOCKED,
+    TASK_IN_PROGRESS,
+    TASK_IN_REVIEW,
+    TASK_SCHEDULED,
+)
+from .tasks import ReviewKind, Task
 from .world import Office, World
 
 
@@ -142,14 +159,14 @@ def _office_stalls(
     requested: dict[tuple[str, str], list[Any]],
 ) -> Iterator[Stall]:
     staff = _staff(world, office)
-    if Role.MANAGER not in staff:  # nobody dispatches: all of the office's work waits
+    if ROLE_MANAGER not in staff:  # nobody dispatches: all of the office's work waits
         for directive_id in office.directive_ids:
-            yield _missing_role(world, directive_id, office, Role.MANAGER)
+            yield _missing_role(world, directive_id, office, ROLE_MANAGER)
         return
     for directive_id in office.directive_ids:
         directive = world.directives[directive_id]
-        if directive.state is DirectiveState.AWAITING_DESIGN and Role.ARCHITECT not in staff:
-            yield _missing_role(world, directive_id, office, Role.ARCHITECT)
+        if directive.state is DIRECTIVE_AWAITING_DESIGN and ROLE_ARCHITECT not in staff:
+            yield _missing_role(world, directive_id, office, ROLE_ARCHITECT)
     for task_id in office.task_ids:
         stall = _task_stall(world, world.tasks[task_id], office, staff, capabilities, requested)
         if stall is not None:
@@ -161,7 +178,7 @@ def _staff(world: World, office: Office) -> dict[Role, int]:
     best: dict[Role, int] = {}
     for agent_id in office.agent_ids:
         agent = world.agents[agent_id]
-        if agent.status is not AgentStatus.OFF_DUTY:
+        if agent.status is not AGENT_OFF_DUTY:
             best[agent.role] = max(best.get(agent.role, 0), agent.clearance)
     return best
 
@@ -175,12 +192,12 @@ def _task_stall(
     requested: dict[tuple[str, str], list[Any]],
 ) -> Stall | None:
     state = task.state
-    if state in (TaskState.SCHEDULED, TaskState.IN_PROGRESS):
-        if Role.BUILDER not in staff:
-            return _missing_role(world, task.id, office, Role.BUILDER)
+    if state in (TASK_SCHEDULED, TASK_IN_PROGRESS):
+        if ROLE_BUILDER not in staff:
+            return _missing_role(world, task.id, office, ROLE_BUILDER)
         if "build" not in capabilities:
             return _missing_tool(world, task, "build")
-        if state is TaskState.SCHEDULED and _starving(world, task):
+        if state is TASK_SCHEDULED and _starving(world, task):
             bound = world.settings.stall_starvation_ticks
             return _stall(
                 world,
@@ -191,9 +208,9 @@ def _task_stall(
                 "add builders or lower the arrival rate; higher-priority work keeps it waiting",
             )
         return None
-    if state is TaskState.IN_REVIEW:
+    if state is TASK_IN_REVIEW:
         return _review_stall(world, task, office, staff, capabilities)
-    if state is TaskState.BLOCKED and task.requires_contract:
+    if state is TASK_BLOCKED and task.requires_contract:
         return _contract_stall(world, task, requested)
     return None
 
@@ -209,16 +226,16 @@ def _review_stall(
     world: World, task: Task, office: Office, staff: dict[Role, int], capabilities: set[str]
 ) -> Stall | None:
     for kind, status in task.reviews.items():
-        if status not in (ReviewStatus.PENDING, ReviewStatus.IN_PROGRESS):
+        if status not in (REVIEW_PENDING, REVIEW_IN_PROGRESS):
             continue
         role, capability = _REVIEW_NEEDS[kind]
         if capability not in capabilities:  # a reviewer may already wait at the supply door
             return _missing_tool(world, task, capability)
-        if status is ReviewStatus.IN_PROGRESS:
+        if status is REVIEW_IN_PROGRESS:
             continue
         if role not in staff:
             return _missing_role(world, task.id, office, role)
-        if kind is ReviewKind.SECURITY and staff[role] < task.security_level:
+        if kind is REVIEW_KIND_SECURITY and staff[role] < task.security_level:
             level = task.security_level
             return _stall(
                 world,
@@ -259,11 +276,11 @@ def _contract_stall(
 
 def _contract_may_arrive(world: World, contract: Any) -> bool:
     state = contract.state
-    if state is ContractState.REJECTED:
+    if state is CONTRACT_REJECTED:
         return bool(contract.version) and parse_semver(contract.version)[0] >= 1
-    if state is ContractState.DELIVERED:
+    if state is CONTRACT_DELIVERED:
         return True
-    if state is ContractState.IN_DEVELOPMENT:
+    if state is CONTRACT_IN_DEVELOPMENT:
         return contract.provider_directive in world.directives
     return True  # requested, published or in transit: still on its way
 

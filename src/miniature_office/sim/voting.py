@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from .assignment import rework
+from .members import TASK_APPROVAL, TASK_DEPLOYED, TASK_MERGED, VOTE_OPEN
 from .quality import yes_chance
-from .tasks import TaskState
 from .votes import Vote, VoteOutcome
 from .world import Office, World
 
 
 def close_votes(world: World, office: Office) -> None:
     """Voters cast ballots with the attention they have left; the manager closes full votes."""
-    waiting = world.tasks_in(office.id)[TaskState.APPROVAL]  # World keeps the index
+    waiting = world.tasks_in(office.id)[TASK_APPROVAL]  # World keeps the index
     if not waiting:
         return
     manager = world.agents.get(office.manager_id or "")
@@ -20,7 +20,7 @@ def close_votes(world: World, office: Office) -> None:
     for task_id in world.in_office_order(list(waiting)):
         task = tasks[task_id]
         vote = votes.get(task.vote_id or "")
-        if vote is None or vote.outcome is not VoteOutcome.OPEN:
+        if vote is None or vote.outcome is not VOTE_OPEN:
             continue
         for voter_id in list(vote.weights):
             voter = world.agents.get(voter_id)
@@ -65,12 +65,9 @@ def settle_vote(
     world.changes.votes[vote.id] = None
     if vote.carried:
         task.vote_carried = True
-        world.transition(task, TaskState.MERGED, f"vote {vote.id} carried", actor, (seq,))
+        world.transition(task, TASK_MERGED, f"vote {vote.id} carried", actor, (seq,))
         directive = world.directives[task.directive_id]
-        if all(
-            world.tasks[t].state in (TaskState.MERGED, TaskState.DEPLOYED)
-            for t in directive.task_ids
-        ):
+        if all(world.tasks[t].state in (TASK_MERGED, TASK_DEPLOYED) for t in directive.task_ids):
             world.deploy_ready[directive.id] = None
     else:
         world.totals["votes_failed"] += 1

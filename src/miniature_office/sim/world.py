@@ -21,6 +21,23 @@ from .contracts import Contract, Elevator, Shipment, satisfies
 from .errors import TransitionRefused
 from .floorplan import FloorPlan, Rect, desk_position, office_bays, plan_floor, spare_desk
 from .meetings import Meeting
+from .members import (
+    REVIEW_FAILED,
+    REVIEW_KIND_DOCUMENTATION,
+    REVIEW_KIND_SECURITY,
+    REVIEW_KIND_VERIFICATION,
+    REVIEW_PENDING,
+    ROLE_BUILDER,
+    ROLE_MANAGER,
+    ROLE_SECURITY,
+    TASK_APPROVAL,
+    TASK_BLOCKED,
+    TASK_DEPLOYED,
+    TASK_IN_PROGRESS,
+    TASK_IN_REVIEW,
+    TASK_MERGED,
+    TASK_SCHEDULED,
+)
 from .scenario import AgentSpec, Scenario, ToolSpec, staff_counts
 from .supply import Tool, find_tools
 from .tasks import Directive, ReviewKind, ReviewStatus, Task, TaskState, Transition, is_legal
@@ -374,7 +391,7 @@ class World:
             clearance=clearance if clearance is not None else _default_clearance(role, assistant),
             attention_budget=(
                 self.settings.manager_attention
-                if role is Role.MANAGER
+                if role is ROLE_MANAGER
                 else self.settings.agent_attention
             ),
             desk=desk,
@@ -385,7 +402,7 @@ class World:
         )
         self.agents[agent_id] = agent
         office.agent_ids.append(agent_id)
-        if role is Role.MANAGER and office.manager_id is None:
+        if role is ROLE_MANAGER and office.manager_id is None:
             office.manager_id = agent_id
         self.changes.agents[agent_id] = None
         return agent
@@ -404,7 +421,7 @@ class World:
     def auto_staff(self, office: Office, parents: tuple[int, ...] = ()) -> list[Agent]:
         """Give an office an assistant for every role it lacks, logging each one."""
         hired = []
-        for role in (Role.MANAGER, *WORKING_ROLES):
+        for role in (ROLE_MANAGER, *WORKING_ROLES):
             if not self.office_members(office, role):
                 agent = self.add_agent(office, role, assistant=True, name=f"Assistant {role.value}")
                 self.log(
@@ -485,42 +502,41 @@ class World:
     def precondition_failure(self, task: Task, target: TaskState) -> str | None:
         """Why ``task`` may not enter ``target`` now, or None when every precondition holds."""
         source = task.state
-        if target is TaskState.BLOCKED:
+        if target is TASK_BLOCKED:
             return None if task.blocked_reason else "a block needs a reason"
-        if source is TaskState.BLOCKED:
+        if source is TASK_BLOCKED:
             return self._unblock_failure(task)
-        if target is TaskState.IN_PROGRESS:
-            if source is TaskState.SCHEDULED:
+        if target is TASK_IN_PROGRESS:
+            if source is TASK_SCHEDULED:
                 return self._start_failure(task)
-            if source is TaskState.IN_REVIEW and not any(
-                s is ReviewStatus.FAILED for s in task.reviews.values()
+            if source is TASK_IN_REVIEW and not any(
+                s is REVIEW_FAILED for s in task.reviews.values()
             ):
                 return "rework needs a failed review"
-            if source is TaskState.APPROVAL and (task.vote_id is None or task.vote_carried):
+            if source is TASK_APPROVAL and (task.vote_id is None or task.vote_carried):
                 return "rework from approval needs a failed vote"
             return None
-        if target is TaskState.IN_REVIEW:
+        if target is TASK_IN_REVIEW:
             if task.progress < task.effort:
                 return "work is not finished"
             return None
-        if target is TaskState.APPROVAL:
+        if target is TASK_APPROVAL:
             return None if task.all_reviews_passed() else "not every required review passed"
-        if target is TaskState.MERGED:
+        if target is TASK_MERGED:
             if not task.vote_carried:
                 return "the approval vote has not carried"
             return self._acceptance_failure(task)
-        if target is TaskState.DEPLOYED:
+        if target is TASK_DEPLOYED:
             directive = self.directives[task.directive_id]
             if any(
-                self.tasks[t].state not in (TaskState.MERGED, TaskState.DEPLOYED)
-                for t in directive.task_ids
+                self.tasks[t].state not in (TASK_MERGED, TASK_DEPLOYED) for t in directive.task_ids
             ):
                 return "not every task of the directive is merged"
         return None
 
     def _start_failure(self, task: Task) -> str | None:
         builder = self.agents.get(task.assignee or "")
-        if builder is None or builder.role is not Role.BUILDER:
+        if builder is None or builder.role is not ROLE_BUILDER:
             return "no builder assigned"
         tool = self.tools.get(builder.held_tool or "")
         if tool is None or "build" not in tool.capabilities:
@@ -541,7 +557,7 @@ class World:
         return None
 
     def _unblock_failure(self, task: Task) -> str | None:
-        if task.requires_contract and task.blocked_from is TaskState.SCHEDULED:
+        if task.requires_contract and task.blocked_from is TASK_SCHEDULED:
             if not self.contract_ready(task):
                 return f"contract {task.requires_contract} has not arrived"
         return None
@@ -551,8 +567,8 @@ class World:
         for dep in task.depends_on:
             dep_task = self.tasks.get(dep)
             if dep_task is not None and dep_task.state not in (
-                TaskState.MERGED,
-                TaskState.DEPLOYED,
+                TASK_MERGED,
+                TASK_DEPLOYED,
             ):
                 return dep
         return None
@@ -571,7 +587,7 @@ class World:
     ) -> int:
         """Move ``task`` to ``target`` or raise :class:`TransitionRefused` (logged either way)."""
         source = task.state
-        if target is TaskState.BLOCKED:
+        if target is TASK_BLOCKED:
             task.blocked_reason = reason
         refusal = None
         if not is_legal(source, target, task.blocked_from):
@@ -579,7 +595,7 @@ class World:
         else:
             refusal = self.precondition_failure(task, target)
         if refusal is not None:
-            if target is TaskState.BLOCKED and source is not TaskState.BLOCKED:
+            if target is TASK_BLOCKED and source is not TASK_BLOCKED:
                 task.blocked_reason = None
             self.totals["transitions_refused"] += 1
             self.log(
@@ -610,19 +626,19 @@ class World:
         by_state = self.office_tasks.get(task.office_id)
         if by_state is not None:
             by_state[source].pop(task.id, None)
-            if target is not TaskState.DEPLOYED:
+            if target is not TASK_DEPLOYED:
                 by_state[target][task.id] = None
-        if target is TaskState.BLOCKED:
+        if target is TASK_BLOCKED:
             task.blocked_from = source
             task.blocked_since = self.tick
-        elif source is TaskState.BLOCKED:
+        elif source is TASK_BLOCKED:
             task.blocked_ticks += self.tick - (task.blocked_since or self.tick)
             task.blocked_from = task.blocked_reason = task.blocked_since = None
-        if target is TaskState.IN_PROGRESS and task.started_tick is None:
+        if target is TASK_IN_PROGRESS and task.started_tick is None:
             task.started_tick = self.tick
-        if target is TaskState.MERGED:
+        if target is TASK_MERGED:
             task.merged_tick = self.tick
-        if target is TaskState.DEPLOYED:
+        if target is TASK_DEPLOYED:
             task.deployed_tick = self.tick
         task.state = target
 
@@ -636,7 +652,7 @@ class World:
     def _index_task(self, task: Task) -> None:
         self.task_order[task.id] = self._tasks_indexed
         self._tasks_indexed += 1
-        if task.state is not TaskState.DEPLOYED:
+        if task.state is not TASK_DEPLOYED:
             self.tasks_in(task.office_id)[task.state][task.id] = None
 
     def tasks_in(self, office_id: str) -> dict[TaskState, dict[str, None]]:
@@ -676,10 +692,10 @@ class World:
 
     def reviews_for(self, task: Task) -> dict[ReviewKind, ReviewStatus]:
         """The reviews a task needs: verification and docs always, security when sensitive."""
-        kinds = [ReviewKind.VERIFICATION, ReviewKind.DOCUMENTATION]
+        kinds = [REVIEW_KIND_VERIFICATION, REVIEW_KIND_DOCUMENTATION]
         if task.sensitivity >= self.settings.security_threshold:
-            kinds.insert(1, ReviewKind.SECURITY)
-        return {k: ReviewStatus.PENDING for k in kinds}
+            kinds.insert(1, REVIEW_KIND_SECURITY)
+        return {k: REVIEW_PENDING for k in kinds}
 
     @property
     def floor_ids(self) -> list[str]:
@@ -759,7 +775,7 @@ def _staff_office(
 
 def _default_clearance(role: Role, assistant: bool) -> int:
     """Security staff are cleared for everything; assistants for less than regular staff."""
-    if role is Role.SECURITY:
+    if role is ROLE_SECURITY:
         return 3 if assistant else 5
     return 2 if assistant else 3
 
