@@ -114,6 +114,10 @@ _ROLES_ZERO = dict.fromkeys(ROLES, 0)
 _TIME_ZERO = dict.fromkeys(TIME_CLASSES, 0.0)
 _NOBODY = (0.0, 0, 0)  # productive, on duty, headcount of a role with no agents
 _NOBODY_BY_ROLE = dict.fromkeys(ROLES, _NOBODY)
+#: The oldest tick of a bottleneck window not yet full: nothing to take away (int zeros, so
+#: the sums keep their values and types).
+_NO_SAMPLE = (0, 0, 0)
+_NO_SAMPLES = dict.fromkeys(ROLES, _NO_SAMPLE)
 #: round(value, n) goes through a decimal conversion (a few microseconds); a run rounds a small
 #: set of ratios and fractions again and again, so the results are remembered. The keys are
 #: non-negative floats, for which equal keys round alike (as 0.0 and -0.0, or 1 and 1.0, would
@@ -419,7 +423,7 @@ class FlowTracker:
         # be split into fractions, so theirs are added in agent order as before (the same
         # floating-point sums), and so is the idle column, which mixes both.
         tallies: dict[Role, dict[str, int]] = {}
-        whole: dict[str, int] = {}  # this tick's whole agent-ticks per class (idle aside)
+        whole: dict[str, int] = {}  # whole agent-ticks per class (the idle column: idle_now)
         idle_now = dispatching_now = 0.0
         manager_totals = time_totals["manager"]
         manager_productive = 0.0
@@ -438,8 +442,13 @@ class FlowTracker:
                 manager_on_duty += 1
                 if status is idle:
                     budget = agent.attention_budget
-                    spent = max(0, budget - agent.attention_left)
-                    share = min(1.0, spent / budget) if budget else 0
+                    # max(0, spent) and min(1.0, share), without the builtins' argument parsing
+                    spent = budget - agent.attention_left
+                    if spent <= 0:
+                        spent = 0
+                    share = spent / budget if budget else 0
+                    if share >= 1.0:
+                        share = 1.0
                     if share:
                         dispatching_now += share
                         totals["dispatching"] = totals.get("dispatching", 0) + share
@@ -514,8 +523,14 @@ class FlowTracker:
         window and the bottleneck is read from it (:meth:`_push_window` then
         :meth:`bottleneck`, in one pass: per role the same operations in the same order)."""
         window, sums = self._window, self._sums
-        oldest = window[0] if len(window) == window.maxlen else None
-        length = len(window) if oldest is not None else len(window) + 1  # after the push
+        if len(window) == window.maxlen:
+            length = len(window)  # after the push, which drops the oldest tick
+            oldest = window[0]
+            if len(oldest) < len(ROLES):  # a tick restored from a snapshot without some role
+                oldest = {role: oldest.get(role, _NO_SAMPLE) for role in ROLES}
+        else:
+            length = len(window) + 1
+            oldest = _NO_SAMPLES
         utilisation: dict[str, Any] = _ROLES_ZERO.copy()
         headcount = _ROLES_ZERO.copy()
         sample: dict[str, Any] = _ROLES_ZERO.copy()
@@ -526,22 +541,21 @@ class FlowTracker:
             headcount[role] = heads
             if on_duty:
                 use = productive / on_duty
-                utilisation[role] = rounded.get(use) or _round4(use)
+                try:
+                    utilisation[role] = rounded[use]
+                except KeyError:
+                    utilisation[role] = _round4(use)
                 per_head = queue[role] / on_duty
             else:
                 utilisation[role] = 0.0
                 per_head = queue[role] / 1
             sample[role] = (productive, on_duty, per_head)
             total_productive, total_on_duty, pressure = sums[role]
-            if oldest is not None:
-                old = oldest.get(role)
-                if old is not None:
-                    total_productive -= old[0]
-                    total_on_duty -= old[1]
-                    pressure -= old[2]
-            total_productive += productive
-            total_on_duty += on_duty
-            pressure += per_head
+            old_productive, old_on_duty, old_pressure = oldest[role]
+            # (sum - oldest) + newest, as _push_window; taking away an int 0 changes nothing
+            total_productive = total_productive - old_productive + productive
+            total_on_duty = total_on_duty - old_on_duty + on_duty
+            pressure = pressure - old_pressure + per_head
             sums[role] = [total_productive, total_on_duty, pressure]
             if pressure <= 1e-9 or not total_on_duty:
                 continue
@@ -552,7 +566,7 @@ class FlowTracker:
         return name, utilisation, headcount
 
     def _work(
-        self, world: World, active: dict[str, None], tool_waits: set[str]
+        self, world: World, active: set[str], tool_waits: set[str]
     ) -> tuple[dict[str, int], int, int]:
         """Queues per role, and this tick's stage and activity of every open directive/task.
 
