@@ -24,8 +24,22 @@ from typing import Any
 
 from .agents import AgentStatus, Role
 from .flow_row import FlowRow
+from .members import (
+    AGENT_BLOCKED,
+    AGENT_IDLE,
+    AGENT_OFF_DUTY,
+    AGENT_WAITING,
+    DIRECTIVE_AWAITING_DESIGN,
+    DIRECTIVE_IN_PROGRESS,
+    REVIEW_PENDING,
+    ROLE_MANAGER,
+    TASK_BLOCKED,
+    TASK_DEPLOYED,
+    TASK_MERGED,
+    TASK_SCHEDULED,
+)
 from .stalls import open_stalls, stalls_by_cause
-from .tasks import BOARD_ORDER, DirectiveState, ReviewKind, ReviewStatus, TaskState
+from .tasks import BOARD_ORDER, DirectiveState, ReviewKind, TaskState
 from .world import World
 
 ROLES = tuple(r.value for r in Role)
@@ -89,24 +103,6 @@ _BOARD_NAMES = tuple((s.value, s) for s in BOARD_ORDER)
 _WIP_STATES = (TaskState.IN_PROGRESS, TaskState.IN_REVIEW, TaskState.APPROVAL)
 _IN_PROGRESS, _IN_REVIEW, _APPROVAL = _WIP_STATES
 _DEPLOYED = TaskState.DEPLOYED.value
-#: Enum members the per-tick loops compare with, looked up once: on Python 3.11 every
-#: ``EnumClass.MEMBER`` goes through the metaclass's ``__getattr__`` hook (about a microsecond).
-_MANAGER = Role.MANAGER
-_IDLE, _WAITING, _AGENT_BLOCKED, _OFF_DUTY = (
-    AgentStatus.IDLE,
-    AgentStatus.WAITING,
-    AgentStatus.BLOCKED,
-    AgentStatus.OFF_DUTY,
-)
-_PENDING = ReviewStatus.PENDING
-_SCHEDULED, _TASK_BLOCKED, _MERGED, _TASK_DEPLOYED = (
-    TaskState.SCHEDULED,
-    TaskState.BLOCKED,
-    TaskState.MERGED,
-    TaskState.DEPLOYED,
-)
-_DIRECTIVE_IN_PROGRESS = DirectiveState.IN_PROGRESS
-_AWAITING_DESIGN = DirectiveState.AWAITING_DESIGN
 #: Fresh per-tick dicts are copies of these (dict.copy of a small dict is several times
 #: cheaper than dict.fromkeys, and a copy has room for every key, so filling it never resizes).
 _BOARD_ZERO = dict.fromkeys((name for name, _ in _BOARD_NAMES), 0)
@@ -415,9 +411,9 @@ class FlowTracker:
         tool_waits: set[str] = set()
         meetings = world.meetings
         time_totals = self.time_totals
-        manager_role = _MANAGER
+        manager_role = ROLE_MANAGER
         status_class, role_name = STATUS_CLASS, _ROLE_NAME
-        idle, waiting, blocked, off_duty = _IDLE, _WAITING, _AGENT_BLOCKED, _OFF_DUTY
+        idle, waiting, blocked, off_duty = AGENT_IDLE, AGENT_WAITING, AGENT_BLOCKED, AGENT_OFF_DUTY
         # Agent-ticks of the working roles are whole ticks: they are tallied per role and class
         # here and added up after the loop (integer sums, so in any order). Managers' ticks may
         # be split into fractions, so theirs are added in agent order as before (the same
@@ -585,15 +581,15 @@ class FlowTracker:
         tasks = world.tasks
         directives = world.directives
         review_role = REVIEW_QUEUE_ROLE
-        pending = _PENDING
-        in_review, in_build, scheduled = _IN_REVIEW, _IN_PROGRESS, _SCHEDULED
+        pending = REVIEW_PENDING
+        in_review, in_build, scheduled = _IN_REVIEW, _IN_PROGRESS, TASK_SCHEDULED
         approval, blocked_state, merged, deployed = (
             _APPROVAL,
-            _TASK_BLOCKED,
-            _MERGED,
-            _TASK_DEPLOYED,
+            TASK_BLOCKED,
+            TASK_MERGED,
+            TASK_DEPLOYED,
         )
-        in_progress, awaiting = _DIRECTIVE_IN_PROGRESS, _AWAITING_DESIGN
+        in_progress, awaiting = DIRECTIVE_IN_PROGRESS, DIRECTIVE_AWAITING_DESIGN
         # ranks in STAGES: waiting_contract 3, blocked 4, waiting_tool 5, build 6, review 7,
         # approval 8, merged 9 (waiting_dependency never counts for the directive)
         for office in world.offices.values():
