@@ -138,8 +138,10 @@ def latency_summary(values: list[float]) -> dict[str, Any]:
     }
 
 
-def socket_clients(url: str, token: str, count: int, duration: float, out: Any) -> None:
-    """A child process: ``count`` Socket.IO clients; reports ticks seen and failures."""
+def socket_clients(url: str, token: str, count: int, until: float, out: Any) -> None:
+    """A child process: ``count`` Socket.IO clients until ``until`` (a ``time.time()``);
+    reports ticks seen and failures. The end is a clock time, not a duration after connecting,
+    so slow connects on a loaded host do not push the report past the parent's wait."""
     import socketio
 
     clients, ticks, failures = [], [0] * count, []
@@ -159,7 +161,7 @@ def socket_clients(url: str, token: str, count: int, duration: float, out: Any) 
             failures.append(f"connect: {exc}")
         clients.append(client)
     connected = sum(1 for c in clients if c.connected)
-    time.sleep(duration)
+    time.sleep(max(0.0, until - time.time()))
     still = sum(1 for c in clients if c.connected)
     # A client caught in a reconnect can block in disconnect(): each closes on its own daemon
     # thread and the report goes out after at most 30 s either way.
@@ -341,11 +343,13 @@ def main(argv: list[str] | None = None) -> int:
     world: list[tuple[float, int | None]] = []  # (seconds, open tasks) beside each memory sample
     try:
         out: Any = multiprocessing.Queue()
+        settle = min(10.0, 2 + args.sockets * 0.05)  # let the viewers connect
         viewers = multiprocessing.Process(
-            target=socket_clients, args=(url, token, args.sockets, args.duration + 5, out)
+            target=socket_clients,
+            args=(url, token, args.sockets, time.time() + settle + args.duration + 5, out),
         )
         viewers.start()
-        time.sleep(min(10.0, 2 + args.sockets * 0.05))  # let the viewers connect
+        time.sleep(settle)
         started = time.monotonic()
         stop = threading.Event()
 
