@@ -232,6 +232,7 @@ def test_the_forecast_benchmark_runs_in_miniature() -> None:
     spec.loader.exec_module(bench)
     engine = bench.live_state(20)
     forecast = bench.forecast_run(engine, futures=2, ticks=5, workers=1)
+    same = bench.same_futures_plain(engine, 2, 5)  # the target's baseline
     plain = bench.simulate_calls(2, 5)
-    assert forecast["ticks_simulated"] == plain["ticks_simulated"] == 10
+    assert forecast["ticks_simulated"] == same["ticks_simulated"] == plain["ticks_simulated"] == 10
     assert forecast["answer"]["tick"] == 25 and forecast["futures_per_second"] > 0
