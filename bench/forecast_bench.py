@@ -80,6 +80,19 @@ def forecast_run(engine: Engine, futures: int, ticks: int, workers: int) -> dict
     }
 
 
+def runs_row(runs: int, ticks: int, elapsed: float, cpu: float) -> dict[str, Any]:
+    """The figures of ``runs`` runs of ``ticks`` ticks that took ``elapsed`` s and ``cpu`` CPU s."""
+    return {
+        "runs": runs,
+        "ticks_simulated": runs * ticks,
+        "seconds": round(elapsed, 2),
+        "cpu_seconds": round(cpu, 2),
+        "runs_per_cpu_second": round(runs / max(cpu, 1e-9), 2),
+        "runs_per_second": round(runs / elapsed, 2),
+        "ticks_per_second": round(runs * ticks / elapsed),
+    }
+
+
 def same_futures_plain(engine: Engine, futures: int, ticks: int) -> dict[str, Any]:
     """The forecast's futures stepped in this process with no job runner: a fresh copy of the
     start state for each (pickled once, as the forecast does), reseeded with the future's
@@ -91,16 +104,7 @@ def same_futures_plain(engine: Engine, futures: int, ticks: int) -> dict[str, An
         reseed(copy, future_salt(1, future))
         for _ in range(ticks):
             copy.step()
-    elapsed, cpu = time.perf_counter() - start, cpu_seconds() - cpu
-    return {
-        "runs": futures,
-        "ticks_simulated": futures * ticks,
-        "seconds": round(elapsed, 2),
-        "cpu_seconds": round(cpu, 2),
-        "runs_per_cpu_second": round(futures / max(cpu, 1e-9), 2),
-        "runs_per_second": round(futures / elapsed, 2),
-        "ticks_per_second": round(futures * ticks / elapsed),
-    }
+    return runs_row(futures, ticks, time.perf_counter() - start, cpu_seconds() - cpu)
 
 
 def simulate_calls(runs: int, ticks: int) -> dict[str, Any]:
@@ -109,16 +113,7 @@ def simulate_calls(runs: int, ticks: int) -> dict[str, Any]:
     for seed in range(1, runs + 1):
         with contextlib.redirect_stdout(io.StringIO()):
             cli_main(["simulate", "--seed", str(seed), "--ticks", str(ticks)])
-    elapsed, cpu = time.perf_counter() - start, cpu_seconds() - cpu
-    return {
-        "runs": runs,
-        "ticks_simulated": runs * ticks,
-        "seconds": round(elapsed, 2),
-        "cpu_seconds": round(cpu, 2),
-        "runs_per_cpu_second": round(runs / max(cpu, 1e-9), 2),
-        "runs_per_second": round(runs / elapsed, 2),
-        "ticks_per_second": round(runs * ticks / elapsed),
-    }
+    return runs_row(runs, ticks, time.perf_counter() - start, cpu_seconds() - cpu)
 
 
 def main() -> None:

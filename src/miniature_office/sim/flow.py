@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, insort
 from collections import deque
-from typing import Any
+from typing import Any, Callable
 
 from .agents import AgentStatus, Role
 from .flow_row import FlowRow
@@ -118,29 +118,27 @@ _NO_SAMPLES = dict.fromkeys(ROLES, _NO_SAMPLE)
 #: set of ratios and fractions again and again, so the results are remembered. The keys are
 #: non-negative floats, for which equal keys round alike (as 0.0 and -0.0, or 1 and 1.0, would
 #: not); the tables are emptied when they grow past _ROUNDED_MAX.
-_ROUNDED_3: dict[float, float] = {}
-_ROUNDED_4: dict[float, float] = {}
 _ROUNDED_MAX = 1 << 14
 
 
-def _round3(value: float) -> float:
-    """``round(value, 3)`` of a non-negative float, remembered."""
-    rounded = _ROUNDED_3.get(value)
-    if rounded is None:
-        if len(_ROUNDED_3) >= _ROUNDED_MAX:
-            _ROUNDED_3.clear()
-        rounded = _ROUNDED_3[value] = round(value, 3)
-    return rounded
+def _remembered_round(digits: int) -> tuple[Callable[[float], float], dict[float, float]]:
+    """``round(value, digits)`` of a non-negative float, remembered; and its table (hot loops
+    read the table first and call the function only on a miss)."""
+    table: dict[float, float] = {}
+
+    def rounded(value: float) -> float:
+        result = table.get(value)
+        if result is None:
+            if len(table) >= _ROUNDED_MAX:
+                table.clear()
+            result = table[value] = round(value, digits)
+        return result
+
+    return rounded, table
 
 
-def _round4(value: float) -> float:
-    """``round(value, 4)`` of a non-negative float, remembered."""
-    rounded = _ROUNDED_4.get(value)
-    if rounded is None:
-        if len(_ROUNDED_4) >= _ROUNDED_MAX:
-            _ROUNDED_4.clear()
-        rounded = _ROUNDED_4[value] = round(value, 4)
-    return rounded
+_round3, _ROUNDED_3 = _remembered_round(3)
+_round4, _ROUNDED_4 = _remembered_round(4)
 
 
 def percentile(values: list[float], q: float) -> float | None:
