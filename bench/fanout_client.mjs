@@ -3,6 +3,7 @@
 // the load generator the bottleneck. Prints one JSON line of results, with the CPU seconds this
 // process used (user + system, all threads) so the record shows the client's share of the cores.
 //   node bench/fanout_client.mjs <url> <clients> <seconds> [threads]
+// FANOUT_TOKEN: an API token the clients authenticate with (a server that requires one).
 // FANOUT_DEFLATE=0: the clients do not offer permessage-deflate (inflating 1,000 streams in one
 // process is the load generator's own cost; a browser inflates one).
 // FANOUT_PARSE=light: socket.io-client with a decoder that reads a tick_end's tick and newest
@@ -58,6 +59,7 @@ async function runClients({ url, clients, seconds, spacing, offset }) {
     seen.push(ticks);
     const socket = io(url, {
       transports: ["websocket"], reconnection: false, timeout: 20000,
+      ...(process.env.FANOUT_TOKEN ? { auth: { token: process.env.FANOUT_TOKEN } } : {}),
       perMessageDeflate: process.env.FANOUT_DEFLATE === "0" ? false : { threshold: 1024 },
       ...(process.env.FANOUT_PARSE === "light" ? { parser: lightParser } : {}),
     });

@@ -8,8 +8,10 @@ directory and its own operator token, then for ``--duration`` seconds:
   writes (speed changes, and every fifth write a new directive), the rest reads of the
   world, agents, tasks, directives, flow and audit;
 - keeps ``--sockets`` Socket.IO clients connected (authenticated with the token), counting
-  the ticks each receives (in a separate process, so their parsing does not slow the HTTP
-  client);
+  the ticks each receives and their delivery latency: the fan-out bench's Node client
+  (``fanout_client.mjs``, light parsing, no deflate), in its own process, so the viewers
+  neither slow the HTTP client nor fall behind and reconnect as Python clients on these two
+  cores do;
 - samples the worker's resident memory every ``--sample`` seconds, and beside it the world's
   open work (tasks not deployed, from ``/metrics``): a world that cannot keep up with the
   directives the mix creates grows, and its memory with it, which is not a leak;
@@ -27,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
 import os
 import queue
 import secrets
@@ -138,41 +139,33 @@ def latency_summary(values: list[float]) -> dict[str, Any]:
     }
 
 
-def socket_clients(url: str, token: str, count: int, until: float, out: Any) -> None:
-    """A child process: ``count`` Socket.IO clients until ``until`` (a ``time.time()``);
-    reports ticks seen and failures. The end is a clock time, not a duration after connecting,
-    so slow connects on a loaded host do not push the report past the parent's wait."""
-    import socketio
+def start_viewers(url: str, token: str, count: int, seconds: float) -> subprocess.Popen[str]:
+    """``count`` Socket.IO viewers for ``seconds`` after connecting: the Node fan-out client,
+    reading each tick lightly and offering no compression (``web_bench.py fanout``)."""
+    env = {**os.environ, "FANOUT_TOKEN": token, "FANOUT_PARSE": "light", "FANOUT_DEFLATE": "0"}
+    return subprocess.Popen(  # nosec B603 B607 - our own script, fixed arguments
+        ["node", str(HERE / "fanout_client.mjs"), url, str(count), str(seconds), "2"],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=HERE.parent, env=env,
+    )  # fmt: skip
 
-    clients, ticks, failures = [], [0] * count, []
 
-    def track(index: int) -> Any:
-        def on_tick(_message: Any) -> None:
-            ticks[index] += 1
-
-        return on_tick
-
-    for index in range(count):
-        client = socketio.Client(reconnection=True, reconnection_delay=0.5)
-        client.on("tick_end", track(index))
-        try:
-            client.connect(url, auth={"token": token}, transports=["websocket"], wait_timeout=10)
-        except Exception as exc:  # noqa: BLE001 - counted and reported
-            failures.append(f"connect: {exc}")
-        clients.append(client)
-    connected = sum(1 for c in clients if c.connected)
-    time.sleep(max(0.0, until - time.time()))
-    still = sum(1 for c in clients if c.connected)
-    # A client caught in a reconnect can block in disconnect(): each closes on its own daemon
-    # thread and the report goes out after at most 30 s either way.
-    closers = [threading.Thread(target=c.disconnect, daemon=True) for c in clients]
-    for closer in closers:
-        closer.start()
-    deadline = time.monotonic() + 30
-    for closer in closers:
-        closer.join(timeout=max(0.0, deadline - time.monotonic()))
-    out.put({"clients": count, "connected": connected, "connected_at_end": still,
-             "ticks": ticks, "failures": failures})  # fmt: skip
+def viewers_report(viewers: subprocess.Popen[str], count: int, wait: float) -> dict[str, Any]:
+    """The viewers' JSON line, or a note that they gave none within ``wait`` seconds."""
+    try:
+        out, _ = viewers.communicate(timeout=wait)
+    except subprocess.TimeoutExpired:
+        viewers.kill()
+        return {"clients": count, "report": f"none within {wait:.0f} s"}
+    lines = out.strip().splitlines()
+    if viewers.returncode != 0 or not lines:
+        return {"clients": count, "report": f"exit {viewers.returncode}, no result"}
+    result: dict[str, Any] = json.loads(lines[-1])
+    result["client"] = "node"
+    # ticks each connected viewer received per second of its window (target: the tick rate)
+    result["ticks_per_viewer_per_s"] = round(
+        result["messages"] / max(result["connected"], 1) / max(result["window_s"], 1), 2
+    )
+    return result
 
 
 class Load:
@@ -342,13 +335,9 @@ def main(argv: list[str] | None = None) -> int:
     memory: list[tuple[float, float]] = []
     world: list[tuple[float, int | None]] = []  # (seconds, open tasks) beside each memory sample
     try:
-        out: Any = multiprocessing.Queue()
-        settle = min(10.0, 2 + args.sockets * 0.05)  # let the viewers connect
-        viewers = multiprocessing.Process(
-            target=socket_clients,
-            args=(url, token, args.sockets, time.time() + settle + args.duration + 5, out),
-        )
-        viewers.start()
+        settle = min(10.0, 2 + args.sockets * 0.01)  # let the viewers connect
+        # the viewers hold their connections until the HTTP load is over
+        viewers = start_viewers(url, token, args.sockets, settle + args.duration + 2)
         time.sleep(settle)
         started = time.monotonic()
         stop = threading.Event()
@@ -369,13 +358,7 @@ def main(argv: list[str] | None = None) -> int:
         stop.set()
         sampler.join()
         memory.append((round(time.monotonic() - started, 1), round(rss_mib(pid), 1)))
-        try:  # the viewers report within about 35 s of the end (see socket_clients)
-            sockets = out.get(timeout=120)
-        except queue.Empty:
-            sockets = {"clients": args.sockets, "report": "none within 120 s", "ticks": []}
-        viewers.join(timeout=30)
-        if viewers.is_alive():
-            viewers.kill()
+        sockets = viewers_report(viewers, args.sockets, wait=120)
     finally:
         os.kill(server.pid, signal.SIGTERM)
         try:
@@ -383,7 +366,6 @@ def main(argv: list[str] | None = None) -> int:
         except subprocess.TimeoutExpired:
             os.kill(server.pid, signal.SIGKILL)
 
-    ticks = sockets.pop("ticks")
     result = {
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
         "duration_s": round(elapsed, 1),
@@ -396,11 +378,7 @@ def main(argv: list[str] | None = None) -> int:
         "reads": latency_summary(load.reads),
         "writes": latency_summary(load.writes),
         "schedule_lag_p99_ms": percentile(load.lag, 99),
-        "sockets": {
-            **sockets,
-            "ticks_min": min(ticks) if ticks else 0,
-            "ticks_max": max(ticks) if ticks else 0,
-        },
+        "sockets": sockets,
         "rss_mib": {
             "start": memory[0][1] if memory else None,
             "min": min(m for _, m in memory) if memory else None,
