@@ -34,7 +34,6 @@ from .members import (
     REVIEW_PENDING,
     ROLE_MANAGER,
     TASK_BLOCKED,
-    TASK_DEPLOYED,
     TASK_MERGED,
     TASK_SCHEDULED,
 )
@@ -581,12 +580,8 @@ class FlowTracker:
         review_role = REVIEW_QUEUE_ROLE
         pending = REVIEW_PENDING
         in_review, in_build, scheduled = _IN_REVIEW, _IN_PROGRESS, TASK_SCHEDULED
-        approval, blocked_state, merged, deployed = (
-            _APPROVAL,
-            TASK_BLOCKED,
-            TASK_MERGED,
-            TASK_DEPLOYED,
-        )
+        approval, blocked_state, merged = _APPROVAL, TASK_BLOCKED, TASK_MERGED
+        unmerged_dependency = world.unmerged_dependency
         in_progress, awaiting = DIRECTIVE_IN_PROGRESS, DIRECTIVE_AWAITING_DESIGN
         # ranks in STAGES: waiting_contract 3, blocked 4, waiting_tool 5, build 6, review 7,
         # approval 8, merged 9 (waiting_dependency never counts for the directive)
@@ -612,15 +607,9 @@ class FlowTracker:
                     # the most common states first (merged tasks wait for their siblings)
                     if state is merged:
                         stage, r = "merged", 9
-                    elif state is scheduled:
-                        # World.unmerged_dependency inline: a dependency not merged (or deployed)
-                        for dependency in task.depends_on:
-                            other = tasks.get(dependency)
-                            if other is not None:
-                                other_state = other.state
-                                if other_state is not merged and other_state is not deployed:
-                                    stage, r = "waiting_dependency", 10  # its sibling says why
-                                    break
+                    elif state is scheduled or state is in_build:
+                        if state is scheduled and unmerged_dependency(task) is not None:
+                            stage, r = "waiting_dependency", 10  # its sibling says why
                         else:
                             if task.assignee is None:
                                 builders += 1
@@ -636,13 +625,6 @@ class FlowTracker:
                             stage, r = "waiting_tool", 5
                         else:
                             stage, r = "review", 7
-                    elif state is in_build:
-                        if task.assignee is None:
-                            builders += 1
-                        if task_id in tool_waits:
-                            stage, r = "waiting_tool", 5
-                        else:
-                            stage, r = "build", 6
                     elif state is approval:
                         managers += 1
                         stage, r = "approval", 8
