@@ -61,6 +61,7 @@ lint: install
 	$(BIN)/isort --check-only --quiet src tests bench
 	$(BIN)/flake8 src tests bench
 	$(BIN)/lint-imports
+	$(BIN)/mypy src/miniature_office/sim
 	$(BIN)/bandit --quiet -c pyproject.toml -r src --severity-level medium
 
 # Known-vulnerability audit (pip-audit, npm audit). Not part of lint: it needs a vulnerability

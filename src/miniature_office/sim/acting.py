@@ -116,23 +116,24 @@ def _fetch_tool(world: World, agent: Agent, activity: Activity) -> bool:
     if result.reason == "justification_required":
         _refused(world, agent, activity)
         return True
-    if result.ok:
-        agent.held_tool = result.tool.id
+    tool = result.tool  # "ok" always names the tool checked out
+    if result.ok and tool is not None:
+        agent.held_tool = tool.id
         agent.waiting_for = None
         world.log(
             "tool.checked_out",
             agent.id,
-            result.tool.id,
+            tool.id,
             {
                 "for": activity.target,
                 "capability": activity.capability,
-                "justification": justification if result.tool.sensitive else None,
+                "justification": justification if tool.sensitive else None,
             },
         )
-        world.changes.tools[result.tool.id] = None
+        world.changes.tools[tool.id] = None
         agent.path = waypoints(door, _place(world, agent, activity))
         return _walk(world, agent)
-    tool_id = result.tool.id if result.tool else None
+    tool_id = tool.id if tool else None
     if agent.waiting_for != (tool_id or result.reason):
         agent.waiting_for = tool_id or result.reason
         world.log(

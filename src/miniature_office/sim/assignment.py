@@ -42,7 +42,9 @@ def abandon(world: World, agent: Agent) -> None:
     """Drop the agent's activity and hand its share of a task back to the queue."""
     activity = agent.activity
     release(world, agent)
-    task = world.tasks.get(activity.target) if activity else None
+    if activity is None:
+        return
+    task = world.tasks.get(activity.target)
     if task is None:
         return
     if task.assignee == agent.id and activity.kind is ACTIVITY_BUILD:

@@ -355,7 +355,8 @@ class AuditLog:
         start = self.get(seq)
         if start is None:
             return []
-        seen, queue, found = {seq}, deque([start]), []
+        seen, queue = {seq}, deque([start])
+        found: list[AuditEvent] = []
         while queue and len(found) < limit:
             for nxt in step(queue.popleft()):
                 event = self.get(nxt)

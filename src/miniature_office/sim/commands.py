@@ -507,19 +507,22 @@ def apply_step(
         )
         return props.AppliedStep(kind.value, CommandStatus.REJECTED, event, exc.reason)
     before = _before(world, kind, normalised)
-    known = (set(world.agents), set(world.tools), set(world.directives))
+    known = [set(registry) for registry in _registries(world)]
     applied = world.log(
         "command.applied", actor, target, {"kind": kind.value, "payload": normalised}, parents
     )
     EFFECTS[kind](world, normalised, actor, applied)
     world.changes.world = True
     created = [
-        i
-        for registry, seen in zip((world.agents, world.tools, world.directives), known)
-        for i in registry
-        if i not in seen
+        i for registry, seen in zip(_registries(world), known) for i in registry if i not in seen
     ]
     return props.AppliedStep(kind.value, CommandStatus.APPLIED, applied, None, created, before)
+
+
+def _registries(world: World) -> tuple[dict[str, Any], ...]:
+    """The registries whose new entries a command reports as created (agents, tools,
+    directives), read afresh each time."""
+    return (world.agents, world.tools, world.directives)
 
 
 def _before(world: World, kind: CommandKind, p: dict[str, Any]) -> str | None:

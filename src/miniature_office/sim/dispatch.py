@@ -38,10 +38,10 @@ COURIER_ROLES = (Role.ARCHITECT, Role.DOC_AGENT, Role.BUILDER, Role.VERIFIER, Ro
 class _Dispatcher:
     """The manager's dispatch for one office; every assignment costs one unit of attention."""
 
-    def __init__(self, world: World, office: Office) -> None:
+    def __init__(self, world: World, office: Office, manager: Agent) -> None:
         self.world = world
         self.office = office
-        self.manager = world.agents[office.manager_id] if office.manager_id else None
+        self.manager = manager
         self.free: dict[Role, list[Agent]] = {}
         self._levels: dict[str, int] = {}  # directive id -> aged priority this tick
         agents, free = world.agents, self.free
@@ -57,7 +57,7 @@ class _Dispatcher:
 
     def spend(self) -> bool:
         manager = self.manager
-        if manager is None or manager.attention_left <= 0:
+        if manager.attention_left <= 0:
             return False
         manager.attention_left -= 1
         manager.dispatched_this_tick += 1
@@ -84,8 +84,6 @@ class _Dispatcher:
 
     def run(self) -> None:
         manager = self.manager
-        if manager is None:
-            return
         manager.attention_left = manager.attention_budget
         manager.dispatched_this_tick = 0
         world = self.world
@@ -261,7 +259,7 @@ class _Dispatcher:
         assign(world, builder, Activity(ACTIVITY_BUILD, task.id, task.effort, "build"))
         task.last_event = world.log(
             "task.assigned",
-            self.manager.id if self.manager else "system",
+            self.manager.id,
             task.id,
             {"agent": builder.id, "role": "builder"},
             (task.last_event,),
@@ -270,7 +268,7 @@ class _Dispatcher:
 
     def _call_meeting(self, task: Task) -> bool:
         manager = self.manager
-        if manager is None or manager.activity is not None:
+        if manager.activity is not None:
             return True
         if not (self.free.get(ROLE_ARCHITECT) and self.free.get(ROLE_BUILDER)):
             return True
@@ -380,4 +378,6 @@ class _Dispatcher:
 
 
 def dispatch(world: World, office: Office) -> None:
-    _Dispatcher(world, office).run()
+    """The office manager's dispatch for this tick (an office without a manager has none)."""
+    if office.manager_id:
+        _Dispatcher(world, office, world.agents[office.manager_id]).run()

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, insort
 from collections import deque
-from typing import Any, Callable
+from typing import Any, Callable, Sequence, TypeAlias
 
 from .agents import AgentStatus, Role
 from .flow_row import FlowRow
@@ -111,8 +111,10 @@ _NOBODY = (0.0, 0, 0)  # productive, on duty, headcount of a role with no agents
 _NOBODY_BY_ROLE = dict.fromkeys(ROLES, _NOBODY)
 #: The oldest tick of a bottleneck window not yet full: nothing to take away (int zeros, so
 #: the sums keep their values and types).
-_NO_SAMPLE = (0, 0, 0)
-_NO_SAMPLES = dict.fromkeys(ROLES, _NO_SAMPLE)
+#: One role's bottleneck sample of a tick: (productive agent-ticks, on duty, queue per head).
+_Sample: TypeAlias = tuple[float, int, float]
+_NO_SAMPLE: _Sample = (0, 0, 0)
+_NO_SAMPLES: dict[str, _Sample] = dict.fromkeys(ROLES, _NO_SAMPLE)
 #: round(value, n) goes through a decimal conversion (a few microseconds); a run rounds a small
 #: set of ratios and fractions again and again, so the results are remembered. The keys are
 #: non-negative floats, for which equal keys round alike (as 0.0 and -0.0, or 1 and 1.0, would
@@ -140,7 +142,7 @@ _round3, _ROUNDED_3 = _remembered_round(3)
 _round4, _ROUNDED_4 = _remembered_round(4)
 
 
-def percentile(values: list[float], q: float) -> float | None:
+def percentile(values: Sequence[float], q: float) -> float | None:
     """Nearest-rank percentile (q in 0..100) of ``values``; None when empty."""
     return _ranked(sorted(values), q)
 
@@ -183,7 +185,7 @@ class _Window:
         return ordered[half] if n % 2 else (ordered[half - 1] + ordered[half]) / 2
 
 
-def _ranked(ordered: list[float], q: float) -> float | None:
+def _ranked(ordered: Sequence[float], q: float) -> float | None:
     """:func:`percentile` of values already sorted."""
     if not ordered:
         return None
@@ -238,7 +240,7 @@ class FlowTracker:
         self.task_efficiency_sum = 0.0
         self.tasks_measured = 0
         self.time_totals: dict[str, dict[str, float]] = {r: {} for r in ROLES}
-        self._window: deque[dict[str, tuple[int, int, float]]] = deque(maxlen=BOTTLENECK_WINDOW)
+        self._window: deque[dict[str, _Sample]] = deque(maxlen=BOTTLENECK_WINDOW)
         self._sums: dict[str, list[float]] = {r: [0, 0, 0.0] for r in ROLES}
         self._window_stats: dict[str, Any] | None = None
 
@@ -589,9 +591,9 @@ class FlowTracker:
             for directive_id in office.directive_ids:  # admitted and not deployed
                 directive = directives[directive_id]
                 charged = directive.stage_ticks
-                state = directive.state
-                if state is not in_progress:
-                    if state is awaiting:
+                phase = directive.state
+                if phase is not in_progress:
+                    if phase is awaiting:
                         architects += 1
                     charged["design"] = charged.get("design", 0) + 1
                     if directive_id in active:
@@ -658,7 +660,7 @@ class FlowTracker:
 
     # ---- bottleneck ------------------------------------------------------------------------
 
-    def _push_window(self, sample: dict[str, tuple[int, int, float]]) -> None:
+    def _push_window(self, sample: dict[str, _Sample]) -> None:
         """Add one tick to the bottleneck window, keeping running sums per role."""
         sums = self._sums
         if len(self._window) == self._window.maxlen:

@@ -182,7 +182,7 @@ class ForecastInput:
 def prepare(engine: Engine, question: Question, seed: int) -> ForecastInput:
     """Freeze ``engine`` as the start of a forecast (headless; the engine itself is untouched)."""
     start = Engine.resume(start_state(engine), headless=True)
-    start.flow = DeploymentCount()  # type: ignore[assignment] - futures read no flow figure
+    start.flow = DeploymentCount()  # type: ignore[assignment]  # futures read no flow figure
     return ForecastInput(pickle.dumps(start, protocol=pickle.HIGHEST_PROTOCOL), question, seed)
 
 

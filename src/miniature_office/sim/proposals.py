@@ -215,7 +215,9 @@ def counter_commands(proposal: Proposal) -> tuple[list[dict[str, Any]], list[str
     undone (sentences)."""
     undo: list[dict[str, Any]] = []
     cannot: list[str] = []
-    for step, command in reversed(list(zip(proposal.applied, proposal.commands))):
+    pairs = list(zip(proposal.applied, proposal.commands))
+    pairs.reverse()  # last change first
+    for step, command in pairs:
         if step.status is not CommandStatus.APPLIED:
             continue
         counter = _counter(step, command["payload"])

@@ -13,7 +13,7 @@ directive stays ready and ships on the first tick after the hold is lifted.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias
 
 from .tasks import Directive
 from .world import World
@@ -44,14 +44,15 @@ class Hold:
 
 
 #: A lockdown (subject: the scope) and a blocked delivery (subject: the directive id).
-Lockdown = DeliveryBlock = Hold
+Lockdown: TypeAlias = Hold
+DeliveryBlock: TypeAlias = Hold
 
 
 def lockdowns(world: World) -> dict[str, Lockdown]:
     """The world's open lockdowns by scope (created on first use: older snapshots lack it)."""
     found: dict[str, Lockdown] | None = getattr(world, "lockdowns", None)
     if found is None:
-        found = world.lockdowns = {}  # type: ignore[attr-defined]
+        found = world.lockdowns = {}
     return found
 
 
@@ -59,7 +60,7 @@ def delivery_blocks(world: World) -> dict[str, DeliveryBlock]:
     """The world's blocked deliveries by directive id."""
     found: dict[str, DeliveryBlock] | None = getattr(world, "delivery_blocks", None)
     if found is None:
-        found = world.delivery_blocks = {}  # type: ignore[attr-defined]
+        found = world.delivery_blocks = {}
     return found
 
 

@@ -144,7 +144,7 @@ class Task:
         return bool(self.reviews) and all(s is ReviewStatus.PASSED for s in self.reviews.values())
 
     def to_dict(self, tick: int, *, history: bool = False) -> dict[str, Any]:
-        data = {
+        data: dict[str, Any] = {
             "id": self.id,
             "directive_id": self.directive_id,
             "floor_id": self.floor_id,
