@@ -11,6 +11,7 @@ HERE = Path(__file__).parent
 #: (script, arguments for a full run, arguments for a quick run)
 RUNS = [
     ("sim_bench.py", [], ["--quick"]),
+    ("native_bench.py", [], ["--rounds", "1", "--skip-10k"]),
     ("forecast_bench.py", [], ["--quick"]),
     ("store_bench.py", [], ["--quick"]),
     ("web_bench.py", ["http"], ["http", "--seconds", "2", "--rounds", "2"]),
