@@ -82,4 +82,4 @@ fuzz: install
 	$(BIN)/pytest -m fuzz -p no:cacheprovider
 
 clean:
-	rm -rf $(VENV) node_modules static/vendor build dist .pytest_cache .hypothesis test-artifacts
+	rm -rf $(VENV) node_modules static/vendor build dist .pytest_cache .hypothesis .mypy_cache test-artifacts
