@@ -10,6 +10,8 @@ fresh processes, by CPU time (``resource`` rusage of the child):
   included), headless as run by default and with ``--audit-head`` (chain hashed);
 - the 10,000-agent tick of ``sim_bench.py`` (full engine, median of 50 ticks after 100).
 
+``--tests`` also runs ``tests/sim`` against the compiled build and prints pytest's tally.
+
 Each compiled run must print what the Python run prints (summary and audit head) or the bench
 fails. Modules that define pydantic models (``scenario.py``, ``commands.py``) stay Python:
 pydantic builds its models from Python classes. Writes JSON to bench/results/ (git-ignored).
@@ -106,16 +108,35 @@ def tick_10k(src: Path) -> float:
     return float(json.loads(out)["median_ms"])
 
 
+def sim_tests(src: Path) -> str:
+    """pytest's last line for ``tests/sim`` run against ``src`` (e.g. "27 failed, 238 passed")."""
+    env = {**os.environ, "PYTHONPATH": str(src)}
+    run = subprocess.run(  # nosec B603 - this interpreter's pytest, fixed arguments
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/sim"],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
+    lines = [line for line in run.stdout.splitlines() if line.strip()]
+    return lines[-1].strip("= ") if lines else f"no output (exit {run.returncode})"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds")
     parser.add_argument("--skip-10k", action="store_true", help="whole processes only")
+    parser.add_argument(
+        "--tests", action="store_true", help="also run tests/sim against the compiled build"
+    )
     args = parser.parse_args()
     trees = {
         "pre": ensure_base(PRE_REV, PRE_TREE) / "src",
         "python": REPO / "src",
         "native": build_native(),
     }
+    if args.tests:
+        print(f"tests/sim on the compiled build: {sim_tests(trees['native'])}", flush=True)
     runs: dict[str, list[float]] = {}
     outputs: dict[str, set[str]] = {}
     for _ in range(args.rounds):
