@@ -109,10 +109,10 @@ _ROLES_ZERO = dict.fromkeys(ROLES, 0)
 _TIME_ZERO = dict.fromkeys(TIME_CLASSES, 0.0)
 _NOBODY = (0.0, 0, 0)  # productive, on duty, headcount of a role with no agents
 _NOBODY_BY_ROLE = dict.fromkeys(ROLES, _NOBODY)
-#: The oldest tick of a bottleneck window not yet full: nothing to take away (int zeros, so
-#: the sums keep their values and types).
 #: One role's bottleneck sample of a tick: (productive agent-ticks, on duty, queue per head).
 _Sample: TypeAlias = tuple[float, int, float]
+#: The oldest tick of a bottleneck window not yet full: nothing to take away (int zeros, so
+#: the sums keep their values and types).
 _NO_SAMPLE: _Sample = (0, 0, 0)
 _NO_SAMPLES: dict[str, _Sample] = dict.fromkeys(ROLES, _NO_SAMPLE)
 #: round(value, n) goes through a decimal conversion (a few microseconds); a run rounds a small
