@@ -23,7 +23,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import shutil
 import statistics
 import subprocess  # nosec B404 - runs this interpreter with fixed arguments
@@ -34,12 +33,18 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from sim_bench import PRE_REV, PRE_TREE, SIMULATE, ensure_base  # noqa: E402
+from sim_bench import (  # noqa: E402
+    PRE_REV,
+    PRE_TREE,
+    PROCESS_TICKS,
+    SIMULATE,
+    ensure_base,
+    run_child,
+)
 
 NATIVE_TREE = Path("/tmp/mo-native")
 #: Modules left as Python: they define pydantic models, which pydantic builds from classes.
 PYTHON_ONLY = {"__init__.py", "scenario.py", "commands.py"}
-TICKS = 10_000
 
 COMPILE = """
 import glob, sys
@@ -82,29 +87,14 @@ def build_native() -> Path:
     return src
 
 
-def _run(src: Path, code: str, *args: str) -> tuple[str, float]:
-    """Run ``code`` with ``src`` first on the path; its stdout and CPU seconds."""
-    env = {**os.environ, "PYTHONPATH": str(src)}
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    out = subprocess.run(  # nosec B603 - this interpreter, fixed arguments
-        [sys.executable, "-c", code, *args],
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-        cwd="/tmp",
-    ).stdout
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
-    return out, round(cpu, 3)
-
-
 def simulate(src: Path, *extra: str) -> tuple[str, float]:
-    return _run(src, SIMULATE, "simulate", "--ticks", str(TICKS), *extra)
+    """What ``simulate --ticks 10000`` prints, and its CPU seconds, with ``src``'s package."""
+    return run_child(src, SIMULATE, "simulate", "--ticks", str(PROCESS_TICKS), *extra)
 
 
 def tick_10k(src: Path) -> float:
-    out, _ = _run(src, TICK_COST.format(bench=str(HERE)))
+    """The median 10,000-agent tick (ms) with ``src``'s package."""
+    out, _ = run_child(src, TICK_COST.format(bench=str(HERE)))
     return float(json.loads(out)["median_ms"])
 
 

@@ -167,19 +167,26 @@ def ensure_base(rev: str, tree: Path = BASE_TREE) -> Path:
 def process_cpu(src: Path, *args: str) -> float:
     """CPU seconds (user + system) of a whole ``miniature-office simulate`` process, imports,
     scenario parsing and summary included, as a user runs it."""
+    return run_child(src, SIMULATE, "simulate", "--ticks", str(PROCESS_TICKS), *args)[1]
+
+
+def run_child(src: Path, code: str, *args: str) -> tuple[str, float]:
+    """Run ``code`` in a fresh interpreter with ``src`` first on the path: its stdout and the
+    CPU seconds (user + system) it used."""
     import resource
 
     env = {**os.environ, "PYTHONPATH": str(src)}
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    subprocess.run(  # nosec B603 - this interpreter, fixed arguments
-        [sys.executable, "-c", SIMULATE, "simulate", "--ticks", str(PROCESS_TICKS), *args],
+    out = subprocess.run(  # nosec B603 - this interpreter, fixed arguments
+        [sys.executable, "-c", code, *args],
         env=env,
         check=True,
         capture_output=True,
+        text=True,
         cwd="/tmp",
-    )
+    ).stdout
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return round(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime, 3)
+    return out, round(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime, 3)
 
 
 def _git(*args: str) -> str:
