@@ -33,7 +33,6 @@ import os
 import queue
 import secrets
 import signal
-import socket
 import subprocess  # nosec B404 - starts our own Gunicorn with a fixed argv
 import sys
 import tempfile
@@ -43,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
+from web_bench import free_port, node_viewers
 
 HERE = Path(__file__).resolve().parent
 BIN = Path(sys.executable).parent
@@ -57,12 +57,6 @@ READS = (
     "/api/floors",
     "/api/supply-store",
 )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
 
 
 def start_server(port: int, token: str, data_dir: str, tick_rate: float = 2.0) -> subprocess.Popen:
@@ -142,10 +136,12 @@ def latency_summary(values: list[float]) -> dict[str, Any]:
 def start_viewers(url: str, token: str, count: int, seconds: float) -> subprocess.Popen[str]:
     """``count`` Socket.IO viewers for ``seconds`` after connecting: the Node fan-out client,
     reading each tick lightly and offering no compression (``web_bench.py fanout``)."""
-    env = {**os.environ, "FANOUT_TOKEN": token, "FANOUT_PARSE": "light", "FANOUT_DEFLATE": "0"}
+    command, env = node_viewers(
+        url, count, seconds, 2, deflate=False, light_parse=True, token=token
+    )
     return subprocess.Popen(  # nosec B603 B607 - our own script, fixed arguments
-        ["node", str(HERE / "fanout_client.mjs"), url, str(count), str(seconds), "2"],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=HERE.parent, env=env,
+        command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=HERE.parent,
+        env=env,
     )  # fmt: skip
 
 

@@ -62,6 +62,29 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def node_viewers(
+    url: str,
+    clients: int,
+    seconds: float,
+    threads: int,
+    *,
+    deflate: bool,
+    light_parse: bool,
+    token: str | None = None,
+) -> tuple[list[str], dict[str, str]]:
+    """The command line and environment of the Node fan-out client (``fanout_client.mjs``):
+    ``clients`` Socket.IO viewers of ``url`` for ``seconds`` over ``threads`` worker threads."""
+    env = {
+        **os.environ,
+        "FANOUT_DEFLATE": "1" if deflate else "0",
+        "FANOUT_PARSE": "light" if light_parse else "full",
+    }
+    if token:
+        env["FANOUT_TOKEN"] = token
+    command = ["node", str(HERE / "fanout_client.mjs"), url, str(clients), str(seconds)]
+    return [*command, str(threads)], env
+
+
 def start(app: str, port: int, **env: str) -> subprocess.Popen:
     environ = {
         **os.environ,
@@ -368,12 +391,13 @@ def bench_fanout_node(
         cpu_before = sum(cpu_seconds(pid) for pid in pids)
         tick_before = server_tick(port)
         wall = time.monotonic()
+        command, client_env = node_viewers(
+            f"http://127.0.0.1:{port}", clients, seconds, client_threads,
+            deflate=deflate, light_parse=light_parse,
+        )  # fmt: skip
         output = subprocess.run(  # nosec B603 B607 - our own script, fixed arguments
-            ["node", str(HERE / "fanout_client.mjs"), f"http://127.0.0.1:{port}", str(clients),
-             str(seconds), str(client_threads)],
-            capture_output=True, text=True, timeout=seconds + 300, check=True,
-            cwd=HERE.parent, env={**os.environ, "FANOUT_DEFLATE": "1" if deflate else "0",
-                                  "FANOUT_PARSE": "light" if light_parse else "full"},
+            command, capture_output=True, text=True, timeout=seconds + 300, check=True,
+            cwd=HERE.parent, env=client_env,
         )  # fmt: skip
         wall = time.monotonic() - wall
         server_cpu = sum(cpu_seconds(pid) for pid in pids) - cpu_before
