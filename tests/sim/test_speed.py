@@ -48,6 +48,9 @@ def _side_by_side(scenario: Any, seed: int, ticks: int) -> Engine:
     for _ in range(ticks):
         row, expected = fast.step().flow, slow.step().flow
         assert row == expected, _first_difference(row.to_dict(), expected.to_dict())
+        # the row's bottleneck is worked out inline (FlowTracker._roles); previews read
+        # FlowTracker.bottleneck(), the same rule over the same window
+        assert fast.flow.bottleneck() == row.bottleneck
         # the row's fields in the reference's key order (the CSV's columns)
         assert list(row.to_dict()) == list(slow.flow.raw_row)
         for registry in ("tasks", "directives"):

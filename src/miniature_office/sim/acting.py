@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .agents import Activity, ActivityKind, Agent
+from .agents import DEFAULT_SKILL, Activity, ActivityKind, Agent
 from .assignment import abandon, release
 from .directives import complete_design
 from .errors import TransitionRefused
@@ -239,7 +239,7 @@ def _work_build(world: World, agent: Agent, activity: Activity) -> None:
             return
     agent.status = AGENT_WORKING  # act marked the agent changed
     settings = world.settings
-    skill = agent.skills.get("build", 0.3)  # Agent.skill
+    skill = agent.skills.get("build", DEFAULT_SKILL)  # Agent.skill, inline
     language = world.floors[task.floor_id].language
     speed = 1.0 if language in agent.languages else settings.foreign_language_speed
     task.progress += (settings.build_speed_base + settings.build_speed_skill * skill) * speed

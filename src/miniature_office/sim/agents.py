@@ -99,6 +99,10 @@ class Activity:
         }
 
 
+#: An agent's skill at something its profile does not name (:meth:`Agent.skill`).
+DEFAULT_SKILL = 0.3
+
+
 @dataclass(slots=True)
 class Agent:
     """One member of staff with a capability profile, an attention budget and a tile position."""
@@ -128,7 +132,7 @@ class Agent:
     dispatched_this_tick: int = 0  # manager work this tick: assignments and escalations
 
     def skill(self, name: str) -> float:
-        return self.skills.get(name, 0.3)
+        return self.skills.get(name, DEFAULT_SKILL)
 
     @property
     def free(self) -> bool:

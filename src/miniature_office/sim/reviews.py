@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .agents import Activity, ActivityKind, Agent, Role
+from .agents import DEFAULT_SKILL, Activity, ActivityKind, Agent, Role
 from .assignment import release, rework
 from .members import (
     AGENT_REVIEWING,
@@ -40,7 +40,7 @@ def work_review(world: World, agent: Agent, activity: Activity) -> None:
     settings = world.settings
     language = world.floors[task.floor_id].language
     speed = 1.0 if language in agent.languages else settings.foreign_language_speed
-    skill = agent.skills.get(REVIEW_SKILL[kind], 0.3)  # Agent.skill
+    skill = agent.skills.get(REVIEW_SKILL[kind], DEFAULT_SKILL)  # Agent.skill, inline
     activity.remaining -= (settings.review_speed_base + skill) * speed
     if activity.remaining > 0:
         return
