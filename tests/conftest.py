@@ -8,6 +8,7 @@ from typing import Callable, Iterator
 
 import pytest
 import sqlalchemy as sa
+from scratch import remove_scratch
 from services import POSTGRES
 
 
@@ -16,6 +17,13 @@ def _find_free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def scratch_root() -> Iterator[None]:
+    """Remove the session's scratch folders (tests/scratch.py) once every test has finished."""
+    yield
+    remove_scratch()
 
 
 @pytest.fixture(scope="session")

@@ -15,6 +15,7 @@ import pytest
 import requests
 from flask import Flask
 from flask.testing import FlaskClient
+from scratch import scratch_dir
 
 from miniature_office.service.runtime import SimulationRuntime
 from miniature_office.web.app import create_app, get_runtime
@@ -42,7 +43,7 @@ def build_app(**overrides: Any) -> Flask:
         "tick_loop": False,
         "async_mode": "threading",
         "autostart": False,
-        "data_dir": Path(tempfile.mkdtemp(prefix="minioffice-test-")),
+        "data_dir": scratch_dir("minioffice-test-"),
         "bootstrap_token": ADMIN_TOKEN,
         "dev_token": False,
     }
@@ -130,7 +131,7 @@ def server_env(port: int, **extra: str) -> dict[str, str]:
         MINIOFFICE_PORT=str(port),
         MINIOFFICE_TICK_RATE="10",
         MINIOFFICE_LOG_LEVEL="INFO",
-        MINIOFFICE_DATA_DIR=tempfile.mkdtemp(prefix="minioffice-server-"),
+        MINIOFFICE_DATA_DIR=str(scratch_dir("minioffice-server-")),
         MINIOFFICE_BOOTSTRAP_TOKEN=ADMIN_TOKEN,
         MINIOFFICE_DEV_TOKEN="false",
     )

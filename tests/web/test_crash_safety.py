@@ -11,7 +11,6 @@ import os
 import random
 import signal
 import sys
-import tempfile
 import threading
 import time
 from collections import Counter
@@ -85,8 +84,8 @@ def _applied_counts(store: Store) -> Counter:
     return counts
 
 
-def test_sigkill_at_random_moments_loses_nothing_acknowledged(free_port_factory) -> None:
-    data = Path(tempfile.mkdtemp(prefix="minioffice-crash-"))
+def test_sigkill_at_random_moments_loses_nothing_acknowledged(free_port_factory, tmp_path) -> None:
+    data = tmp_path
     url = f"sqlite:///{data / 'miniature_office.db'}"
     rng = random.Random(2026)
     acknowledged: list[int] = []

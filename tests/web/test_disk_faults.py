@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import errno
 import subprocess
-import tempfile
 import time
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -20,9 +19,10 @@ from .test_integrity import DIRECTIVE, _wait
 
 
 @pytest.fixture
-def small_disk() -> Iterator[Path]:
+def small_disk(tmp_path: Path) -> Iterator[Path]:
     """A 1 MiB tmpfs, unmounted afterwards."""
-    where = Path(tempfile.mkdtemp(prefix="minioffice-tmpfs-"))
+    where = tmp_path / "disk"
+    where.mkdir()
     subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(where)], check=True)
     try:
         yield where

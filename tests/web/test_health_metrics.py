@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import math
 import re
-import tempfile
-from pathlib import Path
 
 from deploy._support import METRICS
 from prometheus_client.parser import text_string_to_metric_families
+from scratch import scratch_dir
 
 from miniature_office import __version__
 from miniature_office.web.app import create_app, get_runtime, start_background
@@ -53,7 +52,7 @@ def test_health_is_503_while_starting_and_when_the_tick_loop_died():
             async_mode="threading",
             autostart=False,
             tick_loop=True,
-            data_dir=Path(tempfile.mkdtemp()),
+            data_dir=scratch_dir(),
         )
     )
     runtime = get_runtime(app)
@@ -78,7 +77,7 @@ def test_the_loop_runs_the_world_and_health_sees_it():
             async_mode="threading",
             tick_rate=50,
             tick_loop=True,
-            data_dir=Path(tempfile.mkdtemp()),
+            data_dir=scratch_dir(),
         )
     )
     start_background(app)  # the server's start-up hook does this

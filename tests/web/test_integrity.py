@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-from pathlib import Path
 from typing import Any, Callable
 
 import pytest
 import sqlalchemy as sa
+from polling import wait_for
+from scratch import scratch_dir
 from sqlalchemy.exc import OperationalError
 
 from miniature_office.service import runtime as runtime_module
@@ -37,11 +37,7 @@ def _failing(message: str) -> Callable[..., None]:
     return fail
 
 
-def _wait(condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition never became true"
-        time.sleep(0.01)
+_wait = wait_for
 
 
 @pytest.fixture
@@ -51,7 +47,7 @@ def looping() -> Any:
 
     def make(**overrides: Any) -> Any:
         settings = dict(async_mode="threading", tick_rate=50, tick_loop=True,
-                        data_dir=Path(tempfile.mkdtemp()), bootstrap_token=ADMIN_TOKEN,
+                        data_dir=scratch_dir(), bootstrap_token=ADMIN_TOKEN,
                         dev_token=False)  # fmt: skip
         settings.update(overrides)
         app = create_app(load_config({}, **settings))
@@ -140,13 +136,16 @@ def test_a_tiny_speed_is_refused_and_never_freezes_the_clock(looping):
     with runtime.lock:
         runtime.engine.world.speed = 1e-9
     start = runtime.engine.tick
-    time.sleep(1.0 / (50 * SPEED_MIN) * 2.5)
-    assert runtime.engine.tick >= start + 1, "the clamped clock still ticks"
+    clamped_interval = 1.0 / (50 * SPEED_MIN)
+    wait_for(
+        lambda: runtime.engine.tick >= start + 1, 2.5 * clamped_interval, "the clamped clock ticks"
+    )
     with runtime.lock:
         runtime.engine.world.speed = 1.0
     ticked = runtime.engine.tick
-    time.sleep(0.3)
-    assert runtime.engine.tick >= ticked + 5, "a new speed takes effect without waiting"
+    # Five ticks at 50/s take 0.1 s; at the clamped speed they would take 5 x 0.2 s = 1 s, so a
+    # deadline of 0.6 s tells the two apart with room for a loaded host.
+    wait_for(lambda: runtime.engine.tick >= ticked + 5, 0.6, "a new speed takes effect at once")
 
 
 def test_the_loop_never_sleeps_longer_than_a_nap():

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -12,8 +11,8 @@ from miniature_office.store import StoreError
 from .conftest import build_app
 
 
-def test_a_restarted_app_continues_the_stored_run() -> None:
-    data = Path(tempfile.mkdtemp())
+def test_a_restarted_app_continues_the_stored_run(tmp_path: Path) -> None:
+    data = tmp_path
     first = build_app(data_dir=data).test_client()
     assert first.post("/api/world/step", json={"count": 30}).status_code == 200
     created = first.post("/api/directives", json={"title": "Survives", "floor": "python"})
@@ -44,8 +43,8 @@ def test_verify_walks_the_stored_chain() -> None:
     assert verdict["checked"] == client.get("/api/world/state").get_json()["audit"]["count"]
 
 
-def test_a_damaged_database_stops_start_up_with_a_clear_message() -> None:
-    data = Path(tempfile.mkdtemp())
+def test_a_damaged_database_stops_start_up_with_a_clear_message(tmp_path: Path) -> None:
+    data = tmp_path
     (data / "miniature_office.db").write_bytes(b"this is not a database at all" * 10)
     with pytest.raises(StoreError, match="not a SQLite database"):
         build_app(data_dir=data)

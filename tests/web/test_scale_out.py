@@ -9,13 +9,13 @@ from __future__ import annotations
 import os
 import signal
 import sys
-import tempfile
 import threading
 import time
 
 import pytest
 import requests
 import socketio
+from scratch import scratch_dir
 from services import REDIS
 
 from miniature_office.web.app import get_socketio
@@ -32,7 +32,7 @@ def _server(port: int, database: str) -> Server:
         DATABASE_URL=database,
         MINIOFFICE_TICK_RATE="5",
         MINIOFFICE_ASYNC_MODE="threading",
-        MINIOFFICE_DATA_DIR=tempfile.mkdtemp(prefix="minioffice-scale-"),
+        MINIOFFICE_DATA_DIR=str(scratch_dir("minioffice-scale-")),
     )
     server = Server([sys.executable, "-m", "miniature_office.web"], env, port)
     server.wait_ready(timeout=30)
@@ -131,7 +131,7 @@ def test_gunicorn_with_several_workers_runs_one_engine(free_port_factory, postgr
         DATABASE_URL=postgres_url,
         MINIOFFICE_WORKERS="2",
         MINIOFFICE_TICK_RATE="5",
-        MINIOFFICE_DATA_DIR=tempfile.mkdtemp(prefix="minioffice-workers-"),
+        MINIOFFICE_DATA_DIR=str(scratch_dir("minioffice-workers-")),
     )
     server = Server(gunicorn_argv(), env, port)
     server.wait_ready(timeout=30)
