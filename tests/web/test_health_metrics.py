@@ -6,6 +6,7 @@ import math
 import re
 
 from deploy._support import METRICS
+from polling import wait_for
 from prometheus_client.parser import text_string_to_metric_families
 from scratch import scratch_dir
 
@@ -84,12 +85,7 @@ def test_the_loop_runs_the_world_and_health_sees_it():
     runtime = get_runtime(app)
     try:
         client = app.test_client()
-        for _ in range(100):
-            if runtime.read(lambda e: e.tick) >= 2:
-                break
-            import time
-
-            time.sleep(0.02)
+        wait_for(lambda: runtime.read(lambda e: e.tick) >= 2, 5.0, "two ticks of the loop")
         assert client.get("/health/ready").status_code == 200
         assert client.get("/health").get_json()["tick"] >= 2
     finally:
