@@ -68,10 +68,6 @@ class FloorPlan:
     def supply_door(self) -> tuple[int, int]:
         return (self.supply.x + 1, self.supply.y + 1)
 
-    @property
-    def meeting_door(self) -> tuple[int, int]:
-        return (self.meeting.x + 1, self.meeting.y + 1)
-
     def to_dict(self) -> dict[str, Any]:
         return {
             "width": self.width,
