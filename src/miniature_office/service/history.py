@@ -34,7 +34,7 @@ def whatif_engine(history: History, fit: dict[str, Any], seed: int = 1) -> Engin
     last_week = int(fit["window"]["from_week"] // (7 * 86400)) + fit["window"]["weeks"]
     rng = random.Random(f"whatif:{seed}")
     months = months_of(last_week - WHATIF_WARMUP_WEEKS, WHATIF_WEEKS)
-    per_week = draw_future(arrivals, months, rng)
+    per_week = draw_future(arrivals, months, rng, typical=True)
     scale = shape.ticks_per_day
     ticks = [int((w + rng.random()) * 7 * scale) for w, n in enumerate(per_week) for _ in range(n)]
     engine = Engine(office_scenario(shape, ticks, seed), seed, headless=True)

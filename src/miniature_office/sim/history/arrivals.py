@@ -96,9 +96,13 @@ def _season(weekly: Sequence[int], months: Sequence[int]) -> tuple[float, ...]:
     return tuple(0.5 + 0.5 * r for r in raw)
 
 
-def draw_future(fit: ArrivalFit, months: Sequence[int], rng: random.Random) -> list[int]:
-    """One future's weekly counts for weeks in calendar ``months`` (one draw of the level)."""
-    level = fit.level * math.exp(fit.log_shift + fit.log_sigma * rng.gauss(0.0, 1.0))
+def draw_future(
+    fit: ArrivalFit, months: Sequence[int], rng: random.Random, *, typical: bool = False
+) -> list[int]:
+    """One future's weekly counts for weeks in calendar ``months`` (one draw of the level;
+    ``typical`` takes the median level instead, for an office to run what-ifs on)."""
+    spread = 0.0 if typical else fit.log_sigma * rng.gauss(0.0, 1.0)
+    level = fit.level * math.exp(fit.log_shift + spread)
     counts = []
     excess = fit.dispersion - 1.0
     for month in months:

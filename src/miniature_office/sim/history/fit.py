@@ -165,4 +165,3 @@ def _verdict(
             round(x, 3) for x in sim_leads[:: max(1, len(sim_leads) // 200)]
         ],
     }
-
