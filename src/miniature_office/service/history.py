@@ -95,3 +95,32 @@ class HistoryStore:
             return None
         imported.backtest = backtest(imported.history, cuts=cuts, futures=futures)
         return imported.backtest
+
+
+@dataclass
+class BacktestJob:
+    """A backtest running in a thread (it takes a minute): its state and, once done, result."""
+
+    state: str = "running"  # running | done | failed
+    result: dict[str, Any] | None = None
+    error: str | None = None
+    thread: threading.Thread | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"state": self.state, "result": self.result, "error": self.error}
+
+
+def start_backtest(store: HistoryStore, name: str, *, cuts: int, futures: int) -> BacktestJob:
+    """Run :meth:`HistoryStore.backtest` in a daemon thread; the job says when it is done."""
+    job = BacktestJob()
+
+    def work() -> None:
+        try:
+            job.result = store.backtest(name, cuts=cuts, futures=futures)
+            job.state = "done"
+        except Exception as exc:  # noqa: BLE001 - reported through the job, never lost
+            job.error, job.state = str(exc), "failed"
+
+    job.thread = threading.Thread(target=work, name=f"history-backtest-{name}", daemon=True)
+    job.thread.start()
+    return job
