@@ -93,3 +93,10 @@ def test_fit_backtest_and_whatif(client) -> None:
     answer = client.post("/api/history/team/whatif", json={"commands": [wrong]}, headers=headers())
     assert answer.status_code == 422
     assert client.post("/api/history/nope/fit", json={}, headers=headers()).status_code == 404
+
+
+def test_openapi_documents_the_csv_body(client) -> None:
+    spec = client.get("/api/openapi.json").get_json()
+    body = spec["paths"]["/api/history"]["post"]["requestBody"]
+    assert set(body["content"]) == {"text/csv", "multipart/form-data"}
+    assert spec["paths"]["/api/history/{name}/fit"]["post"]["x-required-role"] == "operator"

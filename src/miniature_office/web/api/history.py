@@ -107,6 +107,16 @@ IMPORT = Operation(
     responses={201: "Imported and described", 413: "File too large", 415: "Not CSV",
                422: "Bad rows (listed with line numbers); nothing was imported"},  # fmt: skip
     mutating=True,
+    raw_body={
+        "text/csv": {"schema": {"type": "string", "maxLength": MAX_CSV_BYTES}},
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": ["file"],
+                "properties": {"file": {"type": "string", "format": "binary"}},
+            }
+        },
+    },
 )
 
 
