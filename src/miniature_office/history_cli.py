@@ -112,7 +112,12 @@ def backtest_text(report: dict[str, Any]) -> str:
 def cmd_backtest(args: argparse.Namespace) -> int:
     from .sim.history.backtest import backtest
 
-    report = backtest(read_history(args.file), cuts=args.cuts, futures=args.futures, seed=args.seed)
+    try:
+        report = backtest(
+            read_history(args.file), cuts=args.cuts, futures=args.futures, seed=args.seed
+        )
+    except ValueError as exc:
+        raise HistoryCliError(str(exc)) from None
     _print(report, backtest_text(report), args.json)
     return 0
 

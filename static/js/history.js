@@ -133,6 +133,7 @@ export class HistoryPanel {
         job = await api("GET", `/api/history/${this.name}/backtest`);
       } while (job.state === "running");
       if (job.state !== "done") throw new Error(job.error || job.state);
+      if (!job.result.summary.cuts) throw new Error("the history is too short (two years, and 30 items after a cut date, are needed)");
       this.showBacktest(job.result);
       this.say("Backtest done: the bands are each method's p15–p85 forecast at each past date; the dots what happened.");
     } catch (err) {

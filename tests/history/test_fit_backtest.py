@@ -100,3 +100,39 @@ def test_backtest_smoke_on_the_fixture(flask: History) -> None:
         for method in ("office", "resampling"):
             count = row[method]["count"]
             assert count["p15"] <= count["p50"] <= count["p85"]
+
+
+def test_a_very_busy_history_is_refused_by_the_office_backtest() -> None:
+    from miniature_office.sim.history.backtest import MAX_WEEKLY
+    from miniature_office.sim.history.items import Item
+
+    busy = tuple(
+        Item(str(k), k * DAY / (MAX_WEEKLY / 7 + 1), k * DAY / (MAX_WEEKLY / 7 + 1) + DAY)
+        for k in range(60 * (MAX_WEEKLY + 7))
+    )
+    with pytest.raises(ValueError, match="too busy"):
+        backtest(History(busy, {}), cuts=2, futures=2)
+
+
+def test_a_large_history_is_fitted_on_its_recent_items_in_seconds() -> None:
+    import time
+
+    from miniature_office.sim.history.fit import MAX_FIT_ITEMS
+    from miniature_office.sim.history.items import Item
+
+    rng = random.Random(9)
+    items = tuple(
+        sorted(
+            (
+                Item(str(k), s, s + rng.expovariate(1 / DAY))
+                for k, s in (
+                    (k, week_start(2500) + rng.random() * 400 * 7 * DAY) for k in range(20_000)
+                )
+            ),
+            key=lambda i: i.start,
+        )
+    )
+    began = time.process_time()
+    fit = fit_office(History(items, {}), scales=(2,))
+    assert fit["window"]["items"] <= MAX_FIT_ITEMS + 50
+    assert time.process_time() - began < 30

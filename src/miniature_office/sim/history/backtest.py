@@ -32,6 +32,8 @@ MAX_WEEKS = 104
 #: counts over weeks; more ticks per day only cost time).
 BACKTEST_SCALES = (1, 2)
 QS = (15, 50, 85)
+#: The busiest history (items a week over a year) the office backtest takes.
+MAX_WEEKLY = 40
 
 
 def cut_weeks(history: History, cuts: int) -> list[int]:
@@ -129,10 +131,28 @@ def _bounded(ticks: list[int], horizon: int) -> list[int]:
     return ticks[:keep]
 
 
+def too_busy(history: History) -> str | None:
+    """Why the office backtest is refused for this history (a sentence), or None: above
+    ``MAX_WEEKLY`` items a week at any 52-week stretch the office runs get too large."""
+    dones = sorted(i.done for i in history.items if i.done is not None)
+    for k in range(len(dones) - 52 * MAX_WEEKLY):
+        if dones[k + 52 * MAX_WEEKLY] - dones[k] < 52 * 7 * DAY:
+            return (
+                f"more than {MAX_WEEKLY} items a week over a year: too busy for the office "
+                "backtest (each future would run thousands of directives)"
+            )
+    return None
+
+
 def backtest(
     history: History, *, cuts: int = 48, futures: int = 100, seed: int = 1
 ) -> dict[str, Any]:
-    """Forecast at ``cuts`` past dates with both methods and score them against the truth."""
+    """Forecast at ``cuts`` past dates with both methods and score them against the truth.
+
+    Raises ValueError for a history :func:`too_busy` refuses."""
+    refusal = too_busy(history)
+    if refusal:
+        raise ValueError(refusal)
     dones = sorted(i.done for i in history.items if i.done is not None)
     rows = []
     for cut_week in cut_weeks(history, cuts):

@@ -30,6 +30,9 @@ GOOD_LEAD_KS = 0.2
 #: ...and lead-time p50 and p85 within this factor of the history's.
 GOOD_QUANTILE_FACTOR = 1.5
 QUANTILES = (15, 50, 85, 95)
+#: The office replays at most about this many items (the most recent weeks that hold them), so
+#: a fit takes seconds whatever the size of the history.
+MAX_FIT_ITEMS = 1500
 
 
 def ks_distance(a: Sequence[float], b: Sequence[float]) -> float:
@@ -67,6 +70,8 @@ def fit_office(
     end = max(done_times, default=history.items[-1].start)
     last = week_of(end)
     first = max(week_of(history.items[0].start), last - weeks + 1)
+    if len(history.items) > MAX_FIT_ITEMS:  # a large team: fewer weeks, as many items
+        first = max(first, min(last - 3, week_of(history.items[-MAX_FIT_ITEMS].start)))
     origin = week_start(first)
     window = [i for i in history.items if i.start >= origin]
     real_leads = sorted(i.lead_days for i in window if i.lead_days is not None)

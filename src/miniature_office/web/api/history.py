@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ...service.history import BacktestJob, HistoryStore, start_backtest, whatif_engine
 from ...service.previews import run_preview
 from ...sim.errors import CommandRejected
+from ...sim.history.backtest import too_busy
 from ...sim.history.items import HistoryError
 from ...store.tokens import AccessRole
 from ..auth import requires
@@ -156,7 +157,7 @@ def _post(rule: str, summary: str, body: type[BaseModel], responses: dict[int, s
     return decorate
 
 
-BODY = {404: "Unknown history", 415: "Body is not JSON", 422: "Invalid body"}
+BODY = {404: "Unknown history", 415: "Body is not JSON", 422: "Invalid body or history"}
 
 
 @_post("/<name>/fit", "Fit an office to the history and state the fit", FitBody,
@@ -184,7 +185,9 @@ def fit(name: str) -> Response:
 )
 def start(name: str) -> Response:
     body = parse_body(BacktestBody)
-    _imported(name)
+    refusal = too_busy(_imported(name).history)
+    if refusal:
+        raise ApiError(422, "validation_error", refusal, {"field": "history"})
     jobs: dict[str, BacktestJob] = current_app.extensions.setdefault(JOBS, {})
     running = [j for j in jobs.values() if j.state == "running"]
     if running:
