@@ -112,3 +112,13 @@ def test_a_hundred_thousand_items_import_in_seconds() -> None:
     elapsed = time.perf_counter() - began
     assert len(history.items) == 100_000
     assert elapsed < 15, f"{elapsed:.1f} s (a loaded 2-core host takes ~2 s)"
+
+
+def test_broken_csv_is_a_problem_with_its_line_not_a_crash() -> None:
+    with pytest.raises(HistoryError) as caught:
+        parse_csv('id,created,done\n1,"2024-01-01\n')
+    assert caught.value.problems == [(2, "not CSV: unexpected end of data")]
+    with pytest.raises(HistoryError):
+        parse_csv("\r\x89\x0b\\")
+    crlf = parse_csv("id,created,done\r\n1,2024-01-01,2024-01-02\r\n")
+    assert crlf.items[0].lead_days == 1.0

@@ -53,6 +53,7 @@ def test_import_needs_a_token() -> None:
 def test_wrong_type_bad_rows_and_oversize(client, monkeypatch) -> None:
     answer = client.post("/api/history", json={"a": 1}, headers=headers())
     assert answer.status_code == 415
+    assert client.post("/api/history", headers=headers()).status_code == 422  # no body at all
     bad = b"id,created,done\n1,2024-01-01,2024-01-02\n2,never,2024-01-02\n"
     answer = client.post("/api/history", data=bad, headers=headers(**{"Content-Type": "text/csv"}))
     body = answer.get_json()

@@ -163,7 +163,14 @@ def parse_csv(text: str, *, max_items: int = MAX_ITEMS) -> History:
     A row with a closed date but no done date (a pull request closed unmerged) or an abandoned
     status is dropped and counted; a row without an end is work in progress.
     """
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""), strict=True)
+    try:
+        return _parse(reader, max_items)
+    except csv.Error as exc:  # broken quoting, a NUL byte: not CSV from here on
+        raise HistoryError([(reader.line_num or 1, f"not CSV: {exc}")]) from None
+
+
+def _parse(reader: Any, max_items: int) -> History:
     header = next(reader, None)
     if not header:
         raise HistoryError([(1, "the file is empty: a header row is needed")])

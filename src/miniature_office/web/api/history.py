@@ -84,6 +84,8 @@ def _csv_text() -> str:
         raw = upload.read(MAX_CSV_BYTES + 1)
     elif request.mimetype in CSV_TYPES:
         raw = request.get_data(cache=False)
+    elif not request.mimetype and not request.content_length:
+        raise ApiError(422, "validation_error", "body: send the CSV (text/csv)", {"field": "body"})
     else:
         raise ApiError(
             415,
