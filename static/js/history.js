@@ -43,6 +43,20 @@ async function sendCsv(path, text) {
   return body;
 }
 
+/** "builder=3, verifier=2" as the fit's body (a manager is added when none is given). */
+function staffBody(text) {
+  const pairs = text.split(",").map((part) => part.trim()).filter(Boolean).map((part) => part.split("="));
+  if (!pairs.length) return {};
+  const staff = {};
+  for (const [role, count] of pairs) {
+    const n = Number(count);
+    if (!role || !Number.isInteger(n)) throw new Error(`staff: "${role}=${count}" is not like builder=3`);
+    staff[role.trim()] = n;
+  }
+  if (!("manager" in staff)) staff.manager = 1;
+  return { staff };
+}
+
 export class HistoryPanel {
   constructor(root) {
     this.root = root;
@@ -109,9 +123,9 @@ export class HistoryPanel {
   async fit() {
     this.say("Fitting an office to the history…");
     try {
-      const { fit } = await post(`/api/history/${this.name}/fit`, {});
+      const { fit } = await post(`/api/history/${this.name}/fit`, staffBody($("#history-staff", this.root).value));
       const staff = Object.entries(fit.shape.staff).map(([role, n]) => `${n} ${humanRole(role)}`).join(", ");
-      setText($("#history-verdict", this.root), `${fit.good ? "Good fit" : "Poor fit"}: ${fit.verdict}. Office: ${staff}; ` +
+      setText($("#history-verdict", this.root), `Verdict: ${fit.verdict}. Office: ${staff}; ` +
         `weekly throughput ${fit.throughput.sim_mean} vs ${fit.throughput.real_mean} (KS ${fit.throughput.ks}).`);
       $("#history-verdict", this.root).dataset.good = String(fit.good);
       replaceChildren($("#history-fit-table tbody", this.root), fit.lead_time.quantiles.map((row) =>

@@ -27,11 +27,13 @@ def test_import_fit_backtest_and_whatif_through_the_page(
     assert page.inner_text("#history-summary").startswith("643 items (643 done, 0 open)")
     for chart in ("history-throughput", "history-lead", "history-season"):
         assert page.locator(f"#{chart} canvas").count() == 1
+    page.fill("#history-staff", "builder=2, verifier=1, architect=1, doc_agent=1")
     page.click("#history-fit")
     wait_until(
         page, "document.querySelector('#history-verdict').textContent.length > 0", timeout=60
     )
-    assert page.inner_text("#history-verdict").startswith("Poor fit: poor fit: ")
+    verdict = page.inner_text("#history-verdict")
+    assert verdict.startswith("Verdict: poor fit: lead-time KS ") and "2 Builder" in verdict, verdict
     assert page.locator("#history-fit-table tbody tr").count() == 4
     # the page asks for 40 cut dates; a smaller backtest keeps this test short
     page.route(
@@ -57,6 +59,8 @@ def test_import_fit_backtest_and_whatif_through_the_page(
     assert "hire_agent verifier team" in page.inner_text("#history-whatif-result")
     assert axe_violations(page) == []
     page.screenshot(path=str(artifacts / "history.png"), full_page=True)
+    page.evaluate("document.querySelector('#history').scrollTop = 0")
+    page.screenshot(path=str(artifacts / "history-top.png"))
 
 
 def test_a_bad_file_is_refused_with_its_line(page: Any, server: Server, tmp_path: Path) -> None:
