@@ -33,7 +33,9 @@ def test_import_fit_backtest_and_whatif_through_the_page(
         page, "document.querySelector('#history-verdict').textContent.length > 0", timeout=60
     )
     verdict = page.inner_text("#history-verdict")
-    assert verdict.startswith("Verdict: poor fit: lead-time KS ") and "2 Builder" in verdict, verdict
+    assert (
+        verdict.startswith("Verdict: poor fit: lead-time KS ") and "2 Builder" in verdict
+    ), verdict
     assert page.locator("#history-fit-table tbody tr").count() == 4
     # the page asks for 40 cut dates; a smaller backtest keeps this test short
     page.route(
