@@ -12,9 +12,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, request
 from pydantic import BaseModel, ConfigDict, Field
 
-from ...service.history import BacktestJob, HistoryStore, start_backtest, whatif_engine
-from ...service.previews import run_preview
-from ...sim.errors import CommandRejected
+from ...service.history import ChildJob, HistoryStore
 from ...sim.history.backtest import too_busy
 from ...sim.history.items import HistoryError
 from ...store.tokens import AccessRole
@@ -162,6 +160,23 @@ def _post(rule: str, summary: str, body: type[BaseModel], responses: dict[int, s
 BODY = {404: "Unknown history", 415: "Body is not JSON", 422: "Invalid body or history"}
 
 
+def _outcome(job: ChildJob) -> Any:
+    """The child's result, or a 422 with the error a user's input caused."""
+    outcome = job.wait()
+    if not outcome["ok"]:
+        raise ApiError(422, "validation_error", outcome["error"], {"field": job.kind})
+    return outcome["result"]
+
+
+def _fit(name: str, staff: dict[str, int] | None = None) -> dict[str, Any]:
+    """The history's fit: computed in a child process once (again when staff is given)."""
+    imported = _imported(name)
+    if imported.fit is None or staff is not None:
+        imported.fit = _outcome(ChildJob("fit", history=imported.history, staff=staff))
+    fitted: dict[str, Any] = imported.fit
+    return fitted
+
+
 @_post("/<name>/fit", "Fit an office to the history and state the fit", FitBody,
        {200: "The fit, with its verdict", **BODY})  # fmt: skip
 def fit(name: str) -> Response:
@@ -172,11 +187,7 @@ def fit(name: str) -> Response:
         raise ApiError(
             422, "validation_error", "staff: each count must be 0..50", {"field": "staff"}
         )
-    try:
-        report = history_store().fit(name, staff=staff)
-    except Exception as exc:  # a staff the scenario refuses (unknown role, no manager...)
-        raise ApiError(422, "validation_error", f"staff: {exc}", {"field": "staff"}) from None
-    return json_response({"name": name, "fit": report})
+    return json_response({"name": name, "fit": _fit(name, staff)})
 
 
 @_post(
@@ -187,14 +198,14 @@ def fit(name: str) -> Response:
 )
 def start(name: str) -> Response:
     body = parse_body(BacktestBody)
-    refusal = too_busy(_imported(name).history)
+    history = _imported(name).history
+    refusal = too_busy(history)
     if refusal:
         raise ApiError(422, "validation_error", refusal, {"field": "history"})
-    jobs: dict[str, BacktestJob] = current_app.extensions.setdefault(JOBS, {})
-    running = [j for j in jobs.values() if j.state == "running"]
-    if running:
+    jobs: dict[str, ChildJob] = current_app.extensions.setdefault(JOBS, {})
+    if any(job.state == "running" for job in jobs.values()):
         raise ApiError(409, "conflict", "a backtest is already running; poll it first")
-    jobs[name] = start_backtest(history_store(), name, cuts=body.cuts, futures=body.futures)
+    jobs[name] = ChildJob("backtest", history=history, cuts=body.cuts, futures=body.futures)
     return json_response({"name": name, **jobs[name].to_dict()}, 202)
 
 
@@ -212,17 +223,16 @@ def backtest(name: str) -> Response:
 def whatif(name: str) -> Response:
     body = parse_body(WhatifBody)
     imported = _imported(name)
-    fitted = history_store().fit(name)
-    assert fitted is not None  # noqa: S101 - the history exists
-    engine = whatif_engine(imported.history, fitted)
-    try:
-        report = run_preview(engine, body.commands, futures=body.futures, ticks=body.ticks)
-    except CommandRejected as exc:
-        raise ApiError(422, "validation_error", f"commands: {exc.reason}",
-                       {"field": "commands"}) from None  # fmt: skip
-    except ValueError as exc:
-        raise ApiError(422, "validation_error", str(exc), {"field": "commands"}) from None
-    return json_response({"name": name, "fit": fitted, "preview": report})
+    fitted = _fit(name)
+    job = ChildJob(
+        "whatif",
+        history=imported.history,
+        fit=fitted,
+        commands=body.commands,
+        futures=body.futures,
+        ticks=body.ticks,
+    )
+    return json_response({"name": name, "fit": fitted, "preview": _outcome(job)})
 
 
 DESCRIPTION = obj(items=I, done=I, weeks=arr(N), throughput=arr(I))
