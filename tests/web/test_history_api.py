@@ -94,6 +94,9 @@ def test_fit_backtest_and_whatif(client) -> None:
     answer = client.post("/api/history/team/whatif", json={"commands": [wrong]}, headers=headers())
     assert answer.status_code == 422
     assert client.post("/api/history/nope/fit", json={}, headers=headers()).status_code == 404
+    # a staff the scenario refuses is the user's error, reported from the child process
+    wizard = client.post("/api/history/team/fit", json={"staff": {"wizard": 1}}, headers=headers())
+    assert wizard.status_code == 422 and wizard.get_json()["error"]["message"].startswith("staff")
 
 
 def test_openapi_documents_the_csv_body(client) -> None:
