@@ -21,7 +21,7 @@ import os
 import sys
 from typing import Any, Sequence
 
-from . import __version__
+from . import __version__, history_cli
 from .runio import read_jsonl, read_scenario, write_jsonl
 from .sim.audit import HEADLESS_HEAD, verify_chain
 from .sim.engine import Engine
@@ -825,6 +825,7 @@ def build_parser() -> argparse.ArgumentParser:
     rn = sub.add_parser("run", help="start the web server (Gunicorn)")
     rn.set_defaults(func=cmd_run)
 
+    history_cli.register(sub)
     tk = sub.add_parser("token", help="API tokens: create, list, revoke (see SECURITY.md)")
     tokens = tk.add_subparsers(dest="token_command", required=True)
     tc = tokens.add_parser("create", help="create a token and print it once")

@@ -10,6 +10,7 @@ import { Consigliere, listenForJobs } from "./consigliere.js";
 import { $, $$, el, humanRole, isTypingTarget, replaceChildren, setText } from "./dom.js";
 import { initForms, prepareDismiss, refreshFormOptions } from "./forms.js";
 import { EngineHealth } from "./health.js";
+import { HistoryPanel } from "./history.js";
 import { connectLive } from "./live.js";
 import { OfficeView } from "./office.js";
 import { STATUS_COLOURS, statusIcon } from "./sprites.js";
@@ -27,7 +28,7 @@ const ui = {
   liveRows: null, // the live flow history, kept aside while time travelling
   connection: "connecting",
 };
-const VIEWS = ["office", "now", "board", "charts", "audit", "steer"];
+const VIEWS = ["office", "now", "board", "charts", "audit", "steer", "history"];
 const FEED_KEEP = 40;
 const PAN_STEP = 48; // CSS pixels per arrow key press
 
@@ -72,6 +73,7 @@ const audit = new AuditStream($("#audit"), {
   onTask: openTask,
 });
 const charts = new Charts($("#charts"));
+new HistoryPanel($("#history"));
 const health = new EngineHealth($("#engine-banner"), {
   live,
   connection: () => ui.connection,

@@ -48,6 +48,8 @@ class Operation:
     responses: dict[int, str] = field(default_factory=dict)
     mutating: bool = False
     content_type: str = "application/json"
+    #: A request body that is not a JSON model (``{"text/csv": {"schema": ...}}``).
+    raw_body: dict[str, Any] | None = None
 
 
 def describe(operation: Operation) -> Callable[[F], F]:
@@ -198,6 +200,8 @@ def _operation_object(
             "required": bool(schema.get("required")),
             "content": {"application/json": {"schema": schema}},
         }
+    if operation.raw_body is not None:
+        result["requestBody"] = {"required": True, "content": operation.raw_body}
     if operation.mutating:
         result["x-mutating"] = True
     return result

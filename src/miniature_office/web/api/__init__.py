@@ -6,7 +6,19 @@ from flask import Blueprint, Flask, Response, current_app
 
 from ... import __version__
 from ..openapi import Operation, build_spec, describe, render_docs
-from . import audit, consigliere, flow, org, runs, security_office, supply, tokens, work, world
+from . import (
+    audit,
+    consigliere,
+    flow,
+    history,
+    org,
+    runs,
+    security_office,
+    supply,
+    tokens,
+    work,
+    world,
+)
 from .common import json_response
 
 BLUEPRINTS = (
@@ -20,6 +32,7 @@ BLUEPRINTS = (
     runs.bp,
     consigliere.bp,
     security_office.bp,
+    history.bp,
 )
 
 docs_bp = Blueprint("docs", __name__, url_prefix="/api")

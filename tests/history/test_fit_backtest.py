@@ -1,0 +1,138 @@
+"""Fitting an office and backtesting its forecasts (small runs; the full figure is a bench)."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from miniature_office.sim.history.backtest import (
+    HORIZON_DAYS,
+    NEXT_ITEMS,
+    actuals,
+    backtest,
+    cut_weeks,
+    office_forecast,
+    resample_forecast,
+    score,
+)
+from miniature_office.sim.history.describe import DAY, week_start
+from miniature_office.sim.history.fit import GOOD_LEAD_KS, fit_office
+from miniature_office.sim.history.items import History, parse_csv
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture(scope="module")
+def flask() -> History:
+    return parse_csv((DATA / "flask.csv").read_text())
+
+
+def test_fit_states_its_errors_and_calls_the_real_lead_times_a_poor_fit(flask: History) -> None:
+    fit = fit_office(flask, scales=(8, 24), weeks=52)
+    assert fit["throughput"]["ks"] <= fit["thresholds"]["throughput_ks"]
+    # the office has no months-long waits: real lead times' tail is beyond it, and it says so
+    assert fit["lead_time"]["ks"] > GOOD_LEAD_KS
+    assert fit["good"] is False and fit["verdict"].startswith("poor fit: ")
+    assert [row["q"] for row in fit["lead_time"]["quantiles"]] == [15, 50, 85, 95]
+
+
+def test_fit_of_an_office_shaped_history_is_good() -> None:
+    """A history the office itself produced is fitted back well (the verdict can say good)."""
+    from miniature_office.sim.history.items import Item
+    from miniature_office.sim.history.office import OfficeShape, office_scenario, run_office
+
+    rng = random.Random(2)
+    shape = OfficeShape(8, {"manager": 1, "architect": 1, "builder": 2, "verifier": 1})
+    ticks = sorted(int(rng.random() * 52 * 7 * 8) for _ in range(150))
+    pairs = run_office(office_scenario(shape, ticks, seed=4), 4, 53 * 7 * 8)
+    origin = week_start(2800)
+    items = tuple(
+        Item(str(k), origin + c / 8 * DAY, origin + d / 8 * DAY) for k, (c, d) in enumerate(pairs)
+    )
+    fit = fit_office(History(items, {}), staff=shape.staff, scales=(4, 8, 24), weeks=60)
+    assert fit["shape"]["ticks_per_day"] == 8
+    assert fit["good"] is True, fit["verdict"]
+
+
+def test_resampling_a_steady_day_is_exact() -> None:
+    cut = 200 * DAY
+    dones = [d * DAY + 0.5 * DAY for d in range(200)]  # one item every day
+    counts, days = resample_forecast(dones, cut, 5, random.Random(1))
+    assert counts == [HORIZON_DAYS] * 5 and days == [float(NEXT_ITEMS)] * 5
+    assert actuals(dones + [cut + d * DAY for d in range(40)], cut) == (HORIZON_DAYS, 29.0)
+
+
+def test_office_forecast_uses_only_the_history_before_the_cut(flask: History) -> None:
+    cut_week = cut_weeks(flask, 4)[1]
+    cut = week_start(cut_week)
+    seen = History(tuple(i for i in flask.items if i.done is not None and i.done < cut), {})
+    full = office_forecast(flask, cut_week, 4, seed=3)
+    censored = office_forecast(seen, cut_week, 4, seed=3)
+    assert full == censored
+
+
+def test_score_counts_coverage_and_errors() -> None:
+    def row(actual_count: int, actual_days: float) -> dict:
+        forecast = {
+            "count": {"p15": 5, "p50": 8, "p85": 11},
+            "days": {"p15": 20.0, "p50": 30.0, "p85": 40.0},
+        }
+        return {
+            "actual": {"count": actual_count, "days": actual_days},
+            "office": forecast,
+            "resampling": forecast,
+        }
+
+    summary = score([row(4, 45.0), row(9, 25.0)])
+    office = summary["office"]
+    assert office["count"]["at_or_above"] == {"p15": 50.0, "p50": 50.0, "p85": 0.0}
+    assert office["days"]["at_or_below"] == {"p15": 0.0, "p50": 50.0, "p85": 50.0}
+    assert office["count"]["p50_error_items"] == 2.5
+    assert office["days"]["p50_error_days"] == 10.0
+
+
+def test_backtest_smoke_on_the_fixture(flask: History) -> None:
+    report = backtest(flask, cuts=2, futures=6)
+    assert report["summary"]["cuts"] == 2
+    for row in report["cuts"]:
+        for method in ("office", "resampling"):
+            count = row[method]["count"]
+            assert count["p15"] <= count["p50"] <= count["p85"]
+
+
+def test_a_very_busy_history_is_refused_by_the_office_backtest() -> None:
+    from miniature_office.sim.history.backtest import MAX_WEEKLY
+    from miniature_office.sim.history.items import Item
+
+    busy = tuple(
+        Item(str(k), k * DAY / (MAX_WEEKLY / 7 + 1), k * DAY / (MAX_WEEKLY / 7 + 1) + DAY)
+        for k in range(60 * (MAX_WEEKLY + 7))
+    )
+    with pytest.raises(ValueError, match="too busy"):
+        backtest(History(busy, {}), cuts=2, futures=2)
+
+
+def test_a_large_history_is_fitted_on_its_recent_items_in_seconds() -> None:
+    import time
+
+    from miniature_office.sim.history.fit import MAX_FIT_ITEMS
+    from miniature_office.sim.history.items import Item
+
+    rng = random.Random(9)
+    items = tuple(
+        sorted(
+            (
+                Item(str(k), s, s + rng.expovariate(1 / DAY))
+                for k, s in (
+                    (k, week_start(2500) + rng.random() * 400 * 7 * DAY) for k in range(20_000)
+                )
+            ),
+            key=lambda i: i.start,
+        )
+    )
+    began = time.process_time()
+    fit = fit_office(History(items, {}), scales=(2,))
+    assert fit["window"]["items"] <= MAX_FIT_ITEMS + 50
+    assert time.process_time() - began < 30
