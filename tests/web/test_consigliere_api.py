@@ -189,11 +189,24 @@ def test_job_starts_have_a_budget_per_token() -> None:
         for _ in range(2)
     ]
     assert {a.status_code for a in answers} == {422}  # drafts are not jobs: no job budget
-    codes = [
+    refused = [
         client.post("/api/consigliere/preview", json={"commands": [], "futures": 0}).status_code
+        for _ in range(12)
+    ]
+    assert refused == [422] * 12  # a typo answered 422 spends nothing of the job budget
+    from miniature_office.web.api.consigliere import board as board_of
+
+    with client.application.app_context():
+        board = board_of()
+    # Started jobs do spend it: a board that records jobs without running their futures.
+    board.start = lambda kind, params, state, tick, actor: board.record(
+        kind, params, tick, actor, total=1
+    )
+    started = [
+        client.post("/api/consigliere/preview", json={"commands": [], "futures": 1}).status_code
         for _ in range(11)
     ]
-    assert codes[:10] == [422] * 10 and codes[10] == 429
+    assert started[:10] == [202] * 10 and started[10] == 429
 
 
 def test_stopping_the_server_ends_running_jobs(stepped_client: FlaskClient) -> None:
@@ -222,5 +235,9 @@ def test_progress_and_the_result_arrive_over_socketio(app) -> None:
     _wait(client, started["url"])
     events = [r["args"][0] for r in sio.get_received() if r["name"] == "consigliere_job"]
     sio.disconnect()
-    assert [e["progress"]["done"] for e in events if e["state"] == "running"][-3:] == [1, 2, 3]
+    running = [e["progress"] for e in events if e["state"] == "running"]
+    assert [p["done"] for p in running if "answer" not in p][-3:] == [1, 2, 3]
+    # the look's answer streams before the job is done: 3 futures, why it stopped
+    assert running[-1]["answer"]["futures"] == 3
+    assert running[-1]["answer"]["sequential"]["stopped_because"] == "cap reached"
     assert events[-1]["state"] == "done" and events[-1]["result"]["futures"] == 3
