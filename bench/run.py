@@ -13,6 +13,29 @@ RUNS = [
     ("sim_bench.py", [], ["--quick"]),
     ("native_bench.py", [], ["--rounds", "1", "--skip-10k"]),
     ("forecast_bench.py", [], ["--quick"]),
+    # a preview's 90% range against reality on 20 held-out worlds (~8.5 min of one core)
+    (
+        "preview_coverage_bench.py",
+        [],
+        ["--worlds", "3", "--futures", "10", "--horizon", "200", "--at", "200"],
+    ),
+    # sequential previews against fixed 200, and the live tick gap under two largest jobs
+    (
+        "preview_bench.py",
+        ["--sequential", "--skip-offline"],
+        [
+            "--sequential",
+            "--skip-offline",
+            "--worlds",
+            "1",
+            "--null-worlds",
+            "5",
+            "--futures",
+            "32",
+            "--ticks",
+            "100",
+        ],
+    ),
     ("store_bench.py", [], ["--quick"]),
     ("web_bench.py", ["http"], ["http", "--seconds", "2", "--rounds", "2"]),
     ("web_bench.py", ["fanout"], ["fanout", "--clients", "50", "--seconds", "10"]),
