@@ -145,6 +145,26 @@ def judge(
     return Look(n, mean, half, t, bound, stop)
 
 
+def quantile_interval(
+    values: Sequence[float], q: float = 0.85, confidence: float = 0.95
+) -> tuple[float, float]:
+    """A distribution-free ``confidence`` interval for the ``q`` quantile of what ``values``
+    were drawn from: two order statistics whose ranks bracket ``n q`` by the binomial's normal
+    approximation (``n q -/+ z sqrt(n q (1 - q))``). Ends may be +inf (futures past the
+    horizon); an end beyond the sample is -inf or +inf."""
+    ordered = sorted(values)
+    n = len(ordered)
+    if n == 0:
+        return -math.inf, math.inf
+    z = _NORMAL.inv_cdf(1 - (1 - confidence) / 2)
+    spread = z * math.sqrt(n * q * (1 - q))
+    low_rank = math.floor(n * q - spread)  # 1-based ranks
+    high_rank = math.ceil(n * q + spread) + 1
+    low = ordered[low_rank - 1] if low_rank >= 1 else -math.inf
+    high = ordered[high_rank - 1] if high_rank <= n else math.inf
+    return float(low), float(high)
+
+
 def rule_text(alpha: float = ALPHA) -> str:
     """The rule in one sentence, for reports."""
     return (
@@ -168,6 +188,7 @@ __all__ = [
     "boundary",
     "judge",
     "looks",
+    "quantile_interval",
     "rule_text",
     "spent",
     "t_quantile",
