@@ -19,28 +19,6 @@ RUNS = [
         [],
         ["--worlds", "3", "--futures", "10", "--horizon", "200", "--at", "200"],
     ),
-    # sequential previews against fixed 200, and the live tick gap under two largest jobs
-    (
-        "preview_bench.py",
-        ["--sequential", "--skip-offline"],
-        [
-            "--sequential",
-            "--skip-offline",
-            "--worlds",
-            "1",
-            "--null-worlds",
-            "5",
-            "--futures",
-            "32",
-            "--ticks",
-            "100",
-        ],
-    ),
-    ("store_bench.py", [], ["--quick"]),
-    ("web_bench.py", ["http"], ["http", "--seconds", "2", "--rounds", "2"]),
-    ("web_bench.py", ["fanout"], ["fanout", "--clients", "50", "--seconds", "10"]),
-    ("load_bench.py", [], ["--duration", "20", "--rate", "50", "--sockets", "10"]),
-    ("ui_bench.py", [], ["--quick"]),
 ]
 
 

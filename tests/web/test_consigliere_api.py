@@ -36,6 +36,15 @@ def test_a_preview_job_answers_202_and_its_result_arrives_at_its_url(
     result = job["result"]
     assert result["futures"] == 4 and result["seed"] == 3
     assert "better in" in result["sentence"] or "directives deployed" in result["sentence"]
+    # two answers under names that cannot be confused, beside 0.1.0's fields (kept)
+    throughput = result["difference"]["throughput"]
+    assert throughput["expected_effect_ci95"] == [throughput["ci95_low"], throughput["ci95_high"]]
+    low, high = throughput["range_in_this_office_p5_p95"]
+    assert low <= throughput["likely_effect_here"] <= high and throughput["range_share"] == 0.9
+    assert "in this office" in result["sentence"] and "90% of futures" in result["sentence"]
+    assert result["sequential"]["futures_run"] == 4
+    assert result["sequential"]["stopped_because"] == "cap reached"
+    assert job["progress"]["answer"]["futures"] == 4  # the last look's answer, as it streamed
     listed = stepped_client.get("/api/consigliere/jobs").get_json()["jobs"]
     assert started["id"] in [j["id"] for j in listed]
     overview = stepped_client.get("/api/consigliere").get_json()
