@@ -18,13 +18,17 @@ from miniature_office.sim.sequential import (
 )
 
 
-def _run(draw, cap: int, tolerance: float = 0.0) -> tuple[str | None, int]:
+def _run(
+    draw, cap: int, tolerance: float = 0.0, range_fraction: float = 0.0
+) -> tuple[str | None, int]:
     diffs: list[float] = []
     previous = 0
     verdict = None
     for size in looks(cap):
         diffs += [draw() for _ in range(size - previous)]
-        verdict = judge(diffs, previous=previous, cap=cap, tolerance=tolerance)
+        verdict = judge(
+            diffs, previous=previous, cap=cap, tolerance=tolerance, range_fraction=range_fraction
+        )
         previous = size
         if verdict.stop:
             return verdict.stop, size
@@ -76,8 +80,18 @@ def test_identical_futures_stop_as_no_difference_once_sixteen_ran() -> None:
 def test_precision_stops_when_the_half_width_is_within_the_tolerance() -> None:
     rng = random.Random(3)
     diffs = [rng.gauss(0, 1) for _ in range(64)]
-    loose = judge(diffs, previous=32, cap=200, tolerance=1.0)
-    tight = judge(diffs, previous=32, cap=200, tolerance=0.01)
+    loose = judge(diffs, previous=32, cap=200, tolerance=1.0, range_fraction=0)
+    tight = judge(diffs, previous=32, cap=200, tolerance=0.01, range_fraction=0)
     assert loose.stop == PRECISE and loose.half_width is not None and loose.half_width <= 1.0
     assert tight.stop is None
     assert judge(diffs[:8], previous=0, cap=8, tolerance=0.0).stop == CAP
+
+
+def test_precision_relative_to_the_range_stops_most_runs_at_32_futures() -> None:
+    # the mean's 95% half-width (about 2 / sqrt(n) of the spread) within a quarter of the
+    # range's half-width (about 1.645 of it) from n = 24 on: the look at 32 futures
+    rng = random.Random(11)
+    stops = [_run(lambda: rng.gauss(0.1, 1), cap=200, range_fraction=0.25) for _ in range(200)]
+    at = sorted(n for _, n in stops)
+    assert at[len(at) // 2] == 32 and at[-1] <= 64
+    assert sum(1 for stop, _ in stops if stop == PRECISE) >= 190

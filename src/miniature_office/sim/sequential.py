@@ -12,7 +12,10 @@ answer so far is shown, and the run stops when one of these holds:
   of deciding a sign when the change does nothing is at most ``alpha`` over all looks (the exact
   recursive boundaries would be a little narrower; these are conservative).
 - **precise enough**: the 95% half-width of the mean difference is within the stated
-  tolerance (and at least :data:`MIN_FOR_PRECISION` futures ran, so the range has a basis).
+  tolerance, or within :data:`RANGE_FRACTION` of the half-width of the range in this office
+  (5th to 95th percentile of the differences): the average is then known far more finely than
+  the spread of what may happen here, which more futures would not narrow (at least
+  :data:`MIN_FOR_PRECISION` futures ran, so the range has a basis).
 - **no difference**: every future so far shows exactly no difference (at least
   :data:`MIN_FOR_PRECISION` of them): common random numbers make a change that does nothing
   give zero in every future.
@@ -28,12 +31,17 @@ from dataclasses import dataclass
 from statistics import NormalDist
 from typing import Any, Sequence
 
+from .stats import quantile
+
 #: Two-sided error spent over all looks on deciding a sign.
 ALPHA = 0.05
 #: The first look's size; each next look doubles it until the cap.
 FIRST_LOOK = 8
 #: Fewest futures a precision or no-difference stop may rest on.
 MIN_FOR_PRECISION = 16
+#: "Precise enough" relative to the range in this office: the mean's 95% half-width within
+#: this share of the range's half-width (about 24 futures for a normal spread: 1.22 / sqrt(n)).
+RANGE_FRACTION = 0.25
 
 SIGN_DECIDED, PRECISE, NO_DIFFERENCE, CAP, DEADLINE = (
     "sign decided",
@@ -118,6 +126,7 @@ def judge(
     cap: int,
     tolerance: float,
     alpha: float = ALPHA,
+    range_fraction: float = RANGE_FRACTION,
 ) -> Look:
     """Whether to stop after a look whose paired differences are ``diffs``."""
     n = len(diffs)
@@ -133,12 +142,14 @@ def judge(
         t = 0.0 if mean == 0 else math.copysign(math.inf, mean)
     else:
         t = mean / (sd / math.sqrt(n))
+    low, high = quantile(diffs, 5), quantile(diffs, 95)
+    spread = ((high or 0.0) - (low or 0.0)) / 2
     stop: str | None = None
     if abs(t) >= bound and mean != 0:
         stop = SIGN_DECIDED
     elif n >= MIN_FOR_PRECISION and sd == 0 and mean == 0:
         stop = NO_DIFFERENCE
-    elif n >= MIN_FOR_PRECISION and half <= tolerance:
+    elif n >= MIN_FOR_PRECISION and (half <= tolerance or half <= range_fraction * spread):
         stop = PRECISE
     elif n >= cap:
         stop = CAP
@@ -170,8 +181,8 @@ def rule_text(alpha: float = ALPHA) -> str:
     return (
         f"looks of {FIRST_LOOK}, doubling to the cap; stop when the sign is decided "
         f"(O'Brien-Fleming-type Lan-DeMets spending of a two-sided {alpha:g} over the looks), "
-        f"when the 95% half-width is within the tolerance (from {MIN_FOR_PRECISION} futures), "
-        "or at the cap"
+        f"when the 95% half-width is within the tolerance or within {RANGE_FRACTION:g} of the "
+        f"range's half-width (from {MIN_FOR_PRECISION} futures), or at the cap"
     )
 
 
@@ -184,6 +195,7 @@ __all__ = [
     "MIN_FOR_PRECISION",
     "NO_DIFFERENCE",
     "PRECISE",
+    "RANGE_FRACTION",
     "SIGN_DECIDED",
     "boundary",
     "judge",
