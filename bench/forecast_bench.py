@@ -39,6 +39,7 @@ from miniature_office.cli import main as cli_main
 from miniature_office.runio import read_scenario
 from miniature_office.service.experiments import run_forecast
 from miniature_office.service.jobs import default_workers
+from miniature_office.service.progressive import run_progressive_forecast
 from miniature_office.sim.engine import Engine
 from miniature_office.sim.forecast import Question, current_work, fork, future_salt, reseed
 
@@ -77,6 +78,25 @@ def forecast_run(engine: Engine, futures: int, ticks: int, workers: int) -> dict
         "futures_per_second_per_core": round(futures / elapsed / workers, 2),
         "ticks_per_second": round(simulated / elapsed),
         "answer": forecast.to_dict()["by"],
+    }
+
+
+def progressive_run(engine: Engine, cap: int, ticks: int, workers: int) -> dict[str, Any]:
+    """The same question as a progressive forecast: looks until the p85 is precise enough."""
+    work = current_work(engine)
+    end = engine.tick + ticks
+    question = Question(tuple(work["open"] + work["waiting"]), engine.tick, end, by_tick=end)
+    start = time.perf_counter()
+    forecast = run_progressive_forecast(engine, question, cap=cap, seed=1, workers=workers)
+    report = forecast.to_dict()
+    return {
+        "cap": cap,
+        "futures_run": forecast.futures,
+        "stopped_because": forecast.sequential["stopped_because"],
+        "seconds": round(time.perf_counter() - start, 2),
+        "p85": report["completion"]["p85"],
+        "precision": report["precision"],
+        "tolerance_ticks": forecast.sequential["tolerance_ticks"],
     }
 
 
@@ -128,6 +148,7 @@ def main() -> None:
     engine = live_state(args.warmup)
     single = forecast_run(engine, futures, args.ticks, 1)
     pooled = forecast_run(engine, futures, args.ticks, args.workers)
+    progressive = progressive_run(engine, futures, args.ticks, args.workers)
     same = same_futures_plain(engine, futures, args.ticks)
     plain = simulate_calls(futures, args.ticks)
     same_question = simulate_calls(futures, args.warmup + args.ticks)
@@ -136,6 +157,7 @@ def main() -> None:
         "start_tick": engine.tick,
         "forecast_one_process": single,
         "forecast_pool": pooled,
+        "forecast_progressive": progressive,
         "same_futures_plain": same,
         "plain_simulate": plain,
         "plain_simulate_with_warmup": same_question,
@@ -180,6 +202,13 @@ def main() -> None:
         f"\ntarget: pooled forecast wall / (same futures plain wall / {args.workers} workers) = "
         f"{wall_ratio:.2f} (<= 1.2: {'met' if wall_ratio <= 1.2 else 'NOT met'}); "
         f"CPU of the forecast / CPU of the same futures plain = {cpu_ratio:.2f}"
+    )
+    print(
+        f"\nprogressive: {progressive['futures_run']} of at most {futures} futures in "
+        f"{progressive['seconds']} s (fixed: {pooled['seconds']} s), stopped: "
+        f"{progressive['stopped_because']}; p85 {progressive['p85']['ticks']} ticks, 95% CI "
+        f"{progressive['precision']['p85_ci95_ticks']} (tolerance +/- "
+        f"{progressive['tolerance_ticks']:g})"
     )
     by = pooled["answer"]
     print(

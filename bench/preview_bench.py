@@ -10,10 +10,21 @@
    is emptier and a tick cheaper: context, not the target's baseline).
 
 With ``--live`` it also starts the web server (Gunicorn, eventlet, 2 ticks a second), measures
-tick spacing and ``GET /api/world/state`` latency for a quiet baseline and again while a
-preview of the same size runs as a job, and reports both.
+tick spacing and ``GET /api/world/state`` latency for a quiet baseline and again while
+``--jobs`` previews of the largest size a job may have run (niced, on the CPUs less one), and
+reports both against the target: the largest tick gap within 2 tick intervals.
 
-    python bench/preview_bench.py [--futures 200] [--ticks 400] [--live]
+With ``--sequential`` it measures sequential previews (looks of 8, 16, 32, ... to a cap of
+``--futures``) side by side with fixed previews of ``--futures`` in the same run: 5 questions
+x ``--worlds`` worlds on 2 workers; the time to the first answer (target: within 2 s), the
+median time to the final answer (target: at most a fifth of fixed), how often the sign agrees
+with the fixed preview's, and the false-sign rate on a change that does nothing over
+``--null-worlds`` worlds (target: at most 5% over at least 100).
+
+    python bench/preview_bench.py [--futures 200] [--ticks 400] [--live] [--jobs 2]
+    python bench/preview_bench.py --sequential --skip-offline     # 5 x 20 worlds, 100 null
+    python bench/preview_bench.py --sequential --skip-offline --worlds 2 --null-worlds 10 \
+        --futures 64 --ticks 200                                  # a quick run
 """
 
 from __future__ import annotations
@@ -36,7 +47,13 @@ import requests
 
 from miniature_office.cli import main as cli_main
 from miniature_office.runio import read_scenario
-from miniature_office.service.previews import arm_engines, preview_salt, run_preview
+from miniature_office.service.previews import (
+    MAX_FUTURES,
+    MAX_TICKS,
+    arm_engines,
+    preview_salt,
+    run_preview,
+)
 from miniature_office.sim.engine import Engine
 from miniature_office.sim.forecast import reseed
 
@@ -68,7 +85,9 @@ def timed(label: str, run: Any) -> dict[str, Any]:
 
 
 def local_pool(engine: Engine, futures: int, ticks: int) -> dict[str, Any]:
-    return run_preview(engine, HIRE, futures=futures, ticks=ticks, seed=1, workers=WORKERS)
+    return run_preview(
+        engine, HIRE, futures=futures, ticks=ticks, seed=1, workers=WORKERS, sequential=False
+    )
 
 
 def dask_cluster(engine: Engine, futures: int, ticks: int) -> dict[str, Any]:
@@ -80,7 +99,9 @@ def dask_cluster(engine: Engine, futures: int, ticks: int) -> dict[str, Any]:
         ) as cluster,
         Client(cluster) as client,
     ):
-        return run_preview(engine, HIRE, futures=futures, ticks=ticks, seed=1, scheduler=client)
+        return run_preview(
+            engine, HIRE, futures=futures, ticks=ticks, seed=1, scheduler=client, sequential=False
+        )
 
 
 def same_futures_plain(engine: Engine, futures: int, ticks: int) -> None:
@@ -133,7 +154,7 @@ def observe(port: int, seconds: float, token: str) -> dict[str, Any]:
     }
 
 
-def live(futures: int, ticks: int, seconds: float) -> dict[str, Any]:
+def live(futures: int, ticks: int, seconds: float, jobs: int = 1) -> dict[str, Any]:
     sys.path.insert(0, str(HERE))
     from web_bench import free_port, start, stop
 
@@ -148,16 +169,38 @@ def live(futures: int, ticks: int, seconds: float) -> dict[str, Any]:
     )
     try:
         quiet = observe(port, seconds, token)
-        job = requests.post(
-            f"http://127.0.0.1:{port}/api/consigliere/preview",
-            json={"commands": HIRE, "futures": futures, "ticks": ticks, "seed": 1},
-            headers={"Authorization": f"Bearer {token}"},
-            timeout=30,
-        ).json()
+        started = [
+            requests.post(
+                f"http://127.0.0.1:{port}/api/consigliere/preview",
+                json={"commands": HIRE, "futures": futures, "ticks": ticks, "seed": 1 + j},
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=30,
+            ).json()
+            for j in range(jobs)
+        ]
         busy = observe(port, seconds, token)
-        url = f"http://127.0.0.1:{port}{job['url']}"
-        state = requests.get(url, headers={"Authorization": f"Bearer {token}"}, timeout=10).json()
-        return {"quiet": quiet, "during_preview": busy, "job_progress": state.get("progress")}
+        states = [
+            requests.get(
+                f"http://127.0.0.1:{port}{job['url']}",
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=10,
+            ).json()
+            for job in started
+        ]
+        interval_ms = 1000 / 2  # MINIOFFICE_TICK_RATE=2
+        return {
+            "jobs": jobs,
+            "job_size": {"futures": futures, "ticks": ticks},
+            "quiet": quiet,
+            "during_jobs": busy,
+            "job_states": [(s.get("state"), s.get("progress", {}).get("done")) for s in states],
+            "max_gap_in_intervals": (
+                None
+                if busy["tick_spacing_ms_max"] is None
+                else round(busy["tick_spacing_ms_max"] / interval_ms, 2)
+            ),
+            "target_max_gap_in_intervals": 2,
+        }
     finally:
         stop(server)
 
@@ -170,6 +213,11 @@ def main() -> None:
     parser.add_argument("--live-seconds", type=float, default=30.0)
     parser.add_argument("--skip-offline", action="store_true")
     parser.add_argument("--skip-dask", action="store_true", help="leave the Dask row out")
+    parser.add_argument("--jobs", type=int, default=2, help="--live: jobs running at once")
+    parser.add_argument("--live-max-size", action="store_true", help="--live: largest jobs")
+    parser.add_argument("--sequential", action="store_true", help="sequential against fixed")
+    parser.add_argument("--worlds", type=int, default=20, help="--sequential: worlds")
+    parser.add_argument("--null-worlds", type=int, default=100, help="--sequential: null worlds")
     args = parser.parse_args()
     report: dict[str, Any] = {
         "python": platform.python_version(),
@@ -209,8 +257,13 @@ def main() -> None:
             "cpu_ratio": round(pool["cpu_seconds"] / same["cpu_seconds"], 3),
         }
         report["rows"] = rows
+    if args.sequential:
+        from preview_sequential import compare
+
+        report["sequential"] = compare(args.worlds, args.null_worlds, args.futures, args.ticks)
     if args.live:
-        report["live"] = live(args.futures, args.ticks, args.live_seconds)
+        size = (MAX_FUTURES, MAX_TICKS) if args.live_max_size else (args.futures, args.ticks)
+        report["live"] = live(*size, args.live_seconds, args.jobs)
     report["load_after"] = os.getloadavg()
     out = HERE / "results" / "preview_bench.json"
     out.parent.mkdir(exist_ok=True)

@@ -19,6 +19,12 @@ RUNS = [
     ("load_bench.py", [], ["--duration", "20", "--rate", "50", "--sockets", "10"]),
     ("ui_bench.py", [], ["--quick"]),
     ("history_bench.py", [], ["--quick"]),
+    # a preview's 90% range against reality on 20 held-out worlds (~8.5 min of one core)
+    (
+        "preview_coverage_bench.py",
+        [],
+        ["--worlds", "3", "--futures", "10", "--horizon", "200", "--at", "200"],
+    ),
 ]
 
 

@@ -413,6 +413,7 @@ def cmd_preview(args: argparse.Namespace) -> int:
             seed=args.seed,
             workers=args.workers or default_workers(),
             scheduler=_scheduler(args),
+            sequential=not args.fixed,
         )
     except CommandRejected as exc:
         raise CliError(f"--command: {exc.reason}") from None
@@ -778,7 +779,14 @@ def build_parser() -> argparse.ArgumentParser:
         help='a command, e.g. \'{"kind": "hire_agent", "payload": {"floor": "python", '
         '"role": "verifier"}}\' (repeat for several)',
     )
-    pv.add_argument("--futures", type=_positive, default=50)
+    pv.add_argument(
+        "--futures",
+        type=_positive,
+        default=50,
+        help="at most this many paired futures: looks of 8, 16, 32, ... stop early once the "
+        "answer is decided or precise enough (see --fixed)",
+    )
+    pv.add_argument("--fixed", action="store_true", help="run exactly --futures futures")
     pv.add_argument("--horizon", type=_positive, default=400, help="ticks each future runs")
     pv.add_argument("--seed", type=int, default=1, help="seed of the paired futures")
     pv.add_argument("--workers", type=_positive, help="parallel processes (default: CPU count)")

@@ -255,14 +255,25 @@ export class Consigliere {
     status(out, `Previewing “${body.label}”: starting…`);
     try {
       const started = await post("/api/consigliere/preview", body);
+      const live = $("#whatif-live");
       const job = await follow(started, (j) => {
         bar.max = j.progress?.total || body.futures;
         bar.value = j.progress?.done || 0;
-        status(out, `Previewing “${body.label}”: ${bar.value} of ${bar.max} futures run.`);
+        status(out, `Previewing “${body.label}”: ${bar.value} of at most ${bar.max} futures run.`);
+        // a sequential preview answers after every look: show the answer so far as it firms up
+        const answer = j.progress?.answer;
+        if (answer?.sentence) {
+          live.hidden = false;
+          setText(live, `So far, after ${answer.futures} futures: ${humanize(store, answer.sentence).replace(/^[^:]*:\s*/, "")}`);
+        }
       });
-      if (job.state !== "done" || !job.result) throw new Error(job.error || `the preview ended ${humanState(job.state)}`);
+      live.hidden = true;
+      // a job past its deadline keeps the answer of its last look: shown, with the reason
+      const partial = job.state === "timed_out" && job.result;
+      if ((job.state !== "done" && !partial) || !job.result) throw new Error(job.error || `the preview ended ${humanState(job.state)}`);
       this.preview = job;
-      status(out, `Preview finished: ${job.result.futures} paired futures of ${round(job.result.ticks / (job.result.ticks_per_day || 8), 1)} days.`, "ok");
+      const days = round(job.result.ticks / (job.result.ticks_per_day || 8), 1);
+      status(out, partial ? `Preview stopped at its deadline; ${job.error}.` : `Preview finished: ${job.result.futures} paired futures of ${days} days.`, partial ? "error" : "ok");
       this.showPreview(job);
     } catch (err) {
       status(out, `The preview failed: ${err.message}`, "error");
@@ -270,6 +281,27 @@ export class Consigliere {
       button.disabled = false;
       bar.hidden = true;
     }
+  }
+
+  /** The two answers, named apart: the range for this office and the expected (average) effect. */
+  showAnswers(r) {
+    const run = r.sequential || {};
+    const metric = run.metric || "throughput";
+    const diff = r.difference?.[metric];
+    const perDay = r.ticks_per_day || 8;
+    const word = (value) => {
+      if (metric !== "backlog_done") return `${value > 0 ? "+" : ""}${round(value, 1)} directives`;
+      const d = -value / perDay;
+      // toFixed as the server's sentence formats it, so both show the same figure
+      return Math.abs(d) < 0.05 ? "no change" : `${Math.abs(d).toFixed(1)} days ${d > 0 ? "sooner" : "later"}`;
+    };
+    const pair = (ends) => (ends && ends[0] !== null ? `${word(ends[0])} to ${word(ends[1])}` : "not enough futures");
+    const what = metric === "backlog_done" ? "backlog done" : "directives deployed";
+    setText($("#whatif-range"), diff ? `${what}: ${pair(diff.range_in_this_office_p5_p95)}` : "");
+    setText($("#whatif-expected"), diff ? `${what}: ${word(diff.mean_difference)} (${pair(diff.expected_effect_ci95)})` : "");
+    setText($("#whatif-run"), run.futures_run
+      ? `Ran ${run.futures_run} of at most ${run.cap} futures; stopped: ${run.stopped_because}.`
+      : `Ran ${r.futures} futures.`);
   }
 
   showPreview(job) {
@@ -281,6 +313,7 @@ export class Consigliere {
     const sentence = humanize(store, r.sentence).replace(/^[^:]*:/, `${describeCommand(store, commandsOf(job)[0])}:`);
     setText($("#whatif-sentence"), sentence.charAt(0).toUpperCase() + sentence.slice(1));
     this.announce(`Preview finished. ${sentence}`);
+    this.showAnswers(r);
     const rows = ["without", "with"].map((arm) => {
       const a = r[arm];
       return el("tr", {}, [

@@ -39,10 +39,26 @@ def test_a_preview_shows_both_arms_and_the_paired_difference_in_a_sentence(
     open_steer_box(page, server, "whatif-box")
     page.select_option("#w-change", "hire")
     page.select_option("#w-role", "verifier")
+    # every answer the page shows while the job runs (each look's, over Socket.IO)
+    page.evaluate(
+        """() => { window.liveSeen = []; const live = document.querySelector('#whatif-live');
+        new MutationObserver(() => live.textContent && window.liveSeen.push(live.textContent))
+          .observe(live, {childList: true, characterData: true, subtree: true}); }"""
+    )
     run_preview(page)
+    seen = page.evaluate("window.liveSeen")
+    assert seen and seen[-1].startswith("So far, after 6 futures: "), seen
+    assert page.is_hidden("#whatif-live")  # the final answer replaces the running one
     sentence = page.inner_text("#whatif-sentence")
     assert sentence.startswith("Hire a Verifier on "), sentence
     assert "of 6 futures" in sentence
+    # two answers under names a reader cannot confuse: the range here and the average effect
+    assert "90% of futures" in sentence and "expected effect, 95% CI" in sentence
+    answers = page.locator("#whatif-answers dt").all_inner_texts()
+    assert [a.split(" (")[0] for a in answers] == ["Range in this office", "Expected effect"]
+    assert " to " in page.inner_text("#whatif-range")
+    run = page.inner_text("#whatif-run")
+    assert run.startswith("Ran 6 of at most 6 futures; stopped: "), run
     arms = page.locator("#whatif-table tbody th").all_inner_texts()
     assert arms == ["Without (as it is)", "With the change"]
     # the chart has both arms as series (uPlot draws one legend entry per series)

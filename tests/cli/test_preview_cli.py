@@ -31,6 +31,21 @@ def test_preview_against_a_stored_run_compares_paired_futures(capsys, tmp_path) 
     code = main([*args, "--workers", "1"])
     text = capsys.readouterr().out
     assert code == 0 and "2 paired futures of 30 ticks" in text and "throughput" in text
+    assert "range in this office" in text and "expected effect" in text
+    assert "ran 2 of at most 2 futures; stopped: cap reached" in text
+
+
+def test_preview_runs_in_looks_unless_fixed(capsys) -> None:
+    base = ["preview", "--ticks", "30", "--command", HIRE, "--horizon", "20", "--workers", "1"]
+    main([*base, "--futures", "20", "--json"])
+    looked = json.loads(capsys.readouterr().out)["sequential"]
+    assert [look["futures"] for look in looked["looks"]] == looked["planned_looks"][
+        : len(looked["looks"])
+    ]
+    assert looked["planned_looks"] == [8, 16, 20] and looked["stopped_because"]
+    main([*base, "--futures", "12", "--fixed", "--json"])
+    fixed = json.loads(capsys.readouterr().out)
+    assert fixed["futures"] == 12 and fixed["sequential"]["planned_looks"] == [12]
 
 
 def test_preview_refuses_a_command_the_world_refuses(capsys) -> None:

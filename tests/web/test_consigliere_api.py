@@ -36,6 +36,15 @@ def test_a_preview_job_answers_202_and_its_result_arrives_at_its_url(
     result = job["result"]
     assert result["futures"] == 4 and result["seed"] == 3
     assert "better in" in result["sentence"] or "directives deployed" in result["sentence"]
+    # two answers under names that cannot be confused, beside 0.1.0's fields (kept)
+    throughput = result["difference"]["throughput"]
+    assert throughput["expected_effect_ci95"] == [throughput["ci95_low"], throughput["ci95_high"]]
+    low, high = throughput["range_in_this_office_p5_p95"]
+    assert low <= throughput["likely_effect_here"] <= high and throughput["range_share"] == 0.9
+    assert "in this office" in result["sentence"] and "90% of futures" in result["sentence"]
+    assert result["sequential"]["futures_run"] == 4
+    assert result["sequential"]["stopped_because"] == "cap reached"
+    assert job["progress"]["answer"]["futures"] == 4  # the last look's answer, as it streamed
     listed = stepped_client.get("/api/consigliere/jobs").get_json()["jobs"]
     assert started["id"] in [j["id"] for j in listed]
     overview = stepped_client.get("/api/consigliere").get_json()
@@ -189,11 +198,24 @@ def test_job_starts_have_a_budget_per_token() -> None:
         for _ in range(2)
     ]
     assert {a.status_code for a in answers} == {422}  # drafts are not jobs: no job budget
-    codes = [
+    refused = [
         client.post("/api/consigliere/preview", json={"commands": [], "futures": 0}).status_code
+        for _ in range(12)
+    ]
+    assert refused == [422] * 12  # a typo answered 422 spends nothing of the job budget
+    from miniature_office.web.api.consigliere import board as board_of
+
+    with client.application.app_context():
+        board = board_of()
+    # Started jobs do spend it: a board that records jobs without running their futures.
+    board.start = lambda kind, params, state, tick, actor: board.record(
+        kind, params, tick, actor, total=1
+    )
+    started = [
+        client.post("/api/consigliere/preview", json={"commands": [], "futures": 1}).status_code
         for _ in range(11)
     ]
-    assert codes[:10] == [422] * 10 and codes[10] == 429
+    assert started[:10] == [202] * 10 and started[10] == 429
 
 
 def test_stopping_the_server_ends_running_jobs(stepped_client: FlaskClient) -> None:
@@ -222,5 +244,9 @@ def test_progress_and_the_result_arrive_over_socketio(app) -> None:
     _wait(client, started["url"])
     events = [r["args"][0] for r in sio.get_received() if r["name"] == "consigliere_job"]
     sio.disconnect()
-    assert [e["progress"]["done"] for e in events if e["state"] == "running"][-3:] == [1, 2, 3]
+    running = [e["progress"] for e in events if e["state"] == "running"]
+    assert [p["done"] for p in running if "answer" not in p][-3:] == [1, 2, 3]
+    # the look's answer streams before the job is done: 3 futures, why it stopped
+    assert running[-1]["answer"]["futures"] == 3
+    assert running[-1]["answer"]["sequential"]["stopped_because"] == "cap reached"
     assert events[-1]["state"] == "done" and events[-1]["result"]["futures"] == 3

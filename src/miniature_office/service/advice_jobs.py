@@ -12,6 +12,13 @@ when the server stopped is listed as ``interrupted``.
 Jobs are bounded: at most ``max_running`` at once (more answer "busy"), and each job's size is
 checked against :func:`.previews.check_bounds` before it starts. A job can be cancelled: its
 child's process group (the child and its pool) is terminated.
+
+Jobs never slow the live world: the child and its pool run at niceness ``niceness`` (the
+configuration's ``job_niceness``), the pool has ``workers`` processes (default: the CPUs less
+one), and a job running longer than ``deadline`` seconds of wall time is ended: its state is
+``timed_out``, its error says so, and the answer of its last finished look (a sequential
+preview reports after each look; ``progress["answer"]`` carries the current one) is kept as
+its result.
 """
 
 from __future__ import annotations
@@ -29,15 +36,20 @@ import uuid
 from collections import deque
 from typing import Any, Callable
 
-#: A job's states; the last four are final.
-RUNNING, DONE, FAILED, CANCELLED, INTERRUPTED = (
+from .jobs import server_job_workers
+
+#: A job's states; all but the first are final.
+RUNNING, DONE, FAILED, CANCELLED, INTERRUPTED, TIMED_OUT = (
     "running",
     "done",
     "failed",
     "cancelled",
     "interrupted",
+    "timed_out",
 )
-FINAL = (DONE, FAILED, CANCELLED, INTERRUPTED)
+FINAL = (DONE, FAILED, CANCELLED, INTERRUPTED, TIMED_OUT)
+#: What a look's answer in ``progress["answer"]`` carries (the full report waits for the end).
+ANSWER_FIELDS = ("sentence", "futures", "difference", "sequential")
 
 
 class Busy(Exception):
@@ -58,10 +70,16 @@ class AdviceBoard:
         workers: int | None = None,
         scheduler: str | None = None,
         poll: float = 0.1,
+        niceness: int | None = 10,
+        deadline: float | None = None,
     ) -> None:
         self.spawn, self.sleep, self.emit = spawn, sleep, emit
-        self.store, self.max_running, self.workers, self.poll = store, max_running, workers, poll
-        self.scheduler = scheduler
+        self.store, self.max_running, self.poll = store, max_running, poll
+        self.workers = workers or server_job_workers()
+        self.scheduler, self.niceness, self.deadline = scheduler, niceness, deadline
+        self._partial: dict[str, dict[str, Any]] = {}  # job id -> its last look's full report
+        #: The job program, given the input file's path (tests put a stand-in here).
+        self.command = [sys.executable, "-m", "miniature_office.service.advice_worker"]
         self.jobs: dict[str, dict[str, Any]] = {}
         self.recent: deque[dict[str, Any]] = deque(maxlen=20)  # explain/draft answers
         self._procs: dict[str, subprocess.Popen[bytes]] = {}
@@ -114,13 +132,18 @@ class AdviceBoard:
                 {
                     "kind": kind,
                     "state": state,
-                    "params": {**params, "workers": self.workers, "scheduler": self.scheduler},
+                    "params": {
+                        **params,
+                        "workers": self.workers,
+                        "scheduler": self.scheduler,
+                        "niceness": self.niceness,
+                    },
                 },
                 out,
                 protocol=pickle.HIGHEST_PROTOCOL,
             )
         proc = subprocess.Popen(  # nosec B603 - our own module, fixed arguments
-            [sys.executable, "-m", "miniature_office.service.advice_worker", path],
+            [*self.command, path],
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             start_new_session=True,  # its own process group: cancel ends the child and its pool
@@ -182,7 +205,12 @@ class AdviceBoard:
     def wait(self, job_id: str, timeout: float = 60.0) -> dict[str, Any]:
         """Block until a job is final (tests and the CLI)."""
         deadline = time.monotonic() + timeout
-        while self.jobs[job_id]["state"] == RUNNING and time.monotonic() < deadline:
+        job = self.jobs[job_id]
+        # A cancelled or timed-out job turns final at once; it is finished once its process
+        # has ended and what it keeps is saved (finished_at).
+        while (
+            job["state"] == RUNNING or job["finished_at"] is None
+        ) and time.monotonic() < deadline:
             self.sleep(0.05)
         return self.jobs[job_id]
 
@@ -190,8 +218,11 @@ class AdviceBoard:
         job, proc = self.jobs[job_id], self._procs[job_id]
         outcome: dict[str, Any] = {}  # the child's result or error, applied once it has ended
         buffer = b""
+        ends = None if self.deadline is None else time.monotonic() + self.deadline
         try:
             while True:
+                if ends is not None and time.monotonic() > ends and job["state"] == RUNNING:
+                    self._time_out(job)
                 chunk = _read(proc)
                 if chunk:
                     buffer += chunk
@@ -207,10 +238,20 @@ class AdviceBoard:
                 self.sleep(self.poll)
         finally:
             self._procs.pop(job_id, None)
+            partial = self._partial.pop(job_id, None)
             try:
                 os.unlink(path)
             except OSError:
                 pass
+            if job["state"] == TIMED_OUT and partial is not None:
+                job["result"] = {
+                    **partial,
+                    "sequential": {
+                        **partial.get("sequential", {}),
+                        "stopped": True,
+                        "stopped_because": "deadline",
+                    },
+                }
             # The state turns final only now, with the result saved in the same step: a
             # reader who sees "done" finds the result in the store too.
             if job["state"] == RUNNING:
@@ -223,6 +264,17 @@ class AdviceBoard:
                     )
             self.finish(job)
 
+    def _time_out(self, job: dict[str, Any]) -> None:
+        """The job ran past its deadline: end it, and say so and what is kept."""
+        self.cancel(job["id"], TIMED_OUT)
+        partial = self._partial.get(job["id"])
+        kept = (
+            f"the answer after {partial['futures']} futures is kept"
+            if partial is not None
+            else "no look had finished, so there is no answer"
+        )
+        job["error"] = f"the job ran past its deadline of {self.deadline:g} s; {kept}"
+
     def _line(self, job: dict[str, Any], line: bytes, outcome: dict[str, Any]) -> None:
         if not line.strip():
             return
@@ -232,7 +284,13 @@ class AdviceBoard:
             return
         if "progress" in message:
             done, total = message["progress"]
-            job["progress"] = {"done": done, "total": total}
+            job["progress"] = {**job["progress"], "done": done, "total": total}
+            self._announce(job, progress_only=True)
+        elif "look" in message:
+            report = message["look"]
+            self._partial[job["id"]] = report
+            answer = {k: report.get(k) for k in ANSWER_FIELDS}
+            job["progress"] = {**job["progress"], "answer": answer}
             self._announce(job, progress_only=True)
         else:
             outcome.update(message)
@@ -261,4 +319,4 @@ def _read(proc: subprocess.Popen[bytes]) -> bytes | None:
         return None
 
 
-__all__ = ["AdviceBoard", "Busy", "FINAL"]
+__all__ = ["AdviceBoard", "Busy", "FINAL", "TIMED_OUT"]

@@ -4,8 +4,12 @@ The web process writes the job's input (the live world's snapshot at the tick it
 and the parameters) to a file and starts this program, so a job never runs inside a request,
 the tick loop or the web server's event loop. This program runs the futures (a local process
 pool, or Dask when ``DASK_SCHEDULER_ADDRESS`` is set) and writes one JSON line per event to
-stdout: ``{"progress": [done, total]}`` after each future, then ``{"result": {...}}`` or
+stdout: ``{"progress": [done, total]}`` after each future, ``{"look": {...}}`` with the
+answer so far after each look of a sequential preview, then ``{"result": {...}}`` or
 ``{"error": "..."}``.
+
+It runs at the lower CPU priority the parameters name (``niceness``, from the configuration's
+``job_niceness``); its pool's workers inherit it, so jobs never take CPU from the live world.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from typing import Any
 
 from ..sim.engine import Engine
 from ..sim.errors import CommandRejected
-from .jobs import default_workers
+from .jobs import default_workers, lower_priority
 from .previews import assess_directive, run_preview
 
 
@@ -44,7 +48,13 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
     }
     if job["kind"] == "assess":
         return assess_directive(engine, params["directive"], **options)
-    return run_preview(engine, params["commands"], label=params.get("label"), **options)
+    return run_preview(
+        engine,
+        params["commands"],
+        label=params.get("label"),
+        on_look=lambda report: _say({"look": report}),
+        **options,
+    )
 
 
 def _leave_with_parent(parent: int) -> None:
@@ -61,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         threading.Thread(target=_leave_with_parent, args=(os.getppid(),), daemon=True).start()
     with open(args[0], "rb") as handle:
         job = pickle.load(handle)  # nosec B301 - written by the web process for this job
+    lower_priority(job["params"].get("niceness"))
     try:
         _say({"result": run(job)})
     except (CommandRejected, ValueError) as exc:

@@ -45,6 +45,9 @@ ENV_NAMES: dict[str, str] = {
     "ratelimit_enabled": "MINIOFFICE_RATELIMIT_ENABLED",
     "ratelimit_storage_uri": "RATELIMIT_STORAGE_URI",
     "dask_scheduler_address": "DASK_SCHEDULER_ADDRESS",
+    "job_niceness": "MINIOFFICE_JOB_NICENESS",
+    "job_workers": "MINIOFFICE_JOB_WORKERS",
+    "job_deadline": "MINIOFFICE_JOB_DEADLINE",
 }
 #: Settings never echoed back in an error message.
 SECRET_FIELDS = (
@@ -93,6 +96,13 @@ class Config(BaseModel):
     message_queue: str | None = Field(default=None, repr=False)
     #: Run previews, sweeps and forecasts on this Dask scheduler (None: a local process pool).
     dask_scheduler_address: str | None = Field(default=None, max_length=500)
+    #: Preview and assessment jobs run at this niceness (0..19; higher yields the CPU to the
+    #: live world's tick loop), their pool's workers too.
+    job_niceness: int = Field(default=10, ge=0, le=19)
+    #: Worker processes per job (None: the CPUs this server may use less one, at least one).
+    job_workers: int | None = Field(default=None, ge=1, le=256)
+    #: Wall-clock seconds a job may run; then it ends as "timed_out", its last answer kept.
+    job_deadline: float = Field(default=300.0, gt=0, le=86400)
     #: Run the background tick loop (tests that drive ticks by hand turn it off).
     tick_loop: bool = True
     #: Reads and the Socket.IO view need a viewer token (None: yes in production only).

@@ -37,17 +37,37 @@ class JobCancelled(Exception):
         self.done, self.total = done, total
 
 
-def default_workers() -> int:
-    """One worker per CPU this process may use."""
+def usable_cpus() -> int:
+    """The CPUs this process may use."""
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # pragma: no cover - not on Linux
         return max(1, os.cpu_count() or 1)
 
 
-def _install(shared: Any) -> None:
+def default_workers() -> int:
+    """One worker per CPU this process may use (command-line runs: no live world to spare)."""
+    return usable_cpus()
+
+
+def server_job_workers() -> int:
+    """A server's job pool: one worker per CPU less one left to the live world (at least 1)."""
+    return max(1, usable_cpus() - 1)
+
+
+def lower_priority(niceness: int | None) -> int:
+    """Run this process at niceness ``niceness`` or lower priority (never raise it back:
+    an unprivileged process cannot). None leaves it as it is. Returns the niceness now."""
+    current = os.getpriority(os.PRIO_PROCESS, 0)
+    if niceness is not None and niceness > current:
+        os.setpriority(os.PRIO_PROCESS, 0, min(19, niceness))
+    return os.getpriority(os.PRIO_PROCESS, 0)
+
+
+def _install(shared: Any, niceness: int | None = None) -> None:
     global _shared
     _shared = shared
+    lower_priority(niceness)
     # Ctrl-C reaches the whole process group: the parent alone handles it and shuts the pool
     # down after the items already running, so workers do not print tracebacks of their own.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -74,10 +94,12 @@ class Job(Generic[Item, Result]):
         *,
         workers: int = 1,
         progress: ProgressCallback | None = None,
+        niceness: int | None = None,
     ) -> None:
         self.work, self.shared, self.items = work, shared, list(items)
         self.workers = max(1, min(workers, len(self.items) or 1))
         self.progress = progress
+        self.niceness = niceness  # the pool's workers run at this niceness (or lower)
         self._cancel = threading.Event()
         self.done = 0
 
@@ -119,7 +141,7 @@ class Job(Generic[Item, Result]):
             max_workers=self.workers,
             mp_context=_context(),
             initializer=_install,
-            initargs=(self.shared,),
+            initargs=(self.shared, self.niceness),
         )
         running: dict[Future[Result], int] = {}
         upcoming = iter(range(total))
@@ -155,4 +177,12 @@ def run_job(
     return Job(work, shared, items, workers=workers, progress=progress).run()
 
 
-__all__ = ["Job", "JobCancelled", "default_workers", "run_job"]
+__all__ = [
+    "Job",
+    "JobCancelled",
+    "default_workers",
+    "lower_priority",
+    "run_job",
+    "server_job_workers",
+    "usable_cpus",
+]

@@ -22,6 +22,7 @@ from typing import Any, Sequence
 
 from ..sim.engine import Engine
 from ..sim.forecast import current_work, reseed, start_state
+from ..sim.sequential import CAP, judge, looks, rule_text
 from ..sim.stats import describe_distribution, distribution, paired_difference, quantile
 from ..sim.tasks import DirectiveState
 
@@ -30,6 +31,10 @@ PERCENTILES = (50, 85, 95)
 MAX_FUTURES = 1000
 MAX_TICKS = 5000
 MAX_AGENTS = 2000
+#: A sequential preview stops once the expected effect's 95% half-width is within this much:
+#: a quarter of a day on when the backlog is done, one directive on throughput.
+BACKLOG_TOLERANCE_DAYS = 0.25
+THROUGHPUT_TOLERANCE = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,6 +277,13 @@ def _unfinished(arm: list[dict[str, Any]]) -> int:
     return sum(1 for o in arm if o["done_tick"] is None)
 
 
+def _days_text(days: float) -> str:
+    """``2.1 days sooner`` / ``0.5 days later`` / ``no change`` (positive: sooner)."""
+    if abs(days) < 0.05:
+        return "no change"
+    return f"{abs(days):.1f} days {'sooner' if days > 0 else 'later'}"
+
+
 def sentence(
     label: str,
     backlog: Any,
@@ -280,7 +292,13 @@ def sentence(
     unfinished_without: int = 0,
     unfinished_with: int = 0,
 ) -> str:
-    """``one more verifier: backlog done 2.1 days sooner (1.4-2.8), better in 46 of 50``.
+    """``one more verifier: backlog done 2.1 days sooner (expected effect, 95% CI 1.4 to 2.8
+    days sooner); in this office anywhere from 0.5 days later to 4.0 days sooner (90% of
+    futures); better in 46 of 50 futures``.
+
+    Two answers, named apart: the expected effect is the mean over many futures (its CI
+    narrows as futures are added); the range is what this one office may see (the 5th to 95th
+    percentile of the paired differences; it does not narrow with more futures).
 
     Futures that miss the horizon count as done at the horizon, so when one arm has such futures
     the difference is a bound, not an estimate: the sentence says "at least" and how many.
@@ -295,15 +313,20 @@ def sentence(
             "futures and worse in none"
         )
     direction = "sooner" if days > 0 else "later"
-    if direction == "later":
-        days, low, high = -days, -high, -low
     # Capping the slower arm at the horizon shrinks the gap: the true difference is larger.
     slower_unfinished = unfinished_with if direction == "later" else unfinished_without
     bound = "at least " if slower_unfinished else ""
-    text = (
-        f"{label}: backlog done {bound}{days:.1f} days {direction} ({low:.1f} to {high:.1f}, "
-        f"95% CI), better in {backlog.better} of {futures} futures"
+    ci = (
+        f"{_days_text(low)} to {_days_text(high)}"
+        if direction == "sooner"
+        else (f"{_days_text(high)} to {_days_text(low)}")
     )
+    text = (
+        f"{label}: backlog done {bound}{abs(days):.1f} days {direction} (expected effect, "
+        f"95% CI {ci})"
+    )
+    text += _range_clause(backlog, lambda x: _days_text(-x / per_day), direction == "later")
+    text += f"; better in {backlog.better} of {futures} futures"
     if unfinished_without or unfinished_with:
         text += (
             f"; not done within the horizon in {unfinished_without} futures without the change "
@@ -312,14 +335,28 @@ def sentence(
     return text
 
 
+def _range_clause(diff: Any, words: Any, ascending_is_first: bool) -> str:
+    """``; in this office anywhere from A to B (90% of futures)``, ends in the reading order."""
+    if diff.range_low is None or diff.range_high is None:
+        return ""
+    ends = [words(diff.range_low), words(diff.range_high)]
+    if not ascending_is_first:
+        ends.reverse()
+    if ends[0] == ends[1]:
+        return f"; in this office {ends[0]} in 90% of futures"
+    return f"; in this office anywhere from {ends[0]} to {ends[1]} (90% of futures)"
+
+
 def throughput_sentence(label: str, diff: Any, days: float, futures: int) -> str:
     """For a backlog that never empties within the horizon: the difference in deployments."""
     if diff.mean is None:
         return f"{label}: no futures to compare"
     return (
         f"{label}: the backlog is not done within {days:.1f} days in any future; "
-        f"{diff.mean:+.1f} directives deployed ({diff.low:+.1f} to {diff.high:+.1f}, 95% CI), "
-        f"more in {diff.better} of {futures} futures"
+        f"{diff.mean:+.1f} directives deployed (expected effect, 95% CI {diff.low:+.1f} to "
+        f"{diff.high:+.1f})"
+        + _range_clause(diff, lambda x: f"{x:+.0f}", True)
+        + f"; more in {diff.better} of {futures} futures"
     )
 
 
@@ -337,6 +374,43 @@ def describe_commands(commands: Sequence[dict[str, Any]]) -> str:
     return "; ".join(parts) or "no change"
 
 
+def headline(shared: PreviewInput, pairs: list[dict[str, Any]], per_day: int) -> dict[str, Any]:
+    """The metric the sentence is about, its paired differences and its stopping tolerance.
+
+    The backlog's finishing tick when any future finishes it (capped at the horizon, as in
+    :func:`summarise`), else the throughput. Tolerance on the expected effect's 95%
+    half-width: :data:`BACKLOG_TOLERANCE_DAYS` of a day, or :data:`THROUGHPUT_TOLERANCE`
+    directives.
+    """
+    horizon = shared.start_tick + shared.ticks
+    if any(p[arm]["done_tick"] is not None for p in pairs for arm in ("without", "with")):
+
+        def done(o: dict[str, Any]) -> float:
+            return float(o["done_tick"] if o["done_tick"] is not None else horizon)
+
+        diffs = [done(p["with"]) - done(p["without"]) for p in pairs]
+        return {
+            "metric": "backlog_done",
+            "unit": "ticks",
+            "diffs": diffs,
+            "tolerance": BACKLOG_TOLERANCE_DAYS * per_day,
+        }
+    diffs = [float(p["with"]["throughput"] - p["without"]["throughput"]) for p in pairs]
+    return {
+        "metric": "throughput",
+        "unit": "directives",
+        "diffs": diffs,
+        "tolerance": THROUGHPUT_TOLERANCE,
+    }
+
+
+def _progress_from(progress: Any, offset: int, total: int) -> Any:
+    """A look's runner counts its own items; the job counts every future so far."""
+    if progress is None:
+        return None
+    return lambda done, _total: progress(offset + done, total)
+
+
 def run_preview(
     engine: Engine,
     commands: Sequence[dict[str, Any]],
@@ -349,11 +423,21 @@ def run_preview(
     progress: Any = None,
     runner_hook: Any = None,
     label: str | None = None,
+    sequential: bool = True,
+    on_look: Any = None,
 ) -> dict[str, Any]:
-    """Preview ``commands`` on ``engine``: ``futures`` paired futures of ``ticks`` ticks.
+    """Preview ``commands`` on ``engine``: up to ``futures`` paired futures of ``ticks`` ticks.
 
-    ``runner_hook(runner)`` hears of the runner before it starts (to cancel it from another
-    thread). Raises CommandRejected for a command the world refuses, ValueError beyond bounds.
+    Sequential (the default): futures run in looks of 8, 16, 32, ... up to ``futures`` (the
+    cap), and the run stops early by :func:`..sim.sequential.judge` (sign decided, precise
+    enough, no difference at all). ``on_look(report)`` hears each look's full report, the
+    last one included; the report's ``sequential`` part says how many futures ran and why it
+    stopped. ``sequential=False`` runs exactly ``futures``. Futures are numbered from 0 in
+    every look, so a sequential preview that runs ``n`` futures equals a fixed one of ``n``.
+
+    ``runner_hook(runner)`` hears of each look's runner before it starts (to cancel it from
+    another thread). Raises CommandRejected for a command the world refuses, ValueError beyond
+    bounds.
     """
     from .runner import Runner
 
@@ -361,25 +445,50 @@ def run_preview(
     if refusal:
         raise ValueError(refusal)
     shared = prepare_preview(engine, commands, seed=seed, ticks=ticks)
-    runner = Runner(
-        simulate_pair,
-        shared,
-        range(futures),
-        workers=workers,
-        scheduler=scheduler,
-        progress=progress,
-    )
-    if runner_hook is not None:
-        runner_hook(runner)
-    pairs = runner.run()
-    report = summarise(
-        shared,
-        pairs,
-        per_day=engine.world.settings.ticks_per_day,
-        label=label or describe_commands(commands),
-    )
-    report["commands"] = list(commands)
-    report["backend"] = runner.backend
+    per_day = engine.world.settings.ticks_per_day
+    label = label or describe_commands(commands)
+    plan = looks(futures) if sequential else [futures]
+    pairs: list[dict[str, Any]] = []
+    history: list[dict[str, Any]] = []
+    previous = 0
+    report: dict[str, Any] = {}
+    for size in plan:
+        runner = Runner(
+            simulate_pair,
+            shared,
+            range(previous, size),
+            workers=workers,
+            scheduler=scheduler,
+            progress=_progress_from(progress, previous, futures),
+        )
+        if runner_hook is not None:
+            runner_hook(runner)
+        pairs += runner.run()
+        main = headline(shared, pairs, per_day)
+        verdict = judge(main["diffs"], previous=previous, cap=futures, tolerance=main["tolerance"])
+        history.append(verdict.to_dict())
+        previous = size
+        report = summarise(shared, pairs, per_day=per_day, label=label)
+        report["commands"] = list(commands)
+        report["backend"] = runner.backend
+        stop = verdict.stop or (CAP if size >= futures else None)
+        report["sequential"] = {
+            "enabled": sequential,
+            "cap": futures,
+            "futures_run": len(pairs),
+            "planned_looks": plan,
+            "looks": list(history),
+            "metric": main["metric"],
+            "unit": main["unit"],
+            "tolerance": main["tolerance"],
+            "stopped": stop is not None,
+            "stopped_because": stop,
+            "rule": rule_text() if sequential else f"fixed: {futures} futures",
+        }
+        if on_look is not None:
+            on_look(report)
+        if stop is not None:
+            break
     return report
 
 
@@ -448,13 +557,32 @@ def report_text(report: dict[str, Any], source: str) -> str:
         ("stalls (mean)", report["without"]["stalls"]["mean"], report["with"]["stalls"]["mean"]),
     ]
     lines += [f"{name:28}{str(a):>32}  {str(b):>32}" for name, a, b in rows]
-    throughput = report["difference"]["throughput"]
-    lines.append(
-        f"throughput difference: {throughput['mean_difference']:+.2f} "
-        f"[{throughput['ci95_low']:+.2f}, {throughput['ci95_high']:+.2f}], "
-        f"more in {throughput['better_in']} of {throughput['n']} futures"
-    )
+    lines += [""] + [_two_answers(name, report["difference"][key]) for name, key in DIFFERENCES]
+    run = report.get("sequential")
+    if run:
+        lines.append(
+            f"ran {run['futures_run']} of at most {run['cap']} futures; stopped: "
+            f"{run['stopped_because']} ({run['rule']})"
+        )
     return "\n".join(lines)
+
+
+#: The paired differences a report shows, as (name, key of ``report["difference"]``).
+DIFFERENCES = (("backlog done (ticks)", "backlog_done"), ("throughput (directives)", "throughput"))
+
+
+def _two_answers(name: str, diff: dict[str, Any]) -> str:
+    """``throughput (directives): expected effect +1.20 (95% CI +0.80 to +1.60); range in this
+    office -1 to +4 (90% of futures); more in 30 of 50``."""
+    if diff["mean_difference"] is None:
+        return f"{name}: no paired futures"
+    low, high = diff["expected_effect_ci95"]
+    p5, p95 = diff["range_in_this_office_p5_p95"]
+    return (
+        f"{name}: expected effect {diff['mean_difference']:+.2f} (95% CI {low:+.2f} to "
+        f"{high:+.2f}); range in this office {p5:+.0f} to {p95:+.0f} (90% of futures); "
+        f"better in {diff['better_in']} of {diff['n']}"
+    )
 
 
 def check_bounds(engine: Engine, futures: int, ticks: int) -> str | None:

@@ -24,6 +24,7 @@ from typing import Any, Sequence
 
 from .engine import Engine
 from .flow_row import FlowRow
+from .sequential import quantile_interval
 from .snapshot import dump_engine
 from .stats import at_least, quantile
 from .tasks import DirectiveState
@@ -229,6 +230,8 @@ class Forecast:
     #: How the targets break down: ``open``/``waiting`` counts and ``added`` directive ids.
     basis: dict[str, Any] = field(default_factory=dict)
     source: str = ""
+    #: How a progressive forecast ran (looks, why it stopped); empty for a fixed one.
+    sequential: dict[str, Any] = field(default_factory=dict)
 
     @property
     def futures(self) -> int:
@@ -242,6 +245,25 @@ class Forecast:
         """Share of futures whose targets all deployed at or before ``tick``."""
         done = sum(1 for t in self.completion_ticks() if t <= tick)
         return done / max(1, self.futures)
+
+    def p85_interval(self) -> tuple[float, float]:
+        """The 95% order-statistic CI of the p85 completion tick (absolute; may be +inf)."""
+        return quantile_interval(self.completion_ticks(), 0.85)
+
+    def p85_precision(self) -> dict[str, Any]:
+        """How well the futures pin the p85 down: its 95% CI, in ticks from the start."""
+        low, high = self.p85_interval()
+        start = self.question.start_tick
+
+        def rel(value: float) -> int | None:
+            return None if math.isinf(value) else int(value) - start
+
+        half = None if math.isinf(low) or math.isinf(high) else (high - low) / 2
+        return {
+            "p85_ci95_ticks": [rel(low), rel(high)],
+            "half_width_ticks": half,
+            "method": "order statistics (binomial, normal approximation)",
+        }
 
     def to_dict(self) -> dict[str, Any]:
         q, per_day = self.question, self.ticks_per_day
@@ -263,7 +285,10 @@ class Forecast:
                 **{f"p{p}": _when(completion, p, q, per_day) for p in WHEN_PERCENTILES},
                 "finished_by_horizon": len(finished),
             },
+            "precision": self.p85_precision(),
         }
+        if self.sequential:
+            result["sequential"] = self.sequential
         if q.by_tick is not None:
             result["by"] = self._how_many()
         return result

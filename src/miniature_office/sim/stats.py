@@ -13,6 +13,11 @@ from typing import Any, Sequence
 
 #: Confidence level of every interval reported here.
 CONFIDENCE = 0.95
+#: The range of what may happen in this office: the 5th to the 95th percentile of the paired
+#: differences over the futures (90% of futures fall inside it). The CI above is about the
+#: mean over many offices like this one; this range is about the one office there is.
+RANGE_PERCENTILES = (5, 95)
+RANGE_SHARE = 0.90
 #: Bootstrap resamples: enough that the 2.5% and 97.5% points move by well under the interval's
 #: width between generator seeds, few enough that a sweep of 20 seeds spends milliseconds.
 RESAMPLES = 2000
@@ -65,6 +70,10 @@ class PairedDifference:
     worse: int
     higher_is_better: bool
     method: str = "paired bootstrap"
+    #: Per-future percentiles of the difference: the median, and the 5th to 95th (the range).
+    median: float | None = None
+    range_low: float | None = None
+    range_high: float | None = None
 
     @property
     def ties(self) -> int:
@@ -87,6 +96,11 @@ class PairedDifference:
             "ties": self.ties,
             "higher_is_better": self.higher_is_better,
             "method": self.method,
+            # Two answers under names that cannot be confused (the two above are 0.1.0's):
+            "expected_effect_ci95": [self.low, self.high],
+            "likely_effect_here": self.median,
+            "range_in_this_office_p5_p95": [self.range_low, self.range_high],
+            "range_share": RANGE_SHARE,
         }
 
     def describe(self, digits: int = 3) -> str:
@@ -136,6 +150,9 @@ def paired_difference(
         better,
         worse,
         higher_is_better,
+        median=quantile(diffs, 50),
+        range_low=quantile(diffs, RANGE_PERCENTILES[0]),
+        range_high=quantile(diffs, RANGE_PERCENTILES[1]),
     )
 
 
@@ -169,6 +186,8 @@ def describe_distribution(labels: Sequence[str | None]) -> str:
 
 __all__ = [
     "CONFIDENCE",
+    "RANGE_PERCENTILES",
+    "RANGE_SHARE",
     "PairedDifference",
     "at_least",
     "describe_distribution",

@@ -21,7 +21,7 @@ failing requests. A refused request answers 429 with the JSON error shape and Re
 
 from __future__ import annotations
 
-from flask import Flask, g, request
+from flask import Flask, Response, g, request
 from flask_limiter import Limiter
 
 from .config import Config
@@ -64,7 +64,8 @@ REPLAY_LIMIT = "120 per minute"
 
 #: Previews, assessments and audits start jobs of many simulated futures: each token (or
 #: address) may start this many a minute, on top of the application-wide budget and the
-#: board's limit on jobs running at once.
+#: board's limit on jobs running at once. Only a started job (202) counts: a refused
+#: submission (a typo answered 422, a busy board's 429) does not spend the budget.
 JOB_LIMIT = "10 per minute"
 JOB_ENDPOINTS = ("consigliere.preview", "consigliere.assess", "security_office.audit")
 
@@ -83,4 +84,11 @@ def limit_replays(app: Flask) -> None:
     # the limiter checks a decorated route inside its wrapper, so the wrapper must be served
     app.view_functions["world.replay"] = limiter.limit(REPLAY_LIMIT)(view)
     for endpoint in JOB_ENDPOINTS:
-        app.view_functions[endpoint] = limiter.limit(JOB_LIMIT)(app.view_functions[endpoint])
+        app.view_functions[endpoint] = limiter.limit(JOB_LIMIT, deduct_when=_job_started)(
+            app.view_functions[endpoint]
+        )
+
+
+def _job_started(response: Response) -> bool:
+    """Whether a job-starting request started a job (only those spend the job budget)."""
+    return response.status_code == 202

@@ -107,6 +107,7 @@ def board() -> AdviceBoard:
     found = current_app.extensions.get(BOARD)
     if found is None:
         socketio = current_app.extensions["socketio"]
+        config = current_app.config["MINIOFFICE"]
         persistence = runtime().persistence
         store = None
         if persistence is not None:
@@ -118,7 +119,10 @@ def board() -> AdviceBoard:
             sleep=socketio.sleep,
             emit=lambda event, data: socketio.emit(event, data, to="all"),
             store=store,
-            scheduler=current_app.config["MINIOFFICE"].dask_scheduler_address,
+            scheduler=config.dask_scheduler_address,
+            workers=config.job_workers,
+            niceness=config.job_niceness,
+            deadline=config.job_deadline,
         )
         runtime().on_shutdown.append(found.shutdown)
     return found
@@ -433,7 +437,10 @@ JOB = obj(
     created_at=N,
     tick=I,
     params=O,
-    progress=obj(done=I, total=I),
+    progress={
+        **obj(done=I, total=I),
+        "description": "answer: the current answer of a sequential preview (after each look)",
+    },
     error=opt(S),
 )
 JOB_DETAIL = {**JOB, "properties": {**JOB["properties"], "result": {"type": ["object", "null"]}}}

@@ -1,0 +1,130 @@
+"""Jobs never slow the live world: lower CPU priority, a bounded pool, a wall-clock deadline."""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+from typing import Any
+
+from miniature_office.runio import read_scenario
+from miniature_office.service.advice_jobs import TIMED_OUT, AdviceBoard
+from miniature_office.service.config import load_config
+from miniature_office.service.jobs import Job, server_job_workers, usable_cpus
+from miniature_office.sim.engine import Engine
+from miniature_office.sim.forecast import start_state
+
+
+def _spawn(target: Any, *args: Any) -> threading.Thread:
+    thread = threading.Thread(target=target, args=args, daemon=True)
+    thread.start()
+    return thread
+
+
+def _board(**options: Any) -> AdviceBoard:
+    return AdviceBoard(spawn=_spawn, sleep=time.sleep, poll=0.02, **options)
+
+
+def _state() -> dict[str, Any]:
+    engine = Engine(read_scenario(None), 3)
+    engine.run(30)
+    return start_state(engine)
+
+
+def _niceness_of(pid: int) -> int:
+    # /proc/<pid>/stat: the 19th field is the nice value (after the parenthesised name).
+    with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
+        fields = handle.read().rsplit(")", 1)[1].split()
+    return int(fields[16])
+
+
+def _nice_of_this_process(_shared: Any, _item: int) -> int:
+    return os.getpriority(os.PRIO_PROCESS, 0)
+
+
+def test_a_pools_workers_run_at_the_niceness_asked() -> None:
+    ours = os.getpriority(os.PRIO_PROCESS, 0)
+    seen = Job(_nice_of_this_process, None, range(4), workers=2, niceness=ours + 7).run()
+    assert seen == [ours + 7] * 4
+    assert os.getpriority(os.PRIO_PROCESS, 0) == ours  # the calling process is left alone
+
+
+def test_the_server_pool_leaves_one_cpu_to_the_live_world() -> None:
+    assert server_job_workers() == max(1, usable_cpus() - 1)
+    assert _board().workers == server_job_workers()
+    assert _board(workers=3).workers == 3
+
+
+def test_a_job_process_runs_at_the_configured_niceness() -> None:
+    board = _board(niceness=12)
+    job = board.start(
+        "preview", {"commands": [], "futures": 8, "ticks": 4000, "seed": 1}, _state(), 30, "t"
+    )
+    child = board._procs[job["id"]]
+    try:
+        deadline = time.monotonic() + 10
+        while _niceness_of(child.pid) != 12 and time.monotonic() < deadline:
+            time.sleep(0.05)  # the child lowers itself as soon as it has read its input
+        assert _niceness_of(child.pid) == 12
+    finally:
+        board.cancel(job["id"])
+        board.wait(job["id"], 20)
+
+
+def test_a_job_past_its_deadline_ends_timed_out_with_no_answer_when_no_look_finished() -> None:
+    board = _board(deadline=1.0)
+    hire = {"kind": "hire_agent", "payload": {"floor": "python", "role": "verifier"}}
+    started = time.monotonic()
+    job = board.start(
+        "preview",
+        {"commands": [hire], "futures": 1000, "ticks": 5000, "seed": 1},
+        _state(),
+        30,
+        "t",
+    )
+    final = board.wait(job["id"], 30)
+    assert final["state"] == TIMED_OUT
+    assert time.monotonic() - started < 15  # ended at the deadline, not when the futures were
+    assert final["result"] is None
+    assert "deadline of 1 s" in final["error"] and "no look had finished" in final["error"]
+
+
+# A stand-in job program: one look's answer, then it runs on past any deadline.
+_SLOW_JOB = """
+import json, sys, time
+look = {"futures": 8, "sentence": "hire: +1.0 directives", "difference": {},
+        "sequential": {"futures_run": 8, "stopped": False, "stopped_because": None}}
+print(json.dumps({"progress": [8, 1000]}), flush=True)
+print(json.dumps({"look": look}), flush=True)
+time.sleep(60)
+"""
+
+
+def test_a_job_past_its_deadline_keeps_its_last_looks_answer() -> None:
+    board = _board(deadline=1.5)
+    board.command = [sys.executable, "-c", _SLOW_JOB]
+    job = board.start("preview", {"commands": [], "futures": 1000}, {}, 30, "t")
+    deadline = time.monotonic() + 10
+    while "answer" not in job["progress"] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert job["state"] == "running"
+    assert job["progress"]["answer"]["sentence"] == "hire: +1.0 directives"  # the job API shows it
+    final = board.wait(job["id"], 20)
+    assert final["state"] == TIMED_OUT
+    assert final["result"]["futures"] == 8
+    assert final["result"]["sequential"]["stopped_because"] == "deadline"
+    assert "the answer after 8 futures is kept" in final["error"]
+
+
+def test_job_settings_come_from_the_configuration() -> None:
+    config = load_config(
+        {
+            "MINIOFFICE_JOB_NICENESS": "15",
+            "MINIOFFICE_JOB_WORKERS": "2",
+            "MINIOFFICE_JOB_DEADLINE": "90",
+        }
+    )
+    assert (config.job_niceness, config.job_workers, config.job_deadline) == (15, 2, 90.0)
+    defaults = load_config({})
+    assert (defaults.job_niceness, defaults.job_workers, defaults.job_deadline) == (10, None, 300)
