@@ -5,6 +5,11 @@ optimisation must keep the same random draws in the same order and the same cano
 these heads, event counts and digests of the summary and the flow history stay equal. A change to
 the simulation's *rules* changes them on purpose; then record new values in the same commit and
 say so (DEPLOYMENT.md's Upgrading section).
+
+Recorded again for issue 24: two stall causes were added (``rework_loop``, ``intake``). The
+simulation draws, works and deploys exactly as before; the heads and event counts change by the
+``flow.stalled``/``flow.unstalled`` events those episodes log, and the summary and flow digests
+by the two new causes in ``stalls_by_cause`` and the stalls open per tick.
 """
 
 from __future__ import annotations
@@ -49,28 +54,28 @@ def _bench_world(agents: int) -> Any:
 
 
 DEFAULT_600 = {
-    "head": "17e61f8d746b2ea2f25e1f11beb9ea3dc99884d58bd2a02a1370ef98239701ff",
-    "events": 7474,
-    "summary": "584a00a6349b18e0ad8c23d8e2f7451c450ba028fdd928f5ac17b8faf8ba9d19",
-    "flow": "9ff67dca61f69bbc652caa8680f798f22aae288868f6d37d2157ca5c21a19125",
+    "head": "c0831a7f758c42ca6d774ec175fda73aaab17dfb988a0408ee0f99e73256323f",
+    "events": 7486,
+    "summary": "069a6c96480c6e4502ac203e1a765fe6d6cdd69b2fe8f273cb4059b6bebc130c",
+    "flow": "de4fea0beae466b1095b7fa67ca1b7edec551837f3936a4a71b34f6d1ebda5e6",
 }
 DEFAULT_3000 = {
-    "head": "8db1eb9894481ff1e2aa2b13623afa1ae0c329a23a63c097c8a4001715cccb41",
-    "events": 36907,
-    "summary": "5650650324db8fe8417d5617090608e4ceada7010fc8632237617c9123508f25",
-    "flow": "343fbe363116e1794fca6f5da1909a97f193dd595707245faf1e3afe744bec45",
+    "head": "b85d591bf7fd745841921d3d175b793a775b9f3a095e0cb37b0f31943b57e77d",
+    "events": 36989,
+    "summary": "bf80ed687dfb89d56d9e162d1a403167eeba2dc8709db8b1434cc3967cd28b71",
+    "flow": "ff4bad9f02189d141eacf86479703340d128614678738300fba9d9379cc6ba37",
 }
 SCALED_500_50 = {
-    "head": "e9ea6332280f1976c511c8a989db7c066dfddb5fe8ac6e824fb773ab4239d68b",
-    "events": 10939,
-    "summary": "4645f234d8318a399ad63db7343bd986a7281f8739733839a3eee5d58f04eca0",
-    "flow": "c9da53219187d38756b3568901278a6dfce59c710b56d14411b69c21a9825321",
+    "head": "79d72b0f50a4f45e752ff9b6b6af474e963d90406519a6ed359f3b322a287664",
+    "events": 10940,
+    "summary": "2941322057a4638bf024ea1264c2615732a04d8da16d1dae6f4098dd36c2e5d1",
+    "flow": "4aaac893033fce7b48806d813afb0b3d6ec6853960320d834425cdc451d54413",
 }
 FORK_200_300 = {
-    "head": "19c0f1fe84073caa29493f84bcb607fb75afcad7e6a230281f39d2b62582022d",
-    "events": 6086,
-    "summary": "e8e362641be5a37a6183ff41d0f1e701d3c7ab9d60e93cb8a527eea209be75bd",
-    "flow": "02970df032c138f3c7a96bc06c6c9d0d6c2cad8daeecdac91fb56ff8fe9f0472",
+    "head": "a8630f0773006f2db720cd174974bf8a4b840210b7f876250a2224492bc586d2",
+    "events": 6098,
+    "summary": "dbc984be8b15012a3c88fd0b20ddfde038ee290799cbb45577b0f78340d468c2",
+    "flow": "6168701ad51c01cad0f062da8b068072cf927daa9c23d377c92db6264fb2d8c4",
 }
 
 
