@@ -9,7 +9,9 @@ say so (DEPLOYMENT.md's Upgrading section).
 Recorded again for issue 24: two stall causes were added (``rework_loop``, ``intake``). The
 simulation draws, works and deploys exactly as before; the heads and event counts change by the
 ``flow.stalled``/``flow.unstalled`` events those episodes log, and the summary and flow digests
-by the two new causes in ``stalls_by_cause`` and the stalls open per tick.
+by the two new causes in ``stalls_by_cause``, the stalls open per tick, and the new flow figures
+(task and admission lead-time sums, ``intake_bound`` per row; lead time from admission, the
+intake, the constraint and steadiness in the summary).
 """
 
 from __future__ import annotations
@@ -56,26 +58,26 @@ def _bench_world(agents: int) -> Any:
 DEFAULT_600 = {
     "head": "c0831a7f758c42ca6d774ec175fda73aaab17dfb988a0408ee0f99e73256323f",
     "events": 7486,
-    "summary": "069a6c96480c6e4502ac203e1a765fe6d6cdd69b2fe8f273cb4059b6bebc130c",
-    "flow": "de4fea0beae466b1095b7fa67ca1b7edec551837f3936a4a71b34f6d1ebda5e6",
+    "summary": "67ab79d81186c753b2adbbc6fb5a0b50cfdc15393063ede98fc33096db7f8a07",
+    "flow": "300dbdeb83bfb766710d337e71d402e5853394a4226995e217c95c12df62302a",
 }
 DEFAULT_3000 = {
     "head": "b85d591bf7fd745841921d3d175b793a775b9f3a095e0cb37b0f31943b57e77d",
     "events": 36989,
-    "summary": "bf80ed687dfb89d56d9e162d1a403167eeba2dc8709db8b1434cc3967cd28b71",
-    "flow": "ff4bad9f02189d141eacf86479703340d128614678738300fba9d9379cc6ba37",
+    "summary": "2d358816eaf56241ed290a55e07ab5a5212d79c6f3634dd51c2055281d695b26",
+    "flow": "43b612793271899c02a795b99ad3da166611891611fe8b5b23bba0fd2c40a6fe",
 }
 SCALED_500_50 = {
     "head": "79d72b0f50a4f45e752ff9b6b6af474e963d90406519a6ed359f3b322a287664",
     "events": 10940,
-    "summary": "2941322057a4638bf024ea1264c2615732a04d8da16d1dae6f4098dd36c2e5d1",
-    "flow": "4aaac893033fce7b48806d813afb0b3d6ec6853960320d834425cdc451d54413",
+    "summary": "3d9b3788208675be2ccccbc4de4432168c06eb39ea9502c3f36bb11d4038646d",
+    "flow": "459d277872dcd1f8127867b93cefdc24565c4d5194b9b5382895962d6b00117e",
 }
 FORK_200_300 = {
     "head": "a8630f0773006f2db720cd174974bf8a4b840210b7f876250a2224492bc586d2",
     "events": 6098,
-    "summary": "dbc984be8b15012a3c88fd0b20ddfde038ee290799cbb45577b0f78340d468c2",
-    "flow": "6168701ad51c01cad0f062da8b068072cf927daa9c23d377c92db6264fb2d8c4",
+    "summary": "0d5f0c3bada448de11d24eecdb48fc9b564b135fc564730c3ad419eb4f20b93d",
+    "flow": "60b9d0cd803c0f32bae1a2105a11ebbeab55837b80f74f56daabcd2a66094720",
 }
 
 
