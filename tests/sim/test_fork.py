@@ -141,3 +141,23 @@ def _figures(engine: Engine) -> dict:
     summary = engine.summary()
     summary.pop("audit_head")
     return summary
+
+
+@pytest.mark.parametrize("kind", ["create_directive", "hire_agent", "set_setting"])
+def test_a_proposal_activating_at_tick_t_makes_the_future_the_fork_showed(kind: str) -> None:
+    """The way a previewed change usually reaches the live world: a proposal scheduled for
+    tick T applies its commands at that boundary. Its audit trail differs (the proposal's own
+    events), but every figure of the future is the fork's."""
+    setup, payload = CASES[kind]
+    live, _ = _live(setup)
+    command = {"kind": kind, "payload": payload(live.world)}
+    forked = branch(live, [command])
+    forked.run(AFTER)
+
+    real = Engine(read_scenario(None), SEED)
+    real.run(AT - 30)
+    proposal = {"title": "Try it", "activate_tick": AT, "commands": [command]}
+    real.submit("schedule_proposal", proposal, actor="user")
+    real.run(30 + AFTER)
+    assert any(e.kind == "proposal.activated" for e in real.world.audit.since(0))
+    assert _figures(forked) == {**_figures(real), "audit_events": _figures(forked)["audit_events"]}
