@@ -213,12 +213,24 @@ def render_summary(summary: dict[str, Any]) -> str:
         f"median lead time    {fmt(summary['lead_time_median'])} ticks "
         f"(p85 {fmt(summary['lead_time_p85'])}, p95 {fmt(summary['lead_time_p95'])})",
         f"bottleneck role     {fmt(summary['bottleneck'])}",
+        f"intake limit        {_intake_line(summary)}",
         f"escaped defects     {summary['escaped_defects']} "
         f"(found in review: {summary['defects_found']})",
         f"audit events        {summary['audit_events']}",
         f"audit head hash     {summary['audit_head']}{unhashed}",
     ]
+    steadiness = summary.get("steadiness") or {}
+    if steadiness.get("steady") is False:
+        lines.insert(5, f"NOT STEADY          {steadiness['reason']}")
     return "\n".join(lines)
+
+
+def _intake_line(summary: dict[str, Any]) -> str:
+    intake = summary["intake"]
+    share = f"admission bound {intake['bound_share_window']:.0%} of the last window"
+    if intake["constraint"]:
+        return f"{intake['setting']} {intake['limit']} is the constraint ({share}): raise it"
+    return f"{intake['setting']} {intake['limit']} ({share})"
 
 
 # ---- sweep ------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ def scenario_with(
     tools: list[dict[str, Any]] | None = None,
     directives: list[dict[str, Any]] | None = None,
     rate: float = 0.0,
+    max_open: int | None = None,
     **settings: Any,
 ) -> Scenario:
     """A scenario with the given floors, one office each, and no random arrivals by default."""
@@ -39,7 +40,8 @@ def scenario_with(
                 for lang in floors
             ],
             "directives": directives or [],
-            "arrivals": {"rate_per_day": rate},
+            "arrivals": {"rate_per_day": rate}
+            | ({} if max_open is None else {"max_open": max_open}),
             "settings": settings,
         }
     )

@@ -115,7 +115,23 @@ class ReferenceFlowTracker(FlowTracker):
             "agent_ticks": time_now,
             "stalls_open": len(world.stalls),  # work that cannot progress now (sim/stalls.py)
             "stall_episodes_total": totals["stalls"],
+            # issue 24: Little's law for tasks and admitted work, and whether admission binds
+            "task_lead_time_sum_ticks": sum(
+                tick - world.tasks[t].created_tick
+                for d in deployed
+                for t in world.directives[d].task_ids
+            ),
+            "lead_time_from_admission_sum_ticks": sum(
+                tick - world.directives[d].created_tick for d in deployed
+            ),
+            "intake_bound": int(
+                backlog > 0 and open_directives >= world.scenario.arrivals.max_open
+            ),
         }
+        for directive_id in deployed:  # issue 24: lead time from admission, intake, trend
+            admitted = tick - world.directives[directive_id].created_tick
+            self.admitted_hist[admitted] = self.admitted_hist.get(admitted, 0) + 1
+        self._note_intake(row["intake_bound"], backlog + open_directives)
         self.raw_row = row  # the row as 37026c1 built it: its keys are the CSV's columns
         flow_row = FlowRow(**row)
         self.history.append(flow_row)

@@ -5,6 +5,13 @@ optimisation must keep the same random draws in the same order and the same cano
 these heads, event counts and digests of the summary and the flow history stay equal. A change to
 the simulation's *rules* changes them on purpose; then record new values in the same commit and
 say so (DEPLOYMENT.md's Upgrading section).
+
+Recorded again for issue 24: two stall causes were added (``rework_loop``, ``intake``). The
+simulation draws, works and deploys exactly as before; the heads and event counts change by the
+``flow.stalled``/``flow.unstalled`` events those episodes log, and the summary and flow digests
+by the two new causes in ``stalls_by_cause``, the stalls open per tick, and the new flow figures
+(task and admission lead-time sums, ``intake_bound`` per row; lead time from admission, the
+intake, the constraint and steadiness in the summary).
 """
 
 from __future__ import annotations
@@ -49,28 +56,28 @@ def _bench_world(agents: int) -> Any:
 
 
 DEFAULT_600 = {
-    "head": "17e61f8d746b2ea2f25e1f11beb9ea3dc99884d58bd2a02a1370ef98239701ff",
-    "events": 7474,
-    "summary": "584a00a6349b18e0ad8c23d8e2f7451c450ba028fdd928f5ac17b8faf8ba9d19",
-    "flow": "9ff67dca61f69bbc652caa8680f798f22aae288868f6d37d2157ca5c21a19125",
+    "head": "c0831a7f758c42ca6d774ec175fda73aaab17dfb988a0408ee0f99e73256323f",
+    "events": 7486,
+    "summary": "67ab79d81186c753b2adbbc6fb5a0b50cfdc15393063ede98fc33096db7f8a07",
+    "flow": "300dbdeb83bfb766710d337e71d402e5853394a4226995e217c95c12df62302a",
 }
 DEFAULT_3000 = {
-    "head": "8db1eb9894481ff1e2aa2b13623afa1ae0c329a23a63c097c8a4001715cccb41",
-    "events": 36907,
-    "summary": "5650650324db8fe8417d5617090608e4ceada7010fc8632237617c9123508f25",
-    "flow": "343fbe363116e1794fca6f5da1909a97f193dd595707245faf1e3afe744bec45",
+    "head": "b85d591bf7fd745841921d3d175b793a775b9f3a095e0cb37b0f31943b57e77d",
+    "events": 36989,
+    "summary": "2d358816eaf56241ed290a55e07ab5a5212d79c6f3634dd51c2055281d695b26",
+    "flow": "43b612793271899c02a795b99ad3da166611891611fe8b5b23bba0fd2c40a6fe",
 }
 SCALED_500_50 = {
-    "head": "e9ea6332280f1976c511c8a989db7c066dfddb5fe8ac6e824fb773ab4239d68b",
-    "events": 10939,
-    "summary": "4645f234d8318a399ad63db7343bd986a7281f8739733839a3eee5d58f04eca0",
-    "flow": "c9da53219187d38756b3568901278a6dfce59c710b56d14411b69c21a9825321",
+    "head": "79d72b0f50a4f45e752ff9b6b6af474e963d90406519a6ed359f3b322a287664",
+    "events": 10940,
+    "summary": "3d9b3788208675be2ccccbc4de4432168c06eb39ea9502c3f36bb11d4038646d",
+    "flow": "459d277872dcd1f8127867b93cefdc24565c4d5194b9b5382895962d6b00117e",
 }
 FORK_200_300 = {
-    "head": "19c0f1fe84073caa29493f84bcb607fb75afcad7e6a230281f39d2b62582022d",
-    "events": 6086,
-    "summary": "e8e362641be5a37a6183ff41d0f1e701d3c7ab9d60e93cb8a527eea209be75bd",
-    "flow": "02970df032c138f3c7a96bc06c6c9d0d6c2cad8daeecdac91fb56ff8fe9f0472",
+    "head": "a8630f0773006f2db720cd174974bf8a4b840210b7f876250a2224492bc586d2",
+    "events": 6098,
+    "summary": "0d5f0c3bada448de11d24eecdb48fc9b564b135fc564730c3ad419eb4f20b93d",
+    "flow": "60b9d0cd803c0f32bae1a2105a11ebbeab55837b80f74f56daabcd2a66094720",
 }
 
 

@@ -354,3 +354,20 @@ def test_tuning_settings_are_read_by_the_rules() -> None:
     sloppy.run(300)
     assert perfect.world.totals["defects_found"] == 0
     assert sloppy.world.totals["defects_found"] > 0
+
+
+def test_where_capacity_binds_failing_votes_cost_throughput() -> None:
+    """bench/mechanics_bench.py in miniature: with votes that almost never fail the office
+    ships more (paired seeds, the interval of the mean effect above zero); the full table is in
+    MODEL.md ("What each mechanic does where capacity binds")."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "bench" / "mechanics_bench.py"
+    spec = importlib.util.spec_from_file_location("mechanics_bench", path)
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    (votes,) = bench.measure([1, 2, 3, 4], 600, workers=1, mechanics=("votes",))
+    throughput = votes["throughput_per_day"]
+    assert throughput["ci95_low"] > 0 and throughput["better_in"] >= 3

@@ -148,6 +148,8 @@ def test_the_stall_causes_are_a_closed_set() -> None:
         "elevator",
         "contract",
         "starvation",
+        "rework_loop",
+        "intake",
     )
 
 
@@ -180,3 +182,62 @@ def test_a_fully_staffed_office_has_no_stalls() -> None:
     engine = engine_with(directives=[directive(f"job {i}") for i in range(2)])
     engine.run(40)
     assert detect(engine.world, 8) == []
+
+
+def test_work_that_votes_keep_sending_back_is_a_stall_once_per_episode() -> None:
+    doubted = {"vote_yes_base": 0.0, "vote_yes_floor": 0.0}  # every ballot is no
+    engine = engine_with(directives=[directive(ambiguity=0.1)], stall_rework_loop=3, **doubted)
+    run_until(engine, lambda e: _stalled(e, "rework_loop"))
+    stall = next(iter(engine.world.stalls.values()))
+    task = engine.world.tasks[stall.subject]
+    assert task.rework_count >= 3 and task.state is not TaskState.MERGED
+    assert "sent back" in stall.reason and "override its vote" in stall.remedy
+    engine.run(300)
+    assert engine.world.tasks[stall.subject].rework_count > 6  # still cycling ...
+    assert len(_events(engine, "flow.stalled", "rework_loop")) == 1  # ... reported once
+
+
+def test_a_rework_loop_ends_when_the_work_merges() -> None:
+    engine = engine_with(directives=[directive(ambiguity=0.1)], stall_rework_loop=2)
+    for path in ("settings.vote_yes_floor", "settings.vote_yes_base"):
+        engine.submit("set_setting", {"path": path, "value": 0.0})  # every ballot is no
+        engine.apply_pending()
+    run_until(engine, lambda e: _stalled(e, "rework_loop"))
+    for path in ("settings.vote_yes_base", "settings.vote_yes_floor"):
+        engine.submit("set_setting", {"path": path, "value": 0.99})
+        engine.apply_pending()
+    run_until(engine, lambda e: _events(e, "flow.unstalled", "rework_loop"))
+    subject = _events(engine, "flow.stalled", "rework_loop")[0].target
+    assert engine.world.tasks[subject].state in (TaskState.MERGED, TaskState.DEPLOYED)
+
+
+def test_clean_work_that_carries_its_first_vote_never_loops() -> None:
+    clean = {"defect_rate": 0.0, "vulnerability_rate": 0.0, "doc_gap_rate": 0.0}
+    sure = {"vote_yes_base": 0.99, "vote_yes_floor": 0.99}
+    engine = engine_with(directives=[directive(f"job {i}") for i in range(3)], **clean, **sure)
+    engine.run(300)
+    assert not _events(engine, "flow.stalled", "rework_loop")
+
+
+def _crowded(max_open: int) -> Engine:
+    """Large work on javascript fills the intake limit; arrivals keep coming on both floors."""
+    work = [directive(f"big {i}", floor="javascript", complexity=0.9) for i in range(3)]
+    return engine_with(
+        floors=("python", "javascript"), directives=work, rate=6, max_open=max_open, seed=3
+    )
+
+
+def test_a_floor_idle_while_its_arrivals_wait_behind_the_intake_limit_is_a_stall() -> None:
+    engine = _crowded(max_open=3)
+    run_until(engine, lambda e: _stalled(e, "intake"))
+    stall = engine.world.stalls["intake:intake:python"]
+    assert stall.floor_id == "python"
+    assert "arrivals.max_open 3" in stall.reason and "javascript 3" in stall.reason
+    assert stall.remedy.startswith("raise arrivals.max_open")
+    assert not any(d.floor_id == "python" for d in engine.world.directives.values())
+
+
+def test_no_intake_stall_while_the_limit_leaves_room() -> None:
+    engine = _crowded(max_open=40)
+    engine.run(200)
+    assert not _events(engine, "flow.stalled", "intake")

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 from ..sim.engine import Engine
-from ..sim.forecast import current_work, reseed, start_state
+from ..sim.forecast import branch, current_work, reseed
 from ..sim.sequential import CAP, judge, looks, rule_text
 from ..sim.stats import describe_distribution, distribution, paired_difference, quantile
 from ..sim.tasks import DirectiveState
@@ -56,13 +56,8 @@ def arm_engines(engine: Engine, commands: Sequence[dict[str, Any]]) -> tuple[Eng
 
     Raises :class:`~..sim.errors.CommandRejected` for a command the world would refuse.
     """
-    state = start_state(engine)
-    without = Engine.resume(state, headless=True)
-    changed = Engine.resume(state, headless=True)
-    for command in commands:
-        changed.submit(command["kind"], command.get("payload") or {}, actor="consigliere")
-    changed.apply_pending()
-    return without, changed
+    # sim.forecast.branch applies them as the live world would (tests/sim/test_fork.py)
+    return branch(engine), branch(engine, commands, actor="consigliere")
 
 
 def prepare_preview(

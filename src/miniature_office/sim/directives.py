@@ -74,7 +74,9 @@ def create_directive(
 
     ``key`` is the directive's stable identity (its draws and its tasks' draws are keyed by
     it); by default the provider of a contract is keyed by the contract's consumer and anything
-    else by its actor and ordinal. Work that did not arrive through the backlog is offered and
+    else (a ``create_directive`` command) by its ordinal among such directives, whoever sent it:
+    a preview's fork, a proposal and an operator's command create the same directive, with the
+    same draws, at the same boundary. Work that did not arrive through the backlog is offered and
     admitted at once (``offered_tick`` defaults to now).
     """
     floor = world.floors[floor_id]
@@ -85,7 +87,7 @@ def create_directive(
         if origin_contract is not None:
             key = f"{world.stable_key(origin_contract)}:provider"
         else:
-            key = f"{actor}:{world.next_id('K:' + actor)}"
+            key = f"command:{world.next_id('K:command')}"
     if offered_tick is None:
         world.totals["offered"] += 1
     world.totals["admitted"] += 1

@@ -55,6 +55,8 @@ def explain_waiting(world: World, subject: str) -> dict[str, Any]:
         agent = world.agents[subject]
         causes = agent_causes(world, subject)
         state = agent.status.value
+    elif any(arrival.key == subject for arrival in world.backlog):
+        causes, state = [intake_cause(world, subject)], "backlog"
     else:
         raise KeyError(subject)
     causes = _once(causes)
@@ -354,8 +356,55 @@ def agent_causes(world: World, agent_id: str) -> list[dict[str, Any]]:
         capability = agent.activity.capability if agent.activity else None
         return [_tool_cause(world, agent.id, agent.waiting_for, capability)]
     if agent.activity is None and agent.status is AgentStatus.IDLE:
+        waiting = sum(1 for a in world.backlog if a.floor_id == agent.floor_id)
+        if waiting and intake_binds(world):
+            return [
+                intake_cause(
+                    world,
+                    None,
+                    f"{agent.id} is idle while {waiting} arrivals for floor {agent.floor_id} "
+                    "wait in the backlog.",
+                )
+            ]
         return [_cause("idle", f"{agent.id} is idle: nothing dispatched to a {agent.role.value}.")]
     return []
+
+
+# ---- the intake limit --------------------------------------------------------------------------
+
+
+def intake_binds(world: World) -> bool:
+    """Admission is held back now: arrivals wait while ``arrivals.max_open`` are open."""
+    limit = world.scenario.arrivals.max_open
+    open_now = world.totals["directives_created"] - world.totals["directives_deployed"]
+    return bool(world.backlog) and open_now >= limit
+
+
+def intake_cause(world: World, key: str | None, lead: str = "") -> dict[str, Any]:
+    """Why arrivals wait for admission: the intake limit is reached, and who holds it."""
+    limit = world.scenario.arrivals.max_open
+    held: dict[str, int] = {}
+    for directive in world.directives.values():
+        if directive.state is not DirectiveState.DEPLOYED:
+            held[directive.floor_id] = held.get(directive.floor_id, 0) + 1
+    holders = ", ".join(f"{floor} {n}" for floor, n in sorted(held.items()))
+    place = ""
+    if key is not None:
+        ahead = next(i for i, a in enumerate(world.backlog) if a.key == key)
+        place = f"{key} waits in the backlog ({ahead + 1} of {len(world.backlog)} in offer order). "
+    raised = limit + max(len(world.backlog), limit // 2)
+    return _cause(
+        "intake",
+        f"{lead + ' ' if lead else ''}{place}The intake limit (arrivals.max_open {limit}) is "
+        f"reached: {sum(held.values())} directives are open ({holders}); an arrival is admitted "
+        "only when one deploys.",
+        _option(
+            f"raise the intake limit to {raised}",
+            "set_setting",
+            {"path": "arrivals.max_open", "value": raised},
+        ),
+        setting="arrivals.max_open",
+    )
 
 
 # ---- decisions ---------------------------------------------------------------------------------

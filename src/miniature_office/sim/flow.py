@@ -50,6 +50,21 @@ BOTTLENECK_METHOD = (
     "per head > 0), the highest productive utilisation (working, reviewing, meeting or "
     "dispatching over on-duty agent-ticks); ties broken by mean queue per head"
 )
+#: The constraint when the intake limit holds work back (see :meth:`FlowTracker.constraint`).
+INTAKE = "intake"
+INTAKE_SETTING = "arrivals.max_open"
+#: Admission binding in at least this share of the window's ticks makes the intake the constraint.
+INTAKE_BINDS = 0.5
+#: ... while the role bottleneck is productive less than this share of its time (measured at 3
+#: arrivals a day: 0.67-0.75 with max_open 12, where raising the limit to 40 adds 10% throughput).
+INTAKE_ROLE_BUSY = 0.8
+#: Samples kept of the work in the system (see :meth:`FlowTracker.steadiness`).
+TREND_POINTS = 256
+TREND_GROWTH = 0.5
+TREND_SLACK = 3
+#: Summary figures that count from the offer, and so grow with the run when work piles up.
+GROWS_WITH_RUN = ("lead_time_median", "lead_time_p85", "lead_time_p95", "backlog", "aging_wip")
+_NO_DEPLOYMENTS = (0, 0, 0, 0)
 REVIEW_QUEUE_ROLE = {
     ReviewKind.VERIFICATION: "verifier",
     ReviewKind.SECURITY: "security",
@@ -230,6 +245,15 @@ class FlowTracker:
         self.history: deque[FlowRow] = deque(maxlen=history)
         self.samples = samples  # kept for callers that pass it; summaries use histograms
         self.lead_hist: dict[int, int] = {}  # lead time (ticks) -> deployed directives
+        self.admitted_hist: dict[int, int] = {}  # lead time from admission -> directives
+        #: ticks admission bound (whole run; and per tick over the bottleneck window)
+        self.intake_bound_ticks = 0
+        self._intake_window: deque[int] = deque(maxlen=BOTTLENECK_WINDOW)
+        #: work in the system (backlog + open directives) sampled every ``_trend_stride`` ticks,
+        #: at most TREND_POINTS samples (the stride doubles when full): is it growing?
+        self.trend: list[int] = []
+        self._trend_stride = 1
+        self._trend_ticks = 0
         self.lead_by_priority: dict[int, dict[int, int]] = {}
         self.cycle_hist: dict[int, int] = {}  # task cycle time (start -> merge) -> tasks
         self.window_leads = _Window()  # lead times deployed in the window
@@ -259,7 +283,9 @@ class FlowTracker:
         tick = world.tick
         settings = world.settings
         window = settings.flow_window_ticks
-        lead_sum, tasks_deployed_now = self._deployments(world, deployed) if deployed else (0, 0)
+        lead_sum, tasks_deployed_now, task_lead_sum, admitted_lead_sum = (
+            self._deployments(world, deployed) if deployed else _NO_DEPLOYMENTS
+        )
         per_day = settings.ticks_per_day
         deployed_ticks = self.deployed_ticks
         while deployed_ticks and deployed_ticks[0] <= tick - per_day:
@@ -298,6 +324,8 @@ class FlowTracker:
             offered_now, admitted_now, rejected_now = offered, admitted, rejected
         backlog = len(world.backlog)
         open_directives = totals["directives_created"] - totals["directives_deployed"]
+        intake_bound = int(bool(backlog) and open_directives >= world.scenario.arrivals.max_open)
+        self._note_intake(intake_bound, backlog + open_directives)
         deployed_now = len(deployed)
         per_day_now = len(deployed_ticks)
         row = FlowRow(
@@ -345,18 +373,24 @@ class FlowTracker:
             time_now,  # agent_ticks
             len(world.stalls),  # stalls_open: work that cannot progress now (sim/stalls.py)
             totals["stalls"],  # stall_episodes_total
+            task_lead_sum,  # task_lead_time_sum_ticks
+            admitted_lead_sum,  # lead_time_from_admission_sum_ticks
+            intake_bound,  # intake_bound
         )
         history.append(row)
         return row
 
-    def _deployments(self, world: World, deployed: list[str]) -> tuple[int, int]:
+    def _deployments(self, world: World, deployed: list[str]) -> tuple[int, int, int, int]:
         tick = world.tick
-        lead_sum = tasks_now = 0
+        lead_sum = tasks_now = task_lead_sum = admitted_sum = 0
         for directive_id in deployed:
             directive = world.directives[directive_id]
             lead = tick - directive.arrived_tick
             lead_sum += lead
             self.lead_hist[lead] = self.lead_hist.get(lead, 0) + 1
+            admitted = tick - directive.created_tick
+            admitted_sum += admitted
+            self.admitted_hist[admitted] = self.admitted_hist.get(admitted, 0) + 1
             by_priority = self.lead_by_priority.setdefault(directive.priority, {})
             by_priority[lead] = by_priority.get(lead, 0) + 1
             self.window_leads.add(tick, lead)
@@ -372,11 +406,12 @@ class FlowTracker:
                     self.cycle_hist[cycle] = self.cycle_hist.get(cycle, 0) + 1
                     self.window_cycles.add(tick, cycle)
                 age = tick - task.created_tick
+                task_lead_sum += age
                 self.task_efficiency_sum += task.active_ticks / age if age else 1.0
                 self.tasks_measured += 1
         if deployed:
             self._window_stats = None
-        return lead_sum, tasks_now
+        return lead_sum, tasks_now, task_lead_sum, admitted_sum
 
     def _windowed(self) -> dict[str, Any]:
         if self._window_stats is None:
@@ -689,6 +724,69 @@ class FlowTracker:
                 best, name = score, role
         return name
 
+    def _note_intake(self, bound: int, in_system: int) -> None:
+        self.intake_bound_ticks += bound
+        self._intake_window.append(bound)
+        self._trend_ticks += 1
+        if self._trend_ticks % self._trend_stride:
+            return
+        self.trend.append(in_system)
+        if len(self.trend) >= TREND_POINTS:  # keep every other sample, sample half as often
+            self.trend = self.trend[1::2]
+            self._trend_stride *= 2
+
+    def intake_share(self) -> float:
+        """Share of the bottleneck window's ticks in which admission bound."""
+        window = self._intake_window
+        return sum(window) / len(window) if window else 0.0
+
+    def role_busy(self, role: str) -> float:
+        """Productive share of ``role``'s on-duty agent-ticks over the bottleneck window."""
+        productive, on_duty, _ = self._sums.get(role, (0, 0, 0.0))
+        return productive / on_duty if on_duty else 0.0
+
+    def constraint(self) -> str | None:
+        """What limits flow now: ``intake`` when admission bound in at least
+        :data:`INTAKE_BINDS` of the bottleneck window's ticks while the role bottleneck was
+        productive less than :data:`INTAKE_ROLE_BUSY` of its time (work waits outside while the
+        people who would do it are not busy: the WIP limit holds it back, and more people in
+        that role barely help), else the role :meth:`bottleneck` names."""
+        role = self.bottleneck()
+        if self.intake_share() >= INTAKE_BINDS and (
+            role is None or self.role_busy(role) < INTAKE_ROLE_BUSY
+        ):
+            return INTAKE
+        return role
+
+    def steadiness(self) -> dict[str, Any]:
+        """Whether the work in the system (backlog + open directives) is level or growing.
+
+        The samples after a warm-up fifth are split in halves; the run is not steady when the
+        later half holds on average more than ``1 + TREND_GROWTH`` times the earlier half plus
+        ``TREND_SLACK`` directives. The margin and the slack keep an office near its capacity,
+        whose queue wanders widely for long stretches, from flagging on noise. Then
+        every figure that counts from the offer grows with the run's length: lead times, the
+        backlog and the age of open work describe how long the run was, not the office.
+        """
+        samples = self.trend[len(self.trend) // 5 :]
+        if len(samples) < 8:
+            return {"steady": None, "growth": None, "not_steady": [], "reason": "run too short"}
+        half = len(samples) // 2
+        early = sum(samples[:half]) / half
+        late = sum(samples[half:]) / (len(samples) - half)
+        growth = round(late / early, 3) if early else None
+        steady = late <= early * (1 + TREND_GROWTH) + TREND_SLACK
+        return {
+            "steady": steady,
+            "growth": growth,
+            "not_steady": [] if steady else list(GROWS_WITH_RUN),
+            "reason": (
+                f"work in the system: {early:.1f} directives on average in the earlier half of "
+                f"the run, {late:.1f} in the later"
+                + ("" if steady else "; it grows with the run, so these figures do too")
+            ),
+        }
+
     # ---- summaries -------------------------------------------------------------------------
 
     def time_shares(self) -> dict[str, dict[str, float]]:
@@ -778,8 +876,12 @@ class FlowTracker:
             "open_directives": totals["directives_created"] - deployed,
             "aging_wip": aging,
             "aging_wip_max": aging["age_max"],
+            "lead_time_from_admission": _hist_stats(self.admitted_hist),
             "bottleneck": latest.bottleneck if latest is not None else None,
+            "constraint": self.constraint(),
             "bottleneck_method": BOTTLENECK_METHOD,
+            "intake": self._intake_summary(world),
+            "steadiness": self.steadiness(),
             "utilisation": self.utilisation(),
             "time_shares": self.time_shares(),
             "walking_share": self.walking_share(),
@@ -793,6 +895,19 @@ class FlowTracker:
             "stalls_open": open_stalls(world),
             "audit_events": world.audit.count,
             "audit_head": world.audit.head,
+        }
+
+    def _intake_summary(self, world: World) -> dict[str, Any]:
+        """How often admission bound, and the setting that would loosen it."""
+        share = self.intake_share()
+        ticks = max(1, self._trend_ticks)
+        return {
+            "setting": INTAKE_SETTING,
+            "limit": world.scenario.arrivals.max_open,
+            "bound_share_window": round(share, 4),
+            "bound_share_run": round(self.intake_bound_ticks / ticks, 4),
+            "binding": share >= INTAKE_BINDS,
+            "constraint": self.constraint() == INTAKE,
         }
 
     # ---- snapshots -------------------------------------------------------------------------
@@ -811,6 +926,9 @@ class FlowTracker:
             "efficiency": [self.efficiency_sum, self.task_efficiency_sum, self.tasks_measured],
             "time_totals": self.time_totals,
             "window": list(self._window),
+            "admitted_hist": sorted(self.admitted_hist.items()),
+            "intake": [self.intake_bound_ticks, list(self._intake_window)],
+            "trend": [list(self.trend), self._trend_stride, self._trend_ticks],
         }
 
     def load(self, data: dict[str, Any]) -> None:
@@ -833,3 +951,10 @@ class FlowTracker:
         for sample in data["window"]:
             self._push_window({r: tuple(v) for r, v in sample.items()})
         self._window_stats = None
+        # figures added in issue 24 (absent from older snapshots: they count from the resume)
+        self.admitted_hist = {int(k): v for k, v in data.get("admitted_hist", [])}
+        bound, window = data.get("intake", [0, []])
+        self.intake_bound_ticks = bound
+        self._intake_window = deque(window, maxlen=BOTTLENECK_WINDOW)
+        trend, self._trend_stride, self._trend_ticks = data.get("trend", [[], 1, 0])
+        self.trend = list(trend)  # a copy: forks of one snapshot must not share it

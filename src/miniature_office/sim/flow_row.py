@@ -62,6 +62,14 @@ class FlowRow:
     agent_ticks: dict[str, float] = field(default_factory=dict)  # agent-ticks per time class
     stalls_open: int = 0  # work that cannot progress now (sim/stalls.py)
     stall_episodes_total: int = 0
+    #: of the tasks deployed this tick, ticks since each was created (its time in the system:
+    #: with ``wip_tasks`` and ``deployed_tasks_per_tick``, Little's law for tasks)
+    task_lead_time_sum_ticks: int = 0
+    #: of the directives deployed this tick, ticks since admission (lead time without the
+    #: backlog wait; with ``open_directives``, Little's law for admitted work)
+    lead_time_from_admission_sum_ticks: int = 0
+    #: 1 when admission binds this tick: arrivals wait while ``arrivals.max_open`` are open
+    intake_bound: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """The row as JSON-ready data, fields in declaration order (nested dicts are shared)."""

@@ -78,6 +78,27 @@ def fork(engine: Engine, salt: str, *, headless: bool = True) -> Engine:
     return copy
 
 
+def branch(
+    engine: Engine,
+    commands: Sequence[dict[str, Any]] = (),
+    *,
+    actor: str = "consigliere",
+    headless: bool = True,
+) -> Engine:
+    """A copy of ``engine`` at its boundary with ``commands`` applied there, exactly as the live
+    world applies a command submitted at this tick (validated against the world now, applied
+    at the boundary before the next tick's proposals and intake), on the world's own random
+    streams. Reseed it for a fresh future; unreseeded, it is the live world's own future.
+
+    Raises :class:`~.errors.CommandRejected` for a command the world would refuse.
+    """
+    copy = Engine.resume(start_state(engine), headless=headless)
+    for command in commands:
+        copy.submit(command["kind"], command.get("payload") or {}, actor=actor)
+    copy.apply_pending()
+    return copy
+
+
 def start_state(engine: Engine) -> dict[str, Any]:
     """The snapshot forks are made from (flow history trimmed: futures do not read it)."""
     state = dump_engine(engine)
@@ -323,6 +344,7 @@ __all__ = [
     "FutureOutcome",
     "Question",
     "add_directives",
+    "branch",
     "fork",
     "current_work",
     "keys_of",

@@ -374,6 +374,13 @@ class Settings(_Strict):
         le=1_000_000,
         description="Scheduled work untouched for this many ticks is starving (60 days).",
     )
+    stall_rework_loop: int = Field(
+        default=4,
+        ge=1,
+        le=1000,
+        description="A task sent back (failed review or vote) this many times without merging "
+        "is cycling without progress: each return costs a full round of reviews and a vote.",
+    )
 
     @model_validator(mode="after")
     def _ranges_are_ordered(self) -> "Settings":

@@ -3,7 +3,9 @@
 Every ``settings.stall_check_every`` ticks the watcher looks at open work and names each piece
 that cannot move: no eligible agent (the role is missing, or nobody is cleared for the task's
 security level), no tool with the capability the work needs on its floor, a saturated elevator,
-a contract that will never arrive, or scheduled work starving past the aging bound. Each stall
+a contract that will never arrive, scheduled work starving past the aging bound, work cycling
+without progress (sent back by reviews or votes again and again), or a floor with nothing to
+do while its arrivals wait behind an intake limit other floors' work holds. Each stall
 is one episode: ``flow.stalled`` (work, cause, remedy) when it starts, ``flow.unstalled`` when
 it clears. Open episodes live in ``world.stalls`` (so snapshots carry them) and the number of
 episodes in ``world.totals["stalls"]``.
@@ -23,12 +25,14 @@ from .members import (
     CONTRACT_IN_DEVELOPMENT,
     CONTRACT_REJECTED,
     DIRECTIVE_AWAITING_DESIGN,
+    DIRECTIVE_DEPLOYED,
     REVIEW_IN_PROGRESS,
     REVIEW_KIND_SECURITY,
     REVIEW_PENDING,
     ROLE_ARCHITECT,
     ROLE_BUILDER,
     ROLE_MANAGER,
+    TASK_APPROVAL,
     TASK_BLOCKED,
     TASK_IN_PROGRESS,
     TASK_IN_REVIEW,
@@ -45,6 +49,8 @@ class StallCause(str, Enum):
     ELEVATOR = "elevator"  # more shipments queued than the car can carry in the bound
     CONTRACT = "contract"  # the contract the task waits for will never arrive
     STARVATION = "starvation"  # scheduled work untouched beyond the aging bound
+    REWORK_LOOP = "rework_loop"  # sent back by reviews or votes again and again, not merged
+    INTAKE = "intake"  # a floor idle while its arrivals wait behind the intake limit
 
 
 #: The closed label set of the stalls gauge.
@@ -56,6 +62,8 @@ _REVIEW_NEEDS = {
     ReviewKind.DOCUMENTATION: (Role.DOC_AGENT, "docs"),
 }
 _ELEVATOR_MARK = "elevator_over"
+#: States a task cycles through when reviews or votes keep sending it back.
+_CYCLING = frozenset({TASK_IN_PROGRESS, TASK_IN_REVIEW, TASK_APPROVAL})
 
 
 @dataclass(slots=True)
@@ -149,6 +157,7 @@ def detect(world: World, elapsed: int) -> list[Stall]:
     elevator = _elevator_stall(world, elapsed)
     if elevator is not None:
         stalls.append(elevator)
+    stalls.extend(_intake_stalls(world))
     return stalls
 
 
@@ -168,7 +177,10 @@ def _office_stalls(
         if directive.state is DIRECTIVE_AWAITING_DESIGN and ROLE_ARCHITECT not in staff:
             yield _missing_role(world, directive_id, office, ROLE_ARCHITECT)
     for task_id in office.task_ids:
-        stall = _task_stall(world, world.tasks[task_id], office, staff, capabilities, requested)
+        task = world.tasks[task_id]
+        stall = _task_stall(world, task, office, staff, capabilities, requested)
+        if stall is None and task.rework_count >= world.settings.stall_rework_loop:
+            stall = _rework_loop(world, task)  # nothing else holds it: it keeps coming back
         if stall is not None:
             yield stall
 
@@ -213,6 +225,56 @@ def _task_stall(
     if state is TASK_BLOCKED and task.requires_contract:
         return _contract_stall(world, task, requested)
     return None
+
+
+def _rework_loop(world: World, task: Task) -> Stall | None:
+    """A task that keeps coming back: every return reopens all its reviews and its vote."""
+    if task.state not in _CYCLING:
+        return None
+    return _stall(
+        world,
+        StallCause.REWORK_LOOP,
+        task.id,
+        task.floor_id,
+        f"sent back {task.rework_count} times without merging (failed reviews or votes; "
+        f"{task.defects_found + task.vulnerabilities_found} findings so far, effort now "
+        f"{task.effort:.1f}); each return costs another full round of reviews and a vote",
+        f"override its vote with a reason if the work is good enough, or lower the doubt "
+        f"voters see (a meeting on its ambiguity); more reviewers on floor {task.floor_id} "
+        "shorten each round but do not end the loop",
+    )
+
+
+def _intake_stalls(world: World) -> Iterator[Stall]:
+    """Floors with no open work while arrivals for them wait in the backlog: the intake limit
+    (``arrivals.max_open``) is held by the other floors' work, so this floor's people idle."""
+    if not world.backlog:
+        return
+    limit = world.scenario.arrivals.max_open
+    open_by_floor: dict[str, int] = dict.fromkeys(world.floors, 0)
+    for directive in world.directives.values():
+        if directive.state is not DIRECTIVE_DEPLOYED:
+            open_by_floor[directive.floor_id] = open_by_floor.get(directive.floor_id, 0) + 1
+    if sum(open_by_floor.values()) < limit:
+        return
+    waiting: dict[str, int] = {}
+    for arrival in world.backlog:
+        waiting[arrival.floor_id] = waiting.get(arrival.floor_id, 0) + 1
+    held = ", ".join(f"{floor} {n}" for floor, n in open_by_floor.items() if n)
+    for floor_id, count in waiting.items():
+        if open_by_floor.get(floor_id, 0):
+            continue
+        yield _stall(
+            world,
+            StallCause.INTAKE,
+            f"intake:{floor_id}",
+            floor_id,
+            f"{count} arrivals for floor {floor_id} wait in the backlog while the intake limit "
+            f"(arrivals.max_open {limit}) is held by other floors' open work ({held}); floor "
+            f"{floor_id} has nothing to do",
+            f"raise arrivals.max_open (set_setting), or add capacity where the open work is "
+            f"({held})",
+        )
 
 
 def _starving(world: World, task: Task) -> bool:
