@@ -18,6 +18,7 @@ RUNS = [
     ("web_bench.py", ["fanout"], ["fanout", "--clients", "50", "--seconds", "10"]),
     ("load_bench.py", [], ["--duration", "20", "--rate", "50", "--sockets", "10"]),
     ("ui_bench.py", [], ["--quick"]),
+    ("abuse_bench.py", [], ["--seconds", "3"]),
 ]
 
 
