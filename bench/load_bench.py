@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from web_bench import free_port, node_viewers
+from web_bench import ONE_ADDRESS, free_port, node_viewers
 
 HERE = Path(__file__).resolve().parent
 BIN = Path(sys.executable).parent
@@ -72,6 +72,7 @@ def start_server(port: int, token: str, data_dir: str, tick_rate: float = 2.0) -
         MINIOFFICE_TICK_RATE=str(tick_rate),
         # One client address and one token send everything: lift the per-client budget.
         MINIOFFICE_RATELIMIT_DEFAULT="10000000 per minute",
+        **ONE_ADDRESS,
     )
     argv = [
         str(BIN / "gunicorn"),

@@ -26,6 +26,7 @@ RUNS = [
         [],
         ["--worlds", "3", "--futures", "10", "--horizon", "200", "--at", "200"],
     ),
+    ("abuse_bench.py", [], ["--seconds", "3"]),
 ]
 
 

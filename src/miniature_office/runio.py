@@ -11,9 +11,13 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from .sim.scenario import Scenario, load_scenario_text
+from .sim.errors import ScenarioError
+from .sim.scenario import MAX_SCENARIO_CHARS, Scenario, load_scenario_text
 
 DEFAULT_SCENARIO = "default"
+#: A command log's line is one command (a few hundred bytes); a longer one is refused
+#: before it is decoded, so a file without newlines cannot fill memory.
+MAX_LINE = 1 << 20
 
 
 def read_scenario(path: str | Path | None) -> Scenario:
@@ -23,7 +27,15 @@ def read_scenario(path: str | Path | None) -> Scenario:
         return load_scenario_text(text, "yaml")
     file = Path(path)
     fmt = "json" if file.suffix.lower() == ".json" else "yaml"
-    return load_scenario_text(file.read_text(encoding="utf-8"), fmt)
+    size = file.stat().st_size  # before reading: an oversized file is never loaded
+    if size > MAX_SCENARIO_CHARS * 4:  # the most bytes MAX_SCENARIO_CHARS of UTF-8 take
+        raise ScenarioError("", f"a scenario file is at most {MAX_SCENARIO_CHARS} characters "
+                                f"(this one is {size} bytes)")  # fmt: skip
+    try:
+        text = file.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError("", f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    return load_scenario_text(text, fmt)
 
 
 def write_jsonl(path: str | Path, rows: Iterable[dict[str, Any]]) -> int:
@@ -39,13 +51,24 @@ def write_jsonl(path: str | Path, rows: Iterable[dict[str, Any]]) -> int:
 def read_jsonl(path: str | Path) -> Iterator[dict[str, Any]]:
     """Yield one object per non-empty line; a bad line raises ValueError naming its number."""
     with open(path, encoding="utf-8") as source:
-        for number, line in enumerate(source, 1):
+        number = 0
+        while line := source.readline(MAX_LINE + 1):
+            number += 1
+            if len(line) > MAX_LINE:
+                raise ValueError(f"line {number}: longer than {MAX_LINE} characters")
             if not line.strip():
                 continue
             try:
-                row = json.loads(line)
+                row = json.loads(line, parse_constant=_no_constant)
             except json.JSONDecodeError as exc:
                 raise ValueError(f"line {number}: not valid JSON ({exc.msg})") from None
+            except (ValueError, RecursionError) as exc:
+                problem = "nested too deeply" if isinstance(exc, RecursionError) else exc
+                raise ValueError(f"line {number}: {problem}") from None
             if not isinstance(row, dict):
                 raise ValueError(f"line {number}: expected a JSON object")
             yield row
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number this file may hold")

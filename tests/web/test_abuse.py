@@ -166,3 +166,129 @@ def test_a_slow_flood_is_still_a_flood():
         clock.now += 0.01
         limiter.check("sid", "addr:x", "unfollow_floor")
     assert not limiter.flooding("sid")
+
+
+# ---- Socket.IO: every packet counts (issue 25) ----------------------------------------------
+
+
+def test_an_unknown_event_is_refused_and_counted(app, sio):
+    answer = sio.emit("no_such_event", {"x": [1] * 1000}, callback=True)
+    assert answer == {"ok": False, "error": "unknown event 'no_such_event'", "status": 404}
+    limiter = get_socketio(app).event_limiter
+    assert sum(count for count, _ in limiter.refused.values()) == 1
+
+
+def test_a_flood_of_unknown_events_is_closed_with_a_stated_reason(app, sio):
+    runtime = get_runtime(app)
+    with pytest.raises(RuntimeError, match="not connected"):
+        for _ in range(10 * FLOOD_CLOSE_AFTER):
+            sio.emit("x" * 100, [1] * 100)
+    assert runtime.clients == 0
+
+
+def test_malformed_follow_floor_floods_spend_the_same_budget_and_are_closed(app, sio):
+    answers = []
+    with pytest.raises(RuntimeError, match="not connected"):
+        for _ in range(10 * FLOOD_CLOSE_AFTER):
+            answers.append(sio.emit("follow_floor", {"x": [1] * 1000}, callback=True))
+    assert {a["status"] for a in answers} == {422, 429}  # refused for its argument, then budget
+    assert len(answers) < 2 * FLOOD_CLOSE_AFTER
+
+
+class FakeEngine:
+    """The parts of an engineio.Server the gate wraps, recording what it is asked to do."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str]] = []
+        self.closed: list[str] = []
+        self.handled: list[tuple] = []
+        self.slept = 0
+
+    def handle_request(self, environ, start_response):
+        start_response("200 OK", [])
+        return [b"session"]
+
+    def _trigger_event(self, event, *args, **kwargs):
+        self.handled.append((event, *args))
+        return None
+
+    def sleep(self, seconds):
+        self.slept += 1
+
+    def send(self, sid, text):
+        self.sent.append((sid, text))
+
+    def start_background_task(self, target, *args):
+        target(*args)
+
+    def disconnect(self, sid):
+        self.closed.append(sid)
+
+
+def _gate(clock, **caps):
+    from miniature_office.web.socket_gate import SocketGate
+
+    engine = FakeEngine()
+    gate = SocketGate(EventLimiter(clock=lambda: clock.now), **caps)
+    gate.install(engine)
+    return gate, engine
+
+
+def _open(engine, address, query="EIO=4&transport=websocket"):
+    statuses = []
+    environ = {"REMOTE_ADDR": address, "QUERY_STRING": query}
+    body = engine.handle_request(environ, lambda status, headers: statuses.append(status))
+    return statuses[0], b"".join(body), environ
+
+
+def test_the_gate_drops_packets_over_budget_before_decoding_and_closes_a_flood():
+    from miniature_office.web.socket_gate import PACKET_BURST
+
+    clock = SimpleNamespace(now=0.0)
+    gate, engine = _gate(clock, max_connections=10, per_address=10)
+    engine._trigger_event("connect", "s1", {"REMOTE_ADDR": "1.2.3.4"})
+    for _ in range(int(PACKET_BURST) + FLOOD_CLOSE_AFTER):
+        engine._trigger_event("message", "s1", '42["follow_floor",{"x":[1]}]')
+    messages = [h for h in engine.handled if h[0] == "message"]
+    assert len(messages) == int(PACKET_BURST)  # the rest never reached Socket.IO
+    assert engine.closed == ["s1"]
+    sid, text = engine.sent[0]
+    assert sid == "s1" and '"closing"' in text and '"flood"' in text  # the stated reason
+    assert engine.slept == int(PACKET_BURST) + FLOOD_CLOSE_AFTER  # yields after every packet
+
+
+def test_the_gate_refuses_binary_messages_outright():
+    clock = SimpleNamespace(now=0.0)
+    gate, engine = _gate(clock, max_connections=10, per_address=10)
+    engine._trigger_event("connect", "s1", {"REMOTE_ADDR": "1.2.3.4"})
+    engine._trigger_event("message", "s1", b"\x00" * 10)
+    engine._trigger_event("message", "s1", '51-["follow_floor",{"_placeholder":true,"num":0}]')
+    assert [h for h in engine.handled if h[0] == "message"] == []
+    assert gate.limiter.refused["eio:s1"][0] == 2
+
+
+def test_the_gate_caps_sessions_in_all_and_per_address():
+    clock = SimpleNamespace(now=0.0)
+    gate, engine = _gate(clock, max_connections=4, per_address=2)
+    for n, address in enumerate(["10.0.0.1", "10.0.0.1", "10.0.0.2"]):
+        status, _, environ = _open(engine, address)
+        assert status == "200 OK"
+        engine._trigger_event("connect", f"s{n}", environ)
+    status, body, _ = _open(engine, "10.0.0.1")
+    assert status.startswith("503") and b"this address" in body
+    engine._trigger_event("connect", "s3", _open(engine, "10.0.0.3")[2])
+    status, body, _ = _open(engine, "10.0.0.4")
+    assert status.startswith("503") and b"maximum of 4" in body
+    # a request of an existing session is never refused
+    assert _open(engine, "10.0.0.1", "EIO=4&transport=polling&sid=s0")[0] == "200 OK"
+    engine._trigger_event("disconnect", "s0", "client disconnect")
+    assert _open(engine, "10.0.0.1")[0] == "200 OK"  # the slot came back
+    assert gate.address_of == {"s1": "10.0.0.1", "s2": "10.0.0.2", "s3": "10.0.0.3"}
+
+
+def test_a_session_that_raced_past_the_check_is_refused_at_connect():
+    clock = SimpleNamespace(now=0.0)
+    gate, engine = _gate(clock, max_connections=1, per_address=1)
+    assert engine._trigger_event("connect", "s1", {"REMOTE_ADDR": "a"}) is None
+    assert engine._trigger_event("connect", "s2", {"REMOTE_ADDR": "a"}) is False
+    assert list(gate.address_of) == ["s1"]

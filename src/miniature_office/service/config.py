@@ -48,7 +48,16 @@ ENV_NAMES: dict[str, str] = {
     "job_niceness": "MINIOFFICE_JOB_NICENESS",
     "job_workers": "MINIOFFICE_JOB_WORKERS",
     "job_deadline": "MINIOFFICE_JOB_DEADLINE",
+    "worker_connections": "MINIOFFICE_WORKER_CONNECTIONS",
+    "ws_max_connections": "MINIOFFICE_WS_MAX_CONNECTIONS",
+    "ws_per_address": "MINIOFFICE_WS_PER_ADDRESS",
+    "ws_max_message": "MINIOFFICE_WS_MAX_MESSAGE",
 }
+#: Of the worker's connection slots, at least this share stays free for HTTP (/health,
+#: /metrics, the API, idle keep-alive connections) whatever the websocket cap says.
+HTTP_RESERVE_SHARE = 0.25
+#: Threads of the gthread worker (MINIOFFICE_ASYNC_MODE=threading): its connection pool.
+GTHREAD_THREADS = 100
 #: Settings never echoed back in an error message.
 SECRET_FIELDS = (
     "secret_key",
@@ -117,6 +126,17 @@ class Config(BaseModel):
     ratelimit_enabled: bool = True
     #: Where the limiter counts: memory:// (per process) or redis://host:port/db (shared).
     ratelimit_storage_uri: str = Field(default="memory://", repr=False, max_length=500)
+    #: Connections one eventlet worker serves at once: websockets, long polls and HTTP
+    #: (idle keep-alive ones included) share them. Green threads are cheap; file descriptors
+    #: must allow it (the worker raises its soft limit up to the hard one).
+    worker_connections: int = Field(default=4000, ge=100, le=100_000)
+    #: Live Socket.IO sessions (websockets and long polls) in all, per worker.
+    ws_max_connections: int = Field(default=1000, ge=1, le=75_000)
+    #: Live Socket.IO sessions from one client address (the trusted forwarded one behind
+    #: MINIOFFICE_PROXY_FIX), per worker.
+    ws_per_address: int = Field(default=50, ge=1, le=75_000)
+    #: Largest message (bytes) a Socket.IO client may send; a larger one closes its connection.
+    ws_max_message: int = Field(default=65536, ge=1024, le=16 * 1024 * 1024)
 
     @field_validator("cors_origins", mode="before")
     @classmethod
@@ -185,7 +205,30 @@ class Config(BaseModel):
                 "each run a different world. Keep MINIOFFICE_WORKERS=1, or set MESSAGE_QUEUE "
                 "(for example redis://localhost:6379/0) for the scale-out setup."
             )
+        # (the gthread worker's fixed 100 threads clamp the cap instead: websocket_cap)
+        pool = self.worker_connections
+        if self.async_mode == "eventlet" and self.ws_max_connections > pool * (
+            1 - HTTP_RESERVE_SHARE
+        ):
+            raise ValueError(
+                "ws_max_connections: MINIOFFICE_WS_MAX_CONNECTIONS must leave a quarter of the "
+                f"worker's {pool} connections to HTTP (at most "
+                f"{int(pool * (1 - HTTP_RESERVE_SHARE))}); raise "
+                "MINIOFFICE_WORKER_CONNECTIONS or lower the cap"
+            )
         return self
+
+    @property
+    def connection_pool(self) -> int:
+        """Connections one worker serves at once: eventlet's pool, or gthread's threads."""
+        return self.worker_connections if self.async_mode == "eventlet" else GTHREAD_THREADS
+
+    @property
+    def websocket_cap(self) -> int:
+        """The live Socket.IO sessions one worker admits (below its pool, leaving the
+        reserve for HTTP)."""
+        return min(self.ws_max_connections,
+                   int(self.connection_pool * (1 - HTTP_RESERVE_SHARE)))  # fmt: skip
 
     @property
     def is_production(self) -> bool:
@@ -269,7 +312,7 @@ def main() -> int:
     except ConfigError as exc:
         sys.stderr.write(f"miniature-office: cannot start: {exc}\n")
         return 2
-    fields = ("host", "port", "workers", "async_mode", "log_level", "env")
+    fields = ("host", "port", "workers", "async_mode", "log_level", "env", "worker_connections")
     sys.stdout.write(json.dumps({name: getattr(config, name) for name in fields}) + "\n")
     return 0
 

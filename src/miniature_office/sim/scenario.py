@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 from typing import Any, Literal
 
 import yaml
@@ -21,6 +22,12 @@ TASK_SENSITIVITY_SPREAD = (0.85, 1.1)
 #: Tool capabilities every task needs (build, verification, documentation) and sensitive ones.
 WORK_CAPABILITIES = ("build", "test", "docs")
 SENSITIVE_CAPABILITY = "scan"
+#: Bounds on scenario text (issue 25): a scenario is a few kilobytes; anything far larger,
+#: deeper or more repetitive is refused before (or while) it is parsed, in bounded time.
+MAX_SCENARIO_CHARS = 1 << 20
+MAX_DEPTH = 32
+MAX_DIRECTIVES = 10_000
+MAX_TICK = 2**31 - 1
 
 
 class FieldProblem(ValueError):
@@ -33,15 +40,16 @@ class FieldProblem(ValueError):
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # NaN and the infinities are never a setting: refused by name, not by a range check
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class AgentSpec(_Strict):
     name: str | None = Field(default=None, max_length=80)
     role: Role
-    skills: dict[str, float] = Field(default_factory=dict)
+    skills: dict[str, float] = Field(default_factory=dict, max_length=64)
     clearance: int = Field(default=3, ge=1, le=5)
-    languages: list[str] = Field(default_factory=list)
+    languages: list[str] = Field(default_factory=list, max_length=64)
 
     @field_validator("skills")
     @classmethod
@@ -55,7 +63,7 @@ class AgentSpec(_Strict):
 class OfficeSpec(_Strict):
     name: str = Field(min_length=1, max_length=80)
     staff: dict[Role, int] = Field(default_factory=dict)
-    agents: list[AgentSpec] = Field(default_factory=list)
+    agents: list[AgentSpec] = Field(default_factory=list, max_length=1000)
 
     @field_validator("staff")
     @classmethod
@@ -70,7 +78,7 @@ class ToolSpec(_Strict):
     name: str = Field(min_length=1, max_length=80)
     kind: str = Field(min_length=1, max_length=40)
     version: str = Field(default="1.0.0", max_length=40)
-    capabilities: list[str] = Field(min_length=1)
+    capabilities: list[str] = Field(min_length=1, max_length=64)
     slots: int = Field(default=1, ge=1, le=1000)
     trust: float = Field(default=0.8, ge=0, le=1)
     security_rating: int = Field(default=3, ge=1, le=5)
@@ -80,8 +88,8 @@ class ToolSpec(_Strict):
 class FloorSpec(_Strict):
     language: str = Field(min_length=1, max_length=40, pattern=r"^[a-z][a-z0-9_+-]*$")
     name: str | None = Field(default=None, max_length=80)
-    offices: list[OfficeSpec] = Field(min_length=1)
-    tools: list[ToolSpec] = Field(default_factory=list)
+    offices: list[OfficeSpec] = Field(min_length=1, max_length=64)
+    tools: list[ToolSpec] = Field(default_factory=list, max_length=256)
 
     @model_validator(mode="after")
     def _tool_names_are_unique(self) -> "FloorSpec":
@@ -94,7 +102,7 @@ class FloorSpec(_Strict):
 
 
 class DirectiveSpec(_Strict):
-    tick: int = Field(default=0, ge=0)
+    tick: int = Field(default=0, ge=0, le=MAX_TICK)
     title: str = Field(min_length=1, max_length=200)
     floor: str
     priority: int = Field(default=2, ge=1, le=5)
@@ -400,7 +408,7 @@ class Scenario(_Strict):
     name: str = Field(default="scenario", max_length=80)
     description: str = Field(default="", max_length=2000)
     floors: list[FloorSpec] = Field(min_length=1, max_length=64)
-    directives: list[DirectiveSpec] = Field(default_factory=list)
+    directives: list[DirectiveSpec] = Field(default_factory=list, max_length=MAX_DIRECTIVES)
     arrivals: ArrivalSpec = Field(default_factory=ArrivalSpec)
     settings: Settings = Field(default_factory=Settings)
 
@@ -468,17 +476,70 @@ def parse_scenario(raw: Any) -> Scenario:
         raise ScenarioError(where or "scenario", first["msg"]) from None
 
 
+class _BoundedLoader(yaml.SafeLoader):
+    """PyYAML's safe loader without aliases (a "billion laughs" expands a few hundred bytes
+    of anchors into gigabytes) and with a nesting bound (deep nesting recurses)."""
+
+    _depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark
+            raise yaml.composer.ComposerError(
+                None, None, "aliases (*name) are not allowed in a scenario", mark
+            )
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                mark = self.peek_event().start_mark
+                raise yaml.composer.ComposerError(
+                    None, None, f"nested deeper than {MAX_DEPTH} levels", mark
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number a scenario accepts")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is not a finite number")
+    return value
+
+
+def _depth(value: Any, limit: int = MAX_DEPTH) -> int:
+    """How deeply ``value`` nests (stops counting past ``limit``)."""
+    if limit < 0 or not isinstance(value, (dict, list)):
+        return 0
+    items = value.values() if isinstance(value, dict) else value
+    return 1 + max((_depth(item, limit - 1) for item in items), default=0)
+
+
 def load_scenario_text(text: str, fmt: str = "auto") -> Scenario:
-    """Parse YAML or JSON text (``fmt`` = yaml | json | auto) into a validated scenario."""
+    """Parse YAML or JSON text (``fmt`` = yaml | json | auto) into a validated scenario.
+
+    Bad input is a :class:`ScenarioError` in bounded time and memory: text over
+    :data:`MAX_SCENARIO_CHARS`, YAML aliases, nesting deeper than :data:`MAX_DEPTH`, NaN or
+    infinite numbers, integers too long to convert, and lists over their bounds.
+    """
+    name = fmt if fmt != "auto" else "YAML/JSON"
+    if len(text) > MAX_SCENARIO_CHARS:
+        raise ScenarioError("", f"a scenario is at most {MAX_SCENARIO_CHARS} characters "
+                                f"(got {len(text)})")  # fmt: skip
     try:
         if fmt == "json" or (fmt == "auto" and text.lstrip().startswith("{")):
-            raw = json.loads(text)
+            raw = json.loads(text, parse_constant=_no_constant, parse_float=_finite)
+            if _depth(raw) > MAX_DEPTH:
+                raise ValueError(f"nested deeper than {MAX_DEPTH} levels")
         else:
-            raw = yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise ScenarioError(
-            "", f"not valid {fmt if fmt != 'auto' else 'YAML/JSON'}: {exc}"
-        ) from None
+            raw = yaml.load(text, Loader=_BoundedLoader)  # nosec B506 - a SafeLoader
+    except (yaml.YAMLError, ValueError, RecursionError) as exc:
+        problem = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        raise ScenarioError("", f"not valid {name}: {problem[:300]}") from None
     return parse_scenario(raw)
 
 

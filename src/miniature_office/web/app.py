@@ -98,12 +98,18 @@ def create_app(config: Config | None = None) -> Flask:
         # Processes of one deployment share a store: name their Socket.IO channel after it,
         # so two deployments (or test runs) on one Redis never see each other's ticks.
         channel=f"{namespace_for(store.url)}:socketio",
-        max_http_buffer_size=config.max_content_length,
+        # Clients send small events; a larger message closes the connection (SECURITY.md).
+        max_http_buffer_size=config.ws_max_message,
         logger=False,
         engineio_logger=False,
     )
     _, token_watch = register_realtime(
-        socketio, runtime, get_authenticator(app), scale_out=bool(config.message_queue)
+        socketio,
+        runtime,
+        get_authenticator(app),
+        scale_out=bool(config.message_queue),
+        max_connections=config.websocket_cap,
+        per_address=config.ws_per_address,
     )
     app.extensions[KEY] = Office(config, runtime, store, socketio, token_watch)
     # WSGI stack, outermost first: ProxyFix (trusted forwarded host/scheme), security headers,

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 
 # The child runs this interpreter on a fixed module: no shell, no user input.
+import resource
 import subprocess  # nosec B404
 import sys
 from typing import Any
@@ -40,7 +41,10 @@ bind = [f"[{_host}]:{_settings['port']}" if ":" in _host else f"{_host}:{_settin
 workers = _settings["workers"]
 if _settings["async_mode"] == "eventlet":
     worker_class = "eventlet"
-    worker_connections = 1000
+    # Websockets, long polls and HTTP share this pool; the app caps Socket.IO sessions well
+    # below it (MINIOFFICE_WS_MAX_CONNECTIONS), so idle or held connections never take the
+    # last slot from /health (SECURITY.md, "Connection limits").
+    worker_connections = _settings["worker_connections"]
 else:
     worker_class = "gthread"
     threads = 100
@@ -48,6 +52,18 @@ preload_app = False
 timeout = 120
 graceful_timeout = 30
 keepalive = 5
+
+
+def _raise_file_limit(needed: int) -> None:
+    """Every connection is a file descriptor: lift the soft limit to the hard one if the pool
+    would not fit (a pool the descriptors cannot hold fails accept() under load)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < needed:
+        target = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+
+
+_raise_file_limit(_settings["worker_connections"] + 256)
 accesslog = "-"
 errorlog = "-"
 loglevel = _settings["log_level"].lower()

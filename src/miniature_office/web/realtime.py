@@ -19,8 +19,6 @@ from __future__ import annotations
 import json
 import logging
 import threading
-import time
-from dataclasses import dataclass
 from functools import wraps
 from typing import Any, Callable
 
@@ -41,85 +39,22 @@ from .auth import (
     log_failure,
     socket_principal,
 )
+from .socket_gate import (  # noqa: F401 - the event budgets are part of this module's API
+    CLOSING,
+    EVENT_BURST,
+    EVENT_RATE,
+    FLOOD_CLOSE_AFTER,
+    RESYNC_BURST,
+    RESYNC_RATE,
+    EventLimiter,
+    SocketGate,
+)
 
 log = logging.getLogger(__name__)
 ALL_ROOM = "all"
-#: Event budgets (events per second, burst). A resync sends the whole world (about 100 kB):
-#: a few per second per connection, and a bound per token (or client address without one)
-#: across all its connections. Other events are cheap and get a larger budget.
-RESYNC_RATE, RESYNC_BURST = 2.0, 4.0
-TOKEN_RESYNC_RATE, TOKEN_RESYNC_BURST = 10.0, 20.0
-EVENT_RATE, EVENT_BURST = 20.0, 40.0
-TOKEN_EVENT_RATE, TOKEN_EVENT_BURST = 100.0, 200.0
-#: A connection refused this many times without a quiet spell of FLOOD_QUIET seconds between
-#: refusals is closed (a flood; a page that merely resyncs too eagerly never gets near it).
-FLOOD_CLOSE_AFTER = 200
-FLOOD_QUIET = 10.0
 MAX_FLOOR_NAME = 40
-
-
-@dataclass(slots=True)
-class Bucket:
-    """A token bucket: ``rate`` per second, holding at most ``burst``."""
-
-    rate: float
-    burst: float
-    level: float = -1.0
-    at: float = 0.0
-
-    def take(self, now: float) -> float:
-        """0.0 when one event may pass now, else the seconds until one may."""
-        if self.level < 0:
-            self.level, self.at = self.burst, now
-        self.level = min(self.burst, self.level + (now - self.at) * self.rate)
-        self.at = now
-        if self.level >= 1.0:
-            self.level -= 1.0
-            return 0.0
-        return (1.0 - self.level) / self.rate
-
-
-class EventLimiter:
-    """Per-connection and per-token (or per-address) budgets for Socket.IO events."""
-
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self.clock = clock
-        self.buckets: dict[tuple[str, str], Bucket] = {}
-        self.refused: dict[str, tuple[int, float]] = {}  # sid -> (refusals, last refusal)
-
-    def check(self, sid: str, owner: str, kind: str) -> float:
-        """0.0 to let the event through, else the Retry-After in seconds."""
-        now = self.clock()
-        heavy = kind == "resync"
-        mine = self._bucket(("sid:" + sid, kind if heavy else "event"),
-                            RESYNC_RATE if heavy else EVENT_RATE,
-                            RESYNC_BURST if heavy else EVENT_BURST)  # fmt: skip
-        theirs = self._bucket((owner, kind if heavy else "event"),
-                              TOKEN_RESYNC_RATE if heavy else TOKEN_EVENT_RATE,
-                              TOKEN_RESYNC_BURST if heavy else TOKEN_EVENT_BURST)  # fmt: skip
-        wait = mine.take(now)
-        if not wait:
-            wait = theirs.take(now)
-            if wait:  # give the connection's allowance back: the owner's budget refused it
-                mine.level = min(mine.burst, mine.level + 1.0)
-        if wait:
-            count, last = self.refused.get(sid, (0, now))
-            self.refused[sid] = (1 if now - last > FLOOD_QUIET else count + 1, now)
-        return wait
-
-    def flooding(self, sid: str) -> bool:
-        return self.refused.get(sid, (0, 0.0))[0] >= FLOOD_CLOSE_AFTER
-
-    def forget(self, sid: str) -> None:
-        self.refused.pop(sid, None)
-        for key in [k for k in self.buckets if k[0] == "sid:" + sid]:
-            del self.buckets[key]
-
-    def _bucket(self, key: tuple[str, str], rate: float, burst: float) -> Bucket:
-        bucket = self.buckets.get(key)
-        if bucket is None:
-            bucket = self.buckets[key] = Bucket(rate, burst)
-        return bucket
+#: Without configuration (tests' apps): no practical cap on live connections.
+UNCAPPED = 1 << 30
 
 
 def _owner(principal: Principal, remote: str | None) -> str:
@@ -324,8 +259,13 @@ def register_realtime(
     *,
     scale_out: bool = False,
     limiter: EventLimiter | None = None,
+    max_connections: int = UNCAPPED,
+    per_address: int = UNCAPPED,
 ) -> tuple[Broadcaster, TokenWatch]:
-    """Wire the Socket.IO events to the runtime; the token watch is returned, not started."""
+    """Wire the Socket.IO events to the runtime; the token watch is returned, not started.
+
+    ``max_connections`` and ``per_address`` cap the live Socket.IO sessions (web/socket_gate.py).
+    """
     frames = fanout.install(socketio.server)
     fan = fanout.Fanout(socketio.server, frames)
     socketio.fanout = fan  # type: ignore[attr-defined]
@@ -335,6 +275,22 @@ def register_realtime(
     watch = TokenWatch(socketio, authenticator, principals)
     limits = limiter or EventLimiter()
     socketio.event_limiter = limits  # type: ignore[attr-defined]
+    gate = SocketGate(limits, max_connections=max_connections, per_address=per_address)
+    gate.install(socketio.server.eio)
+    socketio.gate = gate  # type: ignore[attr-defined]
+
+    def connection(sid: str) -> str:
+        """The budget key of a Socket.IO sid: its Engine.IO session, as the gate counts it."""
+        eio_sid = socketio.server.manager.eio_sid_from_sid(sid, "/")
+        return "eio:" + eio_sid if eio_sid else "sid:" + sid
+
+    def refused(sid: str) -> None:
+        """After a refusal: close a connection that keeps being refused, saying why."""
+        if limits.flooding(connection(sid)):
+            log.warning(json.dumps({"event": "socket.flood_closed", "sid": sid}))
+            message = "this connection kept sending refused events"
+            socketio.emit(CLOSING, {"reason": "flood", "message": message}, to=sid)
+            socketio.server.disconnect(sid, namespace="/")
 
     def needs(role: AccessRole, kind: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """Authorise and rate-limit an event for the connection's principal, and check its
@@ -345,11 +301,9 @@ def register_realtime(
             def guarded(*args: Any) -> Any:
                 sid = request.sid  # type: ignore[attr-defined]
                 principal = principals.get(sid, ANONYMOUS)
-                wait = limits.check(sid, _owner(principal, request.remote_addr), kind)
+                wait = limits.check(connection(sid), _owner(principal, request.remote_addr), kind)
                 if wait:
-                    if limits.flooding(sid):
-                        log.warning(json.dumps({"event": "socket.flood_closed", "sid": sid}))
-                        socketio.server.disconnect(sid, namespace="/")
+                    refused(sid)
                     return {"ok": False, "error": "rate limited", "status": 429,
                             "retry_after": round(wait, 2)}  # fmt: skip
                 try:
@@ -393,8 +347,17 @@ def register_realtime(
         if principals.pop(request.sid, None) is None:  # type: ignore[attr-defined]
             return  # a refused connection was never counted
         runtime.clients = max(0, runtime.clients - 1)
-        limits.forget(request.sid)  # type: ignore[attr-defined]
+        limits.forget(connection(request.sid))  # type: ignore[attr-defined]
         _leave_floor(request.sid)  # type: ignore[attr-defined]
+
+    @socketio.on("*")
+    def _unknown(event: Any, *_: Any) -> dict[str, Any]:
+        """Any other event: refused, and counted like every refusal."""
+        sid = request.sid  # type: ignore[attr-defined]
+        limits.refuse(connection(sid))
+        refused(sid)
+        shown = event if isinstance(event, str) and len(event) <= MAX_FLOOR_NAME else None
+        return {"ok": False, "error": f"unknown event {shown!r}", "status": 404}
 
     @socketio.on("resync")
     @needs(AccessRole.VIEWER, "resync")
