@@ -71,21 +71,23 @@ _STRING = json.encoder.encode_basestring  # what _CANONICAL uses for str (ensure
 
 
 def _encode_event(
-    seq: int,
-    tick: int,
-    kind: str,
-    actor: str,
-    target: str,
+    seq: Any,
+    tick: Any,
+    kind: Any,
+    actor: Any,
+    target: Any,
     data: dict[str, Any],
     parents: list[int],
-    prev: str,
+    prev: Any,
 ) -> str:
     """The exact text ``_CANONICAL`` gives for the hashed fields, built without sorting them.
 
     The keys are written in their sorted order (actor, data, kind, parents, prev, seq, target,
     tick); only ``data`` goes through the general encoder. Anything not of the expected type
     takes the general path, so the bytes are always the canonical ones
-    (tests/sim/test_hash_pins.py and test_audit_and_determinism.py compare them).
+    (tests/sim/test_hash_pins.py and test_audit_and_determinism.py compare them). The scalar
+    fields are typed ``Any`` because this function checks them itself: a compiled build
+    (mypyc) enforces annotations, and would refuse the ``None`` the general path exists for.
     """
     if not (
         type(seq) is int

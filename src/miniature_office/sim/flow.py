@@ -22,6 +22,8 @@ from bisect import bisect_left, insort
 from collections import deque
 from typing import Any, Callable, Sequence, TypeAlias
 
+from mypy_extensions import mypyc_attr
+
 from .agents import AgentStatus, Role
 from .flow_row import FlowRow
 from .members import (
@@ -238,6 +240,9 @@ def _hist_stats(hist: dict[int, int]) -> dict[str, Any]:
     }
 
 
+# tests/sim/flow_reference.py subclasses the tracker to check it against a from-scratch
+# reference; a compiled build allows that only when asked (the engine's ``flow`` is typed).
+@mypyc_attr(allow_interpreted_subclasses=True)
 class FlowTracker:
     """Per-tick flow rows (bounded history) and whole-run lead, cycle and time accounting."""
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from .engine import Engine
+from .flow import FlowTracker
 from .flow_row import FlowRow
 from .sequential import quantile_interval
 from .snapshot import dump_engine
@@ -172,7 +173,7 @@ def _deployed_keys(world: Any) -> set[str]:
 # ---- many futures -----------------------------------------------------------------------------
 
 
-class DeploymentCount:
+class DeploymentCount(FlowTracker):
     """The flow tracker of a forecast's futures: each tick's row carries only the tick and how
     many directives deployed in it, which is all :func:`run_future` reads.
 
@@ -181,10 +182,12 @@ class DeploymentCount:
     works and deploys exactly as it would with :class:`~.flow.FlowTracker`, for about a fifth
     less work per tick. ``tests/sim/test_forecast.py`` runs futures both ways and compares
     every audit event's hash. Previews keep the full tracker: they report bottlenecks and the
-    stage an added directive spent longest in.
+    stage an added directive spent longest in. It is a :class:`~.flow.FlowTracker` so that it
+    fits the engine's typed ``flow`` in the compiled build too.
     """
 
-    __slots__ = ()
+    def __init__(self) -> None:
+        super().__init__(history=1, samples=1)
 
     def record(self, world: Any, deployed: list[str]) -> FlowRow:
         return FlowRow(tick=world.tick, directives_deployed=len(deployed))
@@ -204,7 +207,7 @@ class ForecastInput:
 def prepare(engine: Engine, question: Question, seed: int) -> ForecastInput:
     """Freeze ``engine`` as the start of a forecast (headless; the engine itself is untouched)."""
     start = Engine.resume(start_state(engine), headless=True)
-    start.flow = DeploymentCount()  # type: ignore[assignment]  # futures read no flow figure
+    start.flow = DeploymentCount()  # futures read no flow figure
     return ForecastInput(pickle.dumps(start, protocol=pickle.HIGHEST_PROTOCOL), question, seed)
 
 

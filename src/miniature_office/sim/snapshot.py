@@ -2,8 +2,9 @@
 
 A snapshot plus the commands applied after it rebuilds the engine exactly (the engine is
 deterministic), which is how the store recovers after a restart without replaying from tick 0.
-Encoding is generic over the domain's dataclasses and enums, driven by their type hints, so a
-new field is carried without touching this module.
+Encoding is generic over the domain's dataclasses and enums; decoding is driven by the explicit
+table in :mod:`.snapshot_schema` (not by runtime annotations, which a compiled build erases), so
+a new field is carried by adding it to that table (a test says when it is missing).
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import enum
 import types
 import typing
 from collections import Counter, deque
-from functools import lru_cache
 from typing import Any
 
 from .agents import Agent
@@ -21,14 +21,12 @@ from .artifacts import Artifact
 from .audit import AuditEvent, AuditLog
 from .contracts import Contract, Elevator
 from .meetings import Meeting
-from .proposals import Proposal
 from .scenario import Scenario
-from .security_office import DeliveryBlock, Lockdown
-from .stalls import Stall
+from .snapshot_schema import SCHEMA, WORLD_PLAIN
 from .supply import Tool
 from .tasks import Directive, Task, TaskState
 from .votes import Vote
-from .world import Arrival, ChangeSet, Floor, Office, World
+from .world import ChangeSet, Floor, Office, World
 
 SNAPSHOT_FORMAT = 2  # 2: keyed stream counters, identities and the backlog
 REGISTRIES: dict[str, type] = {
@@ -43,28 +41,14 @@ REGISTRIES: dict[str, type] = {
     "contracts": Contract,
     "artifacts": Artifact,
 }
-PLAIN = (
-    "tick",
-    "running",
-    "speed",
-    "counters",
-    "totals",
-    "releases",
-    "headcount",
-    "draw_counts",
-    "identity",
-    "backlog",
-    "stalls",
-    "stall_marks",
-    "lockdowns",
-    "delivery_blocks",
-    "proposals",
-    "proposal_policy",
-)
+PLAIN = tuple(WORLD_PLAIN)  # the world's plainly snapshotted fields, in order
 
 
 def encode(value: Any) -> Any:
     """Dataclasses, enums, tuples and deques to JSON-ready data."""
+    fields = SCHEMA.get(type(value))
+    if fields is not None:  # a snapshotted class: its fields in declaration order
+        return {name: encode(getattr(value, name)) for name in fields}
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: encode(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, enum.Enum):
@@ -74,11 +58,6 @@ def encode(value: Any) -> Any:
     if isinstance(value, (list, tuple, deque)):
         return [encode(v) for v in value]
     return value
-
-
-@lru_cache(maxsize=None)
-def _hints(cls: type) -> dict[str, Any]:
-    return typing.get_type_hints(cls)
 
 
 def decode(hint: Any, data: Any) -> Any:
@@ -103,8 +82,8 @@ def decode(hint: Any, data: Any) -> Any:
     if isinstance(hint, type) and issubclass(hint, enum.Enum):
         return hint(data)
     if isinstance(hint, type) and dataclasses.is_dataclass(hint):
-        hints = _hints(hint)
-        return hint(**{name: decode(hints[name], value) for name, value in data.items()})
+        fields = SCHEMA[hint]
+        return hint(**{name: decode(fields[name], value) for name, value in data.items()})
     return data
 
 
@@ -202,7 +181,7 @@ def load_engine(data: dict[str, Any], engine_cls: Any, **engine_kwargs: Any) -> 
     scenario = Scenario.model_validate(data["scenario"])
     engine = engine_cls(scenario, data["seed"], **engine_kwargs)
     world: World = engine.world
-    hints = _hints_for_world()
+    hints = WORLD_PLAIN
     for name in PLAIN:
         if name not in data["plain"]:  # a field newer than the snapshot keeps its fresh value
             continue
@@ -238,27 +217,6 @@ def load_engine(data: dict[str, Any], engine_cls: Any, **engine_kwargs: Any) -> 
     engine.adopt_log((), next_seq=data["engine"]["next_seq"])  # counts its events as reported
     world.changes = ChangeSet()
     return engine
-
-
-def _hints_for_world() -> dict[str, Any]:
-    return {
-        "tick": int,
-        "running": bool,
-        "speed": float,
-        "counters": dict[str, int],
-        "totals": dict[str, int],
-        "releases": dict[str, int],
-        "headcount": dict[str, int],
-        "draw_counts": dict[str, int],
-        "identity": dict[str, str],
-        "backlog": list[Arrival],
-        "stalls": dict[str, Stall],
-        "stall_marks": dict[str, int],
-        "lockdowns": dict[str, Lockdown],
-        "delivery_blocks": dict[str, DeliveryBlock],
-        "proposals": dict[str, Proposal],
-        "proposal_policy": dict[str, int],
-    }
 
 
 __all__ = ["dump_engine", "load_engine", "encode", "decode"]

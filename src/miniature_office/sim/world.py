@@ -253,13 +253,22 @@ class World:
         self._keyed = hashlib.blake2b(digest_size=8, key=self._stream_key)
 
     def __getstate__(self) -> dict[str, Any]:
-        """Pickling (worker processes) and copying: the keyed hasher is rebuilt from its key."""
-        state = dict(self.__dict__)
-        del state["_keyed"]
+        """Pickling (worker processes) and copying: the keyed hasher is rebuilt from its key.
+
+        A compiled build (mypyc) keeps attributes in slots named by ``__mypyc_attrs__``, with
+        no ``__dict__``; the pure build has only the ``__dict__``."""
+        names = getattr(type(self), "__mypyc_attrs__", None)
+        if names is None:
+            state = dict(self.__dict__)
+        else:
+            state = {name: getattr(self, name) for name in names if hasattr(self, name)}
+        state.pop("_keyed", None)
+        state.pop("__dict__", None)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
+        for name, value in state.items():
+            setattr(self, name, value)
         self._keyed = hashlib.blake2b(digest_size=8, key=self._stream_key)
 
     # ---- ids, logging, change tracking ------------------------------------------------------
