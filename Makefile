@@ -21,8 +21,7 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 
 $(INSTALL_STAMP): $(PY) pyproject.toml requirements.txt
-	# pure editable install: in-place mypyc extensions would shadow the sources being edited
-	MINIOFFICE_PURE=1 $(PY) -m pip install --quiet -r requirements.txt -e '.[dev]'
+	$(PY) -m pip install --quiet -r requirements.txt -e '.[dev]'
 	touch $@
 
 install: $(INSTALL_STAMP)
