@@ -1,4 +1,4 @@
-"""People: roles, capability profiles, attention and status (DESIGN.md section 2)."""
+"""People: roles, capability profiles, attention and status (MODEL.md section 1)."""
 
 from __future__ import annotations
 

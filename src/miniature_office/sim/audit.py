@@ -1,4 +1,4 @@
-"""The tamper-evident audit log: an append-only SHA-256 hash chain (DESIGN.md section 5).
+"""The tamper-evident audit log: an append-only SHA-256 hash chain.
 
 Each event hashes a canonical JSON encoding of its sequence number, tick, kind, actor, target,
 data, causal parents and the previous event's hash. The wall-clock time it was recorded is kept

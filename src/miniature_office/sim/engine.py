@@ -1,4 +1,4 @@
-"""The tick engine: commands in, one tick in a fixed order, a delta out (DESIGN.md section 4).
+"""The tick engine: commands in, one tick in a fixed order, a delta out.
 
 Order of one tick: apply commands -> activate due proposals (sim/proposals.py) -> intake ->
 elevator -> for each floor, each office (sorted by id): dispatch, agents act, meetings

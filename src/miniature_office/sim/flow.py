@@ -1,4 +1,4 @@
-"""Flow analytics computed by the engine each tick (DESIGN.md section 6, MODEL.md).
+"""Flow analytics computed by the engine each tick (MODEL.md sections 5 and 6).
 
 Once per tick, after deployments, :class:`FlowTracker` looks at every open directive, task
 and agent once and

@@ -1,4 +1,4 @@
-"""Work: directives, tasks and the task state machine as data (DESIGN.md section 3)."""
+"""Work: directives, tasks and the task state machine as data (MODEL.md section 7)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Weighted consensus votes on approval (DESIGN.md: manager weight 2, 2/3 carries)."""
+"""Weighted consensus votes on approval: manager weight 2, a 2/3 weighted majority carries."""
 
 from __future__ import annotations
 
