@@ -128,6 +128,7 @@ export class HistoryPanel {
       setText($("#history-verdict", this.root), `Verdict: ${fit.verdict}. Office: ${staff}; ` +
         `weekly throughput ${fit.throughput.sim_mean} vs ${fit.throughput.real_mean} (KS ${fit.throughput.ks}).`);
       $("#history-verdict", this.root).dataset.good = String(fit.good);
+      $("#history-fit-table", this.root).hidden = false; // empty headings until there is a fit
       replaceChildren($("#history-fit-table tbody", this.root), fit.lead_time.quantiles.map((row) =>
         el("tr", {}, [el("th", { scope: "row", text: `p${row.q}` }), el("td", { text: days(row.real_days) }),
           el("td", { text: days(row.sim_days) }), el("td", { text: `×${row.factor}` })])));
@@ -159,6 +160,9 @@ export class HistoryPanel {
     const rows = result.cuts;
     const x = rows.map((r) => r.cut);
     const band = (method, q) => rows.map((r) => r[method].count[q]);
+    // Shown before plotting: uPlot sizes the chart from its container, which hidden has none.
+    $("#history-bt-figure", this.root).hidden = false;
+    $("#history-bt-table", this.root).hidden = false;
     this.plot("history-bt", {
       scales: { x: { time: true } },
       axes: axes("items done in the next 4 weeks", "cut date"),
