@@ -295,7 +295,11 @@ export class Consigliere {
       // toFixed as the server's sentence formats it, so both show the same figure
       return Math.abs(d) < 0.05 ? "no change" : `${Math.abs(d).toFixed(1)} days ${d > 0 ? "sooner" : "later"}`;
     };
-    const pair = (ends) => (ends && ends[0] !== null ? `${word(ends[0])} to ${word(ends[1])}` : "not enough futures");
+    const pair = (ends) => {
+      if (!ends || ends[0] === null) return "not enough futures";
+      const [low, high] = ends.map(word);
+      return low === high ? `${low} in every one` : `${low} to ${high}`; // as the server's sentence
+    };
     const what = metric === "backlog_done" ? "backlog done" : "directives deployed";
     setText($("#whatif-range"), diff ? `${what}: ${pair(diff.range_in_this_office_p5_p95)}` : "");
     setText($("#whatif-expected"), diff ? `${what}: ${word(diff.mean_difference)} (${pair(diff.expected_effect_ci95)})` : "");
