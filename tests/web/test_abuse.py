@@ -8,8 +8,8 @@ import pytest
 
 from miniature_office.web.access_log import AccessLogger, redact
 from miniature_office.web.app import get_runtime, get_socketio
-from miniature_office.web.realtime import FLOOD_CLOSE_AFTER, RESYNC_BURST, EventLimiter
 from miniature_office.web.security import server_error_page
+from miniature_office.web.socket_gate import FLOOD_CLOSE_AFTER, RESYNC_BURST, EventLimiter
 
 TOKEN = "mo_abcd1234_" + "S" * 43
 

@@ -39,13 +39,8 @@ from .auth import (
     log_failure,
     socket_principal,
 )
-from .socket_gate import (  # noqa: F401 - the event budgets are part of this module's API
+from .socket_gate import (
     CLOSING,
-    EVENT_BURST,
-    EVENT_RATE,
-    FLOOD_CLOSE_AFTER,
-    RESYNC_BURST,
-    RESYNC_RATE,
     EventLimiter,
     SocketGate,
 )
