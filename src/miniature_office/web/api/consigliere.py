@@ -173,7 +173,7 @@ def _commands_ok(commands: list[dict[str, Any]]) -> Any:
     return check
 
 
-@route(bp, "/consigliere", "Recent advice, running jobs and scheduled changes")
+@route(bp, "/consigliere", "Recent advice, running jobs and scheduled changes", names_actors=True)
 def overview() -> Response:
     jobs = board()
     proposals = read(lambda e: proposals_view(e.world))
@@ -287,7 +287,13 @@ def draft() -> Response:
     return json_response(result)
 
 
-@route(bp, "/consigliere/jobs", "Preview, assessment and audit jobs, newest first", query=Page)
+@route(
+    bp,
+    "/consigliere/jobs",
+    "Preview, assessment and audit jobs, newest first",
+    query=Page,
+    names_actors=True,
+)
 def jobs() -> Response:
     page = parse_query(Page)
     found = board().list(page.offset + page.limit)[page.offset :]
@@ -296,7 +302,7 @@ def jobs() -> Response:
     )
 
 
-@route(bp, "/consigliere/jobs/<job_id>", "One job with its progress and result")
+@route(bp, "/consigliere/jobs/<job_id>", "One job with its progress and result", names_actors=True)
 def job(job_id: str) -> Response:
     found = board().get(job_id[:40])
     if found is None:
