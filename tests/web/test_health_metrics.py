@@ -11,7 +11,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from scratch import scratch_dir
 
 from miniature_office import __version__
-from miniature_office.web.app import create_app, get_runtime, start_background
+from miniature_office.web.app import create_app, get_runtime, start_app
 from miniature_office.web.config import load_config
 
 
@@ -81,7 +81,7 @@ def test_the_loop_runs_the_world_and_health_sees_it():
             data_dir=scratch_dir(),
         )
     )
-    start_background(app)  # the server's start-up hook does this
+    start_app(app)  # the server's start-up hook does this
     runtime = get_runtime(app)
     try:
         client = app.test_client()

@@ -18,6 +18,7 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from ..service.events import RuntimeListener
 from ..service.runtime import SimulationRuntime
 from ..sim.agents import AgentStatus, Role
 from ..sim.engine import Engine, TickResult
@@ -121,7 +122,7 @@ def _labelled(name: str, doc: str, label: str, values: dict[str, int]) -> GaugeM
     return family
 
 
-class Metrics:
+class Metrics(RuntimeListener):
     """The app's registry and the figures recorded as things happen (HTTP, ticks)."""
 
     def __init__(self, runtime: SimulationRuntime) -> None:
@@ -145,7 +146,6 @@ class Metrics:
             buckets=TICK_BUCKETS,
             registry=self.registry,
         )
-        runtime.on_tick.append(self._tick)
         # Label children, looked up once each: labels() validates and locks on every call.
         self._counters: dict[tuple[str, str, int], Any] = {}
         self._timers: dict[str, Any] = {}
@@ -169,7 +169,8 @@ class Metrics:
                 timer = self._timers[endpoint] = self.latency.labels(endpoint)
             timer.observe(time.perf_counter() - started)
 
-    def _tick(self, result: TickResult, duration: float) -> None:
+    def tick_end(self, result: TickResult, duration: float) -> None:
+        """Time the tick."""
         self.tick_duration.observe(duration)
 
 
