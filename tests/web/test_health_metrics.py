@@ -110,9 +110,10 @@ def test_metrics_export_every_named_metric_with_the_world_values(stepped_client,
     assert _value(families, "minioffice_agents_by_status", status="idle") == idle
     assert _value(families, "minioffice_tick_duration_seconds_count") == 40
     latest = runtime.engine.flow.latest
-    assert _value(families, "minioffice_throughput_tasks_per_day") == latest.throughput_per_day
-    lead = _value(families, "minioffice_lead_time_ticks")
-    assert (math.isnan(lead) and latest.lead_time_median is None) or lead == latest.lead_time_median
+    per_day = latest.throughput_directives_per_day
+    assert _value(families, "minioffice_throughput_tasks_per_day") == per_day
+    lead, median = _value(families, "minioffice_lead_time_ticks"), latest.lead_time_p50_ticks
+    assert (math.isnan(lead) and median is None) or lead == median
     assert _value(families, "minioffice_audit_chain_valid") == 1
     assert _value(families, "minioffice_tick_loop_running") == 0
     assert _value(families, "minioffice_last_tick_timestamp_seconds") > 1e9

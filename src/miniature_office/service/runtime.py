@@ -21,6 +21,7 @@ from ..sim.engine import Engine, TickResult
 from ..sim.flow_row import FlowRow
 from ..sim.scenario import Scenario
 from ..store.persistence import as_pending, rebuild, verify_continued
+from . import compat
 from .encoding import dumps
 from .events import RuntimeListener
 
@@ -274,7 +275,7 @@ class SimulationRuntime:
             cached = self._cache
             if cached is not None and cached[0] == key:
                 return cached[1], cached[2], _etag(key)
-            snapshot = self._engine.snapshot()
+            snapshot = compat.snapshot(self._engine)
             # 0.1.0's clients read world.name and world.time (the tick).
             snapshot["world"] = {"name": self._engine.scenario.name, "time": snapshot["tick"]}
         body = dumps(snapshot)

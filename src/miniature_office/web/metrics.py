@@ -95,7 +95,7 @@ def _figures(engine: Engine) -> dict[str, Any]:
         by_role[agent.role.value] += 1
         by_status[agent.status.value] += 1
     latest = engine.flow.latest
-    lead = latest.lead_time_median if latest is not None else None
+    lead = latest.lead_time_p50_ticks if latest is not None else None
     return {
         "tick": world.tick,
         "floors": len(world.floors),
@@ -105,7 +105,7 @@ def _figures(engine: Engine) -> dict[str, Any]:
         "tasks": tasks,
         "by_role": by_role,
         "by_status": by_status,
-        "throughput": latest.throughput_per_day if latest is not None else 0,
+        "throughput": latest.throughput_directives_per_day if latest is not None else 0,
         "lead_time": math.nan if lead is None else float(lead),
         "stalls": stalls_by_cause(world),
     }

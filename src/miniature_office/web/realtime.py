@@ -25,6 +25,7 @@ from typing import Any, Callable
 from flask import request
 from flask_socketio import ConnectionRefusedError, SocketIO, join_room, leave_room
 
+from ..service.compat import flow_row
 from ..service.events import RuntimeListener
 from ..service.runtime import SimulationRuntime
 from ..sim.commands import Command, CommandStatus
@@ -73,7 +74,7 @@ def tick_message(result: TickResult) -> dict[str, Any]:
         "tick": result.tick,
         "delta": result.delta,
         "events": [e.to_dict() for e in result.events],
-        "flow": result.flow.to_dict(),
+        "flow": flow_row(result.flow),
     }
 
 
