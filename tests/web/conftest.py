@@ -37,11 +37,12 @@ class TokenClient(FlaskClient):
             self.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
 
 
-def build_app(**overrides: Any) -> Flask:
+def build_app(*, start: bool = True, **overrides: Any) -> Flask:
     """An app driven by hand: no tick loop, threading mode, paused unless autostart=True.
 
-    Started as a server starts it (``start_app``): the stored run is attached; with
-    ``tick_loop=True`` the writer lock is taken and the loop runs (stop it with ``stop_loop``).
+    Started as a server starts it (``start_app``) unless ``start`` is false: the stored run is
+    attached; with ``tick_loop=True`` the writer lock is taken and the loop runs (stop it with
+    ``stop_loop``). An app only built has no store attached and runs nothing.
     """
     settings: dict[str, Any] = {
         "tick_loop": False,
@@ -53,7 +54,8 @@ def build_app(**overrides: Any) -> Flask:
     }
     settings.update(overrides)
     app = create_app(load_config({}, **settings))
-    start_app(app)
+    if start:
+        start_app(app)
     app.test_client_class = TokenClient
     return app
 

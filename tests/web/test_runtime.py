@@ -9,6 +9,8 @@ from miniature_office.service.events import RuntimeListener
 from miniature_office.service.runtime import SimulationRuntime, StoreWriteFailed
 from miniature_office.web.app import get_runtime
 
+from .conftest import build_app
+
 
 def _runtime() -> SimulationRuntime:
     return SimulationRuntime(read_scenario(None), 42, autostart=False)
@@ -102,11 +104,21 @@ def test_a_listener_that_refuses_a_command_leaves_nothing_queued():
     assert runtime.read(lambda e: list(e.pending)) == []
 
 
+SOLO = ["Broadcaster", "StoreListener", "Metrics", "TokenWatch", "BoardShutdown"]
+
+
 def test_the_app_registers_its_listeners_in_the_documented_order(app):
     """ARCHITECTURE.md, "The runtime's events": viewers, store, metrics, then the parts that
-    only stop at shutdown (the cluster comes after the metrics in scale-out)."""
+    only stop at shutdown."""
+    assert [type(listener).__name__ for listener in get_runtime(app).listeners] == SOLO
+
+
+def test_in_scale_out_the_cluster_hears_events_after_the_store():
+    """A leader publishes a tick once the store holds it (a follower out of step rebuilds from
+    the store). Built only: a scale-out app connects to nothing before start_app."""
+    app = build_app(message_queue="redis://127.0.0.1:1/0", start=False)  # no Redis there
     names = [type(listener).__name__ for listener in get_runtime(app).listeners]
-    assert names == ["Broadcaster", "StoreListener", "Metrics", "TokenWatch", "BoardShutdown"]
+    assert names == [*SOLO[:3], "Cluster", *SOLO[3:]]
 
 
 def test_with_a_store_the_engine_keeps_only_the_newest_applied_commands(runtime, monkeypatch):
