@@ -1,6 +1,6 @@
 """Version 0.1.0's names for today's flow figures, added where a flow row leaves the service.
 
-A :class:`~..sim.flow_row.FlowRow` carries each figure once, named with its units. Version
+A ``FlowRow`` (``sim/flow_row.py``) carries each figure once, named with its units. Version
 0.1.0's clients (and the browser's charts) read six of them under shorter names; every row the
 service sends (REST, Socket.IO, the world snapshot, replays) and the command line exports (JSON,
 CSV) is :func:`flow_row`'s, with those names at the places 0.1.0's rows had them, so the
