@@ -7,7 +7,7 @@ import pytest
 from miniature_office.runio import read_scenario
 from miniature_office.service.events import RuntimeListener
 from miniature_office.service.runtime import SimulationRuntime, StoreWriteFailed
-from miniature_office.web.app import get_runtime
+from miniature_office.web.app import get_runtime, office
 
 from .conftest import build_app
 
@@ -138,3 +138,18 @@ def test_with_a_store_the_engine_keeps_only_the_newest_applied_commands(runtime,
     runtime.step()
     replayed = runtime.replay(runtime.read(lambda e: e.tick))  # from the store, whole
     assert replayed.world.speed == runtime.read(lambda e: e.world.speed) == 3
+
+
+def test_at_shutdown_the_store_checkpoints_before_it_gives_the_writer_lock_up(monkeypatch):
+    """Another engine may take the store the moment the lock is free: nothing of this one may
+    be written after that."""
+    app = build_app(tick_loop=True)  # started: the writer lock is held
+    recording, calls = office(app).recording, []
+    persistence, writer = recording.persistence, recording._writer
+    assert persistence is not None and writer is not None
+    checkpoint, release = persistence.checkpoint, writer.release
+    monkeypatch.setattr(persistence, "checkpoint", lambda: (calls.append("checkpoint"),
+                                                            checkpoint()))  # fmt: skip
+    monkeypatch.setattr(writer, "release", lambda: (calls.append("release"), release()))
+    get_runtime(app).stop_loop()
+    assert calls == ["checkpoint", "release"]
