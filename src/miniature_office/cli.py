@@ -23,6 +23,7 @@ from typing import Any, Sequence
 
 from . import __version__, history_cli
 from .runio import read_jsonl, read_scenario, write_jsonl
+from .service.compat import flow_row
 from .sim.audit import HEADLESS_HEAD, verify_chain
 from .sim.engine import Engine
 from .sim.errors import CommandRejected, ScenarioError
@@ -187,13 +188,13 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     summary = engine.summary()
     if args.csv:
         with open(args.csv, "w", encoding="utf-8") as out:
-            out.write(flow_csv([row.to_dict() for row in engine.flow.history]))
+            out.write(flow_csv([flow_row(row) for row in engine.flow.history]))
     if args.audit_out:
         write_jsonl(args.audit_out, (e.to_dict() for e in engine.world.audit))
     if args.commands_out:
         write_jsonl(args.commands_out, (c.to_dict() for c in engine.commands))
     if args.json:
-        rows = [row.to_dict() for row in engine.flow.history]
+        rows = [flow_row(row) for row in engine.flow.history]
         print(json.dumps({"summary": summary, "flow": rows}, indent=None))
     else:
         print(render_summary(summary))

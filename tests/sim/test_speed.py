@@ -51,7 +51,7 @@ def _side_by_side(scenario: Any, seed: int, ticks: int) -> Engine:
         # the row's bottleneck is worked out inline (FlowTracker._roles); previews read
         # FlowTracker.bottleneck(), the same rule over the same window
         assert fast.flow.bottleneck() == row.bottleneck
-        # the row's fields in the reference's key order (the CSV's columns)
+        # the row's fields in the reference's key order
         assert list(row.to_dict()) == list(slow.flow.raw_row)
         for registry in ("tasks", "directives"):
             mine, theirs = getattr(fast.world, registry), getattr(slow.world, registry)

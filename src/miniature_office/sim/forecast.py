@@ -155,7 +155,7 @@ def run_future(engine: Engine, question: Question, future: int) -> FutureOutcome
         if finished or tick >= question.horizon_tick:
             break
         result = engine.step()
-        if remaining and result.flow.directives_deployed:
+        if remaining and result.flow.deployed_directives_per_tick:
             remaining -= _deployed_keys(world)
             if not remaining:
                 done_tick = engine.tick
@@ -190,7 +190,7 @@ class DeploymentCount(FlowTracker):
         super().__init__(history=1, samples=1)
 
     def record(self, world: Any, deployed: list[str]) -> FlowRow:
-        return FlowRow(tick=world.tick, directives_deployed=len(deployed))
+        return FlowRow(tick=world.tick, deployed_directives_per_tick=len(deployed))
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,9 +25,11 @@ from typing import Any, Callable
 from flask import request
 from flask_socketio import ConnectionRefusedError, SocketIO, join_room, leave_room
 
+from ..service.compat import flow_row
+from ..service.events import RuntimeListener
 from ..service.runtime import SimulationRuntime
 from ..sim.commands import Command, CommandStatus
-from ..sim.engine import TickResult
+from ..sim.engine import Engine, TickResult
 from ..store.tokens import CACHE_SECONDS, AccessRole
 from . import fanout
 from .auth import (
@@ -72,7 +74,7 @@ def tick_message(result: TickResult) -> dict[str, Any]:
         "tick": result.tick,
         "delta": result.delta,
         "events": [e.to_dict() for e in result.events],
-        "flow": result.flow.to_dict(),
+        "flow": flow_row(result.flow),
     }
 
 
@@ -89,7 +91,7 @@ def floor_message(message: dict[str, Any], floor: str) -> dict[str, Any]:
     return {**message, "delta": delta, "floor": floor}
 
 
-class Broadcaster:
+class Broadcaster(RuntimeListener):
     """Publishes ticks and commands from the runtime to the connected clients.
 
     Ticks go to this process's own viewers (:class:`~.fanout.Fanout`): a tick's ``tick_start``
@@ -97,7 +99,7 @@ class Broadcaster:
     once and written to its connections at once. ``tick_start`` still comes before
     ``tick_end``; the tick itself takes a few milliseconds, during which the loop would not have
     sent it anyway. In scale-out every process does the same for its viewers with the ticks its
-    mirror steps (``on_replicated_tick``), so tick payloads never cross the message queue and
+    mirror steps (``replicated_tick``), so tick payloads never cross the message queue and
     each process knows which floors its viewers follow; commands and whole-world snapshots still
     go through Socket.IO's queue to every process.
     """
@@ -120,13 +122,6 @@ class Broadcaster:
         self._starting: int | None = None
         #: The snapshot last sent, as the runtime's cached bytes and as emitted text.
         self._snapshot: tuple[bytes, fanout.Encoded] | None = None
-        runtime.on_tick_start.append(self.tick_start)
-        # Before the store's write of the tick: viewers need not wait for the disk (the store
-        # writes in batches anyway, and a lost tick is recomputed exactly on recovery).
-        runtime.on_tick.insert(0, self.tick_end)
-        runtime.on_replicated_tick.append(self.replicated_tick)
-        runtime.on_commands_applied.append(self.commands)
-        runtime.on_reset.append(lambda engine: self.state_to(None))
 
     def tick_start(self, tick: int) -> None:
         if self.fan is not None:
@@ -157,7 +152,8 @@ class Broadcaster:
             narrowed = fanout.encode(floor_message(message, floor))
             fan.send(floor_room(floor), start + [fan.packet("tick_end", narrowed)])
 
-    def commands(self, applied: list[Command]) -> None:
+    def commands_applied(self, applied: list[Command]) -> None:
+        """Every client hears each applied (or rejected) command; while paused, the world."""
         for command in applied:
             event = (
                 "command_applied" if command.status is CommandStatus.APPLIED else "command_rejected"
@@ -165,6 +161,10 @@ class Broadcaster:
             self.socketio.emit(event, command.to_dict())
         if not self.runtime.read(lambda e: e.world.running):
             self.state_to(None)  # a paused world has no tick to carry the change
+
+    def reset_done(self, engine: Engine) -> None:
+        """Every client gets the fresh world."""
+        self.state_to(None)
 
     def state_to(self, sid: str | None) -> None:
         """The snapshot, from the runtime's cached bytes (encoded once per world change, and
@@ -185,7 +185,7 @@ class Broadcaster:
             self.socketio.emit("state_update", last[1], to=sid, ignore_queue=True)
 
 
-class TokenWatch:
+class TokenWatch(RuntimeListener):
     """Live connections lose what a revoked token gave them, not only new requests.
 
     A connection is authenticated once, at connect. Every ``interval`` seconds (the REST token
@@ -246,6 +246,10 @@ class TokenWatch:
     def stop(self) -> None:
         self._stop.set()
 
+    def shutdown(self) -> None:
+        """The process stops: so does the watch."""
+        self.stop()
+
 
 def register_realtime(
     socketio: SocketIO,
@@ -257,7 +261,8 @@ def register_realtime(
     max_connections: int = UNCAPPED,
     per_address: int = UNCAPPED,
 ) -> tuple[Broadcaster, TokenWatch]:
-    """Wire the Socket.IO events to the runtime; the token watch is returned, not started.
+    """Wire the Socket.IO events to the runtime; the broadcaster and the token watch are
+    returned (the app registers them as the runtime's listeners) and nothing is started.
 
     ``max_connections`` and ``per_address`` cap the live Socket.IO sessions (web/socket_gate.py).
     """

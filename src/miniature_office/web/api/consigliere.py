@@ -11,10 +11,11 @@ from __future__ import annotations
 import random
 from typing import Any, Literal
 
-from flask import Blueprint, Response, current_app
+from flask import Blueprint, Flask, Response, current_app
 from pydantic import BaseModel, ConfigDict, Field
 
 from ...service.advice_jobs import AdviceBoard, Busy
+from ...service.events import RuntimeListener
 from ...service.previews import MAX_FUTURES, MAX_TICKS, check_bounds
 from ...sim.commands import CommandKind, CreateDirective, ProposalPolicy, ProposedCommand, validate
 from ...sim.drafts import draft_directive
@@ -124,8 +125,19 @@ def board() -> AdviceBoard:
             niceness=config.job_niceness,
             deadline=config.job_deadline,
         )
-        runtime().on_shutdown.append(found.shutdown)
     return found
+
+
+class BoardShutdown(RuntimeListener):
+    """At shutdown, the app's job board (if one was made) ends its running jobs."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+
+    def shutdown(self) -> None:
+        found = self.app.extensions.get(BOARD)
+        if found is not None:
+            found.shutdown()
 
 
 def _job_answer(job: dict[str, Any], status: int = 202) -> Response:
