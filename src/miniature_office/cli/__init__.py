@@ -8,7 +8,7 @@ that adds their arguments, so a change to a command is made in one file:
 - ``forecast.py``: ``forecast`` (when will the work be done; how much by day D)
 - ``preview.py``: ``preview`` (what if: paired futures with and without commands)
 - ``store.py``: ``verify-audit``, ``export``, ``import`` (the stored run)
-- ``history_cli`` (``miniature_office.history_cli``): the ``history`` group
+- ``history.py``: the ``history`` group (import, fit, backtest, whatif)
 - ``tokens.py``: ``token create | list | revoke``
 - ``server.py``: ``run`` (Gunicorn)
 - ``common.py``: what they share (``CliError``, argument types, progress bar, CSV, stores)
@@ -20,8 +20,8 @@ import argparse
 import sys
 from typing import Sequence
 
-from .. import __version__, history_cli
-from . import forecast, preview, server, simulate, store, sweep, tokens
+from .. import __version__
+from . import forecast, history, preview, server, simulate, store, sweep, tokens
 from .common import CliError
 
 __all__ = ["CliError", "build_parser", "main"]
@@ -32,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="miniature-office", description=__doc__.split("\n")[0])
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
-    for group in (simulate, sweep, forecast, preview, store, server, history_cli, tokens):
+    for group in (simulate, sweep, forecast, preview, store, server, history, tokens):
         group.register(sub)
     return parser
 
