@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from miniature_office.cli import CliError, main, parse_seeds, parse_sets
+from miniature_office.cli import CliError, main
+from miniature_office.cli.common import parse_seeds, parse_sets
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:

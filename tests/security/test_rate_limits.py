@@ -63,7 +63,7 @@ def test_refused_credentials_count_against_the_address() -> None:
 
 
 def test_a_bad_limit_setting_is_refused_at_start() -> None:
-    from miniature_office.web.config import ConfigError, load_config
+    from miniature_office.service.config import ConfigError, load_config
 
     with pytest.raises(ConfigError) as caught:
         load_config({"MINIOFFICE_RATELIMIT_DEFAULT": "lots"})

@@ -50,13 +50,10 @@ class ReferenceFlowTracker(FlowTracker):
         queue, blocked_now, tasks_open = self._work(world, active, tool_waits)
         utilisation = {}
         sample = {}
-        headcount = {}
         for role in ROLES:
-            productive, on_duty, heads = by_role[role]
-            headcount[role] = heads
+            productive, on_duty, _heads = by_role[role]
             utilisation[role] = round(productive / on_duty, 4) if on_duty else 0.0
             sample[role] = (productive, on_duty, queue[role] / max(1, on_duty))
-        world.headcount = headcount
         self._push_window(sample)
         state_counts = world.state_counts
         states = {name: state_counts[s] for name, s in _BOARD_NAMES}

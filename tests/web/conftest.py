@@ -17,9 +17,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from scratch import scratch_dir
 
+from miniature_office.service.config import load_config
 from miniature_office.service.runtime import SimulationRuntime
 from miniature_office.web.app import create_app, get_runtime, start_app
-from miniature_office.web.config import load_config
 
 VENV_BIN = Path(sys.executable).parent
 #: An admin token every test app and test server registers at start (MINIOFFICE_BOOTSTRAP_TOKEN);

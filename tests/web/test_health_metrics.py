@@ -11,8 +11,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from scratch import scratch_dir
 
 from miniature_office import __version__
+from miniature_office.service.config import load_config
 from miniature_office.web.app import create_app, get_runtime, start_app
-from miniature_office.web.config import load_config
 
 
 def _metrics(client):

@@ -16,10 +16,10 @@ from scratch import scratch_dir
 from sqlalchemy.exc import OperationalError
 
 from miniature_office.service import runtime as runtime_module
+from miniature_office.service.config import load_config
 from miniature_office.service.runtime import SPEED_MIN, SimulationRuntime
 from miniature_office.store import Store, StoreError
 from miniature_office.web.app import create_app, get_runtime, office, start_app
-from miniature_office.web.config import load_config
 
 from .conftest import ADMIN_TOKEN, TokenClient, build_app
 

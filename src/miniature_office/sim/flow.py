@@ -334,8 +334,7 @@ class FlowTracker:
             self._window_stats = None
         active, tool_waits, time_now, by_role = self._agents(world)
         queue, blocked_now, tasks_open = self._work(world, active, tool_waits)
-        bottleneck, utilisation, headcount = self._roles(by_role, queue)
-        world.headcount = headcount
+        bottleneck, utilisation = self._roles(by_role, queue)
         state_counts = world.state_counts
         states = _BOARD_ZERO.copy()
         for name, state in _BOARD_NAMES:
@@ -588,8 +587,8 @@ class FlowTracker:
 
     def _roles(
         self, by_role: list[tuple[float, int, int]], queue: dict[str, int]
-    ) -> tuple[str | None, dict[str, float], dict[str, int]]:
-        """Per role, utilisation and headcount now; the tick's sample goes into the bottleneck
+    ) -> tuple[str | None, dict[str, float]]:
+        """Per role, utilisation now; the tick's sample goes into the bottleneck
         window and the bottleneck is read from it (:meth:`_push_window` then
         :meth:`bottleneck`, in one pass: per role the same operations in the same order)."""
         window, sums = self._window, self._sums
@@ -602,13 +601,11 @@ class FlowTracker:
             length = len(window) + 1
             oldest = _NO_SAMPLES
         utilisation: dict[str, Any] = _ROLES_ZERO.copy()
-        headcount = _ROLES_ZERO.copy()
         sample: dict[str, Any] = _ROLES_ZERO.copy()
         name = None
         best_use = best_pressure = 0.0
         rounded = _ROUNDED_4
-        for role, (productive, on_duty, heads) in zip(ROLES, by_role):
-            headcount[role] = heads
+        for role, (productive, on_duty, _heads) in zip(ROLES, by_role):
             if on_duty:
                 use = productive / on_duty
                 try:
@@ -633,7 +630,7 @@ class FlowTracker:
             if name is None or use > best_use or (use == best_use and pressure > best_pressure):
                 best_use, best_pressure, name = use, pressure, role
         window.append(sample)
-        return name, utilisation, headcount
+        return name, utilisation
 
     def _work(
         self, world: World, active: set[str], tool_waits: set[str]

@@ -265,11 +265,6 @@ class Forecast:
         """Absolute finishing tick per future; +inf where it did not finish by the horizon."""
         return [math.inf if o.done_tick is None else float(o.done_tick) for o in self.outcomes]
 
-    def share_done_by(self, tick: float) -> float:
-        """Share of futures whose targets all deployed at or before ``tick``."""
-        done = sum(1 for t in self.completion_ticks() if t <= tick)
-        return done / max(1, self.futures)
-
     def p85_interval(self) -> tuple[float, float]:
         """The 95% order-statistic CI of the p85 completion tick (absolute; may be +inf)."""
         return quantile_interval(self.completion_ticks(), 0.85)

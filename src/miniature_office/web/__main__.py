@@ -18,8 +18,8 @@ import socket  # noqa: E402
 import sys  # noqa: E402
 from typing import Any  # noqa: E402
 
+from ..service.config import ConfigError, load_config  # noqa: E402
 from .app import create_app, get_runtime, get_socketio, start_app  # noqa: E402
-from .config import ConfigError, load_config  # noqa: E402
 
 
 def _port_taken(host: str, port: int) -> str | None:

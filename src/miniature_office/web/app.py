@@ -17,6 +17,7 @@ from werkzeug.routing import RequestRedirect
 
 from ..runio import read_scenario
 from ..service.cluster import Cluster
+from ..service.config import Config, load_config
 from ..service.runtime import SimulationRuntime
 from ..service.storage import StoreListener, open_store
 from ..store.coordination import namespace_for
@@ -24,7 +25,6 @@ from ..store.tokens import TokenStore
 from .api import API_BLUEPRINTS, register_api
 from .api.consigliere import BoardShutdown
 from .auth import get_authenticator, register_auth
-from .config import Config, load_config
 from .errors import register_error_handlers
 from .extension import KEY, Office, get_runtime, office
 from .health import bp as health_bp

@@ -25,8 +25,8 @@ from typing import Any, Callable, Mapping
 
 from flask import Flask, Response, current_app, g, request
 
+from ..service.config import Config
 from ..store.tokens import AccessRole, TokenError, TokenRecord, TokenStore, token_id
-from .config import Config
 from .errors import error_response
 
 log = logging.getLogger("miniature_office.security")

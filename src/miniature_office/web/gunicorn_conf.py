@@ -26,7 +26,7 @@ from .security import server_error_page
 # Validate every setting once, in a child process: the master must not import the app (or
 # pydantic) before the eventlet worker monkey-patches the standard library.
 _check = subprocess.run(  # nosec B603
-    [sys.executable, "-m", "miniature_office.web.config"],
+    [sys.executable, "-m", "miniature_office.service.config"],
     capture_output=True,
     text=True,
     check=False,

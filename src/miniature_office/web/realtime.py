@@ -110,24 +110,22 @@ class Broadcaster(RuntimeListener):
         runtime: SimulationRuntime,
         *,
         every_floor: bool = False,
-        fan: fanout.Fanout | None = None,
+        fan: fanout.Fanout,
     ) -> None:
         self.socketio = socketio
         self.runtime = runtime
         self.floor_rooms: dict[str, int] = {}
         #: Scale-out: snapshots for everyone go through the message queue.
         self.every_floor = every_floor
-        #: Local fan-out; None: emit through Socket.IO (the test double of some tests).
+        #: Local fan-out: ticks are framed once per audience and written to its connections.
         self.fan = fan
         self._starting: int | None = None
         #: The snapshot last sent, as the runtime's cached bytes and as emitted text.
         self._snapshot: tuple[bytes, fanout.Encoded] | None = None
 
     def tick_start(self, tick: int) -> None:
-        if self.fan is not None:
-            self._starting = tick  # sent with the tick's end, in the same write
-            return
-        self.socketio.emit("tick_start", {"tick": tick})
+        """Hold the tick's number: it is sent with the tick's end, in the same write."""
+        self._starting = tick
 
     def replicated_tick(self, result: TickResult) -> None:
         """A follower's mirror made the leader's tick: show it to this process's viewers."""
@@ -139,12 +137,6 @@ class Broadcaster(RuntimeListener):
         message = tick_message(result)
         floors = [floor for floor, members in list(self.floor_rooms.items()) if members > 0]
         fan = self.fan
-        if fan is None:
-            self.socketio.emit("tick_end", message, to=ALL_ROOM, ignore_queue=True)
-            for floor in floors:
-                self.socketio.emit("tick_end", floor_message(message, floor),
-                                   to=floor_room(floor), ignore_queue=True)  # fmt: skip
-            return
         starting, self._starting = self._starting, None
         start = [] if starting is None else [fan.packet("tick_start", {"tick": starting})]
         fan.send(ALL_ROOM, start + [fan.packet("tick_end", fanout.encode(message))])
