@@ -482,6 +482,32 @@ def apply(world: World, command: Command) -> None:
     command.status, command.reason, command.event_seq = step.status, step.reason, step.event
 
 
+def activate(world: World, due: list[props.Proposal]) -> None:
+    """Apply due proposals (:func:`sim.proposals.due`, in that order): each logs
+    proposal.activated, then its commands apply in order, like any command."""
+    for proposal in due:
+        proposal.outcome_event = world.log(
+            "proposal.activated",
+            proposal.author,
+            proposal.id,
+            {"preview": proposal.preview_id, "commands": len(proposal.commands)},
+            (proposal.event,),
+        )
+        for index, command in enumerate(proposal.commands):
+            proposal.applied.append(
+                apply_step(
+                    world,
+                    command["kind"],
+                    command["payload"],
+                    actor=f"proposal:{proposal.id}",
+                    target=f"proposal:{proposal.id}:{index + 1}",
+                    parent=proposal.outcome_event,
+                )
+            )
+        proposal.state = props.ProposalState.APPLIED
+        world.changes.world = True
+
+
 def apply_step(
     world: World,
     kind: str | CommandKind,

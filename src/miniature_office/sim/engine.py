@@ -18,7 +18,7 @@ from .elevator import run_elevator
 from .flow import FlowTracker
 from .flow_row import FlowRow
 from .meeting_flow import advance_meetings
-from .proposals import activate_due, scheduled_view
+from .proposals import due, scheduled_view
 from .scenario import Scenario
 from .security_office import security_view
 from .stalls import watch_stalls
@@ -162,7 +162,11 @@ class Engine:
         """Advance the world by exactly one tick and return its delta."""
         self.apply_pending()
         world = self.world
-        activate_due(world)  # scheduled proposals whose tick has come, after the commands
+        proposals = due(world)  # scheduled proposals whose tick has come, after the commands
+        if proposals:
+            from .commands import activate
+
+            activate(world, proposals)
         world.tick += 1
         intake(world)
         run_elevator(world)

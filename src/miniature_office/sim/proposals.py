@@ -154,41 +154,16 @@ def revoke(world: World, proposal_id: str, reason: str, actor: str, parent: int)
     world.changes.world = True
 
 
-def activate_due(world: World) -> list[Proposal]:
-    """Apply every scheduled proposal whose tick has come (called by the engine at the tick
-    boundary, after the boundary's commands); returns the proposals applied."""
-    due = [
+def due(world: World) -> list[Proposal]:
+    """Scheduled proposals whose tick has come, in activation order (tick, then id). The engine
+    hands them to :func:`sim.commands.activate` at the tick boundary, after its commands."""
+    found = [
         p
         for p in proposals(world).values()
         if p.state is ProposalState.SCHEDULED and p.activate_tick <= world.tick
     ]
-    if not due:
-        return []
-    from .commands import apply_step  # commands imports this module
-
-    due.sort(key=lambda p: (p.activate_tick, p.id))
-    for proposal in due:
-        proposal.outcome_event = world.log(
-            "proposal.activated",
-            proposal.author,
-            proposal.id,
-            {"preview": proposal.preview_id, "commands": len(proposal.commands)},
-            (proposal.event,),
-        )
-        for index, command in enumerate(proposal.commands):
-            proposal.applied.append(
-                apply_step(
-                    world,
-                    command["kind"],
-                    command["payload"],
-                    actor=f"proposal:{proposal.id}",
-                    target=f"proposal:{proposal.id}:{index + 1}",
-                    parent=proposal.outcome_event,
-                )
-            )
-        proposal.state = ProposalState.APPLIED
-        world.changes.world = True
-    return due
+    found.sort(key=lambda p: (p.activate_tick, p.id))
+    return found
 
 
 def check_policy(world: World, preview_tick: int | None) -> str | None:
@@ -292,10 +267,10 @@ __all__ = [
     "AppliedStep",
     "Proposal",
     "ProposalState",
-    "activate_due",
     "check_policy",
     "counter_commands",
     "counter_proposal",
+    "due",
     "proposals",
     "proposals_view",
     "revoke",
