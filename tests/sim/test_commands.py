@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from miniature_office.sim import commands
+from miniature_office.sim.commands import PROPOSABLE, SPECS, Command, CommandKind
 from miniature_office.sim.errors import CommandRejected
 
 from .builders import engine_with
@@ -113,3 +115,40 @@ def test_the_second_of_two_pending_tools_with_one_name_is_rejected_at_applicatio
     engine.step()
     assert first.status == "applied" and second.status == "rejected"
     assert sum(t.name == "mypy" for t in engine.world.tools.values()) == 1
+
+
+def test_every_command_kind_has_exactly_one_spec_and_proposable_is_read_from_them() -> None:
+    assert list(SPECS) == list(CommandKind)  # the registry lists every kind, in enum order
+    assert PROPOSABLE == {k.value for k, spec in SPECS.items() if spec.proposable}
+    # runtime controls and proposals themselves are never carried by a proposal
+    for kind in ("pause", "resume", "set_speed", "schedule_proposal", "revoke_proposal"):
+        assert kind not in PROPOSABLE
+    # a kind that says what it replaces says how it is undone
+    assert all(spec.undo is not None for spec in SPECS.values() if spec.replaces is not None)
+
+
+def test_a_submitted_payload_is_parsed_once_and_its_model_reaches_the_effect(monkeypatch) -> None:
+    engine = engine_with()
+    command = engine.submit("create_directive", {"title": " Spaced ", "floor": "python"})
+    assert isinstance(command.parsed, commands.CreateDirective)
+    assert command.payload["title"] == "Spaced"  # normalised once, at submission
+
+    def no_second_parse(kind: CommandKind, payload: object) -> None:
+        raise AssertionError(f"{kind.value} parsed again")
+
+    monkeypatch.setattr(commands, "parse", no_second_parse)
+    engine.step()
+    assert command.status == "applied"
+    assert [d.title for d in engine.world.directives.values()] == ["Spaced"]
+
+
+def test_a_command_read_back_from_the_store_is_parsed_when_it_applies() -> None:
+    engine = engine_with()
+    stored = engine.submit("hire_agent", {"floor": "python", "role": "builder"}).to_dict()
+    engine.withdraw(engine.pending[0])
+    engine.adopt_log([Command.from_dict(stored)])
+    assert engine.pending[0].parsed is None
+    engine.step()
+    assert engine.commands[-1].status == "applied"
+    applied = [e for e in engine.world.audit.since(0) if e.kind == "command.applied"]
+    assert [e.data["payload"]["role"] for e in applied] == ["builder"]

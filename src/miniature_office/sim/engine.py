@@ -93,11 +93,11 @@ class Engine:
 
     def submit(self, kind: str | CommandKind, payload: Any = None, actor: str = "user") -> Command:
         """Validate and queue a command for the next tick boundary (raises CommandRejected)."""
-        from .commands import Command, parse_kind, validate
+        from .commands import new_command
 
-        command_kind = parse_kind(kind)
-        normalised = validate(self.world, command_kind, {} if payload is None else payload)
-        command = Command(self.next_seq, command_kind, normalised, actor, self.world.tick)
+        command = new_command(
+            self.world, self.next_seq, kind, {} if payload is None else payload, actor
+        )
         self.next_seq += 1
         self.pending.append(command)
         return command
