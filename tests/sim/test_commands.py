@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from miniature_office.runio import read_scenario
 from miniature_office.sim import commands
 from miniature_office.sim.commands import PROPOSABLE, SPECS, Command, CommandKind
-from miniature_office.sim.errors import CommandRejected
+from miniature_office.sim.engine import Engine
+from miniature_office.sim.errors import CommandRejected, ScenarioError
+from miniature_office.sim.scenario import DirectiveRequest, DirectiveSpec, parse_scenario
 
 from .builders import engine_with
 
@@ -152,3 +155,46 @@ def test_a_command_read_back_from_the_store_is_parsed_when_it_applies() -> None:
     assert engine.commands[-1].status == "applied"
     applied = [e for e in engine.world.audit.since(0) if e.kind == "command.applied"]
     assert [e.data["payload"]["role"] for e in applied] == ["builder"]
+
+
+@pytest.mark.parametrize(
+    "bad,field",
+    [
+        ({"title": ""}, "title"),
+        ({"priority": 9}, "priority"),
+        ({"ambiguity": 1.5}, "ambiguity"),
+        ({"floor": "x" * 41}, "floor"),
+        ({"owner": "me"}, "owner"),  # an unknown field, in either
+    ],
+)
+def test_a_command_and_a_scenario_file_refuse_the_same_directive_request(bad, field) -> None:
+    """One directive request type: the API's payload and a scenario's scripted directive are
+    the same fields with the same bounds (a scripted one adds only its tick)."""
+    assert SPECS[CommandKind.CREATE_DIRECTIVE].payload is DirectiveRequest
+    assert set(DirectiveSpec.model_fields) == {*DirectiveRequest.model_fields, "tick"}
+    request = {"title": "x", "floor": "python", **bad}
+    with pytest.raises(CommandRejected) as refused:
+        engine_with().submit("create_directive", request)
+    assert refused.value.field == field
+    raw = {**read_scenario(None).to_dict(), "directives": [request]}
+    with pytest.raises(ScenarioError) as invalid:
+        parse_scenario(raw)
+    assert invalid.value.field == f"directives.0.{field}"
+
+
+def test_a_scripted_an_arrived_and_a_commanded_request_open_the_same_kind_of_directive() -> None:
+    raw = read_scenario(None).to_dict()
+    raw["directives"] = [{"tick": 0, "title": "Scripted", "floor": "python", "priority": 1}]
+    raw["arrivals"] = {**raw["arrivals"], "rate_per_day": 8.0}
+    engine = Engine(parse_scenario(raw), 3)
+    engine.submit("create_directive", {"title": "Commanded", "floor": "python", "priority": 1})
+    engine.run(6)
+    created = [e for e in engine.world.audit.since(0) if e.kind == "directive.created"]
+    by_actor = {e.actor: e.data for e in created}
+    assert {"scenario", "user", "arrivals"} <= set(by_actor)
+    assert by_actor["scenario"]["title"] == "Scripted"
+    assert by_actor["user"]["title"] == "Commanded"
+    # the same record whoever asked: the request's fields, the floor named "floor"
+    assert len({tuple(sorted(e.data)) for e in created}) == 1
+    for event in created:
+        assert engine.world.directives[event.target].floor_id == event.data["floor"]

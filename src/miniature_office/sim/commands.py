@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Annotated, Any, Callable, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from . import proposals as props
 from . import security_office as sec
@@ -34,7 +34,7 @@ from .agents import ROLE_SKILL, AgentStatus, Role
 from .assignment import release
 from .directives import create_directive
 from .errors import CommandRejected, CommandStatus, ScenarioError, TransitionRefused
-from .scenario import Settings, ToolSpec, with_overrides
+from .scenario import DirectiveRequest, Settings, ToolSpec, with_overrides
 from .tasks import DirectiveState, ReviewStatus, TaskState
 from .votes import VoteOutcome
 from .voting import settle_vote
@@ -160,19 +160,9 @@ class Command:
 # create_directive ---------------------------------------------------------------------------------
 
 
-class CreateDirective(_Payload):
-    title: str = Field(min_length=1, max_length=200)
-    floor: str = Field(min_length=1, max_length=40)
-    priority: int = Field(default=2, ge=1, le=5)
-    ambiguity: float = Field(default=0.3, ge=0, le=1)
-    sensitivity: float = Field(default=0.2, ge=0, le=1)
-    complexity: float = Field(default=0.5, ge=0, le=1)
-    depends_on_floor: str | None = Field(default=None, max_length=40)
-
-    @field_validator("depends_on_floor", mode="before")
-    @classmethod
-    def _blank_is_none(cls, value: Any) -> Any:
-        return None if value == "" else value
+#: The payload is the one directive request scenarios, arrivals and contracts open directives
+#: with (sim/scenario.py): ``POST /api/directives`` takes the same fields.
+CreateDirective = DirectiveRequest
 
 
 def _check_directive(world: World, p: CreateDirective) -> None:
@@ -187,18 +177,7 @@ def _check_directive(world: World, p: CreateDirective) -> None:
 
 
 def _create_directive(world: World, p: CreateDirective, actor: str, parent: int) -> None:
-    create_directive(
-        world,
-        title=p.title,
-        floor_id=p.floor,
-        priority=p.priority,
-        ambiguity=p.ambiguity,
-        sensitivity=p.sensitivity,
-        complexity=p.complexity,
-        depends_on_floor=p.depends_on_floor,
-        actor=actor,
-        parents=(parent,),
-    )
+    create_directive(world, p, actor=actor, parents=(parent,))
 
 
 # hire_agent / dismiss_agent -------------------------------------------------------------------

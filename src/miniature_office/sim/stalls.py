@@ -259,7 +259,8 @@ def _intake_stalls(world: World) -> Iterator[Stall]:
         return
     waiting: dict[str, int] = {}
     for arrival in world.backlog:
-        waiting[arrival.floor_id] = waiting.get(arrival.floor_id, 0) + 1
+        floor = arrival.request.floor
+        waiting[floor] = waiting.get(floor, 0) + 1
     held = ", ".join(f"{floor} {n}" for floor, n in open_by_floor.items() if n)
     for floor_id, count in waiting.items():
         if open_by_floor.get(floor_id, 0):
