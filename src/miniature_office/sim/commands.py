@@ -1,8 +1,10 @@
 """Commands: everything a user does, validated, numbered, recorded and applied in order.
 
-**Adding a command kind happens here, and only here:** a member of :class:`CommandKind`, a
-section below with its payload model, check and effect, and its :class:`CommandSpec` in
-:data:`SPECS`. The spec is the whole command:
+**Adding a command kind:** everything the simulation knows of a kind is here: a member of
+:class:`CommandKind`, a section below with its payload model, check and effect, and its
+:class:`CommandSpec` in :data:`SPECS` (a test checks every kind has one). Outside sim/ it needs
+only a route (web/api/<area>.py) and, when proposable, a case in tests/sim/test_fork.py. The
+spec is the whole command:
 
 - ``payload``: the pydantic model of the payload's shape (checked without a world; the web API
   uses the same model as the request body);
@@ -64,7 +66,7 @@ class CommandKind(str, Enum):
 
 P = TypeVar("P", bound=BaseModel)
 #: A command that undoes another: ``{"kind": ..., "payload": ...}``, as a proposal carries it.
-Counter = dict[str, Any]
+CounterCommand = dict[str, Any]
 
 
 def _no_check(world: World, payload: Any) -> None:
@@ -83,7 +85,7 @@ class CommandSpec(Generic[P]):
     replaces: Callable[[World, P], Any] | None = None
     #: The command undoing it, from its payload, what it replaced and the ids it created; None
     #: when it cannot be undone by a command.
-    undo: Callable[[P, Any, list[str]], Counter | None] | None = None
+    undo: Callable[[P, Any, list[str]], CounterCommand | None] | None = None
 
 
 class _Payload(BaseModel):
@@ -95,7 +97,7 @@ Reason = Annotated[str, Field(min_length=3, max_length=500)]
 Scope = Annotated[str, Field(min_length=1, max_length=40, description='a floor id, or "building"')]
 
 
-def _counter(kind: CommandKind, payload: dict[str, Any]) -> Counter:
+def _counter(kind: CommandKind, payload: dict[str, Any]) -> CounterCommand:
     return {"kind": kind.value, "payload": payload}
 
 
@@ -220,7 +222,7 @@ def _hire(world: World, p: HireAgent, actor: str, parent: int) -> None:
     )
 
 
-def _undo_hire(p: HireAgent, before: Any, created: list[str]) -> Counter | None:
+def _undo_hire(p: HireAgent, before: Any, created: list[str]) -> CounterCommand | None:
     return _counter(CommandKind.DISMISS_AGENT, {"agent_id": created[0]}) if created else None
 
 
@@ -315,7 +317,7 @@ def _hand_back(world: World, agent_id: str, target: str, parent: int) -> None:
     world.changes.tasks[task.id] = None
 
 
-def _undo_dismiss(p: DismissAgent, before: Any, created: list[str]) -> Counter | None:
+def _undo_dismiss(p: DismissAgent, before: Any, created: list[str]) -> CounterCommand | None:
     return _counter(CommandKind.HIRE_AGENT, before) if before else None
 
 
@@ -455,11 +457,11 @@ def _transition_or_reject(
         pass  # already logged as task.transition_refused with its reason
 
 
-def _undo_block(p: BlockTask, before: Any, created: list[str]) -> Counter | None:
+def _undo_block(p: BlockTask, before: Any, created: list[str]) -> CounterCommand | None:
     return _counter(CommandKind.UNBLOCK_TASK, {"task_id": p.task_id})
 
 
-def _undo_unblock(p: UnblockTask, before: Any, created: list[str]) -> Counter | None:
+def _undo_unblock(p: UnblockTask, before: Any, created: list[str]) -> CounterCommand | None:
     return _counter(
         CommandKind.BLOCK_TASK, {"task_id": p.task_id, "reason": "revert of an unblock"}
     )
@@ -501,11 +503,11 @@ def _lift(world: World, p: LiftLockdown, actor: str, parent: int) -> None:
     sec.lift(world, p.scope, actor, parent)
 
 
-def _undo_lockdown(p: Lockdown, before: Any, created: list[str]) -> Counter | None:
+def _undo_lockdown(p: Lockdown, before: Any, created: list[str]) -> CounterCommand | None:
     return _counter(CommandKind.LIFT_LOCKDOWN, {"scope": p.scope})
 
 
-def _undo_lift(p: LiftLockdown, before: Any, created: list[str]) -> Counter | None:
+def _undo_lift(p: LiftLockdown, before: Any, created: list[str]) -> CounterCommand | None:
     return _counter(CommandKind.LOCKDOWN, before) if before else None
 
 
@@ -552,11 +554,15 @@ def _unblock_delivery(world: World, p: UnblockDelivery, actor: str, parent: int)
     sec.unblock_delivery(world, p.directive_id, actor, parent)
 
 
-def _undo_block_delivery(p: BlockDelivery, before: Any, created: list[str]) -> Counter | None:
+def _undo_block_delivery(
+    p: BlockDelivery, before: Any, created: list[str]
+) -> CounterCommand | None:
     return _counter(CommandKind.UNBLOCK_DELIVERY, {"directive_id": p.directive_id})
 
 
-def _undo_unblock_delivery(p: UnblockDelivery, before: Any, created: list[str]) -> Counter | None:
+def _undo_unblock_delivery(
+    p: UnblockDelivery, before: Any, created: list[str]
+) -> CounterCommand | None:
     return _counter(CommandKind.BLOCK_DELIVERY, before) if before else None
 
 
@@ -608,7 +614,7 @@ def _set_setting(world: World, p: SetSetting, actor: str, parent: int) -> None:
     world.settings = world.scenario.settings
 
 
-def _undo_setting(p: SetSetting, before: Any, created: list[str]) -> Counter | None:
+def _undo_setting(p: SetSetting, before: Any, created: list[str]) -> CounterCommand | None:
     if before is None:
         return None
     return _counter(CommandKind.SET_SETTING, {"path": p.path, "value": before})
@@ -920,10 +926,10 @@ def _registries(world: World) -> tuple[dict[str, Any], ...]:
 # ---- a proposal's way back ---------------------------------------------------------------------
 
 
-def counter_commands(proposal: props.Proposal) -> tuple[list[Counter], list[str]]:
+def counter_commands(proposal: props.Proposal) -> tuple[list[CounterCommand], list[str]]:
     """The commands that undo an applied proposal (last change first, each from its kind's
     ``undo``), and what cannot be undone (sentences)."""
-    undo: list[Counter] = []
+    undo: list[CounterCommand] = []
     cannot: list[str] = []
     pairs = list(zip(proposal.applied, proposal.commands))
     pairs.reverse()  # last change first
@@ -938,7 +944,7 @@ def counter_commands(proposal: props.Proposal) -> tuple[list[Counter], list[str]
     return undo, cannot
 
 
-def _undo_step(step: props.AppliedStep, payload: dict[str, Any]) -> Counter | None:
+def _undo_step(step: props.AppliedStep, payload: dict[str, Any]) -> CounterCommand | None:
     spec = SPECS[CommandKind(step.kind)]
     if spec.undo is None:
         return None

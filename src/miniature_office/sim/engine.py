@@ -1,8 +1,9 @@
 """The tick engine: commands in, one tick in a fixed order, a delta out.
 
-Order of one tick: apply commands -> activate due proposals (sim/proposals.py) -> intake ->
-elevator -> for each floor, each office (sorted by id): dispatch, agents act, meetings
-advance, votes close -> deployments -> retention -> flow metrics -> the tick's delta.
+Order of one tick: apply commands -> activate due proposals (sim/proposals.py lists them,
+sim/commands.py applies their commands) -> intake -> elevator -> for each floor, each office
+(sorted by id): dispatch, agents act, meetings advance, votes close -> deployments ->
+retention -> flow metrics -> the tick's delta.
 """
 
 from __future__ import annotations
