@@ -198,3 +198,21 @@ def test_a_scripted_an_arrived_and_a_commanded_request_open_the_same_kind_of_dir
     assert len({tuple(sorted(e.data)) for e in created}) == 1
     for event in created:
         assert engine.world.directives[event.target].floor_id == event.data["floor"]
+
+
+def test_dismissing_a_voter_who_has_not_voted_leaves_the_audit_chain_intact() -> None:
+    """The vote.opened event keeps the weights it was opened with; the vote itself drops the
+    dismissed voter (found by test_audit_and_determinism's random command sequences)."""
+    engine = Engine(read_scenario(None), 1)
+    engine.run(106)  # vote V-0041 is open and A-0014, a reviewer, has not voted
+    vote = engine.world.votes["V-0041"]
+    assert vote.outcome.value == "open" and "A-0014" in vote.weights
+    assert "A-0014" not in vote.ballots
+    engine.submit("dismiss_agent", {"agent_id": "A-0014"})
+    engine.step()
+    assert "A-0014" not in vote.weights
+    opened = next(
+        e for e in engine.world.audit.since(0) if e.kind == "vote.opened" and e.target == vote.id
+    )
+    assert "A-0014" in opened.data["weights"]
+    assert engine.world.audit.verify().valid
