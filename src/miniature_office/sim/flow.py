@@ -859,7 +859,9 @@ class FlowTracker:
             for d in world.directives.values()
             if d.state is not DirectiveState.DEPLOYED
         ]
-        ages += [(tick - a.offered_tick, a.key, a.priority, "backlog") for a in world.backlog]
+        ages += [
+            (tick - a.offered_tick, a.key, a.request.priority, "backlog") for a in world.backlog
+        ]
         ages.sort(reverse=True)
         values = [a[0] for a in ages]
         return {

@@ -17,13 +17,20 @@ from pydantic import BaseModel, ConfigDict, Field
 from ...service.advice_jobs import AdviceBoard, Busy
 from ...service.events import RuntimeListener
 from ...service.previews import MAX_FUTURES, MAX_TICKS, check_bounds
-from ...sim.commands import CommandKind, CreateDirective, ProposalPolicy, ProposedCommand, validate
+from ...sim.commands import (
+    CommandKind,
+    CreateDirective,
+    ProposalPolicy,
+    ProposedCommand,
+    counter_proposal,
+    validate,
+)
 from ...sim.drafts import draft_directive
 from ...sim.engine import Engine
 from ...sim.errors import CommandRejected
 from ...sim.explain import explain_decision, explain_waiting
 from ...sim.forecast import start_state
-from ...sim.proposals import ProposalState, counter_proposal, proposals_view
+from ...sim.proposals import ProposalState, proposals_view
 from ...store.tokens import AccessRole
 from ..auth import current_actor
 from ..errors import ApiError, not_found
