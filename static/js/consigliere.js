@@ -301,7 +301,10 @@ export class Consigliere {
       return low === high ? `${low} in every one` : `${low} to ${high}`; // as the server's sentence
     };
     const what = metric === "backlog_done" ? "backlog done" : "directives deployed";
-    setText($("#whatif-range"), diff ? `${what}: ${pair(diff.range_in_this_office_p5_p95)}` : "");
+    // the prediction interval for this one office (0.1.0's servers send only the p5-p95 spread)
+    const range = diff?.range_in_this_office || diff?.range_in_this_office_p5_p95;
+    const share = diff?.range_coverage ? ` (${Math.round(diff.range_coverage * 100)}% prediction interval)` : "";
+    setText($("#whatif-range"), diff ? `${what}: ${pair(range)}${share}` : "");
     setText($("#whatif-expected"), diff ? `${what}: ${word(diff.mean_difference)} (${pair(diff.expected_effect_ci95)})` : "");
     setText($("#whatif-run"), run.futures_run
       ? `Ran ${run.futures_run} of at most ${run.cap} futures; stopped: ${run.stopped_because}.`

@@ -53,10 +53,12 @@ def test_a_preview_shows_both_arms_and_the_paired_difference_in_a_sentence(
     assert sentence.startswith("Hire a Verifier on "), sentence
     assert "of 6 futures" in sentence
     # two answers under names a reader cannot confuse: the range here and the average effect
-    assert "90% of futures" in sentence and "expected effect, 95% CI" in sentence
+    # 6 futures: smallest to largest, which one more future falls between 5 times in 7
+    assert "71% prediction interval" in sentence and "expected effect, 95% CI" in sentence
     answers = page.locator("#whatif-answers dt").all_inner_texts()
     assert [a.split(" (")[0] for a in answers] == ["Range in this office", "Expected effect"]
     assert " to " in page.inner_text("#whatif-range")
+    assert page.inner_text("#whatif-range").endswith("(71% prediction interval)")
     run = page.inner_text("#whatif-run")
     assert run.startswith("Ran 6 of at most 6 futures; stopped: "), run
     arms = page.locator("#whatif-table tbody th").all_inner_texts()

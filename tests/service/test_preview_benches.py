@@ -38,8 +38,12 @@ def test_the_coverage_check_compares_reality_with_the_stated_range() -> None:
     )
     result = bench.check(args)
     (row,) = result["rows"]
-    low, high = row["range_p5_p95"]
+    low, high = row["range"]
     assert row["in_range"] == (low <= row["realized"] <= high)
+    p5, p95 = row["range_p5_p95"]
+    assert row["in_p5_p95"] == (p5 <= row["realized"] <= p95)
+    assert low <= p5 and p95 <= high  # the prediction interval is the wider one
+    assert row["range_coverage"] == 0.6  # 4 futures: min to max, (4 + 1 - 2) / (4 + 1)
     assert result["summary"]["lockdown"]["worlds"] == 1
     # the realized effect is the command applied through the ordinary path on a copy
     live = bench.world(args.first_seed, args.rate, args.at)

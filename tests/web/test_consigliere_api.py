@@ -39,9 +39,15 @@ def test_a_preview_job_answers_202_and_its_result_arrives_at_its_url(
     # two answers under names that cannot be confused, beside 0.1.0's fields (kept)
     throughput = result["difference"]["throughput"]
     assert throughput["expected_effect_ci95"] == [throughput["ci95_low"], throughput["ci95_high"]]
-    low, high = throughput["range_in_this_office_p5_p95"]
-    assert low <= throughput["likely_effect_here"] <= high and throughput["range_share"] == 0.9
-    assert "in this office" in result["sentence"] and "90% of futures" in result["sentence"]
+    p5, p95 = throughput["range_in_this_office_p5_p95"]
+    assert p5 <= throughput["likely_effect_here"] <= p95 and throughput["range_share"] == 0.9
+    # the range in this office: a prediction interval for one more future, its coverage stated
+    low, high = throughput["range_in_this_office"]
+    assert low <= p5 and p95 <= high
+    assert throughput["range_coverage"] == 0.6  # 4 futures: smallest to largest, 3 in 5
+    assert "prediction interval" in throughput["range_method"]
+    assert "in this office" in result["sentence"]
+    assert "60% prediction interval" in result["sentence"]
     assert result["sequential"]["futures_run"] == 4
     assert result["sequential"]["stopped_because"] == "cap reached"
     assert job["progress"]["answer"]["futures"] == 4  # the last look's answer, as it streamed

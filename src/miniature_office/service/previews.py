@@ -288,12 +288,13 @@ def sentence(
     unfinished_with: int = 0,
 ) -> str:
     """``one more verifier: backlog done 2.1 days sooner (expected effect, 95% CI 1.4 to 2.8
-    days sooner); in this office anywhere from 0.5 days later to 4.0 days sooner (90% of
-    futures); better in 46 of 50 futures``.
+    days sooner); in this office anywhere from 0.5 days later to 4.0 days sooner (94%
+    prediction interval); better in 46 of 50 futures``.
 
     Two answers, named apart: the expected effect is the mean over many futures (its CI
-    narrows as futures are added); the range is what this one office may see (the 5th to 95th
-    percentile of the paired differences; it does not narrow with more futures).
+    narrows as futures are added); the range is what this one office may see (an
+    order-statistics prediction interval for one more future, whose coverage the sentence
+    states; it does not narrow with more futures).
 
     Futures that miss the horizon count as done at the horizon, so when one arm has such futures
     the difference is a bound, not an estimate: the sentence says "at least" and how many.
@@ -331,15 +332,18 @@ def sentence(
 
 
 def _range_clause(diff: Any, words: Any, ascending_is_first: bool) -> str:
-    """``; in this office anywhere from A to B (90% of futures)``, ends in the reading order."""
-    if diff.range_low is None or diff.range_high is None:
+    """``; in this office anywhere from A to B (94% prediction interval)``, ends in the reading
+    order. The range is the prediction interval for one more future (:func:`prediction_interval`
+    of ``sim.stats``); its stated share is the coverage its ranks give for that one future."""
+    if diff.prediction_low is None or diff.prediction_high is None:
         return ""
-    ends = [words(diff.range_low), words(diff.range_high)]
+    ends = [words(diff.prediction_low), words(diff.prediction_high)]
     if not ascending_is_first:
         ends.reverse()
+    share = f"{diff.prediction_coverage:.0%} prediction interval"
     if ends[0] == ends[1]:
-        return f"; in this office {ends[0]} in 90% of futures"
-    return f"; in this office anywhere from {ends[0]} to {ends[1]} (90% of futures)"
+        return f"; in this office {ends[0]} ({share})"
+    return f"; in this office anywhere from {ends[0]} to {ends[1]} ({share})"
 
 
 def throughput_sentence(label: str, diff: Any, days: float, futures: int) -> str:
@@ -568,14 +572,15 @@ DIFFERENCES = (("backlog done (ticks)", "backlog_done"), ("throughput (directive
 
 def _two_answers(name: str, diff: dict[str, Any]) -> str:
     """``throughput (directives): expected effect +1.20 (95% CI +0.80 to +1.60); range in this
-    office -1 to +4 (90% of futures); more in 30 of 50``."""
+    office -2 to +5 (90% prediction interval); more in 30 of 50``."""
     if diff["mean_difference"] is None:
         return f"{name}: no paired futures"
     low, high = diff["expected_effect_ci95"]
-    p5, p95 = diff["range_in_this_office_p5_p95"]
+    first, last = diff["range_in_this_office"]
     return (
         f"{name}: expected effect {diff['mean_difference']:+.2f} (95% CI {low:+.2f} to "
-        f"{high:+.2f}); range in this office {p5:+.0f} to {p95:+.0f} (90% of futures); "
+        f"{high:+.2f}); range in this office {first:+.0f} to {last:+.0f} "
+        f"({diff['range_coverage']:.0%} prediction interval); "
         f"better in {diff['better_in']} of {diff['n']}"
     )
 
