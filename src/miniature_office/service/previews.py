@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 from ..sim.engine import Engine
+from ..sim.flow import INTAKE, INTAKE_SETTING
 from ..sim.forecast import branch, current_work, reseed
 from ..sim.sequential import CAP, judge, looks, rule_text
 from ..sim.stats import describe_distribution, distribution, paired_difference, quantile
@@ -35,6 +36,9 @@ MAX_AGENTS = 2000
 #: a quarter of a day on when the backlog is done, one directive on throughput.
 BACKLOG_TOLERANCE_DAYS = 0.25
 THROUGHPUT_TOLERANCE = 1.0
+#: The sentence names the intake limit when it is the constraint in at least this share of
+#: one arm's futures.
+INTAKE_SENTENCE_SHARE = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +130,11 @@ def run_arm(engine: Engine, shared: PreviewInput, future: int) -> dict[str, Any]
         "throughput": world.totals["directives_deployed"] - deployed_before,
         "lead_times": leads,
         "bottleneck": engine.flow.bottleneck(),
+        # what limits flow at the horizon: the bottleneck role, or the intake limit when
+        # admission binds while that role is not busy (FlowTracker.constraint)
+        "constraint": engine.flow.constraint(),
+        "intake_bound_share": round(engine.flow.intake_share(), 4),
+        "max_open": world.scenario.arrivals.max_open,
         "stalls": world.totals["stalls"] - stalls_before,
         "slowest_stage": slowest,
         "arrivals": world.counters.get("arrival", 0) - arrivals_before,
@@ -192,8 +201,50 @@ def _arm_report(shared: PreviewInput, arm: list[dict[str, Any]], per_day: int) -
             {"role": role, "futures": n} for role, n in distribution([o["bottleneck"] for o in arm])
         ],
         "bottleneck_text": describe_distribution([o["bottleneck"] for o in arm]),
+        "constraint": [
+            {"constraint": name, "futures": n}
+            for name, n in distribution([o.get("constraint") for o in arm])
+        ],
+        "constraint_text": describe_distribution([o.get("constraint") for o in arm]),
+        "intake": _intake_report(arm),
         "stalls": _spread([o["stalls"] for o in arm]),
     }
+
+
+def _intake_report(arm: list[dict[str, Any]]) -> dict[str, Any]:
+    """How often the intake limit was what held flow back at the horizon, and its value."""
+    limits = sorted({o.get("max_open") for o in arm if o.get("max_open") is not None})
+    shares = [o.get("intake_bound_share", 0.0) for o in arm]
+    return {
+        "setting": INTAKE_SETTING,
+        "limit": limits[0] if len(limits) == 1 else limits,
+        "constraint_in": sum(1 for o in arm if o.get("constraint") == INTAKE),
+        "futures": len(arm),
+        "bound_share_mean": round(sum(shares) / len(shares), 4) if shares else None,
+    }
+
+
+def intake_clause(without: dict[str, Any], changed: dict[str, Any]) -> str:
+    """``; the intake limit (arrivals.max_open 12) holds flow back in 20 of 32 futures without
+    the change and 25 with it: ...`` when it is the constraint in at least half the futures of
+    either arm, else ``""``. Names the setting, as the explanation does."""
+    a, b = without["intake"], changed["intake"]
+    share = max(
+        a["constraint_in"] / max(1, a["futures"]), b["constraint_in"] / max(1, b["futures"])
+    )
+    if share < INTAKE_SENTENCE_SHARE:
+        return ""
+    counts = (
+        f"holds flow back in {a['constraint_in']} of {a['futures']} futures without the change "
+        f"and {b['constraint_in']} with it"
+    )
+    if a["limit"] != b["limit"]:  # the change is to the limit itself
+        return f"; the intake limit ({a['setting']} {a['limit']}, then {b['limit']}) {counts}"
+    return (
+        f"; the intake limit ({a['setting']} {a['limit']}) {counts}: work waits for admission "
+        f"while the people who would do it are not busy, so raising {a['setting']} may do more "
+        "than this change"
+    )
 
 
 def summarise(
@@ -221,6 +272,10 @@ def summarise(
         [float(o["throughput"]) for o in without],
         [float(o["throughput"]) for o in changed],
     )
+    arms = {
+        "without": _arm_report(shared, without, per_day),
+        "with": _arm_report(shared, changed, per_day),
+    }
     return {
         "futures": len(pairs),
         "seed": shared.seed,
@@ -228,8 +283,7 @@ def summarise(
         "ticks": shared.ticks,
         "ticks_per_day": per_day,
         "targets": len(shared.targets),
-        "without": _arm_report(shared, without, per_day),
-        "with": _arm_report(shared, changed, per_day),
+        **arms,
         "difference": {
             "backlog_done": {**backlog.to_dict(), "unit": "ticks"},
             "throughput": {**throughput.to_dict(), "unit": "directives"},
@@ -240,7 +294,8 @@ def summarise(
             )
             if any(o["done_tick"] is not None for o in without + changed)
             else throughput_sentence(label, throughput, shared.ticks / per_day, len(pairs))
-        ),
+        )
+        + intake_clause(arms["without"], arms["with"]),
         "added": _added_report(shared, changed, per_day),
     }
 
@@ -553,6 +608,11 @@ def report_text(report: dict[str, Any], source: str) -> str:
             f"{report['with']['lead_time']['p50']} / {report['with']['lead_time']['p85']}",
         ),
         ("bottleneck", report["without"]["bottleneck_text"], report["with"]["bottleneck_text"]),
+        (
+            "constraint",
+            report["without"]["constraint_text"],
+            report["with"]["constraint_text"],
+        ),
         ("stalls (mean)", report["without"]["stalls"]["mean"], report["with"]["stalls"]["mean"]),
     ]
     lines += [f"{name:28}{str(a):>32}  {str(b):>32}" for name, a, b in rows]
