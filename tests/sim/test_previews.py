@@ -157,3 +157,15 @@ def test_a_preview_where_admission_does_not_bind_says_nothing_of_the_intake_limi
     report = run_preview(office, HIRE, futures=4, ticks=80, seed=3, sequential=False)
     assert report["without"]["intake"]["constraint_in"] < 2
     assert "intake limit" not in report["sentence"]
+
+
+def test_an_a_a_null_runs_the_unchanged_world_on_independent_streams(office: Engine) -> None:
+    """The stopping rule's null (bench/preview_sequential.py): no change, but the second arm
+    draws its own luck, so the futures differ and a decided sign would be false."""
+    common = run_preview(office, [], futures=4, ticks=80, seed=2, sequential=False)
+    apart = run_preview(
+        office, [], futures=4, ticks=80, seed=2, sequential=False, independent_arms=True
+    )
+    assert common["without"] == common["with"]
+    assert apart["without"] == common["without"]  # the first arm is the ordinary one
+    assert apart["with"] != apart["without"]

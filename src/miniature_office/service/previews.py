@@ -53,6 +53,9 @@ class PreviewInput:
     targets: tuple[str, ...]  # stable keys: open directives and the waiting backlog
     open_directives: tuple[tuple[str, str], ...]  # (key, id) of the directives open now
     added: tuple[tuple[str, str], ...] = ()  # (key, id) of directives the change creates
+    #: An A/A check's null: the "with" arm draws from streams of its own instead of sharing
+    #: the "without" arm's (bench/preview_sequential.py; never a user's preview).
+    independent: bool = False
 
 
 def arm_engines(engine: Engine, commands: Sequence[dict[str, Any]]) -> tuple[Engine, Engine]:
@@ -65,7 +68,12 @@ def arm_engines(engine: Engine, commands: Sequence[dict[str, Any]]) -> tuple[Eng
 
 
 def prepare_preview(
-    engine: Engine, commands: Sequence[dict[str, Any]], *, seed: int, ticks: int
+    engine: Engine,
+    commands: Sequence[dict[str, Any]],
+    *,
+    seed: int,
+    ticks: int,
+    independent: bool = False,
 ) -> PreviewInput:
     """Freeze both arms of a preview of ``commands`` on ``engine`` (left untouched)."""
     without, changed = arm_engines(engine, commands)
@@ -86,6 +94,7 @@ def prepare_preview(
         tuple(work["open"] + work["waiting"]),
         opened,
         added,
+        independent,
     )
 
 
@@ -94,9 +103,11 @@ def preview_salt(seed: int, future: int) -> str:
     return f"preview:{seed}:{future}"
 
 
-def run_arm(engine: Engine, shared: PreviewInput, future: int) -> dict[str, Any]:
-    """Reseed ``engine`` for ``future`` and run it for the preview's ticks."""
-    reseed(engine, preview_salt(shared.seed, future))
+def run_arm(
+    engine: Engine, shared: PreviewInput, future: int, salt: str | None = None
+) -> dict[str, Any]:
+    """Reseed ``engine`` for ``future`` (or with ``salt``) and run it for the preview's ticks."""
+    reseed(engine, salt or preview_salt(shared.seed, future))
     world = engine.world
     remaining = set(shared.targets)
     added = {key for key, _ in shared.added}
@@ -149,7 +160,13 @@ def simulate_pair(shared: PreviewInput, future: int) -> dict[str, Any]:
     return {
         "future": future,
         "without": run_arm(without, shared, future),
-        "with": run_arm(changed, shared, future),
+        "with": run_arm(
+            changed,
+            shared,
+            future,
+            # an A/A null's second arm: other streams, so the pair shares no luck
+            f"{preview_salt(shared.seed, future)}:independent" if shared.independent else None,
+        ),
     }
 
 
@@ -479,6 +496,7 @@ def run_preview(
     label: str | None = None,
     sequential: bool = True,
     on_look: Any = None,
+    independent_arms: bool = False,
 ) -> dict[str, Any]:
     """Preview ``commands`` on ``engine``: up to ``futures`` paired futures of ``ticks`` ticks.
 
@@ -489,6 +507,10 @@ def run_preview(
     stopped. ``sequential=False`` runs exactly ``futures``. Futures are numbered from 0 in
     every look, so a sequential preview that runs ``n`` futures equals a fixed one of ``n``.
 
+    ``independent_arms`` runs the "with" arm on streams of its own (not common random numbers):
+    with no commands that is an A/A comparison whose every decided sign is false, the null of
+    the stopping rule's check (bench/preview_sequential.py); previews never use it.
+
     ``runner_hook(runner)`` hears of each look's runner before it starts (to cancel it from
     another thread). Raises CommandRejected for a command the world refuses, ValueError beyond
     bounds.
@@ -498,7 +520,7 @@ def run_preview(
     refusal = check_bounds(engine, futures, ticks)
     if refusal:
         raise ValueError(refusal)
-    shared = prepare_preview(engine, commands, seed=seed, ticks=ticks)
+    shared = prepare_preview(engine, commands, seed=seed, ticks=ticks, independent=independent_arms)
     per_day = engine.world.settings.ticks_per_day
     label = label or describe_commands(commands)
     plan = looks(futures) if sequential else [futures]
