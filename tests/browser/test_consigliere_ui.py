@@ -316,3 +316,27 @@ def blocked_delivery_is_marked_until_unblocked(page: Any, server: Server) -> Non
     page.click("#block-form button[value=unblock]")
     confirm(page)
     page.wait_for_selector("#board-holds", state="hidden")
+
+
+def test_a_forecast_shows_each_looks_answer_then_how_many_futures_ran(
+    page: Any, server: Server
+) -> None:
+    open_steer_box(page, server, "forecast-box")
+    page.evaluate(
+        """() => { window.seenForecast = []; const said = document.querySelector('#forecast-sentence');
+        new MutationObserver(() => said.textContent && window.seenForecast.push(said.textContent))
+          .observe(said, {childList: true, characterData: true, subtree: true}); }"""
+    )
+    page.fill("#f-futures", "16")
+    page.click("#forecast-form button[type=submit]")
+    wait_until(
+        page,
+        "document.querySelector('#forecast-status').textContent.startsWith('Forecast finished')",
+        timeout=90,
+    )
+    seen = page.evaluate("window.seenForecast")
+    assert any(text.startswith("So far: ") for text in seen), seen  # a look's answer, streamed
+    sentence = page.inner_text("#forecast-sentence")
+    assert sentence.startswith("85% chance "), sentence
+    assert sentence.endswith("from 16 of at most 16 futures, stopped: cap reached"), sentence
+    assert axe_violations(page) == []
