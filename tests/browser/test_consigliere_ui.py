@@ -322,11 +322,10 @@ def test_a_forecast_shows_each_looks_answer_then_how_many_futures_ran(
     page: Any, server: Server
 ) -> None:
     open_steer_box(page, server, "forecast-box")
-    page.evaluate(
-        """() => { window.seenForecast = []; const said = document.querySelector('#forecast-sentence');
+    page.evaluate("""() => { window.seenForecast = [];
+        const said = document.querySelector('#forecast-sentence');
         new MutationObserver(() => said.textContent && window.seenForecast.push(said.textContent))
-          .observe(said, {childList: true, characterData: true, subtree: true}); }"""
-    )
+          .observe(said, {childList: true, characterData: true, subtree: true}); }""")
     page.fill("#f-futures", "16")
     page.click("#forecast-form button[type=submit]")
     wait_until(
