@@ -146,6 +146,22 @@ def test_a_snapshot_written_before_keyed_streams_resumes_under_the_new_rules() -
     assert again.head_hash == engine.head_hash
 
 
+def test_a_snapshot_that_still_carries_the_dropped_headcount_field_resumes_exactly() -> None:
+    """Snapshots written before the world stopped keeping ``headcount`` (agents per role, which
+    nothing read) carry it in ``plain``; the field is ignored and the run continues the same."""
+    engine = Engine(read_scenario(None), 7)
+    engine.run(120)
+    data = json.loads(json.dumps(dump_engine(engine)))
+    assert "headcount" not in data["plain"]
+    data["plain"]["headcount"] = [["builder", 3], ["verifier", 2]]
+    copy = Engine.resume(data)
+    assert not hasattr(copy.world, "headcount")
+    engine.run(150)
+    copy.run(150)
+    assert (copy.tick, copy.head_hash) == (engine.tick, engine.head_hash)
+    assert copy.summary() == engine.summary()
+
+
 def test_a_full_backlog_rejects_and_counts_what_it_cannot_hold() -> None:
     overrides = {"arrivals.rate_per_day": 3, "arrivals.max_open": 6, "arrivals.max_backlog": 20}
     engine = Engine(with_overrides(read_scenario(None), overrides), 42)

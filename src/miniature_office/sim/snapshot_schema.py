@@ -313,7 +313,6 @@ WORLD_PLAIN: dict[str, Any] = {
     "counters": dict[str, int],
     "totals": dict[str, int],
     "releases": dict[str, int],
-    "headcount": dict[str, int],
     "draw_counts": dict[str, int],
     "identity": dict[str, str],
     "backlog": list[Arrival],

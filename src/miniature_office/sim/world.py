@@ -226,7 +226,6 @@ class World:
         self.deployed_order: deque[str] = deque()  # deployed directives, oldest first
         self.scripted = sorted(scenario.directives, key=lambda d: d.tick)
         self.scripted_released = 0  # scripted scenario directives already created
-        self.headcount: dict[str, int] = {}  # agents per role, refreshed by the flow step
         self.releases: dict[str, int] = {}  # "floor:contract" -> releases published
         self.stalls: dict[str, Any] = {}  # open stall episodes by key (sim/stalls.Stall)
         self.stall_marks: dict[str, int] = {}  # stall watcher's counters (elevator pressure)
