@@ -18,8 +18,9 @@ With ``--sequential`` it measures sequential previews (looks of 8, 16, 32, ... t
 ``--futures``) side by side with fixed previews of ``--futures`` in the same run: 5 questions
 x ``--worlds`` worlds on 2 workers; the time to the first answer (target: within 2 s), the
 median time to the final answer (target: at most a fifth of fixed), how often the sign agrees
-with the fixed preview's, and the false-sign rate on a change that does nothing over
-``--null-worlds`` worlds (target: at most 5% over at least 100).
+with the fixed preview's, and the false-sign rate of the sequential rule on an A/A null (the
+unchanged world in both arms, on independent streams) over ``--null-worlds`` worlds (target: at
+most 5% over at least 100).
 
     python bench/preview_bench.py [--futures 200] [--ticks 400] [--live] [--jobs 2]
     python bench/preview_bench.py --sequential --skip-offline     # 5 x 20 worlds, 100 null

@@ -2,9 +2,12 @@
 
 Five questions (kinds of change) on each of ``worlds`` worlds (the default scenario at 1.3
 arrivals a day, world seeds from 7001, after 400 ticks), each previewed twice on 2 workers:
-sequentially (looks of 8, 16, 32, ... up to the cap) and fixed at the cap. Then a change that
-does nothing (no commands: both arms are the same future) on ``null_worlds`` worlds, where any
-decided sign is false.
+sequentially (looks of 8, 16, 32, ... up to the cap) and fixed at the cap. Then the null: an
+A/A comparison on ``null_worlds`` worlds (seeds from 8001, after 200 ticks), both arms the
+unchanged world but on independent random streams (``run_preview(..., independent_arms=True)``,
+not common random numbers, so every future's difference is noise of the full size), run by the
+same sequential rule: any decided sign is false. (A no-op change under common random numbers is
+no null: both arms are the same future, every difference is 0, nothing can be signed.)
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ def _world(seed: int, at: int = 400) -> Engine:
 
 
 def _timed(engine: Engine, commands: list[dict[str, Any]], **options: Any) -> dict[str, Any]:
+    """One preview, timed: to the first look's answer and to the final one."""
     start = time.perf_counter()
     first: list[float] = []
     report = run_preview(
@@ -65,6 +69,7 @@ def _timed(engine: Engine, commands: list[dict[str, Any]], **options: Any) -> di
         # a decided sign is the mean's; otherwise the side of zero the 95% CI is on, if any
         "sign": (1 if mean > 0 else -1) if decided else _sign(diff),
         "decided": decided,
+        "any_difference": diff["ties"] < diff["n"],
     }
 
 
@@ -85,11 +90,13 @@ def compare(worlds: int, null_worlds: int, cap: int, ticks: int) -> dict[str, An
             seq = _timed(engine, commands, **options)
             fixed = _timed(engine, commands, sequential=False, **options)
             rows.append({"world": 7001 + offset, "question": name, "seq": seq, "fixed": fixed})
-    false_signs = 0
+    nulls = []
     for offset in range(null_worlds):
         engine = _world(8001 + offset, at=200)
-        null = _timed(engine, [], futures=cap, ticks=ticks, seed=offset + 1)
-        false_signs += null["decided"]
+        nulls.append(
+            _timed(engine, [], futures=cap, ticks=ticks, seed=offset + 1, independent_arms=True)
+        )
+    false_signs = sum(1 for n in nulls if n["decided"])
     seq_final = [r["seq"]["seconds"] for r in rows]
     fixed_final = [r["fixed"]["seconds"] for r in rows]
     firsts = [r["seq"]["first_answer"] for r in rows if r["seq"]["first_answer"] is not None]
@@ -119,7 +126,15 @@ def compare(worlds: int, null_worlds: int, cap: int, ticks: int) -> dict[str, An
             f"{sum(1 for r in decided if r['seq']['sign'] == r['fixed']['sign'])}/{len(decided)}"
         ),
         "null_worlds": null_worlds,
+        "null": "A/A: the unchanged world in both arms, on independent streams",
+        "false_signs": false_signs,
         "false_sign_rate": round(false_signs / max(1, null_worlds), 4),
+        "null_stopped_because": {
+            reason: sum(1 for n in nulls if n["stopped_because"] == reason)
+            for reason in sorted({n["stopped_because"] for n in nulls})
+        },
+        "null_futures_median": statistics.median(n["futures"] for n in nulls) if nulls else None,
+        "null_differences_nonzero": sum(1 for n in nulls if n["any_difference"]),
         "targets": {"first_answer_s": 2.0, "median_ratio": 0.2, "false_sign_rate": 0.05},
         "rows": rows,
     }

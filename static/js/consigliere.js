@@ -175,6 +175,10 @@ export class Consigliere {
     replaceChildren(form.elements.tool_kind, Object.keys(CAPABILITY).map((k) => el("option", { value: k, text: humanState(k) })));
     this.showFields();
     $("#d-assess").addEventListener("click", () => this.assess());
+    $("#forecast-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.forecast();
+    });
     $("#why-dialog-close").addEventListener("click", () => $("#why-dialog").close());
     $("#security-form").addEventListener("submit", (event) => {
       event.preventDefault();
@@ -283,6 +287,42 @@ export class Consigliere {
     }
   }
 
+  /** A progressive forecast job: each look's answer shows as it firms up, then the final one. */
+  async forecast() {
+    const form = $("#forecast-form");
+    const button = $("button[type=submit]", form);
+    const bar = $("#forecast-progress");
+    const out = $("#forecast-status");
+    const said = $("#forecast-sentence");
+    const body = { futures: Math.min(1000, Math.max(1, Math.round(Number(form.elements.futures.value) || 200))) };
+    button.disabled = true;
+    bar.hidden = false;
+    bar.value = 0;
+    setText(said, "");
+    status(out, "Forecasting: starting…");
+    try {
+      const started = await post("/api/consigliere/forecast", body);
+      const job = await follow(started, (j) => {
+        bar.max = j.progress?.total || body.futures;
+        bar.value = j.progress?.done || 0;
+        const answer = j.progress?.answer;
+        status(out, `Forecasting: ${bar.value} of at most ${bar.max} futures run.`);
+        if (answer?.sentence) setText(said, `So far: ${answer.sentence}`);
+      });
+      const partial = job.state === "timed_out" && job.result;
+      if ((job.state !== "done" && !partial) || !job.result) throw new Error(job.error || `the forecast ended ${humanState(job.state)}`);
+      const text = job.result.sentence;
+      setText(said, text.charAt(0).toUpperCase() + text.slice(1));
+      status(out, partial ? `Forecast stopped at its deadline; ${job.error}.` : "Forecast finished.", partial ? "error" : "ok");
+      this.announce(`Forecast finished. ${text}`);
+    } catch (err) {
+      status(out, `The forecast failed: ${err.message}`, "error");
+    } finally {
+      button.disabled = false;
+      bar.hidden = true;
+    }
+  }
+
   /** The two answers, named apart: the range for this office and the expected (average) effect. */
   showAnswers(r) {
     const run = r.sequential || {};
@@ -301,7 +341,10 @@ export class Consigliere {
       return low === high ? `${low} in every one` : `${low} to ${high}`; // as the server's sentence
     };
     const what = metric === "backlog_done" ? "backlog done" : "directives deployed";
-    setText($("#whatif-range"), diff ? `${what}: ${pair(diff.range_in_this_office_p5_p95)}` : "");
+    // the prediction interval for this one office (0.1.0's servers send only the p5-p95 spread)
+    const range = diff?.range_in_this_office || diff?.range_in_this_office_p5_p95;
+    const share = diff?.range_coverage ? ` (${Math.round(diff.range_coverage * 100)}% prediction interval)` : "";
+    setText($("#whatif-range"), diff ? `${what}: ${pair(range)}${share}` : "");
     setText($("#whatif-expected"), diff ? `${what}: ${word(diff.mean_difference)} (${pair(diff.expected_effect_ci95)})` : "");
     setText($("#whatif-run"), run.futures_run
       ? `Ran ${run.futures_run} of at most ${run.cap} futures; stopped: ${run.stopped_because}.`

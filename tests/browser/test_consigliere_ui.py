@@ -53,10 +53,12 @@ def test_a_preview_shows_both_arms_and_the_paired_difference_in_a_sentence(
     assert sentence.startswith("Hire a Verifier on "), sentence
     assert "of 6 futures" in sentence
     # two answers under names a reader cannot confuse: the range here and the average effect
-    assert "90% of futures" in sentence and "expected effect, 95% CI" in sentence
+    # 6 futures: smallest to largest, which one more future falls between 5 times in 7
+    assert "71% prediction interval" in sentence and "expected effect, 95% CI" in sentence
     answers = page.locator("#whatif-answers dt").all_inner_texts()
     assert [a.split(" (")[0] for a in answers] == ["Range in this office", "Expected effect"]
     assert " to " in page.inner_text("#whatif-range")
+    assert page.inner_text("#whatif-range").endswith("(71% prediction interval)")
     run = page.inner_text("#whatif-run")
     assert run.startswith("Ran 6 of at most 6 futures; stopped: "), run
     arms = page.locator("#whatif-table tbody th").all_inner_texts()
@@ -314,3 +316,26 @@ def blocked_delivery_is_marked_until_unblocked(page: Any, server: Server) -> Non
     page.click("#block-form button[value=unblock]")
     confirm(page)
     page.wait_for_selector("#board-holds", state="hidden")
+
+
+def test_a_forecast_shows_each_looks_answer_then_how_many_futures_ran(
+    page: Any, server: Server
+) -> None:
+    open_steer_box(page, server, "forecast-box")
+    page.evaluate("""() => { window.seenForecast = [];
+        const said = document.querySelector('#forecast-sentence');
+        new MutationObserver(() => said.textContent && window.seenForecast.push(said.textContent))
+          .observe(said, {childList: true, characterData: true, subtree: true}); }""")
+    page.fill("#f-futures", "16")
+    page.click("#forecast-form button[type=submit]")
+    wait_until(
+        page,
+        "document.querySelector('#forecast-status').textContent.startsWith('Forecast finished')",
+        timeout=90,
+    )
+    seen = page.evaluate("window.seenForecast")
+    assert any(text.startswith("So far: ") for text in seen), seen  # a look's answer, streamed
+    sentence = page.inner_text("#forecast-sentence")
+    assert sentence.startswith("85% chance "), sentence
+    assert sentence.endswith("from 16 of at most 16 futures, stopped: cap reached"), sentence
+    assert axe_violations(page) == []

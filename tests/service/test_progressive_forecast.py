@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from miniature_office.runio import read_scenario
+from miniature_office.service import progressive
 from miniature_office.service.progressive import run_progressive_forecast
 from miniature_office.sim.engine import Engine
 from miniature_office.sim.forecast import (
@@ -50,16 +53,37 @@ def test_a_progressive_forecast_stops_once_its_p85_is_within_the_stated_precisio
     )
 
 
-def test_a_progressive_forecast_stays_calibrated_on_held_out_futures() -> None:
-    """The stopped forecast's p85 against 200 held-out runs from the same state (salts no
-    forecast future uses): within 85 +/- 7 points (the tolerance of the fixed forecast's
-    calibration test, tests/sim/test_forecast.py, which explains it)."""
-    engine, question = _office()
-    forecast = run_progressive_forecast(engine, question, cap=400, seed=3)
-    line: Any = forecast.to_dict()["completion"]["p85"]["tick"]
-    held_out = [
-        run_future(fork(engine, f"held-out:{i}"), question, i).done_tick for i in range(200)
-    ]
-    assert None not in held_out
-    share = sum(1 for tick in held_out if tick <= line) / len(held_out)
-    assert abs(share - 0.85) <= 0.07, (forecast.futures, line, share)
+@pytest.mark.slow
+def test_progressive_forecasts_stay_calibrated_on_held_out_worlds() -> None:
+    """The forecast the CLI and the server's job run (``progressive.forecast``: looks until the
+    p85 is precise enough, at most 400 futures) on six held-out worlds (seeds 9101-9106, which
+    no other test uses), each checked against 100 held-out runs from the same state (salts no
+    forecast future uses): the share of held-out runs done by the p85 is within 85 +/- 5
+    points on average and within 12 points in every world.
+
+    Tolerance: a p85 from n futures covers with a standard deviation of sqrt(0.85 x 0.15 / n)
+    (4.5 points at the smallest stop, n = 64) and 100 held-out runs add 3.6 points, so one
+    world's share has a standard deviation of at most 5.7 points (12 is 2.1 of them); the mean
+    of six has at most 2.4 (5 points is 2.1 of them). Ties at the whole-tick p85 can only raise
+    the share.
+    """
+    shares, stops = [], []
+    for seed in range(9101, 9107):
+        scenario = with_overrides(read_scenario(None), {"arrivals.rate_per_day": 1.0})
+        engine = Engine(scenario, seed, headless=True)
+        engine.run(60)
+        urgent = [{"title": "Urgent", "floor": "python", "priority": 2}]
+        forecast = progressive.forecast(engine, added=urgent, horizon=2000, futures=400, seed=1)
+        stops.append((forecast.futures, forecast.sequential["stopped_because"]))
+        line: Any = forecast.to_dict()["completion"]["p85"]["tick"]
+        # the added directive is open on ``engine`` now: the held-out runs have it too
+        held_out = [
+            run_future(fork(engine, f"held-out:{i}"), forecast.question, i).done_tick
+            for i in range(100)
+        ]
+        assert None not in held_out
+        shares.append(sum(1 for tick in held_out if tick <= line) / len(held_out))
+    assert all(because == "precise enough" for _, because in stops), stops
+    assert sum(n for n, _ in stops) < 6 * 400 / 2  # less than half the futures of fixed-400
+    assert all(abs(share - 0.85) <= 0.12 for share in shares), shares
+    assert abs(sum(shares) / len(shares) - 0.85) <= 0.05, (shares, stops)

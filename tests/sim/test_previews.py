@@ -124,3 +124,48 @@ def test_sentence_for_identical_arms_still_counts_the_futures() -> None:
         "add a linter slot: no difference to when the backlog is done, "
         "better in 0 of 3 futures and worse in none"
     )
+
+
+def test_a_preview_names_the_intake_limit_when_admission_binds() -> None:
+    """At 3 arrivals a day the building-wide limit of 12 open directives holds flow back while
+    the people are not all busy (FlowTracker.constraint): the report and the sentence say so
+    and name the setting; a preview of raising it shows the constraint gone in that arm."""
+    from miniature_office.runio import read_scenario
+    from miniature_office.sim.scenario import with_overrides
+
+    scenario = with_overrides(read_scenario(None), {"arrivals.rate_per_day": 3.0})
+    busy = Engine(scenario, 5, headless=True)
+    busy.run(400)
+    assert busy.flow.constraint() == "intake"
+    report = run_preview(busy, HIRE, futures=8, ticks=200, seed=1, sequential=False)
+    without, changed = _arms(report)
+    assert without["intake"]["setting"] == "arrivals.max_open" and without["intake"]["limit"] == 12
+    assert without["intake"]["constraint_in"] >= 4  # at least half the futures
+    assert without["constraint_text"].startswith("intake ")
+    assert "the intake limit (arrivals.max_open 12) holds flow back in" in report["sentence"]
+    assert "raising arrivals.max_open may do more than this change" in report["sentence"]
+    raise_it = [{"kind": "set_setting", "payload": {"path": "arrivals.max_open", "value": 40}}]
+    raised = run_preview(busy, raise_it, futures=8, ticks=200, seed=1, sequential=False)
+    assert raised["with"]["intake"]["limit"] == 40
+    assert raised["with"]["intake"]["constraint_in"] < raised["without"]["intake"]["constraint_in"]
+    assert "(arrivals.max_open 12, then 40)" in raised["sentence"]
+
+
+def test_a_preview_where_admission_does_not_bind_says_nothing_of_the_intake_limit(
+    office: Engine,
+) -> None:
+    report = run_preview(office, HIRE, futures=4, ticks=80, seed=3, sequential=False)
+    assert report["without"]["intake"]["constraint_in"] < 2
+    assert "intake limit" not in report["sentence"]
+
+
+def test_an_a_a_null_runs_the_unchanged_world_on_independent_streams(office: Engine) -> None:
+    """The stopping rule's null (bench/preview_sequential.py): no change, but the second arm
+    draws its own luck, so the futures differ and a decided sign would be false."""
+    common = run_preview(office, [], futures=4, ticks=80, seed=2, sequential=False)
+    apart = run_preview(
+        office, [], futures=4, ticks=80, seed=2, sequential=False, independent_arms=True
+    )
+    assert common["without"] == common["with"]
+    assert apart["without"] == common["without"]  # the first arm is the ordinary one
+    assert apart["with"] != apart["without"]

@@ -19,7 +19,7 @@ from miniature_office.sim.sequential import (
 
 
 def _run(
-    draw, cap: int, tolerance: float = 0.0, range_fraction: float = 0.0
+    draw, cap: int, tolerance: float = 0.0, range_fraction: float = 0.0, alpha: float = 0.05
 ) -> tuple[str | None, int]:
     diffs: list[float] = []
     previous = 0
@@ -27,7 +27,12 @@ def _run(
     for size in looks(cap):
         diffs += [draw() for _ in range(size - previous)]
         verdict = judge(
-            diffs, previous=previous, cap=cap, tolerance=tolerance, range_fraction=range_fraction
+            diffs,
+            previous=previous,
+            cap=cap,
+            tolerance=tolerance,
+            range_fraction=range_fraction,
+            alpha=alpha,
         )
         previous = size
         if verdict.stop:
@@ -63,6 +68,34 @@ def test_a_change_that_does_nothing_decides_a_sign_at_most_five_percent_of_the_t
     # the union bound promises <= 5%; with 2000 trials a true 5% would show 100 +/- 20
     assert false_signs / trials <= 0.05
     assert all(o in (SIGN_DECIDED, CAP) for o in outcomes)  # tolerance 0: no precision stop
+
+
+def _false_sign_rate(draw, trials: int, **options) -> float:
+    outcomes = [_run(draw, cap=200, **options)[0] for _ in range(trials)]
+    return sum(1 for o in outcomes if o == SIGN_DECIDED) / trials
+
+
+def test_an_a_a_null_of_whole_directives_is_falsely_signed_at_most_five_percent_of_the_time() -> (
+    None
+):
+    """The preview's own null, synthetically: the throughput difference of two independent runs
+    of the same office (whole directives, symmetric about 0, a heavy tail of losses and gains)
+    under the rule as previews use it (a one-directive tolerance, the range fraction)."""
+    rng = random.Random(2024)
+
+    def aa() -> float:
+        one, two = (round(rng.gauss(60, 6)) - (12 if rng.random() < 0.1 else 0) for _ in "ab")
+        return float(two - one)
+
+    rate = _false_sign_rate(aa, 2000, tolerance=1.0, range_fraction=0.25)
+    # a true 5% shows 100 +/- 10 false signs in 2000: the bound holds with room
+    assert rate <= 0.05
+
+
+def test_the_false_sign_check_fails_for_a_rule_that_spends_too_much_alpha() -> None:
+    """The same null with alpha 0.5: the check would catch a rule this loose."""
+    rng = random.Random(24)
+    assert _false_sign_rate(lambda: rng.gauss(0, 1), 1000, alpha=0.5) > 0.05
 
 
 def test_a_clear_effect_is_decided_long_before_the_cap() -> None:

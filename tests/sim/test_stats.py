@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import math
+import random
 
 from miniature_office.sim.stats import (
     at_least,
     describe_distribution,
     paired_difference,
+    prediction_interval,
+    prediction_rank,
     quantile,
 )
 
@@ -75,3 +78,47 @@ def test_the_bootstrap_is_deterministic() -> None:
 def test_bottleneck_distribution_reads_as_counts_over_seeds() -> None:
     labels = ["verifier"] * 17 + ["security"] * 2 + [None]
     assert describe_distribution(labels) == "verifier 17/20, security 2/20, none 1/20"
+
+
+def test_the_prediction_interval_uses_the_ranks_that_reach_its_stated_coverage() -> None:
+    """(n + 1 - 2k) / (n + 1): of 30 futures only the extremes reach 90% (29/31); of 200 the
+    10th from each end (181/201); under 19 futures even the extremes fall short and say so."""
+    assert prediction_rank(30) == 1 and prediction_rank(64) == 3 and prediction_rank(200) == 10
+    assert prediction_interval(list(range(30))) == (0.0, 29.0, round(29 / 31, 4))
+    assert prediction_interval(list(range(200))) == (9.0, 190.0, round(181 / 201, 4))
+    low, high, coverage = prediction_interval([3.0, 1.0, 2.0, 5.0, 4.0, 9.0, 0.0, 7.0])
+    assert (low, high, coverage) == (0.0, 9.0, round(7 / 9, 4))
+    assert prediction_interval([]) == (None, None, 0.0)
+
+
+def test_one_more_draw_falls_inside_the_prediction_interval_as_often_as_it_states() -> None:
+    """Checked against fresh draws from a heavy-tailed law (the office's tail losses), where the
+    futures' own 5th-95th percentiles undercover: 30 draws, then one more, 4,000 times."""
+    rng = random.Random(24)
+
+    def draw() -> float:
+        return rng.gauss(0, 1) if rng.random() < 0.9 else rng.gauss(-8, 4)
+
+    inside = inside_p5_p95 = 0
+    trials = 4000
+    for _ in range(trials):
+        futures = [draw() for _ in range(30)]
+        new = draw()
+        low, high, coverage = prediction_interval(futures)
+        inside += low <= new <= high
+        inside_p5_p95 += quantile(futures, 5) <= new <= quantile(futures, 95)
+    assert coverage == round(29 / 31, 4)
+    # binomial sd at 4,000 trials: 0.4 points; allow 1.5
+    assert abs(inside / trials - 29 / 31) < 0.015
+    assert abs(inside_p5_p95 / trials - 27 / 31) < 0.015  # 87%: short of the 90% it was read as
+
+
+def test_a_paired_difference_carries_both_ranges_under_names_apart() -> None:
+    baseline = [0.0] * 30
+    variant = [float(i - 10) for i in range(30)]
+    answer = paired_difference("throughput", baseline, variant).to_dict()
+    assert answer["range_in_this_office"] == [-10.0, 19.0]  # smallest to largest
+    assert answer["range_coverage"] == round(29 / 31, 4)
+    assert "not a confidence interval of the mean" in answer["range_method"]
+    assert answer["range_in_this_office_p5_p95"] == [-9.0, 18.0]  # 0.1.0's: 2nd from each end
+    assert answer["range_share"] == 0.9

@@ -39,9 +39,15 @@ def test_a_preview_job_answers_202_and_its_result_arrives_at_its_url(
     # two answers under names that cannot be confused, beside 0.1.0's fields (kept)
     throughput = result["difference"]["throughput"]
     assert throughput["expected_effect_ci95"] == [throughput["ci95_low"], throughput["ci95_high"]]
-    low, high = throughput["range_in_this_office_p5_p95"]
-    assert low <= throughput["likely_effect_here"] <= high and throughput["range_share"] == 0.9
-    assert "in this office" in result["sentence"] and "90% of futures" in result["sentence"]
+    p5, p95 = throughput["range_in_this_office_p5_p95"]
+    assert p5 <= throughput["likely_effect_here"] <= p95 and throughput["range_share"] == 0.9
+    # the range in this office: a prediction interval for one more future, its coverage stated
+    low, high = throughput["range_in_this_office"]
+    assert low <= p5 and p95 <= high
+    assert throughput["range_coverage"] == 0.6  # 4 futures: smallest to largest, 3 in 5
+    assert "prediction interval" in throughput["range_method"]
+    assert "in this office" in result["sentence"]
+    assert "60% prediction interval" in result["sentence"]
     assert result["sequential"]["futures_run"] == 4
     assert result["sequential"]["stopped_because"] == "cap reached"
     assert job["progress"]["answer"]["futures"] == 4  # the last look's answer, as it streamed
@@ -250,3 +256,53 @@ def test_progress_and_the_result_arrive_over_socketio(app) -> None:
     assert running[-1]["answer"]["futures"] == 3
     assert running[-1]["answer"]["sequential"]["stopped_because"] == "cap reached"
     assert events[-1]["state"] == "done" and events[-1]["result"]["futures"] == 3
+
+
+def test_a_forecast_job_streams_each_looks_answer_and_says_how_many_futures_ran(app) -> None:
+    from miniature_office.web.app import get_socketio
+
+    client = app.test_client()
+    sio = get_socketio(app).test_client(app)
+    client.post("/api/world/step", json={"count": 40})
+    sio.get_received()
+    added = {"title": "Export invoices", "floor": "python", "priority": 1}
+    started = client.post(
+        "/api/consigliere/forecast",
+        json={"futures": 20, "ticks": 600, "seed": 4, "add": [added], "by_day": 40},
+    )
+    assert started.status_code == 202, started.get_json()
+    job = _wait(client, started.get_json()["url"])
+    events = [r["args"][0] for r in sio.get_received() if r["name"] == "consigliere_job"]
+    sio.disconnect()
+    assert job["state"] == "done", job
+    result = job["result"]
+    # looks of 8, 16, then the cap of 20: each look's answer streamed while the job ran
+    answers = [e["progress"]["answer"] for e in events if "answer" in e["progress"]]
+    looks = [a["futures"] for a in answers]
+    assert sorted(set(looks)) == [8, 16, 20] and looks == sorted(looks)  # in order, as run
+    assert answers[0]["sequential"]["stopped_because"] is None
+    assert "so far 8 of at most 20 futures" in answers[0]["sentence"]
+    assert "completion" in answers[0] and "precision" in answers[0]
+    run = result["sequential"]
+    assert run["futures_run"] == result["futures"] == 20 and run["cap"] == 20
+    assert run["stopped_because"] == "cap reached"  # a precision stop needs 32 futures
+    assert result["sentence"].startswith("85% chance all ")
+    assert result["sentence"].endswith("from 20 of at most 20 futures, stopped: cap reached")
+    assert result["targets"]["count"] == result["targets"]["open"] + result["targets"][
+        "waiting"
+    ] + len(result["targets"]["added"])
+    assert result["by"]["tick"] == 320
+
+
+def test_a_forecast_it_cannot_answer_is_a_422_and_no_job(stepped_client: FlaskClient) -> None:
+    def refused(body: dict) -> str:
+        answer = stepped_client.post("/api/consigliere/forecast", json=body)
+        assert answer.status_code == 422, answer.get_json()
+        return answer.get_json()["error"]["message"]
+
+    assert "none are added" in refused({"only_added": True})
+    assert "day 1 ends at tick 8" in refused({"by_day": 1})  # the world is at tick 40
+    bad = {"title": "x", "floor": "cobol"}
+    assert refused({"add": [bad]}).startswith("add.0.")
+    assert "futures" in refused({"futures": 0})
+    assert stepped_client.get("/api/consigliere").get_json()["running"] == []

@@ -40,53 +40,38 @@ def _directive_payload(text: str) -> dict[str, Any]:
 
 def cmd_forecast(args: argparse.Namespace) -> int:
     """When will the open (and added) directives be deployed; how many by day D."""
-    from ..service.experiments import run_forecast
-    from ..sim.forecast import Question, add_directives, current_work, keys_of
+    # the question and the (progressive) futures are service.progressive.forecast's
+    from ..service import progressive
 
     if args.only_added and not args.add:
         raise CliError("--only-added: add directives with --add")
     engine, source = forecast_start(args)
-    work = current_work(engine)  # before the added directives open
-    try:
-        added = add_directives(engine, [_directive_payload(text) for text in args.add or []])
-    except CommandRejected as exc:
-        raise CliError(f"--add: {exc.reason}") from None
-    targets = keys_of(engine, added)
-    basis: dict[str, Any] = {"added": added}
-    if not args.only_added:
-        targets = work["open"] + work["waiting"] + targets
-        basis.update(open=len(work["open"]), waiting=len(work["waiting"]))
-    if not targets:
-        raise CliError("nothing to forecast: no open directives (add some with --add)")
-    per_day = engine.world.settings.ticks_per_day
-    horizon = engine.tick + args.horizon
-    by_tick = None
-    if args.by_day:
-        by_tick = args.by_day * per_day
-        if by_tick <= engine.tick:
-            raise CliError(
-                f"--by-day: day {args.by_day} ends at tick {by_tick}, "
-                f"not after the start (tick {engine.tick})"
-            )
-        horizon = max(horizon, by_tick)
-    question = Question(tuple(targets), engine.tick, horizon, by_tick)
     progress = Progress(args.futures, args.progress or sys.stderr.isatty(), unit="future")
     try:
-        forecast = run_forecast(
+        forecast = progressive.forecast(
             engine,
-            question,
+            added=[_directive_payload(text) for text in args.add or []],
+            only_added=args.only_added,
+            horizon=args.horizon,
+            by_day=args.by_day,
             futures=args.futures,
             seed=args.seed,
+            fixed=args.fixed,
             workers=args.workers or default_workers(),
             progress=lambda done, total: progress(done),
-            basis=basis,
             source=source,
             scheduler=scheduler(args),
         )
+    except CommandRejected as exc:
+        raise CliError(f"--add: {exc.reason}") from None
+    except progressive.ForecastRefused as exc:
+        where = f"--{exc.option.replace('_', '-')}: " if exc.option else ""
+        raise CliError(f"{where}{exc.message}") from None
     except KeyboardInterrupt:
         progress.interrupted()
         raise CliError(f"interrupted after {max(progress.last, 0)}% of the futures") from None
-    report = forecast.to_dict()
+    question, per_day = forecast.question, forecast.ticks_per_day
+    report = progressive.report(forecast)  # with the sentence and how the futures ran
     rows = [
         {
             **o.to_dict(),
@@ -139,6 +124,10 @@ def render_forecast(report: dict[str, Any]) -> str:
         f"  finished within the horizon in {completion['finished_by_horizon']} of "
         f"{report['futures']} futures"
     )
+    if report.get("sequential"):  # how many futures ran and why they stopped
+        from ..service.progressive import run_text
+
+        lines.append(f"  {run_text(report)} ({report['sequential']['rule']})")
     by = report.get("by")
     if by:
         share = round(100 * by["all_targets_done_share"])
@@ -167,7 +156,13 @@ def register(sub: Any) -> None:
     )
     fc.add_argument("--only-added", action="store_true", help="forecast the added directives only")
     fc.add_argument("--by-day", type=positive, metavar="D", help="how many done by end of day D")
-    fc.add_argument("--futures", type=positive, default=200)
+    fc.add_argument(
+        "--futures",
+        type=positive,
+        default=200,
+        help="at most this many futures: they run in looks until the p85 is precise enough",
+    )
+    fc.add_argument("--fixed", action="store_true", help="run exactly --futures futures")
     fc.add_argument("--seed", type=int, default=1, help="seed of the random futures")
     fc.add_argument(
         "--horizon", type=positive, default=FORECAST_HORIZON, help="ticks a future may run"

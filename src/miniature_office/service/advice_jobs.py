@@ -1,4 +1,4 @@
-"""The advice job board: previews and assessments run as jobs in their own processes.
+"""The advice job board: previews, assessments and forecasts run as jobs in their own processes.
 
 A job is started with the live world's snapshot at the tick it was asked (taken under the
 runtime's lock, the only thing done in the request) and runs in a child process
@@ -48,8 +48,9 @@ RUNNING, DONE, FAILED, CANCELLED, INTERRUPTED, TIMED_OUT = (
     "timed_out",
 )
 FINAL = (DONE, FAILED, CANCELLED, INTERRUPTED, TIMED_OUT)
-#: What a look's answer in ``progress["answer"]`` carries (the full report waits for the end).
-ANSWER_FIELDS = ("sentence", "futures", "difference", "sequential")
+#: What a look's answer in ``progress["answer"]`` carries (the full report waits for the end):
+#: a preview's differences, a forecast's completion percentiles and the p85's precision.
+ANSWER_FIELDS = ("sentence", "futures", "difference", "completion", "precision", "sequential")
 
 
 class Busy(Exception):
@@ -289,7 +290,7 @@ class AdviceBoard:
         elif "look" in message:
             report = message["look"]
             self._partial[job["id"]] = report
-            answer = {k: report.get(k) for k in ANSWER_FIELDS}
+            answer = {k: report[k] for k in ANSWER_FIELDS if k in report}
             job["progress"] = {**job["progress"], "answer": answer}
             self._announce(job, progress_only=True)
         else:

@@ -1,12 +1,12 @@
-"""A preview or assessment job in its own process (``python -m`` this module ``INPUT``).
+"""A preview, assessment or forecast job in its own process (``python -m`` this module ``INPUT``).
 
 The web process writes the job's input (the live world's snapshot at the tick it was asked,
 and the parameters) to a file and starts this program, so a job never runs inside a request,
 the tick loop or the web server's event loop. This program runs the futures (a local process
 pool, or Dask when ``DASK_SCHEDULER_ADDRESS`` is set) and writes one JSON line per event to
 stdout: ``{"progress": [done, total]}`` after each future, ``{"look": {...}}`` with the
-answer so far after each look of a sequential preview, then ``{"result": {...}}`` or
-``{"error": "..."}``.
+answer so far after each look of a sequential preview or a progressive forecast, then
+``{"result": {...}}`` or ``{"error": "..."}``.
 
 It runs at the lower CPU priority the parameters name (``niceness``, from the configuration's
 ``job_niceness``); its pool's workers inherit it, so jobs never take CPU from the live world.
@@ -25,6 +25,7 @@ from typing import Any
 
 from ..sim.engine import Engine
 from ..sim.errors import CommandRejected
+from . import progressive
 from .jobs import default_workers, lower_priority
 from .previews import assess_directive, run_preview
 
@@ -48,6 +49,22 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
     }
     if job["kind"] == "assess":
         return assess_directive(engine, params["directive"], **options)
+    if job["kind"] == "forecast":
+        forecast = progressive.forecast(
+            engine,
+            added=params.get("add") or [],
+            only_added=params.get("only_added", False),
+            horizon=params["ticks"],
+            by_day=params.get("by_day"),
+            futures=params["futures"],
+            seed=params["seed"],
+            workers=options["workers"],
+            scheduler=options["scheduler"],
+            progress=options["progress"],
+            on_look=lambda look: _say({"look": progressive.report(look)}),
+            source=f"the live world at tick {engine.tick}",
+        )
+        return progressive.report(forecast)
     return run_preview(
         engine,
         params["commands"],

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 from ..sim.engine import Engine
+from ..sim.flow import INTAKE, INTAKE_SETTING
 from ..sim.forecast import branch, current_work, reseed
 from ..sim.sequential import CAP, judge, looks, rule_text
 from ..sim.stats import describe_distribution, distribution, paired_difference, quantile
@@ -35,6 +36,9 @@ MAX_AGENTS = 2000
 #: a quarter of a day on when the backlog is done, one directive on throughput.
 BACKLOG_TOLERANCE_DAYS = 0.25
 THROUGHPUT_TOLERANCE = 1.0
+#: The sentence names the intake limit when it is the constraint in at least this share of
+#: one arm's futures.
+INTAKE_SENTENCE_SHARE = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +53,9 @@ class PreviewInput:
     targets: tuple[str, ...]  # stable keys: open directives and the waiting backlog
     open_directives: tuple[tuple[str, str], ...]  # (key, id) of the directives open now
     added: tuple[tuple[str, str], ...] = ()  # (key, id) of directives the change creates
+    #: An A/A check's null: the "with" arm draws from streams of its own instead of sharing
+    #: the "without" arm's (bench/preview_sequential.py; never a user's preview).
+    independent: bool = False
 
 
 def arm_engines(engine: Engine, commands: Sequence[dict[str, Any]]) -> tuple[Engine, Engine]:
@@ -61,7 +68,12 @@ def arm_engines(engine: Engine, commands: Sequence[dict[str, Any]]) -> tuple[Eng
 
 
 def prepare_preview(
-    engine: Engine, commands: Sequence[dict[str, Any]], *, seed: int, ticks: int
+    engine: Engine,
+    commands: Sequence[dict[str, Any]],
+    *,
+    seed: int,
+    ticks: int,
+    independent: bool = False,
 ) -> PreviewInput:
     """Freeze both arms of a preview of ``commands`` on ``engine`` (left untouched)."""
     without, changed = arm_engines(engine, commands)
@@ -82,6 +94,7 @@ def prepare_preview(
         tuple(work["open"] + work["waiting"]),
         opened,
         added,
+        independent,
     )
 
 
@@ -90,9 +103,11 @@ def preview_salt(seed: int, future: int) -> str:
     return f"preview:{seed}:{future}"
 
 
-def run_arm(engine: Engine, shared: PreviewInput, future: int) -> dict[str, Any]:
-    """Reseed ``engine`` for ``future`` and run it for the preview's ticks."""
-    reseed(engine, preview_salt(shared.seed, future))
+def run_arm(
+    engine: Engine, shared: PreviewInput, future: int, salt: str | None = None
+) -> dict[str, Any]:
+    """Reseed ``engine`` for ``future`` (or with ``salt``) and run it for the preview's ticks."""
+    reseed(engine, salt or preview_salt(shared.seed, future))
     world = engine.world
     remaining = set(shared.targets)
     added = {key for key, _ in shared.added}
@@ -126,6 +141,11 @@ def run_arm(engine: Engine, shared: PreviewInput, future: int) -> dict[str, Any]
         "throughput": world.totals["directives_deployed"] - deployed_before,
         "lead_times": leads,
         "bottleneck": engine.flow.bottleneck(),
+        # what limits flow at the horizon: the bottleneck role, or the intake limit when
+        # admission binds while that role is not busy (FlowTracker.constraint)
+        "constraint": engine.flow.constraint(),
+        "intake_bound_share": round(engine.flow.intake_share(), 4),
+        "max_open": world.scenario.arrivals.max_open,
         "stalls": world.totals["stalls"] - stalls_before,
         "slowest_stage": slowest,
         "arrivals": world.counters.get("arrival", 0) - arrivals_before,
@@ -140,7 +160,13 @@ def simulate_pair(shared: PreviewInput, future: int) -> dict[str, Any]:
     return {
         "future": future,
         "without": run_arm(without, shared, future),
-        "with": run_arm(changed, shared, future),
+        "with": run_arm(
+            changed,
+            shared,
+            future,
+            # an A/A null's second arm: other streams, so the pair shares no luck
+            f"{preview_salt(shared.seed, future)}:independent" if shared.independent else None,
+        ),
     }
 
 
@@ -192,8 +218,50 @@ def _arm_report(shared: PreviewInput, arm: list[dict[str, Any]], per_day: int) -
             {"role": role, "futures": n} for role, n in distribution([o["bottleneck"] for o in arm])
         ],
         "bottleneck_text": describe_distribution([o["bottleneck"] for o in arm]),
+        "constraint": [
+            {"constraint": name, "futures": n}
+            for name, n in distribution([o.get("constraint") for o in arm])
+        ],
+        "constraint_text": describe_distribution([o.get("constraint") for o in arm]),
+        "intake": _intake_report(arm),
         "stalls": _spread([o["stalls"] for o in arm]),
     }
+
+
+def _intake_report(arm: list[dict[str, Any]]) -> dict[str, Any]:
+    """How often the intake limit was what held flow back at the horizon, and its value."""
+    limits = sorted({o.get("max_open") for o in arm if o.get("max_open") is not None})
+    shares = [o.get("intake_bound_share", 0.0) for o in arm]
+    return {
+        "setting": INTAKE_SETTING,
+        "limit": limits[0] if len(limits) == 1 else limits,
+        "constraint_in": sum(1 for o in arm if o.get("constraint") == INTAKE),
+        "futures": len(arm),
+        "bound_share_mean": round(sum(shares) / len(shares), 4) if shares else None,
+    }
+
+
+def intake_clause(without: dict[str, Any], changed: dict[str, Any]) -> str:
+    """``; the intake limit (arrivals.max_open 12) holds flow back in 20 of 32 futures without
+    the change and 25 with it: ...`` when it is the constraint in at least half the futures of
+    either arm, else ``""``. Names the setting, as the explanation does."""
+    a, b = without["intake"], changed["intake"]
+    share = max(
+        a["constraint_in"] / max(1, a["futures"]), b["constraint_in"] / max(1, b["futures"])
+    )
+    if share < INTAKE_SENTENCE_SHARE:
+        return ""
+    counts = (
+        f"holds flow back in {a['constraint_in']} of {a['futures']} futures without the change "
+        f"and {b['constraint_in']} with it"
+    )
+    if a["limit"] != b["limit"]:  # the change is to the limit itself
+        return f"; the intake limit ({a['setting']} {a['limit']}, then {b['limit']}) {counts}"
+    return (
+        f"; the intake limit ({a['setting']} {a['limit']}) {counts}: work waits for admission "
+        f"while the people who would do it are not busy, so raising {a['setting']} may do more "
+        "than this change"
+    )
 
 
 def summarise(
@@ -221,6 +289,10 @@ def summarise(
         [float(o["throughput"]) for o in without],
         [float(o["throughput"]) for o in changed],
     )
+    arms = {
+        "without": _arm_report(shared, without, per_day),
+        "with": _arm_report(shared, changed, per_day),
+    }
     return {
         "futures": len(pairs),
         "seed": shared.seed,
@@ -228,8 +300,7 @@ def summarise(
         "ticks": shared.ticks,
         "ticks_per_day": per_day,
         "targets": len(shared.targets),
-        "without": _arm_report(shared, without, per_day),
-        "with": _arm_report(shared, changed, per_day),
+        **arms,
         "difference": {
             "backlog_done": {**backlog.to_dict(), "unit": "ticks"},
             "throughput": {**throughput.to_dict(), "unit": "directives"},
@@ -240,7 +311,8 @@ def summarise(
             )
             if any(o["done_tick"] is not None for o in without + changed)
             else throughput_sentence(label, throughput, shared.ticks / per_day, len(pairs))
-        ),
+        )
+        + intake_clause(arms["without"], arms["with"]),
         "added": _added_report(shared, changed, per_day),
     }
 
@@ -288,12 +360,13 @@ def sentence(
     unfinished_with: int = 0,
 ) -> str:
     """``one more verifier: backlog done 2.1 days sooner (expected effect, 95% CI 1.4 to 2.8
-    days sooner); in this office anywhere from 0.5 days later to 4.0 days sooner (90% of
-    futures); better in 46 of 50 futures``.
+    days sooner); in this office anywhere from 0.5 days later to 4.0 days sooner (94%
+    prediction interval); better in 46 of 50 futures``.
 
     Two answers, named apart: the expected effect is the mean over many futures (its CI
-    narrows as futures are added); the range is what this one office may see (the 5th to 95th
-    percentile of the paired differences; it does not narrow with more futures).
+    narrows as futures are added); the range is what this one office may see (an
+    order-statistics prediction interval for one more future, whose coverage the sentence
+    states; it does not narrow with more futures).
 
     Futures that miss the horizon count as done at the horizon, so when one arm has such futures
     the difference is a bound, not an estimate: the sentence says "at least" and how many.
@@ -331,15 +404,18 @@ def sentence(
 
 
 def _range_clause(diff: Any, words: Any, ascending_is_first: bool) -> str:
-    """``; in this office anywhere from A to B (90% of futures)``, ends in the reading order."""
-    if diff.range_low is None or diff.range_high is None:
+    """``; in this office anywhere from A to B (94% prediction interval)``, ends in the reading
+    order. The range is the prediction interval for one more future (:func:`prediction_interval`
+    of ``sim.stats``); its stated share is the coverage its ranks give for that one future."""
+    if diff.prediction_low is None or diff.prediction_high is None:
         return ""
-    ends = [words(diff.range_low), words(diff.range_high)]
+    ends = [words(diff.prediction_low), words(diff.prediction_high)]
     if not ascending_is_first:
         ends.reverse()
+    share = f"{diff.prediction_coverage:.0%} prediction interval"
     if ends[0] == ends[1]:
-        return f"; in this office {ends[0]} in 90% of futures"
-    return f"; in this office anywhere from {ends[0]} to {ends[1]} (90% of futures)"
+        return f"; in this office {ends[0]} ({share})"
+    return f"; in this office anywhere from {ends[0]} to {ends[1]} ({share})"
 
 
 def throughput_sentence(label: str, diff: Any, days: float, futures: int) -> str:
@@ -420,6 +496,7 @@ def run_preview(
     label: str | None = None,
     sequential: bool = True,
     on_look: Any = None,
+    independent_arms: bool = False,
 ) -> dict[str, Any]:
     """Preview ``commands`` on ``engine``: up to ``futures`` paired futures of ``ticks`` ticks.
 
@@ -430,6 +507,10 @@ def run_preview(
     stopped. ``sequential=False`` runs exactly ``futures``. Futures are numbered from 0 in
     every look, so a sequential preview that runs ``n`` futures equals a fixed one of ``n``.
 
+    ``independent_arms`` runs the "with" arm on streams of its own (not common random numbers):
+    with no commands that is an A/A comparison whose every decided sign is false, the null of
+    the stopping rule's check (bench/preview_sequential.py); previews never use it.
+
     ``runner_hook(runner)`` hears of each look's runner before it starts (to cancel it from
     another thread). Raises CommandRejected for a command the world refuses, ValueError beyond
     bounds.
@@ -439,7 +520,7 @@ def run_preview(
     refusal = check_bounds(engine, futures, ticks)
     if refusal:
         raise ValueError(refusal)
-    shared = prepare_preview(engine, commands, seed=seed, ticks=ticks)
+    shared = prepare_preview(engine, commands, seed=seed, ticks=ticks, independent=independent_arms)
     per_day = engine.world.settings.ticks_per_day
     label = label or describe_commands(commands)
     plan = looks(futures) if sequential else [futures]
@@ -549,6 +630,11 @@ def report_text(report: dict[str, Any], source: str) -> str:
             f"{report['with']['lead_time']['p50']} / {report['with']['lead_time']['p85']}",
         ),
         ("bottleneck", report["without"]["bottleneck_text"], report["with"]["bottleneck_text"]),
+        (
+            "constraint",
+            report["without"]["constraint_text"],
+            report["with"]["constraint_text"],
+        ),
         ("stalls (mean)", report["without"]["stalls"]["mean"], report["with"]["stalls"]["mean"]),
     ]
     lines += [f"{name:28}{str(a):>32}  {str(b):>32}" for name, a, b in rows]
@@ -568,14 +654,15 @@ DIFFERENCES = (("backlog done (ticks)", "backlog_done"), ("throughput (directive
 
 def _two_answers(name: str, diff: dict[str, Any]) -> str:
     """``throughput (directives): expected effect +1.20 (95% CI +0.80 to +1.60); range in this
-    office -1 to +4 (90% of futures); more in 30 of 50``."""
+    office -2 to +5 (90% prediction interval); more in 30 of 50``."""
     if diff["mean_difference"] is None:
         return f"{name}: no paired futures"
     low, high = diff["expected_effect_ci95"]
-    p5, p95 = diff["range_in_this_office_p5_p95"]
+    first, last = diff["range_in_this_office"]
     return (
         f"{name}: expected effect {diff['mean_difference']:+.2f} (95% CI {low:+.2f} to "
-        f"{high:+.2f}); range in this office {p5:+.0f} to {p95:+.0f} (90% of futures); "
+        f"{high:+.2f}); range in this office {first:+.0f} to {last:+.0f} "
+        f"({diff['range_coverage']:.0%} prediction interval); "
         f"better in {diff['better_in']} of {diff['n']}"
     )
 

@@ -13,11 +13,16 @@ from typing import Any, Sequence
 
 #: Confidence level of every interval reported here.
 CONFIDENCE = 0.95
-#: The range of what may happen in this office: the 5th to the 95th percentile of the paired
-#: differences over the futures (90% of futures fall inside it). The CI above is about the
-#: mean over many offices like this one; this range is about the one office there is.
+#: The futures' own spread: the 5th to the 95th percentile of the paired differences (90% of
+#: these futures fall inside it). Kept as 0.1.0's ``range_in_this_office_p5_p95``; it is not a
+#: prediction interval: of 30 futures its ends are the 2nd smallest and 2nd largest, which a
+#: new future falls between with probability 27/31 = 87%, not 90%.
 RANGE_PERCENTILES = (5, 95)
 RANGE_SHARE = 0.90
+#: The range in this office: a distribution-free prediction interval for ONE more future (the
+#: office's own), aiming at this coverage. The CI of the mean is about the average over many
+#: offices like this one; this range is about the one office there is.
+PREDICTION_TARGET = 0.90
 #: Bootstrap resamples: enough that the 2.5% and 97.5% points move by well under the interval's
 #: width between generator seeds, few enough that a sweep of 20 seeds spends milliseconds.
 RESAMPLES = 2000
@@ -53,6 +58,47 @@ def at_least(values: Sequence[float], confidence: float = 0.85) -> float | None:
     return float(ordered[rank - 1])
 
 
+def prediction_rank(n: int, target: float = PREDICTION_TARGET) -> int:
+    """The ``k`` of the narrowest order-statistics prediction interval that still reaches
+    ``target``: the largest ``k >= 1`` with ``(n + 1 - 2k) / (n + 1) >= target``, or 1 when
+    even the sample's extremes fall short (fewer than 19 futures for 90%)."""
+    # (n + 1 - 2k) / (n + 1) >= target  <=>  k <= (1 - target) (n + 1) / 2
+    return max(1, math.floor((1 - target) * (n + 1) / 2 + 1e-9))
+
+
+def prediction_interval(
+    values: Sequence[float], target: float = PREDICTION_TARGET
+) -> tuple[float | None, float | None, float]:
+    """A distribution-free prediction interval for one more draw from what ``values`` came from.
+
+    For ``n`` exchangeable draws and one more, the new one is below the ``k``-th smallest with
+    probability ``k / (n + 1)`` and above the ``k``-th largest with the same probability (ties
+    only help: the interval is closed), so ``[x_(k), x_(n+1-k)]`` covers it with probability at
+    least ``(n + 1 - 2k) / (n + 1)``. ``k`` is :func:`prediction_rank`. Returns the two ends and
+    that coverage (which falls short of ``target`` for small ``n``: it is stated, never
+    rounded up). ``(None, None, 0.0)`` for no values.
+    """
+    n = len(values)
+    if n == 0:
+        return None, None, 0.0
+    ordered = sorted(values)
+    k = min(prediction_rank(n, target), (n + 1) // 2)
+    coverage = (n + 1 - 2 * k) / (n + 1)
+    return float(ordered[k - 1]), float(ordered[n - k]), round(coverage, 4)
+
+
+def prediction_method(n: int, target: float = PREDICTION_TARGET) -> str:
+    """How the range was made, for reports: the order statistics and the coverage they give."""
+    k = min(prediction_rank(n, target), max(1, (n + 1) // 2))
+    coverage = (n + 1 - 2 * k) / (n + 1)
+    ends = "smallest to largest" if k == 1 else f"{k}-th smallest to {k}-th largest"
+    return (
+        f"prediction interval for this office: the {ends} of {n} paired futures covers one more "
+        f"future with probability (n+1-2k)/(n+1) = {coverage:.1%} (k={k}, order statistics, "
+        "no distribution assumed); not a confidence interval of the mean"
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class PairedDifference:
     """Variant minus baseline over the same seeds.
@@ -74,6 +120,10 @@ class PairedDifference:
     median: float | None = None
     range_low: float | None = None
     range_high: float | None = None
+    #: The prediction interval for this office (:func:`prediction_interval`) and its coverage.
+    prediction_low: float | None = None
+    prediction_high: float | None = None
+    prediction_coverage: float = 0.0
 
     @property
     def ties(self) -> int:
@@ -99,6 +149,12 @@ class PairedDifference:
             # Two answers under names that cannot be confused (the two above are 0.1.0's):
             "expected_effect_ci95": [self.low, self.high],
             "likely_effect_here": self.median,
+            # The range in this office: a prediction interval for one more future (the
+            # office's own), with the coverage it has for that one.
+            "range_in_this_office": [self.prediction_low, self.prediction_high],
+            "range_coverage": self.prediction_coverage,
+            "range_method": prediction_method(self.n) if self.n else None,
+            # 0.1.0's names: the futures' own 5th-95th percentiles (90% of these futures).
             "range_in_this_office_p5_p95": [self.range_low, self.range_high],
             "range_share": RANGE_SHARE,
         }
@@ -141,6 +197,7 @@ def paired_difference(
         return PairedDifference(metric, 0, None, None, None, 0, 0, higher_is_better)
     mean = sum(diffs) / n
     low, high = _bootstrap_interval(diffs, resamples, seed)
+    predict_low, predict_high, coverage = prediction_interval(diffs)
     return PairedDifference(
         metric,
         n,
@@ -153,6 +210,9 @@ def paired_difference(
         median=quantile(diffs, 50),
         range_low=quantile(diffs, RANGE_PERCENTILES[0]),
         range_high=quantile(diffs, RANGE_PERCENTILES[1]),
+        prediction_low=predict_low,
+        prediction_high=predict_high,
+        prediction_coverage=coverage,
     )
 
 
@@ -186,6 +246,7 @@ def describe_distribution(labels: Sequence[str | None]) -> str:
 
 __all__ = [
     "CONFIDENCE",
+    "PREDICTION_TARGET",
     "RANGE_PERCENTILES",
     "RANGE_SHARE",
     "PairedDifference",
@@ -193,5 +254,8 @@ __all__ = [
     "describe_distribution",
     "distribution",
     "paired_difference",
+    "prediction_interval",
+    "prediction_method",
+    "prediction_rank",
     "quantile",
 ]

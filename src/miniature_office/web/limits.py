@@ -62,12 +62,17 @@ def init_limiter(app: Flask, config: Config) -> Limiter:
 REPLAY_LIMIT = "120 per minute"
 
 
-#: Previews, assessments and audits start jobs of many simulated futures: each token (or
+#: Previews, assessments, forecasts and audits start jobs of many simulated futures: each token (or
 #: address) may start this many a minute, on top of the application-wide budget and the
 #: board's limit on jobs running at once. Only a started job (202) counts: a refused
 #: submission (a typo answered 422, a busy board's 429) does not spend the budget.
 JOB_LIMIT = "10 per minute"
-JOB_ENDPOINTS = ("consigliere.preview", "consigliere.assess", "security_office.audit")
+JOB_ENDPOINTS = (
+    "consigliere.preview",
+    "consigliere.assess",
+    "consigliere.forecast",
+    "security_office.audit",
+)
 
 
 #: API reads exempt from the in-app limiter: cached bytes, cheaper to serve than to count.

@@ -1,6 +1,6 @@
-"""The Consigliere: explain, preview, assess, draft, and scheduled changes (proposals).
+"""The Consigliere: explain, preview, assess, forecast, draft, and scheduled changes (proposals).
 
-Previews and assessments are jobs (202 with the job; progress and the result arrive over
+Previews, assessments and forecasts are jobs (202 with the job; progress and the result arrive over
 Socket.IO as ``consigliere_job`` and at ``GET /api/consigliere/jobs/<id>``); the request only
 takes the world's snapshot under the runtime's lock. Explanations and drafts are read from the
 live world at once.
@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ...service.advice_jobs import AdviceBoard, Busy
 from ...service.events import RuntimeListener
 from ...service.previews import MAX_FUTURES, MAX_TICKS, check_bounds
+from ...service.progressive import ForecastRefused, check_question
 from ...sim.commands import (
     CommandKind,
     CreateDirective,
@@ -29,7 +30,7 @@ from ...sim.drafts import draft_directive
 from ...sim.engine import Engine
 from ...sim.errors import CommandRejected
 from ...sim.explain import explain_decision, explain_waiting
-from ...sim.forecast import start_state
+from ...sim.forecast import DEFAULT_HORIZON, start_state
 from ...sim.proposals import ProposalState, proposals_view
 from ...store.tokens import AccessRole
 from ..auth import current_actor
@@ -83,6 +84,21 @@ class Preview(JobSize):
 
 class Assess(JobSize):
     directive: CreateDirective
+
+
+class ForecastJob(JobSize):
+    futures: int = Field(
+        default=200,
+        ge=1,
+        le=MAX_FUTURES,
+        description="at most this many futures: they run in looks until the p85 is precise",
+    )
+    ticks: int = Field(
+        default=DEFAULT_HORIZON, ge=1, le=MAX_TICKS, description="the horizon: ticks a future runs"
+    )
+    add: list[CreateDirective] = Field(default_factory=list, max_length=20)
+    only_added: bool = False
+    by_day: int | None = Field(default=None, ge=1, le=1_000_000)
 
 
 class Draft(_Body):
@@ -282,6 +298,40 @@ def assess() -> Response:
     return _start(
         "assess", params, _commands_ok([{"kind": "create_directive", "payload": directive}])
     )
+
+
+@mutation(
+    bp,
+    "/consigliere/forecast",
+    "When will the open work be done: a progressive forecast (a job)",
+    body=ForecastJob,
+    responses=JOB_STARTED,
+)
+def forecast() -> Response:
+    body = parse_body(ForecastJob)
+    added = [d.model_dump(mode="json") for d in body.add]
+    params = {**body.model_dump(exclude={"add"}), "add": added}
+
+    def check(engine: Engine) -> None:
+        for index, directive in enumerate(added):
+            try:
+                validate(engine.world, CommandKind.CREATE_DIRECTIVE, directive)
+            except CommandRejected as exc:
+                raise ApiError(
+                    422,
+                    "validation_error",
+                    f"add.{index}.{exc.reason}",
+                    {"field": f"add.{index}.{exc.field}"},
+                ) from None
+        try:
+            check_question(engine, len(added), only_added=body.only_added, by_day=body.by_day)
+        except ForecastRefused as exc:
+            field = exc.option or "add"
+            raise ApiError(
+                422, "validation_error", f"{field}: {exc.message}", {"field": field}
+            ) from None
+
+    return _start("forecast", params, check)
 
 
 @mutation(
@@ -501,6 +551,7 @@ RESPONSES.update(
         "consigliere.why": ANSWER,
         "consigliere.preview": {**JOB, "properties": {**JOB["properties"], "url": S}},
         "consigliere.assess": {**JOB, "properties": {**JOB["properties"], "url": S}},
+        "consigliere.forecast": {**JOB, "properties": {**JOB["properties"], "url": S}},
         "consigliere.draft": obj(payload=O, basis=O, sentence=S),
         "consigliere.jobs": obj(jobs=arr(JOB), total=I, limit=I, offset=I),
         "consigliere.job": JOB_DETAIL,
