@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from hashlib import sha256
 from typing import Any, Callable, Iterable, Iterator
 
+from mypy_extensions import mypyc_attr
+
 GENESIS_HASH = "0" * 64
 HASHED_FIELDS = ("seq", "tick", "kind", "actor", "target", "data", "parents", "prev")
 
@@ -117,6 +119,7 @@ def _encode_event(
     )
 
 
+@mypyc_attr(allow_interpreted_subclasses=True, serializable=True)
 @dataclass(slots=True)
 class AuditEvent:
     """One link of the chain. ``recorded_at`` (wall clock) is deliberately not hashed."""
@@ -215,6 +218,7 @@ def verify_chain(
     return ChainVerdict(True, checked, prev)
 
 
+@mypyc_attr(allow_interpreted_subclasses=True, serializable=True)
 class AuditLog:
     """Append-only chain with an in-memory window of recent events.
 

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Iterator
 
+from mypy_extensions import mypyc_attr
+
 from .agents import Role
 from .contracts import parse_semver
 from .members import (
@@ -66,6 +68,7 @@ _ELEVATOR_MARK = "elevator_over"
 _CYCLING = frozenset({TASK_IN_PROGRESS, TASK_IN_REVIEW, TASK_APPROVAL})
 
 
+@mypyc_attr(allow_interpreted_subclasses=True, serializable=True)
 @dataclass(slots=True)
 class Stall:
     """One open stall episode."""
