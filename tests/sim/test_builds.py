@@ -171,3 +171,13 @@ def test_a_forecasts_worker_input_and_answer_travel_by_pickle() -> None:
     outcome = simulate_future(shared, 0)
     back = pickle.loads(pickle.dumps(outcome))  # nosec B301
     assert isinstance(back, FutureOutcome) and back == outcome and back.ticks_run == 50
+
+
+def test_an_imported_history_travels_by_pickle_to_its_fit_process() -> None:
+    # service/history.py pickles the history for the child that fits and backtests it
+    from miniature_office.sim.history.items import parse_csv
+
+    data = Path(__file__).parents[1] / "history" / "data" / "flask.csv"
+    history = parse_csv(data.read_text())
+    back = pickle.loads(pickle.dumps(history, protocol=pickle.HIGHEST_PROTOCOL))  # nosec B301
+    assert back == history and len(back.items) == 643

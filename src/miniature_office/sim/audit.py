@@ -12,7 +12,7 @@ import json
 from collections import deque
 from dataclasses import dataclass
 from hashlib import sha256
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from mypy_extensions import mypyc_attr
 
@@ -186,7 +186,7 @@ class ChainVerdict:
 
 
 def verify_chain(
-    events: Iterable[AuditEvent | dict[str, Any]],
+    events: Iterable[AuditEvent | Mapping[str, Any]],
     *,
     start_prev: str = GENESIS_HASH,
     start_seq: int = 1,
@@ -200,7 +200,8 @@ def verify_chain(
     """
     prev, expected_seq, checked = start_prev, start_seq, 0
     for item in events:
-        raw = item.to_dict() if isinstance(item, AuditEvent) else item
+        # any mapping: the store hands database rows (the compiled build checks this type)
+        raw: Any = item.to_dict() if isinstance(item, AuditEvent) else item
         seq = raw.get("seq")
         try:
             if seq != expected_seq:
