@@ -22,6 +22,7 @@ import sys
 from typing import Any, Sequence
 
 from . import __version__, history_cli
+from .native import build_label
 from .runio import read_jsonl, read_scenario, write_jsonl
 from .sim.audit import HEADLESS_HEAD, verify_chain
 from .sim.engine import Engine
@@ -710,7 +711,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="miniature-office", description=__doc__.split("\n")[0])
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {__version__} ({build_label()})"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     sim = sub.add_parser("simulate", help="run headless and print a summary")
