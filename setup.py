@@ -68,7 +68,14 @@ class OptionalBuildExt(build_ext):
         return Path(self.build_lib) / "miniature_office"
 
 
+#: setup.py commands that build extensions. Others (egg_info, sdist, the PEP 517 hook that asks
+#: for build dependencies) get none, so mypyc does not type-check and translate sim/ for them.
+BUILDS = {"build", "build_ext", "bdist_wheel", "editable_wheel", "install", "develop"}
+
+
 def ext_modules() -> list:
+    if not BUILDS & set(sys.argv[1:]):
+        return []
     if os.environ.get(NATIVE["PURE_ENV"], "") == "1":
         say(f"{NATIVE['PURE_ENV']}=1: building the pure Python package")
         return []
