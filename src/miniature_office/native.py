@@ -24,9 +24,7 @@ This module imports nothing of the simulation, and setup.py runs it as a plain f
 from __future__ import annotations
 
 import hashlib
-import importlib.abc
 import importlib.machinery
-import importlib.util
 import json
 import os
 import sys
@@ -153,25 +151,28 @@ def sim_build() -> str:
     return "compiled" if loaded().compiled else "pure"
 
 
-class _SourceFinder(importlib.abc.MetaPathFinder):
+class _SourceFinder:
     """Serves ``miniature_office.sim`` modules from their ``.py`` files when the build is pure;
-    otherwise steps aside and the normal path finder loads the extensions."""
+    otherwise steps aside and the normal path finder loads the extensions. (A meta path finder
+    by protocol: importlib.abc costs a start-up import, importlib.util is needed only here.)"""
 
     def find_spec(
         self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
     ) -> importlib.machinery.ModuleSpec | None:
         if not fullname.startswith(_SIM + ".") or path is None or chosen().compiled:
             return None
+        from importlib.util import spec_from_file_location
+
         leaf = fullname.rpartition(".")[2]
         for entry in path:
             package = Path(entry, leaf, "__init__.py")
             if package.is_file():
-                return importlib.util.spec_from_file_location(
+                return spec_from_file_location(
                     fullname, package, submodule_search_locations=[str(package.parent)]
                 )
             module = Path(entry, leaf + ".py")
             if module.is_file():
-                return importlib.util.spec_from_file_location(fullname, module)
+                return spec_from_file_location(fullname, module)
         return None
 
 
