@@ -57,7 +57,8 @@ def _heavy(modules: list[str]) -> list[str]:
 
 def test_importing_the_command_line_pulls_in_no_server_store_or_yaml() -> None:
     answer = _modules_after(
-        "import json, sys, miniature_office.cli; print(json.dumps({'modules': sorted(sys.modules)}))"
+        "import json, sys, miniature_office.cli\n"
+        "print(json.dumps({'modules': sorted(sys.modules)}))"
     )
     assert "miniature_office.sim.engine" in answer["modules"]  # the check sees real imports
     assert _heavy(answer["modules"]) == []
