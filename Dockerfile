@@ -5,9 +5,10 @@
 #   docker build -t miniature-office .
 #   docker run -p 8000:8000 -e SECRET_KEY=... -v minioffice-data:/data miniature-office
 #
-# Three stages: the UI's vendor files come from npm, the wheel is built from the source tree,
-# and the runtime stage holds only a virtualenv with the installed wheel. No compiler, npm,
-# build frontend or package cache reaches the final image.
+# Three stages: the UI's vendor files come from npm, the wheel is built from the source tree
+# with the simulation compiled by mypyc (setup.py; the build stage has the C compiler), and the
+# runtime stage holds only a virtualenv with the installed wheel. No compiler, npm, build
+# frontend or package cache reaches the final image.
 
 ARG PYTHON_VERSION=3.12
 ARG NODE_VERSION=20
@@ -27,16 +28,25 @@ ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PYTHONDONTWRITEBYTECODE=1
 WORKDIR /src
-RUN python -m pip install "build>=1.2,<2" \
+# gcc compiles the simulation (mypyc's C); this stage is discarded. Unpinned as in the runtime
+# stage: the image tag pins the Debian release.
+# hadolint ignore=DL3008
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends gcc libc6-dev \
+ && rm -rf /var/lib/apt/lists/* \
+ && python -m pip install "build>=1.2,<2" \
  && python -m venv /opt/venv
-COPY pyproject.toml README.md requirements.txt ./
+COPY pyproject.toml setup.py README.md requirements.txt ./
 COPY src/ src/
 COPY static/ static/
 COPY --from=vendor /src/static/vendor/ static/vendor/
-# src/miniature_office/static is a symlink to ../../static, so the wheel carries the UI.
+# src/miniature_office/static is a symlink to ../../static, so the wheel carries the UI. The
+# image must run the compiled simulation: a build that fell back to pure Python fails here.
 RUN python -m build --wheel --outdir /dist \
  && /opt/venv/bin/pip install -r requirements.txt /dist/*.whl \
- && /opt/venv/bin/python -c "import miniature_office.web.wsgi"
+ && /opt/venv/bin/python -c "import miniature_office.web.wsgi" \
+ && /opt/venv/bin/python -c "import sys; from miniature_office.native import chosen; \
+b = chosen(); sys.exit(0 if b.compiled else 'the simulation is pure Python: ' + b.reason)"
 
 # --- 3. Runtime ------------------------------------------------------------------------------
 FROM python:${PYTHON_VERSION}-slim-bookworm AS runtime

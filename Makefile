@@ -8,23 +8,41 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 INSTALL_STAMP := $(VENV)/.installed
+# The compiled simulation (mypyc), built in place next to its sources; see `native` below.
+NATIVE_STAMP := $(VENV)/.native
+NATIVE_INPUTS := setup.py src/miniature_office/native.py $(shell find src/miniature_office/sim -name '*.py')
 # scripts/copy-vendor.mjs writes VERSIONS.json last: its presence means the vendor copy is whole.
 VENDOR_STAMP := static/vendor/VERSIONS.json
 PYTEST_WORKERS ?= 2
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test test-fast lint audit bench bench-deps fuzz install vendor node-deps browser-deps validators clean
+.PHONY: run test test-fast lint audit bench bench-deps fuzz install native compiler vendor node-deps browser-deps validators clean
 
 # ---- installation -------------------------------------------------------------------------
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 
+# The editable install itself is pure (MINIOFFICE_PURE=1): `native` compiles the simulation
+# with the venv's mypyc, and again whenever a sim/ source changes.
 $(INSTALL_STAMP): $(PY) pyproject.toml requirements.txt
-	$(PY) -m pip install --quiet -r requirements.txt -e '.[dev]'
+	MINIOFFICE_PURE=1 $(PY) -m pip install --quiet -r requirements.txt -e '.[dev]'
 	touch $@
 
-install: $(INSTALL_STAMP)
+# The compiled simulation, in place in src/ (git-ignored). Until it is rebuilt after an edit,
+# miniature_office/native.py finds the sources' fingerprint changed and runs the sources, so a
+# stale extension never shadows an edit. Without a C compiler (or if mypyc fails) the build
+# says so and the package stays pure Python; `make test` installs a compiler and insists.
+$(NATIVE_STAMP): $(INSTALL_STAMP) $(NATIVE_INPUTS)
+	$(PY) setup.py --quiet build_ext --inplace --parallel 2
+	touch $@
+
+install: $(INSTALL_STAMP) $(NATIVE_STAMP)
+
+native: $(NATIVE_STAMP)
+
+compiler:
+	@command -v cc >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gcc libc6-dev; }
 
 node-deps:
 	@command -v npm >/dev/null || { apt-get update -qq && apt-get install -y -qq nodejs npm; }
@@ -48,8 +66,13 @@ validators: install
 run: install vendor
 	$(BIN)/gunicorn -c gunicorn.conf.py miniature_office.web.wsgi:app
 
-test: install vendor browser-deps validators lint
+# The whole suite on the compiled build, then the simulation tests (hash pins included) again
+# on the pure sources (MINIOFFICE_PURE=1): both builds must give the same answers.
+test: compiler install vendor browser-deps validators lint
+	@$(BIN)/miniature-office --version | grep -q 'compiled (mypyc)' \
+	  || { echo "make test: the simulation did not compile (run make native and read why)"; exit 1; }
 	MINIOFFICE_REQUIRE_BROWSER=1 $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile -m "not fuzz" -p no:cacheprovider
+	MINIOFFICE_PURE=1 $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile -m "not fuzz" -p no:cacheprovider -q tests/sim
 
 test-fast: install
 	$(BIN)/pytest -n $(PYTEST_WORKERS) -m "not browser and not slow" -p no:cacheprovider
@@ -83,3 +106,5 @@ fuzz: install
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor build dist .pytest_cache .hypothesis .mypy_cache test-artifacts
+	find src -name '*.so' -delete
+	rm -f src/miniature_office/native_build.json

@@ -17,12 +17,18 @@ directory and its own operator token, then for ``--duration`` seconds:
   directives the mix creates grows, and its memory with it, which is not a leak;
 - with ``--open-limit N``, a directive write becomes a speed write while the world holds N or
   more open tasks (as a team lead stops sending work to a team that cannot keep up), so the
-  world reaches a steady size and the memory slope measures the service, not a growing world.
+  world reaches a steady size and the memory slope measures the service, not a growing world;
+- with ``--preview-every S``, starts a what-if preview (``--preview-futures`` x
+  ``--preview-ticks``, "hire one more verifier on python") every S seconds through
+  ``POST /api/consigliere/preview``, as a team lead asking a question a minute: each runs in
+  the server's job pool, so the memory slope includes what jobs leave behind.
 
 Prints one JSON document (throughput, latency percentiles for reads and writes, errors,
 ticks per client, memory over time) and writes it to bench/results/. Usage::
 
     .venv/bin/python bench/load_bench.py --duration 300 --rate 200 --sockets 100
+    .venv/bin/python bench/load_bench.py --duration 1800 --sockets 200 --preview-every 60 \
+        --tick-rate 10 --warmup 300 --open-limit 300     # issue 28's memory soak (30 min)
 """
 
 from __future__ import annotations
@@ -265,6 +271,32 @@ class Load:
         return limit is not None and now is not None and now >= limit
 
 
+HIRE = [{"kind": "hire_agent", "payload": {"floor": "python", "role": "verifier"}}]
+
+
+def ask_previews(
+    url: str, token: str, every: float, futures: int, ticks: int, stop: threading.Event
+) -> dict[str, Any]:
+    """Start a preview every ``every`` seconds until ``stop``; counts by answer status."""
+    counts: dict[str, int] = {}
+    seed = 0
+    while not stop.wait(every if seed else 1.0):
+        seed += 1
+        try:
+            status = str(
+                requests.post(
+                    url + "/api/consigliere/preview",
+                    json={"commands": HIRE, "futures": futures, "ticks": ticks, "seed": seed},
+                    headers={"Authorization": f"Bearer {token}"},
+                    timeout=30,
+                ).status_code
+            )
+        except requests.RequestException as exc:
+            status = type(exc).__name__
+        counts[status] = counts.get(status, 0) + 1
+    return counts
+
+
 def open_tasks(url: str, token: str) -> int | None:
     """Tasks the world holds that are not deployed (from /metrics), or None if unreadable."""
     try:
@@ -319,6 +351,11 @@ def main(argv: list[str] | None = None) -> int:
         help="server ticks per second (a faster clock "
         "fills the bounded in-memory windows sooner, for a memory soak)",
     )
+    parser.add_argument(
+        "--preview-every", type=float, default=0.0, help="seconds between previews (0: none)"
+    )
+    parser.add_argument("--preview-futures", type=int, default=20)
+    parser.add_argument("--preview-ticks", type=int, default=200)
     args = parser.parse_args(argv)
     if not (0 < args.duration <= 3600 and 0 < args.rate <= 2000 and 0 <= args.sockets <= 500):
         parser.error("bounded: duration <= 3600 s, rate <= 2000/s, sockets <= 500")
@@ -351,9 +388,21 @@ def main(argv: list[str] | None = None) -> int:
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
+        previews: dict[str, int] = {}
+        asker = threading.Thread(
+            target=lambda: previews.update(
+                ask_previews(url, token, args.preview_every, args.preview_futures,
+                             args.preview_ticks, stop)  # fmt: skip
+            ),
+            daemon=True,
+        )
+        if args.preview_every > 0:
+            asker.start()
         elapsed = load.run(args.duration)
         stop.set()
         sampler.join()
+        if args.preview_every > 0:
+            asker.join(timeout=60)
         memory.append((round(time.monotonic() - started, 1), round(rss_mib(pid), 1)))
         sockets = viewers_report(viewers, args.sockets, wait=120)
     finally:
@@ -375,6 +424,7 @@ def main(argv: list[str] | None = None) -> int:
         "reads": latency_summary(load.reads),
         "writes": latency_summary(load.writes),
         "schedule_lag_p99_ms": percentile(load.lag, 99),
+        "previews": {"every_s": args.preview_every, "answers": previews},
         "sockets": sockets,
         "rss_mib": {
             "start": memory[0][1] if memory else None,

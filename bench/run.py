@@ -11,7 +11,12 @@ HERE = Path(__file__).parent
 #: (script, arguments for a full run, arguments for a quick run)
 RUNS = [
     ("sim_bench.py", [], ["--quick"]),
-    ("native_bench.py", [], ["--rounds", "1", "--skip-10k"]),
+    # issue 28's targets: the compiled build (make bench builds it) against 0aca65a
+    (
+        "compiled_bench.py",
+        [],
+        ["--rounds", "1", "--samples", "5", "--warmup", "20", "--skip-http"],
+    ),
     ("forecast_bench.py", [], ["--quick"]),
     ("mechanics_bench.py", [], ["--quick"]),
     ("quality_bench.py", [], ["--quick"]),

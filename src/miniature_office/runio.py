@@ -7,7 +7,6 @@ from disk or from the package.
 from __future__ import annotations
 
 import json
-from importlib import resources
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
@@ -23,8 +22,11 @@ MAX_LINE = 1 << 20
 def read_scenario(path: str | Path | None) -> Scenario:
     """Load a scenario file (YAML or JSON), or the packaged default when ``path`` is None."""
     if path is None or str(path) == DEFAULT_SCENARIO:
-        text = resources.files("miniature_office").joinpath("scenarios/default.yaml").read_text()
-        return load_scenario_text(text, "yaml")
+        # default.json is default.yaml as JSON (tests/sim/test_scenario.py holds them equal):
+        # a command on the default scenario then starts without importing PyYAML. The package's
+        # own file, read directly (importlib.resources would cost every command its import).
+        text = (Path(__file__).parent / "scenarios" / "default.json").read_text(encoding="utf-8")
+        return load_scenario_text(text, "json")
     file = Path(path)
     fmt = "json" if file.suffix.lower() == ".json" else "yaml"
     size = file.stat().st_size  # before reading: an oversized file is never loaded

@@ -303,3 +303,21 @@ def test_seed_and_set_parsing() -> None:
     }
     with pytest.raises(CliError, match="--seeds"):
         parse_seeds("a..b")
+
+
+def _engine_from_extension() -> bool:
+    import importlib.machinery
+
+    import miniature_office.sim.engine as engine
+
+    return isinstance(engine.__loader__, importlib.machinery.ExtensionFileLoader)
+
+
+def test_version_names_the_release_and_the_simulation_build_running(capsys) -> None:
+    from miniature_office import __version__
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["--version"])
+    assert exit_.value.code == 0
+    build = "compiled (mypyc)" if _engine_from_extension() else "pure python"
+    assert capsys.readouterr().out.strip() == f"miniature-office {__version__} ({build})"

@@ -46,6 +46,7 @@ METRICS = (
     "minioffice_http_request_duration_seconds",
     "minioffice_socketio_clients",
     "minioffice_stalls_open",
+    "minioffice_build_info",
 )
 
 

@@ -170,6 +170,9 @@ def test_packaged_app_starts_like_the_container_and_serves_the_ui(stages, runtim
             time.sleep(1)
             health = _healthcheck(runtime, env)
         assert health.returncode == 0, explain(health) + (workdir / "server.log").read_text()
+        # the image's wheel is built where a C compiler is (make test installs one): compiled
+        status, _, body = _get(port, "/health")
+        assert json.loads(body)["build"] == "compiled (mypyc)"
 
         status, content_type, body = _get(port, "/")
         assert status == 200 and content_type.startswith("text/html")

@@ -131,3 +131,19 @@ def test_dockerignore_keeps_every_file_the_dockerfile_copies(stages):
             *sources, _destination = copy.split()
             for source in sources:
                 assert not _ignored(source), f"{source} is copied but excluded by .dockerignore"
+
+
+def test_the_compiled_build_type_checks_with_the_pinned_pydantic(stages):
+    # mypyc type-checks sim/ in the isolated build environment: pyproject's build requirements
+    # carry what sim/ imports, pydantic at requirements.txt's pin (or the image's compile could
+    # fail on another version and fall back to pure Python, which the Dockerfile refuses).
+    text = (REPO / "pyproject.toml").read_text()
+    requires = text.split("[build-system]", 1)[1].split("]", 1)[0]  # its requires = [...] list
+    pins = dict(
+        line.split("==", 1) for line in (REPO / "requirements.txt").read_text().splitlines()
+        if "==" in line and not line.startswith("#")
+    )  # fmt: skip
+    pydantic = pins["pydantic"]
+    assert f'"pydantic=={pydantic}"' in requires
+    assert '"mypy>=' in requires and '"types-PyYAML' in requires
+    assert "setup.py" in " ".join(stages[1].all("COPY"))  # the build stage compiles

@@ -73,3 +73,17 @@ def test_deploy_pushes_to_ghcr_on_tags_with_least_privilege():
     assert job["permissions"] == {"contents": "read", "packages": "write"}
     text = (WORKFLOWS / "deploy.yml").read_text()
     assert "registry: ghcr.io" in text and "push: true" in text
+
+
+def test_ci_runs_the_simulation_tests_on_both_builds():
+    # The compiled build (mypyc) is what users run; the pure one is the fallback. Both must
+    # pass tests/sim (hash pins included), and the compiled pass must really be compiled.
+    test = _workflow("ci.yml")["jobs"]["test"]
+    steps = [step.get("run", "") for step in test["steps"]]
+    assert any("--version" in s and "grep 'compiled (mypyc)'" in s for s in steps)
+    assert any(s.startswith("MINIOFFICE_PURE=1 ") and "pytest tests/sim" in s for s in steps)
+    make = (REPO / "Makefile").read_text()
+    recipe = make.split("\ntest:", 1)[1].split("\n\n", 1)[0]
+    assert "grep -q 'compiled (mypyc)'" in recipe
+    assert "MINIOFFICE_PURE=1 $(BIN)/pytest" in recipe and recipe.rstrip().endswith("tests/sim")
+    assert "\ntest: compiler " in make  # a C compiler before the build

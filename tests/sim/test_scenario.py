@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -20,6 +21,17 @@ def test_default_scenario_has_two_floors_and_at_least_ten_agents() -> None:
 
     engine = Engine(scenario, 1)
     assert len(engine.world.agents) >= 10 and scenario.arrivals.rate_per_day > 0
+
+
+def test_the_packaged_default_json_is_the_default_yaml() -> None:
+    # default.json exists so a command on the default scenario starts without PyYAML; an edit
+    # to default.yaml must be carried over:
+    #   python -c "import json,yaml; print(json.dumps(yaml.safe_load(open('default.yaml')),
+    #   indent=1, ensure_ascii=False))" > default.json     (in src/miniature_office/scenarios)
+    folder = Path(__file__).parents[2] / "src" / "miniature_office" / "scenarios"
+    from_yaml = load_scenario_text((folder / "default.yaml").read_text(encoding="utf-8"), "yaml")
+    from_json = load_scenario_text((folder / "default.json").read_text(encoding="utf-8"), "json")
+    assert from_json == from_yaml == read_scenario(None)
 
 
 def test_json_and_yaml_load_the_same_scenario() -> None:

@@ -170,3 +170,15 @@ def test_a_tampered_audit_chain_reports_invalid(stepped_client, runtime):
     event.data["tampered"] = True
     assert _value(_metrics(stepped_client), "minioffice_audit_chain_valid") == 0
     assert stepped_client.get("/api/audit/verify").get_json()["first_broken"] == event.seq
+
+
+def test_health_and_metrics_name_the_simulation_build_this_process_loaded(stepped_client):
+    import importlib.machinery
+
+    import miniature_office.sim.engine as engine
+
+    native = isinstance(engine.__loader__, importlib.machinery.ExtensionFileLoader)
+    build = "compiled (mypyc)" if native else "pure python"
+    assert stepped_client.get("/health").get_json()["build"] == build
+    families = _metrics(stepped_client)
+    assert _value(families, "minioffice_build_info", simulation=build, version=__version__) == 1

@@ -21,6 +21,7 @@ import sys
 from typing import Sequence
 
 from .. import __version__
+from ..native import build_label
 from . import forecast, history, preview, server, simulate, store, sweep, tokens
 from .common import CliError
 
@@ -30,7 +31,9 @@ __all__ = ["CliError", "build_parser", "main"]
 def build_parser() -> argparse.ArgumentParser:
     """The ``miniature-office`` parser with every command group registered."""
     parser = argparse.ArgumentParser(prog="miniature-office", description=__doc__.split("\n")[0])
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {__version__} ({build_label()})"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     for group in (simulate, sweep, forecast, preview, store, server, history, tokens):
         group.register(sub)

@@ -11,9 +11,10 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..sim.history.items import History, HistoryError, parse_csv
+if TYPE_CHECKING:  # imported by the history commands only: other commands start without it
+    from ..sim.history.items import History
 
 #: Files larger than this are refused (a 100,000-item export is about 10 MB).
 MAX_FILE_BYTES = 64 * 1024 * 1024
@@ -25,6 +26,8 @@ class HistoryCliError(Exception):
 
 def read_history(path: str) -> History:
     """Parse ``path`` (a CSV export) or raise HistoryCliError naming the first bad lines."""
+    from ..sim.history.items import HistoryError, parse_csv
+
     file = Path(path)
     try:
         if file.stat().st_size > MAX_FILE_BYTES:

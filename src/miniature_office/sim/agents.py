@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
+from mypy_extensions import mypyc_attr
+
 from .contracts import Shipment
 
 
@@ -76,6 +78,7 @@ class ActivityKind(str, Enum):
     COURIER = "courier"  # carry a contract request or release to the elevator
 
 
+@mypyc_attr(allow_interpreted_subclasses=True, serializable=True)
 @dataclass(slots=True)
 class Activity:
     """What an agent is doing: the work it owes, where, and the tool capability it needs."""
@@ -103,6 +106,7 @@ class Activity:
 DEFAULT_SKILL = 0.3
 
 
+@mypyc_attr(allow_interpreted_subclasses=True, serializable=True)
 @dataclass(slots=True)
 class Agent:
     """One member of staff with a capability profile, an attention budget and a tile position."""

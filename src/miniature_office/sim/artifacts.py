@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
+from mypy_extensions import mypyc_attr
+
 from .audit import sorted_compact_encoder
 
 
@@ -28,6 +30,7 @@ def content_hash(content: dict[str, Any]) -> str:
     return hashlib.sha256(_ENCODE(content).encode("utf-8")).hexdigest()
 
 
+@mypyc_attr(allow_interpreted_subclasses=True, serializable=True)
 @dataclass(slots=True)
 class Artifact:
     id: str

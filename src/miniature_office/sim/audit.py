@@ -12,7 +12,9 @@ import json
 from collections import deque
 from dataclasses import dataclass
 from hashlib import sha256
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator, Mapping
+
+from mypy_extensions import mypyc_attr
 
 GENESIS_HASH = "0" * 64
 HASHED_FIELDS = ("seq", "tick", "kind", "actor", "target", "data", "parents", "prev")
@@ -113,6 +115,7 @@ def _encode_event(
     )
 
 
+@mypyc_attr(allow_interpreted_subclasses=True, serializable=True)
 @dataclass(slots=True)
 class AuditEvent:
     """One link of the chain. ``recorded_at`` (wall clock) is deliberately not hashed."""
@@ -179,7 +182,7 @@ class ChainVerdict:
 
 
 def verify_chain(
-    events: Iterable[AuditEvent | dict[str, Any]],
+    events: Iterable[AuditEvent | Mapping[str, Any]],
     *,
     start_prev: str = GENESIS_HASH,
     start_seq: int = 1,
@@ -193,7 +196,8 @@ def verify_chain(
     """
     prev, expected_seq, checked = start_prev, start_seq, 0
     for item in events:
-        raw = item.to_dict() if isinstance(item, AuditEvent) else item
+        # any mapping: the store hands database rows (the compiled build checks this type)
+        raw: Any = item.to_dict() if isinstance(item, AuditEvent) else item
         seq = raw.get("seq")
         try:
             if seq != expected_seq:
@@ -211,6 +215,7 @@ def verify_chain(
     return ChainVerdict(True, checked, prev)
 
 
+@mypyc_attr(allow_interpreted_subclasses=True, serializable=True)
 class AuditLog:
     """Append-only chain with an in-memory window of recent events.
 

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
+from mypy_extensions import mypyc_attr
+
 _SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
 
 
@@ -61,6 +63,7 @@ class ContractState(str, Enum):
     REJECTED = "rejected"  # arrived incompatible
 
 
+@mypyc_attr(allow_interpreted_subclasses=True, serializable=True)
 @dataclass(slots=True)
 class Contract:
     """``API: /path(params) -> return`` with a semantic version and failure codes."""
@@ -105,6 +108,7 @@ class ShipmentKind(str, Enum):
     RELEASE = "release"
 
 
+@mypyc_attr(allow_interpreted_subclasses=True, serializable=True)
 @dataclass(slots=True)
 class Shipment:
     """Something the elevator carries: a contract request down/up, or a built contract back."""
@@ -125,6 +129,7 @@ class Shipment:
         }
 
 
+@mypyc_attr(allow_interpreted_subclasses=True, serializable=True)
 @dataclass(slots=True)
 class Elevator:
     """One car serving every floor; moving one floor takes ``ticks_per_floor`` ticks."""

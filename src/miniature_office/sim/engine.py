@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
+from mypy_extensions import mypyc_attr
+
 from .acting import act
 from .audit import AuditEvent, AuditLog, HeadlessAuditLog
 from .deployment import deploy, prune
@@ -62,6 +64,7 @@ class TickResult:
         return self._delta
 
 
+@mypyc_attr(allow_interpreted_subclasses=True, serializable=True)
 class Engine:
     """Owns one world and its command log; the only way to change the world."""
 

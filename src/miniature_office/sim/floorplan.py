@@ -10,6 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from mypy_extensions import mypyc_attr
+
+from .frozen import frozen_state, restore_frozen
+
 OFFICE_HEIGHT = 5
 CORRIDOR_Y = 6
 FLOOR_HEIGHT = 11
@@ -42,6 +46,7 @@ def office_bays(largest_role_count: int) -> int:
     return max(MIN_BAYS, largest_role_count)
 
 
+@mypyc_attr(allow_interpreted_subclasses=True, serializable=True)
 @dataclass(frozen=True, slots=True)
 class Rect:
     x: int
@@ -52,7 +57,14 @@ class Rect:
     def to_dict(self) -> dict[str, int]:
         return {"x": self.x, "y": self.y, "w": self.w, "h": self.h}
 
+    def __getstate__(self) -> dict[str, Any]:
+        return frozen_state(self)  # sim/frozen.py: the same pickle in both builds
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        restore_frozen(self, state)
+
+
+@mypyc_attr(allow_interpreted_subclasses=True, serializable=True)
 @dataclass(frozen=True, slots=True)
 class FloorPlan:
     """Rooms of one floor. Offices sit in a row above the corridor; rooms at the right end."""
@@ -77,6 +89,12 @@ class FloorPlan:
             "meeting": self.meeting.to_dict(),
             "elevator": {"x": self.elevator[0], "y": self.elevator[1]},
         }
+
+    def __getstate__(self) -> dict[str, Any]:
+        return frozen_state(self)  # sim/frozen.py: the same pickle in both builds
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        restore_frozen(self, state)
 
 
 def plan_floor(bays: list[int]) -> FloorPlan:

@@ -199,6 +199,7 @@ def percentile(values: Sequence[float], q: float) -> float | None:
     return _ranked(sorted(values), q)
 
 
+@mypyc_attr(allow_interpreted_subclasses=True, serializable=True)
 class _Window:
     """Samples (tick, value) of a sliding window, kept sorted too: percentiles by index and the
     mean from a running sum, with no sort per tick."""
@@ -277,7 +278,7 @@ def _hist_stats(hist: dict[int, int]) -> dict[str, Any]:
 
 # tests/sim/flow_reference.py subclasses the tracker to check it against a from-scratch
 # reference; a compiled build allows that only when asked (the engine's ``flow`` is typed).
-@mypyc_attr(allow_interpreted_subclasses=True)
+@mypyc_attr(allow_interpreted_subclasses=True, serializable=True)
 class FlowTracker:
     """Per-tick flow rows (bounded history) and whole-run lead, cycle and time accounting."""
 

@@ -22,9 +22,12 @@ import pickle  # nosec B403 - only our own engine, pickled in-process
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
+from mypy_extensions import mypyc_attr
+
 from .engine import Engine
 from .flow import FlowTracker
 from .flow_row import FlowRow
+from .frozen import frozen_state, restore_frozen
 from .sequential import quantile_interval
 from .snapshot import dump_engine
 from .stats import at_least, quantile
@@ -37,6 +40,7 @@ HOW_MANY_CONFIDENCE = 0.85
 DEFAULT_HORIZON = 3000
 
 
+@mypyc_attr(allow_interpreted_subclasses=True, serializable=True)
 @dataclass(frozen=True, slots=True)
 class Question:
     """What every future is asked. Ticks are absolute (the world's clock)."""
@@ -46,7 +50,14 @@ class Question:
     horizon_tick: int  # no future runs past this tick
     by_tick: int | None = None  # count deployments up to this tick ("how many by day D")
 
+    def __getstate__(self) -> dict[str, Any]:
+        return frozen_state(self)  # sim/frozen.py: the same pickle in both builds
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        restore_frozen(self, state)
+
+
+@mypyc_attr(allow_interpreted_subclasses=True, serializable=True)
 @dataclass(frozen=True, slots=True)
 class FutureOutcome:
     """One future: when the targets finished (None: not by the horizon) and counts at by_tick."""
@@ -65,6 +76,12 @@ class FutureOutcome:
             "deployed_by": self.deployed_by,
             "ticks_run": self.ticks_run,
         }
+
+    def __getstate__(self) -> dict[str, Any]:
+        return frozen_state(self)  # sim/frozen.py: the same pickle in both builds
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        restore_frozen(self, state)
 
 
 def reseed(engine: Engine, salt: str) -> None:
@@ -193,6 +210,7 @@ class DeploymentCount(FlowTracker):
         return FlowRow(tick=world.tick, deployed_directives_per_tick=len(deployed))
 
 
+@mypyc_attr(allow_interpreted_subclasses=True, serializable=True)
 @dataclass(frozen=True, slots=True)
 class ForecastInput:
     """What a worker process receives once per forecast (not once per future): the start
@@ -202,6 +220,12 @@ class ForecastInput:
     engine: bytes
     question: Question
     seed: int
+
+    def __getstate__(self) -> dict[str, Any]:
+        return frozen_state(self)  # sim/frozen.py: the same pickle in both builds
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        restore_frozen(self, state)
 
 
 def prepare(engine: Engine, question: Question, seed: int) -> ForecastInput:

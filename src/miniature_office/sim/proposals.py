@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
+from mypy_extensions import mypyc_attr
+
 from .errors import CommandStatus
 from .world import World
 
@@ -42,6 +44,7 @@ class ProposalState(str, Enum):
     APPLIED = "applied"
 
 
+@mypyc_attr(allow_interpreted_subclasses=True, serializable=True)
 @dataclass(slots=True)
 class AppliedStep:
     """What one of the proposal's commands did when it activated."""
@@ -54,6 +57,7 @@ class AppliedStep:
     before: str | None = None  # JSON of what it replaced (a setting's old value, ...)
 
 
+@mypyc_attr(allow_interpreted_subclasses=True, serializable=True)
 @dataclass(slots=True)
 class Proposal:
     id: str

@@ -9,9 +9,9 @@ from __future__ import annotations
 import copy
 import json
 import math
+from functools import lru_cache
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .agents import WORKING_ROLES, Role
@@ -501,28 +501,34 @@ def parse_scenario(raw: Any) -> Scenario:
         raise ScenarioError(where or "scenario", first["msg"]) from None
 
 
-class _BoundedLoader(yaml.SafeLoader):
+@lru_cache(maxsize=1)
+def _bounded_loader() -> Any:
     """PyYAML's safe loader without aliases (a "billion laughs" expands a few hundred bytes
-    of anchors into gigabytes) and with a nesting bound (deep nesting recurses)."""
+    of anchors into gigabytes) and with a nesting bound (deep nesting recurses). Built on first
+    use: PyYAML's import is a tenth of a command's start, and JSON scenarios never need it."""
+    import yaml
 
-    _depth = 0
+    class BoundedLoader(yaml.SafeLoader):
+        _depth = 0
 
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        if self.check_event(yaml.AliasEvent):
-            mark = self.peek_event().start_mark
-            raise yaml.composer.ComposerError(
-                None, None, "aliases (*name) are not allowed in a scenario", mark
-            )
-        self._depth += 1
-        try:
-            if self._depth > MAX_DEPTH:
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            if self.check_event(yaml.AliasEvent):
                 mark = self.peek_event().start_mark
                 raise yaml.composer.ComposerError(
-                    None, None, f"nested deeper than {MAX_DEPTH} levels", mark
+                    None, None, "aliases (*name) are not allowed in a scenario", mark
                 )
-            return super().compose_node(parent, index)
-        finally:
-            self._depth -= 1
+            self._depth += 1
+            try:
+                if self._depth > MAX_DEPTH:
+                    mark = self.peek_event().start_mark
+                    raise yaml.composer.ComposerError(
+                        None, None, f"nested deeper than {MAX_DEPTH} levels", mark
+                    )
+                return super().compose_node(parent, index)
+            finally:
+                self._depth -= 1
+
+    return BoundedLoader
 
 
 def _no_constant(name: str) -> Any:
@@ -561,8 +567,13 @@ def load_scenario_text(text: str, fmt: str = "auto") -> Scenario:
             if _depth(raw) > MAX_DEPTH:
                 raise ValueError(f"nested deeper than {MAX_DEPTH} levels")
         else:
-            raw = yaml.load(text, Loader=_BoundedLoader)  # nosec B506 - a SafeLoader
-    except (yaml.YAMLError, ValueError, RecursionError) as exc:
+            import yaml
+
+            try:
+                raw = yaml.load(text, Loader=_bounded_loader())  # nosec B506 - a SafeLoader
+            except yaml.YAMLError as exc:
+                raise ValueError(str(exc)) from None
+    except (ValueError, RecursionError) as exc:
         problem = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
         raise ScenarioError("", f"not valid {name}: {problem[:300]}") from None
     return parse_scenario(raw)

@@ -15,12 +15,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
+from mypy_extensions import mypyc_attr
+
 from .tasks import Directive
 from .world import World
 
 BUILDING = "building"
 
 
+@mypyc_attr(allow_interpreted_subclasses=True, serializable=True)
 @dataclass(slots=True)
 class Hold:
     """Deployments held on ``subject`` since ``since_tick``: a lockdown's scope (a floor id or

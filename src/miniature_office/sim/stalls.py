@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Iterator
 
+from mypy_extensions import mypyc_attr
+
 from .agents import Role
 from .contracts import parse_semver
 from .members import (
@@ -67,6 +69,7 @@ _ELEVATOR_MARK = "elevator_over"
 _CYCLING = frozenset({TASK_IN_PROGRESS, TASK_IN_REVIEW, TASK_APPROVAL})
 
 
+@mypyc_attr(allow_interpreted_subclasses=True, serializable=True)
 @dataclass(slots=True)
 class Stall:
     """One open stall episode."""

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
+from mypy_extensions import mypyc_attr
+
 
 class TaskState(str, Enum):
     SCHEDULED = "scheduled"
@@ -70,6 +72,7 @@ class DirectiveState(str, Enum):
     DEPLOYED = "deployed"
 
 
+@mypyc_attr(allow_interpreted_subclasses=True, serializable=True)
 @dataclass(slots=True)
 class Transition:
     tick: int
@@ -88,6 +91,7 @@ class Transition:
         }
 
 
+@mypyc_attr(allow_interpreted_subclasses=True, serializable=True)
 @dataclass(slots=True)
 class Task:
     """A unit of change (like a pull request) inside a directive."""
@@ -189,6 +193,7 @@ class Task:
         return data
 
 
+@mypyc_attr(allow_interpreted_subclasses=True, serializable=True)
 @dataclass(slots=True)
 class Directive:
     """User intent -> architect intent -> tasks (a small DAG)."""

@@ -7,6 +7,8 @@ from enum import Enum
 from fractions import Fraction
 from typing import Any
 
+from mypy_extensions import mypyc_attr
+
 CARRY_FRACTION = Fraction(2, 3)
 MANAGER_WEIGHT = 2
 
@@ -19,6 +21,7 @@ class VoteOutcome(str, Enum):
     OVERRIDDEN_FAILED = "overridden_failed"
 
 
+@mypyc_attr(allow_interpreted_subclasses=True, serializable=True)
 @dataclass(slots=True)
 class Vote:
     id: str

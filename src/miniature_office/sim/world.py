@@ -14,6 +14,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from mypy_extensions import mypyc_attr
+
 from .agents import ROLE_LETTER, ROLE_SKILL, WORKING_ROLES, Agent, AgentStatus, Role
 from .artifacts import Artifact, ArtifactKind, content_hash
 from .audit import AuditLog
@@ -75,6 +77,7 @@ FIRST_NAMES = (
 )
 
 
+@mypyc_attr(allow_interpreted_subclasses=True, serializable=True)
 @dataclass(slots=True)
 class Office:
     id: str
@@ -102,6 +105,7 @@ class Office:
         }
 
 
+@mypyc_attr(allow_interpreted_subclasses=True, serializable=True)
 @dataclass(slots=True)
 class Floor:
     id: str
@@ -126,6 +130,7 @@ class Floor:
         }
 
 
+@mypyc_attr(allow_interpreted_subclasses=True, serializable=True)
 @dataclass(slots=True)
 class Arrival:
     """A directive offered by the arrival stream and not admitted yet: the visible backlog."""
@@ -148,6 +153,7 @@ class Arrival:
         }
 
 
+@mypyc_attr(allow_interpreted_subclasses=True, serializable=True)
 @dataclass(slots=True)
 class ChangeSet:
     """Ids touched during the current tick: the tick's delta is built from these."""
@@ -164,6 +170,7 @@ class ChangeSet:
     world: bool = False
 
 
+@mypyc_attr(allow_interpreted_subclasses=True, serializable=True)
 class World:
     """All domain state. Build one with :func:`build_world`."""
 

@@ -3,7 +3,8 @@
 /health keeps version 0.1.0's fields with their meaning -- ``status`` "healthy" (200) or
 "starting"/"unhealthy" (503), ``service``, ``version``, ``simulation`` as a string ("running",
 "paused", "initializing") -- and adds ``engine`` (state, reason, seconds since the last tick,
-advice, tick) and ``world`` (today's details: tick, running, speed, loop, last tick time).
+advice, tick), ``world`` (today's details: tick, running, speed, loop, last tick time) and
+``build``, the simulation build running ("compiled (mypyc)" or "pure python").
 ``engine.state`` is one of running, paused, stalled, stopped, store_unavailable, starting,
 following; stalled means no tick for several tick intervals while the world runs.
 """
@@ -16,6 +17,7 @@ from functools import lru_cache
 from flask import Blueprint, Response, current_app, request
 
 from .. import __version__
+from ..native import build_label
 from ..service.encoding import dumps
 from ..service.runtime import SimulationRuntime
 from .extension import get_runtime
@@ -80,6 +82,7 @@ def _health_body(
             "status": status,
             "service": "miniature-office",
             "version": __version__,
+            "build": build_label(),  # compiled (mypyc) or pure python (native.py)
             "simulation": simulation,
             "engine": engine,
             "tick": tick,

@@ -18,6 +18,8 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from .. import __version__
+from ..native import build_label
 from ..service.events import RuntimeListener
 from ..service.runtime import SimulationRuntime
 from ..sim.agents import AgentStatus, Role
@@ -77,6 +79,14 @@ class WorldCollector(Collector):
             runtime.last_tick_at or 0.0,
         )
         yield _gauge("minioffice_socketio_clients", "Connected Socket.IO clients", runtime.clients)
+        # An info metric: always 1; the labels say what runs (miniature_office/native.py).
+        build = GaugeMetricFamily(
+            "minioffice_build_info",
+            "The version and the simulation build running (compiled (mypyc) or pure python)",
+            labels=["version", "simulation"],
+        )
+        build.add_metric([__version__, build_label()], 1.0)
+        yield build
         yield _labelled(
             "minioffice_stalls_open",
             "Work that cannot progress now, per cause (closed set: sim/stalls.STALL_CAUSES)",

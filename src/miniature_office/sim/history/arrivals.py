@@ -13,7 +13,10 @@ import random
 from dataclasses import asdict, dataclass
 from typing import Any, Sequence
 
+from mypy_extensions import mypyc_attr
+
 from ..directives import poisson
+from ..frozen import frozen_state, restore_frozen
 
 #: Weeks of the recent window whose mean is the level.
 RECENT_WEEKS = 52
@@ -25,6 +28,7 @@ MIN_PAIRS = 4
 DEFAULT_SIGMA = 0.6
 
 
+@mypyc_attr(allow_interpreted_subclasses=True, serializable=True)
 @dataclass(frozen=True, slots=True)
 class ArrivalFit:
     """The fitted process: ``level`` items per week, ``dispersion`` = variance / mean of weekly
@@ -41,6 +45,12 @@ class ArrivalFit:
         data = asdict(self)
         data["season"] = list(self.season)
         return {k: round(v, 4) if isinstance(v, float) else v for k, v in data.items()}
+
+    def __getstate__(self) -> dict[str, Any]:
+        return frozen_state(self)  # sim/frozen.py: the same pickle in both builds
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        restore_frozen(self, state)
 
 
 def fit_arrivals(weekly: Sequence[int], months: Sequence[int]) -> ArrivalFit:

@@ -12,6 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable
 
+from mypy_extensions import mypyc_attr
+
+from ..frozen import frozen_state, restore_frozen
+
 #: Rows an import accepts at most (a 100,000-item history takes about a second).
 MAX_ITEMS = 200_000
 #: Problems reported at most (the rest are counted).
@@ -88,6 +92,7 @@ class HistoryError(ValueError):
         }
 
 
+@mypyc_attr(allow_interpreted_subclasses=True, serializable=True)
 @dataclass(frozen=True, slots=True)
 class Item:
     """One work item; times are seconds since the epoch (UTC), ``done`` None while open."""
@@ -102,7 +107,14 @@ class Item:
     def lead_days(self) -> float | None:
         return None if self.done is None else (self.done - self.start) / DAY
 
+    def __getstate__(self) -> dict[str, Any]:
+        return frozen_state(self)  # sim/frozen.py: the same pickle in both builds
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        restore_frozen(self, state)
+
+
+@mypyc_attr(allow_interpreted_subclasses=True, serializable=True)
 @dataclass(frozen=True, slots=True)
 class History:
     """Imported items, sorted by start; ``columns`` says which column fed which field."""
@@ -118,6 +130,12 @@ class History:
     @property
     def open(self) -> list[Item]:
         return [i for i in self.items if i.done is None]
+
+    def __getstate__(self) -> dict[str, Any]:
+        return frozen_state(self)  # sim/frozen.py: the same pickle in both builds
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        restore_frozen(self, state)
 
 
 def _normal(name: str) -> str:

@@ -12,7 +12,10 @@ import random
 from dataclasses import dataclass
 from typing import Any, Sequence
 
+from mypy_extensions import mypyc_attr
+
 from ..engine import Engine
+from ..frozen import frozen_state, restore_frozen
 from ..scenario import Scenario, parse_scenario
 
 FLOOR = "team"
@@ -23,6 +26,7 @@ AMBIGUITY = (0.05, 0.6)
 COMPLEXITY = (0.1, 0.6)
 
 
+@mypyc_attr(allow_interpreted_subclasses=True, serializable=True)
 @dataclass(frozen=True, slots=True)
 class OfficeShape:
     """What the fit chooses: calendar-to-tick scale and the office's staff."""
@@ -32,6 +36,12 @@ class OfficeShape:
 
     def to_dict(self) -> dict[str, Any]:
         return {"ticks_per_day": self.ticks_per_day, "staff": dict(self.staff)}
+
+    def __getstate__(self) -> dict[str, Any]:
+        return frozen_state(self)  # sim/frozen.py: the same pickle in both builds
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        restore_frozen(self, state)
 
 
 def infer_staff(wip_p85: float) -> dict[str, int]:

@@ -1,0 +1,70 @@
+"""A command starts cheaply: it imports what it needs and nothing of the server.
+
+A one-tick ``miniature-office simulate`` is mostly start-up (BENCHMARKS.md, "Fast start"), so
+the guard is on what gets imported, checked in a fresh interpreter: a timing test would be
+flaky on a shared host, a module list is not.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess  # nosec B404 - this interpreter, fixed arguments
+import sys
+
+#: Never imported by the command line's own import, nor by a simulate run: the web stack, the
+#: store, the job services, PyYAML (the default scenario ships as JSON too), the history
+#: tools and the command models (simulate submits nothing).
+HEAVY = (
+    "flask",
+    "werkzeug",
+    "flask_socketio",
+    "flask_limiter",
+    "sqlalchemy",
+    "redis",
+    "psycopg",
+    "prometheus_client",
+    "eventlet",
+    "gunicorn",
+    "distributed",
+    "yaml",
+    "multiprocessing",
+    "miniature_office.web",
+    "miniature_office.service",
+    "miniature_office.store",
+    "miniature_office.sim.history",
+    "miniature_office.sim.commands",
+)
+
+SIMULATE = """
+import contextlib, io, json, sys
+from miniature_office.cli import main
+with contextlib.redirect_stdout(io.StringIO()) as out:
+    code = main(["simulate", "--ticks", "1"])
+print(json.dumps({"code": code, "out": out.getvalue(), "modules": sorted(sys.modules)}))
+"""
+
+
+def _modules_after(code: str) -> dict:
+    result = subprocess.run(  # nosec B603 - this interpreter, fixed arguments
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    return json.loads(result.stdout)
+
+
+def _heavy(modules: list[str]) -> list[str]:
+    return [m for m in modules if any(m == h or m.startswith(h + ".") for h in HEAVY)]
+
+
+def test_importing_the_command_line_pulls_in_no_server_store_or_yaml() -> None:
+    answer = _modules_after(
+        "import json, sys, miniature_office.cli\n"
+        "print(json.dumps({'modules': sorted(sys.modules)}))"
+    )
+    assert "miniature_office.sim.engine" in answer["modules"]  # the check sees real imports
+    assert _heavy(answer["modules"]) == []
+
+
+def test_a_one_tick_simulate_imports_only_what_it_runs() -> None:
+    answer = _modules_after(SIMULATE)
+    assert answer["code"] == 0 and "ticks               1" in answer["out"]
+    assert _heavy(answer["modules"]) == []
