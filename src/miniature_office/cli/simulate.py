@@ -13,7 +13,6 @@ import sys
 from typing import Any
 
 from ..runio import read_jsonl, write_jsonl
-from ..service.compat import flow_row
 from ..sim.audit import HEADLESS_HEAD
 from ..sim.engine import Engine
 from ..sim.errors import CommandRejected
@@ -71,16 +70,20 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     finally:
         gc.set_threshold(*thresholds)
     summary = engine.summary()
+    flow_rows: list[dict[str, Any]] = []
+    if args.csv or args.json:
+        from ..service.compat import flow_row  # only when rows leave: a bare run starts lighter
+
+        flow_rows = [flow_row(row) for row in engine.flow.history]
     if args.csv:
         with open(args.csv, "w", encoding="utf-8") as out:
-            out.write(flow_csv([flow_row(row) for row in engine.flow.history]))
+            out.write(flow_csv(flow_rows))
     if args.audit_out:
         write_jsonl(args.audit_out, (e.to_dict() for e in engine.world.audit))
     if args.commands_out:
         write_jsonl(args.commands_out, (c.to_dict() for c in engine.commands))
     if args.json:
-        rows = [flow_row(row) for row in engine.flow.history]
-        print(json.dumps({"summary": summary, "flow": rows}, indent=None))
+        print(json.dumps({"summary": summary, "flow": flow_rows}, indent=None))
     else:
         print(render_summary(summary))
     return 0
