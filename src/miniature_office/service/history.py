@@ -4,8 +4,9 @@ The domain work is in ``sim.history``; this module holds the state a server keep
 heavy work (fit, backtest, what-if: seconds to minutes of CPU) in a child process
 (:mod:`.history_worker`) so that neither requests nor ticks wait for it (under eventlet a
 thread would hold the whole worker), and builds the engine a what-if runs on: the calibrated
-office, fed a year of arrivals drawn from the fitted process and warmed up to now, so
-``service.previews.run_preview`` works on it as on any other world.
+office, fed a year of arrivals drawn from the fitted process (its slow items, after their
+wait: fast ones need no office work) and warmed up to now, so ``service.previews.run_preview``
+works on it as on any other world.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from ..sim.history.arrivals import ArrivalFit, draw_future
 from ..sim.history.describe import describe, week_of
 from ..sim.history.fit import months_of
 from ..sim.history.items import History, parse_csv
+from ..sim.history.leads import LeadMix
 from ..sim.history.office import OfficeShape, office_scenario
 
 #: Weeks of arrivals the what-if office is given (warm-up plus the preview's future).
@@ -36,15 +38,31 @@ WHATIF_WARMUP_WEEKS = 8
 
 
 def whatif_engine(history: History, fit: dict[str, Any], seed: int = 1) -> Engine:
-    """An engine of the fitted office, warmed up on drawn arrivals, ready for a preview."""
+    """An engine of the fitted office, warmed up on drawn arrivals, ready for a preview.
+
+    Only the slow items of the lead-time mixture reach the office (at the end of their wait,
+    less the office's own work time); the fast ones are done without it, so a what-if acts on
+    the share of the work that the office does."""
     shape = OfficeShape(fit["shape"]["ticks_per_day"], fit["shape"]["staff"])
     arrivals = ArrivalFit(**{**fit["arrivals"], "season": tuple(fit["arrivals"]["season"])})
+    leads = fit["leads"]
+    mix = LeadMix(
+        leads["fast_share"], leads["fast_mu"], leads["fast_sigma"], leads["slow_mu"],
+        leads["slow_sigma"],
+    )  # fmt: skip
+    delay = leads["office_work_days"]
     last_week = week_of(fit["window"]["from_week"]) + fit["window"]["weeks"]
     rng = random.Random(f"whatif:{seed}")
     months = months_of(last_week - WHATIF_WARMUP_WEEKS, WHATIF_WEEKS)
     per_week = draw_future(arrivals, months, rng, typical=True)
     scale = shape.ticks_per_day
-    ticks = [int((w + rng.random()) * 7 * scale) for w, n in enumerate(per_week) for _ in range(n)]
+    ticks = []
+    for week, count in enumerate(per_week):
+        for _ in range(count):
+            start = (week + rng.random()) * 7
+            slow, lead = mix.draw(rng)
+            if slow:
+                ticks.append(int(max(start, start + lead - delay) * scale))
     engine = Engine(office_scenario(shape, ticks, seed), seed, headless=True)
     engine.run(WHATIF_WARMUP_WEEKS * 7 * scale)
     return engine
