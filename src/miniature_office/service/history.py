@@ -30,6 +30,7 @@ from ..sim.history.fit import months_of
 from ..sim.history.items import History, parse_csv
 from ..sim.history.leads import LeadMix
 from ..sim.history.office import OfficeShape, office_scenario
+from ..store.histories import HistoryTable
 
 #: Weeks of arrivals the what-if office is given (warm-up plus the preview's future).
 WHATIF_WEEKS = 60
@@ -75,22 +76,29 @@ class Imported:
     history: History
     description: dict[str, Any]
     fit: dict[str, Any] | None = None
+    imported_at: float = 0.0
 
 
 @dataclass
 class HistoryStore:
-    """The histories a server has imported, by name, in memory (a restart forgets them).
+    """The histories a server has imported, by name: in the database when ``table`` is given
+    (they survive a restart and are shared by the server's processes), else in memory.
 
-    Import parses the whole file first: a bad file changes nothing.
+    Import parses the whole file first and then writes it in one transaction: a bad file, or
+    a failed write, changes nothing. Decoded histories are kept in memory, checked against
+    the stored import time on each read (another process may have imported over them).
     """
 
     limit: int = 8
+    table: HistoryTable | None = None
     _items: dict[str, Imported] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def import_text(self, name: str, text: str) -> Imported:
         history = parse_csv(text)  # raises HistoryError before anything is kept
-        imported = Imported(history, describe(history))
+        imported = Imported(history, describe(history), imported_at=time.time())
+        if self.table is not None:
+            self.table.save(name, history, imported.description, keep=self.limit)
         with self._lock:
             self._items.pop(name, None)
             while len(self._items) >= self.limit:
@@ -99,10 +107,39 @@ class HistoryStore:
         return imported
 
     def get(self, name: str) -> Imported | None:
+        if self.table is None:
+            with self._lock:
+                return self._items.get(name)
+        stamp = self.table.stamp(name)
+        if stamp is None:
+            with self._lock:
+                self._items.pop(name, None)
+            return None
         with self._lock:
-            return self._items.get(name)
+            held = self._items.get(name)
+        imported_at, fitted = stamp
+        if held is not None and held.imported_at == imported_at and (held.fit or not fitted):
+            return held  # the stored import, and no fit stored that this copy lacks
+        stored = self.table.get(name)
+        if stored is None:
+            return None
+        imported = Imported(stored.history, stored.description, stored.fit, stored.imported_at)
+        with self._lock:
+            self._items.pop(name, None)
+            while len(self._items) >= self.limit:
+                self._items.pop(next(iter(self._items)))
+            self._items[name] = imported
+        return imported
+
+    def set_fit(self, name: str, imported: Imported, fit: dict[str, Any]) -> None:
+        """Keep ``fit`` as the history's fit (in the database too, when there is one)."""
+        imported.fit = fit
+        if self.table is not None:
+            self.table.set_fit(name, fit)
 
     def names(self) -> list[str]:
+        if self.table is not None:
+            return self.table.names()
         with self._lock:
             return list(self._items)
 
