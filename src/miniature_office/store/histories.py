@@ -42,13 +42,13 @@ def encode_items(history: History) -> bytes:
 
 
 def decode_items(blob: bytes) -> History:
+    """The history :func:`encode_items` stored."""
     body = json.loads(zlib.decompress(blob))
-    return History(
-        tuple(Item(str(i), float(s), None if d is None else float(d), t, a)
-              for i, s, d, t, a in body["items"]),  # fmt: skip
-        dict(body["columns"]),
-        int(body["dropped"]),
+    items = tuple(
+        Item(str(i), float(s), None if d is None else float(d), t, a)
+        for i, s, d, t, a in body["items"]
     )
+    return History(items, dict(body["columns"]), int(body["dropped"]))
 
 
 class HistoryTable:
@@ -58,9 +58,7 @@ class HistoryTable:
         self.db = db
         self._clock = clock
 
-    def save(
-        self, name: str, history: History, description: dict[str, Any], *, keep: int
-    ) -> None:
+    def save(self, name: str, history: History, description: dict[str, Any], *, keep: int) -> None:
         """Store ``history`` under ``name`` (replacing it), then drop the oldest imports beyond
         ``keep``; all in one transaction."""
         row = {

@@ -14,9 +14,9 @@ from flask import Blueprint, Response, current_app, request
 from pydantic import BaseModel, ConfigDict, Field
 
 from ...service.history import ChildJob, HistoryStore
-from ...store.histories import HistoryTable
 from ...sim.history.backtest import too_busy
 from ...sim.history.items import HistoryError
+from ...store.histories import HistoryTable
 from ...store.tokens import AccessRole
 from ..auth import requires
 from ..errors import ApiError, not_found
