@@ -15,7 +15,7 @@ import os
 import time
 from pathlib import Path
 
-from miniature_office.history_cli import backtest_text
+from miniature_office.cli.history import backtest_text
 from miniature_office.sim.history.backtest import backtest
 from miniature_office.sim.history.items import parse_csv
 

@@ -14,6 +14,7 @@ RUNS = [
     ("native_bench.py", [], ["--rounds", "1", "--skip-10k"]),
     ("forecast_bench.py", [], ["--quick"]),
     ("mechanics_bench.py", [], ["--quick"]),
+    ("quality_bench.py", [], ["--quick"]),
     ("store_bench.py", [], ["--quick"]),
     ("web_bench.py", ["http"], ["http", "--seconds", "2", "--rounds", "2"]),
     ("web_bench.py", ["fanout"], ["fanout", "--clients", "50", "--seconds", "10"]),

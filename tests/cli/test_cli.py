@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from miniature_office.cli import CliError, main, parse_seeds, parse_sets
+from miniature_office.cli import CliError, main
+from miniature_office.cli.common import parse_seeds, parse_sets
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:
@@ -36,6 +37,14 @@ def test_simulate_json_and_csv_export_per_tick_flow(capsys, tmp_path) -> None:
     assert code == 0 and len(data["flow"]) == 50 and data["summary"]["ticks"] == 50
     lines = csv_path.read_text().splitlines()
     assert len(lines) == 51 and "queue.verifier" in lines[0] and "states.deployed" in lines[0]
+    # 0.1.0's columns first, in 0.1.0's order (the short names come from service/compat.py)
+    assert lines[0].startswith(
+        "tick,day,states.scheduled,states.in_progress,states.in_review,states.approval,"
+        "states.merged,states.deployed,states.blocked,wip,throughput,directives_deployed,"
+        "deployed_total,throughput_per_day,lead_time_median,lead_time_p85,cycle_time_median,"
+        "blocked,queue.architect,"
+    )
+    assert data["flow"][-1]["throughput"] == data["flow"][-1]["deployed_tasks_per_tick"]
 
 
 def test_exported_chain_verifies_and_tampering_is_named(capsys, tmp_path) -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from miniature_office.web.config import ENV_NAMES
+from miniature_office.service.config import ENV_NAMES
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -198,3 +198,29 @@ def test_the_openapi_document_states_the_role_each_operation_really_needs(closed
     assert paths["/api/world/state"]["get"]["x-required-role"] == "viewer"
     assert paths["/api/tokens"]["get"]["x-required-role"] == "admin"
     assert paths["/api/world/step"]["post"]["x-required-role"] == "operator"
+
+
+JOB_READS = ("/api/consigliere", "/api/consigliere/jobs", "/api/consigliere/jobs/nosuchjob")
+
+
+def test_in_production_job_details_need_a_token_even_with_open_reads() -> None:
+    """Jobs record who asked for them (``actor``): production never shows that anonymously."""
+    prod = secured(env="production", auth_reads=False, secret_key="s" * 40)
+    anonymous = prod.client(None)
+    assert anonymous.get("/api/world/state").status_code == 200  # reads really are open
+    for path in JOB_READS:
+        answer = anonymous.get(path)
+        assert answer.status_code == 401, path
+        assert answer.get_json()["error"]["details"]["required_role"] == "viewer", path
+    viewer = prod.client("viewer")
+    assert viewer.get("/api/consigliere/jobs").status_code == 200
+    assert viewer.get("/api/consigliere/jobs/nosuchjob").status_code == 404
+    spec = viewer.get("/api/openapi.json").get_json()["paths"]
+    assert spec["/api/consigliere/jobs"]["get"]["security"] == [{"bearerAuth": []}]
+    assert spec["/api/world/state"]["get"]["security"] == [{}, {"bearerAuth": []}]
+
+
+def test_in_development_open_reads_include_job_details(open_reads: Secured) -> None:
+    anonymous = open_reads.client(None)
+    for path in JOB_READS[:2]:
+        assert anonymous.get(path).status_code == 200, path

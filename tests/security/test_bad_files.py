@@ -29,10 +29,11 @@ BILLION_LAUGHS = "\n".join(
 
 
 def _refused(text: str, fmt: str, match: str, seconds: float = 2.0) -> None:
-    started = time.monotonic()
+    load_scenario_text(json.dumps(_scenario()), "json")  # first use builds the models: untimed
+    started = time.process_time()  # this process's CPU: the work done, whatever the host's load
     with pytest.raises(ScenarioError, match=match):
         load_scenario_text(text, fmt)
-    assert time.monotonic() - started < seconds
+    assert time.process_time() - started < seconds
 
 
 def _scenario(**extra) -> dict:

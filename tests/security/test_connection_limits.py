@@ -42,7 +42,7 @@ def test_the_config_check_hands_gunicorn_the_pool_size(monkeypatch):
 
     env = {"MINIOFFICE_WORKER_CONNECTIONS": "5000", "PATH": "/usr/bin"}
     out = subprocess.run(  # nosec B603
-        [sys.executable, "-m", "miniature_office.web.config"],
+        [sys.executable, "-m", "miniature_office.service.config"],
         env=env, capture_output=True, text=True, check=True,
     )  # fmt: skip
     assert json.loads(out.stdout)["worker_connections"] == 5000

@@ -63,7 +63,7 @@ def test_refused_credentials_count_against_the_address() -> None:
 
 
 def test_a_bad_limit_setting_is_refused_at_start() -> None:
-    from miniature_office.web.config import ConfigError, load_config
+    from miniature_office.service.config import ConfigError, load_config
 
     with pytest.raises(ConfigError) as caught:
         load_config({"MINIOFFICE_RATELIMIT_DEFAULT": "lots"})
@@ -111,3 +111,13 @@ def test_cheap_cached_reads_are_never_limited_in_the_app_but_mutations_are(token
         assert steps == [200, 200, 429]
     else:
         assert spend(client, 3, "/api/floors") == [200, 200, 429]
+
+
+def test_a_spoofed_forwarded_for_does_not_buy_a_fresh_budget() -> None:
+    """Without MINIOFFICE_PROXY_FIX the client's own X-Forwarded-For is just a header."""
+    client = limited("3 per minute").test_client(token=None)
+    answers = [
+        client.get("/api/floors", headers={"X-Forwarded-For": f"10.9.0.{n}"}).status_code
+        for n in range(4)
+    ]
+    assert answers == [200, 200, 200, 429]

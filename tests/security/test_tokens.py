@@ -9,11 +9,11 @@ import pytest
 import sqlalchemy as sa
 
 from miniature_office.cli import main as cli
+from miniature_office.service.config import ConfigError, load_config
 from miniature_office.store import Store
 from miniature_office.store.schema import api_tokens, security_events
 from miniature_office.store.tokens import AccessRole, TokenError, TokenStore, hash_token
 from miniature_office.web.auth import covers, get_authenticator
-from miniature_office.web.config import ConfigError, load_config
 
 from .conftest import Secured
 

@@ -50,13 +50,10 @@ class ReferenceFlowTracker(FlowTracker):
         queue, blocked_now, tasks_open = self._work(world, active, tool_waits)
         utilisation = {}
         sample = {}
-        headcount = {}
         for role in ROLES:
-            productive, on_duty, heads = by_role[role]
-            headcount[role] = heads
+            productive, on_duty, _heads = by_role[role]
             utilisation[role] = round(productive / on_duty, 4) if on_duty else 0.0
             sample[role] = (productive, on_duty, queue[role] / max(1, on_duty))
-        world.headcount = headcount
         self._push_window(sample)
         state_counts = world.state_counts
         states = {name: state_counts[s] for name, s in _BOARD_NAMES}
@@ -75,13 +72,7 @@ class ReferenceFlowTracker(FlowTracker):
             "day": tick // per_day,
             "states": states,
             "wip": sum(state_counts[s] for s in _WIP_STATES),
-            "throughput": tasks_deployed_now,
-            "directives_deployed": len(deployed),
             "deployed_total": totals["directives_deployed"],
-            "throughput_per_day": len(self.deployed_ticks),
-            "lead_time_median": stats["lead_p50"],
-            "lead_time_p85": stats["lead_p85"],
-            "cycle_time_median": stats["cycle_p50"],
             "blocked": blocked_now,
             "queue": queue,
             "utilisation": utilisation,
@@ -132,7 +123,8 @@ class ReferenceFlowTracker(FlowTracker):
             admitted = tick - world.directives[directive_id].created_tick
             self.admitted_hist[admitted] = self.admitted_hist.get(admitted, 0) + 1
         self._note_intake(row["intake_bound"], backlog + open_directives)
-        self.raw_row = row  # the row as 37026c1 built it: its keys are the CSV's columns
+        # the row as 37026c1 built it, without 0.1.0's names (service/compat.py adds them)
+        self.raw_row = row
         flow_row = FlowRow(**row)
         self.history.append(flow_row)
         return flow_row

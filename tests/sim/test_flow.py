@@ -10,7 +10,7 @@ from miniature_office.runio import read_scenario
 from miniature_office.sim.directives import _best_waiting
 from miniature_office.sim.engine import Engine
 from miniature_office.sim.flow import BOTTLENECK_METHOD, STAGES
-from miniature_office.sim.scenario import with_overrides
+from miniature_office.sim.scenario import DirectiveRequest, with_overrides
 from miniature_office.sim.snapshot import dump_engine
 from miniature_office.sim.world import Arrival
 
@@ -42,7 +42,8 @@ def test_the_backlog_admits_the_best_aged_priority_then_the_earliest() -> None:
     world.tick = 100
 
     def arrival(seq: int, priority: int, offered: int) -> Arrival:
-        return Arrival(seq, f"arrival:{seq}", offered, "x", "python", priority, 0.1, 0.1, 0.1)
+        request = DirectiveRequest(title="x", floor="python", priority=priority)
+        return Arrival(seq, f"arrival:{seq}", offered, request)
 
     fresh_urgent = arrival(3, 1, 99)
     later_minor = arrival(2, 3, 95)
@@ -125,6 +126,28 @@ def test_a_fork_with_fresh_futures_keeps_the_state_and_diverges() -> None:
     assert fork.head_hash != engine.head_hash
 
 
+def test_a_format_2_snapshot_with_a_backlog_resumes_exactly() -> None:
+    """A run stopped by the previous release (snapshot format 2: a backlog arrival's fields
+    flat, made by that release's code from 120 ticks of the overloaded office, seed 42) resumes
+    where it stopped, and its future is the future of a run that never stopped."""
+    with gzip.open(Path(__file__).parent / "data" / "snapshot_v2.json.gz") as raw:
+        data = json.load(raw)
+    assert data["format"] == 2 and "floor_id" in data["plain"]["backlog"][0]
+    waiting = data["plain"]["backlog"]
+    assert any(a["depends_on_floor"] for a in waiting)  # a cross-floor request among them
+    resumed = Engine.resume(data)
+    assert (resumed.tick, resumed.head_hash) == (120, data["audit"]["head"])
+    assert [(a.key, a.request.floor, a.request.title) for a in resumed.world.backlog] == [
+        (a["key"], a["floor_id"], a["title"]) for a in waiting
+    ]
+    load = {"arrivals.rate_per_day": 3, "arrivals.max_open": 6}
+    straight = Engine(with_overrides(read_scenario(None), load), 42)
+    straight.run(220)
+    resumed.run(100)
+    assert resumed.head_hash == straight.head_hash
+    assert resumed.summary() == straight.summary()
+
+
 def test_a_snapshot_written_before_keyed_streams_resumes_under_the_new_rules() -> None:
     """A run stopped cleanly by the previous release (snapshot format 1, made by that release's
     code from a 60-tick run) resumes at the same tick and head and keeps going."""
@@ -144,6 +167,22 @@ def test_a_snapshot_written_before_keyed_streams_resumes_under_the_new_rules() -
     engine.run(50)
     again.run(50)
     assert again.head_hash == engine.head_hash
+
+
+def test_a_snapshot_that_still_carries_the_dropped_headcount_field_resumes_exactly() -> None:
+    """Snapshots written before the world stopped keeping ``headcount`` (agents per role, which
+    nothing read) carry it in ``plain``; the field is ignored and the run continues the same."""
+    engine = Engine(read_scenario(None), 7)
+    engine.run(120)
+    data = json.loads(json.dumps(dump_engine(engine)))
+    assert "headcount" not in data["plain"]
+    data["plain"]["headcount"] = [["builder", 3], ["verifier", 2]]
+    copy = Engine.resume(data)
+    assert not hasattr(copy.world, "headcount")
+    engine.run(150)
+    copy.run(150)
+    assert (copy.tick, copy.head_hash) == (engine.tick, engine.head_hash)
+    assert copy.summary() == engine.summary()
 
 
 def test_a_full_backlog_rejects_and_counts_what_it_cannot_hold() -> None:

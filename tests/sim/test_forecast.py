@@ -42,8 +42,8 @@ def test_headless_run_has_the_same_figures_as_a_full_run() -> None:
     full.run(600)
     headless.run(600)
     assert _figures(headless) == _figures(full)
-    assert [r.throughput for r in headless.flow.history] == [
-        r.throughput for r in full.flow.history
+    assert [r.deployed_tasks_per_tick for r in headless.flow.history] == [
+        r.deployed_tasks_per_tick for r in full.flow.history
     ]
     assert headless.head_hash == HEADLESS_HEAD and len(full.head_hash) == 64
     assert len(headless.world.audit) == 0  # nothing held in memory
@@ -145,8 +145,8 @@ def test_a_future_counting_only_deployments_runs_exactly_as_with_the_full_flow_t
     deployed = 0
     for _ in range(400):
         row, expected = lean.step().flow, full.step().flow
-        assert row.directives_deployed == expected.directives_deployed
-        deployed += row.directives_deployed
+        assert row.deployed_directives_per_tick == expected.deployed_directives_per_tick
+        deployed += row.deployed_directives_per_tick
     assert deployed > 0  # the comparison covered deployments
     assert lean.head_hash == full.head_hash
     assert lean.world.audit.count == full.world.audit.count

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from miniature_office.sim.commands import counter_proposal
 from miniature_office.sim.engine import Engine
 from miniature_office.sim.errors import CommandRejected
-from miniature_office.sim.proposals import ProposalState, counter_proposal
+from miniature_office.sim.proposals import ProposalState
 from miniature_office.sim.snapshot import dump_engine
 from miniature_office.sim.tasks import DirectiveState
 

@@ -26,6 +26,7 @@ import pytest
 
 from miniature_office.cli import main
 from miniature_office.runio import read_scenario
+from miniature_office.service.compat import flow_row
 from miniature_office.sim.audit import HEADLESS_HEAD, _encode_event, canonical_encoding
 from miniature_office.sim.engine import Engine
 from miniature_office.sim.forecast import fork
@@ -42,7 +43,8 @@ def _pins(engine: Engine) -> dict[str, Any]:
         "head": engine.head_hash,
         "events": engine.world.audit.count,
         "summary": _digest(engine.summary()),
-        "flow": _digest([row.to_dict() for row in engine.flow.history]),
+        # the rows as clients and exports read them (with 0.1.0's names, service/compat.py)
+        "flow": _digest([flow_row(row) for row in engine.flow.history]),
     }
 
 

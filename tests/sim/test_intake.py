@@ -9,7 +9,7 @@ import io
 
 import pytest
 
-from miniature_office.cli import flow_csv
+from miniature_office.cli.common import flow_csv
 from miniature_office.runio import read_scenario
 from miniature_office.sim.engine import Engine
 from miniature_office.sim.explain import explain_waiting

@@ -5,7 +5,9 @@ from __future__ import annotations
 import random
 from dataclasses import replace
 
+from miniature_office.runio import read_scenario
 from miniature_office.sim.contracts import ContractState
+from miniature_office.sim.engine import Engine
 from miniature_office.sim.quality import (
     defect_chance,
     detect_chance,
@@ -13,7 +15,7 @@ from miniature_office.sim.quality import (
     speed_factor,
     yes_chance,
 )
-from miniature_office.sim.scenario import Settings
+from miniature_office.sim.scenario import Settings, with_overrides
 from miniature_office.sim.tasks import ReviewKind, TaskState
 from miniature_office.sim.votes import MANAGER_WEIGHT, Vote, VoteOutcome
 
@@ -371,3 +373,31 @@ def test_where_capacity_binds_failing_votes_cost_throughput() -> None:
     (votes,) = bench.measure([1, 2, 3, 4], 600, workers=1, mechanics=("votes",))
     throughput = votes["throughput_per_day"]
     assert throughput["ci95_low"] > 0 and throughput["better_in"] >= 3
+
+
+def test_the_quality_bench_counts_what_the_runs_record_and_neutralising_removes_the_rework() -> (
+    None
+):
+    """bench/quality_bench.py in miniature (MODEL.md, "What the quality mechanics cost"): its
+    event counts agree with the world's own totals, and with every quality weight at 0 the
+    office fails fewer votes and reworks less on the same seeds."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "bench" / "quality_bench.py"
+    spec = importlib.util.spec_from_file_location("quality_bench", path)
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    counts = bench.rates([1], 600)
+    engine = Engine(read_scenario(None), 1)
+    engine.run(600)
+    assert counts["votes failed"] == engine.world.totals["votes_failed"] > 0
+    assert counts["votes"] > counts["votes failed"]
+    assert 0 < counts["doc reviews failed"] < counts["doc reviews"]
+    assert counts["breaking releases"] == counts["contract.adapted"]
+    default = read_scenario(None)
+    on = bench.cost(default, [1, 2], 600)
+    off = bench.cost(with_overrides(default, dict(bench.NEUTRAL)), [1, 2], 600)
+    assert off["failed_votes"] < on["failed_votes"]
+    assert off["reworks"] < on["reworks"]

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from miniature_office.cli import flow_csv
+from miniature_office.cli.common import flow_csv
 from miniature_office.runio import read_scenario
 from miniature_office.sim.directives import poisson
 from miniature_office.sim.engine import Engine

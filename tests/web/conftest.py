@@ -17,9 +17,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from scratch import scratch_dir
 
+from miniature_office.service.config import load_config
 from miniature_office.service.runtime import SimulationRuntime
-from miniature_office.web.app import create_app, get_runtime
-from miniature_office.web.config import load_config
+from miniature_office.web.app import create_app, get_runtime, start_app
 
 VENV_BIN = Path(sys.executable).parent
 #: An admin token every test app and test server registers at start (MINIOFFICE_BOOTSTRAP_TOKEN);
@@ -37,8 +37,13 @@ class TokenClient(FlaskClient):
             self.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
 
 
-def build_app(**overrides: Any) -> Flask:
-    """An app driven by hand: no tick loop, threading mode, paused unless autostart=True."""
+def build_app(*, start: bool = True, **overrides: Any) -> Flask:
+    """An app driven by hand: no tick loop, threading mode, paused unless autostart=True.
+
+    Started as a server starts it (``start_app``) unless ``start`` is false: the stored run is
+    attached; with ``tick_loop=True`` the writer lock is taken and the loop runs (stop it with
+    ``stop_loop``). An app only built has no store attached and runs nothing.
+    """
     settings: dict[str, Any] = {
         "tick_loop": False,
         "async_mode": "threading",
@@ -49,6 +54,8 @@ def build_app(**overrides: Any) -> Flask:
     }
     settings.update(overrides)
     app = create_app(load_config({}, **settings))
+    if start:
+        start_app(app)
     app.test_client_class = TokenClient
     return app
 

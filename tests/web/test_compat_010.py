@@ -4,6 +4,9 @@ same meaning, beside today's (the list is the one in issue 13)."""
 from __future__ import annotations
 
 from miniature_office import __version__
+from miniature_office.service.compat import FLOW_ROW_010
+from miniature_office.sim.flow_row import FlowRow
+from miniature_office.web.app import get_socketio
 
 from .conftest import build_app
 
@@ -109,7 +112,7 @@ def test_departments_have_0_1_0s_fields(stepped_client, runtime):
 def test_a_floor_without_an_architect_is_not_fully_staffed(stepped_client, runtime):
     world = runtime.engine.world
     architect = next(a for a in world.agents.values() if a.role.value == "architect")
-    with runtime.lock:
+    with runtime._lock:  # no command removes an agent, so the test reaches in
         del world.agents[architect.id]
     departments = stepped_client.get("/api/departments").get_json()["departments"]
     floor = next(d for d in departments if d["department_id"] == architect.floor_id)
@@ -142,3 +145,46 @@ def test_supply_store_has_tools_and_counts(stepped_client, runtime):
 def test_a_0_1_0_client_never_sees_409_for_step():
     client = build_app(autostart=True).test_client()
     assert client.post("/api/world/step").status_code == 200
+
+
+#: 0.1.0's flow columns, in 0.1.0's order; today's figures named with units follow them.
+FLOW_COLUMNS_010 = [
+    "tick", "day", "states", "wip", "throughput", "directives_deployed", "deployed_total",
+    "throughput_per_day", "lead_time_median", "lead_time_p85", "cycle_time_median", "blocked",
+    "queue", "utilisation", "escaped_defects", "defects_found", "bottleneck", "audit_head",
+]  # fmt: skip
+
+
+def _has_0_1_0s_flow_names(row: dict) -> None:
+    """0.1.0's columns first, in their order, each short name equal to today's figure."""
+    assert list(row)[: len(FLOW_COLUMNS_010)] == FLOW_COLUMNS_010
+    assert set(FlowRow.from_dict(row).to_dict()) <= set(row)  # every figure of today's too
+    for old, today in FLOW_ROW_010.items():
+        assert row[old] == row[today], (old, today)
+
+
+def test_every_flow_row_served_has_0_1_0s_names(stepped_client, runtime):
+    """The flow row carries each figure once (sim/flow_row.py); the rows the service sends
+    carry 0.1.0's names for six of them (service/compat.py), wherever a row goes out."""
+    socketio = get_socketio(stepped_client.application)
+    viewer = socketio.test_client(stepped_client.application)
+    viewer.get_received()
+    step = stepped_client.post("/api/world/step", json={"count": 1}).get_json()
+    tick_end = next(r["args"][0] for r in viewer.get_received() if r["name"] == "tick_end")
+    viewer.disconnect()
+    rows = [
+        step["flow"],
+        tick_end["flow"],
+        stepped_client.get("/api/flow").get_json()["latest"],
+        stepped_client.get("/api/world/state").get_json()["flow"],
+        *stepped_client.get("/api/flow/history?since=30").get_json()["history"],
+        *stepped_client.get("/api/world/replay?tick=20").get_json()["flow_history"],
+    ]
+    assert step["flow"]["tick"] == tick_end["flow"]["tick"] == 41
+    assert any(row["lead_time_median"] is not None for row in rows)  # a check with values
+    for row in rows:
+        _has_0_1_0s_flow_names(row)
+    header = stepped_client.get("/api/flow/export.csv").get_data(as_text=True).splitlines()[0]
+    scalar = [c for c in FLOW_COLUMNS_010 if c not in ("states", "queue", "utilisation",
+                                                       "audit_head")]  # fmt: skip
+    assert header.split(",")[: len(scalar)] == scalar

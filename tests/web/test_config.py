@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from miniature_office.web.config import ConfigError, load_config
+from miniature_office.service.config import ConfigError, load_config
 
 
 def test_defaults_match_the_documented_values():

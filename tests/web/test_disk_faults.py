@@ -12,7 +12,7 @@ from typing import Any, Callable, Iterator
 import pytest
 
 from miniature_office.store import Store
-from miniature_office.web.app import get_runtime, start_background
+from miniature_office.web.app import get_runtime
 
 from .conftest import build_app
 from .test_integrity import DIRECTIVE, _wait
@@ -79,7 +79,6 @@ def test_a_full_disk_refuses_commands_with_507_and_keeps_nothing(small_disk):
 
 def test_the_loop_rides_out_a_full_disk_and_resumes_when_space_returns(small_disk):
     app = build_app(data_dir=small_disk, tick_loop=True, autostart=True, tick_rate=100)
-    start_background(app)
     runtime = get_runtime(app)
     client = app.test_client()
     try:

@@ -14,6 +14,7 @@ import pytest
 import socketio.packet
 
 from miniature_office.service.cluster import Cluster
+from miniature_office.service.events import RuntimeListener
 from miniature_office.service.runtime import RuntimeRole
 from miniature_office.sim.engine import Engine
 from miniature_office.web import fanout
@@ -183,7 +184,12 @@ def test_a_follower_shows_its_own_viewers_the_ticks_its_mirror_steps():
     cluster = Cluster.__new__(Cluster)  # only its follower half: no Redis, no store
     cluster.runtime = runtime
     stored: list[int] = []
-    runtime.on_tick.append(lambda result, _: stored.append(result.tick))
+
+    class Store(RuntimeListener):
+        def tick_end(self, result, duration):
+            stored.append(result.tick)
+
+    runtime.listen(Store())
     for client in (whole, python):
         client.get_received()
 
@@ -199,7 +205,7 @@ def test_a_follower_shows_its_own_viewers_the_ticks_its_mirror_steps():
             ("tick_start", 3), ("tick_end", 3),
         ]  # fmt: skip
         assert all(r["args"][0].get("floor") == floor for r in received if r["name"] == "tick_end")
-    assert stored == []  # on_tick (the store, the cluster's publishing) is the leader's
+    assert stored == []  # tick_end (the store, the cluster's publishing) is the leader's
     whole.disconnect()
     python.disconnect()
 

@@ -11,8 +11,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from scratch import scratch_dir
 
 from miniature_office import __version__
-from miniature_office.web.app import create_app, get_runtime, start_background
-from miniature_office.web.config import load_config
+from miniature_office.service.config import load_config
+from miniature_office.web.app import create_app, get_runtime, start_app
 
 
 def _metrics(client):
@@ -81,7 +81,7 @@ def test_the_loop_runs_the_world_and_health_sees_it():
             data_dir=scratch_dir(),
         )
     )
-    start_background(app)  # the server's start-up hook does this
+    start_app(app)  # the server's start-up hook does this
     runtime = get_runtime(app)
     try:
         client = app.test_client()
@@ -110,9 +110,10 @@ def test_metrics_export_every_named_metric_with_the_world_values(stepped_client,
     assert _value(families, "minioffice_agents_by_status", status="idle") == idle
     assert _value(families, "minioffice_tick_duration_seconds_count") == 40
     latest = runtime.engine.flow.latest
-    assert _value(families, "minioffice_throughput_tasks_per_day") == latest.throughput_per_day
-    lead = _value(families, "minioffice_lead_time_ticks")
-    assert (math.isnan(lead) and latest.lead_time_median is None) or lead == latest.lead_time_median
+    per_day = latest.throughput_directives_per_day
+    assert _value(families, "minioffice_throughput_tasks_per_day") == per_day
+    lead, median = _value(families, "minioffice_lead_time_ticks"), latest.lead_time_p50_ticks
+    assert (math.isnan(lead) and median is None) or lead == median
     assert _value(families, "minioffice_audit_chain_valid") == 1
     assert _value(families, "minioffice_tick_loop_running") == 0
     assert _value(families, "minioffice_last_tick_timestamp_seconds") > 1e9

@@ -16,10 +16,10 @@ from scratch import scratch_dir
 from sqlalchemy.exc import OperationalError
 
 from miniature_office.service import runtime as runtime_module
+from miniature_office.service.config import load_config
 from miniature_office.service.runtime import SPEED_MIN, SimulationRuntime
 from miniature_office.store import Store, StoreError
-from miniature_office.web.app import create_app, get_runtime, start_background
-from miniature_office.web.config import load_config
+from miniature_office.web.app import create_app, get_runtime, office, start_app
 
 from .conftest import ADMIN_TOKEN, TokenClient, build_app
 
@@ -51,7 +51,7 @@ def looping() -> Any:
                         dev_token=False)  # fmt: skip
         settings.update(overrides)
         app = create_app(load_config({}, **settings))
-        start_background(app)
+        start_app(app)
         app.test_client_class = TokenClient
         apps.append(app)
         return app
@@ -133,14 +133,14 @@ def test_a_tiny_speed_is_refused_and_never_freezes_the_clock(looping):
         assert client.post("/api/world/speed", json={"speed": bad}).status_code == 422, bad
     # A stored command from elsewhere (an old client, the CLI) may still carry one: the loop
     # clamps it to SPEED_MIN and keeps re-reading the speed.
-    with runtime.lock:
+    with runtime._lock:  # a state no command can make, so the test reaches in
         runtime.engine.world.speed = 1e-9
     start = runtime.engine.tick
     clamped_interval = 1.0 / (50 * SPEED_MIN)
     wait_for(
         lambda: runtime.engine.tick >= start + 1, 2.5 * clamped_interval, "the clamped clock ticks"
     )
-    with runtime.lock:
+    with runtime._lock:
         runtime.engine.world.speed = 1.0
     ticked = runtime.engine.tick
     # Five ticks at 50/s take 0.1 s; at the clamped speed they would take 5 x 0.2 s = 1 s, so a
@@ -302,24 +302,46 @@ def test_a_second_engine_on_one_store_refuses_to_start_naming_the_holder(
         else request.getfixturevalue("postgres_url")
     )
     Store(url).close()  # the schema exists before two processes race for it
+    settings = dict(async_mode="threading", tick_loop=True, database_url=url, data_dir=tmp_path,
+                    dev_token=False)  # fmt: skip
     holder = subprocess.Popen(
         [sys.executable, "-c", HOLDER, url], stdout=subprocess.PIPE, text=True
     )
     try:
         assert holder.stdout.readline().strip() == "held"
+        refused = create_app(load_config({}, **settings))  # building claims nothing
         with pytest.raises(StoreError, match=rf"another engine .*pid {holder.pid} "):
-            create_app(
-                load_config({}, async_mode="threading", tick_loop=True, database_url=url,
-                            data_dir=tmp_path, dev_token=False)  # fmt: skip
-            )
+            start_app(refused)
+        assert Store(url).run_info() is None  # refused before it read or wrote the run
     finally:
         holder.kill()
         holder.wait()
-    app = create_app(  # the holder is gone: its lock went with it
-        load_config({}, async_mode="threading", tick_loop=True, database_url=url,
-                    data_dir=tmp_path, dev_token=False)  # fmt: skip
-    )
-    get_runtime(app).stop_loop()
+    app = create_app(load_config({}, **settings))  # the holder is gone: its lock went with it
+    start_app(app)
+    try:
+        assert Store(url).run_info() is not None
+    finally:
+        get_runtime(app).stop_loop()
+
+
+def test_building_an_app_claims_nothing_and_starting_it_claims_the_store(tmp_path):
+    """create_app only builds (flaskr's rule): the writer lock, the stored run and the threads
+    are start_app's, so two apps may be built on one store but only one may start."""
+    settings = dict(async_mode="threading", tick_loop=True, tick_rate=50, data_dir=tmp_path,
+                    dev_token=False)  # fmt: skip
+    first, second = (create_app(load_config({}, **settings)) for _ in range(2))
+    runtime = get_runtime(first)
+    assert runtime.persistence is None and runtime.loop_state == "idle"
+    assert Store(office(first).store.url).run_info() is None  # nothing read or written yet
+    start_app(first)
+    try:
+        assert runtime.persistence is not None
+        wait_for(lambda: runtime.read(lambda e: e.tick) >= 1, 5.0, "the started app ticks")
+        with pytest.raises(StoreError, match="another engine"):
+            start_app(second)
+        assert get_runtime(second).loop_state == "idle"
+    finally:
+        runtime.stop_loop()
 
 
 def test_many_queued_extra_ticks_neither_starve_nor_push_back_the_schedule(looping):

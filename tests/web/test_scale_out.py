@@ -171,8 +171,10 @@ def test_gunicorn_with_several_workers_runs_one_engine(free_port_factory, postgr
 
 
 def test_each_store_has_its_own_socketio_channel_on_a_shared_redis():
-    channels = [
-        get_socketio(build_app(message_queue=REDIS, tick_loop=False)).server.manager.channel
+    channels = [  # built, not started: the channel is the built app's, and nothing connects
+        get_socketio(
+            build_app(message_queue=REDIS, tick_loop=False, start=False)
+        ).server.manager.channel
         for _ in range(2)  # each app gets a data directory (and so a store) of its own
     ]
     assert channels[0] != channels[1]

@@ -114,3 +114,20 @@ def test_cors_allows_exactly_the_configured_origins(make_client):
     assert allowed.headers["Access-Control-Allow-Origin"] == "https://ui.example"
     other = client.get("/api/floors", headers={"Origin": "https://other.example"})
     assert "Access-Control-Allow-Origin" not in other.headers
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/static/../pyproject.toml",
+        "/static/..%2f..%2fpyproject.toml",
+        "/static/%2e%2e/%2e%2e/pyproject.toml",
+        "/static/js/../../index.html/../../../../etc/passwd",
+        "/static//etc/passwd",
+        "/static/..\\..\\pyproject.toml",
+    ],
+)
+def test_paths_that_climb_out_of_the_static_folder_find_nothing(static_client, path):
+    answer = static_client.get(path, follow_redirects=True)  # "//" redirects to one slash
+    assert answer.status_code == 404, (path, answer.status_code)
+    assert b"root:" not in answer.data and b"[project]" not in answer.data

@@ -145,7 +145,7 @@ def test_gunicorn_refuses_several_workers_without_a_message_queue(free_port, wor
 
 def test_config_check_prints_the_gunicorn_settings(free_port):
     result = subprocess.run(  # nosec B603
-        [sys.executable, "-m", "miniature_office.web.config"],
+        [sys.executable, "-m", "miniature_office.service.config"],
         env=server_env(free_port),
         capture_output=True,
         text=True,

@@ -23,7 +23,8 @@ from ..sim.errors import CommandRejected
 from ..sim.flow_row import FlowRow
 from ..store import Store
 from ..store.coordination import Bus, LeaderLock, make_lock, namespace_for
-from ..store.persistence import Persistence, as_pending, recover
+from ..store.persistence import Persistence, recover
+from .events import RuntimeListener
 from .runtime import (
     Conflict,
     ForwardedReset,
@@ -32,7 +33,7 @@ from .runtime import (
     SimulationRuntime,
     Submission,
 )
-from .storage import attach_store
+from .storage import StoreListener
 
 log = logging.getLogger(__name__)
 RENEW_EVERY = 1.0
@@ -108,8 +109,13 @@ class LeaderLink:
         return answer
 
 
-class Cluster:
-    """Leader election and lockstep following for one process's runtime."""
+class Cluster(RuntimeListener):
+    """Leader election and lockstep following for one process's runtime.
+
+    Built with the app (no connection yet) and registered as a listener after the store's
+    (``web/app.py``): the leader publishes a tick or a boundary once the store holds it, since
+    a follower that falls out of step rebuilds from the store. :meth:`boot` is start-up.
+    """
 
     def __init__(
         self,
@@ -117,6 +123,7 @@ class Cluster:
         *,
         message_queue: str,
         store: Store,
+        recording: StoreListener,
         spawn: Callable[[Callable[[], None]], Any],
         sleep: Callable[[float], Any],
         start_ticking: bool = True,
@@ -124,6 +131,7 @@ class Cluster:
     ) -> None:
         self.runtime = runtime
         self.store = store
+        self.recording = recording
         self.bus = Bus(message_queue, namespace_for(store.url))
         self.lock = lock or make_lock(message_queue, store.url)
         self.spawn, self.sleep = spawn, sleep
@@ -139,10 +147,7 @@ class Cluster:
         """Take the lead if nobody has it, else follow; then keep checking the lock."""
         leading = self.lock.acquire()
         self.runtime.role = RuntimeRole.LEADER if leading else RuntimeRole.FOLLOWER
-        self.persistence = attach_store(self.runtime, self.store, writer=leading, flush_ticks=1)
-        self.runtime.on_tick.append(self._publish_tick)
-        self.runtime.on_commands_applied.append(self._publish_boundary)
-        self.runtime.on_shutdown.append(self.stop)
+        self.persistence = self.recording.open(writer=leading, flush_ticks=1)
         self.bus.listen(self.bus.commands, self._serve_request)
         self.bus.listen(self.bus.ticks, self._follow)
         if leading:
@@ -152,7 +157,8 @@ class Cluster:
         self.spawn(self._watch)
         log.info("scale-out: this process is the %s", self.runtime.role)
 
-    def stop(self) -> None:
+    def shutdown(self) -> None:
+        """Leave the cluster: stop listening, and free the engine lock if this process led."""
         self._stopped = True
         self.bus.close()
         if self.runtime.role == RuntimeRole.LEADER:
@@ -164,8 +170,9 @@ class Cluster:
         runtime = self.runtime
         runtime.lead()
         self._store().read_only = False
-        with runtime.lock:
-            self._published_through = max((c.seq for c in runtime.engine.commands), default=0)
+        self._published_through = runtime.read(
+            lambda engine: max((c.seq for c in engine.commands), default=0)
+        )
         if self.start_ticking:
             runtime.start_loop(self.spawn, self.sleep)
 
@@ -182,12 +189,8 @@ class Cluster:
         """The lock is ours: continue the stored run exactly where the store says."""
         runtime = self.runtime
         started = time.monotonic()
-        with runtime.lock:
-            engine = recover(
-                self._store().store, audit_window=runtime.audit_window, clock=time.time
-            )
-            runtime.replace_engine(engine)
-            self._store().attach(engine)
+        engine = recover(self._store().store, audit_window=runtime.audit_window, clock=time.time)
+        runtime.adopt(engine)
         self._lead()
         log.warning(
             "scale-out: took over the engine at tick %s in %.2f s", engine.tick,
@@ -220,13 +223,15 @@ class Cluster:
             self._published_through = fresh[-1]["seq"]
         return fresh
 
-    def _publish_tick(self, result: Any, _duration: float) -> None:
+    def tick_end(self, result: Any, duration: float) -> None:
+        """The leader publishes the tick (the store holds it already)."""
         if self.runtime.role != RuntimeRole.LEADER:
             return
         fresh = self._fresh_commands(result.applied)
         Replication(ReplicationKind.TICK, result.tick, result.head, fresh).publish(self.bus)
 
-    def _publish_boundary(self, applied: list[Command]) -> None:
+    def commands_applied(self, applied: list[Command]) -> None:
+        """The leader publishes commands applied while paused (the store holds them already)."""
         if self.runtime.role != RuntimeRole.LEADER:
             return
         commands = self._fresh_commands(applied)
@@ -276,36 +281,13 @@ class Cluster:
             self._resync("the leader reset the world")
             return
         update = Replication.from_message(message)
-        stepped = None
-        with runtime.lock:
-            engine = runtime.engine
-            applied_through = engine.commands[-1].seq if engine.commands else 0  # in seq order
-            commands = [as_pending(c) for c in update.commands if c["seq"] > applied_through]
-            if update.kind is ReplicationKind.BOUNDARY and update.tick == engine.tick:
-                engine.apply_replicated(commands)
-            elif update.kind is ReplicationKind.TICK and update.tick == engine.tick + 1:
-                stepped = engine.step_replicated(commands)
-                runtime.last_tick_at = time.time()
-                runtime.forget_stored_commands()
-                if runtime.on_replicated_tick:
-                    stepped.delta  # noqa: B018 - render it now: listeners read it after the lock
-            elif update.tick <= engine.tick:
-                return  # already have it
-            else:
-                engine = None
-            in_step = engine is not None and engine.head_hash == update.head
-        if not in_step:
+        boundary = update.kind is ReplicationKind.BOUNDARY
+        if not runtime.mirror(update.tick, update.commands, update.head, boundary=boundary):
             self._resync(f"out of step at tick {update.tick}")
-        elif stepped is not None:
-            runtime.replicated(stepped)  # this process's viewers get the tick from its mirror
 
     def _resync(self, why: str) -> None:
         """Rebuild the mirror from the store (the leader writes each tick before publishing)."""
         runtime = self.runtime
         log.info("scale-out: resynchronising from the store (%s)", why)
-        with runtime.lock:
-            engine = recover(
-                self._store().store, audit_window=runtime.audit_window, clock=time.time
-            )
-            runtime.replace_engine(engine)
-            self._store().attach(engine)
+        engine = recover(self._store().store, audit_window=runtime.audit_window, clock=time.time)
+        runtime.adopt(engine)

@@ -301,7 +301,7 @@ def cli_config(environ: Mapping[str, str] | None = None) -> Config:
 
 
 def main() -> int:
-    """``python -m miniature_office.web.config``: validate the environment.
+    """``python -m miniature_office.service.config``: validate the environment.
 
     Prints the settings Gunicorn needs as JSON, or the problem on stderr (exit status 2).
     Gunicorn's config runs this in a child process so that its master process never imports

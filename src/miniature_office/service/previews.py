@@ -106,7 +106,7 @@ def run_arm(engine: Engine, shared: PreviewInput, future: int) -> dict[str, Any]
     done_tick = shared.start_tick if not remaining else None
     for _ in range(shared.ticks):
         result = engine.step()
-        if not result.flow.directives_deployed:
+        if not result.flow.deployed_directives_per_tick:
             continue
         for directive in world.directives.values():
             if directive.state is DirectiveState.DEPLOYED and directive.id not in seen:

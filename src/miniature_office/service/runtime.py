@@ -1,8 +1,9 @@
 """The simulation runtime: one engine, one lock, the cached snapshot and the tick loop.
 
-Everything the web layer does to the world goes through a :class:`SimulationRuntime`. The
-callback lists are the seam for persistence: a store can record accepted and applied commands,
-every tick's result, and replace ``engine`` on recovery.
+Everything the web layer does to the world goes through a :class:`SimulationRuntime`: reads
+through ``read``, changes through commands. The parts that follow the world (the store, the
+viewers, the metrics, the cluster) are listeners (``service/events.py``); the lock is the
+runtime's own, and engines recovered from the store come in through ``attach`` and ``adopt``.
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ from ..sim.commands import Command
 from ..sim.engine import Engine, TickResult
 from ..sim.flow_row import FlowRow
 from ..sim.scenario import Scenario
-from ..store.persistence import rebuild, verify_continued
+from ..store.persistence import as_pending, rebuild, verify_continued
+from . import compat
 from .encoding import dumps
+from .events import RuntimeListener
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -175,6 +178,9 @@ class RunRecorder(Protocol):
     def flush(self) -> None:
         """Write what the store is missing (raises on a store failure)."""
 
+    def attach(self, engine: Engine) -> None:
+        """Keep ``engine`` from now on (recovered from the store: nothing of it to write)."""
+
 
 class SimulationRuntime:
     """Owns the engine and serialises every access to it."""
@@ -191,24 +197,17 @@ class SimulationRuntime:
     ) -> None:
         self.scenario = scenario
         self.tick_rate = tick_rate
-        self.lock = threading.Lock()
+        #: Serialises every access to the engine; only the runtime's own methods take it.
+        self._lock = threading.Lock()
         self._clock = clock
         self.audit_window = audit_window
-        self.engine = self._build(seed)
-        self.engine.world.running = autostart
+        self._engine = self._build(seed)
+        self._engine.world.running = autostart
         self.generation = 0
-        self.on_command_accepted: list[Callable[[Command], None]] = []
-        self.on_commands_applied: list[Callable[[list[Command]], None]] = []
-        self.on_tick_start: list[Callable[[int], None]] = []
-        self.on_tick: list[Callable[[TickResult, float], None]] = []
-        #: A follower's mirror stepped a tick the leader made (scale-out): what each process
-        #: shows its own viewers. Not the store's or the cluster's business (on_tick is).
-        self.on_replicated_tick: list[Callable[[TickResult], None]] = []
-        #: Called under the lock with the new engine before a reset is visible; may raise.
-        self.on_reset_prepare: list[Callable[[Engine], None]] = []
-        self.on_reset: list[Callable[[Engine], None]] = []
-        self.on_shutdown: list[Callable[[], None]] = []
-        self.persistence: RunRecorder | None = None  # set when a store is attached
+        #: Who hears the runtime's events, in the order they hear each one (:meth:`listen`).
+        self._listeners: tuple[RuntimeListener, ...] = ()
+        self._shut_down = False
+        self.persistence: RunRecorder | None = None  # set by attach() when a store keeps the run
         self.role = RuntimeRole.SOLO
         #: Set on followers (:meth:`follow`): submit/step/reset go to the engine's process.
         self.forward: Upstream | None = None
@@ -228,46 +227,67 @@ class SimulationRuntime:
     def _build(self, seed: int) -> Engine:
         return Engine(self.scenario, seed, audit_window=self.audit_window, clock=self._clock)
 
+    @property
+    def engine(self) -> Engine:
+        """The current engine, without the lock: for tests and single-threaded tools. Served
+        code reads through :meth:`read` and changes the world through :meth:`submit`."""
+        return self._engine
+
+    # ---- listeners --------------------------------------------------------------------------
+
+    def listen(self, *listeners: RuntimeListener) -> None:
+        """Register ``listeners``; every event goes to all listeners in registration order.
+
+        A served app registers its listeners once, in one place (``web/app.py``)."""
+        self._listeners += listeners
+
+    @property
+    def listeners(self) -> tuple[RuntimeListener, ...]:
+        """The registered listeners, in the order they hear every event."""
+        return self._listeners
+
     # ---- reads ------------------------------------------------------------------------------
 
     def read(self, query: Callable[[Engine], T]) -> T:
-        """Run ``query`` against the engine while holding the lock."""
-        with self.lock:
-            return query(self.engine)
+        """Run ``query`` against the engine while holding the lock.
+
+        The one way to look at the engine from outside (a store write reads the engine too)."""
+        with self._lock:
+            return query(self._engine)
 
     def _state_key(self) -> tuple[int, ...]:
-        engine = self.engine
+        engine = self._engine
         applied = engine.commands[-1].seq if engine.commands else 0  # in seq order
         return (self.generation, engine.tick, engine.next_seq, applied)
 
-    def forget_stored_commands(self) -> None:
+    def _forget_stored_commands(self) -> None:
         """Drop the oldest applied commands from memory when a store holds them (the caller
         holds the lock): at a steady command rate the log grew without end, about 300 bytes a
         command (issue 17's memory soak)."""
-        commands = self.engine.commands
+        commands = self._engine.commands
         if self.persistence is not None and len(commands) > 2 * COMMANDS_KEPT:
             del commands[:-COMMANDS_KEPT]
 
     def state(self) -> tuple[bytes, dict[str, Any], str]:
         """The world snapshot as JSON bytes, as data and as an ETag, built once per change."""
-        with self.lock:
+        with self._lock:
             key = self._state_key()
             cached = self._cache
             if cached is not None and cached[0] == key:
                 return cached[1], cached[2], _etag(key)
-            snapshot = self.engine.snapshot()
+            snapshot = compat.snapshot(self._engine)
             # 0.1.0's clients read world.name and world.time (the tick).
-            snapshot["world"] = {"name": self.engine.scenario.name, "time": snapshot["tick"]}
+            snapshot["world"] = {"name": self._engine.scenario.name, "time": snapshot["tick"]}
         body = dumps(snapshot)
-        with self.lock:
+        with self._lock:
             if self._state_key() == key:
                 self._cache = (key, body, snapshot)
         return body, snapshot, _etag(key)
 
     def verify_audit(self) -> ChainVerdict:
         """Verify the in-memory chain, checking only the events added since the last call."""
-        with self.lock:
-            audit = self.engine.world.audit
+        with self._lock:
+            audit = self._engine.world.audit
             seen = self._verified
             if seen is not None and seen[0] == self.generation:
                 if seen[1] == audit.count or not seen[2].valid:
@@ -280,19 +300,19 @@ class SimulationRuntime:
                 start_seq, prev, checked_before = seen[1] + 1, seen[2].head, seen[2].checked
             events = audit.since(start_seq - 1)
         verdict = verify_continued(events, prev=prev, start_seq=start_seq, checked=checked_before)
-        with self.lock:
+        with self._lock:
             self._verified = (self.generation, start_seq - 1 + len(events), verdict)
         return verdict
 
     def replay(self, tick: int) -> Engine:
         """A separate engine rebuilt at ``tick`` from the seed and the command log."""
-        with self.lock:
-            if not 0 <= tick <= self.engine.tick:
-                raise Conflict(f"tick must be between 0 and {self.engine.tick}")
+        with self._lock:
+            if not 0 <= tick <= self._engine.tick:
+                raise Conflict(f"tick must be between 0 and {self._engine.tick}")
             persistence = self.persistence
             if persistence is None:
-                seed = self.engine.seed
-                commands = [c.to_dict() for c in self.engine.commands]
+                seed = self._engine.seed
+                commands = [c.to_dict() for c in self._engine.commands]
         if persistence is not None:
             if not self.try_flush():  # the store must hold every command (no-op on a follower)
                 raise StoreWriteFailed(
@@ -313,12 +333,12 @@ class SimulationRuntime:
         """
         if self.forward is not None:
             return self.forward.submit(kind, payload, actor)
-        with self.lock:
-            engine = self.engine
+        with self._lock:
+            engine = self._engine
             command = engine.submit(kind, payload, actor)
             try:
-                for accepted in self.on_command_accepted:  # the store's write comes first
-                    accepted(command)
+                for listener in self._listeners:  # the store writes it before it counts
+                    listener.command_accepted(command)
             except Exception as exc:
                 # Not durable, so not accepted: take it back out of the queue before anyone
                 # (the tick, which needs this lock) could apply it.
@@ -331,21 +351,22 @@ class SimulationRuntime:
             applied: list[Command] = []
             if not engine.world.running:
                 applied = engine.apply_pending()
-                self.forget_stored_commands()
+                self._forget_stored_commands()
         if applied:
             self._notify_applied(applied)
             return Submission(command, True, command.applied_tick or 0)
         return Submission(command, False, command.submitted_tick + 1)
 
     def _notify_applied(self, applied: list[Command]) -> None:
-        self._call(self.on_commands_applied, applied)
+        self._tell(lambda listener: listener.commands_applied(applied))
 
-    def _call(self, callbacks: list[Callable[..., None]], *args: Any) -> None:
-        """Call every listener; a store failure in one is recorded (the loop retries the write
-        later, and /health reports it) and does not keep the others from running."""
-        for callback in callbacks:
+    def _tell(self, event: Callable[[RuntimeListener], None]) -> None:
+        """Send ``event`` to every listener; a store failure in one is recorded (the loop
+        retries the write later, and /health reports it) and does not keep the others from
+        hearing it."""
+        for listener in self._listeners:
             try:
-                callback(*args)
+                event(listener)
             except Exception as exc:
                 if not is_store_error(exc):
                     raise
@@ -357,7 +378,7 @@ class SimulationRuntime:
         persistence = self.persistence
         if persistence is None:
             return True
-        with self.lock:
+        with self._lock:
             try:
                 persistence.flush()
             except Exception as exc:
@@ -374,33 +395,53 @@ class SimulationRuntime:
         A follower forwards the reset and returns the leader's answer."""
         if self.forward is not None:
             return self.forward.reset(seed)
-        with self.lock:
-            running = self.engine.world.running
-            engine = self._build(self.engine.seed if seed is None else seed)
+        with self._lock:
+            running = self._engine.world.running
+            engine = self._build(self._engine.seed if seed is None else seed)
             engine.world.running = running
-            previous = self.engine
-            self.replace_engine(engine)
+            previous = self._engine
+            self._replace_engine(engine)
             try:
                 # The store records the new run (and keeps the old one) before anyone sees it.
-                for prepare in self.on_reset_prepare:
-                    prepare(engine)
+                for listener in self._listeners:
+                    listener.reset_prepare(engine)
             except Exception as exc:
-                self.replace_engine(previous)
+                self._replace_engine(previous)
                 if not is_store_error(exc):
                     raise
                 raise store_failure(exc, "the reset") from None
-        for callback in self.on_reset:
-            callback(engine)
+        for listener in self._listeners:
+            listener.reset_done(engine)
         if self.loop_state == LoopState.DEAD and self._spawn is not None:
             self.start_loop(*self._spawn)  # a fresh world gets a fresh loop
         return engine
 
-    def replace_engine(self, engine: Engine) -> None:
+    def _replace_engine(self, engine: Engine) -> None:
         """Swap the engine (reset or recovery); the caller holds the lock."""
-        self.engine = engine
+        self._engine = engine
         self.generation += 1
         self._cache = None
         self._verified = None
+
+    def attach(self, recorder: RunRecorder, engine: Engine | None = None) -> None:
+        """Start-up: ``recorder`` keeps the run from now on, and ``engine`` (the run it
+        recovered or started, if any) becomes the world."""
+        with self._lock:
+            self.persistence = recorder
+            if engine is not None:
+                self._adopt(engine)
+
+    def adopt(self, engine: Engine) -> None:
+        """Make ``engine``, rebuilt from the store, the world (a follower's promotion or
+        resynchronisation); the attached recorder continues from it."""
+        with self._lock:
+            self._adopt(engine)
+
+    def _adopt(self, engine: Engine) -> None:
+        self.scenario = engine.scenario
+        self._replace_engine(engine)
+        if self.persistence is not None:
+            self.persistence.attach(engine)
 
     # ---- time -------------------------------------------------------------------------------
 
@@ -409,9 +450,9 @@ class SimulationRuntime:
 
         At most MAX_EXTRA_TICKS wait at a time (more are ignored: a client cannot queue
         enough work to starve everything else)."""
-        with self.lock:
+        with self._lock:
             self._extra_ticks = min(self._extra_ticks + 1, MAX_EXTRA_TICKS)
-            return self.engine.tick + self._extra_ticks
+            return self._engine.tick + self._extra_ticks
 
     def step(self, *, only_when_paused: bool = False) -> TickResult | ForwardedTick:
         """Advance exactly one tick and tell every listener (raises Conflict when running).
@@ -419,30 +460,64 @@ class SimulationRuntime:
         A follower forwards the step and returns the leader's tick."""
         if self.forward is not None:
             return self.forward.step(only_when_paused)
-        with self.lock:
-            if only_when_paused and self.engine.world.running:
+        with self._lock:
+            if only_when_paused and self._engine.world.running:
                 raise Conflict("the world is running; pause it before stepping")
-            tick = self.engine.tick + 1
-            for callback in self.on_tick_start:
-                callback(tick)
+            tick = self._engine.tick + 1
+            for listener in self._listeners:
+                listener.tick_start(tick)
             started = time.perf_counter()
-            result = self.engine.step()
+            result = self._engine.step()
             duration = time.perf_counter() - started
-            self.forget_stored_commands()
+            self._forget_stored_commands()
             self.last_tick_at = time.time()
             self.last_tick_duration = duration
-            if self.on_tick:
+            if self._listeners:
                 result.delta  # noqa: B018 - render it now: listeners read it after the lock
         if result.applied:
             self._notify_applied(result.applied)
-        self._call(self.on_tick, result, duration)
+        self._tell(lambda listener: listener.tick_end(result, duration))
         return result
 
-    def replicated(self, result: TickResult) -> None:
-        """Tell the listeners of a tick a follower's mirror stepped (delta rendered already)."""
-        for callback in self.on_replicated_tick:
+    def mirror(
+        self, tick: int, commands: list[dict[str, Any]], head: str, *, boundary: bool
+    ) -> bool:
+        """A follower repeats the leader's step on its mirror engine (scale-out).
+
+        ``commands`` (stored form) were applied at the boundary before tick ``tick`` (a tick),
+        or at the current boundary while paused (``boundary``); the leader's audit head after
+        them is ``head``. False when the mirror cannot follow: it missed a message, or it came
+        out elsewhere than ``head`` (the caller rebuilds it from the store). The viewers of
+        this process hear a stepped tick as ``replicated_tick``.
+        """
+        stepped = None
+        with self._lock:
+            engine = self._engine
+            applied_through = engine.commands[-1].seq if engine.commands else 0  # in seq order
+            fresh = [as_pending(c) for c in commands if c["seq"] > applied_through]
+            if boundary and tick == engine.tick:
+                engine.apply_replicated(fresh)
+            elif not boundary and tick == engine.tick + 1:
+                stepped = engine.step_replicated(fresh)
+                self.last_tick_at = time.time()
+                self._forget_stored_commands()
+                if self._listeners:
+                    stepped.delta  # noqa: B018 - render it now: listeners read it after the lock
+            elif tick <= engine.tick:
+                return True  # had it already
+            else:
+                return False  # a message was missed
+            if engine.head_hash != head:
+                return False
+        if stepped is not None:
+            self._replicated(stepped)
+        return True
+
+    def _replicated(self, result: TickResult) -> None:
+        """Tell the listeners of a tick the mirror stepped (its delta rendered already)."""
+        for listener in self._listeners:
             try:
-                callback(result)
+                listener.replicated_tick(result)
             except Exception:  # noqa: BLE001 - showing a tick must not break following
                 log.exception("a replicated-tick listener failed")
 
@@ -473,10 +548,12 @@ class SimulationRuntime:
         """Stop the tick loop, then run the shutdown hooks once (flush the store, leave the
         cluster): Gunicorn calls this from worker_int and again from worker_exit."""
         self.stop_loop_only(timeout)
-        hooks, self.on_shutdown = self.on_shutdown, []
-        for callback in hooks:
+        if self._shut_down:
+            return
+        self._shut_down = True
+        for listener in self._listeners:
             try:
-                callback()
+                listener.shutdown()
             except Exception:  # noqa: BLE001 - one failing hook must not stop the others
                 log.exception("shutdown hook failed")
 
@@ -500,14 +577,21 @@ class SimulationRuntime:
 
     def interval(self) -> float:
         """Seconds between ticks at the current speed (clamped to the documented range)."""
-        speed = min(max(self.engine.world.speed, SPEED_MIN), SPEED_MAX)
+        speed = min(max(self._engine.world.speed, SPEED_MIN), SPEED_MAX)
         return 1.0 / (self.tick_rate * speed)
 
     def engine_state(self, *, driven_by_hand: bool = False) -> dict[str, Any]:
-        """What /health reports: state, reason, seconds since the last tick, advice, tick."""
-        world = self.engine.world
+        """What /health reports: state, reason, seconds since the last tick, advice and tick,
+        with the world's ``running`` and ``speed`` read at the same moment (under the lock)."""
+        with self._lock:
+            world = self._engine.world
+            return self._engine_state(world.running, world.speed, world.tick, driven_by_hand)
+
+    def _engine_state(
+        self, running: bool, speed: float, tick: int, driven_by_hand: bool
+    ) -> dict[str, Any]:
         since = None if self.last_tick_at is None else max(0.0, time.time() - self.last_tick_at)
-        state, reason, advice = "running" if world.running else "paused", None, None
+        state, reason, advice = "running" if running else "paused", None, None
         if self.role == RuntimeRole.FOLLOWER or self.loop_state == LoopState.FOLLOWING:
             state = "following"
         elif self.store_problem is not None:
@@ -520,19 +604,22 @@ class SimulationRuntime:
             advice = "restart the service; reads keep working"
         elif self.loop_state in (LoopState.STARTING, LoopState.IDLE) and not driven_by_hand:
             state = "starting"
-        elif world.running and not driven_by_hand and self.loop_state == LoopState.RUNNING:
+        elif running and not driven_by_hand and self.loop_state == LoopState.RUNNING:
             quiet = since if since is not None else time.monotonic() - self._loop_started
-            limit = max(STALL_INTERVALS * self.interval(), STALL_FLOOR)
+            interval = self.interval()
+            limit = max(STALL_INTERVALS * interval, STALL_FLOOR)
             if quiet > limit:
                 state = "stalled"
-                reason = f"no tick for {quiet:.1f} s (expected one every {self.interval():.2f} s)"
+                reason = f"no tick for {quiet:.1f} s (expected one every {interval:.2f} s)"
                 advice = "the process is overloaded or blocked; see the logs"
         return {
             "state": state,
             "reason": reason,
             "seconds_since_tick": None if since is None else round(since, 1),
             "advice": advice,
-            "tick": world.tick,
+            "tick": tick,
+            "running": running,
+            "speed": speed,
         }
 
     def _nap(self, sleep: Callable[[float], Any], seconds: float) -> None:
@@ -571,14 +658,14 @@ class SimulationRuntime:
                     self._recover_store(sleep)
                     due = time.monotonic()
                     continue
-                running = self.engine.world.running
+                running = self._engine.world.running
                 if not running and not self._extra_ticks:
                     sleep(0.05)
                     due = time.monotonic()
                     continue
                 if self._extra_ticks:
                     # Outside the schedule: the next scheduled tick stays where it was.
-                    with self.lock:
+                    with self._lock:
                         self._extra_ticks -= 1
                     self.step()
                     sleep(0)  # let requests and other tasks run between queued ticks

@@ -63,10 +63,6 @@ def event_hash(fields: dict[str, Any]) -> str:
     return hashlib.sha256(canonical_encoding({k: fields[k] for k in HASHED_FIELDS})).hexdigest()
 
 
-def _sha256(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
 _STRING = json.encoder.encode_basestring  # what _CANONICAL uses for str (ensure_ascii=False)
 
 

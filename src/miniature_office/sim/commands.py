@@ -1,18 +1,34 @@
 """Commands: everything a user does, validated, numbered, recorded and applied in order.
 
-Each kind has a pydantic model for its payload's shape and a domain check against the world.
+**Adding a command kind:** everything the simulation knows of a kind is here: a member of
+:class:`CommandKind`, a section below with its payload model, check and effect, and its
+:class:`CommandSpec` in :data:`SPECS` (a test checks every kind has one). Outside sim/ it needs
+only a route (web/api/<area>.py) and, when proposable, a case in tests/sim/test_fork.py. The
+spec is the whole command:
+
+- ``payload``: the pydantic model of the payload's shape (checked without a world; the web API
+  uses the same model as the request body);
+- ``check``: the domain rules against the world, raising :class:`CommandRejected`;
+- ``effect``: what it does, given the parsed payload model (never a raw dict);
+- ``proposable``: whether a proposal (sim/proposals.py) may carry it;
+- ``replaces`` and ``undo``: for proposable kinds, what it replaces (read just before the
+  effect) and the command that undoes it, from which a proposal's way back is written.
+
 A command is checked when it is submitted and again when it is applied (the world may have
-moved on); a command refused at application is logged and changes nothing else.
+moved on); a command refused at application is logged and changes nothing else. Its payload is
+parsed once: the model parsed at submission travels with the command to its application (a
+command read back from the store is parsed when it applies). Applying a due proposal's commands
+happens here too (:func:`activate`), so sim/proposals.py never imports this module.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
-from typing import Annotated, Any, Callable
+from typing import Annotated, Any, Callable, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from . import proposals as props
 from . import security_office as sec
@@ -20,7 +36,7 @@ from .agents import ROLE_SKILL, AgentStatus, Role
 from .assignment import release
 from .directives import create_directive
 from .errors import CommandRejected, CommandStatus, ScenarioError, TransitionRefused
-from .scenario import Settings, ToolSpec, with_overrides
+from .scenario import DirectiveRequest, Settings, ToolSpec, with_overrides
 from .tasks import DirectiveState, ReviewStatus, TaskState
 from .votes import VoteOutcome
 from .voting import settle_vote
@@ -48,64 +64,32 @@ class CommandKind(str, Enum):
     SET_PROPOSAL_POLICY = "set_proposal_policy"
 
 
+P = TypeVar("P", bound=BaseModel)
+#: A command that undoes another: ``{"kind": ..., "payload": ...}``, as a proposal carries it.
+CounterCommand = dict[str, Any]
+
+
+def _no_check(world: World, payload: Any) -> None:
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class CommandSpec(Generic[P]):
+    """Everything about one command kind (see the module docstring)."""
+
+    payload: type[P]
+    effect: Callable[[World, P, str, int], None]  # (world, payload, actor, command.applied seq)
+    check: Callable[[World, P], None] = _no_check
+    proposable: bool = False
+    #: What the command replaces, as JSON-ready data (None: nothing), read before the effect.
+    replaces: Callable[[World, P], Any] | None = None
+    #: The command undoing it, from its payload, what it replaced and the ids it created; None
+    #: when it cannot be undone by a command.
+    undo: Callable[[P, Any, list[str]], CounterCommand | None] | None = None
+
+
 class _Payload(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-class CreateDirective(_Payload):
-    title: str = Field(min_length=1, max_length=200)
-    floor: str = Field(min_length=1, max_length=40)
-    priority: int = Field(default=2, ge=1, le=5)
-    ambiguity: float = Field(default=0.3, ge=0, le=1)
-    sensitivity: float = Field(default=0.2, ge=0, le=1)
-    complexity: float = Field(default=0.5, ge=0, le=1)
-    depends_on_floor: str | None = Field(default=None, max_length=40)
-
-    @field_validator("depends_on_floor", mode="before")
-    @classmethod
-    def _blank_is_none(cls, value: Any) -> Any:
-        return None if value == "" else value
-
-
-class HireAgent(_Payload):
-    floor: str = Field(min_length=1, max_length=40)
-    role: Role
-    office: str | None = Field(default=None, max_length=40)
-    name: str | None = Field(default=None, min_length=1, max_length=80)
-    skill: float | None = Field(default=None, ge=0, le=1)
-    clearance: int | None = Field(default=None, ge=1, le=5)
-
-
-class DismissAgent(_Payload):
-    agent_id: str = Field(min_length=1, max_length=40)
-
-
-class AddTool(ToolSpec):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    floor: str = Field(min_length=1, max_length=40)
-
-
-class Empty(_Payload):
-    pass
-
-
-class SetSpeed(_Payload):
-    speed: float = Field(gt=0, le=100)
-
-
-class OverrideVote(_Payload):
-    vote_id: str = Field(min_length=1, max_length=40)
-    outcome: str = Field(pattern=r"^(carried|failed)$")
-    reason: str = Field(min_length=3, max_length=500)
-
-
-class BlockTask(_Payload):
-    task_id: str = Field(min_length=1, max_length=40)
-    reason: str = Field(min_length=3, max_length=500)
-
-
-class UnblockTask(_Payload):
-    task_id: str = Field(min_length=1, max_length=40)
 
 
 Ident = Annotated[str, Field(min_length=1, max_length=40)]
@@ -113,110 +97,22 @@ Reason = Annotated[str, Field(min_length=3, max_length=500)]
 Scope = Annotated[str, Field(min_length=1, max_length=40, description='a floor id, or "building"')]
 
 
-class LiftLockdown(_Payload):
-    scope: Scope
+def _counter(kind: CommandKind, payload: dict[str, Any]) -> CounterCommand:
+    return {"kind": kind.value, "payload": payload}
 
 
-class Lockdown(LiftLockdown):
-    reason: Reason
-
-
-class UnblockDelivery(_Payload):
-    directive_id: Ident
-
-
-class BlockDelivery(UnblockDelivery):
-    reason: Reason
-
-
-#: Settings a command may change on a live world. Left out: the clock's unit
-#: (ticks_per_day) and the lift's speed (the elevator copies it when the world is built).
-FIXED_SETTINGS = frozenset({"ticks_per_day", "elevator_ticks_per_floor"})
-SETTING_PATHS: tuple[str, ...] = (
-    *(f"settings.{name}" for name in Settings.model_fields if name not in FIXED_SETTINGS),
-    "arrivals.rate_per_day",
-    "arrivals.max_open",
-    "arrivals.overflow",
-)
-
-
-class SetSetting(_Payload):
-    path: str = Field(
-        min_length=3,
-        max_length=80,
-        description="settings.<name>, arrivals.rate_per_day, arrivals.max_open (WIP limit) or "
-        "arrivals.overflow",
-    )
-    value: float | int | str = Field(union_mode="left_to_right")
-
-
-class ProposedCommand(_Payload):
-    kind: str = Field(min_length=1, max_length=40)
-    payload: dict[str, Any] = Field(default_factory=dict)
-
-
-class ScheduleProposal(_Payload):
-    title: str = Field(min_length=1, max_length=200)
-    activate_tick: int = Field(ge=1, le=2**31 - 1)
-    commands: list[ProposedCommand] = Field(min_length=1, max_length=20)
-    preview_id: str | None = Field(default=None, max_length=64)
-    preview_tick: int | None = Field(default=None, ge=0, le=2**31 - 1)
-    reverts: str | None = Field(default=None, max_length=40)
-
-
-class RevokeProposal(_Payload):
-    proposal_id: Ident
-    reason: Reason
-
-
-class ProposalPolicy(_Payload):
-    preview_max_age_ticks: int = Field(
-        ge=0, le=1_000_000, description="a proposal needs a preview this fresh (0: no need)"
-    )
-
-
-#: Kinds a proposal may carry: changes to the office, not runtime controls or other proposals.
-PROPOSABLE = frozenset(
-    {
-        "create_directive",
-        "hire_agent",
-        "dismiss_agent",
-        "add_tool",
-        "block_task",
-        "unblock_task",
-        "lockdown",
-        "lift_lockdown",
-        "block_delivery",
-        "unblock_delivery",
-        "set_setting",
-    }
-)
-
-PAYLOADS: dict[CommandKind, type[_Payload] | type[ToolSpec]] = {
-    CommandKind.CREATE_DIRECTIVE: CreateDirective,
-    CommandKind.HIRE_AGENT: HireAgent,
-    CommandKind.DISMISS_AGENT: DismissAgent,
-    CommandKind.ADD_TOOL: AddTool,
-    CommandKind.PAUSE: Empty,
-    CommandKind.RESUME: Empty,
-    CommandKind.SET_SPEED: SetSpeed,
-    CommandKind.OVERRIDE_VOTE: OverrideVote,
-    CommandKind.BLOCK_TASK: BlockTask,
-    CommandKind.UNBLOCK_TASK: UnblockTask,
-    CommandKind.LOCKDOWN: Lockdown,
-    CommandKind.LIFT_LOCKDOWN: LiftLockdown,
-    CommandKind.BLOCK_DELIVERY: BlockDelivery,
-    CommandKind.UNBLOCK_DELIVERY: UnblockDelivery,
-    CommandKind.SET_SETTING: SetSetting,
-    CommandKind.SCHEDULE_PROPOSAL: ScheduleProposal,
-    CommandKind.REVOKE_PROPOSAL: RevokeProposal,
-    CommandKind.SET_PROPOSAL_POLICY: ProposalPolicy,
-}
+def _need_floor(world: World, floor: str, field: str = "floor") -> None:
+    if floor not in world.floors:
+        raise CommandRejected(f"unknown floor {floor!r}", field, "not_found")
 
 
 @dataclass(slots=True)
 class Command:
-    """A numbered command; ``applied_tick`` is the tick boundary at which it was applied."""
+    """A numbered command; ``applied_tick`` is the tick boundary at which it was applied.
+
+    ``payload`` is the normalised JSON payload (what the store and the audit chain keep);
+    ``parsed`` is its payload model, kept from submission so it is not parsed again.
+    """
 
     seq: int
     kind: CommandKind
@@ -227,6 +123,7 @@ class Command:
     status: CommandStatus = CommandStatus.PENDING
     reason: str | None = None
     event_seq: int | None = None
+    parsed: BaseModel | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -260,321 +157,62 @@ class Command:
         return Command(self.seq, self.kind, self.payload, self.actor, self.submitted_tick)
 
 
-def parse_kind(kind: str | CommandKind) -> CommandKind:
-    try:
-        return CommandKind(kind)
-    except ValueError:
-        raise CommandRejected(f"unknown command {kind!r}", "kind", "unknown_command") from None
+# ---- the kinds, one section each (their specs are collected in SPECS below) -------------------
+
+# create_directive ---------------------------------------------------------------------------------
 
 
-def validate(world: World, kind: CommandKind, payload: Any) -> dict[str, Any]:
-    """Check shape and domain rules; return the normalised payload or raise CommandRejected."""
-    normalised = validate_shape(kind, payload)
-    CHECKS.get(kind, _no_check)(world, normalised)
-    return normalised
+#: The payload is the one directive request scenarios, arrivals and contracts open directives
+#: with (sim/scenario.py): ``POST /api/directives`` takes the same fields.
+CreateDirective = DirectiveRequest
 
 
-def validate_shape(kind: CommandKind, payload: Any) -> dict[str, Any]:
-    """Check a payload's shape only (no world needed); return it normalised."""
-    if not isinstance(payload, dict):
-        raise CommandRejected("payload must be a JSON object", "payload")
-    try:
-        model = PAYLOADS[kind].model_validate(payload)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]) or None
-        raise CommandRejected(
-            f"{field}: {first['msg']}" if field else first["msg"], field
-        ) from None
-    normalised: dict[str, Any] = model.model_dump(mode="json")
-    return normalised
-
-
-def _no_check(world: World, payload: dict[str, Any]) -> None:
-    return None
-
-
-def _need_floor(world: World, floor: str, field: str = "floor") -> None:
-    if floor not in world.floors:
-        raise CommandRejected(f"unknown floor {floor!r}", field, "not_found")
-
-
-def _check_directive(world: World, p: dict[str, Any]) -> None:
-    _need_floor(world, p["floor"])
-    dep = p.get("depends_on_floor")
+def _check_directive(world: World, p: CreateDirective) -> None:
+    _need_floor(world, p.floor)
+    dep = p.depends_on_floor
     if dep is not None:
         _need_floor(world, dep, "depends_on_floor")
-        if dep == p["floor"]:
+        if dep == p.floor:
             raise CommandRejected(
                 "a cross-floor dependency must name another floor", "depends_on_floor"
             )
 
 
-def _check_hire(world: World, p: dict[str, Any]) -> None:
-    _need_floor(world, p["floor"])
-    office = p.get("office")
+def _create_directive(world: World, p: CreateDirective, actor: str, parent: int) -> None:
+    create_directive(world, p, actor=actor, parents=(parent,))
+
+
+# hire_agent / dismiss_agent -------------------------------------------------------------------
+
+
+class HireAgent(_Payload):
+    floor: str = Field(min_length=1, max_length=40)
+    role: Role
+    office: str | None = Field(default=None, max_length=40)
+    name: str | None = Field(default=None, min_length=1, max_length=80)
+    skill: float | None = Field(default=None, ge=0, le=1)
+    clearance: int | None = Field(default=None, ge=1, le=5)
+
+
+def _check_hire(world: World, p: HireAgent) -> None:
+    _need_floor(world, p.floor)
+    office = p.office
     if office is not None and (
-        office not in world.offices or world.offices[office].floor_id != p["floor"]
+        office not in world.offices or world.offices[office].floor_id != p.floor
     ):
         raise CommandRejected(
-            f"unknown office {office!r} on floor {p['floor']!r}", "office", "not_found"
+            f"unknown office {office!r} on floor {p.floor!r}", "office", "not_found"
         )
 
 
-def _check_dismiss(world: World, p: dict[str, Any]) -> None:
-    if p["agent_id"] not in world.agents:
-        raise CommandRejected(f"unknown agent {p['agent_id']!r}", "agent_id", "not_found")
-
-
-def _check_tool(world: World, p: dict[str, Any]) -> None:
-    _need_floor(world, p["floor"])
-    if any(t.name == p["name"] for t in world.floor_tools(p["floor"])):
-        raise CommandRejected(
-            f"floor {p['floor']!r} already has a tool named {p['name']!r}; tool names on a "
-            "floor are unique (add slots to the existing tool instead)",
-            "name",
-            "conflict",
-        )
-
-
-def _check_override(world: World, p: dict[str, Any]) -> None:
-    vote = world.votes.get(p["vote_id"])
-    if vote is None:
-        raise CommandRejected(f"unknown vote {p['vote_id']!r}", "vote_id", "not_found")
-    if vote.outcome is not VoteOutcome.OPEN:
-        raise CommandRejected(f"vote {vote.id} is already closed", "vote_id", "conflict")
-
-
-def _check_block(world: World, p: dict[str, Any]) -> None:
-    task = world.tasks.get(p["task_id"])
-    if task is None:
-        raise CommandRejected(f"unknown task {p['task_id']!r}", "task_id", "not_found")
-    if task.state in (TaskState.BLOCKED, TaskState.DEPLOYED):
-        raise CommandRejected(f"task {task.id} is {task.state.value}", "task_id", "conflict")
-
-
-def _check_unblock(world: World, p: dict[str, Any]) -> None:
-    task = world.tasks.get(p["task_id"])
-    if task is None:
-        raise CommandRejected(f"unknown task {p['task_id']!r}", "task_id", "not_found")
-    if task.state is not TaskState.BLOCKED:
-        raise CommandRejected(f"task {task.id} is not blocked", "task_id", "conflict")
-    refusal = world.precondition_failure(task, task.blocked_from or TaskState.SCHEDULED)
-    if refusal:
-        raise CommandRejected(
-            f"task {task.id} cannot be unblocked: {refusal}", "task_id", "conflict"
-        )
-
-
-def _check_lockdown(world: World, p: dict[str, Any]) -> None:
-    if p["scope"] != sec.BUILDING:
-        _need_floor(world, p["scope"], "scope")
-    if p["scope"] in sec.lockdowns(world):
-        raise CommandRejected(f"{p['scope']} is already locked down", "scope", "conflict")
-
-
-def _check_lift(world: World, p: dict[str, Any]) -> None:
-    if p["scope"] not in sec.lockdowns(world):
-        raise CommandRejected(f"{p['scope']} is not locked down", "scope", "conflict")
-
-
-def _open_directive(world: World, directive_id: str) -> None:
-    directive = world.directives.get(directive_id)
-    if directive is None:
-        raise CommandRejected(f"unknown directive {directive_id!r}", "directive_id", "not_found")
-    if directive.state is DirectiveState.DEPLOYED:
-        raise CommandRejected(f"directive {directive_id} is deployed", "directive_id", "conflict")
-
-
-def _check_block_delivery(world: World, p: dict[str, Any]) -> None:
-    _open_directive(world, p["directive_id"])
-    if p["directive_id"] in sec.delivery_blocks(world):
-        raise CommandRejected(
-            f"delivery of {p['directive_id']} is already blocked", "directive_id", "conflict"
-        )
-
-
-def _check_unblock_delivery(world: World, p: dict[str, Any]) -> None:
-    if p["directive_id"] not in sec.delivery_blocks(world):
-        raise CommandRejected(
-            f"delivery of {p['directive_id']} is not blocked", "directive_id", "conflict"
-        )
-
-
-def _check_setting(world: World, p: dict[str, Any]) -> None:
-    if p["path"] not in SETTING_PATHS:
-        raise CommandRejected(
-            f"{p['path']!r} cannot be changed on a live world (one of settings.<name>, "
-            "arrivals.rate_per_day, arrivals.max_open, arrivals.overflow)",
-            "path",
-        )
-    try:
-        with_overrides(world.scenario, {p["path"]: p["value"]})
-    except ScenarioError as exc:
-        raise CommandRejected(f"value: {exc.problem}", "value") from None
-
-
-def _check_schedule(world: World, p: dict[str, Any]) -> None:
-    if p["activate_tick"] <= world.tick:
-        raise CommandRejected(
-            f"activate_tick must be after the current tick {world.tick}", "activate_tick"
-        )
-    refusal = props.check_policy(world, p.get("preview_tick"))
-    if refusal:
-        raise CommandRejected(refusal, "preview_id", "policy")
-    reverts = p.get("reverts")
-    if reverts is not None and reverts not in props.proposals(world):
-        raise CommandRejected(f"unknown proposal {reverts!r}", "reverts", "not_found")
-    for index, command in enumerate(p["commands"]):
-        where = f"commands.{index}"
-        if command["kind"] not in PROPOSABLE:
-            raise CommandRejected(
-                f"{where}.kind: {command['kind']!r} cannot be proposed (one of "
-                f"{', '.join(sorted(PROPOSABLE))})",
-                f"{where}.kind",
-            )
-        try:
-            command["payload"] = validate_shape(CommandKind(command["kind"]), command["payload"])
-        except CommandRejected as exc:
-            raise CommandRejected(f"{where}.{exc.reason}", f"{where}.payload") from None
-
-
-def _check_revoke(world: World, p: dict[str, Any]) -> None:
-    proposal = props.proposals(world).get(p["proposal_id"])
-    if proposal is None:
-        raise CommandRejected(f"unknown proposal {p['proposal_id']!r}", "proposal_id", "not_found")
-    if proposal.state is not props.ProposalState.SCHEDULED:
-        raise CommandRejected(
-            f"proposal {proposal.id} is {proposal.state.value}; only a scheduled proposal can be "
-            "revoked",
-            "proposal_id",
-            "conflict",
-        )
-
-
-CHECKS: dict[CommandKind, Callable[[World, dict[str, Any]], None]] = {
-    CommandKind.CREATE_DIRECTIVE: _check_directive,
-    CommandKind.HIRE_AGENT: _check_hire,
-    CommandKind.DISMISS_AGENT: _check_dismiss,
-    CommandKind.ADD_TOOL: _check_tool,
-    CommandKind.OVERRIDE_VOTE: _check_override,
-    CommandKind.BLOCK_TASK: _check_block,
-    CommandKind.UNBLOCK_TASK: _check_unblock,
-    CommandKind.LOCKDOWN: _check_lockdown,
-    CommandKind.LIFT_LOCKDOWN: _check_lift,
-    CommandKind.BLOCK_DELIVERY: _check_block_delivery,
-    CommandKind.UNBLOCK_DELIVERY: _check_unblock_delivery,
-    CommandKind.SET_SETTING: _check_setting,
-    CommandKind.SCHEDULE_PROPOSAL: _check_schedule,
-    CommandKind.REVOKE_PROPOSAL: _check_revoke,
-}
-
-
-# ---- application ------------------------------------------------------------------------------
-
-
-def apply(world: World, command: Command) -> None:
-    """Apply a validated command at the current tick boundary, recording the outcome on it."""
-    command.applied_tick = world.tick
-    step = apply_step(
-        world, command.kind, command.payload, command.actor, f"command:{command.seq}", None
-    )
-    command.status, command.reason, command.event_seq = step.status, step.reason, step.event
-
-
-def apply_step(
-    world: World,
-    kind: str | CommandKind,
-    payload: dict[str, Any],
-    actor: str,
-    target: str,
-    parent: int | None,
-) -> props.AppliedStep:
-    """Check and apply one command now; logs command.applied (or command.rejected) on
-    ``target`` and returns what it did, with the ids it created and what it replaced (a
-    proposal's way back is written from these)."""
-    kind = CommandKind(kind)
-    parents = () if parent is None else (parent,)
-    try:
-        normalised = validate(world, kind, payload)
-    except CommandRejected as exc:
-        event = world.log(
-            "command.rejected",
-            actor,
-            target,
-            {"kind": kind.value, "reason": exc.reason, "field": exc.field},
-            parents,
-        )
-        return props.AppliedStep(kind.value, CommandStatus.REJECTED, event, exc.reason)
-    before = _before(world, kind, normalised)
-    known = [set(registry) for registry in _registries(world)]
-    applied = world.log(
-        "command.applied", actor, target, {"kind": kind.value, "payload": normalised}, parents
-    )
-    EFFECTS[kind](world, normalised, actor, applied)
-    world.changes.world = True
-    created = [
-        i for registry, seen in zip(_registries(world), known) for i in registry if i not in seen
-    ]
-    return props.AppliedStep(kind.value, CommandStatus.APPLIED, applied, None, created, before)
-
-
-def _registries(world: World) -> tuple[dict[str, Any], ...]:
-    """The registries whose new entries a command reports as created (agents, tools,
-    directives), read afresh each time."""
-    return (world.agents, world.tools, world.directives)
-
-
-def _before(world: World, kind: CommandKind, p: dict[str, Any]) -> str | None:
-    """JSON of what the command replaces, so a revert can put it back."""
-    value: Any = None
-    if kind is CommandKind.SET_SETTING:
-        head, _, name = p["path"].partition(".")
-        value = getattr(getattr(world.scenario, head), name)
-    elif kind is CommandKind.DISMISS_AGENT:
-        agent = world.agents[p["agent_id"]]
-        office = world.offices[agent.office_id]
-        value = {
-            "floor": office.floor_id,
-            "office": office.id,
-            "role": agent.role.value,
-            "name": agent.name,
-            "clearance": agent.clearance,
-        }
-    elif kind is CommandKind.LIFT_LOCKDOWN:
-        lockdown = sec.lockdowns(world)[p["scope"]]
-        value = {"scope": lockdown.subject, "reason": lockdown.reason}
-    elif kind is CommandKind.UNBLOCK_DELIVERY:
-        block = sec.delivery_blocks(world)[p["directive_id"]]
-        value = {"directive_id": block.subject, "reason": block.reason}
-    return None if value is None else json.dumps(value, sort_keys=True)
-
-
-def _create_directive(world: World, p: dict[str, Any], actor: str, parent: int) -> None:
-    create_directive(
-        world,
-        title=p["title"],
-        floor_id=p["floor"],
-        priority=p["priority"],
-        ambiguity=p["ambiguity"],
-        sensitivity=p["sensitivity"],
-        complexity=p["complexity"],
-        depends_on_floor=p.get("depends_on_floor"),
-        actor=actor,
-        parents=(parent,),
-    )
-
-
-def _hire(world: World, p: dict[str, Any], actor: str, parent: int) -> None:
-    floor = world.floors[p["floor"]]
-    office = world.offices[p.get("office") or floor.office_ids[0]]
-    role = Role(p["role"])
+def _hire(world: World, p: HireAgent, actor: str, parent: int) -> None:
+    floor = world.floors[p.floor]
+    office = world.offices[p.office or floor.office_ids[0]]
+    role = p.role
     skills = {}
-    if p.get("skill") is not None:
-        skills[ROLE_SKILL[role]] = p["skill"]
-    agent = world.add_agent(
-        office, role, name=p.get("name"), skills=skills, clearance=p.get("clearance")
-    )
+    if p.skill is not None:
+        skills[ROLE_SKILL[role]] = p.skill
+    agent = world.add_agent(office, role, name=p.name, skills=skills, clearance=p.clearance)
     world.log(
         "agent.hired",
         actor,
@@ -584,8 +222,34 @@ def _hire(world: World, p: dict[str, Any], actor: str, parent: int) -> None:
     )
 
 
-def _dismiss(world: World, p: dict[str, Any], actor: str, parent: int) -> None:
-    agent = world.agents[p["agent_id"]]
+def _undo_hire(p: HireAgent, before: Any, created: list[str]) -> CounterCommand | None:
+    return _counter(CommandKind.DISMISS_AGENT, {"agent_id": created[0]}) if created else None
+
+
+class DismissAgent(_Payload):
+    agent_id: str = Field(min_length=1, max_length=40)
+
+
+def _check_dismiss(world: World, p: DismissAgent) -> None:
+    if p.agent_id not in world.agents:
+        raise CommandRejected(f"unknown agent {p.agent_id!r}", "agent_id", "not_found")
+
+
+def _dismissed_as_hire(world: World, p: DismissAgent) -> dict[str, Any]:
+    """The hire_agent payload that brings the person back (a revert's way back)."""
+    agent = world.agents[p.agent_id]
+    office = world.offices[agent.office_id]
+    return {
+        "floor": office.floor_id,
+        "office": office.id,
+        "role": agent.role.value,
+        "name": agent.name,
+        "clearance": agent.clearance,
+    }
+
+
+def _dismiss(world: World, p: DismissAgent, actor: str, parent: int) -> None:
+    agent = world.agents[p.agent_id]
     office = world.offices[agent.office_id]
     activity = agent.activity
     release(world, agent)
@@ -653,10 +317,32 @@ def _hand_back(world: World, agent_id: str, target: str, parent: int) -> None:
     world.changes.tasks[task.id] = None
 
 
-def _add_tool(world: World, p: dict[str, Any], actor: str, parent: int) -> None:
-    floor = world.floors[p["floor"]]
-    spec = ToolSpec.model_validate({k: v for k, v in p.items() if k != "floor"})
-    tool = world.add_tool(floor, spec)
+def _undo_dismiss(p: DismissAgent, before: Any, created: list[str]) -> CounterCommand | None:
+    return _counter(CommandKind.HIRE_AGENT, before) if before else None
+
+
+# add_tool ------------------------------------------------------------------------------------
+
+
+class AddTool(ToolSpec):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    floor: str = Field(min_length=1, max_length=40)
+
+
+def _check_tool(world: World, p: AddTool) -> None:
+    _need_floor(world, p.floor)
+    if any(t.name == p.name for t in world.floor_tools(p.floor)):
+        raise CommandRejected(
+            f"floor {p.floor!r} already has a tool named {p.name!r}; tool names on a "
+            "floor are unique (add slots to the existing tool instead)",
+            "name",
+            "conflict",
+        )
+
+
+def _add_tool(world: World, p: AddTool, actor: str, parent: int) -> None:
+    floor = world.floors[p.floor]
+    tool = world.add_tool(floor, p)  # an AddTool is the tool's spec plus where it goes
     world.log(
         "tool.added",
         actor,
@@ -666,34 +352,92 @@ def _add_tool(world: World, p: dict[str, Any], actor: str, parent: int) -> None:
     )
 
 
-def _pause(world: World, p: dict[str, Any], actor: str, parent: int) -> None:
+# pause / resume / set_speed (runtime controls) -------------------------------------------------
+
+
+class Empty(_Payload):
+    pass
+
+
+def _pause(world: World, p: Empty, actor: str, parent: int) -> None:
     world.running = False
 
 
-def _resume(world: World, p: dict[str, Any], actor: str, parent: int) -> None:
+def _resume(world: World, p: Empty, actor: str, parent: int) -> None:
     world.running = True
 
 
-def _speed(world: World, p: dict[str, Any], actor: str, parent: int) -> None:
-    world.speed = p["speed"]
+class SetSpeed(_Payload):
+    speed: float = Field(gt=0, le=100)
 
 
-def _override(world: World, p: dict[str, Any], actor: str, parent: int) -> None:
-    vote = world.votes[p["vote_id"]]
+def _speed(world: World, p: SetSpeed, actor: str, parent: int) -> None:
+    world.speed = p.speed
+
+
+# override_vote -------------------------------------------------------------------------------
+
+
+class OverrideVote(_Payload):
+    vote_id: str = Field(min_length=1, max_length=40)
+    outcome: str = Field(pattern=r"^(carried|failed)$")
+    reason: str = Field(min_length=3, max_length=500)
+
+
+def _check_override(world: World, p: OverrideVote) -> None:
+    vote = world.votes.get(p.vote_id)
+    if vote is None:
+        raise CommandRejected(f"unknown vote {p.vote_id!r}", "vote_id", "not_found")
+    if vote.outcome is not VoteOutcome.OPEN:
+        raise CommandRejected(f"vote {vote.id} is already closed", "vote_id", "conflict")
+
+
+def _override(world: World, p: OverrideVote, actor: str, parent: int) -> None:
+    vote = world.votes[p.vote_id]
     outcome = (
-        VoteOutcome.OVERRIDDEN_CARRIED
-        if p["outcome"] == "carried"
-        else VoteOutcome.OVERRIDDEN_FAILED
+        VoteOutcome.OVERRIDDEN_CARRIED if p.outcome == "carried" else VoteOutcome.OVERRIDDEN_FAILED
     )
-    settle_vote(world, vote, outcome, actor, p["reason"])
+    settle_vote(world, vote, outcome, actor, p.reason)
 
 
-def _block(world: World, p: dict[str, Any], actor: str, parent: int) -> None:
-    _transition_or_reject(world, p["task_id"], TaskState.BLOCKED, p["reason"], actor, parent)
+# block_task / unblock_task -------------------------------------------------------------------
 
 
-def _unblock(world: World, p: dict[str, Any], actor: str, parent: int) -> None:
-    task = world.tasks[p["task_id"]]
+class UnblockTask(_Payload):
+    task_id: str = Field(min_length=1, max_length=40)
+
+
+class BlockTask(UnblockTask):
+    reason: str = Field(min_length=3, max_length=500)
+
+
+def _check_block(world: World, p: BlockTask) -> None:
+    task = world.tasks.get(p.task_id)
+    if task is None:
+        raise CommandRejected(f"unknown task {p.task_id!r}", "task_id", "not_found")
+    if task.state in (TaskState.BLOCKED, TaskState.DEPLOYED):
+        raise CommandRejected(f"task {task.id} is {task.state.value}", "task_id", "conflict")
+
+
+def _check_unblock(world: World, p: UnblockTask) -> None:
+    task = world.tasks.get(p.task_id)
+    if task is None:
+        raise CommandRejected(f"unknown task {p.task_id!r}", "task_id", "not_found")
+    if task.state is not TaskState.BLOCKED:
+        raise CommandRejected(f"task {task.id} is not blocked", "task_id", "conflict")
+    refusal = world.precondition_failure(task, task.blocked_from or TaskState.SCHEDULED)
+    if refusal:
+        raise CommandRejected(
+            f"task {task.id} cannot be unblocked: {refusal}", "task_id", "conflict"
+        )
+
+
+def _block(world: World, p: BlockTask, actor: str, parent: int) -> None:
+    _transition_or_reject(world, p.task_id, TaskState.BLOCKED, p.reason, actor, parent)
+
+
+def _unblock(world: World, p: UnblockTask, actor: str, parent: int) -> None:
+    task = world.tasks[p.task_id]
     _transition_or_reject(
         world,
         task.id,
@@ -713,58 +457,514 @@ def _transition_or_reject(
         pass  # already logged as task.transition_refused with its reason
 
 
-def _lockdown(world: World, p: dict[str, Any], actor: str, parent: int) -> None:
-    sec.lock_down(world, p["scope"], p["reason"], actor, parent)
+def _undo_block(p: BlockTask, before: Any, created: list[str]) -> CounterCommand | None:
+    return _counter(CommandKind.UNBLOCK_TASK, {"task_id": p.task_id})
 
 
-def _lift(world: World, p: dict[str, Any], actor: str, parent: int) -> None:
-    sec.lift(world, p["scope"], actor, parent)
+def _undo_unblock(p: UnblockTask, before: Any, created: list[str]) -> CounterCommand | None:
+    return _counter(
+        CommandKind.BLOCK_TASK, {"task_id": p.task_id, "reason": "revert of an unblock"}
+    )
 
 
-def _block_delivery(world: World, p: dict[str, Any], actor: str, parent: int) -> None:
-    sec.block_delivery(world, p["directive_id"], p["reason"], actor, parent)
+# lockdown / lift_lockdown --------------------------------------------------------------------
 
 
-def _unblock_delivery(world: World, p: dict[str, Any], actor: str, parent: int) -> None:
-    sec.unblock_delivery(world, p["directive_id"], actor, parent)
+class LiftLockdown(_Payload):
+    scope: Scope
 
 
-def _set_setting(world: World, p: dict[str, Any], actor: str, parent: int) -> None:
+class Lockdown(LiftLockdown):
+    reason: Reason
+
+
+def _check_lockdown(world: World, p: Lockdown) -> None:
+    if p.scope != sec.BUILDING:
+        _need_floor(world, p.scope, "scope")
+    if p.scope in sec.lockdowns(world):
+        raise CommandRejected(f"{p.scope} is already locked down", "scope", "conflict")
+
+
+def _check_lift(world: World, p: LiftLockdown) -> None:
+    if p.scope not in sec.lockdowns(world):
+        raise CommandRejected(f"{p.scope} is not locked down", "scope", "conflict")
+
+
+def _lockdown(world: World, p: Lockdown, actor: str, parent: int) -> None:
+    sec.lock_down(world, p.scope, p.reason, actor, parent)
+
+
+def _lifted(world: World, p: LiftLockdown) -> dict[str, Any]:
+    lockdown = sec.lockdowns(world)[p.scope]
+    return {"scope": lockdown.subject, "reason": lockdown.reason}
+
+
+def _lift(world: World, p: LiftLockdown, actor: str, parent: int) -> None:
+    sec.lift(world, p.scope, actor, parent)
+
+
+def _undo_lockdown(p: Lockdown, before: Any, created: list[str]) -> CounterCommand | None:
+    return _counter(CommandKind.LIFT_LOCKDOWN, {"scope": p.scope})
+
+
+def _undo_lift(p: LiftLockdown, before: Any, created: list[str]) -> CounterCommand | None:
+    return _counter(CommandKind.LOCKDOWN, before) if before else None
+
+
+# block_delivery / unblock_delivery -----------------------------------------------------------
+
+
+class UnblockDelivery(_Payload):
+    directive_id: Ident
+
+
+class BlockDelivery(UnblockDelivery):
+    reason: Reason
+
+
+def _check_block_delivery(world: World, p: BlockDelivery) -> None:
+    directive = world.directives.get(p.directive_id)
+    if directive is None:
+        raise CommandRejected(f"unknown directive {p.directive_id!r}", "directive_id", "not_found")
+    if directive.state is DirectiveState.DEPLOYED:
+        raise CommandRejected(f"directive {p.directive_id} is deployed", "directive_id", "conflict")
+    if p.directive_id in sec.delivery_blocks(world):
+        raise CommandRejected(
+            f"delivery of {p.directive_id} is already blocked", "directive_id", "conflict"
+        )
+
+
+def _check_unblock_delivery(world: World, p: UnblockDelivery) -> None:
+    if p.directive_id not in sec.delivery_blocks(world):
+        raise CommandRejected(
+            f"delivery of {p.directive_id} is not blocked", "directive_id", "conflict"
+        )
+
+
+def _block_delivery(world: World, p: BlockDelivery, actor: str, parent: int) -> None:
+    sec.block_delivery(world, p.directive_id, p.reason, actor, parent)
+
+
+def _unblocked(world: World, p: UnblockDelivery) -> dict[str, Any]:
+    block = sec.delivery_blocks(world)[p.directive_id]
+    return {"directive_id": block.subject, "reason": block.reason}
+
+
+def _unblock_delivery(world: World, p: UnblockDelivery, actor: str, parent: int) -> None:
+    sec.unblock_delivery(world, p.directive_id, actor, parent)
+
+
+def _undo_block_delivery(
+    p: BlockDelivery, before: Any, created: list[str]
+) -> CounterCommand | None:
+    return _counter(CommandKind.UNBLOCK_DELIVERY, {"directive_id": p.directive_id})
+
+
+def _undo_unblock_delivery(
+    p: UnblockDelivery, before: Any, created: list[str]
+) -> CounterCommand | None:
+    return _counter(CommandKind.BLOCK_DELIVERY, before) if before else None
+
+
+# set_setting ---------------------------------------------------------------------------------
+
+#: Settings a command may change on a live world. Left out: the clock's unit
+#: (ticks_per_day) and the lift's speed (the elevator copies it when the world is built).
+FIXED_SETTINGS = frozenset({"ticks_per_day", "elevator_ticks_per_floor"})
+SETTING_PATHS: tuple[str, ...] = (
+    *(f"settings.{name}" for name in Settings.model_fields if name not in FIXED_SETTINGS),
+    "arrivals.rate_per_day",
+    "arrivals.max_open",
+    "arrivals.overflow",
+)
+
+
+class SetSetting(_Payload):
+    path: str = Field(
+        min_length=3,
+        max_length=80,
+        description="settings.<name>, arrivals.rate_per_day, arrivals.max_open (WIP limit) or "
+        "arrivals.overflow",
+    )
+    value: float | int | str = Field(union_mode="left_to_right")
+
+
+def _check_setting(world: World, p: SetSetting) -> None:
+    if p.path not in SETTING_PATHS:
+        raise CommandRejected(
+            f"{p.path!r} cannot be changed on a live world (one of settings.<name>, "
+            "arrivals.rate_per_day, arrivals.max_open, arrivals.overflow)",
+            "path",
+        )
+    try:
+        with_overrides(world.scenario, {p.path: p.value})
+    except ScenarioError as exc:
+        raise CommandRejected(f"value: {exc.problem}", "value") from None
+
+
+def _setting_now(world: World, p: SetSetting) -> Any:
+    head, _, name = p.path.partition(".")
+    return getattr(getattr(world.scenario, head), name)
+
+
+def _set_setting(world: World, p: SetSetting, actor: str, parent: int) -> None:
     # A copy: the scenario object may be shared (a replay starts from it), and snapshots and
     # forks carry the changed scenario.
-    world.scenario = with_overrides(world.scenario, {p["path"]: p["value"]})
+    world.scenario = with_overrides(world.scenario, {p.path: p.value})
     world.settings = world.scenario.settings
 
 
-def _schedule(world: World, p: dict[str, Any], actor: str, parent: int) -> None:
-    props.schedule(world, p, actor, parent)
+def _undo_setting(p: SetSetting, before: Any, created: list[str]) -> CounterCommand | None:
+    if before is None:
+        return None
+    return _counter(CommandKind.SET_SETTING, {"path": p.path, "value": before})
 
 
-def _revoke(world: World, p: dict[str, Any], actor: str, parent: int) -> None:
-    props.revoke(world, p["proposal_id"], p["reason"], actor, parent)
+# schedule_proposal / revoke_proposal / set_proposal_policy -------------------------------------
 
 
-def _policy(world: World, p: dict[str, Any], actor: str, parent: int) -> None:
-    world.proposal_policy[props.PREVIEW_MAX_AGE] = p["preview_max_age_ticks"]
+class ProposedCommand(_Payload):
+    kind: str = Field(min_length=1, max_length=40)
+    payload: dict[str, Any] = Field(default_factory=dict)
 
 
-EFFECTS: dict[CommandKind, Callable[[World, dict[str, Any], str, int], None]] = {
-    CommandKind.CREATE_DIRECTIVE: _create_directive,
-    CommandKind.HIRE_AGENT: _hire,
-    CommandKind.DISMISS_AGENT: _dismiss,
-    CommandKind.ADD_TOOL: _add_tool,
-    CommandKind.PAUSE: _pause,
-    CommandKind.RESUME: _resume,
-    CommandKind.SET_SPEED: _speed,
-    CommandKind.OVERRIDE_VOTE: _override,
-    CommandKind.BLOCK_TASK: _block,
-    CommandKind.UNBLOCK_TASK: _unblock,
-    CommandKind.LOCKDOWN: _lockdown,
-    CommandKind.LIFT_LOCKDOWN: _lift,
-    CommandKind.BLOCK_DELIVERY: _block_delivery,
-    CommandKind.UNBLOCK_DELIVERY: _unblock_delivery,
-    CommandKind.SET_SETTING: _set_setting,
-    CommandKind.SCHEDULE_PROPOSAL: _schedule,
-    CommandKind.REVOKE_PROPOSAL: _revoke,
-    CommandKind.SET_PROPOSAL_POLICY: _policy,
+class ScheduleProposal(_Payload):
+    title: str = Field(min_length=1, max_length=200)
+    activate_tick: int = Field(ge=1, le=2**31 - 1)
+    commands: list[ProposedCommand] = Field(min_length=1, max_length=20)
+    preview_id: str | None = Field(default=None, max_length=64)
+    preview_tick: int | None = Field(default=None, ge=0, le=2**31 - 1)
+    reverts: str | None = Field(default=None, max_length=40)
+
+
+def _check_schedule(world: World, p: ScheduleProposal) -> None:
+    if p.activate_tick <= world.tick:
+        raise CommandRejected(
+            f"activate_tick must be after the current tick {world.tick}", "activate_tick"
+        )
+    refusal = props.check_policy(world, p.preview_tick)
+    if refusal:
+        raise CommandRejected(refusal, "preview_id", "policy")
+    if p.reverts is not None and p.reverts not in props.proposals(world):
+        raise CommandRejected(f"unknown proposal {p.reverts!r}", "reverts", "not_found")
+    for index, command in enumerate(p.commands):
+        where = f"commands.{index}"
+        if command.kind not in PROPOSABLE:
+            raise CommandRejected(
+                f"{where}.kind: {command.kind!r} cannot be proposed (one of "
+                f"{', '.join(sorted(PROPOSABLE))})",
+                f"{where}.kind",
+            )
+        try:  # the proposal keeps each command's payload normalised, as a command's is
+            command.payload = _dump(parse(CommandKind(command.kind), command.payload))
+        except CommandRejected as exc:
+            raise CommandRejected(f"{where}.{exc.reason}", f"{where}.payload") from None
+
+
+def _schedule(world: World, p: ScheduleProposal, actor: str, parent: int) -> None:
+    props.schedule(
+        world,
+        title=p.title,
+        activate_tick=p.activate_tick,
+        commands=[c.model_dump(mode="json") for c in p.commands],
+        preview_id=p.preview_id,
+        preview_tick=p.preview_tick,
+        reverts=p.reverts,
+        actor=actor,
+        parent=parent,
+    )
+
+
+class RevokeProposal(_Payload):
+    proposal_id: Ident
+    reason: Reason
+
+
+def _check_revoke(world: World, p: RevokeProposal) -> None:
+    proposal = props.proposals(world).get(p.proposal_id)
+    if proposal is None:
+        raise CommandRejected(f"unknown proposal {p.proposal_id!r}", "proposal_id", "not_found")
+    if proposal.state is not props.ProposalState.SCHEDULED:
+        raise CommandRejected(
+            f"proposal {proposal.id} is {proposal.state.value}; only a scheduled proposal can be "
+            "revoked",
+            "proposal_id",
+            "conflict",
+        )
+
+
+def _revoke(world: World, p: RevokeProposal, actor: str, parent: int) -> None:
+    props.revoke(world, p.proposal_id, p.reason, actor, parent)
+
+
+class ProposalPolicy(_Payload):
+    preview_max_age_ticks: int = Field(
+        ge=0, le=1_000_000, description="a proposal needs a preview this fresh (0: no need)"
+    )
+
+
+def _policy(world: World, p: ProposalPolicy, actor: str, parent: int) -> None:
+    world.proposal_policy[props.PREVIEW_MAX_AGE] = p.preview_max_age_ticks
+
+
+# ---- the registry: one spec per kind ----------------------------------------------------------
+
+SPECS: dict[CommandKind, CommandSpec[Any]] = {
+    CommandKind.CREATE_DIRECTIVE: CommandSpec(
+        CreateDirective, _create_directive, _check_directive, proposable=True
+    ),
+    CommandKind.HIRE_AGENT: CommandSpec(
+        HireAgent, _hire, _check_hire, proposable=True, undo=_undo_hire
+    ),
+    CommandKind.DISMISS_AGENT: CommandSpec(
+        DismissAgent,
+        _dismiss,
+        _check_dismiss,
+        proposable=True,
+        replaces=_dismissed_as_hire,
+        undo=_undo_dismiss,
+    ),
+    CommandKind.ADD_TOOL: CommandSpec(AddTool, _add_tool, _check_tool, proposable=True),
+    CommandKind.PAUSE: CommandSpec(Empty, _pause),
+    CommandKind.RESUME: CommandSpec(Empty, _resume),
+    CommandKind.SET_SPEED: CommandSpec(SetSpeed, _speed),
+    CommandKind.OVERRIDE_VOTE: CommandSpec(OverrideVote, _override, _check_override),
+    CommandKind.BLOCK_TASK: CommandSpec(
+        BlockTask, _block, _check_block, proposable=True, undo=_undo_block
+    ),
+    CommandKind.UNBLOCK_TASK: CommandSpec(
+        UnblockTask, _unblock, _check_unblock, proposable=True, undo=_undo_unblock
+    ),
+    CommandKind.LOCKDOWN: CommandSpec(
+        Lockdown, _lockdown, _check_lockdown, proposable=True, undo=_undo_lockdown
+    ),
+    CommandKind.LIFT_LOCKDOWN: CommandSpec(
+        LiftLockdown, _lift, _check_lift, proposable=True, replaces=_lifted, undo=_undo_lift
+    ),
+    CommandKind.BLOCK_DELIVERY: CommandSpec(
+        BlockDelivery,
+        _block_delivery,
+        _check_block_delivery,
+        proposable=True,
+        undo=_undo_block_delivery,
+    ),
+    CommandKind.UNBLOCK_DELIVERY: CommandSpec(
+        UnblockDelivery,
+        _unblock_delivery,
+        _check_unblock_delivery,
+        proposable=True,
+        replaces=_unblocked,
+        undo=_undo_unblock_delivery,
+    ),
+    CommandKind.SET_SETTING: CommandSpec(
+        SetSetting,
+        _set_setting,
+        _check_setting,
+        proposable=True,
+        replaces=_setting_now,
+        undo=_undo_setting,
+    ),
+    CommandKind.SCHEDULE_PROPOSAL: CommandSpec(ScheduleProposal, _schedule, _check_schedule),
+    CommandKind.REVOKE_PROPOSAL: CommandSpec(RevokeProposal, _revoke, _check_revoke),
+    CommandKind.SET_PROPOSAL_POLICY: CommandSpec(ProposalPolicy, _policy),
 }
+
+#: Kinds a proposal may carry (their names): changes to the office, not runtime controls or
+#: other proposals.
+PROPOSABLE = frozenset(kind.value for kind, spec in SPECS.items() if spec.proposable)
+
+
+# ---- parsing and checking ---------------------------------------------------------------------
+
+
+def parse_kind(kind: str | CommandKind) -> CommandKind:
+    try:
+        return CommandKind(kind)
+    except ValueError:
+        raise CommandRejected(f"unknown command {kind!r}", "kind", "unknown_command") from None
+
+
+def parse(kind: CommandKind, payload: Any) -> BaseModel:
+    """Check a payload's shape only (no world needed); return its payload model."""
+    if not isinstance(payload, dict):
+        raise CommandRejected("payload must be a JSON object", "payload")
+    try:
+        return SPECS[kind].payload.model_validate(payload)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or None
+        raise CommandRejected(
+            f"{field}: {first['msg']}" if field else first["msg"], field
+        ) from None
+
+
+def _dump(model: BaseModel) -> dict[str, Any]:
+    normalised: dict[str, Any] = model.model_dump(mode="json")
+    return normalised
+
+
+def checked(world: World, kind: CommandKind, payload: Any) -> BaseModel:
+    """The payload model, its shape and the domain rules checked (or CommandRejected)."""
+    model = parse(kind, payload)
+    SPECS[kind].check(world, model)
+    return model
+
+
+def validate(world: World, kind: CommandKind, payload: Any) -> dict[str, Any]:
+    """Check shape and domain rules; return the normalised payload or raise CommandRejected."""
+    return _dump(checked(world, kind, payload))
+
+
+def validate_shape(kind: CommandKind, payload: Any) -> dict[str, Any]:
+    """Check a payload's shape only (no world needed); return it normalised."""
+    return _dump(parse(kind, payload))
+
+
+def new_command(
+    world: World, seq: int, kind: str | CommandKind, payload: Any, actor: str
+) -> Command:
+    """Command number ``seq``, checked against the world now (raises CommandRejected); it keeps
+    its parsed payload for its application."""
+    command_kind = parse_kind(kind)
+    model = checked(world, command_kind, payload)
+    return Command(seq, command_kind, _dump(model), actor, world.tick, parsed=model)
+
+
+# ---- application ------------------------------------------------------------------------------
+
+
+def apply(world: World, command: Command) -> None:
+    """Apply a validated command at the current tick boundary, recording the outcome on it."""
+    command.applied_tick = world.tick
+    step = apply_step(
+        world,
+        command.kind,
+        command.payload,
+        command.actor,
+        f"command:{command.seq}",
+        None,
+        command.parsed,
+    )
+    command.status, command.reason, command.event_seq = step.status, step.reason, step.event
+
+
+def activate(world: World, due: list[props.Proposal]) -> None:
+    """Apply due proposals (:func:`sim.proposals.due`, in that order): each logs
+    proposal.activated, then its commands apply in order, like any command."""
+    for proposal in due:
+        proposal.outcome_event = world.log(
+            "proposal.activated",
+            proposal.author,
+            proposal.id,
+            {"preview": proposal.preview_id, "commands": len(proposal.commands)},
+            (proposal.event,),
+        )
+        for index, command in enumerate(proposal.commands):
+            proposal.applied.append(
+                apply_step(
+                    world,
+                    command["kind"],
+                    command["payload"],
+                    actor=f"proposal:{proposal.id}",
+                    target=f"proposal:{proposal.id}:{index + 1}",
+                    parent=proposal.outcome_event,
+                )
+            )
+        proposal.state = props.ProposalState.APPLIED
+        world.changes.world = True
+
+
+def apply_step(
+    world: World,
+    kind: str | CommandKind,
+    payload: dict[str, Any],
+    actor: str,
+    target: str,
+    parent: int | None,
+    parsed: BaseModel | None = None,
+) -> props.AppliedStep:
+    """Check and apply one command now; logs command.applied (or command.rejected) on
+    ``target`` and returns what it did, with the ids it created and what it replaced (a
+    proposal's way back is written from these). ``parsed`` is the payload's model when the
+    caller has it already (a submitted command); otherwise ``payload`` is parsed."""
+    kind = CommandKind(kind)
+    spec = SPECS[kind]
+    parents = () if parent is None else (parent,)
+    try:
+        model = parse(kind, payload) if parsed is None else parsed
+        spec.check(world, model)
+    except CommandRejected as exc:
+        event = world.log(
+            "command.rejected",
+            actor,
+            target,
+            {"kind": kind.value, "reason": exc.reason, "field": exc.field},
+            parents,
+        )
+        return props.AppliedStep(kind.value, CommandStatus.REJECTED, event, exc.reason)
+    normalised = _dump(model)
+    replaced = None if spec.replaces is None else spec.replaces(world, model)
+    before = None if replaced is None else json.dumps(replaced, sort_keys=True)
+    known = [set(registry) for registry in _registries(world)]
+    applied = world.log(
+        "command.applied", actor, target, {"kind": kind.value, "payload": normalised}, parents
+    )
+    spec.effect(world, model, actor, applied)
+    world.changes.world = True
+    created = [
+        i for registry, seen in zip(_registries(world), known) for i in registry if i not in seen
+    ]
+    return props.AppliedStep(kind.value, CommandStatus.APPLIED, applied, None, created, before)
+
+
+def _registries(world: World) -> tuple[dict[str, Any], ...]:
+    """The registries whose new entries a command reports as created (agents, tools,
+    directives), read afresh each time."""
+    return (world.agents, world.tools, world.directives)
+
+
+# ---- a proposal's way back ---------------------------------------------------------------------
+
+
+def counter_commands(proposal: props.Proposal) -> tuple[list[CounterCommand], list[str]]:
+    """The commands that undo an applied proposal (last change first, each from its kind's
+    ``undo``), and what cannot be undone (sentences)."""
+    undo: list[CounterCommand] = []
+    cannot: list[str] = []
+    pairs = list(zip(proposal.applied, proposal.commands))
+    pairs.reverse()  # last change first
+    for step, command in pairs:
+        if step.status is not CommandStatus.APPLIED:
+            continue
+        counter = _undo_step(step, command["payload"])
+        if counter is None:
+            cannot.append(f"{step.kind} (event {step.event}) cannot be undone by a command")
+        else:
+            undo.append(counter)
+    return undo, cannot
+
+
+def _undo_step(step: props.AppliedStep, payload: dict[str, Any]) -> CounterCommand | None:
+    spec = SPECS[CommandKind(step.kind)]
+    if spec.undo is None:
+        return None
+    before = json.loads(step.before) if step.before else None
+    # the payload applied (normalised when it was scheduled), so its model always parses
+    return spec.undo(spec.payload.model_validate(payload), before, list(step.created))
+
+
+def counter_proposal(world: World, proposal_id: str, activate_tick: int) -> dict[str, Any]:
+    """A ``schedule_proposal`` payload that reverts an applied proposal."""
+    proposal = props.proposals(world)[proposal_id]
+    if proposal.state is not props.ProposalState.APPLIED:
+        raise ValueError(f"proposal {proposal_id} is {proposal.state.value}, not applied")
+    undo, cannot = counter_commands(proposal)
+    return {
+        "payload": {
+            "title": f"Revert {proposal.id}: {proposal.title}"[:200],
+            "activate_tick": activate_tick,
+            "commands": undo,
+            "reverts": proposal.id,
+        },
+        "cannot_revert": cannot,
+    }

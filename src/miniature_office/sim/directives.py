@@ -17,7 +17,7 @@ from .members import (
     SHIPMENT_REQUEST,
     TASK_BLOCKED,
 )
-from .scenario import TASK_SENSITIVITY_SPREAD
+from .scenario import TASK_SENSITIVITY_SPREAD, DirectiveRequest
 from .tasks import Directive, Task
 from .world import Arrival, World
 
@@ -56,21 +56,16 @@ def slug(text: str) -> str:
 
 def create_directive(
     world: World,
+    request: DirectiveRequest,
     *,
-    title: str,
-    floor_id: str,
-    priority: int = 2,
-    ambiguity: float = 0.3,
-    sensitivity: float = 0.2,
-    complexity: float = 0.5,
-    depends_on_floor: str | None = None,
     origin_contract: str | None = None,
     actor: str = "user",
     parents: tuple[int, ...] = (),
     key: str | None = None,
     offered_tick: int | None = None,
 ) -> Directive:
-    """Open a directive on the office of ``floor_id`` with the least open work.
+    """Open the directive ``request`` asks for, on the office of its floor with the least open
+    work.
 
     ``key`` is the directive's stable identity (its draws and its tasks' draws are keyed by
     it); by default the provider of a contract is keyed by the contract's consumer and anything
@@ -79,6 +74,10 @@ def create_directive(
     same draws, at the same boundary. Work that did not arrive through the backlog is offered and
     admitted at once (``offered_tick`` defaults to now).
     """
+    floor_id = request.floor
+    title, priority = request.title, request.priority
+    ambiguity, sensitivity, complexity = request.ambiguity, request.sensitivity, request.complexity
+    depends_on_floor = request.depends_on_floor
     floor = world.floors[floor_id]
     office = min(
         (world.offices[o] for o in floor.office_ids), key=lambda o: (len(o.directive_ids), o.id)
@@ -152,13 +151,7 @@ def intake(world: World) -> None:
         world.scripted_released += 1
         create_directive(
             world,
-            title=spec.title,
-            floor_id=spec.floor,
-            priority=spec.priority,
-            ambiguity=spec.ambiguity,
-            sensitivity=spec.sensitivity,
-            complexity=spec.complexity,
-            depends_on_floor=spec.depends_on_floor,
+            spec,
             actor="scenario",
             key=f"scenario:{world.scripted_released}",
         )
@@ -205,18 +198,17 @@ def _random_arrival(world: World) -> Arrival:
     cross = world.random(key) < arrivals.cross_floor_share
     other = world.pick(others, key) if others else None
     title = f"{world.pick(VERBS, key)} {world.pick(SUBJECTS, key)}"
-    return Arrival(
-        seq=seq,
-        key=key,
-        offered_tick=world.tick,
+    # the keyword arguments are evaluated in the order written: the stream's draw order
+    request = DirectiveRequest(
         title=title,
-        floor_id=floor_id,
+        floor=floor_id,
         priority=world.pick(PRIORITIES, key),
         ambiguity=world.uniform(*arrivals.ambiguity, key),
         sensitivity=world.uniform(*arrivals.sensitivity, key),
         complexity=world.uniform(*arrivals.complexity, key),
         depends_on_floor=other if cross else None,
     )
+    return Arrival(seq=seq, key=key, offered_tick=world.tick, request=request)
 
 
 def _offer(world: World, arrival: Arrival) -> None:
@@ -234,7 +226,12 @@ def _offer(world: World, arrival: Arrival) -> None:
             "directive.rejected",
             "arrivals",
             arrival.key,
-            {"title": arrival.title, "floor": arrival.floor_id, "reason": reason, **full},
+            {
+                "title": arrival.request.title,
+                "floor": arrival.request.floor,
+                "reason": reason,
+                **full,
+            },
         )
         return
     arrival.last_event = world.log(
@@ -242,9 +239,9 @@ def _offer(world: World, arrival: Arrival) -> None:
         "arrivals",
         arrival.key,
         {
-            "title": arrival.title,
-            "floor": arrival.floor_id,
-            "priority": arrival.priority,
+            "title": arrival.request.title,
+            "floor": arrival.request.floor,
+            "priority": arrival.request.priority,
             "backlog": len(world.backlog) + 1,
             **full,
         },
@@ -282,14 +279,15 @@ def _best_waiting(world: World, backlog: list[Arrival]) -> int:
     best, best_level = 0, 6
     if every <= 0:  # aging off: the priority itself (World.effective_priority)
         for index, arrival in enumerate(backlog):
-            if arrival.priority < best_level:
-                best, best_level = index, arrival.priority
+            priority = arrival.request.priority
+            if priority < best_level:
+                best, best_level = index, priority
                 if best_level <= 1:
                     break
         return best
     for index, arrival in enumerate(backlog):
         # World.effective_priority, inline: the backlog may hold a thousand arrivals
-        level = arrival.priority - (tick - arrival.offered_tick) // every
+        level = arrival.request.priority - (tick - arrival.offered_tick) // every
         if level < best_level:
             best, best_level = index, level
             if level <= 1:
@@ -300,13 +298,7 @@ def _best_waiting(world: World, backlog: list[Arrival]) -> int:
 def _create_from(world: World, arrival: Arrival, parents: tuple[int, ...]) -> None:
     create_directive(
         world,
-        title=arrival.title,
-        floor_id=arrival.floor_id,
-        priority=arrival.priority,
-        ambiguity=arrival.ambiguity,
-        sensitivity=arrival.sensitivity,
-        complexity=arrival.complexity,
-        depends_on_floor=arrival.depends_on_floor,
+        arrival.request,
         actor="arrivals",
         parents=parents,
         key=arrival.key,

@@ -369,7 +369,9 @@ class _Dispatcher:
             "vote.opened",
             manager.id,
             vote.id,
-            {"task": task.id, "weights": weights},
+            # a copy: the vote's weights change later (a dismissed voter leaves them), the
+            # event's data must not (its hash covers what it said then)
+            {"task": task.id, "weights": dict(weights)},
             (task.last_event,),
         )
         world.changes.votes[vote.id] = None

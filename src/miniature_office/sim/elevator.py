@@ -14,6 +14,7 @@ from .members import (
     TASK_BLOCKED,
     TASK_SCHEDULED,
 )
+from .scenario import DirectiveRequest
 from .tasks import TaskState
 from .world import Floor, World
 
@@ -74,14 +75,18 @@ def _deliver(world: World, shipment: Shipment) -> None:
             (contract.last_event,),
         )
         contract.last_event = delivered
+        settings = world.settings
+        request = DirectiveRequest(
+            title=f"Provide {contract.api}",
+            floor=contract.provider_floor,
+            priority=1,
+            ambiguity=settings.provider_ambiguity,
+            sensitivity=settings.provider_sensitivity,
+            complexity=settings.provider_complexity,
+        )
         directive = create_directive(
             world,
-            title=f"Provide {contract.api}",
-            floor_id=contract.provider_floor,
-            priority=1,
-            ambiguity=world.settings.provider_ambiguity,
-            sensitivity=world.settings.provider_sensitivity,
-            complexity=world.settings.provider_complexity,
+            request,
             origin_contract=contract.id,
             actor="elevator",
             parents=(delivered,),

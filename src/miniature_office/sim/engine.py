@@ -1,8 +1,9 @@
 """The tick engine: commands in, one tick in a fixed order, a delta out.
 
-Order of one tick: apply commands -> activate due proposals (sim/proposals.py) -> intake ->
-elevator -> for each floor, each office (sorted by id): dispatch, agents act, meetings
-advance, votes close -> deployments -> retention -> flow metrics -> the tick's delta.
+Order of one tick: apply commands -> activate due proposals (sim/proposals.py lists them,
+sim/commands.py applies their commands) -> intake -> elevator -> for each floor, each office
+(sorted by id): dispatch, agents act, meetings advance, votes close -> deployments ->
+retention -> flow metrics -> the tick's delta.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from .elevator import run_elevator
 from .flow import FlowTracker
 from .flow_row import FlowRow
 from .meeting_flow import advance_meetings
-from .proposals import activate_due, scheduled_view
+from .proposals import due, scheduled_view
 from .scenario import Scenario
 from .security_office import security_view
 from .stalls import watch_stalls
@@ -93,11 +94,11 @@ class Engine:
 
     def submit(self, kind: str | CommandKind, payload: Any = None, actor: str = "user") -> Command:
         """Validate and queue a command for the next tick boundary (raises CommandRejected)."""
-        from .commands import Command, parse_kind, validate
+        from .commands import new_command
 
-        command_kind = parse_kind(kind)
-        normalised = validate(self.world, command_kind, {} if payload is None else payload)
-        command = Command(self.next_seq, command_kind, normalised, actor, self.world.tick)
+        command = new_command(
+            self.world, self.next_seq, kind, {} if payload is None else payload, actor
+        )
         self.next_seq += 1
         self.pending.append(command)
         return command
@@ -162,7 +163,11 @@ class Engine:
         """Advance the world by exactly one tick and return its delta."""
         self.apply_pending()
         world = self.world
-        activate_due(world)  # scheduled proposals whose tick has come, after the commands
+        proposals = due(world)  # scheduled proposals whose tick has come, after the commands
+        if proposals:
+            from .commands import activate
+
+            activate(world, proposals)
         world.tick += 1
         intake(world)
         run_elevator(world)

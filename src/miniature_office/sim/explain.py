@@ -356,7 +356,7 @@ def agent_causes(world: World, agent_id: str) -> list[dict[str, Any]]:
         capability = agent.activity.capability if agent.activity else None
         return [_tool_cause(world, agent.id, agent.waiting_for, capability)]
     if agent.activity is None and agent.status is AgentStatus.IDLE:
-        waiting = sum(1 for a in world.backlog if a.floor_id == agent.floor_id)
+        waiting = sum(1 for a in world.backlog if a.request.floor == agent.floor_id)
         if waiting and intake_binds(world):
             return [
                 intake_cause(

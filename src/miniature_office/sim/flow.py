@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, insort
 from collections import deque
-from typing import Any, Callable, Sequence, TypeAlias
+from typing import Any, Callable, NamedTuple, Sequence, TypeAlias
 
 from mypy_extensions import mypyc_attr
 
@@ -66,7 +66,42 @@ TREND_GROWTH = 0.5
 TREND_SLACK = 3
 #: Summary figures that count from the offer, and so grow with the run when work piles up.
 GROWS_WITH_RUN = ("lead_time_median", "lead_time_p85", "lead_time_p95", "backlog", "aging_wip")
-_NO_DEPLOYMENTS = (0, 0, 0, 0)
+
+
+class Deployed(NamedTuple):
+    """What this tick's deployments add to the flow row (sums over what deployed now)."""
+
+    lead_sum: int  # ticks since arrival, over the directives
+    tasks: int  # tasks deployed
+    task_lead_sum: int  # ticks since creation, over the tasks
+    admitted_lead_sum: int  # ticks since admission, over the directives
+
+
+class Windowed(NamedTuple):
+    """Lead times (directives) and cycle times (tasks) over the flow window, in ticks."""
+
+    lead_mean: float | None
+    lead_p50: float | None
+    lead_p85: float | None
+    lead_p95: float | None
+    cycle_mean: float | None
+    cycle_p50: float | None
+    cycle_p85: float | None
+
+
+class Demand(NamedTuple):
+    """The demand stream at this tick: directives offered, admitted and rejected now (their
+    totals' growth since the last row), and the work waiting and open."""
+
+    offered: int
+    admitted: int
+    rejected: int
+    backlog: int  # arrivals waiting for admission
+    open_directives: int  # admitted, not yet deployed
+    intake_bound: int  # 1 when admission holds arrivals back
+
+
+_NO_DEPLOYMENTS = Deployed(0, 0, 0, 0)
 REVIEW_QUEUE_ROLE = {
     ReviewKind.VERIFICATION: "verifier",
     ReviewKind.SECURITY: "security",
@@ -271,7 +306,7 @@ class FlowTracker:
         self.time_totals: dict[str, dict[str, float]] = {r: {} for r in ROLES}
         self._window: deque[dict[str, _Sample]] = deque(maxlen=BOTTLENECK_WINDOW)
         self._sums: dict[str, list[float]] = {r: [0, 0, 0.0] for r in ROLES}
-        self._window_stats: dict[str, Any] | None = None
+        self._window_stats: Windowed | None = None
 
     @property
     def latest(self) -> FlowRow | None:
@@ -282,15 +317,13 @@ class FlowTracker:
     def record(self, world: World, deployed: list[str]) -> FlowRow:
         """Compute this tick's row, append it to the history and return it.
 
-        This runs every tick, so the row is built with positional arguments in
-        :class:`FlowRow`'s field order (keywords cost several times as much for ~45 fields).
+        The figures come from named parts (what deployed now, the windowed times, the demand,
+        the agents and the work), and the row is built from them by keyword.
         """
         tick = world.tick
         settings = world.settings
         window = settings.flow_window_ticks
-        lead_sum, tasks_deployed_now, task_lead_sum, admitted_lead_sum = (
-            self._deployments(world, deployed) if deployed else _NO_DEPLOYMENTS
-        )
+        now = self._deployments(world, deployed) if deployed else _NO_DEPLOYMENTS
         per_day = settings.ticks_per_day
         deployed_ticks = self.deployed_ticks
         while deployed_ticks and deployed_ticks[0] <= tick - per_day:
@@ -301,18 +334,70 @@ class FlowTracker:
             self._window_stats = None
         active, tool_waits, time_now, by_role = self._agents(world)
         queue, blocked_now, tasks_open = self._work(world, active, tool_waits)
-        bottleneck, utilisation, headcount = self._roles(by_role, queue)
-        world.headcount = headcount
+        bottleneck, utilisation = self._roles(by_role, queue)
         state_counts = world.state_counts
-        wip = state_counts[_IN_PROGRESS] + state_counts[_IN_REVIEW] + state_counts[_APPROVAL]
         states = _BOARD_ZERO.copy()
         for name, state in _BOARD_NAMES:
             states[name] = state_counts[state]
         totals = world.totals
         states[_DEPLOYED] = totals["tasks_deployed"]
-        lead_mean, lead_p50, lead_p85, lead_p95, cycle_mean, cycle_p50, cycle_p85 = (
-            self._windowed().values()
+        times = self._windowed()
+        demand = self._demand(world)
+        self._note_intake(demand.intake_bound, demand.backlog + demand.open_directives)
+        row = FlowRow(
+            tick=tick,
+            day=tick // per_day,
+            # the board
+            states=states,
+            wip=state_counts[_IN_PROGRESS] + state_counts[_IN_REVIEW] + state_counts[_APPROVAL],
+            deployed_total=totals["directives_deployed"],
+            blocked=blocked_now,
+            queue=queue,
+            utilisation=utilisation,
+            escaped_defects=totals["escaped_defects"],
+            defects_found=totals["defects_found"],
+            bottleneck=bottleneck,
+            audit_head=world.audit.head,
+            # demand, named with units so the CSV explains itself
+            offered_directives_per_tick=demand.offered,
+            admitted_directives_per_tick=demand.admitted,
+            rejected_directives_per_tick=demand.rejected,
+            offered_total=totals["offered"],
+            admitted_total=totals["admitted"],
+            rejected_total=totals["rejected"],
+            backlog_directives=demand.backlog,
+            open_directives=demand.open_directives,
+            in_system_directives=demand.backlog + demand.open_directives,
+            wip_tasks=tasks_open,
+            # what deployed
+            deployed_directives_per_tick=len(deployed),
+            deployed_tasks_per_tick=now.tasks,
+            throughput_directives_per_day=len(deployed_ticks),
+            lead_time_sum_ticks=now.lead_sum,
+            # the window's lead and cycle times
+            window_ticks=window,
+            lead_time_mean_ticks=times.lead_mean,
+            lead_time_p50_ticks=times.lead_p50,
+            lead_time_p85_ticks=times.lead_p85,
+            lead_time_p95_ticks=times.lead_p95,
+            cycle_time_mean_ticks=times.cycle_mean,
+            cycle_time_p50_ticks=times.cycle_p50,
+            cycle_time_p85_ticks=times.cycle_p85,
+            # the agents' time and the stalls
+            agent_ticks=time_now,
+            stalls_open=len(world.stalls),
+            stall_episodes_total=totals["stalls"],
+            # Little's law for tasks and admitted work, and whether admission binds
+            task_lead_time_sum_ticks=now.task_lead_sum,
+            lead_time_from_admission_sum_ticks=now.admitted_lead_sum,
+            intake_bound=demand.intake_bound,
         )
+        self.history.append(row)
+        return row
+
+    def _demand(self, world: World) -> Demand:
+        """This tick's demand figures (read before the row is appended)."""
+        totals = world.totals
         offered, admitted, rejected = totals["offered"], totals["admitted"], totals["rejected"]
         history = self.history
         if history:
@@ -330,62 +415,10 @@ class FlowTracker:
         backlog = len(world.backlog)
         open_directives = totals["directives_created"] - totals["directives_deployed"]
         intake_bound = int(bool(backlog) and open_directives >= world.scenario.arrivals.max_open)
-        self._note_intake(intake_bound, backlog + open_directives)
-        deployed_now = len(deployed)
-        per_day_now = len(deployed_ticks)
-        row = FlowRow(
-            tick,  # tick
-            tick // per_day,  # day
-            states,  # states
-            wip,  # wip
-            tasks_deployed_now,  # throughput
-            deployed_now,  # directives_deployed
-            totals["directives_deployed"],  # deployed_total
-            per_day_now,  # throughput_per_day
-            lead_p50,  # lead_time_median
-            lead_p85,  # lead_time_p85
-            cycle_p50,  # cycle_time_median
-            blocked_now,  # blocked
-            queue,  # queue
-            utilisation,  # utilisation
-            totals["escaped_defects"],  # escaped_defects
-            totals["defects_found"],  # defects_found
-            bottleneck,  # bottleneck
-            world.audit.head,  # audit_head
-            # demand, named with units so the CSV explains itself
-            offered_now,  # offered_directives_per_tick
-            admitted_now,  # admitted_directives_per_tick
-            rejected_now,  # rejected_directives_per_tick
-            offered,  # offered_total
-            admitted,  # admitted_total
-            rejected,  # rejected_total
-            backlog,  # backlog_directives
-            open_directives,  # open_directives
-            backlog + open_directives,  # in_system_directives
-            tasks_open,  # wip_tasks
-            deployed_now,  # deployed_directives_per_tick
-            tasks_deployed_now,  # deployed_tasks_per_tick
-            per_day_now,  # throughput_directives_per_day
-            lead_sum,  # lead_time_sum_ticks
-            window,  # window_ticks
-            lead_mean,  # lead_time_mean_ticks
-            lead_p50,  # lead_time_p50_ticks
-            lead_p85,  # lead_time_p85_ticks
-            lead_p95,  # lead_time_p95_ticks
-            cycle_mean,  # cycle_time_mean_ticks
-            cycle_p50,  # cycle_time_p50_ticks
-            cycle_p85,  # cycle_time_p85_ticks
-            time_now,  # agent_ticks
-            len(world.stalls),  # stalls_open: work that cannot progress now (sim/stalls.py)
-            totals["stalls"],  # stall_episodes_total
-            task_lead_sum,  # task_lead_time_sum_ticks
-            admitted_lead_sum,  # lead_time_from_admission_sum_ticks
-            intake_bound,  # intake_bound
-        )
-        history.append(row)
-        return row
+        return Demand(offered_now, admitted_now, rejected_now, backlog, open_directives,
+                      intake_bound)  # fmt: skip
 
-    def _deployments(self, world: World, deployed: list[str]) -> tuple[int, int, int, int]:
+    def _deployments(self, world: World, deployed: list[str]) -> Deployed:
         tick = world.tick
         lead_sum = tasks_now = task_lead_sum = admitted_sum = 0
         for directive_id in deployed:
@@ -416,22 +449,23 @@ class FlowTracker:
                 self.tasks_measured += 1
         if deployed:
             self._window_stats = None
-        return lead_sum, tasks_now, task_lead_sum, admitted_sum
+        return Deployed(lead_sum, tasks_now, task_lead_sum, admitted_sum)
 
-    def _windowed(self) -> dict[str, Any]:
-        if self._window_stats is None:
+    def _windowed(self) -> Windowed:
+        """The window's figures, worked out again only after the window changed."""
+        stats = self._window_stats
+        if stats is None:
             leads, cycles = self.window_leads, self.window_cycles
-            # record() unpacks these values in this order
-            self._window_stats = {
-                "lead_mean": leads.mean(),
-                "lead_p50": leads.median(),
-                "lead_p85": _ranked(leads.ordered, 85),
-                "lead_p95": _ranked(leads.ordered, 95),
-                "cycle_mean": cycles.mean(),
-                "cycle_p50": cycles.median(),
-                "cycle_p85": _ranked(cycles.ordered, 85),
-            }
-        return self._window_stats
+            stats = self._window_stats = Windowed(
+                lead_mean=leads.mean(),
+                lead_p50=leads.median(),
+                lead_p85=_ranked(leads.ordered, 85),
+                lead_p95=_ranked(leads.ordered, 95),
+                cycle_mean=cycles.mean(),
+                cycle_p50=cycles.median(),
+                cycle_p85=_ranked(cycles.ordered, 85),
+            )
+        return stats
 
     def _agents(
         self, world: World
@@ -553,8 +587,8 @@ class FlowTracker:
 
     def _roles(
         self, by_role: list[tuple[float, int, int]], queue: dict[str, int]
-    ) -> tuple[str | None, dict[str, float], dict[str, int]]:
-        """Per role, utilisation and headcount now; the tick's sample goes into the bottleneck
+    ) -> tuple[str | None, dict[str, float]]:
+        """Per role, utilisation now; the tick's sample goes into the bottleneck
         window and the bottleneck is read from it (:meth:`_push_window` then
         :meth:`bottleneck`, in one pass: per role the same operations in the same order)."""
         window, sums = self._window, self._sums
@@ -567,13 +601,11 @@ class FlowTracker:
             length = len(window) + 1
             oldest = _NO_SAMPLES
         utilisation: dict[str, Any] = _ROLES_ZERO.copy()
-        headcount = _ROLES_ZERO.copy()
         sample: dict[str, Any] = _ROLES_ZERO.copy()
         name = None
         best_use = best_pressure = 0.0
         rounded = _ROUNDED_4
-        for role, (productive, on_duty, heads) in zip(ROLES, by_role):
-            headcount[role] = heads
+        for role, (productive, on_duty, _heads) in zip(ROLES, by_role):
             if on_duty:
                 use = productive / on_duty
                 try:
@@ -598,7 +630,7 @@ class FlowTracker:
             if name is None or use > best_use or (use == best_use and pressure > best_pressure):
                 best_use, best_pressure, name = use, pressure, role
         window.append(sample)
-        return name, utilisation, headcount
+        return name, utilisation
 
     def _work(
         self, world: World, active: set[str], tool_waits: set[str]
@@ -827,7 +859,9 @@ class FlowTracker:
             for d in world.directives.values()
             if d.state is not DirectiveState.DEPLOYED
         ]
-        ages += [(tick - a.offered_tick, a.key, a.priority, "backlog") for a in world.backlog]
+        ages += [
+            (tick - a.offered_tick, a.key, a.request.priority, "backlog") for a in world.backlog
+        ]
         ages.sort(reverse=True)
         values = [a[0] for a in ages]
         return {

@@ -1,8 +1,9 @@
 """One tick's flow figures: the row :class:`~.flow.FlowTracker` appends to its history.
 
-The names carry their units where a chart or the CSV export needs them; a few figures appear
-twice under an older short name and a newer named-with-units one (``lead_time_median`` and
-``lead_time_p50_ticks``) because version 0.1.0's clients read the short names.
+Each figure appears once, named with its units where a chart or the CSV export needs them.
+Version 0.1.0's short names for six of them (``lead_time_median`` for ``lead_time_p50_ticks``
+and so on) are added where rows leave the service, by ``service/compat.py``.
+The field order is the order of the exported columns.
 """
 
 from __future__ import annotations
@@ -20,14 +21,8 @@ class FlowRow:
     day: int = 0
     #: tasks per board state now (``deployed``: all time)
     states: dict[str, int] = field(default_factory=dict)
-    wip: int = 0  # tasks in progress, review, approval or blocked
-    throughput: int = 0  # tasks deployed this tick
-    directives_deployed: int = 0  # this tick
+    wip: int = 0  # tasks in progress, review or approval
     deployed_total: int = 0  # directives, whole run
-    throughput_per_day: int = 0  # directives deployed in the last day
-    lead_time_median: float | None = None
-    lead_time_p85: float | None = None
-    cycle_time_median: float | None = None
     blocked: int = 0  # tasks blocked now
     queue: dict[str, int] = field(default_factory=dict)  # work waiting per role
     utilisation: dict[str, float] = field(default_factory=dict)  # productive / on duty, per role

@@ -155,7 +155,7 @@ def run_future(engine: Engine, question: Question, future: int) -> FutureOutcome
         if finished or tick >= question.horizon_tick:
             break
         result = engine.step()
-        if remaining and result.flow.directives_deployed:
+        if remaining and result.flow.deployed_directives_per_tick:
             remaining -= _deployed_keys(world)
             if not remaining:
                 done_tick = engine.tick
@@ -190,7 +190,7 @@ class DeploymentCount(FlowTracker):
         super().__init__(history=1, samples=1)
 
     def record(self, world: Any, deployed: list[str]) -> FlowRow:
-        return FlowRow(tick=world.tick, directives_deployed=len(deployed))
+        return FlowRow(tick=world.tick, deployed_directives_per_tick=len(deployed))
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,11 +264,6 @@ class Forecast:
     def completion_ticks(self) -> list[float]:
         """Absolute finishing tick per future; +inf where it did not finish by the horizon."""
         return [math.inf if o.done_tick is None else float(o.done_tick) for o in self.outcomes]
-
-    def share_done_by(self, tick: float) -> float:
-        """Share of futures whose targets all deployed at or before ``tick``."""
-        done = sum(1 for t in self.completion_ticks() if t <= tick)
-        return done / max(1, self.futures)
 
     def p85_interval(self) -> tuple[float, float]:
         """The 95% order-statistic CI of the p85 completion tick (absolute; may be +inf)."""

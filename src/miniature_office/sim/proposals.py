@@ -3,18 +3,23 @@
 A proposal is a list of commands, an activation tick in the future, an author and (optionally)
 the preview it was judged on. Scheduling and revoking are commands themselves, so a replay
 rebuilds every proposal; activation is part of the tick: at the boundary where the world's
-clock reaches ``activate_tick`` (before the next tick runs) the engine applies the proposal's
-commands in order, like any command, and the audit log links them:
+clock reaches ``activate_tick`` (before the next tick runs) the engine takes the :func:`due`
+proposals and :func:`sim.commands.activate` applies their commands in order, like any command,
+and the audit log links them:
 
     proposal.scheduled -> proposal.activated -> command.applied (one per command) -> effects
 
-A revoked proposal never activates. When a proposal applies, :func:`counter_commands` writes
-the proposal that undoes it (hire -> dismiss the same person, a setting -> its old value,
+A revoked proposal never activates. When a proposal applies, its way back can be written
+(:func:`sim.commands.counter_proposal`, from each command kind's ``undo``): the proposal that
+undoes it (hire -> dismiss the same person, a setting -> its old value,
 lockdown -> lift, ...), naming what cannot be undone (a created directive, an added tool, an
 overridden vote).
 
 A policy (``world.proposal_policy["preview_max_age_ticks"]``, set by a command) can require a
 preview no older than K ticks before a proposal may be scheduled.
+
+This module knows nothing of command kinds: it holds proposals and their lifecycle, and
+sim/commands.py (which imports it, never the reverse) applies and undoes their commands.
 """
 
 from __future__ import annotations
@@ -111,18 +116,30 @@ def encode_commands(commands: list[dict[str, Any]]) -> str:
     return json.dumps(commands, sort_keys=True, separators=(",", ":"))
 
 
-def schedule(world: World, payload: dict[str, Any], actor: str, parent: int) -> Proposal:
-    """Record a proposal (the command checked it); it waits for its activation tick."""
+def schedule(
+    world: World,
+    *,
+    title: str,
+    activate_tick: int,
+    commands: list[dict[str, Any]],
+    preview_id: str | None,
+    preview_tick: int | None,
+    reverts: str | None,
+    actor: str,
+    parent: int,
+) -> Proposal:
+    """Record a proposal (the schedule_proposal command checked it); it waits for its
+    activation tick."""
     proposal = Proposal(
         id=world.next_id("P"),
-        title=payload["title"],
+        title=title,
         author=actor,
-        activate_tick=payload["activate_tick"],
+        activate_tick=activate_tick,
         scheduled_tick=world.tick,
-        commands_json=encode_commands(payload["commands"]),
-        preview_id=payload.get("preview_id"),
-        preview_tick=payload.get("preview_tick"),
-        reverts=payload.get("reverts"),
+        commands_json=encode_commands(commands),
+        preview_id=preview_id,
+        preview_tick=preview_tick,
+        reverts=reverts,
     )
     proposal.event = world.log(
         "proposal.scheduled",
@@ -131,7 +148,7 @@ def schedule(world: World, payload: dict[str, Any], actor: str, parent: int) -> 
         {
             "title": proposal.title,
             "activate_tick": proposal.activate_tick,
-            "commands": payload["commands"],
+            "commands": commands,
             "preview": proposal.preview_id,
             "preview_tick": proposal.preview_tick,
             "reverts": proposal.reverts,
@@ -154,41 +171,16 @@ def revoke(world: World, proposal_id: str, reason: str, actor: str, parent: int)
     world.changes.world = True
 
 
-def activate_due(world: World) -> list[Proposal]:
-    """Apply every scheduled proposal whose tick has come (called by the engine at the tick
-    boundary, after the boundary's commands); returns the proposals applied."""
-    due = [
+def due(world: World) -> list[Proposal]:
+    """Scheduled proposals whose tick has come, in activation order (tick, then id). The engine
+    hands them to :func:`sim.commands.activate` at the tick boundary, after its commands."""
+    found = [
         p
         for p in proposals(world).values()
         if p.state is ProposalState.SCHEDULED and p.activate_tick <= world.tick
     ]
-    if not due:
-        return []
-    from .commands import apply_step  # commands imports this module
-
-    due.sort(key=lambda p: (p.activate_tick, p.id))
-    for proposal in due:
-        proposal.outcome_event = world.log(
-            "proposal.activated",
-            proposal.author,
-            proposal.id,
-            {"preview": proposal.preview_id, "commands": len(proposal.commands)},
-            (proposal.event,),
-        )
-        for index, command in enumerate(proposal.commands):
-            proposal.applied.append(
-                apply_step(
-                    world,
-                    command["kind"],
-                    command["payload"],
-                    actor=f"proposal:{proposal.id}",
-                    target=f"proposal:{proposal.id}:{index + 1}",
-                    parent=proposal.outcome_event,
-                )
-            )
-        proposal.state = ProposalState.APPLIED
-        world.changes.world = True
-    return due
+    found.sort(key=lambda p: (p.activate_tick, p.id))
+    return found
 
 
 def check_policy(world: World, preview_tick: int | None) -> str | None:
@@ -205,71 +197,6 @@ def check_policy(world: World, preview_tick: int | None) -> str | None:
             f"a proposal needs one made in the last {limit} ticks"
         )
     return None
-
-
-# ---- the way back ------------------------------------------------------------------------------
-
-
-def counter_commands(proposal: Proposal) -> tuple[list[dict[str, Any]], list[str]]:
-    """The commands that undo an applied proposal (last change first), and what cannot be
-    undone (sentences)."""
-    undo: list[dict[str, Any]] = []
-    cannot: list[str] = []
-    pairs = list(zip(proposal.applied, proposal.commands))
-    pairs.reverse()  # last change first
-    for step, command in pairs:
-        if step.status is not CommandStatus.APPLIED:
-            continue
-        counter = _counter(step, command["payload"])
-        if isinstance(counter, str):
-            cannot.append(counter)
-        else:
-            undo.append(counter)
-    return undo, cannot
-
-
-def _counter(step: AppliedStep, payload: dict[str, Any]) -> dict[str, Any] | str:
-    kind = step.kind
-    before = json.loads(step.before) if step.before else None
-    if kind == "hire_agent" and step.created:
-        return {"kind": "dismiss_agent", "payload": {"agent_id": step.created[0]}}
-    if kind == "dismiss_agent" and before:
-        return {"kind": "hire_agent", "payload": before}
-    if kind == "set_setting" and before is not None:
-        return {"kind": "set_setting", "payload": {"path": payload["path"], "value": before}}
-    if kind == "lockdown":
-        return {"kind": "lift_lockdown", "payload": {"scope": payload["scope"]}}
-    if kind == "lift_lockdown" and before:
-        return {"kind": "lockdown", "payload": before}
-    if kind == "block_delivery":
-        return {"kind": "unblock_delivery", "payload": {"directive_id": payload["directive_id"]}}
-    if kind == "unblock_delivery" and before:
-        return {"kind": "block_delivery", "payload": before}
-    if kind == "block_task":
-        return {"kind": "unblock_task", "payload": {"task_id": payload["task_id"]}}
-    if kind == "unblock_task":
-        return {
-            "kind": "block_task",
-            "payload": {"task_id": payload["task_id"], "reason": "revert of an unblock"},
-        }
-    return f"{kind} (event {step.event}) cannot be undone by a command"
-
-
-def counter_proposal(world: World, proposal_id: str, activate_tick: int) -> dict[str, Any]:
-    """A ``schedule_proposal`` payload that reverts an applied proposal."""
-    proposal = proposals(world)[proposal_id]
-    if proposal.state is not ProposalState.APPLIED:
-        raise ValueError(f"proposal {proposal_id} is {proposal.state.value}, not applied")
-    undo, cannot = counter_commands(proposal)
-    return {
-        "payload": {
-            "title": f"Revert {proposal.id}: {proposal.title}"[:200],
-            "activate_tick": activate_tick,
-            "commands": undo,
-            "reverts": proposal.id,
-        },
-        "cannot_revert": cannot,
-    }
 
 
 def proposals_view(world: World) -> list[dict[str, Any]]:
@@ -292,10 +219,8 @@ __all__ = [
     "AppliedStep",
     "Proposal",
     "ProposalState",
-    "activate_due",
     "check_policy",
-    "counter_commands",
-    "counter_proposal",
+    "due",
     "proposals",
     "proposals_view",
     "revoke",

@@ -108,8 +108,3 @@ def _rework_effort(world: World, kind: ReviewKind, found: int, key: str) -> floa
     if kind is REVIEW_KIND_DOCUMENTATION:
         return settings.doc_rework_effort
     return found * world.uniform(settings.rework_effort_min, settings.rework_effort_max, key=key)
-
-
-def skill_of(kind: ReviewKind) -> str:
-    """The skill a review of ``kind`` uses."""
-    return REVIEW_SKILL[kind]

@@ -101,15 +101,40 @@ class FloorSpec(_Strict):
         return self
 
 
-class DirectiveSpec(_Strict):
-    tick: int = Field(default=0, ge=0, le=MAX_TICK)
+class DirectiveRequest(BaseModel):
+    """What opens a directive, wherever it comes from, in one shape: a ``create_directive``
+    command's payload (sim/commands.py; the body of ``POST /api/directives``), a scenario's
+    scripted directive (:class:`DirectiveSpec`: this plus its tick), a random arrival waiting in
+    the backlog (``world.Arrival`` holds one) and the directive a contract request opens on the
+    provider's floor. :func:`sim.directives.create_directive` takes one.
+
+    ``floor`` names the floor by its id (its language), as commands and scenario files of
+    0.1.0 name it; the directive it opens records it as ``floor_id``.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
     title: str = Field(min_length=1, max_length=200)
-    floor: str
+    floor: str = Field(min_length=1, max_length=40)
     priority: int = Field(default=2, ge=1, le=5)
     ambiguity: float = Field(default=0.3, ge=0, le=1)
     sensitivity: float = Field(default=0.2, ge=0, le=1)
     complexity: float = Field(default=0.5, ge=0, le=1)
-    depends_on_floor: str | None = None
+    depends_on_floor: str | None = Field(default=None, max_length=40)
+
+    @field_validator("depends_on_floor", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+
+class DirectiveSpec(DirectiveRequest):
+    """A scripted directive: a request released when the clock passes ``tick``."""
+
+    # a scenario is strict about numbers as every part of it is (its other settings: _Strict)
+    model_config = ConfigDict(allow_inf_nan=False)
+
+    tick: int = Field(default=0, ge=0, le=MAX_TICK)
 
 
 class ArrivalSpec(_Strict):

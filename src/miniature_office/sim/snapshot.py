@@ -2,9 +2,10 @@
 
 A snapshot plus the commands applied after it rebuilds the engine exactly (the engine is
 deterministic), which is how the store recovers after a restart without replaying from tick 0.
-Encoding is generic over the domain's dataclasses and enums; decoding is driven by the explicit
-table in :mod:`.snapshot_schema` (not by runtime annotations, which a compiled build erases), so
-a new field is carried by adding it to that table (a test says when it is missing).
+Encoding is generic over the domain's dataclasses, enums and request models (pydantic: their
+JSON fields); decoding is driven by the explicit table in :mod:`.snapshot_schema` (not by runtime
+annotations, which a compiled build erases), so a new field is carried by adding it to that
+table (a test says when it is missing).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import types
 import typing
 from collections import Counter, deque
 from typing import Any
+
+from pydantic import BaseModel
 
 from .agents import Agent
 from .artifacts import Artifact
@@ -28,7 +31,9 @@ from .tasks import Directive, Task, TaskState
 from .votes import Vote
 from .world import ChangeSet, Floor, Office, World
 
-SNAPSHOT_FORMAT = 2  # 2: keyed stream counters, identities and the backlog
+#: 2: keyed stream counters, identities and the backlog; 3: a backlog arrival holds its
+#: directive request (``{"request": {"title": ..., "floor": ...}}``, not the fields flat).
+SNAPSHOT_FORMAT = 3
 REGISTRIES: dict[str, type] = {
     "floors": Floor,
     "offices": Office,
@@ -49,6 +54,8 @@ def encode(value: Any) -> Any:
     fields = SCHEMA.get(type(value))
     if fields is not None:  # a snapshotted class: its fields in declaration order
         return {name: encode(getattr(value, name)) for name in fields}
+    if isinstance(value, BaseModel):  # a request model (Arrival.request): its JSON fields
+        return value.model_dump(mode="json")
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: encode(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, enum.Enum):
@@ -81,6 +88,8 @@ def decode(hint: Any, data: Any) -> Any:
         return {decode(args[0], k): decode(args[1], v) for k, v in data}
     if isinstance(hint, type) and issubclass(hint, enum.Enum):
         return hint(data)
+    if isinstance(hint, type) and issubclass(hint, BaseModel):
+        return hint.model_validate(data)
     if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         fields = SCHEMA[hint]
         return hint(**{name: decode(fields[name], value) for name, value in data.items()})
@@ -139,9 +148,36 @@ def upgrade_snapshot(data: dict[str, Any]) -> dict[str, Any]:
     start fresh (no draws taken), the backlog is empty (format 1 dropped arrivals over the
     limit), every directive created so far counts as offered and admitted, and the flow
     summaries restart from the lead and cycle times format 1 kept (its last 500).
+
+    Format 2 (a backlog arrival's fields flat, the floor as ``floor_id``): each arrival's
+    request fields move into its ``request``, the floor named ``floor``.
     """
-    if data.get("format") != 1:
-        return data
+    if data.get("format") == 1:
+        data = _upgrade_from_1(data)
+    if data.get("format") == 2:
+        data = dict(data, plain=dict(data["plain"]), format=SNAPSHOT_FORMAT)
+        data["plain"]["backlog"] = [_nest_request(a) for a in data["plain"].get("backlog", [])]
+    return data
+
+
+#: A format-2 arrival's request fields (``floor_id`` is today's ``floor``).
+_REQUEST_FIELDS = ("title", "priority", "ambiguity", "sensitivity", "complexity")
+
+
+def _nest_request(arrival: dict[str, Any]) -> dict[str, Any]:
+    request = {name: arrival[name] for name in _REQUEST_FIELDS}
+    request.update(floor=arrival["floor_id"], depends_on_floor=arrival.get("depends_on_floor"))
+    return {
+        "seq": arrival["seq"],
+        "key": arrival["key"],
+        "offered_tick": arrival["offered_tick"],
+        "request": request,
+        "last_event": arrival.get("last_event", 0),
+    }
+
+
+def _upgrade_from_1(data: dict[str, Any]) -> dict[str, Any]:
+    """Format 1 in format 2 (see :func:`upgrade_snapshot`)."""
     data = dict(data)
     plain = dict(data["plain"])
     totals = dict(plain["totals"])  # encoded as [key, value] pairs
@@ -169,7 +205,7 @@ def upgrade_snapshot(data: dict[str, Any]) -> dict[str, Any]:
         "time_totals": {},
         "window": [],
     }
-    data["format"] = SNAPSHOT_FORMAT
+    data["format"] = 2
     return data
 
 

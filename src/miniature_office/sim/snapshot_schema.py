@@ -20,6 +20,7 @@ from .errors import CommandStatus
 from .floorplan import FloorPlan, Rect
 from .meetings import Meeting
 from .proposals import AppliedStep, Proposal, ProposalState
+from .scenario import DirectiveRequest
 from .security_office import Hold
 from .stalls import Stall, StallCause
 from .supply import Tool
@@ -259,13 +260,7 @@ SCHEMA: dict[type, dict[str, Any]] = {
         "seq": int,
         "key": str,
         "offered_tick": int,
-        "title": str,
-        "floor_id": str,
-        "priority": int,
-        "ambiguity": float,
-        "sensitivity": float,
-        "complexity": float,
-        "depends_on_floor": _Str,
+        "request": DirectiveRequest,  # a pydantic model: its JSON dump, validated back
         "last_event": int,
     },
     Stall: {
@@ -313,7 +308,6 @@ WORLD_PLAIN: dict[str, Any] = {
     "counters": dict[str, int],
     "totals": dict[str, int],
     "releases": dict[str, int],
-    "headcount": dict[str, int],
     "draw_counts": dict[str, int],
     "identity": dict[str, str],
     "backlog": list[Arrival],

@@ -13,6 +13,7 @@ episodes in ``world.totals["stalls"]``.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Iterator
@@ -255,11 +256,10 @@ def _intake_stalls(world: World) -> Iterator[Stall]:
     for directive in world.directives.values():
         if directive.state is not DIRECTIVE_DEPLOYED:
             open_by_floor[directive.floor_id] = open_by_floor.get(directive.floor_id, 0) + 1
-    if sum(open_by_floor.values()) < limit:
-        return
-    waiting: dict[str, int] = {}
-    for arrival in world.backlog:
-        waiting[arrival.floor_id] = waiting.get(arrival.floor_id, 0) + 1
+    if sum(open_by_floor.values()) < limit or all(open_by_floor.values()):
+        return  # room to admit, or no floor idle: no backlog scan needed
+    # waiting arrivals per floor, floors in first-seen order (the order stalls are named in)
+    waiting = Counter([arrival.request.floor for arrival in world.backlog])
     held = ", ".join(f"{floor} {n}" for floor, n in open_by_floor.items() if n)
     for floor_id, count in waiting.items():
         if open_by_floor.get(floor_id, 0):

@@ -38,7 +38,7 @@ from .members import (
     TASK_MERGED,
     TASK_SCHEDULED,
 )
-from .scenario import AgentSpec, Scenario, ToolSpec, staff_counts
+from .scenario import AgentSpec, DirectiveRequest, Scenario, ToolSpec, staff_counts
 from .supply import Tool, find_tools
 from .tasks import Directive, ReviewKind, ReviewStatus, Task, TaskState, Transition, is_legal
 from .votes import Vote
@@ -133,21 +133,16 @@ class Arrival:
     seq: int  # offer ordinal: the n-th random arrival of the run
     key: str  # stable identity ("arrival:17"): keys the directive's draws once admitted
     offered_tick: int
-    title: str
-    floor_id: str
-    priority: int
-    ambiguity: float
-    sensitivity: float
-    complexity: float
-    depends_on_floor: str | None = None
+    request: DirectiveRequest  # the directive it opens once admitted
     last_event: int = 0
 
     def to_dict(self, tick: int) -> dict[str, Any]:
+        request = self.request
         return {
             "key": self.key,
-            "title": self.title,
-            "floor_id": self.floor_id,
-            "priority": self.priority,
+            "title": request.title,
+            "floor_id": request.floor,
+            "priority": request.priority,
             "offered_tick": self.offered_tick,
             "age": tick - self.offered_tick,
         }
@@ -226,7 +221,6 @@ class World:
         self.deployed_order: deque[str] = deque()  # deployed directives, oldest first
         self.scripted = sorted(scenario.directives, key=lambda d: d.tick)
         self.scripted_released = 0  # scripted scenario directives already created
-        self.headcount: dict[str, int] = {}  # agents per role, refreshed by the flow step
         self.releases: dict[str, int] = {}  # "floor:contract" -> releases published
         self.stalls: dict[str, Any] = {}  # open stall episodes by key (sim/stalls.Stall)
         self.stall_marks: dict[str, int] = {}  # stall watcher's counters (elevator pressure)

@@ -18,8 +18,8 @@ import socket  # noqa: E402
 import sys  # noqa: E402
 from typing import Any  # noqa: E402
 
-from .app import create_app, get_runtime, get_socketio, start_background  # noqa: E402
-from .config import ConfigError, load_config  # noqa: E402
+from ..service.config import ConfigError, load_config  # noqa: E402
+from .app import create_app, get_runtime, get_socketio, start_app  # noqa: E402
 
 
 def _port_taken(host: str, port: int) -> str | None:
@@ -63,7 +63,7 @@ def main() -> int:
         socketio.start_background_task(_exit_after_the_current_tick)
 
     signal.signal(signal.SIGTERM, _shutdown)
-    start_background(app)  # the tick loop (or the cluster) and the token watch
+    start_app(app)  # the writer lock, the stored run, the tick loop (or cluster), the watch
     try:
         socketio.run(
             app,

@@ -17,34 +17,34 @@ from werkzeug.routing import RequestRedirect
 
 from ..runio import read_scenario
 from ..service.cluster import Cluster
+from ..service.config import Config, load_config
 from ..service.runtime import SimulationRuntime
-from ..service.storage import attach_store, open_store
+from ..service.storage import StoreListener, open_store
 from ..store.coordination import namespace_for
 from ..store.tokens import TokenStore
-from ..store.writer import WriterLock
 from .api import API_BLUEPRINTS, register_api
+from .api.consigliere import BoardShutdown
 from .auth import get_authenticator, register_auth
-from .config import Config, load_config
 from .errors import register_error_handlers
 from .extension import KEY, Office, get_runtime, office
 from .health import bp as health_bp
 from .hot import HotReads
 from .limits import init_limiter, limit_replays
-from .metrics import STARTED, init_metrics
-from .realtime import register_realtime
+from .metrics import STARTED, Metrics, init_metrics
+from .realtime import Broadcaster, TokenWatch, register_realtime
 from .security import SecurityHeaders
 from .ui import bp as ui_bp
 from .ui import resolve_static_dir
 
-__all__ = ["create_app", "get_runtime", "get_socketio", "office", "start_background"]
+__all__ = ["create_app", "get_runtime", "get_socketio", "office", "start_app"]
 
 
 def create_app(config: Config | None = None) -> Flask:
     """Build the app: a simulation runtime, REST API, Socket.IO, health, metrics, UI.
 
-    ``config`` defaults to :func:`load_config` (the environment). Building starts no thread:
-    the server's start-up hook calls :func:`start_background` for the tick loop and the
-    token watch.
+    ``config`` defaults to :func:`load_config` (the environment). Building only builds: it
+    neither takes the store's writer lock nor reads the stored run nor starts a thread. The
+    server's start-up hook calls :func:`start_app` for those.
     """
     config = config or load_config()
     _configure_logging(config)
@@ -71,12 +71,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.session_interface = NoSessions()
     # One store (one engine, one schema check) for the run and the API tokens alike.
     store = open_store(config)
-    if not config.message_queue:  # with a queue, the cluster decides who writes (on start)
-        if config.tick_loop:  # a served engine: one per store (hand-driven test apps skip it)
-            writer = WriterLock(store)
-            writer.acquire()
-            runtime.on_shutdown.append(writer.release)
-        attach_store(runtime, store)
+    recording = StoreListener(runtime, store)  # writes once start_app() attaches the run
 
     register_error_handlers(app)
     tokens = TokenStore(store.db)
@@ -103,7 +98,7 @@ def create_app(config: Config | None = None) -> Flask:
         logger=False,
         engineio_logger=False,
     )
-    _, token_watch = register_realtime(
+    broadcaster, token_watch = register_realtime(
         socketio,
         runtime,
         get_authenticator(app),
@@ -111,7 +106,19 @@ def create_app(config: Config | None = None) -> Flask:
         max_connections=config.websocket_cap,
         per_address=config.ws_per_address,
     )
-    app.extensions[KEY] = Office(config, runtime, store, socketio, token_watch)
+    cluster = None
+    if config.message_queue:  # the cluster elects who writes the store, at start-up
+        cluster = Cluster(
+            runtime,
+            message_queue=config.message_queue,
+            store=store,
+            recording=recording,
+            spawn=socketio.start_background_task,
+            sleep=socketio.sleep,
+            start_ticking=config.tick_loop,
+        )
+    _listen(runtime, broadcaster, recording, metrics, cluster, token_watch, BoardShutdown(app))
+    app.extensions[KEY] = Office(config, runtime, store, socketio, token_watch, recording, cluster)
     # WSGI stack, outermost first: ProxyFix (trusted forwarded host/scheme), security headers,
     # then Socket.IO for its own path and Flask for everything else.
     wsgi: Any = Dispatch(app.wsgi_app)
@@ -126,35 +133,60 @@ def create_app(config: Config | None = None) -> Flask:
     return app
 
 
-def start_background(app: Flask) -> None:
-    """Start what a served app runs beside its requests, once.
+def _listen(
+    runtime: SimulationRuntime,
+    broadcaster: Broadcaster,
+    recording: StoreListener,
+    metrics: Metrics,
+    cluster: Cluster | None,
+    token_watch: TokenWatch,
+    board: BoardShutdown,
+) -> None:
+    """Register everything that follows the runtime's events, in the order it hears each one.
 
-    The tick loop (or, with a message queue, the cluster: leader election, then ticking or
-    following) and the token watch. The server's start-up hook calls this (Gunicorn's
-    ``post_worker_init``, ``python -m miniature_office.web``); :func:`create_app` starts no
-    thread, so a test that needs a loop calls this itself. With ``config.tick_loop`` false
-    (a hand-driven app) the cluster still joins but does not tick, and nothing else starts.
+    1. The broadcaster: viewers see a tick before the store writes it (they need not wait for
+       the disk; the store writes in batches anyway, and a tick computed but not yet written
+       is recomputed exactly on recovery).
+    2. The store: it alone hears ``command_accepted`` (the write-ahead log: a command the
+       store cannot hold is refused) and ``reset_prepare``; at shutdown it checkpoints, then
+       releases the writer lock, so no other engine writes before the checkpoint.
+    3. The metrics (tick durations).
+    4. The cluster, after the store: a leader publishes a tick or a boundary once the store
+       holds it, since a follower that falls out of step rebuilds itself from the store; and
+       it gives the engine lock up after the store's checkpoint.
+    5. The token watch and the job board, which only stop at shutdown.
+    """
+    runtime.listen(broadcaster, recording, metrics)
+    if cluster is not None:
+        runtime.listen(cluster)
+    runtime.listen(token_watch, board)
+
+
+def start_app(app: Flask) -> None:
+    """The served app's start-up, once: claim the store, recover the run, start the threads.
+
+    Without a message queue: take the store's writer lock (a second engine on the store stops
+    here, StoreError naming the holder), recover the stored run (or start one), then start the
+    tick loop. With a message queue the cluster does it: leader election, then the store as
+    its writer or its reader, then ticking or following. Then the token watch. The server's
+    start-up hook calls this (Gunicorn's ``post_worker_init``, ``python -m
+    miniature_office.web``), and so do tests, after :func:`create_app`. With
+    ``config.tick_loop`` false (an app driven by hand) the run is attached without the writer
+    lock, the cluster joins without ticking, and no thread starts.
     """
     parts = office(app)
     if parts.started:
         return
     parts.started = True
     config, runtime, socketio = parts.config, parts.runtime, parts.socketio
-    if config.message_queue:
-        parts.cluster = Cluster(
-            runtime,
-            message_queue=config.message_queue,
-            store=parts.store,
-            spawn=socketio.start_background_task,
-            sleep=socketio.sleep,
-            start_ticking=config.tick_loop,
-        )
+    if parts.cluster is not None:
         parts.cluster.boot()
-    elif config.tick_loop:
-        runtime.start_loop(socketio.start_background_task, socketio.sleep)
+    else:
+        parts.recording.open(exclusive=config.tick_loop)
+        if config.tick_loop:
+            runtime.start_loop(socketio.start_background_task, socketio.sleep)
     if config.tick_loop:  # a served app (tests drive the watch by hand)
         socketio.start_background_task(parts.token_watch.run)
-        runtime.on_shutdown.append(parts.token_watch.stop)
 
 
 class OfficeFlask(Flask):

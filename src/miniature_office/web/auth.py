@@ -6,9 +6,10 @@ rule: health, metrics, the page and static files are public; any other read need
 and any other method an operator.
 
 Reads (and the Socket.IO view) need a token only when MINIOFFICE_AUTH_READS is on (the default
-in production). Where no token is needed, a presented token that is not valid is ignored (the
-caller is anonymous, which is all an open view needs); wherever a token is needed, it must be
-valid, or the answer is 401.
+in production). In production, a read that names actors (``names_actors``: the Consigliere's
+jobs, which record who asked) needs a viewer token even when reads are open. Where no token
+is needed, a presented token that is not valid is ignored (the caller is anonymous, which is
+all an open view needs); wherever a token is needed, it must be valid, or the answer is 401.
 
 Order of the request hooks: identify (who is calling) -> rate limit (keyed by token or client
 address, so floods of bad tokens are limited too) -> enforce (401/403).
@@ -24,8 +25,8 @@ from typing import Any, Callable, Mapping
 
 from flask import Flask, Response, current_app, g, request
 
+from ..service.config import Config
 from ..store.tokens import AccessRole, TokenError, TokenRecord, TokenStore, token_id
-from .config import Config
 from .errors import error_response
 
 log = logging.getLogger("miniature_office.security")
@@ -74,11 +75,16 @@ class AuthFailure(Exception):
         self.details = details
 
 
-def requires(role: AccessRole | None) -> Callable[[Any], Any]:
-    """Declare the role a view needs (None: public)."""
+def requires(role: AccessRole | None, *, names_actors: bool = False) -> Callable[[Any], Any]:
+    """Declare the role a view needs (None: public).
+
+    ``names_actors``: the answer names who did something (a token's name), so in production
+    it needs a token even where reads are open.
+    """
 
     def decorate(view: Any) -> Any:
         view.required_role = role
+        view.names_actors = names_actors
         return view
 
     return decorate
@@ -91,6 +97,7 @@ class Authenticator:
         self.tokens = tokens
         self.config = config
         self._policies: dict[tuple[str, str], AccessRole | None] = {}
+        self._naming: dict[str, bool] = {}
 
     @property
     def reads_need_token(self) -> bool:
@@ -106,15 +113,34 @@ class Authenticator:
             raise AuthFailure(401, reason, "the API token is not valid (unknown or revoked)")
         return Principal(record)
 
-    def needs_token(self, needed: AccessRole | None) -> bool:
-        """Whether a request needing ``needed`` must carry a valid token."""
+    def needs_token(self, needed: AccessRole | None, names_actors: bool = False) -> bool:
+        """Whether a request needing ``needed`` must carry a valid token.
+
+        ``names_actors``: the view's answer names actors, which production never shows to
+        anonymous callers, whatever MINIOFFICE_AUTH_READS says.
+        """
         if needed is None:
             return False
-        return needed is not AccessRole.VIEWER or self.reads_need_token
+        if needed is not AccessRole.VIEWER or self.reads_need_token:
+            return True
+        return names_actors and self.config.is_production
 
-    def authorize(self, principal: Principal, needed: AccessRole | None) -> None:
+    def names_actors(self, endpoint: str | None) -> bool:
+        """Whether the view behind ``endpoint`` declared that its answer names actors."""
+        if endpoint is None:
+            return False
+        try:
+            return self._naming[endpoint]
+        except KeyError:
+            view = current_app.view_functions.get(endpoint)
+            naming = self._naming[endpoint] = bool(getattr(view, "names_actors", False))
+            return naming
+
+    def authorize(
+        self, principal: Principal, needed: AccessRole | None, names_actors: bool = False
+    ) -> None:
         """Raise AuthFailure unless ``principal`` holds ``needed`` (reads may be open)."""
-        if needed is None or not self.needs_token(needed):
+        if needed is None or not self.needs_token(needed, names_actors):
             return
         if principal.token is None:
             raise AuthFailure(
@@ -253,13 +279,14 @@ def register_auth(
     def _enforce() -> Response | None:
         current = request._get_current_object()  # one proxy lookup for endpoint and method
         needed = auth.policy(current.endpoint, current.method)
-        if not auth.needs_token(needed):
+        naming = needed is AccessRole.VIEWER and auth.names_actors(current.endpoint)
+        if not auth.needs_token(needed, naming):
             return None  # public, or an open read: nothing to check (a bad token included)
         pending = g.pop("auth_failure", None)
         try:
             if pending is not None:  # a garbled or unknown token where one is needed
                 raise pending[0]
-            auth.authorize(current_principal(), needed)
+            auth.authorize(current_principal(), needed, naming)
         except AuthFailure as failure:
             token = pending[1] if pending else None
             log_failure(

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from ..service.cluster import Cluster
     from ..service.config import Config
     from ..service.runtime import SimulationRuntime
+    from ..service.storage import StoreListener
     from ..store import Store
     from .realtime import TokenWatch
 
@@ -26,10 +27,11 @@ KEY = "miniature_office"
 
 @dataclass(slots=True)
 class Office:
-    """One app's parts: its configuration, runtime, store, Socket.IO server and token watch.
+    """One app's parts: its configuration, runtime, store, Socket.IO server, token watch, the
+    store's listener (``recording``) and, in scale-out mode, the cluster.
 
-    ``started`` is set by :func:`miniature_office.web.app.start_background` (the tick loop, or
-    the cluster's roles, and the token watch run); ``cluster`` is set there in scale-out mode.
+    ``started`` is set by :func:`miniature_office.web.app.start_app` (the run attached; the
+    tick loop, or the cluster's roles, and the token watch running).
     """
 
     config: Config
@@ -37,6 +39,7 @@ class Office:
     store: Store
     socketio: SocketIO
     token_watch: TokenWatch
+    recording: StoreListener
     cluster: Cluster | None = None
     started: bool = False
 

@@ -26,7 +26,7 @@ from .security import server_error_page
 # Validate every setting once, in a child process: the master must not import the app (or
 # pydantic) before the eventlet worker monkey-patches the standard library.
 _check = subprocess.run(  # nosec B603
-    [sys.executable, "-m", "miniature_office.web.config"],
+    [sys.executable, "-m", "miniature_office.service.config"],
     capture_output=True,
     text=True,
     check=False,
@@ -87,14 +87,15 @@ gunicorn.util.write_error = _write_error
 
 
 def post_worker_init(worker: Any) -> None:
-    """The worker has loaded the app: start its tick loop (or cluster) and token watch.
+    """The worker has loaded the app: claim the store, recover the run, start the tick loop
+    (or the cluster) and the token watch.
 
-    The app factory starts no thread; this hook is the served app's start-up."""
-    from .app import start_background  # in the worker, after eventlet monkey-patched
+    The app factory only builds; this hook is the served app's start-up (``start_app``)."""
+    from .app import start_app  # in the worker, after eventlet monkey-patched
 
     # Another app under this config (bench/web_bench.py's bare baseline) has nothing to start.
     if "miniature_office" in getattr(worker.wsgi, "extensions", {}):
-        start_background(worker.wsgi)
+        start_app(worker.wsgi)
 
 
 def _stop_tick_loop(worker: Any) -> None:

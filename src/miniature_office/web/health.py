@@ -33,8 +33,7 @@ def _runtime() -> SimulationRuntime:
 
 def _engine(runtime: SimulationRuntime) -> dict:
     by_hand = not current_app.config["MINIOFFICE"].tick_loop
-    with runtime.lock:
-        return runtime.engine_state(driven_by_hand=by_hand)
+    return runtime.engine_state(driven_by_hand=by_hand)
 
 
 def probe(runtime: SimulationRuntime, by_hand: bool) -> tuple[bytes, bool, str]:
@@ -43,13 +42,11 @@ def probe(runtime: SimulationRuntime, by_hand: bool) -> tuple[bytes, bool, str]:
     The Flask view and the hot-read path (web/hot.py) both answer from this, so they send the
     same bytes; the body and its ETag are encoded once per distinct answer.
     """
-    with runtime.lock:
-        engine = runtime.engine_state(driven_by_hand=by_hand)
-        world = runtime.engine.world
-        running, speed = world.running, world.speed
+    engine = runtime.engine_state(driven_by_hand=by_hand)
     body, etag = _health_body(
         engine["state"], engine["reason"], engine["seconds_since_tick"], engine["advice"],
-        engine["tick"], running, speed, runtime.loop_state, runtime.last_tick_at, runtime.role,
+        engine["tick"], engine["running"], engine["speed"], runtime.loop_state,
+        runtime.last_tick_at, runtime.role,
     )  # fmt: skip
     return body, engine["state"] in GOOD, etag
 

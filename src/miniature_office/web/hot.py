@@ -30,8 +30,8 @@ from .auth import Authenticator, AuthFailure, bearer_token
 from .health import probe
 
 if TYPE_CHECKING:
+    from ..service.config import Config
     from ..service.runtime import SimulationRuntime
-    from .config import Config
     from .metrics import Metrics
 
 STATE_PATH = "/api/world/state"

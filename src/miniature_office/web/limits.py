@@ -24,7 +24,7 @@ from __future__ import annotations
 from flask import Flask, Response, g, request
 from flask_limiter import Limiter
 
-from .config import Config
+from ..service.config import Config
 
 EXTENSION = "miniature_office.limiter"
 

@@ -18,6 +18,7 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from ..service.events import RuntimeListener
 from ..service.runtime import SimulationRuntime
 from ..sim.agents import AgentStatus, Role
 from ..sim.engine import Engine, TickResult
@@ -94,7 +95,7 @@ def _figures(engine: Engine) -> dict[str, Any]:
         by_role[agent.role.value] += 1
         by_status[agent.status.value] += 1
     latest = engine.flow.latest
-    lead = latest.lead_time_median if latest is not None else None
+    lead = latest.lead_time_p50_ticks if latest is not None else None
     return {
         "tick": world.tick,
         "floors": len(world.floors),
@@ -104,7 +105,7 @@ def _figures(engine: Engine) -> dict[str, Any]:
         "tasks": tasks,
         "by_role": by_role,
         "by_status": by_status,
-        "throughput": latest.throughput_per_day if latest is not None else 0,
+        "throughput": latest.throughput_directives_per_day if latest is not None else 0,
         "lead_time": math.nan if lead is None else float(lead),
         "stalls": stalls_by_cause(world),
     }
@@ -121,7 +122,7 @@ def _labelled(name: str, doc: str, label: str, values: dict[str, int]) -> GaugeM
     return family
 
 
-class Metrics:
+class Metrics(RuntimeListener):
     """The app's registry and the figures recorded as things happen (HTTP, ticks)."""
 
     def __init__(self, runtime: SimulationRuntime) -> None:
@@ -145,7 +146,6 @@ class Metrics:
             buckets=TICK_BUCKETS,
             registry=self.registry,
         )
-        runtime.on_tick.append(self._tick)
         # Label children, looked up once each: labels() validates and locks on every call.
         self._counters: dict[tuple[str, str, int], Any] = {}
         self._timers: dict[str, Any] = {}
@@ -169,7 +169,8 @@ class Metrics:
                 timer = self._timers[endpoint] = self.latency.labels(endpoint)
             timer.observe(time.perf_counter() - started)
 
-    def _tick(self, result: TickResult, duration: float) -> None:
+    def tick_end(self, result: TickResult, duration: float) -> None:
+        """Time the tick."""
         self.tick_duration.observe(duration)
 
 

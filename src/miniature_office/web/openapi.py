@@ -86,7 +86,11 @@ def build_spec(app: Flask) -> dict[str, Any]:
             if operation is not None:
                 # The role the request really needs: the same policy the auth hook enforces.
                 role = auth.policy(rule.endpoint, method) if auth else None
-                _secure(item[method.lower()], role, reads_open, rule.rule.startswith("/api"))
+                open_here = reads_open and not (
+                    auth is not None
+                    and auth.needs_token(role, getattr(view, "names_actors", False))
+                )
+                _secure(item[method.lower()], role, open_here, rule.rule.startswith("/api"))
     return {
         "openapi": "3.1.0",  # pydantic writes JSON Schema 2020-12, the dialect of 3.1
         "info": {

@@ -25,9 +25,11 @@ from typing import Any, Callable
 from flask import request
 from flask_socketio import ConnectionRefusedError, SocketIO, join_room, leave_room
 
+from ..service.compat import flow_row
+from ..service.events import RuntimeListener
 from ..service.runtime import SimulationRuntime
 from ..sim.commands import Command, CommandStatus
-from ..sim.engine import TickResult
+from ..sim.engine import Engine, TickResult
 from ..store.tokens import CACHE_SECONDS, AccessRole
 from . import fanout
 from .auth import (
@@ -72,7 +74,7 @@ def tick_message(result: TickResult) -> dict[str, Any]:
         "tick": result.tick,
         "delta": result.delta,
         "events": [e.to_dict() for e in result.events],
-        "flow": result.flow.to_dict(),
+        "flow": flow_row(result.flow),
     }
 
 
@@ -89,7 +91,7 @@ def floor_message(message: dict[str, Any], floor: str) -> dict[str, Any]:
     return {**message, "delta": delta, "floor": floor}
 
 
-class Broadcaster:
+class Broadcaster(RuntimeListener):
     """Publishes ticks and commands from the runtime to the connected clients.
 
     Ticks go to this process's own viewers (:class:`~.fanout.Fanout`): a tick's ``tick_start``
@@ -97,7 +99,7 @@ class Broadcaster:
     once and written to its connections at once. ``tick_start`` still comes before
     ``tick_end``; the tick itself takes a few milliseconds, during which the loop would not have
     sent it anyway. In scale-out every process does the same for its viewers with the ticks its
-    mirror steps (``on_replicated_tick``), so tick payloads never cross the message queue and
+    mirror steps (``replicated_tick``), so tick payloads never cross the message queue and
     each process knows which floors its viewers follow; commands and whole-world snapshots still
     go through Socket.IO's queue to every process.
     """
@@ -108,31 +110,22 @@ class Broadcaster:
         runtime: SimulationRuntime,
         *,
         every_floor: bool = False,
-        fan: fanout.Fanout | None = None,
+        fan: fanout.Fanout,
     ) -> None:
         self.socketio = socketio
         self.runtime = runtime
         self.floor_rooms: dict[str, int] = {}
         #: Scale-out: snapshots for everyone go through the message queue.
         self.every_floor = every_floor
-        #: Local fan-out; None: emit through Socket.IO (the test double of some tests).
+        #: Local fan-out: ticks are framed once per audience and written to its connections.
         self.fan = fan
         self._starting: int | None = None
         #: The snapshot last sent, as the runtime's cached bytes and as emitted text.
         self._snapshot: tuple[bytes, fanout.Encoded] | None = None
-        runtime.on_tick_start.append(self.tick_start)
-        # Before the store's write of the tick: viewers need not wait for the disk (the store
-        # writes in batches anyway, and a lost tick is recomputed exactly on recovery).
-        runtime.on_tick.insert(0, self.tick_end)
-        runtime.on_replicated_tick.append(self.replicated_tick)
-        runtime.on_commands_applied.append(self.commands)
-        runtime.on_reset.append(lambda engine: self.state_to(None))
 
     def tick_start(self, tick: int) -> None:
-        if self.fan is not None:
-            self._starting = tick  # sent with the tick's end, in the same write
-            return
-        self.socketio.emit("tick_start", {"tick": tick})
+        """Hold the tick's number: it is sent with the tick's end, in the same write."""
+        self._starting = tick
 
     def replicated_tick(self, result: TickResult) -> None:
         """A follower's mirror made the leader's tick: show it to this process's viewers."""
@@ -144,12 +137,6 @@ class Broadcaster:
         message = tick_message(result)
         floors = [floor for floor, members in list(self.floor_rooms.items()) if members > 0]
         fan = self.fan
-        if fan is None:
-            self.socketio.emit("tick_end", message, to=ALL_ROOM, ignore_queue=True)
-            for floor in floors:
-                self.socketio.emit("tick_end", floor_message(message, floor),
-                                   to=floor_room(floor), ignore_queue=True)  # fmt: skip
-            return
         starting, self._starting = self._starting, None
         start = [] if starting is None else [fan.packet("tick_start", {"tick": starting})]
         fan.send(ALL_ROOM, start + [fan.packet("tick_end", fanout.encode(message))])
@@ -157,7 +144,8 @@ class Broadcaster:
             narrowed = fanout.encode(floor_message(message, floor))
             fan.send(floor_room(floor), start + [fan.packet("tick_end", narrowed)])
 
-    def commands(self, applied: list[Command]) -> None:
+    def commands_applied(self, applied: list[Command]) -> None:
+        """Every client hears each applied (or rejected) command; while paused, the world."""
         for command in applied:
             event = (
                 "command_applied" if command.status is CommandStatus.APPLIED else "command_rejected"
@@ -165,6 +153,10 @@ class Broadcaster:
             self.socketio.emit(event, command.to_dict())
         if not self.runtime.read(lambda e: e.world.running):
             self.state_to(None)  # a paused world has no tick to carry the change
+
+    def reset_done(self, engine: Engine) -> None:
+        """Every client gets the fresh world."""
+        self.state_to(None)
 
     def state_to(self, sid: str | None) -> None:
         """The snapshot, from the runtime's cached bytes (encoded once per world change, and
@@ -185,7 +177,7 @@ class Broadcaster:
             self.socketio.emit("state_update", last[1], to=sid, ignore_queue=True)
 
 
-class TokenWatch:
+class TokenWatch(RuntimeListener):
     """Live connections lose what a revoked token gave them, not only new requests.
 
     A connection is authenticated once, at connect. Every ``interval`` seconds (the REST token
@@ -246,6 +238,10 @@ class TokenWatch:
     def stop(self) -> None:
         self._stop.set()
 
+    def shutdown(self) -> None:
+        """The process stops: so does the watch."""
+        self.stop()
+
 
 def register_realtime(
     socketio: SocketIO,
@@ -257,7 +253,8 @@ def register_realtime(
     max_connections: int = UNCAPPED,
     per_address: int = UNCAPPED,
 ) -> tuple[Broadcaster, TokenWatch]:
-    """Wire the Socket.IO events to the runtime; the token watch is returned, not started.
+    """Wire the Socket.IO events to the runtime; the broadcaster and the token watch are
+    returned (the app registers them as the runtime's listeners) and nothing is started.
 
     ``max_connections`` and ``per_address`` cap the live Socket.IO sessions (web/socket_gate.py).
     """

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable
 from ..service.encoding import dumps
 
 if TYPE_CHECKING:  # Gunicorn's master imports this module: keep pydantic out of it
-    from .config import Config
+    from ..service.config import Config
 
 STATIC_HEADERS = {
     "X-Content-Type-Options": "nosniff",

@@ -2,8 +2,9 @@
 miniature_office.web.wsgi:app``.
 
 Gunicorn's eventlet worker monkey-patches the standard library before it imports this module,
-so nothing here (or in the app) may be imported by the gunicorn master: the config module
-``gunicorn_conf`` imports only :mod:`miniature_office.web.config`, which loads no network code.
+so nothing here (or in the app) may be imported by the gunicorn master: ``gunicorn_conf``
+imports only :mod:`.security` (for its error page) and validates the configuration in a child
+process (``python -m miniature_office.service.config``).
 """
 
 from __future__ import annotations

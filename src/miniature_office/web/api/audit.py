@@ -95,9 +95,10 @@ def events() -> Response:
 def _stored_events(persistence: Any, f: EventFilter) -> dict[str, Any]:
     """A page from the store, which holds the whole chain (memory keeps a recent window)."""
     runtime().try_flush()  # reads keep working while the store cannot be written
-    with runtime().lock:
-        audit = persistence.engine.world.audit
-        head, count, first_seq = audit.head, audit.count, audit.first_seq
+    head, count, first_seq = read(
+        lambda engine: (engine.world.audit.head, engine.world.audit.count,
+                        engine.world.audit.first_seq)
+    )  # fmt: skip
     found, total = persistence.store.events(
         kind=f.kind,
         actor=f.actor,

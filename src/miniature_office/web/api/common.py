@@ -85,11 +85,14 @@ def route(
     *,
     query: type[BaseModel] | None = None,
     role: AccessRole = AccessRole.VIEWER,
+    names_actors: bool = False,
     **extra: Any,
 ) -> Callable[[F], F]:
     """Register a read-only GET route with its OpenAPI description.
 
     ``role`` is what it needs: viewer routes are open unless MINIOFFICE_AUTH_READS is on.
+    ``names_actors``: the answer names who asked for something, so in production it needs a
+    viewer token even when reads are open (SECURITY.md).
     """
     operation = Operation(
         summary,
@@ -100,7 +103,7 @@ def route(
     )
 
     def decorate(view: F) -> F:
-        view = requires(role)(describe(operation)(view))
+        view = requires(role, names_actors=names_actors)(describe(operation)(view))
         bp.add_url_rule(rule, view_func=view, methods=["GET"], **extra)
         return view
 

@@ -11,18 +11,26 @@ from __future__ import annotations
 import random
 from typing import Any, Literal
 
-from flask import Blueprint, Response, current_app
+from flask import Blueprint, Flask, Response, current_app
 from pydantic import BaseModel, ConfigDict, Field
 
 from ...service.advice_jobs import AdviceBoard, Busy
+from ...service.events import RuntimeListener
 from ...service.previews import MAX_FUTURES, MAX_TICKS, check_bounds
-from ...sim.commands import CommandKind, CreateDirective, ProposalPolicy, ProposedCommand, validate
+from ...sim.commands import (
+    CommandKind,
+    CreateDirective,
+    ProposalPolicy,
+    ProposedCommand,
+    counter_proposal,
+    validate,
+)
 from ...sim.drafts import draft_directive
 from ...sim.engine import Engine
 from ...sim.errors import CommandRejected
 from ...sim.explain import explain_decision, explain_waiting
 from ...sim.forecast import start_state
-from ...sim.proposals import ProposalState, counter_proposal, proposals_view
+from ...sim.proposals import ProposalState, proposals_view
 from ...store.tokens import AccessRole
 from ..auth import current_actor
 from ..errors import ApiError, not_found
@@ -124,8 +132,19 @@ def board() -> AdviceBoard:
             niceness=config.job_niceness,
             deadline=config.job_deadline,
         )
-        runtime().on_shutdown.append(found.shutdown)
     return found
+
+
+class BoardShutdown(RuntimeListener):
+    """At shutdown, the app's job board (if one was made) ends its running jobs."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+
+    def shutdown(self) -> None:
+        found = self.app.extensions.get(BOARD)
+        if found is not None:
+            found.shutdown()
 
 
 def _job_answer(job: dict[str, Any], status: int = 202) -> Response:
@@ -173,7 +192,7 @@ def _commands_ok(commands: list[dict[str, Any]]) -> Any:
     return check
 
 
-@route(bp, "/consigliere", "Recent advice, running jobs and scheduled changes")
+@route(bp, "/consigliere", "Recent advice, running jobs and scheduled changes", names_actors=True)
 def overview() -> Response:
     jobs = board()
     proposals = read(lambda e: proposals_view(e.world))
@@ -287,7 +306,13 @@ def draft() -> Response:
     return json_response(result)
 
 
-@route(bp, "/consigliere/jobs", "Preview, assessment and audit jobs, newest first", query=Page)
+@route(
+    bp,
+    "/consigliere/jobs",
+    "Preview, assessment and audit jobs, newest first",
+    query=Page,
+    names_actors=True,
+)
 def jobs() -> Response:
     page = parse_query(Page)
     found = board().list(page.offset + page.limit)[page.offset :]
@@ -296,7 +321,7 @@ def jobs() -> Response:
     )
 
 
-@route(bp, "/consigliere/jobs/<job_id>", "One job with its progress and result")
+@route(bp, "/consigliere/jobs/<job_id>", "One job with its progress and result", names_actors=True)
 def job(job_id: str) -> Response:
     found = board().get(job_id[:40])
     if found is None:

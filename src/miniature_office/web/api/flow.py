@@ -10,6 +10,7 @@ from typing import Any
 from flask import Blueprint, Response, request
 from pydantic import Field
 
+from ...service.compat import flow_row
 from ...sim.engine import Engine
 from ...sim.stalls import open_stalls, stalls_by_cause
 from ...sim.tasks import BOARD_ORDER
@@ -53,7 +54,7 @@ class HistoryQuery(Query):
 
 def _history(since: int, until: int | None = None) -> list[dict[str, Any]]:
     last = MAX_INT if until is None else until
-    return read(lambda e: [r.to_dict() for r in e.flow.history if since < r.tick <= last])
+    return read(lambda e: [flow_row(r) for r in e.flow.history if since < r.tick <= last])
 
 
 def thin(rows: list[dict[str, Any]], points: int) -> list[dict[str, Any]]:
@@ -90,7 +91,7 @@ def thin(rows: list[dict[str, Any]], points: int) -> list[dict[str, Any]]:
 def current() -> Response:
     def current(engine: Engine) -> dict[str, Any]:
         latest = engine.flow.latest
-        return {"latest": None if latest is None else latest.to_dict(), "summary": engine.summary()}
+        return {"latest": None if latest is None else flow_row(latest), "summary": engine.summary()}
 
     return json_response(read(current))
 

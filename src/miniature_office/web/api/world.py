@@ -6,6 +6,7 @@ from flask import Blueprint, Response, request
 from pydantic import BaseModel, ConfigDict, Field
 from werkzeug.http import quote_etag
 
+from ...service import compat
 from ...service.runtime import SPEED_MAX, SPEED_MIN
 from ...sim.commands import CommandKind, Empty, SetSpeed
 from ...store.tokens import AccessRole
@@ -89,7 +90,7 @@ def step() -> Response:
             "ticks": len(results),
             "delta": last.delta,
             "events": sum(len(r.events) for r in results),
-            "flow": last.flow,
+            "flow": compat.flow_row(last.flow),
         }
     )
 
@@ -158,7 +159,7 @@ def replay() -> Response:
     return json_response(
         {
             "tick": tick,
-            "snapshot": engine.snapshot(),
-            "flow_history": [r.to_dict() for r in engine.flow.history],
+            "snapshot": compat.snapshot(engine),
+            "flow_history": [compat.flow_row(r) for r in engine.flow.history],
         }
     )

@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .sim.history.items import History, HistoryError, parse_csv
+from ..sim.history.items import History, HistoryError, parse_csv
 
 #: Files larger than this are refused (a 100,000-item export is about 10 MB).
 MAX_FILE_BYTES = 64 * 1024 * 1024
@@ -43,7 +43,7 @@ def _print(report: dict[str, Any], text: str, as_json: bool) -> None:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from .sim.history.describe import describe, report_text
+    from ..sim.history.describe import describe, report_text
 
     report = describe(read_history(args.file))
     _print(report, report_text(report), args.json)
@@ -84,7 +84,7 @@ def fit_text(fit: dict[str, Any]) -> str:
 
 
 def cmd_fit(args: argparse.Namespace) -> int:
-    from .sim.history.fit import fit_office
+    from ..sim.history.fit import fit_office
 
     fit = fit_office(read_history(args.file), staff=_staff(args.staff), seed=args.seed)
     _print(fit, fit_text(fit), args.json)
@@ -114,7 +114,7 @@ def backtest_text(report: dict[str, Any]) -> str:
 
 
 def cmd_backtest(args: argparse.Namespace) -> int:
-    from .sim.history.backtest import backtest
+    from ..sim.history.backtest import backtest
 
     try:
         report = backtest(
@@ -138,10 +138,10 @@ def _command(text: str) -> dict[str, Any]:
 
 
 def cmd_whatif(args: argparse.Namespace) -> int:
-    from .service.history import whatif_engine
-    from .service.previews import report_text, run_preview
-    from .sim.errors import CommandRejected
-    from .sim.history.fit import fit_office
+    from ..service.history import whatif_engine
+    from ..service.previews import report_text, run_preview
+    from ..sim.errors import CommandRejected
+    from ..sim.history.fit import fit_office
 
     commands = [_command(text) for text in args.command or []]
     history = read_history(args.file)
@@ -186,7 +186,7 @@ def _guarded(func: Any) -> Any:
     """Turn a HistoryCliError into the CLI's one-line error (exit code 2)."""
 
     def run(args: argparse.Namespace) -> int:
-        from .cli import CliError
+        from .common import CliError
 
         try:
             return int(func(args))

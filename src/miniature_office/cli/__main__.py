@@ -1,0 +1,7 @@
+"""``python -m miniature_office.cli``: the same as the ``miniature-office`` command."""
+
+import sys
+
+from . import main
+
+sys.exit(main())
