@@ -8,7 +8,11 @@ import { $, el, humanRole, replaceChildren, setText } from "./dom.js";
 
 const AXIS = { stroke: "#c8d0da", grid: { stroke: "#2d3340", width: 1 }, ticks: { stroke: "#2d3340" } };
 const ROLES = ["builder", "verifier", "architect", "doc_agent"];
-const days = (d) => (d === null || d === undefined ? "—" : d < 1 ? `${Math.round(d * 24)} h` : `${d.toFixed(1)} d`);
+const days = (d) => {
+  if (d === null || d === undefined) return "—";
+  if (d < 1 / 24) return `${Math.max(1, Math.round(d * 1440))} min`;
+  return d < 1 ? `${Math.round(d * 24)} h` : `${d.toFixed(1)} d`;
+};
 
 function axes(y, x) {
   return [{ ...AXIS, label: x }, { ...AXIS, label: y, size: 60 }];
@@ -125,8 +129,11 @@ export class HistoryPanel {
     try {
       const { fit } = await post(`/api/history/${this.name}/fit`, staffBody($("#history-staff", this.root).value));
       const staff = Object.entries(fit.shape.staff).map(([role, n]) => `${n} ${humanRole(role)}`).join(", ");
+      const mix = fit.leads;
       setText($("#history-verdict", this.root), `Verdict: ${fit.verdict}. Office: ${staff}; ` +
-        `weekly throughput ${fit.throughput.sim_mean} vs ${fit.throughput.real_mean} (KS ${fit.throughput.ks}).`);
+        `weekly throughput ${fit.throughput.sim_mean} vs ${fit.throughput.real_mean} (KS ${fit.throughput.ks}); ` +
+        `lead times KS ${fit.lead_time.ks}: ${Math.round(mix.fast_share * 100)}% fast items (median ${days(mix.fast_median_days)}, ` +
+        `no office work), the rest wait (median ${days(mix.slow_median_days)}) and take ${days(mix.office_work_days)} of office work.`);
       $("#history-verdict", this.root).dataset.good = String(fit.good);
       $("#history-fit-table", this.root).hidden = false; // empty headings until there is a fit
       replaceChildren($("#history-fit-table tbody", this.root), fit.lead_time.quantiles.map((row) =>
@@ -165,7 +172,7 @@ export class HistoryPanel {
     $("#history-bt-table", this.root).hidden = false;
     this.plot("history-bt", {
       scales: { x: { time: true } },
-      axes: axes("items done in the next 4 weeks", "cut date"),
+      axes: axes("items in 4 weeks", "cut date"),
       bands: [{ series: [2, 3], fill: "#3d8ef033" }, { series: [5, 6], fill: "#f08c2e22" }],
       series: [{},
         { label: "office p50", stroke: "#3d8ef0", width: 2 },
@@ -178,10 +185,16 @@ export class HistoryPanel {
     }, [x, band("office", "p50"), band("office", "p85"), band("office", "p15"),
       band("resampling", "p50"), band("resampling", "p85"), band("resampling", "p15"), rows.map((r) => r.actual.count)]);
     const s = result.summary;
-    replaceChildren($("#history-bt-table tbody", this.root), ["office", "resampling"].map((m) =>
-      el("tr", {}, [el("th", { scope: "row", text: m }),
-        el("td", { text: `${s[m].count.at_or_above.p15}%` }), el("td", { text: `${s[m].count.p50_error_items}` }),
-        el("td", { text: `${s[m].days.at_or_below.p85}%` }), el("td", { text: `${s[m].days.p50_error_days} d` })])));
+    const pct = (v) => el("td", { text: `${v}%` });
+    replaceChildren($("#history-bt-table tbody", this.root), ["office", "resampling"].map((m) => {
+      const count = s[m].count;
+      const wait = s[m].days;
+      return el("tr", {}, [el("th", { scope: "row", text: m }),
+        pct(count.at_or_above.p15), pct(count.at_or_above.p50), pct(count.at_or_above.p85),
+        el("td", { text: `${count.p50_error_items} items` }),
+        pct(wait.at_or_below.p15), pct(wait.at_or_below.p50), pct(wait.at_or_below.p85),
+        el("td", { text: `${wait.p50_error_days} days` })]);
+    }));
   }
 
   async whatif() {

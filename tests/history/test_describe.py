@@ -60,9 +60,38 @@ def test_negative_binomial_draws_have_the_fitted_dispersion() -> None:
 def test_fit_arrivals_learns_a_steady_level() -> None:
     weekly = [2, 3] * 150
     fit = fit_arrivals(weekly, [1] * len(weekly))
-    assert fit.level == pytest.approx(2.5, abs=0.02)
-    assert abs(fit.log_shift) < 0.01 and fit.log_sigma < 0.01
+    # the weighted mean of an alternating series sits within gain / 4 of its middle
+    assert fit.level == pytest.approx(2.5, abs=0.04)
+    assert abs(fit.log_shift) < 0.02 and fit.log_sigma < 0.02
     assert fit.pairs >= 4
+
+
+def test_the_level_weights_recent_weeks_by_their_half_life() -> None:
+    """After a step from 1 to 5 a week, LEVEL_HALF_LIFE weeks later the level is half way
+    (plus the half item a year that keeps a quiet level above zero)."""
+    from miniature_office.sim.history.arrivals import LEVEL_HALF_LIFE, RECENT_WEEKS
+
+    weekly = [1] * 200 + [5] * (2 * LEVEL_HALF_LIFE)
+    fit = fit_arrivals(weekly, [1] * len(weekly))
+    assert fit.level == pytest.approx(1 + 4 * 0.75 + 0.5 / RECENT_WEEKS, abs=1e-9)
+
+
+def test_the_walking_level_gives_half_years_the_learned_spread() -> None:
+    """The log of a future's half-year mean over the level has the fitted shift and sigma
+    (a busy team, so that count noise is small against the level's)."""
+    import math
+    import statistics
+
+    from miniature_office.sim.history.arrivals import AHEAD_WEEKS
+
+    fit = ArrivalFit(200.0, 1.0, -0.2, 0.5, (1.0,) * 12, 10)
+    rng = random.Random(8)
+    logs = [
+        math.log(sum(draw_future(fit, [1] * AHEAD_WEEKS, rng)) / AHEAD_WEEKS / 200.0)
+        for _ in range(3000)
+    ]
+    assert statistics.fmean(logs) == pytest.approx(-0.2, abs=0.03)
+    assert statistics.stdev(logs) == pytest.approx(0.5, rel=0.06)
 
 
 def test_ks_distance() -> None:

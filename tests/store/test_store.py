@@ -199,7 +199,10 @@ def test_a_version_1_database_is_upgraded_in_place(tmp_path) -> None:
     tables = sa.inspect(upgraded.db).get_table_names()
     assert {"api_tokens", "security_events"} <= set(tables)
     with upgraded.db.connect() as conn:
-        assert conn.execute(sa.text("SELECT max(version) FROM schema_version")).scalar() == 3
+        assert (
+            conn.execute(sa.text("SELECT max(version) FROM schema_version")).scalar()
+            == SCHEMA_VERSION
+        )
     assert recover(upgraded).head_hash == engine.head_hash
 
 

@@ -104,3 +104,16 @@ def test_openapi_documents_the_csv_body(client) -> None:
     body = spec["paths"]["/api/history"]["post"]["requestBody"]
     assert set(body["content"]) == {"text/csv", "multipart/form-data"}
     assert spec["paths"]["/api/history/{name}/fit"]["post"]["x-required-role"] == "operator"
+
+
+def test_an_import_survives_a_restart_of_the_server(tmp_path) -> None:
+    """A second app on the same database (a restart, or another worker) sees the import."""
+    first = build_app(data_dir=str(tmp_path)).test_client()
+    answer = first.post(
+        "/api/history?name=flask", data=FLASK, headers=headers(**{"Content-Type": "text/csv"})
+    )
+    assert answer.status_code == 201
+    again = build_app(data_dir=str(tmp_path)).test_client()
+    assert again.get("/api/history").get_json() == {"histories": ["flask"], "count": 1}
+    stored = again.get("/api/history/flask").get_json()["description"]
+    assert stored == answer.get_json()["description"]

@@ -75,6 +75,10 @@ def fit_text(fit: dict[str, Any]) -> str:
             for r in fit["lead_time"]["quantiles"]
         )
         + f" (KS {fit['lead_time']['ks']})",
+        f"lead-time mixture: {round(100 * fit['leads']['fast_share'])}% fast (median "
+        f"{fit['leads']['fast_median_days']} days, no office work), the rest slow (median "
+        f"{fit['leads']['slow_median_days']} days: a wait, then "
+        f"{fit['leads']['office_work_days']} days of office work)",
         f"arrivals: {fit['arrivals']['level']} per week, dispersion "
         f"{fit['arrivals']['dispersion']}, level drift sigma {fit['arrivals']['log_sigma']}",
         f"verdict: {fit['verdict']}",

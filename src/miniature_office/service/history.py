@@ -4,8 +4,9 @@ The domain work is in ``sim.history``; this module holds the state a server keep
 heavy work (fit, backtest, what-if: seconds to minutes of CPU) in a child process
 (:mod:`.history_worker`) so that neither requests nor ticks wait for it (under eventlet a
 thread would hold the whole worker), and builds the engine a what-if runs on: the calibrated
-office, fed a year of arrivals drawn from the fitted process and warmed up to now, so
-``service.previews.run_preview`` works on it as on any other world.
+office, fed a year of arrivals drawn from the fitted process (its slow items, after their
+wait: fast ones need no office work) and warmed up to now, so ``service.previews.run_preview``
+works on it as on any other world.
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ from ..sim.history.arrivals import ArrivalFit, draw_future
 from ..sim.history.describe import describe, week_of
 from ..sim.history.fit import months_of
 from ..sim.history.items import History, parse_csv
+from ..sim.history.leads import LeadMix
 from ..sim.history.office import OfficeShape, office_scenario
+from ..store.histories import HistoryTable
 
 #: Weeks of arrivals the what-if office is given (warm-up plus the preview's future).
 WHATIF_WEEKS = 60
@@ -36,15 +39,31 @@ WHATIF_WARMUP_WEEKS = 8
 
 
 def whatif_engine(history: History, fit: dict[str, Any], seed: int = 1) -> Engine:
-    """An engine of the fitted office, warmed up on drawn arrivals, ready for a preview."""
+    """An engine of the fitted office, warmed up on drawn arrivals, ready for a preview.
+
+    Only the slow items of the lead-time mixture reach the office (at the end of their wait,
+    less the office's own work time); the fast ones are done without it, so a what-if acts on
+    the share of the work that the office does."""
     shape = OfficeShape(fit["shape"]["ticks_per_day"], fit["shape"]["staff"])
     arrivals = ArrivalFit(**{**fit["arrivals"], "season": tuple(fit["arrivals"]["season"])})
+    leads = fit["leads"]
+    mix = LeadMix(
+        leads["fast_share"], leads["fast_mu"], leads["fast_sigma"], leads["slow_mu"],
+        leads["slow_sigma"],
+    )  # fmt: skip
+    delay = leads["office_work_days"]
     last_week = week_of(fit["window"]["from_week"]) + fit["window"]["weeks"]
     rng = random.Random(f"whatif:{seed}")
     months = months_of(last_week - WHATIF_WARMUP_WEEKS, WHATIF_WEEKS)
     per_week = draw_future(arrivals, months, rng, typical=True)
     scale = shape.ticks_per_day
-    ticks = [int((w + rng.random()) * 7 * scale) for w, n in enumerate(per_week) for _ in range(n)]
+    ticks = []
+    for week, count in enumerate(per_week):
+        for _ in range(count):
+            start = (week + rng.random()) * 7
+            slow, lead = mix.draw(rng)
+            if slow:
+                ticks.append(int(max(start, start + lead - delay) * scale))
     engine = Engine(office_scenario(shape, ticks, seed), seed, headless=True)
     engine.run(WHATIF_WARMUP_WEEKS * 7 * scale)
     return engine
@@ -57,22 +76,29 @@ class Imported:
     history: History
     description: dict[str, Any]
     fit: dict[str, Any] | None = None
+    imported_at: float = 0.0
 
 
 @dataclass
 class HistoryStore:
-    """The histories a server has imported, by name, in memory (a restart forgets them).
+    """The histories a server has imported, by name: in the database when ``table`` is given
+    (they survive a restart and are shared by the server's processes), else in memory.
 
-    Import parses the whole file first: a bad file changes nothing.
+    Import parses the whole file first and then writes it in one transaction: a bad file, or
+    a failed write, changes nothing. Decoded histories are kept in memory, checked against
+    the stored import time on each read (another process may have imported over them).
     """
 
     limit: int = 8
+    table: HistoryTable | None = None
     _items: dict[str, Imported] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def import_text(self, name: str, text: str) -> Imported:
         history = parse_csv(text)  # raises HistoryError before anything is kept
-        imported = Imported(history, describe(history))
+        imported = Imported(history, describe(history), imported_at=time.time())
+        if self.table is not None:
+            self.table.save(name, history, imported.description, keep=self.limit)
         with self._lock:
             self._items.pop(name, None)
             while len(self._items) >= self.limit:
@@ -81,10 +107,39 @@ class HistoryStore:
         return imported
 
     def get(self, name: str) -> Imported | None:
+        if self.table is None:
+            with self._lock:
+                return self._items.get(name)
+        stamp = self.table.stamp(name)
+        if stamp is None:
+            with self._lock:
+                self._items.pop(name, None)
+            return None
         with self._lock:
-            return self._items.get(name)
+            held = self._items.get(name)
+        imported_at, fitted = stamp
+        if held is not None and held.imported_at == imported_at and (held.fit or not fitted):
+            return held  # the stored import, and no fit stored that this copy lacks
+        stored = self.table.get(name)
+        if stored is None:
+            return None
+        imported = Imported(stored.history, stored.description, stored.fit, stored.imported_at)
+        with self._lock:
+            self._items.pop(name, None)
+            while len(self._items) >= self.limit:
+                self._items.pop(next(iter(self._items)))
+            self._items[name] = imported
+        return imported
+
+    def set_fit(self, name: str, imported: Imported, fit: dict[str, Any]) -> None:
+        """Keep ``fit`` as the history's fit (in the database too, when there is one)."""
+        imported.fit = fit
+        if self.table is not None:
+            self.table.set_fit(name, fit)
 
     def names(self) -> list[str]:
+        if self.table is not None:
+            return self.table.names()
         with self._lock:
             return list(self._items)
 

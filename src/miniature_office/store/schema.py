@@ -134,6 +134,21 @@ security_events = Table(
 )
 
 
+#: Imported team histories (store/histories.py), one row each: the parsed items as compressed
+#: JSON (so an import is one row, written or not), the description and the latest fit as JSON.
+#: Not touched by a world reset or a new run.
+histories = Table(
+    "histories",
+    metadata,
+    Column("name", String(40), primary_key=True),
+    Column("imported_at", Float, nullable=False),
+    Column("item_count", Integer, nullable=False),
+    Column("items", LargeBinary, nullable=False),
+    Column("description", Text, nullable=False),
+    Column("fit", Text, nullable=True),
+)
+
+
 def _add_security_tables(conn: Connection) -> None:
     """Version 2: API tokens and the security event chain."""
     metadata.create_all(conn, tables=[api_tokens, security_events], checkfirst=True)
@@ -177,9 +192,15 @@ def _runs_keep_history(conn: Connection) -> None:
         conn.execute(meta.insert().values(key="run_id", value=json.dumps(1)))
 
 
+def _add_histories(conn: Connection) -> None:
+    """Version 4: imported histories."""
+    metadata.create_all(conn, tables=[histories], checkfirst=True)
+
+
 #: Ordered upgrade steps: MIGRATIONS[n] takes a database from version n to n + 1. A new
 #: database is created whole by ``metadata.create_all`` at the newest version.
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     1: _add_security_tables,
     2: _runs_keep_history,
+    3: _add_histories,
 }

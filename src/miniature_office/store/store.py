@@ -23,7 +23,7 @@ from ..sim.commands import Command
 from . import schema
 from .schema import audit_events, commands, meta, runs, snapshots
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 #: Snapshots kept (one per 2,000 ticks by default: the last 100,000 ticks).
 SNAPSHOTS_KEPT = 50
 #: What :meth:`Store.runs` lists for each run.

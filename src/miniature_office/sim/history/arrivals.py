@@ -1,9 +1,12 @@
 """An arrival process fitted to weekly counts: over-dispersed, trending, seasonal.
 
-Weekly counts are negative binomial (a gamma-mixed Poisson) around a level. The level is the
-mean of the recent year, times a multiplier drawn once per future from what history says
-about how far the next half-year strays from the year before it (log ratios of block means):
-regime shifts and trends widen the range, and a habit of reverting moves its middle.
+Weekly counts are negative binomial (a gamma-mixed Poisson) around a local level. The level at
+the cut is an exponentially weighted mean of the past weeks (half-life ``LEVEL_HALF_LIFE``
+weeks: recent weeks count most). Ahead of the cut the log level follows a random walk with a
+drift, for ``AHEAD_WEEKS`` weeks and then holds; its step size and drift are learned from how
+far, in the history before, the next half-year's mean strayed from the level of its day (log
+ratios at every quarter): regime shifts and trends widen the range, a habit of reverting after
+busy or quiet spells moves its middle.
 """
 
 from __future__ import annotations
@@ -18,8 +21,11 @@ from mypy_extensions import mypyc_attr
 from ..directives import poisson
 from ..frozen import frozen_state, restore_frozen
 
-#: Weeks of the recent window whose mean is the level.
+#: Weeks before the first learned ratio (a year for the level to settle), and the window of
+#: the within-quarter dispersion (four of them).
 RECENT_WEEKS = 52
+#: Half-life, in weeks, of the weights of the exponentially weighted level.
+LEVEL_HALF_LIFE = 8
 #: Weeks ahead whose mean the level multiplier describes.
 AHEAD_WEEKS = 26
 #: Fewest past (year, next half-year) pairs needed to learn the multiplier; below it a wide
@@ -31,8 +37,9 @@ DEFAULT_SIGMA = 0.6
 @mypyc_attr(allow_interpreted_subclasses=True, serializable=True)
 @dataclass(frozen=True, slots=True)
 class ArrivalFit:
-    """The fitted process: ``level`` items per week, ``dispersion`` = variance / mean of weekly
-    counts within a quarter, the level multiplier's log mean and sigma, and a month index."""
+    """The fitted process: ``level`` items per week at the cut, ``dispersion`` = variance /
+    mean of weekly counts within a quarter, the log mean and sigma of the next half-year's
+    mean over the level (what the random walk reproduces), and a month index."""
 
     level: float
     dispersion: float
@@ -56,12 +63,12 @@ class ArrivalFit:
 def fit_arrivals(weekly: Sequence[int], months: Sequence[int]) -> ArrivalFit:
     """Fit to weekly counts (oldest first) and the calendar month (1..12) of each week."""
     n = len(weekly)
-    recent = weekly[-RECENT_WEEKS:]
-    # half an item per window (as in the ratios below): a quiet year is slow, not stopped
-    level = (sum(recent) + 0.5) / max(len(recent), 1)
+    levels = local_levels(weekly)
+    # half an item a year (as in the ratios below): a quiet spell is slow, not stopped
+    level = (levels[-1] if levels else 0.0) + 0.5 / RECENT_WEEKS
     ratios = []
     for end in range(RECENT_WEEKS, n - AHEAD_WEEKS + 1, 13):
-        before = sum(weekly[end - RECENT_WEEKS : end]) / RECENT_WEEKS
+        before = levels[end - 1]
         after = sum(weekly[end : end + AHEAD_WEEKS]) / AHEAD_WEEKS
         # half an item per window keeps empty windows finite
         ratios.append(math.log((after + 0.5 / AHEAD_WEEKS) / (before + 0.5 / RECENT_WEEKS)))
@@ -78,6 +85,19 @@ def fit_arrivals(weekly: Sequence[int], months: Sequence[int]) -> ArrivalFit:
         season=_season(weekly, months),
         pairs=len(ratios),
     )
+
+
+def local_levels(weekly: Sequence[int]) -> list[float]:
+    """The exponentially weighted mean after each week (started at the first quarter's mean)."""
+    if not weekly:
+        return []
+    gain = 1 - 0.5 ** (1 / LEVEL_HALF_LIFE)
+    level = sum(weekly[:13]) / len(weekly[:13])
+    out = []
+    for count in weekly:
+        level += gain * (count - level)
+        out.append(level)
+    return out
 
 
 def _within_quarter_dispersion(weekly: Sequence[int]) -> float:
@@ -109,14 +129,27 @@ def _season(weekly: Sequence[int], months: Sequence[int]) -> tuple[float, ...]:
 def draw_future(
     fit: ArrivalFit, months: Sequence[int], rng: random.Random, *, typical: bool = False
 ) -> list[int]:
-    """One future's weekly counts for weeks in calendar ``months`` (one draw of the level;
-    ``typical`` takes the median level instead, for an office to run what-ifs on)."""
-    spread = 0.0 if typical else fit.log_sigma * rng.gauss(0.0, 1.0)
-    level = fit.level * math.exp(fit.log_shift + spread)
+    """One future's weekly counts for weeks in calendar ``months`` (``typical`` holds the
+    level at its median path instead of walking, for an office to run what-ifs on).
+
+    The log level walks for ``AHEAD_WEEKS`` (h) weeks with steps N(drift, step^2) and then
+    holds. The learned ratios are logs of half-year *means*, so the walk is set up for those:
+    the mean of its first h positions has variance step^2 (h + 1)(2h + 1) / 6h, which is made
+    sigma^2; the positions themselves average a variance 3h sigma^2 / (2h + 1), and the log of
+    the mean of exp(position) exceeds the mean position by half the difference (second order:
+    (h - 1) sigma^2 / (2 (2h + 1))), which the drift takes off, so that the logs of half-year
+    means come out with the learned shift and sigma."""
+    h = AHEAD_WEEKS
+    step = fit.log_sigma * math.sqrt(6 * h / ((h + 1) * (2 * h + 1)))
+    jensen = (h - 1) * fit.log_sigma**2 / (2 * (2 * h + 1))
+    drift = 2 * (fit.log_shift - jensen) / (h + 1)
+    log_level = 0.0
     counts = []
     excess = fit.dispersion - 1.0
-    for month in months:
-        mean = max(level * fit.season[month - 1], 0.0)
+    for week, month in enumerate(months):
+        if week < AHEAD_WEEKS:
+            log_level += drift + (0.0 if typical else step * rng.gauss(0.0, 1.0))
+        mean = max(fit.level * math.exp(log_level) * fit.season[month - 1], 0.0)
         if mean <= 0:
             counts.append(0)
             continue

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from mypy_extensions import mypyc_attr
 
@@ -102,18 +102,66 @@ def office_scenario(
 
 
 def run_office(
-    scenario: Scenario, seed: int, ticks: int, *, stop_after: int | None = None
+    scenario: Scenario,
+    seed: int,
+    ticks: int,
+    *,
+    stop_after: int | None = None,
+    stop: Callable[[int, int], bool] | None = None,
 ) -> list[tuple[int, int]]:
-    """Run headless for ``ticks`` (or until ``stop_after`` directives deployed) and return
-    (created tick, deployed tick) of every deployed directive."""
-    engine = Engine(scenario, seed, headless=True, flow_history=1)
-    totals = engine.world.totals
-    for _ in range(ticks):
-        engine.step()
-        if stop_after is not None and totals["directives_deployed"] >= stop_after:
-            break
+    """Run headless for ``ticks`` (or until ``stop_after`` directives are deployed, or until
+    ``stop(tick, deployed)`` is true) and return (created tick, deployed tick) of every
+    deployed directive."""
+    engine = _run(scenario, seed, ticks, stop_after, stop)
     return sorted(
         (d.created_tick, d.deployed_tick)
         for d in engine.world.directives.values()
         if d.deployed_tick is not None
     )
+
+
+def deployed_ticks(scenario: Scenario, seed: int, ticks: int) -> dict[int, int]:
+    """Run headless for ``ticks``; the deployed tick of each deployed directive, by its index
+    in the scenario's arrival order (``office_scenario`` titles them ``item <index + 1>``)."""
+    engine = _run(scenario, seed, ticks, None, None)
+    return {
+        int(d.title.rsplit(" ", 1)[1]) - 1: d.deployed_tick
+        for d in engine.world.directives.values()
+        if d.deployed_tick is not None
+    }
+
+
+def _run(
+    scenario: Scenario,
+    seed: int,
+    ticks: int,
+    stop_after: int | None,
+    stop: Callable[[int, int], bool] | None,
+) -> Engine:
+    engine = Engine(scenario, seed, headless=True, flow_history=1)
+    totals = engine.world.totals
+    for tick in range(ticks):
+        engine.step()
+        deployed = totals["directives_deployed"]
+        if stop_after is not None and deployed >= stop_after:
+            break
+        if stop is not None and stop(tick + 1, deployed):
+            break
+    return engine
+
+
+#: Items the office's own work time is measured on, and the days between them.
+DELAY_ITEMS = 8
+DELAY_SPACING_DAYS = 7
+
+
+def office_delay_days(shape: OfficeShape, seed: int = 1) -> float:
+    """The office's median time from a directive's arrival to its deployment when nothing
+    else is in the office (items a week apart): the work itself, without queueing. A slow
+    item of the lead-time mixture enters the office this much before its drawn lead time
+    ends, so that waiting plus work is the lead time drawn."""
+    step = DELAY_SPACING_DAYS * shape.ticks_per_day
+    ticks = [k * step for k in range(DELAY_ITEMS)]
+    pairs = run_office(office_scenario(shape, ticks, seed), seed, (DELAY_ITEMS + 1) * step)
+    times = sorted((d - c) / shape.ticks_per_day for c, d in pairs)
+    return times[len(times) // 2] if times else 0.0

@@ -1,6 +1,7 @@
 """Imported team histories: import a CSV, describe it, fit an office, backtest, what-if.
 
-Imports are kept in memory per app (``service.history.HistoryStore``; a restart forgets them).
+Imports are kept in the app's database (``service.history.HistoryStore`` over
+``store.histories``): they survive a restart and every process of the server sees them.
 The import parses the whole file before keeping anything: a bad row is a 422 listing the bad
 lines and the earlier import of that name stands.
 """
@@ -15,9 +16,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from ...service.history import ChildJob, HistoryStore
 from ...sim.history.backtest import too_busy
 from ...sim.history.items import HistoryError
+from ...store.histories import HistoryTable
 from ...store.tokens import AccessRole
 from ..auth import requires
 from ..errors import ApiError, not_found
+from ..extension import office
 from ..openapi import Operation, describe
 from ..response_schemas import RESPONSES, B, I, N, O, S, arr, obj, opt
 from .common import json_response, parse_body, parse_query, route
@@ -59,7 +62,8 @@ class WhatifBody(_Strict):
 def history_store() -> HistoryStore:
     store = current_app.extensions.get(STORE)
     if store is None:
-        store = current_app.extensions[STORE] = HistoryStore()
+        store = HistoryStore(table=HistoryTable(office().store.db))
+        current_app.extensions[STORE] = store
     return store
 
 
@@ -172,7 +176,8 @@ def _fit(name: str, staff: dict[str, int] | None = None) -> dict[str, Any]:
     """The history's fit: computed in a child process once (again when staff is given)."""
     imported = _imported(name)
     if imported.fit is None or staff is not None:
-        imported.fit = _outcome(ChildJob("fit", history=imported.history, staff=staff))
+        result = _outcome(ChildJob("fit", history=imported.history, staff=staff))
+        history_store().set_fit(name, imported, result)
     fitted: dict[str, Any] = imported.fit
     return fitted
 
