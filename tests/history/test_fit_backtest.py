@@ -36,7 +36,8 @@ def test_fit_reproduces_the_heavy_tail_and_states_what_it_misses(flask: History)
     assert fit["throughput"]["ks"] <= fit["thresholds"]["throughput_ks"]
     assert fit["lead_time"]["ks"] <= GOOD_LEAD_KS
     factors = {row["q"]: row["factor"] for row in fit["lead_time"]["quantiles"]}
-    assert 1 / 1.5 <= factors[50] <= 1.5 and 1 / 1.5 <= factors[85] <= 1.5
+    assert 1 / 1.5 <= factors[50] <= 1.5, factors
+    assert 1 / 1.5 <= factors[85] <= 1.5, factors
     assert factors[95] > fit["thresholds"]["tail_factor"]
     assert fit["good"] is False and fit["verdict"] == (
         f"poor fit: lead-time p95 off by a factor of {factors[95]}"
