@@ -186,7 +186,10 @@ def _start(kind: str, params: dict[str, Any], check: Any) -> Response:
     return _job_answer(job)
 
 
-def _commands_ok(commands: list[dict[str, Any]]) -> Any:
+def _commands_ok(commands: list[dict[str, Any]], field: str = "commands") -> Any:
+    """A check that every command is valid on the live world; a refusal names
+    ``<field>.<index>.<what>`` (``field``: where in the body the commands came from)."""
+
     def check(engine: Engine) -> None:
         for index, command in enumerate(commands):
             try:
@@ -195,14 +198,14 @@ def _commands_ok(commands: list[dict[str, Any]]) -> Any:
                 raise ApiError(
                     422,
                     "validation_error",
-                    f"commands.{index}.kind: unknown " f"command {command['kind']!r}",
+                    f"{field}.{index}.kind: unknown " f"command {command['kind']!r}",
                 ) from None
             except CommandRejected as exc:
                 raise ApiError(
                     422,
                     "validation_error",
-                    f"commands.{index}.{exc.reason}",
-                    {"field": f"commands.{index}.{exc.field}"},
+                    f"{field}.{index}.{exc.reason}",
+                    {"field": f"{field}.{index}.{exc.field}"},
                 ) from None
 
     return check
@@ -312,17 +315,12 @@ def forecast() -> Response:
     added = [d.model_dump(mode="json") for d in body.add]
     params = {**body.model_dump(exclude={"add"}), "add": added}
 
+    directives_ok = _commands_ok(
+        [{"kind": CommandKind.CREATE_DIRECTIVE.value, "payload": d} for d in added], field="add"
+    )
+
     def check(engine: Engine) -> None:
-        for index, directive in enumerate(added):
-            try:
-                validate(engine.world, CommandKind.CREATE_DIRECTIVE, directive)
-            except CommandRejected as exc:
-                raise ApiError(
-                    422,
-                    "validation_error",
-                    f"add.{index}.{exc.reason}",
-                    {"field": f"add.{index}.{exc.field}"},
-                ) from None
+        directives_ok(engine)
         try:
             check_question(engine, len(added), only_added=body.only_added, by_day=body.by_day)
         except ForecastRefused as exc:
