@@ -128,3 +128,55 @@ def test_job_settings_come_from_the_configuration() -> None:
     assert (config.job_niceness, config.job_workers, config.job_deadline) == (15, 2, 90.0)
     defaults = load_config({})
     assert (defaults.job_niceness, defaults.job_workers, defaults.job_deadline) == (10, None, 300)
+
+
+class _Rows:
+    """A stand-in for the advice store: rows by id."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, dict[str, Any]] = {}
+
+    def save(self, job: dict[str, Any]) -> None:
+        self.rows[job["id"]] = dict(job)
+
+    def load(self, limit: int = 200) -> list[dict[str, Any]]:
+        newest = sorted(self.rows.values(), key=lambda j: j["created_at"], reverse=True)
+        return newest[:limit]
+
+    def get(self, job_id: str) -> dict[str, Any] | None:
+        return self.rows.get(job_id)
+
+
+def _finished(board: AdviceBoard, n: int) -> list[str]:
+    ids = []
+    for i in range(n):
+        job = board.record("preview", {"futures": 8}, i, "t", total=8)
+        job["created_at"] = float(i)  # distinct creation times, oldest first
+        job["state"], job["result"] = "done", {"n": i}
+        board.finish(job)
+        ids.append(job["id"])
+    return ids
+
+
+def test_the_board_keeps_only_the_newest_finished_jobs_in_memory() -> None:
+    """A server asked a question a minute for months does not grow: past ``kept`` finished
+    jobs the oldest leave memory, and are still read from the store."""
+    rows = _Rows()
+    board = _board(store=rows, kept=3)
+    ids = _finished(board, 5)
+    assert list(board.jobs) == ids[2:]
+    assert [j["id"] for j in board.list()] == ids[:1:-1]  # newest first
+    assert board.get(ids[0]) == {**rows.rows[ids[0]]} and board.get(ids[0])["result"] == {"n": 0}
+    running = board.record("preview", {"futures": 8}, 9, "t", total=8)
+    _finished(board, 1)
+    assert running["id"] in board.jobs  # a running job is never forgotten
+    assert sum(1 for j in board.jobs.values() if j["state"] == "done") == 3
+
+
+def test_without_a_store_a_forgotten_job_is_unknown_and_a_restart_loads_kept_jobs() -> None:
+    board = _board(kept=2)
+    ids = _finished(board, 3)
+    assert board.get(ids[0]) is None and board.get(ids[2])["result"] == {"n": 2}
+    rows = _Rows()
+    _finished(_board(store=rows, kept=50), 4)
+    assert len(_board(store=rows, kept=2).jobs) == 2

@@ -11,7 +11,10 @@ when the server stopped is listed as ``interrupted``.
 
 Jobs are bounded: at most ``max_running`` at once (more answer "busy"), and each job's size is
 checked against :func:`.previews.check_bounds` before it starts. A job can be cancelled: its
-child's process group (the child and its pool) is terminated.
+child's process group (the child and its pool) is terminated. The board's memory is bounded
+too: it holds the ``kept`` newest finished jobs (the number a restart loads from the store);
+an older one is read from the store when asked for, so a server asked a question a minute for
+months does not grow.
 
 Jobs never slow the live world: the child and its pool run at niceness ``niceness`` (the
 configuration's ``job_niceness``), the pool has ``workers`` processes (default: the CPUs less
@@ -48,6 +51,8 @@ RUNNING, DONE, FAILED, CANCELLED, INTERRUPTED, TIMED_OUT = (
     "timed_out",
 )
 FINAL = (DONE, FAILED, CANCELLED, INTERRUPTED, TIMED_OUT)
+#: Finished jobs the board holds in memory, the newest (as many as a restart loads).
+KEPT_IN_MEMORY = 200
 #: What a look's answer in ``progress["answer"]`` carries (the full report waits for the end):
 #: a preview's differences, a forecast's completion percentiles and the p85's precision.
 ANSWER_FIELDS = ("sentence", "futures", "difference", "completion", "precision", "sequential")
@@ -73,11 +78,13 @@ class AdviceBoard:
         poll: float = 0.1,
         niceness: int | None = 10,
         deadline: float | None = None,
+        kept: int = KEPT_IN_MEMORY,
     ) -> None:
         self.spawn, self.sleep, self.emit = spawn, sleep, emit
         self.store, self.max_running, self.poll = store, max_running, poll
         self.workers = workers or server_job_workers()
         self.scheduler, self.niceness, self.deadline = scheduler, niceness, deadline
+        self.kept = kept
         self._partial: dict[str, dict[str, Any]] = {}  # job id -> its last look's full report
         #: The job program, given the input file's path (tests put a stand-in here).
         self.command = [sys.executable, "-m", "miniature_office.service.advice_worker"]
@@ -92,6 +99,7 @@ class AdviceBoard:
                     job["error"] = "the server stopped while the job ran"
                     store.save(job)
                 self.jobs[job["id"]] = job
+        self._forget_oldest()
 
     # ---- reading -------------------------------------------------------------------------------
 
@@ -183,6 +191,17 @@ class AdviceBoard:
         self._save({**job, "state": state})
         job["state"] = state
         self._announce(job)
+        self._forget_oldest()
+
+    def _forget_oldest(self) -> None:
+        """Drop the oldest finished jobs from memory beyond the ``kept`` newest (the store
+        keeps them). ``jobs`` is in creation order: a restart loads the store oldest first and
+        :meth:`record` appends."""
+        excess = sum(1 for job in self.jobs.values() if job["state"] in FINAL) - self.kept
+        if excess <= 0:
+            return
+        for job_id in [i for i, job in self.jobs.items() if job["state"] in FINAL][:excess]:
+            del self.jobs[job_id]
 
     def cancel(self, job_id: str, state: str = CANCELLED) -> dict[str, Any] | None:
         """Cancel a running job (its process group is terminated); None if unknown."""
@@ -213,7 +232,7 @@ class AdviceBoard:
             job["state"] == RUNNING or job["finished_at"] is None
         ) and time.monotonic() < deadline:
             self.sleep(0.05)
-        return self.jobs[job_id]
+        return job  # (the board may have forgotten it since: older jobs finished later)
 
     def _watch(self, job_id: str, path: str) -> None:
         job, proc = self.jobs[job_id], self._procs[job_id]
