@@ -12,7 +12,7 @@ future, every difference is 0, nothing can be signed.)
 The null runs with the precision stops off (``precision_stops=False``): a preview stops there
 only on a decided sign or at the cap, so the sign test meets every look up to the cap. With
 them on, the relative precision stop ends almost every A/A preview at the look of 32 futures,
-where O'Brien-Fleming spending has spent about 1e-6 of the 5%: the sign test would barely be
+where O'Brien-Fleming spending of a cap of 200 has spent about 1e-6: the sign test would barely be
 tried and the check could not fail. Each look still records whether the precision rule held
 (``precise``) and whether every future was identical, so the same futures give both figures:
 
@@ -27,6 +27,7 @@ tried and the check could not fail. Each look still records whether the precisio
 
 from __future__ import annotations
 
+import resource
 import statistics
 import time
 from typing import Any
@@ -67,8 +68,16 @@ def _world(seed: int, at: int = 400) -> Engine:
     return engine
 
 
+def _cpu() -> float:
+    """CPU seconds of this process and its finished children (a preview's pool workers end
+    with the preview): on a loaded host the figure to compare, wall time being the target's."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+
+
 def _timed(engine: Engine, commands: list[dict[str, Any]], **options: Any) -> dict[str, Any]:
     """One preview, timed: to the first look's answer and to the final one."""
+    cpu = _cpu()
     start = time.perf_counter()
     first: list[float] = []
     report = run_preview(
@@ -84,6 +93,7 @@ def _timed(engine: Engine, commands: list[dict[str, Any]], **options: Any) -> di
     mean = diff["mean_difference"] or 0
     return {
         "seconds": time.perf_counter() - start,
+        "cpu_seconds": _cpu() - cpu,
         "first_answer": first[0] if first else None,
         "futures": run["futures_run"],
         "stopped_because": run["stopped_because"],
@@ -129,6 +139,12 @@ def naive_sign(looks: list[dict[str, Any]]) -> bool:
         for look in looks
         if look["futures"] >= 2
     )
+
+
+def _ratio(seq: list[float], fixed: list[float]) -> float | None:
+    if not seq or not fixed or not statistics.median(fixed):
+        return None
+    return round(statistics.median(seq) / statistics.median(fixed), 3)
 
 
 def _counts(values: list[str]) -> dict[str, int]:
@@ -223,6 +239,9 @@ def compare(
         "median_ratio": (
             None if not median_seq or not median_fixed else round(median_seq / median_fixed, 3)
         ),
+        "cpu_median_ratio": _ratio(
+            [r["seq"]["cpu_seconds"] for r in rows], [r["fixed"]["cpu_seconds"] for r in rows]
+        ),
         "row_ratio_median": (
             round(statistics.median(s / f for s, f in zip(seq_final, fixed_final)), 3)
             if rows
@@ -260,7 +279,8 @@ def verdict_lines(result: dict[str, Any], command: str) -> list[str]:
         f"| {status[first_ok]} |",
         f"| median time to the final answer at most a fifth of fixed-{cap}{against} "
         f"| {result['final_s_median_sequential']} s against {result['final_s_median_fixed']} s: "
-        f"{ratio} (median of per-preview ratios {result['row_ratio_median']}; median "
+        f"{ratio} (median of per-preview ratios {result['row_ratio_median']}; CPU seconds "
+        f"{result['cpu_median_ratio']}, the figure to read on a loaded host; median "
         f"{result['futures_median_sequential']} futures; stops {result['stopped_because']}) "
         f"| {status[ratio is not None and ratio <= 0.2]} |",
         f"| false-sign rate at most 5% on a change with no effect, over at least 100 worlds "
