@@ -20,7 +20,10 @@ x ``--worlds`` worlds on 2 workers; the time to the first answer (target: within
 median time to the final answer (target: at most a fifth of fixed), how often the sign agrees
 with the fixed preview's, and the false-sign rate of the sequential rule on an A/A null (the
 unchanged world in both arms, on independent streams) over ``--null-worlds`` worlds (target: at
-most 5% over at least 100).
+most 5% over at least 100), with the sign test alone met at every look to the cap (precision
+stops off, see preview_sequential.py) and the null's stops counted by reason, for the sign test
+alone and for the full rule on the same futures. Its last lines are the targets' table and the
+command that reproduces it.
 
     python bench/preview_bench.py [--futures 200] [--ticks 400] [--live] [--jobs 2]
     python bench/preview_bench.py --sequential --skip-offline     # 5 x 20 worlds, 100 null
@@ -219,6 +222,9 @@ def main() -> None:
     parser.add_argument("--sequential", action="store_true", help="sequential against fixed")
     parser.add_argument("--worlds", type=int, default=20, help="--sequential: worlds")
     parser.add_argument("--null-worlds", type=int, default=100, help="--sequential: null worlds")
+    parser.add_argument(
+        "--null-ticks", type=int, help="--sequential: ticks of a null future (default --ticks)"
+    )
     args = parser.parse_args()
     report: dict[str, Any] = {
         "python": platform.python_version(),
@@ -258,10 +264,15 @@ def main() -> None:
             "cpu_ratio": round(pool["cpu_seconds"] / same["cpu_seconds"], 3),
         }
         report["rows"] = rows
+    verdict: list[str] = []
     if args.sequential:
-        from preview_sequential import compare
+        from preview_sequential import compare, verdict_lines
 
-        report["sequential"] = compare(args.worlds, args.null_worlds, args.futures, args.ticks)
+        report["sequential"] = compare(
+            args.worlds, args.null_worlds, args.futures, args.ticks, args.null_ticks
+        )
+        command = " ".join(["python", "bench/preview_bench.py", *sys.argv[1:]])
+        verdict = verdict_lines(report["sequential"], command)
     if args.live:
         size = (MAX_FUTURES, MAX_TICKS) if args.live_max_size else (args.futures, args.ticks)
         report["live"] = live(*size, args.live_seconds, args.jobs)
@@ -270,6 +281,10 @@ def main() -> None:
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(report, indent=2))
     print(json.dumps(report, indent=2))
+    if verdict:
+        load = report["load_before"], report["load_after"]
+        print(f"\nload before {load[0]}, after {load[1]}; JSON in {out}\n")
+        print("\n".join(verdict))
 
 
 if __name__ == "__main__":

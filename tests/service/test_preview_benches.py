@@ -60,3 +60,32 @@ def test_the_sequential_comparison_reports_every_target() -> None:
     assert result["null_differences_nonzero"] == 2
     assert result["false_sign_rate"] == result["false_signs"] / 2
     assert all(r["seq"]["futures"] == 8 for r in result["rows"])  # cap 8: one look
+    # every null world is counted by why it stopped, under the sign test alone (precision
+    # stops off: only a sign or the cap) and under the full rule on the same futures
+    assert sum(result["null_stopped_because"].values()) == 2
+    assert set(result["null_stopped_because"]) <= {"sign decided", "cap reached"}
+    assert sum(result["full_rule_stopped_because"].values()) == 2
+    lines = "\n".join(bench.verdict_lines(result, "python bench/preview_bench.py --x"))
+    assert "Reproduce: `python bench/preview_bench.py --x`" in lines
+    for figure in ("first answer within 2 s", "a fifth of fixed-8", "false-sign rate"):
+        assert figure in lines
+
+
+def test_the_false_sign_check_reads_the_full_rule_off_the_looks_and_can_fail() -> None:
+    """On the looks of a sign-only run: where the full rule would stop, and what a rule
+    without alpha spending would decide (the check's teeth)."""
+    bench = _load("preview_sequential")
+
+    def look(n: int, t: float, stop=None, precise=False) -> dict:
+        return {"futures": n, "t": t, "stop": stop, "precise": precise, "identical": False}
+
+    looks = [
+        look(8, 2.5),
+        look(16, 0.4),
+        look(32, 1.1, precise=True),
+        look(64, 4.6, "sign decided"),
+    ]
+    assert bench.full_rule(looks, 64) == ("precise enough", 32)
+    assert bench.full_rule(looks[:2], 16) == ("cap reached", 16)
+    assert bench.naive_sign(looks[:2])  # |t| 2.5 at 8 futures passes 2.36 without spending
+    assert not bench.naive_sign([look(8, 2.0), look(16, 1.5)])

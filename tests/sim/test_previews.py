@@ -169,3 +169,62 @@ def test_an_a_a_null_runs_the_unchanged_world_on_independent_streams(office: Eng
     assert common["without"] == common["with"]
     assert apart["without"] == common["without"]  # the first arm is the ordinary one
     assert apart["with"] != apart["without"]
+
+
+def test_a_sequential_preview_on_a_warm_pool_equals_one_run_in_this_process(office: Engine) -> None:
+    """Every look of a pooled preview runs in the same warm workers; the answer is the one the
+    same futures give in this process, look for look."""
+    seen: dict[int, list[dict]] = {1: [], 2: []}
+    for workers in (1, 2):
+        run_preview(
+            office,
+            HIRE,
+            futures=16,
+            ticks=40,
+            seed=5,
+            workers=workers,
+            on_look=seen[workers].append,
+        )
+    assert len(seen[2]) >= 1 and seen[2] == seen[1]
+
+
+def test_with_precision_stops_off_only_a_sign_or_the_cap_ends_an_a_a_null(office: Engine) -> None:
+    """The false-sign check's mode: every look to the cap unless a sign is decided, and each
+    look records whether the precision rule held."""
+    report = run_preview(
+        office, [], futures=16, ticks=40, seed=2, independent_arms=True, precision_stops=False
+    )
+    run = report["sequential"]
+    assert run["stopped_because"] in ("sign decided", "cap reached")
+    assert all("precise" in look and "identical" in look for look in run["looks"])
+    if run["stopped_because"] == "cap reached":
+        assert [look["futures"] for look in run["looks"]] == [8, 16]
+
+
+def test_a_future_reads_the_same_figures_with_the_light_tracker_before_the_window(
+    office: Engine,
+) -> None:
+    """Until the bottleneck window's ticks a future records flow with DeploymentCount: every
+    figure the preview reads (deployments, lead times, backlog, bottleneck, constraint, the
+    intake share, stalls) equals the full tracker's on every tick."""
+    import pickle
+
+    from miniature_office.service.previews import light_ticks, prepare_preview, run_arm
+
+    lockdown = [{"kind": "lockdown", "payload": {"scope": "python", "reason": "test run"}}]
+    for commands in (HIRE, lockdown):
+        shared = prepare_preview(office, commands, seed=6, ticks=160)
+        assert light_ticks(shared) == 160 - 64
+        for future in range(3):
+            for blob in (shared.without, shared.with_change):
+                light = run_arm(pickle.loads(blob), shared, future)
+                full = run_arm(pickle.loads(blob), shared, future, light=False)
+                assert light == full
+
+
+def test_a_change_that_adds_a_directive_keeps_the_full_tracker(office: Engine) -> None:
+    """Its slowest stage is charged by the full tracker on every tick."""
+    from miniature_office.service.previews import light_ticks, prepare_preview
+
+    create = [{"kind": "create_directive", "payload": {"title": "Urgent", "floor": "python"}}]
+    assert light_ticks(prepare_preview(office, create, seed=6, ticks=160)) == 0

@@ -128,3 +128,42 @@ def test_precision_relative_to_the_range_stops_most_runs_at_32_futures() -> None
     at = sorted(n for _, n in stops)
     assert at[len(at) // 2] == 32 and at[-1] <= 64
     assert sum(1 for stop, _ in stops if stop == PRECISE) >= 190
+
+
+def test_with_precision_stops_off_only_a_sign_or_the_cap_stops_yet_each_look_says_what_held() -> (
+    None
+):
+    """The false-sign check's mode (bench/preview_sequential.py): the sign test meets every
+    look, and the look still tells where the full rule would have stopped."""
+    rng = random.Random(11)
+    diffs = [rng.gauss(0.1, 1) for _ in range(32)]
+    shipped = judge(diffs, previous=16, cap=200, tolerance=1.0)
+    sign_only = judge(diffs, previous=16, cap=200, tolerance=1.0, precision_stops=False)
+    assert shipped.stop == PRECISE and shipped.precise
+    assert sign_only.stop is None and sign_only.precise
+    assert sign_only.to_dict()["precise"] is True
+    same = judge([0.0] * 16, previous=8, cap=200, tolerance=1.0, precision_stops=False)
+    assert same.stop is None and same.identical
+    assert judge(diffs, previous=16, cap=32, tolerance=1.0, precision_stops=False).stop == CAP
+    outcomes = {_run_sign_only(lambda: rng.gauss(0, 1), cap=200) for _ in range(200)}
+    assert outcomes <= {SIGN_DECIDED, CAP}
+
+
+def _run_sign_only(draw, cap: int) -> str | None:
+    diffs: list[float] = []
+    previous = 0
+    verdict = None
+    for size in looks(cap):
+        diffs += [draw() for _ in range(size - previous)]
+        verdict = judge(
+            diffs,
+            previous=previous,
+            cap=cap,
+            tolerance=1.0,
+            range_fraction=0.25,
+            precision_stops=False,
+        )
+        previous = size
+        if verdict.stop:
+            break
+    return verdict.stop if verdict else None

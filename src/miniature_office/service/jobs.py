@@ -8,10 +8,16 @@ item, and a job can be cancelled from another thread (or by the callback) betwee
 
 With ``workers=1`` everything runs in the calling process, so a job behaves the same with and
 without a pool (tests and small runs pay no start-up cost).
+
+A job run in looks (a sequential preview, a progressive forecast) keeps one
+:class:`WorkerPool` warm for all of them: its processes start once and receive the shared
+input once, and every look's items go to the same processes. A pool per look would fork its
+workers, install the input again and join them at every look.
 """
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import signal
@@ -27,6 +33,10 @@ Work = Callable[[Any, Item], Result]
 ProgressCallback = Callable[[int, int], None]
 
 _shared: Any = None  # the job's shared input inside a worker process
+#: A worker's collector thresholds: each item unpickles and runs whole engines, tens of thousands
+#: of objects that live for the item, so the default (700 allocations) collects the young
+#: generation a hundred times per preview future and promotes live work into older ones.
+WORKER_GC_THRESHOLD = (10_000, 10, 10)
 
 
 class JobCancelled(Exception):
@@ -68,6 +78,11 @@ def _install(shared: Any, niceness: int | None = None) -> None:
     global _shared
     _shared = shared
     lower_priority(niceness)
+    # What the worker inherited or installed (imports, the shared input) lives for the job:
+    # frozen, the collector never scans it again (nor copies its pages of a forked parent).
+    # Collection is only less frequent, never skipped, and no result depends on when it runs.
+    gc.freeze()
+    gc.set_threshold(*WORKER_GC_THRESHOLD)
     # Ctrl-C reaches the whole process group: the parent alone handles it and shuts the pool
     # down after the items already running, so workers do not print tracebacks of their own.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -83,6 +98,47 @@ def _context() -> Any:
     return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
 
 
+class WorkerPool:
+    """Worker processes for one job's shared input, kept warm across several runs of items.
+
+    Started on first use (``workers`` processes, the input installed once in each, at
+    ``niceness``); :meth:`close` (or leaving the ``with`` block) ends them. Give it to
+    :class:`Job` (``pool=``) for each batch of items: the looks of a sequential preview reuse
+    the same processes.
+    """
+
+    def __init__(
+        self, work: Work[Any, Any], shared: Any, *, workers: int, niceness: int | None = None
+    ) -> None:
+        self.work, self.shared = work, shared
+        self.workers = max(1, workers)
+        self.niceness = niceness
+        self._executor: ProcessPoolExecutor | None = None
+
+    def executor(self) -> ProcessPoolExecutor:
+        """The running pool (started now if it was not)."""
+        if self._executor is None:
+            self._executor = ProcessPoolExecutor(
+                max_workers=self.workers,
+                mp_context=_context(),
+                initializer=_install,
+                initargs=(self.shared, self.niceness),
+            )
+        return self._executor
+
+    def close(self) -> None:
+        """End the worker processes (items not yet started never run)."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
+
+    def __enter__(self) -> "WorkerPool":
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+
 class Job(Generic[Item, Result]):
     """Run ``work(shared, item)`` for every item, in a pool of ``workers`` processes."""
 
@@ -95,9 +151,12 @@ class Job(Generic[Item, Result]):
         workers: int = 1,
         progress: ProgressCallback | None = None,
         niceness: int | None = None,
+        pool: WorkerPool | None = None,
     ) -> None:
         self.work, self.shared, self.items = work, shared, list(items)
         self.workers = max(1, min(workers, len(self.items) or 1))
+        #: a warm pool to run in (its work, input and workers; it stays open afterwards)
+        self.pool = pool
         self.progress = progress
         self.niceness = niceness  # the pool's workers run at this niceness (or lower)
         self._cancel = threading.Event()
@@ -113,6 +172,8 @@ class Job(Generic[Item, Result]):
 
     def run(self) -> list[Result]:
         """Every item's result, in item order (raises JobCancelled, or the first error)."""
+        if self.pool is not None and self.pool.workers > 1:
+            return self._run_pool()
         if self.workers == 1:
             return self._run_here()
         return self._run_pool()
@@ -136,13 +197,12 @@ class Job(Generic[Item, Result]):
         results: list[Any] = [None] * total
         # At most two items in flight per worker: enough to keep every worker busy, few enough
         # that a cancel does not wait for a long queue to drain.
-        window = 2 * self.workers
-        pool = ProcessPoolExecutor(
-            max_workers=self.workers,
-            mp_context=_context(),
-            initializer=_install,
-            initargs=(self.shared, self.niceness),
+        own = self.pool is None
+        warm = self.pool or WorkerPool(
+            self.work, self.shared, workers=self.workers, niceness=self.niceness
         )
+        window = 2 * warm.workers
+        pool = warm.executor()
         running: dict[Future[Result], int] = {}
         upcoming = iter(range(total))
         try:
@@ -159,7 +219,12 @@ class Job(Generic[Item, Result]):
                     results[running.pop(future)] = future.result()
                     self._finished_one()
         finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+            if own:
+                warm.close()
+            else:  # the pool stays warm for the next run: drop what this one left queued
+                for future in running:
+                    future.cancel()
+                wait(running)
         if self.done < total:
             raise JobCancelled(self.done, total)
         return results
@@ -180,6 +245,7 @@ def run_job(
 __all__ = [
     "Job",
     "JobCancelled",
+    "WorkerPool",
     "default_workers",
     "lower_priority",
     "run_job",

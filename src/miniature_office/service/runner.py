@@ -5,16 +5,34 @@ A ``scheduler`` (a Dask scheduler address, from the configuration's
 runs the items on that cluster: the shared input is scattered
 to every worker once per job (``broadcast=True``), and each item travels alone with a
 reference to it. Without it, :class:`~.jobs.Job` runs them in a local process pool, which also
-sends the shared input once per worker. Both report progress after every item and stop early
+sends the shared input once per worker (:func:`warm_pool` keeps one pool for every look of a
+job run in looks). Both report progress after every item and stop early
 when cancelled (items already running finish; the rest never start).
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, ContextManager, Sequence
 
-from .jobs import Job, JobCancelled, ProgressCallback
+from .jobs import Job, JobCancelled, ProgressCallback, WorkerPool
+
+
+def warm_pool(
+    work: Callable[[Any, Any], Any],
+    shared: Any,
+    *,
+    workers: int,
+    scheduler: Any = None,
+    items: int | None = None,
+) -> ContextManager[WorkerPool | None]:
+    """A local pool kept warm for every look of one job (at most ``items`` workers), to give
+    each look's :class:`Runner` as ``pool``; None (nothing to keep) on Dask or one process."""
+    size = min(workers, items if items is not None else workers)
+    if scheduler or size <= 1:
+        return contextlib.nullcontext(None)
+    return WorkerPool(work, shared, workers=size)
 
 
 class Runner:
@@ -29,9 +47,11 @@ class Runner:
         workers: int = 1,
         scheduler: Any = None,
         progress: ProgressCallback | None = None,
+        pool: WorkerPool | None = None,
     ) -> None:
         self.work, self.shared, self.items = work, shared, list(items)
         self.workers, self.progress = workers, progress
+        self.pool = pool  # a warm local pool (warm_pool) shared by the looks of one job
         self.scheduler = scheduler or None
         self._cancel = threading.Event()
         self._job: Job[Any, Any] | None = None
@@ -50,7 +70,12 @@ class Runner:
         if self.scheduler is not None:
             return self._run_dask()
         self._job = Job(
-            self.work, self.shared, self.items, workers=self.workers, progress=self.progress
+            self.work,
+            self.shared,
+            self.items,
+            workers=self.workers,
+            progress=self.progress,
+            pool=self.pool,
         )
         if self._cancel.is_set():
             self._job.cancel()
@@ -82,4 +107,4 @@ class Runner:
                 client.close()
 
 
-__all__ = ["Runner"]
+__all__ = ["Runner", "warm_pool"]

@@ -21,6 +21,12 @@ answer so far is shown, and the run stops when one of these holds:
   give zero in every future.
 - **cap**: the planned maximum ran.
 
+Every look also says whether the precision rule holds (``precise``) and whether every future so
+far shows no difference (``identical``), whether or not they stopped the run: with
+``precision_stops=False`` (the false-sign check of ``bench/preview_sequential.py``) only a sign
+or the cap stops, so the sign test meets every look, and the look records still tell at which
+look the full rule would have stopped.
+
 Pure and deterministic (standard library only).
 """
 
@@ -107,6 +113,8 @@ class Look:
     t: float | None
     boundary: float
     stop: str | None  # why to stop now, or None to run the next look
+    precise: bool = False  # the precision rule holds (it stops the run unless switched off)
+    identical: bool = False  # every future so far shows exactly no difference (likewise)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -116,6 +124,8 @@ class Look:
             "t": None if self.t is None or math.isinf(self.t) else round(self.t, 4),
             "boundary": None if math.isinf(self.boundary) else round(self.boundary, 4),
             "stop": self.stop,
+            "precise": self.precise,
+            "identical": self.identical,
         }
 
 
@@ -127,8 +137,13 @@ def judge(
     tolerance: float,
     alpha: float = ALPHA,
     range_fraction: float = RANGE_FRACTION,
+    precision_stops: bool = True,
 ) -> Look:
-    """Whether to stop after a look whose paired differences are ``diffs``."""
+    """Whether to stop after a look whose paired differences are ``diffs``.
+
+    ``precision_stops=False`` lets only a decided sign or the cap stop (the look still says
+    whether it is ``precise`` or ``identical``): the sign test alone, for its false-sign check.
+    """
     n = len(diffs)
     bound = boundary(n, previous, cap, alpha)
     if n == 0:
@@ -144,16 +159,18 @@ def judge(
         t = mean / (sd / math.sqrt(n))
     low, high = quantile(diffs, 5), quantile(diffs, 95)
     spread = ((high or 0.0) - (low or 0.0)) / 2
+    identical = n >= MIN_FOR_PRECISION and sd == 0 and mean == 0
+    precise = n >= MIN_FOR_PRECISION and (half <= tolerance or half <= range_fraction * spread)
     stop: str | None = None
     if abs(t) >= bound and mean != 0:
         stop = SIGN_DECIDED
-    elif n >= MIN_FOR_PRECISION and sd == 0 and mean == 0:
+    elif identical and precision_stops:
         stop = NO_DIFFERENCE
-    elif n >= MIN_FOR_PRECISION and (half <= tolerance or half <= range_fraction * spread):
+    elif precise and precision_stops:
         stop = PRECISE
     elif n >= cap:
         stop = CAP
-    return Look(n, mean, half, t, bound, stop)
+    return Look(n, mean, half, t, bound, stop, precise, identical)
 
 
 def quantile_interval(
