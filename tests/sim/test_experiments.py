@@ -13,7 +13,7 @@ from miniature_office.sim.world import World
 def _staff(world: World) -> dict[str, dict[str, Any]]:
     """Every agent by its stable identity (office, role, ordinal)."""
     return {
-        world.stable_key(agent.id): {
+        world.streams.stable_key(agent.id): {
             "name": agent.name,
             "skills": agent.skills,
             "desk": agent.desk,
@@ -73,11 +73,11 @@ def test_the_arrival_stream_does_not_depend_on_staffing() -> None:
 
 def test_a_task_draws_from_its_own_stream_not_from_the_order_of_ids() -> None:
     world = Engine(read_scenario(None), 1).world
-    world.register_identity("T-0001", "arrival:9/1")
-    world.register_identity("T-0002", "arrival:4/2")
+    world.streams.register_identity("T-0001", "arrival:9/1")
+    world.streams.register_identity("T-0002", "arrival:4/2")
     first = [world.random("T-0001") for _ in range(3)]
     other = Engine(read_scenario(None), 1).world
-    other.register_identity("T-0007", "arrival:9/1")
+    other.streams.register_identity("T-0007", "arrival:9/1")
     other.random("T-0002")  # someone else's draws in between change nothing
     assert [other.random("T-0007") for _ in range(3)] == first
 
@@ -87,7 +87,7 @@ def test_reseeding_futures_keeps_state_and_changes_every_stream() -> None:
     a.run(50)
     b.run(50)
     assert a.head_hash == b.head_hash
-    b.world.reseed_futures("fork-1")
+    b.world.streams.reseed_futures("fork-1")
     assert a.world.random("T-0001") != b.world.random("T-0001")
     assert a.world.random() != b.world.random()
-    assert a.world.arrival_rng.random() != b.world.arrival_rng.random()
+    assert a.world.streams.arrival_rng.random() != b.world.streams.arrival_rng.random()

@@ -119,7 +119,7 @@ def test_a_fork_with_fresh_futures_keeps_the_state_and_diverges() -> None:
     engine = Engine(read_scenario(None), 5)
     engine.run(200)
     fork = Engine.resume(json.loads(json.dumps(dump_engine(engine))))
-    fork.world.reseed_futures("future-1")
+    fork.world.streams.reseed_futures("future-1")
     assert fork.world.totals == engine.world.totals
     engine.run(400)
     fork.run(400)
@@ -197,4 +197,4 @@ def test_a_full_backlog_rejects_and_counts_what_it_cannot_hold() -> None:
     rejected = [e for e in world.audit if e.kind == "directive.rejected"]
     assert len(rejected) == world.totals["rejected"]
     assert {e.data["reason"] for e in rejected} == {"backlog full"}
-    assert not any(e.target in world.draw_counts for e in rejected)  # no stream state kept
+    assert not any(e.target in world.streams.draw_counts for e in rejected)  # no stream state kept

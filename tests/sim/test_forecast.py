@@ -151,7 +151,7 @@ def test_a_future_counting_only_deployments_runs_exactly_as_with_the_full_flow_t
     assert lean.head_hash == full.head_hash
     assert lean.world.audit.count == full.world.audit.count
     assert lean.world.totals == full.world.totals
-    assert lean.world.draw_counts == full.world.draw_counts
+    assert lean.world.streams.draw_counts == full.world.streams.draw_counts
     question = _question(engine, horizon=200, by=engine.tick + 100)
     outcomes = [simulate_future(prepare(engine, question, seed=3), i) for i in range(2)]
     assert outcomes == [

@@ -90,7 +90,7 @@ def prune(world: World) -> None:
         del world.directives[directive.id]
         forget_directive(world, directive.id)
         world.changes.removed.setdefault("directives", []).append(directive.id)
-        world.forget_identities([directive.id, *directive.task_ids])  # bounded stream state
+        world.streams.forget_identities([directive.id, *directive.task_ids])  # bounded stream state
     _prune_contracts(world, horizon)
     if not gone:
         return
@@ -121,6 +121,6 @@ def _prune_contracts(world: World, horizon: int) -> None:
         for artifact_id in contract.artifacts:
             world.artifacts.pop(artifact_id, None)
         del world.contracts[contract.id]
-        world.forget_identities([contract.id])
+        world.streams.forget_identities([contract.id])
         world.changes.removed.setdefault("contracts", []).append(contract.id)
     world.next_contract_prune = soonest

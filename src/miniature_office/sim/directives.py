@@ -84,7 +84,7 @@ def create_directive(
     )
     if key is None:
         if origin_contract is not None:
-            key = f"{world.stable_key(origin_contract)}:provider"
+            key = f"{world.streams.stable_key(origin_contract)}:provider"
         else:
             key = f"command:{world.next_id('K:command')}"
     if offered_tick is None:
@@ -107,7 +107,7 @@ def create_directive(
     )
     if directive.created_tick > directive.arrived_tick:  # its first stage: the backlog wait
         directive.stage_ticks["backlog"] = directive.created_tick - directive.arrived_tick
-    world.register_identity(directive.id, key)
+    world.streams.register_identity(directive.id, key)
     world.directives[directive.id] = directive
     office.directive_ids.append(directive.id)
     world.totals["directives_created"] += 1
@@ -158,7 +158,7 @@ def intake(world: World) -> None:
     arrivals = world.scenario.arrivals
     if arrivals.rate_per_day > 0:
         expected = arrivals.rate_per_day / world.settings.ticks_per_day
-        for _ in range(poisson(expected, world.arrival_rng.random())):
+        for _ in range(poisson(expected, world.streams.arrival_rng.random())):
             _offer(world, _random_arrival(world))
     if world.backlog:
         _admit(world)
@@ -220,7 +220,9 @@ def _offer(world: World, arrival: Arrival) -> None:
     full = {"open": open_directives(world), "max_open": spec.max_open}
     if spec.overflow == "reject" or len(world.backlog) >= spec.max_backlog:
         world.totals["rejected"] += 1
-        world.draw_counts.pop(arrival.key, None)  # its stream is done: keep the state bounded
+        world.streams.draw_counts.pop(
+            arrival.key, None
+        )  # its stream is done: keep the state bounded
         reason = "open-work limit" if spec.overflow == "reject" else "backlog full"
         world.log(
             "directive.rejected",
@@ -368,7 +370,9 @@ def _new_task(
 ) -> Task:
     task_id = world.next_id("T")
     key = task_id
-    world.register_identity(task_id, f"{world.stable_key(directive.id)}/{len(earlier) + 1}")
+    world.streams.register_identity(
+        task_id, f"{world.streams.stable_key(directive.id)}/{len(earlier) + 1}"
+    )
     sensitivity = _clamp(directive.sensitivity * world.uniform(*TASK_SENSITIVITY_SPREAD, key))
     complexity = _clamp(directive.complexity + world.uniform(-0.15, 0.15, key))
     depends = [t.id for t in earlier if world.chance(world.settings.task_dependency_chance, key)]
@@ -423,7 +427,9 @@ def _request_contract(world: World, directive: Directive, consumer: Task, parent
     if have is not None and satisfies(have, requirement):
         return
     contract_id = world.next_id("C")
-    world.register_identity(contract_id, f"{world.stable_key(directive.id)}:contract")
+    world.streams.register_identity(
+        contract_id, f"{world.streams.stable_key(directive.id)}:contract"
+    )
     contract = Contract(
         id=contract_id,
         name=name,

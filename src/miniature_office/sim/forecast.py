@@ -86,7 +86,7 @@ class FutureOutcome:
 
 def reseed(engine: Engine, salt: str) -> None:
     """Give ``engine`` fresh random futures: the same state, different draws from now on."""
-    engine.world.reseed_futures(salt)
+    engine.world.streams.reseed_futures(salt)
 
 
 def fork(engine: Engine, salt: str, *, headless: bool = True) -> Engine:

@@ -47,6 +47,18 @@ REGISTRIES: dict[str, type] = {
     "artifacts": Artifact,
 }
 PLAIN = tuple(WORLD_PLAIN)  # the world's plainly snapshotted fields, in order
+#: The part of the world that holds a plain field, when it is not the world itself. The
+#: document names fields as it always did (flat under "plain"); the parts are the code's shape.
+PLAIN_PART: dict[str, str] = {
+    "draw_counts": "streams",
+    "identity": "streams",
+}
+
+
+def _holder(world: World, name: str) -> Any:
+    """The object that holds plain field ``name``: the world or one of its parts."""
+    part = PLAIN_PART.get(name)
+    return world if part is None else getattr(world, part)
 
 
 def encode(value: Any) -> Any:
@@ -113,7 +125,7 @@ def dump_engine(engine: Any) -> dict[str, Any]:
         "format": SNAPSHOT_FORMAT,
         "seed": world.seed,
         "scenario": world.scenario.to_dict(),
-        "plain": {name: encode(getattr(world, name)) for name in PLAIN},
+        "plain": {name: encode(getattr(_holder(world, name), name)) for name in PLAIN},
         "state_counts": {s.value: n for s, n in world.state_counts.items()},
         "registries": {
             name: [encode(item) for item in getattr(world, name).values()] for name in REGISTRIES
@@ -123,9 +135,9 @@ def dump_engine(engine: Any) -> dict[str, Any]:
         "deployed_order": list(world.deployed_order),
         "scripted_released": world.scripted_released,
         "rng": {
-            "work": dump_rng(world.rng),
-            "arrivals": dump_rng(world.arrival_rng),
-            "futures_salt": world.futures_salt,  # keys the counter-based keyed streams
+            "work": dump_rng(world.streams.rng),
+            "arrivals": dump_rng(world.streams.arrival_rng),
+            "futures_salt": world.streams.futures_salt,  # keys the counter-based keyed streams
         },
         "audit": {
             "head": world.audit.head,
@@ -225,7 +237,7 @@ def load_engine(data: dict[str, Any], engine_cls: Any, **engine_kwargs: Any) -> 
         if name == "totals":
             world.totals.update(value)  # counters newer than the snapshot stay at zero
         else:
-            setattr(world, name, value)
+            setattr(_holder(world, name), name, value)
     world.state_counts = {TaskState(k): v for k, v in data["state_counts"].items()}
     for name, cls in REGISTRIES.items():
         registry = {}
@@ -243,9 +255,9 @@ def load_engine(data: dict[str, Any], engine_cls: Any, **engine_kwargs: Any) -> 
     world.deploy_ready = dict.fromkeys(data["deploy_ready"])
     world.deployed_order = deque(data["deployed_order"])
     world.scripted_released = data["scripted_released"]
-    load_rng(world.rng, data["rng"]["work"])
-    load_rng(world.arrival_rng, data["rng"]["arrivals"])
-    world.restore_streams(data["rng"]["futures_salt"])
+    load_rng(world.streams.rng, data["rng"]["work"])
+    load_rng(world.streams.arrival_rng, data["rng"]["arrivals"])
+    world.streams.restore_streams(data["rng"]["futures_salt"])
     audit: AuditLog = world.audit
     recent = [AuditEvent.from_dict(e) for e in data["audit"]["recent"]]
     audit.restore_head(data["audit"]["head"], data["audit"]["count"], recent)

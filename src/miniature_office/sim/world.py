@@ -8,8 +8,6 @@ delta.
 
 from __future__ import annotations
 
-import hashlib
-import random
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,6 +39,7 @@ from .members import (
     TASK_SCHEDULED,
 )
 from .scenario import AgentSpec, DirectiveRequest, Scenario, ToolSpec, staff_counts
+from .streams import RandomStreams
 from .supply import Tool, find_tools
 from .tasks import Directive, ReviewKind, ReviewStatus, Task, TaskState, Transition, is_legal
 from .votes import Vote
@@ -178,16 +177,9 @@ class World:
         self.scenario = scenario
         self.settings = scenario.settings
         self.seed = seed
-        # Randomness that belongs to someone (an agent, a directive, a task) comes from a stream
-        # keyed by that entity's stable identity (see chance/uniform/pick): a variant that adds
-        # a verifier leaves everyone else's draws, and the arrival stream, exactly as they were.
-        # The unkeyed work stream is for draws that belong to nobody.
-        self.futures_salt = ""
-        self.rng = random.Random(seed)
-        self.arrival_rng = random.Random(f"{seed}:arrivals")
-        self._key_streams("")
-        self.draw_counts: dict[str, int] = {}  # stable key -> draws taken from its stream
-        self.identity: dict[str, str] = {}  # entity id -> stable key (ids shift, keys don't)
+        # Every draw of the run (work, arrivals, the keyed streams of agents, directives and
+        # tasks) comes from here: see sim/streams.py.
+        self.streams = RandomStreams(seed)
         self.audit = audit
         self.tick = 0
         self.running = True
@@ -247,31 +239,6 @@ class World:
         self.open_meetings: dict[str, dict[str, None]] = {}  # office id -> meetings called
         self.next_contract_prune = 0  # no settled contract can leave memory before this tick
 
-    def _key_streams(self, salt: str) -> None:
-        """Key the per-identity streams with seed and ``salt``; ``_keyed`` is a blake2b hasher
-        with that key absorbed and nothing fed yet (each draw copies it)."""
-        self._stream_key = _stream_key(self.seed, salt)
-        self._keyed = hashlib.blake2b(digest_size=8, key=self._stream_key)
-
-    def __getstate__(self) -> dict[str, Any]:
-        """Pickling (worker processes) and copying: the keyed hasher is rebuilt from its key.
-
-        A compiled build (mypyc) keeps attributes in slots named by ``__mypyc_attrs__``, with
-        no ``__dict__``; the pure build has only the ``__dict__``."""
-        names = getattr(type(self), "__mypyc_attrs__", None)
-        if names is None:
-            state = dict(self.__dict__)
-        else:
-            state = {name: getattr(self, name) for name in names if hasattr(self, name)}
-        state.pop("_keyed", None)
-        state.pop("__dict__", None)
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        for name, value in state.items():
-            setattr(self, name, value)
-        self._keyed = hashlib.blake2b(digest_size=8, key=self._stream_key)
-
     # ---- ids, logging, change tracking ------------------------------------------------------
 
     def next_id(self, prefix: str) -> str:
@@ -292,66 +259,24 @@ class World:
 
     # ---- randomness -------------------------------------------------------------------------
 
-    def random(self, key: str | None = None) -> float:
-        """A float in [0, 1): from ``key``'s own stream, or the unkeyed work stream.
+    # The draws the rules take most often, kept one call away (the streams themselves, with the
+    # identities that key them, are ``self.streams``).
 
-        ``key`` is an entity id (``T-0007``, ``A-0003``, ``D-0002``) or any stable string. Ids
-        registered in :attr:`identity` are translated to their stable key first, so the draw
-        depends on who the entity is (arrival 17's second task), not on the order ids were
-        handed out. Keyed draws are counter based: draw n of a key is
-        blake2b(seed, futures salt, key, n), so no other entity's draws can shift it.
-        """
-        if key is None:
-            return self.rng.random()
-        stable = self.identity.get(key, key)
-        counts = self.draw_counts
-        n = counts.get(stable, 0)
-        counts[stable] = n + 1
-        # A copy of the keyed hasher is blake2b(key=...) with the key block already absorbed:
-        # the same digest as a fresh keyed hasher, for less work per draw.
-        digest = self._keyed.copy()
-        digest.update(f"{stable}#{n}".encode())
-        return (int.from_bytes(digest.digest(), "big") >> 11) * _TWO_TO_MINUS_53
+    def random(self, key: str | None = None) -> float:
+        """A float in [0, 1) from ``key``'s stream (see :meth:`RandomStreams.random`)."""
+        return self.streams.random(key)
 
     def chance(self, p: float, key: str | None = None) -> bool:
-        """One Bernoulli draw (``key``: whose stream, see :meth:`random`)."""
-        return self.random(key) < p
+        """One Bernoulli draw (``key``: whose stream, see :meth:`RandomStreams.random`)."""
+        return self.streams.random(key) < p
 
     def uniform(self, low: float, high: float, key: str | None = None) -> float:
-        """A uniform draw in [low, high) (``key``: whose stream, see :meth:`random`)."""
-        return low + (high - low) * self.random(key)
+        """A uniform draw in [low, high) (``key``: whose stream)."""
+        return low + (high - low) * self.streams.random(key)
 
     def pick(self, items: list[Any] | tuple[Any, ...], key: str | None = None) -> Any:
-        """One of ``items``, uniformly (``key``: whose stream, see :meth:`random`)."""
-        return items[int(self.random(key) * len(items))]
-
-    def register_identity(self, entity_id: str, stable_key: str) -> None:
-        """Draws keyed by ``entity_id`` come from the stream of ``stable_key`` from now on."""
-        self.identity[entity_id] = stable_key
-
-    def stable_key(self, entity_id: str) -> str:
-        return self.identity.get(entity_id, entity_id)
-
-    def forget_identities(self, entity_ids: list[str]) -> None:
-        """Drop the keyed streams of entities that left memory (keeps the state bounded)."""
-        for entity_id in entity_ids:
-            stable = self.identity.pop(entity_id, None)
-            if stable is not None:
-                self.draw_counts.pop(stable, None)
-
-    def reseed_futures(self, salt: str) -> None:
-        """Same state, fresh random futures: every stream continues from seeds derived from
-        ``salt`` (forecasts fork a world this way). Keyed streams keep their draw counters."""
-        self.futures_salt = salt
-        self.rng = random.Random(f"{self.seed}:{salt}:work")
-        self.arrival_rng = random.Random(f"{self.seed}:{salt}:arrivals")
-        self._key_streams(salt)
-
-    def restore_streams(self, salt: str) -> None:
-        """Point keyed draws at ``salt`` without reseeding the sequential streams (snapshots
-        restore those from their saved states)."""
-        self.futures_salt = salt
-        self._key_streams(salt)
+        """One of ``items``, uniformly (``key``: whose stream)."""
+        return items[int(self.streams.random(key) * len(items))]
 
     def effective_priority(self, priority: int, since_tick: int) -> int:
         """Priority after aging: one level better (lower) per ``priority_aging_ticks`` waited
@@ -381,7 +306,7 @@ class World:
         ordinal = office.hires.get(role.value, 0)
         office.hires[role.value] = ordinal + 1
         key = f"agent:{office.id}:{role.value}:{ordinal}"
-        self.register_identity(agent_id, key)
+        self.streams.register_identity(agent_id, key)
         main = ROLE_SKILL[role]
         profile = {s: round(self.uniform(0.3, 0.6, key), 3) for s in ROLE_SKILL.values()}
         main_range = (0.45, 0.7) if assistant else (0.6, 0.95)
@@ -796,10 +721,4 @@ def set_status(agent: Agent, status: AgentStatus, world: World) -> None:
         world.changes.agents[agent.id] = None
 
 
-_TWO_TO_MINUS_53 = 2.0**-53
 _STATE_NAME = {state: state.value for state in TaskState}  # Enum.value is a property call
-
-
-def _stream_key(seed: int, salt: str) -> bytes:
-    """The blake2b key of a world's keyed streams: its seed and futures salt (<= 64 bytes)."""
-    return hashlib.blake2b(f"{seed}:{salt}".encode(), digest_size=32).digest()
