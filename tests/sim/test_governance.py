@@ -74,7 +74,7 @@ def test_a_lockdown_survives_a_snapshot() -> None:
     engine.submit("lockdown", {"scope": "python", "reason": "suspected leak"})
     engine.apply_pending()
     copy = Engine.resume(dump_engine(engine))
-    assert copy.world.lockdowns["python"].reason == "suspected leak"
+    assert copy.world.governance.lockdowns["python"].reason == "suspected leak"
     copy.run(120)
     assert _state(copy, "python") is DirectiveState.IN_PROGRESS
 
@@ -99,7 +99,7 @@ def test_a_scheduled_proposal_activates_at_its_tick_and_a_revoked_one_never_does
     engine.submit("schedule_proposal", _hire_proposal(10), actor="ops")
     engine.submit("schedule_proposal", _hire_proposal(12), actor="ops")
     engine.apply_pending()
-    kept, revoked = sorted(engine.world.proposals)
+    kept, revoked = sorted(engine.world.governance.proposals)
     engine.submit("revoke_proposal", {"proposal_id": revoked, "reason": "changed my mind"})
     engine.run(10)
     assert engine.tick == 10 and verifiers() == before
@@ -107,8 +107,8 @@ def test_a_scheduled_proposal_activates_at_its_tick_and_a_revoked_one_never_does
     assert verifiers() == before + 1
     engine.run(50)
     assert verifiers() == before + 1
-    assert engine.world.proposals[kept].state is ProposalState.APPLIED
-    assert engine.world.proposals[revoked].state is ProposalState.REVOKED
+    assert engine.world.governance.proposals[kept].state is ProposalState.APPLIED
+    assert engine.world.governance.proposals[revoked].state is ProposalState.REVOKED
     with pytest.raises(CommandRejected, match="only a scheduled proposal"):
         engine.submit("revoke_proposal", {"proposal_id": kept, "reason": "too late"})
 
@@ -117,7 +117,7 @@ def test_the_audit_log_links_proposal_preview_and_applied_commands() -> None:
     engine = engine_with()
     engine.submit("schedule_proposal", _hire_proposal(3), actor="ops")
     engine.run(5)
-    proposal = next(iter(engine.world.proposals.values()))
+    proposal = next(iter(engine.world.governance.proposals.values()))
     events = {e.seq: e for e in engine.world.audit}
     scheduled = events[proposal.event]
     activated = events[proposal.outcome_event]
@@ -145,8 +145,8 @@ def test_the_counter_proposal_dismisses_the_person_the_proposal_hired() -> None:
         },
     )
     engine.run(4)
-    first, second = sorted(engine.world.proposals)
-    hired = engine.world.proposals[first].applied[0].created[0]
+    first, second = sorted(engine.world.governance.proposals)
+    hired = engine.world.governance.proposals[first].applied[0].created[0]
     assert engine.world.settings.walk_speed == 99
     revert = counter_proposal(engine.world, first, engine.tick + 1)
     assert revert["payload"]["commands"] == [

@@ -704,7 +704,7 @@ class ProposalPolicy(_Payload):
 
 
 def _policy(world: World, p: ProposalPolicy, actor: str, parent: int) -> None:
-    world.proposal_policy[props.PREVIEW_MAX_AGE] = p.preview_max_age_ticks
+    world.governance.policy.preview_max_age_ticks = p.preview_max_age_ticks
 
 
 # ---- the registry: one spec per kind ----------------------------------------------------------

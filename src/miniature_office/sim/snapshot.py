@@ -23,6 +23,7 @@ from .agents import Agent
 from .artifacts import Artifact
 from .audit import AuditEvent, AuditLog
 from .contracts import Contract, Elevator
+from .governance import SchedulingPolicy
 from .meetings import Meeting
 from .scenario import Scenario
 from .snapshot_schema import SCHEMA, WORLD_PLAIN
@@ -52,6 +53,9 @@ PLAIN = tuple(WORLD_PLAIN)  # the world's plainly snapshotted fields, in order
 PLAIN_PART: dict[str, str] = {
     "draw_counts": "streams",
     "identity": "streams",
+    "lockdowns": "governance",
+    "delivery_blocks": "governance",
+    "proposals": "governance",
 }
 
 
@@ -59,6 +63,19 @@ def _holder(world: World, name: str) -> Any:
     """The object that holds plain field ``name``: the world or one of its parts."""
     part = PLAIN_PART.get(name)
     return world if part is None else getattr(world, part)
+
+
+def _plain_value(world: World, name: str) -> Any:
+    if name == "proposal_policy":  # typed in the world, a name -> value table in the document
+        return world.governance.policy.to_dict()
+    return getattr(_holder(world, name), name)
+
+
+def _set_plain(world: World, name: str, value: Any) -> None:
+    if name == "proposal_policy":
+        world.governance.policy = SchedulingPolicy.from_dict(value)
+    else:
+        setattr(_holder(world, name), name, value)
 
 
 def encode(value: Any) -> Any:
@@ -125,7 +142,7 @@ def dump_engine(engine: Any) -> dict[str, Any]:
         "format": SNAPSHOT_FORMAT,
         "seed": world.seed,
         "scenario": world.scenario.to_dict(),
-        "plain": {name: encode(getattr(_holder(world, name), name)) for name in PLAIN},
+        "plain": {name: encode(_plain_value(world, name)) for name in PLAIN},
         "state_counts": {s.value: n for s, n in world.state_counts.items()},
         "registries": {
             name: [encode(item) for item in getattr(world, name).values()] for name in REGISTRIES
@@ -237,7 +254,7 @@ def load_engine(data: dict[str, Any], engine_cls: Any, **engine_kwargs: Any) -> 
         if name == "totals":
             world.totals.update(value)  # counters newer than the snapshot stay at zero
         else:
-            setattr(_holder(world, name), name, value)
+            _set_plain(world, name, value)
     world.state_counts = {TaskState(k): v for k, v in data["state_counts"].items()}
     for name, cls in REGISTRIES.items():
         registry = {}

@@ -18,10 +18,9 @@ from .artifacts import Artifact, ArtifactKind
 from .contracts import Contract, ContractState, Elevator, Shipment, ShipmentKind
 from .errors import CommandStatus
 from .floorplan import FloorPlan, Rect
+from .governance import AppliedStep, Hold, Proposal, ProposalState
 from .meetings import Meeting
-from .proposals import AppliedStep, Proposal, ProposalState
 from .scenario import DirectiveRequest
-from .security_office import Hold
 from .stalls import Stall, StallCause
 from .supply import Tool
 from .tasks import Directive, DirectiveState, ReviewKind, ReviewStatus, Task, TaskState, Transition

@@ -20,6 +20,7 @@ from .audit import AuditLog
 from .contracts import Contract, Elevator, Shipment, satisfies
 from .errors import TransitionRefused
 from .floorplan import FloorPlan, Rect, desk_position, office_bays, plan_floor, spare_desk
+from .governance import Governance
 from .meetings import Meeting
 from .members import (
     REVIEW_FAILED,
@@ -223,12 +224,9 @@ class World:
         self.releases: dict[str, int] = {}  # "floor:contract" -> releases published
         self.stalls: dict[str, Any] = {}  # open stall episodes by key (sim/stalls.Stall)
         self.stall_marks: dict[str, int] = {}  # stall watcher's counters (elevator pressure)
-        # Governance (sim/security_office.py, sim/proposals.py): lockdowns by scope, blocked
-        # deliveries by directive, scheduled changes by id and the proposal policy.
-        self.lockdowns: dict[str, Any] = {}
-        self.delivery_blocks: dict[str, Any] = {}
-        self.proposals: dict[str, Any] = {}
-        self.proposal_policy: dict[str, int] = {}
+        # Lockdowns, blocked deliveries, proposals and their policy (sim/governance.py; the
+        # rules that change them: sim/security_office.py, sim/proposals.py).
+        self.governance = Governance()
         # Indexes kept up to date as work changes, so the tick reads what it needs instead of
         # scanning every task (not part of a snapshot: :meth:`rebuild_indexes` derives them).
         self.task_order: dict[str, int] = {}  # task id -> registration order
