@@ -17,10 +17,10 @@ from .builders import engine_with
 def test_command_applies_at_the_start_of_the_next_tick() -> None:
     engine = engine_with()
     command = engine.submit("create_directive", {"title": "New", "floor": "python"})
-    assert command.seq == 1 and command.status == "pending" and not engine.world.directives
+    assert command.seq == 1 and command.status == "pending" and not engine.world.board.directives
     engine.step()
     assert command.status == "applied" and command.applied_tick == 0
-    assert [d.title for d in engine.world.directives.values()] == ["New"]
+    assert [d.title for d in engine.world.board.directives.values()] == ["New"]
 
 
 @pytest.mark.parametrize(
@@ -142,7 +142,7 @@ def test_a_submitted_payload_is_parsed_once_and_its_model_reaches_the_effect(mon
     monkeypatch.setattr(commands, "parse", no_second_parse)
     engine.step()
     assert command.status == "applied"
-    assert [d.title for d in engine.world.directives.values()] == ["Spaced"]
+    assert [d.title for d in engine.world.board.directives.values()] == ["Spaced"]
 
 
 def test_a_command_read_back_from_the_store_is_parsed_when_it_applies() -> None:
@@ -197,7 +197,7 @@ def test_a_scripted_an_arrived_and_a_commanded_request_open_the_same_kind_of_dir
     # the same record whoever asked: the request's fields, the floor named "floor"
     assert len({tuple(sorted(e.data)) for e in created}) == 1
     for event in created:
-        assert engine.world.directives[event.target].floor_id == event.data["floor"]
+        assert engine.world.board.directives[event.target].floor_id == event.data["floor"]
 
 
 def test_dismissing_a_voter_who_has_not_voted_leaves_the_audit_chain_intact() -> None:
@@ -205,7 +205,7 @@ def test_dismissing_a_voter_who_has_not_voted_leaves_the_audit_chain_intact() ->
     dismissed voter (found by test_audit_and_determinism's random command sequences)."""
     engine = Engine(read_scenario(None), 1)
     engine.run(106)  # vote V-0041 is open and A-0014, a reviewer, has not voted
-    vote = engine.world.votes["V-0041"]
+    vote = engine.world.board.votes["V-0041"]
     assert vote.outcome.value == "open" and "A-0014" in vote.weights
     assert "A-0014" not in vote.ballots
     engine.submit("dismiss_agent", {"agent_id": "A-0014"})

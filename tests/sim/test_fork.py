@@ -30,15 +30,17 @@ Payload = Callable[[World], dict[str, Any]]
 
 
 def _open_task(world: World) -> str:
-    return next(t.id for t in world.tasks.values() if t.state is TaskState.IN_PROGRESS)
+    return next(t.id for t in world.board.tasks.values() if t.state is TaskState.IN_PROGRESS)
 
 
 def _blocked_task(world: World) -> str:
-    return next(t.id for t in world.tasks.values() if t.state is TaskState.BLOCKED)
+    return next(t.id for t in world.board.tasks.values() if t.state is TaskState.BLOCKED)
 
 
 def _open_directive(world: World) -> str:
-    return next(d.id for d in world.directives.values() if d.state is not DirectiveState.DEPLOYED)
+    return next(
+        d.id for d in world.board.directives.values() if d.state is not DirectiveState.DEPLOYED
+    )
 
 
 def _blocked_directive(world: World) -> str:

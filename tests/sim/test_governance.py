@@ -22,7 +22,7 @@ def _two_floors() -> Engine:
 
 
 def _state(engine: Engine, floor: str) -> DirectiveState:
-    return next(d.state for d in engine.world.directives.values() if d.floor_id == floor)
+    return next(d.state for d in engine.world.board.directives.values() if d.floor_id == floor)
 
 
 def test_lockdown_stops_deployments_on_that_floor_only_and_lifting_resumes_them() -> None:
@@ -31,8 +31,8 @@ def test_lockdown_stops_deployments_on_that_floor_only_and_lifting_resumes_them(
     engine.run(120)  # both directives finish their work well before this (36 ticks unlocked)
     assert _state(engine, "rust") is DirectiveState.DEPLOYED
     assert _state(engine, "python") is DirectiveState.IN_PROGRESS
-    python = next(d for d in engine.world.directives.values() if d.floor_id == "python")
-    assert all(engine.world.tasks[t].state.value == "merged" for t in python.task_ids)
+    python = next(d for d in engine.world.board.directives.values() if d.floor_id == "python")
+    assert all(engine.world.board.tasks[t].state.value == "merged" for t in python.task_ids)
     engine.submit("lift_lockdown", {"scope": "python"}, actor="admin")
     engine.step()
     assert python.state is DirectiveState.DEPLOYED
@@ -46,7 +46,7 @@ def test_building_lockdown_holds_every_floor_and_a_delivery_block_holds_one_dire
     engine.run(120)
     assert _state(engine, "rust") is DirectiveState.IN_PROGRESS
     assert _state(engine, "python") is DirectiveState.IN_PROGRESS
-    rust = next(d for d in engine.world.directives.values() if d.floor_id == "rust")
+    rust = next(d for d in engine.world.board.directives.values() if d.floor_id == "rust")
     engine.submit("block_delivery", {"directive_id": rust.id, "reason": "needs sign-off"})
     engine.submit("lift_lockdown", {"scope": "building"})
     engine.step()

@@ -28,8 +28,8 @@ DIRTY = {"complexity": 0.9, "ambiguity": 0.4, "defects_found": 3, "rework_count"
 
 def _task(engine, **fields):
     """A task of ``engine`` with the given quality figures (others as designed)."""
-    run_until(engine, lambda e: e.world.tasks)
-    task = next(iter(engine.world.tasks.values()))
+    run_until(engine, lambda e: e.world.board.tasks)
+    task = next(iter(engine.world.board.tasks.values()))
     for name, value in fields.items():
         setattr(task, name, value)
     return task
@@ -137,8 +137,8 @@ def test_a_meeting_lowers_ambiguity_by_the_documented_factor() -> None:
     for factor in (0.35, 1.0):
         engine = engine_with(directives=[directive(ambiguity=0.9)], meeting_ambiguity_factor=factor)
         run_until(engine, lambda e: "meeting.concluded" in kinds(e))
-        meeting = next(iter(engine.world.meetings.values()))
-        task = engine.world.tasks[meeting.task_id]
+        meeting = next(iter(engine.world.board.meetings.values()))
+        task = engine.world.board.tasks[meeting.task_id]
         assert task.ambiguity == round(meeting.ambiguity_before * factor, 4)
 
 
@@ -278,7 +278,9 @@ def _first_code_change_tick(language: str) -> int:
     engine = engine_with(directives=[directive(ambiguity=0.0)])
     for agent in engine.world.agents.values():
         agent.languages = (language,)
-    return run_until(engine, lambda e: any(t.state is S.IN_REVIEW for t in e.world.tasks.values()))
+    return run_until(
+        engine, lambda e: any(t.state is S.IN_REVIEW for t in e.world.board.tasks.values())
+    )
 
 
 def test_working_outside_ones_languages_is_slower() -> None:
@@ -317,7 +319,7 @@ def _cross_floor(chance: float):
 
 def test_a_breaking_release_makes_consumers_on_caret_one_rework_against_the_new_major() -> None:
     engine, contract = _cross_floor(1.0)
-    consumer = next(t for t in engine.world.tasks.values() if t.requires_contract)
+    consumer = next(t for t in engine.world.board.tasks.values() if t.requires_contract)
     assert consumer.contract_range == "^1.0.0"
     effort = consumer.effort
     run_until(engine, lambda e: "contract.adapted" in kinds(e))
@@ -325,7 +327,7 @@ def test_a_breaking_release_makes_consumers_on_caret_one_rework_against_the_new_
     assert consumer.contract_range == "^2.0.0"
     assert consumer.effort == round(effort + engine.world.settings.breaking_adapt_effort, 3)
     assert engine.world.floors["javascript"].contracts_available[contract.name] == "2.0.0"
-    run_until(engine, lambda e: e.world.directives["D-0001"].state.value == "deployed")
+    run_until(engine, lambda e: e.world.board.directives["D-0001"].state.value == "deployed")
 
 
 def test_a_compatible_release_is_delivered_without_rework() -> None:

@@ -32,7 +32,7 @@ def test_an_assistant_without_clearance_stalls_sensitive_review_and_names_the_re
     engine = engine_with(staff=NO_SECURITY, directives=SENSITIVE)
     run_until(engine, lambda e: _stalled(e, "clearance"))
     event = _events(engine, "flow.stalled", "clearance")[0]
-    task = engine.world.tasks[event.target]
+    task = engine.world.board.tasks[event.target]
     assert task.state is TaskState.IN_REVIEW
     assert event.data["remedy"].startswith(
         f"hire a Security agent with clearance >= {task.security_level}"
@@ -104,7 +104,7 @@ def test_a_contract_whose_provider_work_is_gone_never_arrives_and_says_so() -> N
         lambda e: any(c.state is ContractState.IN_DEVELOPMENT for c in e.world.contracts.values()),
     )
     contract = next(iter(engine.world.contracts.values()))
-    provider = engine.world.directives.pop(contract.provider_directive)
+    provider = engine.world.board.directives.pop(contract.provider_directive)
     engine.world.offices[provider.office_id].directive_ids.remove(provider.id)
     run_until(engine, lambda e: _stalled(e, "contract"))
     event = _events(engine, "flow.stalled", "contract")[0]
@@ -162,7 +162,7 @@ def _without(engine, role: str) -> None:
 
 def test_an_office_without_a_builder_stalls_its_tasks_naming_the_role() -> None:
     engine = engine_with(directives=[directive(ambiguity=0.1)])
-    run_until(engine, lambda e: e.world.tasks)
+    run_until(engine, lambda e: e.world.board.tasks)
     _without(engine, "builder")
     stalls = detect(engine.world, 8)
     assert stalls and {s.cause.value for s in stalls} == {"no_agent"}
@@ -189,11 +189,11 @@ def test_work_that_votes_keep_sending_back_is_a_stall_once_per_episode() -> None
     engine = engine_with(directives=[directive(ambiguity=0.1)], stall_rework_loop=3, **doubted)
     run_until(engine, lambda e: _stalled(e, "rework_loop"))
     stall = next(iter(engine.world.stalls.values()))
-    task = engine.world.tasks[stall.subject]
+    task = engine.world.board.tasks[stall.subject]
     assert task.rework_count >= 3 and task.state is not TaskState.MERGED
     assert "sent back" in stall.reason and "override its vote" in stall.remedy
     engine.run(300)
-    assert engine.world.tasks[stall.subject].rework_count > 6  # still cycling ...
+    assert engine.world.board.tasks[stall.subject].rework_count > 6  # still cycling ...
     assert len(_events(engine, "flow.stalled", "rework_loop")) == 1  # ... reported once
 
 
@@ -208,7 +208,7 @@ def test_a_rework_loop_ends_when_the_work_merges() -> None:
         engine.apply_pending()
     run_until(engine, lambda e: _events(e, "flow.unstalled", "rework_loop"))
     subject = _events(engine, "flow.stalled", "rework_loop")[0].target
-    assert engine.world.tasks[subject].state in (TaskState.MERGED, TaskState.DEPLOYED)
+    assert engine.world.board.tasks[subject].state in (TaskState.MERGED, TaskState.DEPLOYED)
 
 
 def test_clean_work_that_carries_its_first_vote_never_loops() -> None:
@@ -234,7 +234,7 @@ def test_a_floor_idle_while_its_arrivals_wait_behind_the_intake_limit_is_a_stall
     assert stall.floor_id == "python"
     assert "arrivals.max_open 3" in stall.reason and "javascript 3" in stall.reason
     assert stall.remedy.startswith("raise arrivals.max_open")
-    assert not any(d.floor_id == "python" for d in engine.world.directives.values())
+    assert not any(d.floor_id == "python" for d in engine.world.board.directives.values())
 
 
 def test_no_intake_stall_while_the_limit_leaves_room() -> None:

@@ -73,14 +73,14 @@ def test_tasks_have_task_id_name_state_and_assignee(stepped_client, runtime):
     world = runtime.engine.world
     assert tasks
     for task in tasks:
-        held = world.tasks[task["task_id"]]
+        held = world.board.tasks[task["task_id"]]
         assert task["name"] == held.title and task["state"] == held.state.value
         assert task["assigned_agent_id"] == held.assignee
 
 
 def test_task_detail_has_0_1_0s_fields(stepped_client, runtime):
     world = runtime.engine.world
-    task = next(t for t in world.tasks.values() if t.depends_on and t.reviews)
+    task = next(t for t in world.board.tasks.values() if t.depends_on and t.reviews)
     body = stepped_client.get(f"/api/tasks/{task.id}").get_json()
     assert body["task_id"] == task.id and body["name"] == task.title
     assert body["description"] == task.title and body["state"] == task.state.value

@@ -102,7 +102,7 @@ def test_metrics_export_every_named_metric_with_the_world_values(stepped_client,
     assert _value(families, "minioffice_agents_total") == len(world.agents)
     assert _value(families, "minioffice_artifacts_total") == world.totals["artifacts"]
     assert _value(families, "minioffice_audit_events_total") == world.audit.count
-    in_progress = sum(1 for t in world.tasks.values() if t.state.value == "in_progress")
+    in_progress = sum(1 for t in world.board.tasks.values() if t.state.value == "in_progress")
     assert _value(families, "minioffice_tasks", state="in_progress") == in_progress
     builders = sum(1 for a in world.agents.values() if a.role.value == "builder")
     assert _value(families, "minioffice_agents_by_role", role="builder") == builders

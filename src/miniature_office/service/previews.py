@@ -80,10 +80,14 @@ def prepare_preview(
     work = current_work(without)
     world = without.world
     opened = tuple(
-        (d.key, d.id) for d in world.directives.values() if d.state is not DirectiveState.DEPLOYED
+        (d.key, d.id)
+        for d in world.board.directives.values()
+        if d.state is not DirectiveState.DEPLOYED
     )
     added = tuple(
-        (d.key, d.id) for d in changed.world.directives.values() if d.id not in world.directives
+        (d.key, d.id)
+        for d in changed.world.board.directives.values()
+        if d.id not in world.board.directives
     )
     return PreviewInput(
         pickle.dumps(without, protocol=pickle.HIGHEST_PROTOCOL),
@@ -116,14 +120,16 @@ def run_arm(
     deployed_before = world.totals["directives_deployed"]
     stalls_before = world.totals["stalls"]
     arrivals_before = world.counters.get("arrival", 0)
-    seen: set[str] = {d.id for d in world.directives.values() if d.state is DirectiveState.DEPLOYED}
+    seen: set[str] = {
+        d.id for d in world.board.directives.values() if d.state is DirectiveState.DEPLOYED
+    }
     leads: list[int] = []
     done_tick = shared.start_tick if not remaining else None
     for _ in range(shared.ticks):
         result = engine.step()
         if not result.flow.deployed_directives_per_tick:
             continue
-        for directive in world.directives.values():
+        for directive in world.board.directives.values():
             if directive.state is DirectiveState.DEPLOYED and directive.id not in seen:
                 seen.add(directive.id)
                 leads.append((directive.deployed_tick or 0) - directive.arrived_tick)

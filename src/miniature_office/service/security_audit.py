@@ -50,7 +50,7 @@ def audit_events(events: Iterable[dict[str, Any]], world: World) -> dict[str, An
             )
     threshold = world.settings.security_threshold
     unsafe = []
-    for task in world.tasks.values():
+    for task in world.board.tasks.values():
         if task.state is not TaskState.DEPLOYED or task.sensitivity < threshold:
             continue
         if task.reviews.get(ReviewKind.SECURITY) is not ReviewStatus.PASSED and (
@@ -65,7 +65,7 @@ def audit_events(events: Iterable[dict[str, Any]], world: World) -> dict[str, An
             )
     vulnerable = [
         {"task": t.id, "vulnerabilities": t.vulnerabilities, "directive": t.directive_id}
-        for t in world.tasks.values()
+        for t in world.board.tasks.values()
         if t.state is TaskState.DEPLOYED and t.vulnerabilities
     ]
     return {

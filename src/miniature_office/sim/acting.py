@@ -95,7 +95,7 @@ def _place(world: World, agent: Agent, activity: Activity) -> tuple[int, int]:
         lift_x, lift_y = world.floors[agent.floor_id].plan.elevator
         return (lift_x - 1, lift_y)
     if activity.place == "meeting":
-        meeting = world.meetings[activity.target]
+        meeting = world.board.meetings[activity.target]
         room = world.floors[agent.floor_id].plan.meeting
         seat = meeting.participants.index(agent.id)
         return (room.x + 1 + seat, room.y + 1)
@@ -157,7 +157,7 @@ def _justification(world: World, activity: Activity, sensitive: bool) -> str | N
     ``sensitive``: a sensitive tool offers the capability on the floor (else the case is
     never asked for and nothing is drawn).
     """
-    if activity.target not in world.tasks:
+    if activity.target not in world.board.tasks:
         return None
     case = f"{_KIND_NAME[activity.kind]} of {activity.target}"
     if not sensitive:
@@ -196,14 +196,14 @@ def _refused(world: World, agent: Agent, activity: Activity) -> None:
 def _still_needed(world: World, agent: Agent, activity: Activity) -> bool:
     kind = activity.kind
     if kind is ACTIVITY_DESIGN:
-        directive = world.directives.get(activity.target)
+        directive = world.board.directives.get(activity.target)
         return directive is not None and directive.state is DIRECTIVE_DESIGNING
     if kind is ACTIVITY_MEETING:
-        meeting = world.meetings.get(activity.target)
+        meeting = world.board.meetings.get(activity.target)
         return meeting is not None and meeting.open
     if kind is ACTIVITY_COURIER:
         return True
-    task = world.tasks.get(activity.target)
+    task = world.board.tasks.get(activity.target)
     if task is None:
         return False
     if kind is ACTIVITY_BUILD:
@@ -219,7 +219,7 @@ def _still_needed(world: World, agent: Agent, activity: Activity) -> bool:
 
 def _work_design(world: World, agent: Agent, activity: Activity) -> None:
     set_status(agent, AGENT_WORKING, world)
-    directive = world.directives[activity.target]
+    directive = world.board.directives[activity.target]
     speed = speed_factor(world.settings, agent, world.floors[directive.floor_id].language)
     activity.remaining -= (world.settings.design_speed_base + agent.skill("design")) * speed
     if activity.remaining <= 0:
@@ -228,7 +228,7 @@ def _work_design(world: World, agent: Agent, activity: Activity) -> None:
 
 
 def _work_build(world: World, agent: Agent, activity: Activity) -> None:
-    task = world.tasks[activity.target]
+    task = world.board.tasks[activity.target]
     if task.state is TASK_SCHEDULED:
         try:
             world.transition(task, TASK_IN_PROGRESS, "builder started with a build tool", agent.id)

@@ -44,7 +44,7 @@ def abandon(world: World, agent: Agent) -> None:
     release(world, agent)
     if activity is None:
         return
-    task = world.tasks.get(activity.target)
+    task = world.board.tasks.get(activity.target)
     if task is None:
         return
     if task.assignee == agent.id and activity.kind is ACTIVITY_BUILD:

@@ -257,7 +257,7 @@ def _dismiss(world: World, p: DismissAgent, actor: str, parent: int) -> None:
         office.outbox.insert(0, activity.cargo)  # someone else carries it to the lift
     elif activity is not None:
         _hand_back(world, agent.id, activity.target, parent)
-    for vote in world.votes.values():
+    for vote in world.board.votes.values():
         if (
             vote.outcome is VoteOutcome.OPEN
             and agent.id in vote.weights
@@ -287,21 +287,21 @@ def _dismiss(world: World, p: DismissAgent, actor: str, parent: int) -> None:
 
 def _hand_back(world: World, agent_id: str, target: str, parent: int) -> None:
     """Work the dismissed agent held goes back to the queue (or waits blocked)."""
-    task = world.tasks.get(target)
-    meeting = world.meetings.get(target)
+    task = world.board.tasks.get(target)
+    meeting = world.board.meetings.get(target)
     if meeting is not None and meeting.open:
         meeting.concluded_tick = world.tick
         meeting.transcript.append(
             {"tick": world.tick, "who": "system", "said": "cancelled: participant dismissed"}
         )
-        task = world.tasks.get(meeting.task_id)
+        task = world.board.tasks.get(meeting.task_id)
         if task is not None:
             task.meeting_id = None
             task.assignee = None
         world.changes.meetings[meeting.id] = None
         return
     if task is None:
-        directive = world.directives.get(target)
+        directive = world.board.directives.get(target)
         if directive is not None:
             directive.state = DirectiveState.AWAITING_DESIGN
             directive.architect = None
@@ -385,7 +385,7 @@ class OverrideVote(_Payload):
 
 
 def _check_override(world: World, p: OverrideVote) -> None:
-    vote = world.votes.get(p.vote_id)
+    vote = world.board.votes.get(p.vote_id)
     if vote is None:
         raise CommandRejected(f"unknown vote {p.vote_id!r}", "vote_id", "not_found")
     if vote.outcome is not VoteOutcome.OPEN:
@@ -393,7 +393,7 @@ def _check_override(world: World, p: OverrideVote) -> None:
 
 
 def _override(world: World, p: OverrideVote, actor: str, parent: int) -> None:
-    vote = world.votes[p.vote_id]
+    vote = world.board.votes[p.vote_id]
     outcome = (
         VoteOutcome.OVERRIDDEN_CARRIED if p.outcome == "carried" else VoteOutcome.OVERRIDDEN_FAILED
     )
@@ -412,7 +412,7 @@ class BlockTask(UnblockTask):
 
 
 def _check_block(world: World, p: BlockTask) -> None:
-    task = world.tasks.get(p.task_id)
+    task = world.board.tasks.get(p.task_id)
     if task is None:
         raise CommandRejected(f"unknown task {p.task_id!r}", "task_id", "not_found")
     if task.state in (TaskState.BLOCKED, TaskState.DEPLOYED):
@@ -420,7 +420,7 @@ def _check_block(world: World, p: BlockTask) -> None:
 
 
 def _check_unblock(world: World, p: UnblockTask) -> None:
-    task = world.tasks.get(p.task_id)
+    task = world.board.tasks.get(p.task_id)
     if task is None:
         raise CommandRejected(f"unknown task {p.task_id!r}", "task_id", "not_found")
     if task.state is not TaskState.BLOCKED:
@@ -437,7 +437,7 @@ def _block(world: World, p: BlockTask, actor: str, parent: int) -> None:
 
 
 def _unblock(world: World, p: UnblockTask, actor: str, parent: int) -> None:
-    task = world.tasks[p.task_id]
+    task = world.board.tasks[p.task_id]
     _transition_or_reject(
         world,
         task.id,
@@ -452,7 +452,7 @@ def _transition_or_reject(
     world: World, task_id: str, target: TaskState, reason: str, actor: str, parent: int
 ) -> None:
     try:
-        world.transition(world.tasks[task_id], target, reason, actor, (parent,))
+        world.transition(world.board.tasks[task_id], target, reason, actor, (parent,))
     except TransitionRefused:
         pass  # already logged as task.transition_refused with its reason
 
@@ -523,7 +523,7 @@ class BlockDelivery(UnblockDelivery):
 
 
 def _check_block_delivery(world: World, p: BlockDelivery) -> None:
-    directive = world.directives.get(p.directive_id)
+    directive = world.board.directives.get(p.directive_id)
     if directive is None:
         raise CommandRejected(f"unknown directive {p.directive_id!r}", "directive_id", "not_found")
     if directive.state is DirectiveState.DEPLOYED:
@@ -920,7 +920,7 @@ def apply_step(
 def _registries(world: World) -> tuple[dict[str, Any], ...]:
     """The registries whose new entries a command reports as created (agents, tools,
     directives), read afresh each time."""
-    return (world.agents, world.tools, world.directives)
+    return (world.agents, world.tools, world.board.directives)
 
 
 # ---- a proposal's way back ---------------------------------------------------------------------

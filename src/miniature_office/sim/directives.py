@@ -7,6 +7,7 @@ import re
 from statistics import NormalDist
 
 from .agents import Agent
+from .board import Arrival
 from .contracts import Contract, Shipment, caret_range, next_release, satisfies
 from .members import (
     ARTIFACT_CONTRACT,
@@ -19,7 +20,7 @@ from .members import (
 )
 from .scenario import TASK_SENSITIVITY_SPREAD, DirectiveRequest
 from .tasks import Directive, Task
-from .world import Arrival, World
+from .world import World
 
 SUBJECTS = (
     "login",
@@ -108,7 +109,7 @@ def create_directive(
     if directive.created_tick > directive.arrived_tick:  # its first stage: the backlog wait
         directive.stage_ticks["backlog"] = directive.created_tick - directive.arrived_tick
     world.streams.register_identity(directive.id, key)
-    world.directives[directive.id] = directive
+    world.board.directives[directive.id] = directive
     office.directive_ids.append(directive.id)
     world.totals["directives_created"] += 1
     directive.last_event = world.log(
@@ -143,24 +144,24 @@ def intake(world: World) -> None:
     reject``, is rejected (``directive.rejected``, counted). The arrival stream is drawn the
     same way whatever the office does, so staffing variants see the same arrivals.
     """
-    scripted = world.scripted
-    while world.scripted_released < len(scripted):
-        spec = scripted[world.scripted_released]
+    scripted = world.board.scripted
+    while world.board.scripted_released < len(scripted):
+        spec = scripted[world.board.scripted_released]
         if spec.tick >= world.tick:
             break
-        world.scripted_released += 1
+        world.board.scripted_released += 1
         create_directive(
             world,
             spec,
             actor="scenario",
-            key=f"scenario:{world.scripted_released}",
+            key=f"scenario:{world.board.scripted_released}",
         )
     arrivals = world.scenario.arrivals
     if arrivals.rate_per_day > 0:
         expected = arrivals.rate_per_day / world.settings.ticks_per_day
         for _ in range(poisson(expected, world.streams.arrival_rng.random())):
             _offer(world, _random_arrival(world))
-    if world.backlog:
+    if world.board.backlog:
         _admit(world)
 
 
@@ -213,12 +214,12 @@ def _random_arrival(world: World) -> Arrival:
 
 def _offer(world: World, arrival: Arrival) -> None:
     world.totals["offered"] += 1
-    if not world.backlog and open_directives(world) < world.scenario.arrivals.max_open:
+    if not world.board.backlog and open_directives(world) < world.scenario.arrivals.max_open:
         _create_from(world, arrival, ())
         return
     spec = world.scenario.arrivals
     full = {"open": open_directives(world), "max_open": spec.max_open}
-    if spec.overflow == "reject" or len(world.backlog) >= spec.max_backlog:
+    if spec.overflow == "reject" or len(world.board.backlog) >= spec.max_backlog:
         world.totals["rejected"] += 1
         world.streams.draw_counts.pop(
             arrival.key, None
@@ -244,18 +245,18 @@ def _offer(world: World, arrival: Arrival) -> None:
             "title": arrival.request.title,
             "floor": arrival.request.floor,
             "priority": arrival.request.priority,
-            "backlog": len(world.backlog) + 1,
+            "backlog": len(world.board.backlog) + 1,
             **full,
         },
     )
-    world.backlog.append(arrival)
+    world.board.backlog.append(arrival)
     world.changes.world = True
 
 
 def _admit(world: World) -> None:
     """Admit waiting arrivals by effective (aged) priority, oldest first within a level."""
     room = world.scenario.arrivals.max_open - open_directives(world)
-    backlog = world.backlog
+    backlog = world.board.backlog
     while room > 0 and backlog:
         arrival = backlog.pop(_best_waiting(world, backlog))
         room -= 1
@@ -488,7 +489,7 @@ def publish_contract(world: World, contract: Contract, author: str, parent: int)
         },
         (contract.last_event, parent),
     )
-    provider = world.directives.get(contract.provider_directive or "")
+    provider = world.board.directives.get(contract.provider_directive or "")
     floor = world.floors[contract.provider_floor]
     office_id = provider.office_id if provider else floor.office_ids[0]
     send_to_lift(

@@ -122,7 +122,7 @@ def _deliver(world: World, shipment: Shipment) -> None:
     contract.last_event = delivered
     for office_id in floor.office_ids:
         for task_id in list(world.offices[office_id].task_ids):
-            task = world.tasks[task_id]
+            task = world.board.tasks[task_id]
             if (
                 task.state is TASK_BLOCKED
                 and task.requires_contract == contract.name
@@ -145,7 +145,7 @@ def _adapt(world: World, floor: Floor, contract: Contract, version: str) -> None
     adapted = []
     for office_id in floor.office_ids:
         for task_id in world.offices[office_id].task_ids:
-            task = world.tasks[task_id]
+            task = world.board.tasks[task_id]
             if task.requires_contract != contract.name or task.state not in _ADAPTABLE:
                 continue
             task.contract_range = requirement

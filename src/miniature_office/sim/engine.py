@@ -220,11 +220,13 @@ class Engine:
         delta: dict[str, Any] = {
             "tick": tick,
             "agents": pick(world.agents, changes.agents, lambda a: a.to_dict()),
-            "tasks": pick(world.tasks, changes.tasks, lambda t: t.to_dict(tick)),
-            "directives": pick(world.directives, changes.directives, lambda d: d.to_dict(tick)),
+            "tasks": pick(world.board.tasks, changes.tasks, lambda t: t.to_dict(tick)),
+            "directives": pick(
+                world.board.directives, changes.directives, lambda d: d.to_dict(tick)
+            ),
             "tools": pick(world.tools, changes.tools, lambda t: t.to_dict()),
-            "meetings": pick(world.meetings, changes.meetings, lambda m: m.to_dict()),
-            "votes": pick(world.votes, changes.votes, lambda v: v.to_dict()),
+            "meetings": pick(world.board.meetings, changes.meetings, lambda m: m.to_dict()),
+            "votes": pick(world.board.votes, changes.votes, lambda v: v.to_dict()),
             "contracts": pick(world.contracts, changes.contracts, lambda c: c.to_dict()),
             "removed": changes.removed,
         }
@@ -263,10 +265,10 @@ class Engine:
             "floors": [f.to_dict() for f in world.floors.values()],
             "offices": [o.to_dict() for o in world.offices.values()],
             "agents": [a.to_dict() for a in world.agents.values()],
-            "directives": [d.to_dict(tick) for d in world.directives.values()],
-            "tasks": [t.to_dict(tick) for t in world.tasks.values()],
-            "meetings": [m.to_dict() for m in world.meetings.values()],
-            "votes": [v.to_dict() for v in world.votes.values()],
+            "directives": [d.to_dict(tick) for d in world.board.directives.values()],
+            "tasks": [t.to_dict(tick) for t in world.board.tasks.values()],
+            "meetings": [m.to_dict() for m in world.board.meetings.values()],
+            "votes": [v.to_dict() for v in world.board.votes.values()],
             "tools": [t.to_dict() for t in world.tools.values()],
             "contracts": [c.to_dict() for c in world.contracts.values()],
             "elevator": world.elevator.to_dict(world.floor_ids),
@@ -274,8 +276,8 @@ class Engine:
             "totals": dict(world.totals),
             # arrivals waiting for admission (no directive id yet): how many, and the first
             "backlog": {
-                "count": len(world.backlog),
-                "first": [a.to_dict(tick) for a in world.backlog[:20]],
+                "count": len(world.board.backlog),
+                "first": [a.to_dict(tick) for a in world.board.backlog[:20]],
             },
             "states": [s.value for s in BOARD_ORDER],
         }

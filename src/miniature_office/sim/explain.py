@@ -43,19 +43,19 @@ def _hire(role: Role, floor: str, clearance: int | None = None) -> dict[str, Any
 
 def explain_waiting(world: World, subject: str) -> dict[str, Any]:
     """Why ``subject`` (a task, directive or agent id) waits; raises KeyError if unknown."""
-    if subject in world.tasks:
-        task = world.tasks[subject]
+    if subject in world.board.tasks:
+        task = world.board.tasks[subject]
         causes = task_causes(world, task)
         state = task.state.value
-    elif subject in world.directives:
-        directive = world.directives[subject]
+    elif subject in world.board.directives:
+        directive = world.board.directives[subject]
         causes = directive_causes(world, directive)
         state = directive.state.value
     elif subject in world.agents:
         agent = world.agents[subject]
         causes = agent_causes(world, subject)
         state = agent.status.value
-    elif any(arrival.key == subject for arrival in world.backlog):
+    elif any(arrival.key == subject for arrival in world.board.backlog):
         causes, state = [intake_cause(world, subject)], "backlog"
     else:
         raise KeyError(subject)
@@ -101,7 +101,7 @@ def task_causes(world: World, task: Task) -> list[dict[str, Any]]:
     elif state is TaskState.APPROVAL:
         causes.extend(_approval(world, task))
     elif state is TaskState.MERGED:
-        directive = world.directives.get(task.directive_id)
+        directive = world.board.directives.get(task.directive_id)
         if directive is not None:
             causes.extend(_holds(world, directive))
     causes.extend(_tool_waits(world, task.id))
@@ -167,7 +167,7 @@ def _scheduled(world: World, task: Task) -> list[dict[str, Any]]:
         return []  # a builder is free: the manager assigns it at the next dispatch
     ahead = [
         t.id
-        for t in (world.tasks[i] for i in office.task_ids)
+        for t in (world.board.tasks[i] for i in office.task_ids)
         if t.state in (TaskState.SCHEDULED, TaskState.IN_PROGRESS)
         and t.id != task.id
         and _before(world, t, task)
@@ -188,7 +188,7 @@ def _before(world: World, other: Task, task: Task) -> bool:
     """True when dispatch looks at ``other`` before ``task`` (aged priority, then id)."""
 
     def level(t: Task) -> tuple[int, str]:
-        d = world.directives[t.directive_id]
+        d = world.board.directives[t.directive_id]
         return (world.effective_priority(d.priority, d.arrived_tick), t.id)
 
     return level(other) < level(task)
@@ -217,7 +217,7 @@ def _reviews(world: World, task: Task) -> list[dict[str, Any]]:
             continue
         ahead = [
             t.id
-            for t in (world.tasks[i] for i in office.task_ids)
+            for t in (world.board.tasks[i] for i in office.task_ids)
             if t.id != task.id
             and t.state is TaskState.IN_REVIEW
             and t.reviews.get(kind) is ReviewStatus.PENDING
@@ -247,7 +247,7 @@ def _reviews(world: World, task: Task) -> list[dict[str, Any]]:
 
 
 def _approval(world: World, task: Task) -> list[dict[str, Any]]:
-    vote = world.votes.get(task.vote_id or "")
+    vote = world.board.votes.get(task.vote_id or "")
     if vote is None or vote.outcome is not VoteOutcome.OPEN:
         return [_cause("vote", f"{task.id} waits for its manager to open a vote.")]
     missing = [v for v in vote.weights if v not in vote.ballots]
@@ -344,7 +344,7 @@ def directive_causes(world: World, directive: Directive) -> list[dict[str, Any]]
         ]
     causes = _holds(world, directive)
     for task_id in directive.task_ids:
-        task = world.tasks.get(task_id)
+        task = world.board.tasks.get(task_id)
         if task is not None:
             causes.extend(task_causes(world, task))
     return causes
@@ -356,7 +356,7 @@ def agent_causes(world: World, agent_id: str) -> list[dict[str, Any]]:
         capability = agent.activity.capability if agent.activity else None
         return [_tool_cause(world, agent.id, agent.waiting_for, capability)]
     if agent.activity is None and agent.status is AgentStatus.IDLE:
-        waiting = sum(1 for a in world.backlog if a.request.floor == agent.floor_id)
+        waiting = sum(1 for a in world.board.backlog if a.request.floor == agent.floor_id)
         if waiting and intake_binds(world):
             return [
                 intake_cause(
@@ -377,22 +377,23 @@ def intake_binds(world: World) -> bool:
     """Admission is held back now: arrivals wait while ``arrivals.max_open`` are open."""
     limit = world.scenario.arrivals.max_open
     open_now = world.totals["directives_created"] - world.totals["directives_deployed"]
-    return bool(world.backlog) and open_now >= limit
+    return bool(world.board.backlog) and open_now >= limit
 
 
 def intake_cause(world: World, key: str | None, lead: str = "") -> dict[str, Any]:
     """Why arrivals wait for admission: the intake limit is reached, and who holds it."""
     limit = world.scenario.arrivals.max_open
     held: dict[str, int] = {}
-    for directive in world.directives.values():
+    for directive in world.board.directives.values():
         if directive.state is not DirectiveState.DEPLOYED:
             held[directive.floor_id] = held.get(directive.floor_id, 0) + 1
     holders = ", ".join(f"{floor} {n}" for floor, n in sorted(held.items()))
     place = ""
+    backlog = world.board.backlog
     if key is not None:
-        ahead = next(i for i, a in enumerate(world.backlog) if a.key == key)
-        place = f"{key} waits in the backlog ({ahead + 1} of {len(world.backlog)} in offer order). "
-    raised = limit + max(len(world.backlog), limit // 2)
+        ahead = next(i for i, a in enumerate(backlog) if a.key == key)
+        place = f"{key} waits in the backlog ({ahead + 1} of {len(backlog)} in offer order). "
+    raised = limit + max(len(backlog), limit // 2)
     return _cause(
         "intake",
         f"{lead + ' ' if lead else ''}{place}The intake limit (arrivals.max_open {limit}) is "
@@ -439,21 +440,21 @@ def lineage(world: World, seq: int, depth: int = 12) -> list[dict[str, Any]]:
 
 def explain_decision(world: World, subject: str) -> dict[str, Any]:
     """Why a task went the way it did, or how a vote was decided; raises KeyError if unknown."""
-    vote = world.votes.get(subject)
-    task = world.tasks.get(subject if vote is None else vote.task_id)
+    vote = world.board.votes.get(subject)
+    task = world.board.tasks.get(subject if vote is None else vote.task_id)
     if task is None and vote is None:
         raise KeyError(subject)
     sentences: list[str] = []
     transcript: list[dict[str, Any]] = []
-    if task is not None and task.meeting_id and task.meeting_id in world.meetings:
-        meeting = world.meetings[task.meeting_id]
+    if task is not None and task.meeting_id and task.meeting_id in world.board.meetings:
+        meeting = world.board.meetings[task.meeting_id]
         transcript = list(meeting.transcript)
         sentences.append(
             f"Meeting {meeting.id} discussed {task.id} ({len(transcript)} lines in the "
             "transcript)."
         )
     if vote is None and task is not None:
-        vote = world.votes.get(task.vote_id or "")
+        vote = world.board.votes.get(task.vote_id or "")
     ballots = []
     if vote is not None:
         for voter, weight in vote.weights.items():

@@ -36,7 +36,7 @@ def work_review(world: World, agent: Agent, activity: Activity) -> None:
     """A tick of review; on the last one the reviewer reports what it found."""
     set_status(agent, AGENT_REVIEWING, world)
     kind = ACTIVITY_REVIEW[activity.kind]
-    task = world.tasks[activity.target]
+    task = world.board.tasks[activity.target]
     settings = world.settings
     language = world.floors[task.floor_id].language
     speed = 1.0 if language in agent.languages else settings.foreign_language_speed

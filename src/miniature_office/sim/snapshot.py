@@ -48,11 +48,18 @@ REGISTRIES: dict[str, type] = {
     "artifacts": Artifact,
 }
 PLAIN = tuple(WORLD_PLAIN)  # the world's plainly snapshotted fields, in order
-#: The part of the world that holds a plain field, when it is not the world itself. The
-#: document names fields as it always did (flat under "plain"); the parts are the code's shape.
-PLAIN_PART: dict[str, str] = {
+#: The part of the world that holds a snapshotted field or registry, when it is not the world
+#: itself. The document names them as it always did (flat: "plain", "registries"); the parts
+#: are the code's shape, not the document's.
+PART: dict[str, str] = {
     "draw_counts": "streams",
     "identity": "streams",
+    "backlog": "board",
+    "directives": "board",
+    "tasks": "board",
+    "meetings": "board",
+    "votes": "board",
+    "artifacts": "board",
     "lockdowns": "governance",
     "delivery_blocks": "governance",
     "proposals": "governance",
@@ -60,8 +67,8 @@ PLAIN_PART: dict[str, str] = {
 
 
 def _holder(world: World, name: str) -> Any:
-    """The object that holds plain field ``name``: the world or one of its parts."""
-    part = PLAIN_PART.get(name)
+    """The object that holds field or registry ``name``: the world or one of its parts."""
+    part = PART.get(name)
     return world if part is None else getattr(world, part)
 
 
@@ -143,14 +150,15 @@ def dump_engine(engine: Any) -> dict[str, Any]:
         "seed": world.seed,
         "scenario": world.scenario.to_dict(),
         "plain": {name: encode(_plain_value(world, name)) for name in PLAIN},
-        "state_counts": {s.value: n for s, n in world.state_counts.items()},
+        "state_counts": {s.value: n for s, n in world.board.state_counts.items()},
         "registries": {
-            name: [encode(item) for item in getattr(world, name).values()] for name in REGISTRIES
+            name: [encode(item) for item in getattr(_holder(world, name), name).values()]
+            for name in REGISTRIES
         },
         "elevator": encode(world.elevator),
-        "deploy_ready": list(world.deploy_ready),
-        "deployed_order": list(world.deployed_order),
-        "scripted_released": world.scripted_released,
+        "deploy_ready": list(world.board.deploy_ready),
+        "deployed_order": list(world.board.deployed_order),
+        "scripted_released": world.board.scripted_released,
         "rng": {
             "work": dump_rng(world.streams.rng),
             "arrivals": dump_rng(world.streams.arrival_rng),
@@ -255,13 +263,13 @@ def load_engine(data: dict[str, Any], engine_cls: Any, **engine_kwargs: Any) -> 
             world.totals.update(value)  # counters newer than the snapshot stay at zero
         else:
             _set_plain(world, name, value)
-    world.state_counts = {TaskState(k): v for k, v in data["state_counts"].items()}
+    world.board.state_counts = {TaskState(k): v for k, v in data["state_counts"].items()}
     for name, cls in REGISTRIES.items():
         registry = {}
         for raw in data["registries"][name]:
             item = decode(cls, raw)
             registry[item.id] = item
-        setattr(world, name, registry)
+        setattr(_holder(world, name), name, registry)
     for office in world.offices.values():
         if not office.hires:  # format 1: the ordinals already handed out, from the staff
             for agent_id in office.agent_ids:
@@ -269,9 +277,9 @@ def load_engine(data: dict[str, Any], engine_cls: Any, **engine_kwargs: Any) -> 
                 office.hires[role] = office.hires.get(role, 0) + 1
     world.rebuild_indexes()  # derived from the registries, not stored
     world.elevator = decode(Elevator, data["elevator"])
-    world.deploy_ready = dict.fromkeys(data["deploy_ready"])
-    world.deployed_order = deque(data["deployed_order"])
-    world.scripted_released = data["scripted_released"]
+    world.board.deploy_ready = dict.fromkeys(data["deploy_ready"])
+    world.board.deployed_order = deque(data["deployed_order"])
+    world.board.scripted_released = data["scripted_released"]
     load_rng(world.streams.rng, data["rng"]["work"])
     load_rng(world.streams.arrival_rng, data["rng"]["arrivals"])
     world.streams.restore_streams(data["rng"]["futures_salt"])

@@ -8,7 +8,6 @@ delta.
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,11 +16,11 @@ from mypy_extensions import mypyc_attr
 from .agents import ROLE_LETTER, ROLE_SKILL, WORKING_ROLES, Agent, AgentStatus, Role
 from .artifacts import Artifact, ArtifactKind, content_hash
 from .audit import AuditLog
+from .board import TaskBoard
 from .contracts import Contract, Elevator, Shipment, satisfies
 from .errors import TransitionRefused
 from .floorplan import FloorPlan, Rect, desk_position, office_bays, plan_floor, spare_desk
 from .governance import Governance
-from .meetings import Meeting
 from .members import (
     REVIEW_FAILED,
     REVIEW_KIND_DOCUMENTATION,
@@ -39,11 +38,10 @@ from .members import (
     TASK_MERGED,
     TASK_SCHEDULED,
 )
-from .scenario import AgentSpec, DirectiveRequest, Scenario, ToolSpec, staff_counts
+from .scenario import AgentSpec, Scenario, ToolSpec, staff_counts
 from .streams import RandomStreams
 from .supply import Tool, find_tools
-from .tasks import Directive, ReviewKind, ReviewStatus, Task, TaskState, Transition, is_legal
-from .votes import Vote
+from .tasks import ReviewKind, ReviewStatus, Task, TaskState, Transition, is_legal
 
 FIRST_NAMES = (
     "Ada",
@@ -132,29 +130,6 @@ class Floor:
 
 @mypyc_attr(allow_interpreted_subclasses=True, serializable=True)
 @dataclass(slots=True)
-class Arrival:
-    """A directive offered by the arrival stream and not admitted yet: the visible backlog."""
-
-    seq: int  # offer ordinal: the n-th random arrival of the run
-    key: str  # stable identity ("arrival:17"): keys the directive's draws once admitted
-    offered_tick: int
-    request: DirectiveRequest  # the directive it opens once admitted
-    last_event: int = 0
-
-    def to_dict(self, tick: int) -> dict[str, Any]:
-        request = self.request
-        return {
-            "key": self.key,
-            "title": request.title,
-            "floor_id": request.floor,
-            "priority": request.priority,
-            "offered_tick": self.offered_tick,
-            "age": tick - self.offered_tick,
-        }
-
-
-@mypyc_attr(allow_interpreted_subclasses=True, serializable=True)
-@dataclass(slots=True)
 class ChangeSet:
     """Ids touched during the current tick: the tick's delta is built from these."""
 
@@ -188,16 +163,12 @@ class World:
         self.floors: dict[str, Floor] = {}
         self.offices: dict[str, Office] = {}
         self.agents: dict[str, Agent] = {}
-        self.directives: dict[str, Directive] = {}
-        self.tasks: dict[str, Task] = {}
-        self.meetings: dict[str, Meeting] = {}
-        self.votes: dict[str, Vote] = {}
+        # The work, from arrival to deployment, with its counts and indexes (sim/board.py).
+        self.board = TaskBoard(scenario.directives)
         self.tools: dict[str, Tool] = {}
         self.contracts: dict[str, Contract] = {}
-        self.artifacts: dict[str, Artifact] = {}
         self.elevator = Elevator(ticks_per_floor=scenario.settings.elevator_ticks_per_floor)
         self.counters: dict[str, int] = {}
-        self.state_counts: dict[TaskState, int] = {s: 0 for s in TaskState}
         self.totals: dict[str, int] = {
             "artifacts": 0,
             "directives_created": 0,
@@ -215,26 +186,15 @@ class World:
             "rejected": 0,
             "stalls": 0,  # stall episodes opened (sim/stalls.py)
         }
-        self.backlog: list[Arrival] = []  # offered arrivals waiting for admission, in order
         self.changes = ChangeSet()
-        self.deploy_ready: dict[str, None] = {}  # directives whose last task just merged
-        self.deployed_order: deque[str] = deque()  # deployed directives, oldest first
-        self.scripted = sorted(scenario.directives, key=lambda d: d.tick)
-        self.scripted_released = 0  # scripted scenario directives already created
         self.releases: dict[str, int] = {}  # "floor:contract" -> releases published
         self.stalls: dict[str, Any] = {}  # open stall episodes by key (sim/stalls.Stall)
         self.stall_marks: dict[str, int] = {}  # stall watcher's counters (elevator pressure)
         # Lockdowns, blocked deliveries, proposals and their policy (sim/governance.py; the
         # rules that change them: sim/security_office.py, sim/proposals.py).
         self.governance = Governance()
-        # Indexes kept up to date as work changes, so the tick reads what it needs instead of
-        # scanning every task (not part of a snapshot: :meth:`rebuild_indexes` derives them).
-        self.task_order: dict[str, int] = {}  # task id -> registration order
-        self._tasks_indexed = 0
+        # Floor tools per capability (derived, not part of a snapshot).
         self._tools_for: dict[tuple[str, str], tuple[int, list[Tool], bool]] = {}
-        # office id -> task state -> the office's tasks in that state (deployed ones leave)
-        self.office_tasks: dict[str, dict[TaskState, dict[str, None]]] = {}
-        self.open_meetings: dict[str, dict[str, None]] = {}  # office id -> meetings called
         self.next_contract_prune = 0  # no settled contract can leave memory before this tick
 
     # ---- ids, logging, change tracking ------------------------------------------------------
@@ -426,7 +386,7 @@ class World:
             content=content,
             hash=content_hash(content),
         )
-        self.artifacts[artifact.id] = artifact
+        self.board.artifacts[artifact.id] = artifact
         self.totals["artifacts"] += 1
         return artifact
 
@@ -460,10 +420,9 @@ class World:
                 return "the approval vote has not carried"
             return self._acceptance_failure(task)
         if target is TASK_DEPLOYED:
-            directive = self.directives[task.directive_id]
-            if any(
-                self.tasks[t].state not in (TASK_MERGED, TASK_DEPLOYED) for t in directive.task_ids
-            ):
+            tasks = self.board.tasks
+            directive = self.board.directives[task.directive_id]
+            if any(tasks[t].state not in (TASK_MERGED, TASK_DEPLOYED) for t in directive.task_ids):
                 return "not every task of the directive is merged"
         return None
 
@@ -498,7 +457,7 @@ class World:
     def unmerged_dependency(self, task: Task) -> str | None:
         """The first dependency of ``task`` not merged (or deployed) yet, if any."""
         for dep in task.depends_on:
-            dep_task = self.tasks.get(dep)
+            dep_task = self.board.tasks.get(dep)
             if dep_task is not None and dep_task.state not in (
                 TASK_MERGED,
                 TASK_DEPLOYED,
@@ -539,7 +498,7 @@ class World:
                 (task.last_event, *parents),
             )
             raise TransitionRefused(task.id, source.value, target.value, refusal)
-        self._enter(task, source, target)
+        self.board.enter(task, source, target, self.tick)
         source_name, target_name = _STATE_NAME[source], _STATE_NAME[target]
         seq = self.log(
             "task.transition",
@@ -553,75 +512,16 @@ class World:
         self.changes.tasks[task.id] = None
         return seq
 
-    def _enter(self, task: Task, source: TaskState, target: TaskState) -> None:
-        self.state_counts[source] -= 1
-        self.state_counts[target] += 1
-        by_state = self.office_tasks.get(task.office_id)
-        if by_state is not None:
-            by_state[source].pop(task.id, None)
-            if target is not TASK_DEPLOYED:
-                by_state[target][task.id] = None
-        if target is TASK_BLOCKED:
-            task.blocked_from = source
-            task.blocked_since = self.tick
-        elif source is TASK_BLOCKED:
-            task.blocked_ticks += self.tick - (task.blocked_since or self.tick)
-            task.blocked_from = task.blocked_reason = task.blocked_since = None
-        if target is TASK_IN_PROGRESS and task.started_tick is None:
-            task.started_tick = self.tick
-        if target is TASK_MERGED:
-            task.merged_tick = self.tick
-        if target is TASK_DEPLOYED:
-            task.deployed_tick = self.tick
-        task.state = target
-
     def register_task(self, task: Task) -> None:
-        self.tasks[task.id] = task
+        self.board.add_task(task)
         self.offices[task.office_id].task_ids.append(task.id)
-        self.state_counts[task.state] += 1
-        self._index_task(task)
         self.changes.tasks[task.id] = None
-
-    def _index_task(self, task: Task) -> None:
-        self.task_order[task.id] = self._tasks_indexed
-        self._tasks_indexed += 1
-        if task.state is not TASK_DEPLOYED:
-            self.tasks_in(task.office_id)[task.state][task.id] = None
-
-    def tasks_in(self, office_id: str) -> dict[TaskState, dict[str, None]]:
-        """The office's open tasks by state (ids in the order they entered the state)."""
-        by_state = self.office_tasks.get(office_id)
-        if by_state is None:
-            by_state = self.office_tasks[office_id] = {s: {} for s in TaskState}
-        return by_state
-
-    def add_meeting(self, meeting: Meeting) -> None:
-        """Record a called meeting (and index it under its office until it concludes)."""
-        self.meetings[meeting.id] = meeting
-        self.open_meetings.setdefault(meeting.office_id, {})[meeting.id] = None
-
-    def in_office_order(self, task_ids: list[str]) -> list[str]:
-        """``task_ids`` in the order of their office's ``task_ids`` (registration order)."""
-        if len(task_ids) > 1:
-            task_ids.sort(key=self.task_order.__getitem__)
-        return task_ids
-
-    def forget_task(self, task_id: str) -> None:
-        """Drop a task that left memory from the indexes."""
-        self.task_order.pop(task_id, None)
 
     def rebuild_indexes(self) -> None:
         """Derive the indexes from the registries (after a snapshot was loaded)."""
-        self.task_order, self.office_tasks, self.open_meetings = {}, {}, {}
-        self._tasks_indexed = 0
+        self.board.rebuild_indexes([office.task_ids for office in self.offices.values()])
         self._tools_for = {}  # the tools were rebuilt too
         self.next_contract_prune = 0
-        for office in self.offices.values():
-            for task_id in office.task_ids:
-                self._index_task(self.tasks[task_id])
-        for meeting in self.meetings.values():
-            if meeting.open:
-                self.open_meetings.setdefault(meeting.office_id, {})[meeting.id] = None
 
     def reviews_for(self, task: Task) -> dict[ReviewKind, ReviewStatus]:
         """The reviews a task needs: verification and docs always, security when sensitive."""

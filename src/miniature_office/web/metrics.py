@@ -97,7 +97,7 @@ class WorldCollector(Collector):
 
 def _figures(engine: Engine) -> dict[str, Any]:
     world = engine.world
-    tasks = {s.value: world.state_counts[s] for s in BOARD_ORDER}
+    tasks = {s.value: world.board.state_counts[s] for s in BOARD_ORDER}
     tasks[TaskState.DEPLOYED.value] = world.totals["tasks_deployed"]
     by_role = {r.value: 0 for r in Role}
     by_status = {s.value: 0 for s in AgentStatus}

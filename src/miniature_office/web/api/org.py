@@ -36,7 +36,7 @@ def _floor_detail(engine: Engine, floor_id: str) -> dict[str, Any]:
     world = engine.world
     floor = require(world.floors.get(floor_id), "floor", floor_id)
     agents = [a for a in world.agents.values() if a.floor_id == floor.id]
-    tasks = [t for t in world.tasks.values() if t.floor_id == floor.id]
+    tasks = [t for t in world.board.tasks.values() if t.floor_id == floor.id]
     return {
         **floor.to_dict(),
         "offices": [world.offices[o].to_dict() for o in floor.office_ids],
@@ -81,7 +81,7 @@ def departments() -> Response:
                     "roles": _count(a.role.value for a in agents),
                     "open_tasks": sum(
                         1
-                        for t in world.tasks.values()
+                        for t in world.board.tasks.values()
                         if t.floor_id == floor.id and t.state.value != "deployed"
                     ),
                 }

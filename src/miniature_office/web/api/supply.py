@@ -127,7 +127,7 @@ def artifacts() -> Response:
     def build(engine: Engine) -> dict[str, Any]:
         found = [
             a
-            for a in engine.world.artifacts.values()
+            for a in engine.world.board.artifacts.values()
             if (f.kind is None or a.kind is f.kind)
             and (f.subject is None or a.subject == f.subject)
             and (f.author is None or a.author == f.author)
@@ -141,6 +141,8 @@ def artifacts() -> Response:
 def artifact(artifact_id: str) -> Response:
     return json_response(
         read(
-            lambda e: require(e.world.artifacts.get(artifact_id), "artifact", artifact_id).to_dict()
+            lambda e: require(
+                e.world.board.artifacts.get(artifact_id), "artifact", artifact_id
+            ).to_dict()
         )
     )
