@@ -102,7 +102,7 @@ def tick_cost(agents: int, warmup: int, samples: int, seed: int = 1) -> dict[str
         times.append(clock() - start)
     events = engine.world.audit.count - events
     median = statistics.median(times)
-    population = len(engine.world.agents)
+    population = len(engine.world.building.agents)
     return {
         "agents": population,
         "median_ms": round(median * 1000, 3),

@@ -194,7 +194,7 @@ class ReferenceFlowTracker(FlowTracker):
         time_totals = self.time_totals
         manager_role = Role.MANAGER
         status_class, role_name = STATUS_CLASS, _ROLE_NAME
-        for agent in world.agents.values():
+        for agent in world.building.agents.values():
             status = agent.status
             cls = status_class[status]
             role = role_name[agent.role]
@@ -262,7 +262,7 @@ class ReferenceFlowTracker(FlowTracker):
         approval, blocked_state = TaskState.APPROVAL, TaskState.BLOCKED
         awaiting, in_progress = DirectiveState.AWAITING_DESIGN, DirectiveState.IN_PROGRESS
         no_stage = len(STAGES)
-        for office in world.offices.values():
+        for office in world.building.offices.values():
             for directive_id in office.directive_ids:  # admitted and not deployed
                 directive = directives[directive_id]
                 charged = directive.stage_ticks

@@ -181,9 +181,9 @@ def _check_invariants(engine: Engine) -> None:
     for state in TaskState:
         if state is not TaskState.DEPLOYED:
             assert live_counts[state] == world.board.state_counts[state]
-    for tool in world.tools.values():
+    for tool in world.building.tools.values():
         assert len(tool.holders) <= tool.slots
-        assert all(world.agents[h].held_tool == tool.id for h in tool.holders)
+        assert all(world.building.agents[h].held_tool == tool.id for h in tool.holders)
     assert engine.world.audit.verify().valid
 
 
@@ -229,7 +229,7 @@ def test_long_runs_keep_memory_bounded() -> None:
                 len(world.audit),
                 len(world.audit._children),
                 len(world.board.artifacts),
-                len(world.contracts),
+                len(world.building.contracts),
                 len(world.board.directives),
             )
         )

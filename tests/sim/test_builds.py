@@ -155,7 +155,7 @@ def test_a_pickled_engine_runs_on_exactly_as_the_original() -> None:
     world = engine.world
     assert (
         world.governance.proposals
-        and world.contracts
+        and world.building.contracts
         and world.board.meetings
         and world.board.tasks
     )

@@ -64,7 +64,7 @@ def test_unknown_command_kind_is_refused() -> None:
 
 def test_command_that_became_invalid_is_rejected_at_application_and_logged() -> None:
     engine = engine_with()
-    agent_id = next(iter(engine.world.agents))
+    agent_id = next(iter(engine.world.building.agents))
     first = engine.submit("dismiss_agent", {"agent_id": agent_id})
     second = engine.submit("dismiss_agent", {"agent_id": agent_id})
     engine.step()
@@ -89,16 +89,16 @@ def test_pause_resume_and_speed_are_commands() -> None:
 
 def test_hire_adds_an_agent_at_a_desk_and_add_tool_adds_a_tool() -> None:
     engine = engine_with()
-    before = len(engine.world.agents)
+    before = len(engine.world.building.agents)
     engine.submit("hire_agent", {"floor": "python", "role": "verifier", "name": "Vera"})
     engine.submit(
         "add_tool",
         {"floor": "python", "name": "mypy", "kind": "linter", "capabilities": ["lint"], "slots": 3},
     )
     engine.step()
-    vera = next(a for a in engine.world.agents.values() if a.name == "Vera")
-    assert len(engine.world.agents) == before + 1 and vera.role.value == "verifier"
-    assert any(t.name == "mypy" and t.slots == 3 for t in engine.world.tools.values())
+    vera = next(a for a in engine.world.building.agents.values() if a.name == "Vera")
+    assert len(engine.world.building.agents) == before + 1 and vera.role.value == "verifier"
+    assert any(t.name == "mypy" and t.slots == 3 for t in engine.world.building.tools.values())
 
 
 def test_add_tool_refuses_a_name_the_floor_already_has() -> None:
@@ -117,7 +117,7 @@ def test_the_second_of_two_pending_tools_with_one_name_is_rejected_at_applicatio
     first, second = engine.submit("add_tool", payload), engine.submit("add_tool", payload)
     engine.step()
     assert first.status == "applied" and second.status == "rejected"
-    assert sum(t.name == "mypy" for t in engine.world.tools.values()) == 1
+    assert sum(t.name == "mypy" for t in engine.world.building.tools.values()) == 1
 
 
 def test_every_command_kind_has_exactly_one_spec_and_proposable_is_read_from_them() -> None:

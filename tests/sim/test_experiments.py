@@ -19,7 +19,7 @@ def _staff(world: World) -> dict[str, dict[str, Any]]:
             "desk": agent.desk,
             "clearance": agent.clearance,
         }
-        for agent in world.agents.values()
+        for agent in world.building.agents.values()
     }
 
 
@@ -46,7 +46,7 @@ def test_adding_a_verifier_leaves_everyone_else_exactly_as_they_were() -> None:
     two = Engine(with_overrides(base, {"roles.verifier": 2}), 42).world
     staff_one, staff_two = _staff(one), _staff(two)
     added = set(staff_two) - set(staff_one)
-    assert added == {f"agent:{office}:verifier:1" for office in one.offices}
+    assert added == {f"agent:{office}:verifier:1" for office in one.building.offices}
     for identity, agent in staff_one.items():
         assert staff_two[identity] == agent, identity
 
@@ -55,8 +55,8 @@ def test_desks_are_unique_and_stay_put_when_staff_is_added() -> None:
     base = read_scenario(None)
     for count in (1, 2, 4, 7):
         world = Engine(with_overrides(base, {"roles.builder": count}), 3).world
-        for office in world.offices.values():
-            desks = [world.agents[a].desk for a in office.agent_ids]
+        for office in world.building.offices.values():
+            desks = [world.building.agents[a].desk for a in office.agent_ids]
             assert len(desks) == len(set(desks)), (count, desks)
             rect = office.rect
             assert all(

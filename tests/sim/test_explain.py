@@ -69,10 +69,10 @@ def test_tool_contention_names_the_holders_of_the_slots() -> None:
     engine = engine_with(
         tools=tools, staff=staff, directives=[directive(f"d{i}") for i in range(4)]
     )
-    run_until(engine, lambda e: any(a.waiting_for for a in e.world.agents.values()))
-    waiter = next(a for a in engine.world.agents.values() if a.waiting_for)
+    run_until(engine, lambda e: any(a.waiting_for for a in e.world.building.agents.values()))
+    waiter = next(a for a in engine.world.building.agents.values() if a.waiting_for)
     cause = _causes(engine, waiter.activity.target)["tool_contention"]
-    holder = engine.world.tools[waiter.waiting_for].holders[0]
+    holder = engine.world.building.tools[waiter.waiting_for].holders[0]
     assert holder in cause["sentence"] and cause["holders"] == [holder]
     assert cause["options"][0]["command"]["kind"] == "add_tool"
     assert _causes(engine, waiter.id)["tool_contention"]["tool"] == waiter.waiting_for
@@ -92,7 +92,9 @@ def test_security_review_without_clearance_names_the_clearance_gap() -> None:
     task = next(t for t in engine.world.board.tasks.values() if _security() in t.reviews)
     cause = _causes(engine, task.id)["clearance"]
     assert f"needs clearance {task.security_level}" in cause["sentence"]
-    best = max(a.clearance for a in engine.world.agents.values() if a.role is Role.SECURITY)
+    best = max(
+        a.clearance for a in engine.world.building.agents.values() if a.role is Role.SECURITY
+    )
     assert best < task.security_level and f"has {best}" in cause["sentence"]
     assert cause["options"][0]["command"]["payload"]["clearance"] == task.security_level
 

@@ -48,7 +48,7 @@ def _blocked_directive(world: World) -> str:
 
 
 def _builder(world: World) -> str:
-    return next(a.id for a in world.agents.values() if a.role.value == "builder")
+    return next(a.id for a in world.building.agents.values() if a.role.value == "builder")
 
 
 LOCK = {"scope": "python", "reason": "audit"}

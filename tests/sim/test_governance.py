@@ -93,7 +93,7 @@ def test_a_scheduled_proposal_activates_at_its_tick_and_a_revoked_one_never_does
     engine = engine_with()
 
     def verifiers() -> int:
-        return sum(a.role.value == "verifier" for a in engine.world.agents.values())
+        return sum(a.role.value == "verifier" for a in engine.world.building.agents.values())
 
     before = verifiers()
     engine.submit("schedule_proposal", _hire_proposal(10), actor="ops")
@@ -157,7 +157,7 @@ def test_the_counter_proposal_dismisses_the_person_the_proposal_hired() -> None:
     engine.submit("schedule_proposal", setting)
     engine.submit("schedule_proposal", revert["payload"])
     engine.run(3)
-    assert hired not in engine.world.agents
+    assert hired not in engine.world.building.agents
     assert engine.world.settings.walk_speed == 240
 
 

@@ -121,7 +121,8 @@ def _indexes(world: Any) -> dict[str, Any]:
     """What the world's indexes say, in the terms the tick reads them."""
     return {
         "order": {
-            o.id: world.board.in_office_order(list(o.task_ids)) for o in world.offices.values()
+            o.id: world.board.in_office_order(list(o.task_ids))
+            for o in world.building.offices.values()
         },
         "states": {
             office: {state.value: set(ids) for state, ids in by_state.items() if ids}
@@ -142,7 +143,7 @@ def test_the_worlds_indexes_always_equal_those_rebuilt_from_its_registries() -> 
         engine.run(50)
         world = engine.world
         live = _indexes(world)
-        assert live["order"] == {o.id: list(o.task_ids) for o in world.offices.values()}
+        assert live["order"] == {o.id: list(o.task_ids) for o in world.building.offices.values()}
         world.rebuild_indexes()
         rebuilt = _indexes(world)
         assert {k: {o: s for o, s in v.items() if s} for k, v in live.items()} == {

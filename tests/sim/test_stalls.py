@@ -64,8 +64,10 @@ def test_a_cleared_security_agent_means_no_stall() -> None:
 
 def test_a_floor_without_the_needed_tool_stalls_until_one_is_added() -> None:
     engine = engine_with(directives=[directive(ambiguity=0.1)])
-    floor = engine.world.floors["python"]
-    floor.tool_ids = [t for t in floor.tool_ids if "docs" not in engine.world.tools[t].capabilities]
+    floor = engine.world.building.floors["python"]
+    floor.tool_ids = [
+        t for t in floor.tool_ids if "docs" not in engine.world.building.tools[t].capabilities
+    ]
     run_until(engine, lambda e: _stalled(e, "no_tool"))
     assert _events(engine, "flow.stalled", "no_tool")[0].data["remedy"] == (
         "add a tool with capability docs on floor python"
@@ -101,11 +103,13 @@ def test_a_contract_whose_provider_work_is_gone_never_arrives_and_says_so() -> N
     )
     run_until(
         engine,
-        lambda e: any(c.state is ContractState.IN_DEVELOPMENT for c in e.world.contracts.values()),
+        lambda e: any(
+            c.state is ContractState.IN_DEVELOPMENT for c in e.world.building.contracts.values()
+        ),
     )
-    contract = next(iter(engine.world.contracts.values()))
+    contract = next(iter(engine.world.building.contracts.values()))
     provider = engine.world.board.directives.pop(contract.provider_directive)
-    engine.world.offices[provider.office_id].directive_ids.remove(provider.id)
+    engine.world.building.offices[provider.office_id].directive_ids.remove(provider.id)
     run_until(engine, lambda e: _stalled(e, "contract"))
     event = _events(engine, "flow.stalled", "contract")[0]
     assert contract.name in event.data["reason"] and "never arrive" in event.data["reason"]
@@ -156,8 +160,10 @@ def test_the_stall_causes_are_a_closed_set() -> None:
 def _without(engine, role: str) -> None:
     """Take every ``role`` out of the office (a situation auto-staffing normally prevents)."""
     world = engine.world
-    for office in world.offices.values():
-        office.agent_ids = [a for a in office.agent_ids if world.agents[a].role.value != role]
+    for office in world.building.offices.values():
+        office.agent_ids = [
+            a for a in office.agent_ids if world.building.agents[a].role.value != role
+        ]
 
 
 def test_an_office_without_a_builder_stalls_its_tasks_naming_the_role() -> None:

@@ -54,7 +54,7 @@ def _assert_conserved(engine: Engine) -> None:
             assert world.board.state_counts[state] == held[state], state
     assert sum(world.board.state_counts.values()) == world.counters.get("T", 0)
     # every agent-tick is classified exactly once
-    assert math.isclose(sum(row.agent_ticks.values()), len(world.agents), abs_tol=1e-6)
+    assert math.isclose(sum(row.agent_ticks.values()), len(world.building.agents), abs_tol=1e-6)
     # every tick of a directive's life is charged to exactly one stage
     for directive in world.board.directives.values():
         if directive.state is DirectiveState.DEPLOYED:

@@ -31,7 +31,7 @@ def test_architect_turns_a_directive_into_a_task_dag_with_a_design_artifact() ->
     engine = engine_with(directives=[directive(complexity=0.9)])
     run_until(engine, lambda e: e.world.board.tasks)
     d = engine.world.board.directives["D-0001"]
-    assert d.architect and engine.world.agents[d.architect].role is Role.ARCHITECT
+    assert d.architect and engine.world.building.agents[d.architect].role is Role.ARCHITECT
     assert d.architect_intent and len(d.task_ids) >= 2
     for index, task_id in enumerate(d.task_ids):
         assert set(engine.world.board.tasks[task_id].depends_on) <= set(d.task_ids[:index])
@@ -55,13 +55,13 @@ def test_sensitive_tasks_need_a_security_review_by_a_cleared_agent() -> None:
     for task_id in engine.world.board.directives["D-0001"].task_ids:
         task = engine.world.board.tasks[task_id]
         assert ReviewKind.SECURITY in task.reviews
-        reviewer = engine.world.agents[task.reviewers[ReviewKind.SECURITY]]
+        reviewer = engine.world.building.agents[task.reviewers[ReviewKind.SECURITY]]
         assert reviewer.role is Role.SECURITY and reviewer.clearance >= task.security_level
 
 
 def test_security_review_waits_when_nobody_has_the_clearance() -> None:
     engine = engine_with(directives=[directive(ambiguity=0.0, sensitivity=1.0)])
-    for agent in engine.world.agents.values():
+    for agent in engine.world.building.agents.values():
         agent.clearance = 1
     run_until(engine, lambda e: any(t.state is S.IN_REVIEW for t in e.world.board.tasks.values()))
     engine.run(50)
@@ -83,7 +83,7 @@ def test_ambiguous_task_calls_a_meeting_that_produces_a_decision_transcript() ->
     engine = engine_with(directives=[directive(ambiguity=0.9)])
     run_until(engine, lambda e: any(not m.open for m in e.world.board.meetings.values()))
     meeting = next(m for m in engine.world.board.meetings.values() if not m.open)
-    roles = {engine.world.agents[p].role for p in meeting.participants}
+    roles = {engine.world.building.agents[p].role for p in meeting.participants}
     assert roles == {Role.ARCHITECT, Role.BUILDER, Role.MANAGER}
     task = engine.world.board.tasks[meeting.task_id]
     assert task.ambiguity < meeting.ambiguity_before and task.meeting_done
@@ -168,9 +168,9 @@ def test_tool_contention_makes_an_agent_wait() -> None:
     )
     run_until(  # fails the test if nobody ever waits
         engine,
-        lambda e: any(a.status is AgentStatus.WAITING for a in e.world.agents.values()),
+        lambda e: any(a.status is AgentStatus.WAITING for a in e.world.building.agents.values()),
     )
-    compiler = next(t for t in engine.world.tools.values() if t.name == "cc")
+    compiler = next(t for t in engine.world.building.tools.values() if t.name == "cc")
     assert len(compiler.holders) == 1 and compiler.queue
     waiting = next(e for e in engine.world.audit if e.kind == "tool.waiting")
     assert waiting.data["reason"] == "no_slot"
@@ -191,10 +191,10 @@ def test_cross_floor_contract_blocks_then_unblocks_the_consumer() -> None:
     )
     run_until(engine, lambda e: any(t.state is S.BLOCKED for t in e.world.board.tasks.values()))
     consumer = next(t for t in engine.world.board.tasks.values() if t.state is S.BLOCKED)
-    contract = next(iter(engine.world.contracts.values()))
+    contract = next(iter(engine.world.building.contracts.values()))
     assert consumer.requires_contract == contract.name
     run_until(engine, lambda e: contract.state is ContractState.DELIVERED, limit=2000)
-    assert engine.world.floors["javascript"].contracts_available[contract.name] == "1.0.0"
+    assert engine.world.building.floors["javascript"].contracts_available[contract.name] == "1.0.0"
     assert consumer.state is not S.BLOCKED
     assert ("blocked", "scheduled") in [(h.source, h.target) for h in consumer.history]
     trail = [e.kind for e in engine.world.audit if e.target == contract.id]
@@ -206,7 +206,7 @@ def test_cross_floor_contract_blocks_then_unblocks_the_consumer() -> None:
     ]
     assert "contract.published" in trail
     couriers = [e.actor for e in engine.world.audit if e.kind == "contract.handed_over"]
-    assert all(engine.world.agents[a].role.value != "manager" for a in couriers)
+    assert all(engine.world.building.agents[a].role.value != "manager" for a in couriers)
     run_until(engine, lambda e: _deployed(e), limit=2000)
 
 
@@ -219,8 +219,8 @@ def test_incompatible_contract_release_is_rejected_at_the_elevator() -> None:
         floors=("python", "javascript"),
         directives=[directive("Live dashboard", "javascript", depends_on_floor="python")],
     )
-    run_until(engine, lambda e: e.world.contracts)
-    contract = next(iter(engine.world.contracts.values()))
+    run_until(engine, lambda e: e.world.building.contracts)
+    contract = next(iter(engine.world.building.contracts.values()))
     contract.requirement = "^2.0.0"  # the consumer now wants a major version nobody builds
     run_until(engine, lambda e: contract.state is ContractState.REJECTED, limit=2000)
     assert any(e.kind == "contract.rejected" for e in engine.world.audit)
@@ -228,8 +228,8 @@ def test_incompatible_contract_release_is_rejected_at_the_elevator() -> None:
 
 def test_missing_roles_are_auto_staffed_and_logged() -> None:
     engine = engine_with(staff={"builder": 1})
-    office = next(iter(engine.world.offices.values()))
-    roles = {engine.world.agents[a].role for a in office.agent_ids}
+    office = next(iter(engine.world.building.offices.values()))
+    roles = {engine.world.building.agents[a].role for a in office.agent_ids}
     assert roles == set(Role)
     assistants = [e for e in engine.world.audit if e.kind == "agent.auto_staffed"]
     assert len(assistants) == 5
@@ -237,11 +237,11 @@ def test_missing_roles_are_auto_staffed_and_logged() -> None:
 
 def test_dismissing_the_last_verifier_brings_an_assistant() -> None:
     engine = engine_with()
-    verifier = next(a for a in engine.world.agents.values() if a.role is Role.VERIFIER)
+    verifier = next(a for a in engine.world.building.agents.values() if a.role is Role.VERIFIER)
     engine.submit("dismiss_agent", {"agent_id": verifier.id})
     engine.step()
-    assert verifier.id not in engine.world.agents
-    replacements = [a for a in engine.world.agents.values() if a.role is Role.VERIFIER]
+    assert verifier.id not in engine.world.building.agents
+    replacements = [a for a in engine.world.building.agents.values() if a.role is Role.VERIFIER]
     assert len(replacements) == 1 and replacements[0].assistant
 
 
@@ -301,18 +301,21 @@ def test_someone_walks_each_contract_to_the_elevator() -> None:
         directives=[directive("Live dashboard", "javascript", depends_on_floor="python")],
         walk_speed=8,  # a slow walk: the courier is still on its way at a tick boundary
     )
-    office = engine.world.offices["O-0002"]  # the JavaScript office asks for the contract
-    run_until(engine, lambda e: office.outbox or e.world.contracts)
+    office = engine.world.building.offices["O-0002"]  # the JavaScript office asks for the contract
+    run_until(engine, lambda e: office.outbox or e.world.building.contracts)
     run_until(
         engine,
         lambda e: any(
-            a.activity and a.activity.kind.value == "courier" for a in e.world.agents.values()
+            a.activity and a.activity.kind.value == "courier"
+            for a in e.world.building.agents.values()
         ),
     )
     courier = next(
-        a for a in engine.world.agents.values() if a.activity and a.activity.kind.value == "courier"
+        a
+        for a in engine.world.building.agents.values()
+        if a.activity and a.activity.kind.value == "courier"
     )
-    lift = engine.world.floors[courier.floor_id].plan.elevator
+    lift = engine.world.building.floors[courier.floor_id].plan.elevator
     run_until(engine, lambda e: any(ev.kind == "contract.handed_over" for ev in e.world.audit))
     handed = next(ev for ev in engine.world.audit if ev.kind == "contract.handed_over")
     assert handed.actor == courier.id
@@ -328,11 +331,14 @@ def test_a_dismissed_courier_leaves_the_contract_for_someone_else() -> None:
     run_until(
         engine,
         lambda e: any(
-            a.activity and a.activity.kind.value == "courier" for a in e.world.agents.values()
+            a.activity and a.activity.kind.value == "courier"
+            for a in e.world.building.agents.values()
         ),
     )
     courier = next(
-        a for a in engine.world.agents.values() if a.activity and a.activity.kind.value == "courier"
+        a
+        for a in engine.world.building.agents.values()
+        if a.activity and a.activity.kind.value == "courier"
     )
     engine.submit("dismiss_agent", {"agent_id": courier.id})
     engine.step()

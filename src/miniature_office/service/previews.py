@@ -679,7 +679,7 @@ def check_bounds(engine: Engine, futures: int, ticks: int) -> str | None:
         return f"futures must be 1..{MAX_FUTURES}"
     if not 1 <= ticks <= MAX_TICKS:
         return f"ticks must be 1..{MAX_TICKS}"
-    if len(engine.world.agents) > MAX_AGENTS:
+    if len(engine.world.building.agents) > MAX_AGENTS:
         return f"the world has more than {MAX_AGENTS} agents; previews are refused"
     return None
 

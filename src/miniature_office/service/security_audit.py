@@ -27,7 +27,7 @@ def audit_events(events: Iterable[dict[str, Any]], world: World) -> dict[str, An
     passed: set[str] = set()
     deployed: dict[str, int] = {}
     unjustified: list[dict[str, Any]] = []
-    sensitive_tools = {t.id for t in world.tools.values() if t.sensitive}
+    sensitive_tools = {t.id for t in world.building.tools.values() if t.sensitive}
     escapes: list[dict[str, Any]] = []
     for event in events:
         kind, data = event["kind"], event.get("data") or {}

@@ -102,7 +102,7 @@ def _counter(kind: CommandKind, payload: dict[str, Any]) -> CounterCommand:
 
 
 def _need_floor(world: World, floor: str, field: str = "floor") -> None:
-    if floor not in world.floors:
+    if floor not in world.building.floors:
         raise CommandRejected(f"unknown floor {floor!r}", field, "not_found")
 
 
@@ -198,7 +198,7 @@ def _check_hire(world: World, p: HireAgent) -> None:
     _need_floor(world, p.floor)
     office = p.office
     if office is not None and (
-        office not in world.offices or world.offices[office].floor_id != p.floor
+        office not in world.building.offices or world.building.offices[office].floor_id != p.floor
     ):
         raise CommandRejected(
             f"unknown office {office!r} on floor {p.floor!r}", "office", "not_found"
@@ -206,8 +206,8 @@ def _check_hire(world: World, p: HireAgent) -> None:
 
 
 def _hire(world: World, p: HireAgent, actor: str, parent: int) -> None:
-    floor = world.floors[p.floor]
-    office = world.offices[p.office or floor.office_ids[0]]
+    floor = world.building.floors[p.floor]
+    office = world.building.offices[p.office or floor.office_ids[0]]
     role = p.role
     skills = {}
     if p.skill is not None:
@@ -231,14 +231,14 @@ class DismissAgent(_Payload):
 
 
 def _check_dismiss(world: World, p: DismissAgent) -> None:
-    if p.agent_id not in world.agents:
+    if p.agent_id not in world.building.agents:
         raise CommandRejected(f"unknown agent {p.agent_id!r}", "agent_id", "not_found")
 
 
 def _dismissed_as_hire(world: World, p: DismissAgent) -> dict[str, Any]:
     """The hire_agent payload that brings the person back (a revert's way back)."""
-    agent = world.agents[p.agent_id]
-    office = world.offices[agent.office_id]
+    agent = world.building.agents[p.agent_id]
+    office = world.building.offices[agent.office_id]
     return {
         "floor": office.floor_id,
         "office": office.id,
@@ -249,8 +249,8 @@ def _dismissed_as_hire(world: World, p: DismissAgent) -> dict[str, Any]:
 
 
 def _dismiss(world: World, p: DismissAgent, actor: str, parent: int) -> None:
-    agent = world.agents[p.agent_id]
-    office = world.offices[agent.office_id]
+    agent = world.building.agents[p.agent_id]
+    office = world.building.offices[agent.office_id]
     activity = agent.activity
     release(world, agent)
     if activity is not None and activity.cargo is not None:
@@ -267,10 +267,10 @@ def _dismiss(world: World, p: DismissAgent, actor: str, parent: int) -> None:
             world.changes.votes[vote.id] = None
     agent.status = AgentStatus.OFF_DUTY
     office.agent_ids.remove(agent.id)
-    del world.agents[agent.id]
+    del world.building.agents[agent.id]
     if office.manager_id == agent.id:
         office.manager_id = None
-        managers = world.office_members(office, Role.MANAGER)
+        managers = world.building.office_members(office, Role.MANAGER)
         office.manager_id = managers[0].id if managers else None
     world.changes.removed.setdefault("agents", []).append(agent.id)
     dismissed = world.log(
@@ -282,7 +282,7 @@ def _dismiss(world: World, p: DismissAgent, actor: str, parent: int) -> None:
     )
     world.auto_staff(office, (dismissed,))
     if office.manager_id is None:
-        office.manager_id = world.office_members(office, Role.MANAGER)[0].id
+        office.manager_id = world.building.office_members(office, Role.MANAGER)[0].id
 
 
 def _hand_back(world: World, agent_id: str, target: str, parent: int) -> None:
@@ -331,7 +331,7 @@ class AddTool(ToolSpec):
 
 def _check_tool(world: World, p: AddTool) -> None:
     _need_floor(world, p.floor)
-    if any(t.name == p.name for t in world.floor_tools(p.floor)):
+    if any(t.name == p.name for t in world.building.floor_tools(p.floor)):
         raise CommandRejected(
             f"floor {p.floor!r} already has a tool named {p.name!r}; tool names on a "
             "floor are unique (add slots to the existing tool instead)",
@@ -341,7 +341,7 @@ def _check_tool(world: World, p: AddTool) -> None:
 
 
 def _add_tool(world: World, p: AddTool, actor: str, parent: int) -> None:
-    floor = world.floors[p.floor]
+    floor = world.building.floors[p.floor]
     tool = world.add_tool(floor, p)  # an AddTool is the tool's spec plus where it goes
     world.log(
         "tool.added",
@@ -920,7 +920,7 @@ def apply_step(
 def _registries(world: World) -> tuple[dict[str, Any], ...]:
     """The registries whose new entries a command reports as created (agents, tools,
     directives), read afresh each time."""
-    return (world.agents, world.tools, world.board.directives)
+    return (world.building.agents, world.building.tools, world.board.directives)
 
 
 # ---- a proposal's way back ---------------------------------------------------------------------

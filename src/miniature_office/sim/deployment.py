@@ -55,7 +55,7 @@ def deploy(world: World) -> list[str]:
             (directive.last_event, *parents),
         )
         directive.last_event = seq
-        office = world.offices[directive.office_id]
+        office = world.building.offices[directive.office_id]
         office.directive_ids.remove(directive.id)
         for task in tasks:
             office.task_ids.remove(task.id)
@@ -63,7 +63,7 @@ def deploy(world: World) -> list[str]:
         world.board.deployed_order.append(directive.id)
         deployed.append(directive.id)
         if directive.origin_contract:
-            contract = world.contracts[directive.origin_contract]
+            contract = world.building.contracts[directive.origin_contract]
             publish_contract(world, contract, directive.architect or "deployer", seq)
     return deployed
 
@@ -106,12 +106,12 @@ def _prune_contracts(world: World, horizon: int) -> None:
     settled now can go, and a contract that settles later (its settle tick at least this one)
     goes a whole retention window later still.
     """
-    if world.tick < world.next_contract_prune:
+    if world.tick < world.building.next_contract_prune:
         return
     retention = world.settings.retention_ticks
     soonest = world.tick + retention
     settled = (CONTRACT_DELIVERED, CONTRACT_REJECTED)
-    for contract in list(world.contracts.values()):
+    for contract in list(world.building.contracts.values()):
         if contract.state not in settled:
             continue
         since = contract.delivered_tick or contract.requested_tick
@@ -120,7 +120,7 @@ def _prune_contracts(world: World, horizon: int) -> None:
             continue
         for artifact_id in contract.artifacts:
             world.board.artifacts.pop(artifact_id, None)
-        del world.contracts[contract.id]
+        del world.building.contracts[contract.id]
         world.streams.forget_identities([contract.id])
         world.changes.removed.setdefault("contracts", []).append(contract.id)
-    world.next_contract_prune = soonest
+    world.building.next_contract_prune = soonest

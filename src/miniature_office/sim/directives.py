@@ -79,9 +79,10 @@ def create_directive(
     title, priority = request.title, request.priority
     ambiguity, sensitivity, complexity = request.ambiguity, request.sensitivity, request.complexity
     depends_on_floor = request.depends_on_floor
-    floor = world.floors[floor_id]
+    floor = world.building.floors[floor_id]
     office = min(
-        (world.offices[o] for o in floor.office_ids), key=lambda o: (len(o.directive_ids), o.id)
+        (world.building.offices[o] for o in floor.office_ids),
+        key=lambda o: (len(o.directive_ids), o.id),
     )
     if key is None:
         if origin_contract is not None:
@@ -193,7 +194,7 @@ def _random_arrival(world: World) -> Arrival:
     seq = world.counters.get("arrival", 0) + 1
     world.counters["arrival"] = seq
     key = f"arrival:{seq}"
-    floors = world.floor_ids
+    floors = world.building.floor_ids
     floor_id = world.pick(floors, key)
     others = [f for f in floors if f != floor_id]
     cross = world.random(key) < arrivals.cross_floor_share
@@ -420,7 +421,7 @@ def _new_task(
 def _request_contract(world: World, directive: Directive, consumer: Task, parent: int) -> None:
     """The consumer task needs an API from another floor: ask for it through the elevator."""
     name = f"{slug(directive.title)}-api"
-    floor = world.floors[directive.floor_id]
+    floor = world.building.floors[directive.floor_id]
     have = floor.contracts_available.get(name)
     requirement = caret_range(have)  # the major the floor already builds against, or ^1.0.0
     consumer.requires_contract = name
@@ -441,7 +442,7 @@ def _request_contract(world: World, directive: Directive, consumer: Task, parent
         provider_floor=directive.depends_on_floor or "",
         requested_tick=world.tick,
     )
-    world.contracts[contract.id] = contract
+    world.building.contracts[contract.id] = contract
     contract.last_event = world.log(
         "contract.requested",
         directive.architect or "system",
@@ -468,7 +469,7 @@ def publish_contract(world: World, contract: Contract, author: str, parent: int)
     """The provider floor deployed the contract's implementation: ship the release."""
     key = f"{contract.provider_floor}:{contract.name}"
     breaking = world.chance(world.settings.breaking_release_chance, contract.id)
-    contract.version = next_release(world.releases, key, breaking)
+    contract.version = next_release(world.building.releases, key, breaking)
     contract.state = CONTRACT_PUBLISHED
     artifact = world.add_artifact(
         ARTIFACT_CONTRACT,
@@ -490,7 +491,7 @@ def publish_contract(world: World, contract: Contract, author: str, parent: int)
         (contract.last_event, parent),
     )
     provider = world.board.directives.get(contract.provider_directive or "")
-    floor = world.floors[contract.provider_floor]
+    floor = world.building.floors[contract.provider_floor]
     office_id = provider.office_id if provider else floor.office_ids[0]
     send_to_lift(
         world,
@@ -508,5 +509,5 @@ def publish_contract(world: World, contract: Contract, author: str, parent: int)
 
 def send_to_lift(world: World, office_id: str, shipment: Shipment) -> None:
     """Leave a shipment in the office's outbox: someone walks it to the elevator."""
-    world.offices[office_id].outbox.append(shipment)
+    world.building.offices[office_id].outbox.append(shipment)
     world.changes.world = True

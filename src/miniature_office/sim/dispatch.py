@@ -44,7 +44,7 @@ class _Dispatcher:
         self.manager = manager
         self.free: dict[Role, list[Agent]] = {}
         self._levels: dict[str, int] = {}  # directive id -> aged priority this tick
-        agents, free = world.agents, self.free
+        agents, free = world.building.agents, self.free
         off_duty = AGENT_OFF_DUTY
         for agent_id in office.agent_ids:
             agent = agents[agent_id]
@@ -163,7 +163,7 @@ class _Dispatcher:
         voting; one that needs a builder waits while no builder is free. Those are left out
         before sorting (the free pools only shrink while dispatch runs, and dispatch merges
         nothing, so :meth:`_dispatch_task` would do nothing for them): the candidates
-        come from the office's tasks by state (``World.tasks_in``), and sorting them by
+        come from the office's tasks by state (``TaskBoard.tasks_in``), and sorting them by
         (aged priority, id) serves the same tasks in the same order as sorting all of them.
         """
         world, free = self.world, self.free
@@ -351,7 +351,7 @@ class _Dispatcher:
         weights = {
             agent_id: 1
             for agent_id in dict.fromkeys(task.reviewers.values())
-            if agent_id in world.agents and agent_id != manager.id
+            if agent_id in world.building.agents and agent_id != manager.id
         }
         weights[manager.id] = MANAGER_WEIGHT
         vote = Vote(
@@ -382,4 +382,4 @@ class _Dispatcher:
 def dispatch(world: World, office: Office) -> None:
     """The office manager's dispatch for this tick (an office without a manager has none)."""
     if office.manager_id:
-        _Dispatcher(world, office, world.agents[office.manager_id]).run()
+        _Dispatcher(world, office, world.building.agents[office.manager_id]).run()

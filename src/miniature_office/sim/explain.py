@@ -51,8 +51,8 @@ def explain_waiting(world: World, subject: str) -> dict[str, Any]:
         directive = world.board.directives[subject]
         causes = directive_causes(world, directive)
         state = directive.state.value
-    elif subject in world.agents:
-        agent = world.agents[subject]
+    elif subject in world.building.agents:
+        agent = world.building.agents[subject]
         causes = agent_causes(world, subject)
         state = agent.status.value
     elif any(arrival.key == subject for arrival in world.board.backlog):
@@ -133,9 +133,11 @@ def _blocked(world: World, task: Task) -> list[dict[str, Any]]:
 
 def _contract(world: World, task: Task) -> dict[str, Any]:
     name, wanted = task.requires_contract, task.contract_range or "any"
-    have = world.floors[task.floor_id].contracts_available.get(name or "")
+    have = world.building.floors[task.floor_id].contracts_available.get(name or "")
     requests = [
-        c for c in world.contracts.values() if c.name == name and c.consumer_floor == task.floor_id
+        c
+        for c in world.building.contracts.values()
+        if c.name == name and c.consumer_floor == task.floor_id
     ]
     provider = requests[-1].provider_floor if requests else None
     released = f"floor {task.floor_id} has {have}" if have else f"floor {task.floor_id} has none"
@@ -160,8 +162,8 @@ def _scheduled(world: World, task: Task) -> list[dict[str, Any]]:
         return [_cause("dependency", f"{task.id} waits for {dependency} to merge first.")]
     if task.assignee is not None:
         return []
-    office = world.offices[task.office_id]
-    builders = world.office_members(office, Role.BUILDER)
+    office = world.building.offices[task.office_id]
+    builders = world.building.office_members(office, Role.BUILDER)
     busy = [a for a in builders if not a.free]
     if builders and len(busy) < len(builders):
         return []  # a builder is free: the manager assigns it at the next dispatch
@@ -196,13 +198,13 @@ def _before(world: World, other: Task, task: Task) -> bool:
 
 def _reviews(world: World, task: Task) -> list[dict[str, Any]]:
     causes = []
-    office = world.offices[task.office_id]
+    office = world.building.offices[task.office_id]
     for kind, status in task.reviews.items():
         if status is not ReviewStatus.PENDING:
             continue
         role = REVIEW_ROLE[kind]
         clearance = task.security_level if kind is ReviewKind.SECURITY else 0
-        members = world.office_members(office, role)
+        members = world.building.office_members(office, role)
         cleared = [a for a in members if a.clearance >= clearance]
         if members and not cleared:
             best = max(a.clearance for a in members)
@@ -267,7 +269,7 @@ def _approval(world: World, task: Task) -> list[dict[str, Any]]:
 
 def _tool_waits(world: World, target: str) -> list[dict[str, Any]]:
     causes = []
-    for agent in world.agents.values():
+    for agent in world.building.agents.values():
         activity = agent.activity
         if activity is None or activity.target != target or not agent.waiting_for:
             continue
@@ -278,7 +280,7 @@ def _tool_waits(world: World, target: str) -> list[dict[str, Any]]:
 def _tool_cause(
     world: World, agent_id: str, waiting_for: str, capability: str | None
 ) -> dict[str, Any]:
-    tool = world.tools.get(waiting_for)
+    tool = world.building.tools.get(waiting_for)
     if tool is None:
         if waiting_for == "justification_required":
             return _cause(
@@ -332,8 +334,8 @@ def _holds(world: World, directive: Directive) -> list[dict[str, Any]]:
 def directive_causes(world: World, directive: Directive) -> list[dict[str, Any]]:
     """Why a directive waits: design, a hold, or the causes of its tasks."""
     if directive.state is DirectiveState.AWAITING_DESIGN:
-        office = world.offices[directive.office_id]
-        architects = world.office_members(office, Role.ARCHITECT)
+        office = world.building.offices[directive.office_id]
+        architects = world.building.office_members(office, Role.ARCHITECT)
         return [
             _cause(
                 "no_architect",
@@ -351,7 +353,7 @@ def directive_causes(world: World, directive: Directive) -> list[dict[str, Any]]
 
 
 def agent_causes(world: World, agent_id: str) -> list[dict[str, Any]]:
-    agent = world.agents[agent_id]
+    agent = world.building.agents[agent_id]
     if agent.waiting_for:
         capability = agent.activity.capability if agent.activity else None
         return [_tool_cause(world, agent.id, agent.waiting_for, capability)]

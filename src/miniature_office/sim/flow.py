@@ -498,7 +498,7 @@ class FlowTracker:
         manager_totals = time_totals["manager"]
         manager_productive = 0.0
         manager_on_duty = manager_heads = 0
-        for agent in world.agents.values():
+        for agent in world.building.agents.values():
             status = agent.status
             role = agent.role
             if role is manager_role:
@@ -660,7 +660,7 @@ class FlowTracker:
         in_progress, awaiting = DIRECTIVE_IN_PROGRESS, DIRECTIVE_AWAITING_DESIGN
         # ranks in STAGES: waiting_contract 3, blocked 4, waiting_tool 5, build 6, review 7,
         # approval 8, merged 9 (waiting_dependency never counts for the directive)
-        for office in world.offices.values():
+        for office in world.building.offices.values():
             for directive_id in office.directive_ids:  # admitted and not deployed
                 directive = directives[directive_id]
                 charged = directive.stage_ticks

@@ -24,7 +24,7 @@ def work_meeting(world: World, agent: Agent, activity: Activity) -> None:
 def advance_meetings(world: World, office: Office) -> None:
     for meeting in [world.board.meetings[m] for m in _open_meetings(world, office)]:
         present = all(
-            (a := world.agents.get(p)) is not None and a.status is AGENT_IN_MEETING
+            (a := world.building.agents.get(p)) is not None and a.status is AGENT_IN_MEETING
             for p in meeting.participants
         )
         if not present:
@@ -100,10 +100,10 @@ def _conclude(world: World, meeting: Meeting) -> None:
     )
     builder_id = meeting.participants[1]
     for agent_id in meeting.participants:
-        agent = world.agents.get(agent_id)
+        agent = world.building.agents.get(agent_id)
         if agent is not None and agent.activity and agent.activity.target == meeting.id:
             release(world, agent)
-    builder = world.agents.get(builder_id)
+    builder = world.building.agents.get(builder_id)
     if builder is not None and task.assignee == builder_id:
         assign(world, builder, Activity(ACTIVITY_BUILD, task.id, task.effort, "build"))
     else:

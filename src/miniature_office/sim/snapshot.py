@@ -22,6 +22,7 @@ from pydantic import BaseModel
 from .agents import Agent
 from .artifacts import Artifact
 from .audit import AuditEvent, AuditLog
+from .building import Floor, Office
 from .contracts import Contract, Elevator
 from .governance import SchedulingPolicy
 from .meetings import Meeting
@@ -30,7 +31,7 @@ from .snapshot_schema import SCHEMA, WORLD_PLAIN
 from .supply import Tool
 from .tasks import Directive, Task, TaskState
 from .votes import Vote
-from .world import ChangeSet, Floor, Office, World
+from .world import ChangeSet, World
 
 #: 2: keyed stream counters, identities and the backlog; 3: a backlog arrival holds its
 #: directive request (``{"request": {"title": ..., "floor": ...}}``, not the fields flat).
@@ -60,6 +61,12 @@ PART: dict[str, str] = {
     "meetings": "board",
     "votes": "board",
     "artifacts": "board",
+    "floors": "building",
+    "offices": "building",
+    "agents": "building",
+    "tools": "building",
+    "contracts": "building",
+    "releases": "building",
     "lockdowns": "governance",
     "delivery_blocks": "governance",
     "proposals": "governance",
@@ -155,7 +162,7 @@ def dump_engine(engine: Any) -> dict[str, Any]:
             name: [encode(item) for item in getattr(_holder(world, name), name).values()]
             for name in REGISTRIES
         },
-        "elevator": encode(world.elevator),
+        "elevator": encode(world.building.elevator),
         "deploy_ready": list(world.board.deploy_ready),
         "deployed_order": list(world.board.deployed_order),
         "scripted_released": world.board.scripted_released,
@@ -270,13 +277,13 @@ def load_engine(data: dict[str, Any], engine_cls: Any, **engine_kwargs: Any) -> 
             item = decode(cls, raw)
             registry[item.id] = item
         setattr(_holder(world, name), name, registry)
-    for office in world.offices.values():
+    for office in world.building.offices.values():
         if not office.hires:  # format 1: the ordinals already handed out, from the staff
             for agent_id in office.agent_ids:
-                role = world.agents[agent_id].role.value
+                role = world.building.agents[agent_id].role.value
                 office.hires[role] = office.hires.get(role, 0) + 1
     world.rebuild_indexes()  # derived from the registries, not stored
-    world.elevator = decode(Elevator, data["elevator"])
+    world.building.elevator = decode(Elevator, data["elevator"])
     world.board.deploy_ready = dict.fromkeys(data["deploy_ready"])
     world.board.deployed_order = deque(data["deployed_order"])
     world.board.scripted_released = data["scripted_released"]

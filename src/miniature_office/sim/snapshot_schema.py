@@ -16,6 +16,7 @@ from typing import Any
 from .agents import Activity, ActivityKind, Agent, AgentStatus, Role
 from .artifacts import Artifact, ArtifactKind
 from .board import Arrival
+from .building import Floor, Office
 from .contracts import Contract, ContractState, Elevator, Shipment, ShipmentKind
 from .errors import CommandStatus
 from .floorplan import FloorPlan, Rect
@@ -26,7 +27,6 @@ from .stalls import Stall, StallCause
 from .supply import Tool
 from .tasks import Directive, DirectiveState, ReviewKind, ReviewStatus, Task, TaskState, Transition
 from .votes import Vote, VoteOutcome
-from .world import Floor, Office
 
 _Str = str | None
 _Int = int | None

@@ -151,12 +151,12 @@ def detect(world: World, elapsed: int) -> list[Stall]:
     # contracts by (name, consumer floor), in registry order: a blocked consumer looks up its
     # own instead of scanning every contract
     requested: dict[tuple[str, str], list[Any]] = {}
-    for contract in world.contracts.values():
+    for contract in world.building.contracts.values():
         requested.setdefault((contract.name, contract.consumer_floor), []).append(contract)
-    for floor in world.floors.values():
-        capabilities = {c for t in world.floor_tools(floor.id) for c in t.capabilities}
+    for floor in world.building.floors.values():
+        capabilities = {c for t in world.building.floor_tools(floor.id) for c in t.capabilities}
         for office_id in floor.office_ids:
-            office = world.offices[office_id]
+            office = world.building.offices[office_id]
             stalls.extend(_office_stalls(world, office, capabilities, requested))
     elevator = _elevator_stall(world, elapsed)
     if elevator is not None:
@@ -193,7 +193,7 @@ def _staff(world: World, office: Office) -> dict[Role, int]:
     """Roles present in the office (on duty), each with its highest clearance."""
     best: dict[Role, int] = {}
     for agent_id in office.agent_ids:
-        agent = world.agents[agent_id]
+        agent = world.building.agents[agent_id]
         if agent.status is not AGENT_OFF_DUTY:
             best[agent.role] = max(best.get(agent.role, 0), agent.clearance)
     return best
@@ -255,7 +255,7 @@ def _intake_stalls(world: World) -> Iterator[Stall]:
     if not world.board.backlog:
         return
     limit = world.scenario.arrivals.max_open
-    open_by_floor: dict[str, int] = dict.fromkeys(world.floors, 0)
+    open_by_floor: dict[str, int] = dict.fromkeys(world.building.floors, 0)
     for directive in world.board.directives.values():
         if directive.state is not DIRECTIVE_DEPLOYED:
             open_by_floor[directive.floor_id] = open_by_floor.get(directive.floor_id, 0) + 1
@@ -352,8 +352,8 @@ def _contract_may_arrive(world: World, contract: Any) -> bool:
 
 def _elevator_stall(world: World, elapsed: int) -> Stall | None:
     """Saturated: the queue needs longer than the bound to clear, for the whole bound."""
-    car = world.elevator
-    trip = 2 * car.ticks_per_floor * max(1.0, (len(world.floors) - 1) / 2)
+    car = world.building.elevator
+    trip = 2 * car.ticks_per_floor * max(1.0, (len(world.building.floors) - 1) / 2)
     bound = world.settings.stall_elevator_ticks
     marks = world.stall_marks
     if len(car.queue) * trip <= bound:

@@ -14,7 +14,7 @@ def close_votes(world: World, office: Office) -> None:
     waiting = world.board.tasks_in(office.id)[TASK_APPROVAL]  # World keeps the index
     if not waiting:
         return
-    manager = world.agents.get(office.manager_id or "")
+    manager = world.building.agents.get(office.manager_id or "")
     closed = 0
     tasks, votes = world.board.tasks, world.board.votes
     for task_id in world.board.in_office_order(list(waiting)):
@@ -23,7 +23,7 @@ def close_votes(world: World, office: Office) -> None:
         if vote is None or vote.outcome is not VOTE_OPEN:
             continue
         for voter_id in list(vote.weights):
-            voter = world.agents.get(voter_id)
+            voter = world.building.agents.get(voter_id)
             if voter_id in vote.ballots or voter is None or voter.attention_left <= 0:
                 continue
             voter.attention_left -= 1

@@ -17,9 +17,10 @@ from .agents import ROLE_LETTER, ROLE_SKILL, WORKING_ROLES, Agent, AgentStatus, 
 from .artifacts import Artifact, ArtifactKind, content_hash
 from .audit import AuditLog
 from .board import TaskBoard
-from .contracts import Contract, Elevator, Shipment, satisfies
+from .building import Building, Floor, Office
+from .contracts import satisfies
 from .errors import TransitionRefused
-from .floorplan import FloorPlan, Rect, desk_position, office_bays, plan_floor, spare_desk
+from .floorplan import office_bays, plan_floor
 from .governance import Governance
 from .members import (
     REVIEW_FAILED,
@@ -40,7 +41,7 @@ from .members import (
 )
 from .scenario import AgentSpec, Scenario, ToolSpec, staff_counts
 from .streams import RandomStreams
-from .supply import Tool, find_tools
+from .supply import Tool
 from .tasks import ReviewKind, ReviewStatus, Task, TaskState, Transition, is_legal
 
 FIRST_NAMES = (
@@ -77,59 +78,6 @@ FIRST_NAMES = (
 
 @mypyc_attr(allow_interpreted_subclasses=True, serializable=True)
 @dataclass(slots=True)
-class Office:
-    id: str
-    floor_id: str
-    name: str
-    rect: Rect
-    manager_id: str | None = None
-    agent_ids: list[str] = field(default_factory=list)
-    directive_ids: list[str] = field(default_factory=list)
-    task_ids: list[str] = field(default_factory=list)
-    desks_used: int = 0
-    hires: dict[str, int] = field(default_factory=dict)  # role -> ordinals handed out so far
-    bays: int = 1  # desk bays the office was planned with (one desk per role per bay)
-    outbox: list[Shipment] = field(default_factory=list)  # waiting for a courier to the lift
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "floor_id": self.floor_id,
-            "name": self.name,
-            "rect": self.rect.to_dict(),
-            "manager_id": self.manager_id,
-            "agent_ids": list(self.agent_ids),
-            "outbox": [s.to_dict() for s in self.outbox],
-        }
-
-
-@mypyc_attr(allow_interpreted_subclasses=True, serializable=True)
-@dataclass(slots=True)
-class Floor:
-    id: str
-    language: str
-    name: str
-    level: int
-    plan: FloorPlan
-    office_ids: list[str] = field(default_factory=list)
-    tool_ids: list[str] = field(default_factory=list)
-    contracts_available: dict[str, str] = field(default_factory=dict)  # name -> version
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "language": self.language,
-            "name": self.name,
-            "level": self.level,
-            "plan": self.plan.to_dict(),
-            "office_ids": list(self.office_ids),
-            "tool_ids": list(self.tool_ids),
-            "contracts_available": dict(self.contracts_available),
-        }
-
-
-@mypyc_attr(allow_interpreted_subclasses=True, serializable=True)
-@dataclass(slots=True)
 class ChangeSet:
     """Ids touched during the current tick: the tick's delta is built from these."""
 
@@ -160,14 +108,10 @@ class World:
         self.tick = 0
         self.running = True
         self.speed = 1.0
-        self.floors: dict[str, Floor] = {}
-        self.offices: dict[str, Office] = {}
-        self.agents: dict[str, Agent] = {}
+        # Floors, offices, staff, tools, contracts and the lift (sim/building.py).
+        self.building = Building(scenario.settings.elevator_ticks_per_floor)
         # The work, from arrival to deployment, with its counts and indexes (sim/board.py).
         self.board = TaskBoard(scenario.directives)
-        self.tools: dict[str, Tool] = {}
-        self.contracts: dict[str, Contract] = {}
-        self.elevator = Elevator(ticks_per_floor=scenario.settings.elevator_ticks_per_floor)
         self.counters: dict[str, int] = {}
         self.totals: dict[str, int] = {
             "artifacts": 0,
@@ -187,15 +131,11 @@ class World:
             "stalls": 0,  # stall episodes opened (sim/stalls.py)
         }
         self.changes = ChangeSet()
-        self.releases: dict[str, int] = {}  # "floor:contract" -> releases published
         self.stalls: dict[str, Any] = {}  # open stall episodes by key (sim/stalls.Stall)
         self.stall_marks: dict[str, int] = {}  # stall watcher's counters (elevator pressure)
         # Lockdowns, blocked deliveries, proposals and their policy (sim/governance.py; the
         # rules that change them: sim/security_office.py, sim/proposals.py).
         self.governance = Governance()
-        # Floor tools per capability (derived, not part of a snapshot).
-        self._tools_for: dict[tuple[str, str], tuple[int, list[Tool], bool]] = {}
-        self.next_contract_prune = 0  # no settled contract can leave memory before this tick
 
     # ---- ids, logging, change tracking ------------------------------------------------------
 
@@ -257,7 +197,7 @@ class World:
         languages: list[str] | None = None,
         assistant: bool = False,
     ) -> Agent:
-        floor = self.floors[office.floor_id]
+        floor = self.building.floors[office.floor_id]
         agent_id = self.next_id("A")
         # Who this is: office, role and ordinal (the n-th of that role ever hired there). Skills,
         # name and desk follow from it alone, so other hires never change them.
@@ -271,7 +211,7 @@ class World:
         profile[main] = round(self.uniform(*main_range, key), 3)
         profile.update(skills or {})
         first_name = self.pick(FIRST_NAMES, key)
-        desk = self._desk_for(office, role, ordinal)
+        desk = self.building.desk_for(office, role, ordinal)
         office.desks_used += 1
         agent = Agent(
             id=agent_id,
@@ -293,29 +233,18 @@ class World:
             assistant=assistant,
             hired_tick=self.tick,
         )
-        self.agents[agent_id] = agent
+        self.building.agents[agent_id] = agent
         office.agent_ids.append(agent_id)
         if role is ROLE_MANAGER and office.manager_id is None:
             office.manager_id = agent_id
         self.changes.agents[agent_id] = None
         return agent
 
-    def _desk_for(self, office: Office, role: Role, ordinal: int) -> tuple[int, int]:
-        """The desk of bay ``ordinal``; past the planned bays, any free tile in the office."""
-        desk = desk_position(office.rect, role.value, ordinal)
-        taken = {self.agents[a].desk for a in office.agent_ids}
-        if desk is None or desk in taken:
-            desk = spare_desk(office.rect, taken) or desk or (office.rect.x + 1, office.rect.y + 1)
-        return desk
-
-    def office_members(self, office: Office, role: Role) -> list[Agent]:
-        return [a for a in (self.agents[i] for i in office.agent_ids) if a.role is role]
-
     def auto_staff(self, office: Office, parents: tuple[int, ...] = ()) -> list[Agent]:
         """Give an office an assistant for every role it lacks, logging each one."""
         hired = []
         for role in (ROLE_MANAGER, *WORKING_ROLES):
-            if not self.office_members(office, role):
+            if not self.building.office_members(office, role):
                 agent = self.add_agent(office, role, assistant=True, name=f"Assistant {role.value}")
                 self.log(
                     "agent.auto_staffed",
@@ -346,25 +275,10 @@ class World:
             slots=spec.slots,
             sensitive=spec.sensitive,
         )
-        self.tools[tool.id] = tool
+        self.building.tools[tool.id] = tool
         floor.tool_ids.append(tool.id)
         self.changes.tools[tool.id] = None
         return tool
-
-    def floor_tools(self, floor_id: str) -> list[Tool]:
-        return [self.tools[t] for t in self.floors[floor_id].tool_ids]
-
-    def tools_for(self, floor_id: str, capability: str) -> tuple[list[Tool], bool]:
-        """The floor's tools offering ``capability``, most trusted first (``supply.find_tools``),
-        and whether a sensitive one is among them. Tools never change what they offer, so the
-        answer is kept until the floor gets another tool."""
-        have = len(self.floors[floor_id].tool_ids)
-        cached = self._tools_for.get((floor_id, capability))
-        if cached is None or cached[0] != have:
-            matching = find_tools(self.floor_tools(floor_id), capability)
-            cached = (have, matching, any(t.sensitive for t in matching))
-            self._tools_for[(floor_id, capability)] = cached
-        return cached[1], cached[2]
 
     # ---- artifacts --------------------------------------------------------------------------
 
@@ -427,10 +341,10 @@ class World:
         return None
 
     def _start_failure(self, task: Task) -> str | None:
-        builder = self.agents.get(task.assignee or "")
+        builder = self.building.agents.get(task.assignee or "")
         if builder is None or builder.role is not ROLE_BUILDER:
             return "no builder assigned"
-        tool = self.tools.get(builder.held_tool or "")
+        tool = self.building.tools.get(builder.held_tool or "")
         if tool is None or "build" not in tool.capabilities:
             return "the builder does not hold a build tool"
         unmerged = self.unmerged_dependency(task)
@@ -466,7 +380,8 @@ class World:
         return None
 
     def contract_ready(self, task: Task) -> bool:
-        version = self.floors[task.floor_id].contracts_available.get(task.requires_contract or "")
+        floor = self.building.floors[task.floor_id]
+        version = floor.contracts_available.get(task.requires_contract or "")
         return version is not None and satisfies(version, task.contract_range or "^1.0.0")
 
     def transition(
@@ -514,14 +429,13 @@ class World:
 
     def register_task(self, task: Task) -> None:
         self.board.add_task(task)
-        self.offices[task.office_id].task_ids.append(task.id)
+        self.building.offices[task.office_id].task_ids.append(task.id)
         self.changes.tasks[task.id] = None
 
     def rebuild_indexes(self) -> None:
         """Derive the indexes from the registries (after a snapshot was loaded)."""
-        self.board.rebuild_indexes([office.task_ids for office in self.offices.values()])
-        self._tools_for = {}  # the tools were rebuilt too
-        self.next_contract_prune = 0
+        self.board.rebuild_indexes([o.task_ids for o in self.building.offices.values()])
+        self.building.rebuild_indexes()
 
     def reviews_for(self, task: Task) -> dict[ReviewKind, ReviewStatus]:
         """The reviews a task needs: verification and docs always, security when sensitive."""
@@ -529,10 +443,6 @@ class World:
         if task.sensitivity >= self.settings.security_threshold:
             kinds.insert(1, REVIEW_KIND_SECURITY)
         return {k: REVIEW_PENDING for k in kinds}
-
-    @property
-    def floor_ids(self) -> list[str]:
-        return list(self.floors)
 
 
 def build_world(
@@ -557,7 +467,7 @@ def build_world(
             level=level,
             plan=plan,
         )
-        world.floors[floor.id] = floor
+        world.building.floors[floor.id] = floor
         for index, office_spec in enumerate(floor_spec.offices):
             office = Office(
                 id=world.next_id("O"),
@@ -566,7 +476,7 @@ def build_world(
                 rect=plan.offices[index],
                 bays=bays[index],
             )
-            world.offices[office.id] = office
+            world.building.offices[office.id] = office
             floor.office_ids.append(office.id)
             _staff_office(world, office, office_spec.agents, counts[index], genesis)
         for tool_spec in floor_spec.tools:
@@ -595,7 +505,7 @@ def _staff_office(
         for _ in range(count - already):
             world.add_agent(office, role)
     for agent_id in office.agent_ids:
-        agent = world.agents[agent_id]
+        agent = world.building.agents[agent_id]
         world.log(
             "agent.hired",
             "system",

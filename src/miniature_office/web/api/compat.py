@@ -81,7 +81,7 @@ def task_detail(world: World, data: dict[str, Any]) -> dict[str, Any]:
 
 def department(world: World, data: dict[str, Any]) -> dict[str, Any]:
     """0.1.0's department: department_id, domain, is_fully_staffed, missing_roles."""
-    present = {a.role for a in world.agents.values() if a.floor_id == data["id"]}
+    present = {a.role for a in world.building.agents.values() if a.floor_id == data["id"]}
     missing = [r.value for r in (*WORKING_ROLES, Role.MANAGER) if r not in present]
     return {
         **data,

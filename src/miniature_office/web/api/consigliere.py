@@ -343,7 +343,7 @@ def draft() -> Response:
     body = parse_body(Draft)
 
     def make(engine: Engine) -> dict[str, Any]:
-        if body.floor not in engine.world.floors:
+        if body.floor not in engine.world.building.floors:
             raise ApiError(
                 422, "validation_error", f"floor: unknown floor {body.floor!r}", {"field": "floor"}
             )

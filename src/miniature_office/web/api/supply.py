@@ -39,13 +39,15 @@ class ArtifactFilter(Page):
 
 def _tools(engine: Engine, floor: str | None) -> list[dict[str, Any]]:
     return [
-        t.to_dict() for t in engine.world.tools.values() if floor is None or t.floor_id == floor
+        t.to_dict()
+        for t in engine.world.building.tools.values()
+        if floor is None or t.floor_id == floor
     ]
 
 
 def _checkouts(engine: Engine, floor: str | None) -> list[dict[str, Any]]:
     out = []
-    for tool in engine.world.tools.values():
+    for tool in engine.world.building.tools.values():
         if floor is not None and tool.floor_id != floor:
             continue
         for holder in tool.holders:
@@ -98,7 +100,7 @@ def contracts() -> Response:
     data = read(
         lambda e: [
             c.to_dict()
-            for c in e.world.contracts.values()
+            for c in e.world.building.contracts.values()
             if floor is None or floor in (c.consumer_floor, c.provider_floor)
         ]
     )
@@ -109,14 +111,18 @@ def contracts() -> Response:
 def contract(contract_id: str) -> Response:
     return json_response(
         read(
-            lambda e: require(e.world.contracts.get(contract_id), "contract", contract_id).to_dict()
+            lambda e: require(
+                e.world.building.contracts.get(contract_id), "contract", contract_id
+            ).to_dict()
         )
     )
 
 
 @route(bp, "/elevator", "The elevator: level, target, cargo and queue")
 def elevator() -> Response:
-    return json_response(read(lambda e: e.world.elevator.to_dict(e.world.floor_ids)))
+    return json_response(
+        read(lambda e: e.world.building.elevator.to_dict(e.world.building.floor_ids))
+    )
 
 
 @route(bp, "/artifacts", "Artifacts, filtered by kind, subject and author, paginated",

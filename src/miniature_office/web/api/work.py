@@ -67,7 +67,9 @@ def _held_by_role(world: World, task: Task, role: Role) -> bool:
         for kind, agent in task.reviewers.items()
         if task.reviews.get(kind) is ReviewStatus.IN_PROGRESS
     ]
-    return any((agent := world.agents.get(h)) is not None and agent.role is role for h in holders)
+    return any(
+        (agent := world.building.agents.get(h)) is not None and agent.role is role for h in holders
+    )
 
 
 @route(bp, "/directives", "Directives (user intent), filtered by floor and state",
