@@ -1,9 +1,11 @@
-"""The world: floors, offices, people, work and the registries that hold them.
+"""The world: the root of all domain state, with its clock, its audit log and four parts.
 
-The world owns its RNG, its clock (the tick) and its audit log. Everything that changes goes
-through a method here or in the tick modules (dispatch, acting, reviews, meeting_flow,
-voting, deployment), so every change is logged and marked for the tick's
-delta.
+``world.streams`` (sim/streams.py: every random draw), ``world.board`` (sim/board.py: the work,
+from arrival to deployment), ``world.building`` (sim/building.py: floors, offices, people,
+tools, contracts, the lift) and ``world.governance`` (sim/governance.py: holds and proposals).
+Everything that changes goes through a method here or in the tick modules (dispatch, acting,
+reviews, meeting_flow, voting, deployment), so every change is logged and marked for the
+tick's delta.
 """
 
 from __future__ import annotations
@@ -95,7 +97,8 @@ class ChangeSet:
 
 @mypyc_attr(allow_interpreted_subclasses=True, serializable=True)
 class World:
-    """All domain state. Build one with :func:`build_world`."""
+    """All domain state: the clock, the audit log, the tick's changes, counters and totals, and
+    the parts (ARCHITECTURE.md, "The world's parts"). Build one with :func:`build_world`."""
 
     def __init__(self, scenario: Scenario, seed: int, audit: AuditLog) -> None:
         self.scenario = scenario
