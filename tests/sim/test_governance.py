@@ -173,6 +173,20 @@ def test_policy_refuses_a_proposal_without_a_fresh_preview() -> None:
     engine.submit("schedule_proposal", {**stale, "preview_tick": 7})
 
 
+def test_the_policy_survives_a_snapshot_as_the_name_to_value_table_format_3_keeps() -> None:
+    engine = engine_with()
+    assert dump_engine(engine)["plain"]["proposal_policy"] == []  # no policy set: no entry
+    engine.submit("set_proposal_policy", {"preview_max_age_ticks": 5})
+    engine.apply_pending()
+    snapshot = dump_engine(engine)
+    assert snapshot["plain"]["proposal_policy"] == [["preview_max_age_ticks", 5]]
+    copy = Engine.resume(snapshot)
+    assert copy.world.governance.policy.preview_max_age_ticks == 5
+    copy.run(10)
+    with pytest.raises(CommandRejected, match="needs a preview"):
+        copy.submit("schedule_proposal", {**_hire_proposal(20), "preview_tick": None})
+
+
 def test_a_proposal_may_not_carry_runtime_controls_or_unknown_settings() -> None:
     engine = engine_with()
     pause = {**_hire_proposal(5), "commands": [{"kind": "pause", "payload": {}}]}
