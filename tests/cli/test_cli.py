@@ -279,9 +279,9 @@ def test_forecast_starts_from_a_stored_run(capsys, tmp_path) -> None:
     report = json.loads(out)
     assert code == 0, err
     assert report["start"]["tick"] == 50 and report["source"].startswith("stored run")
-    open_now = [d for d in engine.world.directives.values() if d.state.value != "deployed"]
+    open_now = [d for d in engine.world.board.directives.values() if d.state.value != "deployed"]
     assert report["targets"]["open"] == len(open_now)
-    assert report["targets"]["waiting"] == len(engine.world.backlog)
+    assert report["targets"]["waiting"] == len(engine.world.board.backlog)
 
 
 def test_bad_input_is_a_clear_error_with_exit_code_2(capsys, tmp_path) -> None:

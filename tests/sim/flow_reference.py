@@ -55,7 +55,7 @@ class ReferenceFlowTracker(FlowTracker):
             utilisation[role] = round(productive / on_duty, 4) if on_duty else 0.0
             sample[role] = (productive, on_duty, queue[role] / max(1, on_duty))
         self._push_window(sample)
-        state_counts = world.state_counts
+        state_counts = world.board.state_counts
         states = {name: state_counts[s] for name, s in _BOARD_NAMES}
         states[TaskState.DEPLOYED.value] = world.totals["tasks_deployed"]
         stats = self._windowed()
@@ -65,7 +65,7 @@ class ReferenceFlowTracker(FlowTracker):
         # lacks the totals, and then this tick counts from now (0) rather than from the start
         base = totals if previous else dict.fromkeys(DEMAND, 0)
         now = {k: totals[k] - previous.get(f"{k}_total", base[k]) for k in DEMAND}
-        backlog = len(world.backlog)
+        backlog = len(world.board.backlog)
         open_directives = totals["directives_created"] - totals["directives_deployed"]
         row = {
             "tick": tick,
@@ -108,19 +108,19 @@ class ReferenceFlowTracker(FlowTracker):
             "stall_episodes_total": totals["stalls"],
             # issue 24: Little's law for tasks and admitted work, and whether admission binds
             "task_lead_time_sum_ticks": sum(
-                tick - world.tasks[t].created_tick
+                tick - world.board.tasks[t].created_tick
                 for d in deployed
-                for t in world.directives[d].task_ids
+                for t in world.board.directives[d].task_ids
             ),
             "lead_time_from_admission_sum_ticks": sum(
-                tick - world.directives[d].created_tick for d in deployed
+                tick - world.board.directives[d].created_tick for d in deployed
             ),
             "intake_bound": int(
                 backlog > 0 and open_directives >= world.scenario.arrivals.max_open
             ),
         }
         for directive_id in deployed:  # issue 24: lead time from admission, intake, trend
-            admitted = tick - world.directives[directive_id].created_tick
+            admitted = tick - world.board.directives[directive_id].created_tick
             self.admitted_hist[admitted] = self.admitted_hist.get(admitted, 0) + 1
         self._note_intake(row["intake_bound"], backlog + open_directives)
         # the row as 37026c1 built it, without 0.1.0's names (service/compat.py adds them)
@@ -133,7 +133,7 @@ class ReferenceFlowTracker(FlowTracker):
         tick = world.tick
         lead_sum = tasks_now = 0
         for directive_id in deployed:
-            directive = world.directives[directive_id]
+            directive = world.board.directives[directive_id]
             lead = tick - directive.arrived_tick
             lead_sum += lead
             self.lead_hist[lead] = self.lead_hist.get(lead, 0) + 1
@@ -145,7 +145,7 @@ class ReferenceFlowTracker(FlowTracker):
                 self.stage_sums[stage] += ticks
             self.efficiency_sum += directive.active_ticks / lead if lead else 1.0
             for task_id in directive.task_ids:
-                task = world.tasks[task_id]
+                task = world.board.tasks[task_id]
                 tasks_now += 1
                 if task.started_tick is not None and task.merged_tick is not None:
                     cycle = task.merged_tick - task.started_tick
@@ -190,11 +190,11 @@ class ReferenceFlowTracker(FlowTracker):
         tool_waits: set[str] = set()
         time_now = dict.fromkeys(TIME_CLASSES, 0.0)
         by_role = {role: [0.0, 0, 0] for role in ROLES}  # productive, on duty, headcount
-        meetings = world.meetings
+        meetings = world.board.meetings
         time_totals = self.time_totals
         manager_role = Role.MANAGER
         status_class, role_name = STATUS_CLASS, _ROLE_NAME
-        for agent in world.agents.values():
+        for agent in world.building.agents.values():
             status = agent.status
             cls = status_class[status]
             role = role_name[agent.role]
@@ -248,8 +248,8 @@ class ReferenceFlowTracker(FlowTracker):
         """
         queue = dict.fromkeys(ROLES, 0)
         blocked = tasks_open = 0
-        tasks = world.tasks
-        directives = world.directives
+        tasks = world.board.tasks
+        directives = world.board.directives
         rank = _STAGE_RANK
         unmerged_dependency = world.unmerged_dependency
         review_role = REVIEW_QUEUE_ROLE
@@ -262,7 +262,7 @@ class ReferenceFlowTracker(FlowTracker):
         approval, blocked_state = TaskState.APPROVAL, TaskState.BLOCKED
         awaiting, in_progress = DirectiveState.AWAITING_DESIGN, DirectiveState.IN_PROGRESS
         no_stage = len(STAGES)
-        for office in world.offices.values():
+        for office in world.building.offices.values():
             for directive_id in office.directive_ids:  # admitted and not deployed
                 directive = directives[directive_id]
                 charged = directive.stage_ticks

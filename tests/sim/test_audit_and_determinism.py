@@ -169,7 +169,7 @@ ACTIONS = st.one_of(
 def _check_invariants(engine: Engine) -> None:
     world = engine.world
     live_counts = {s: 0 for s in TaskState}
-    for task in world.tasks.values():
+    for task in world.board.tasks.values():
         live_counts[task.state] += 1
         moves = [(h.source, h.target) for h in task.history]
         for source, target in moves:
@@ -180,10 +180,10 @@ def _check_invariants(engine: Engine) -> None:
             assert task.vote_carried and task.progress >= task.effort
     for state in TaskState:
         if state is not TaskState.DEPLOYED:
-            assert live_counts[state] == world.state_counts[state]
-    for tool in world.tools.values():
+            assert live_counts[state] == world.board.state_counts[state]
+    for tool in world.building.tools.values():
         assert len(tool.holders) <= tool.slots
-        assert all(world.agents[h].held_tool == tool.id for h in tool.holders)
+        assert all(world.building.agents[h].held_tool == tool.id for h in tool.holders)
     assert engine.world.audit.verify().valid
 
 
@@ -228,9 +228,9 @@ def test_long_runs_keep_memory_bounded() -> None:
             (
                 len(world.audit),
                 len(world.audit._children),
-                len(world.artifacts),
-                len(world.contracts),
-                len(world.directives),
+                len(world.board.artifacts),
+                len(world.building.contracts),
+                len(world.board.directives),
             )
         )
     events, children, artifacts, contracts, directives = sizes[-1]

@@ -153,7 +153,12 @@ def test_a_pickled_engine_runs_on_exactly_as_the_original() -> None:
     # Previews and forecasts send engines to their workers by pickle (service/previews.py).
     engine = _busy_engine()
     world = engine.world
-    assert world.proposals and world.contracts and world.meetings and world.tasks
+    assert (
+        world.governance.proposals
+        and world.building.contracts
+        and world.board.meetings
+        and world.board.tasks
+    )
     copy = pickle.loads(pickle.dumps(engine, protocol=pickle.HIGHEST_PROTOCOL))  # nosec B301
     assert copy.tick == engine.tick and copy.world.audit.head == world.audit.head
     engine.run(300)

@@ -17,10 +17,10 @@ from .builders import engine_with
 def test_command_applies_at_the_start_of_the_next_tick() -> None:
     engine = engine_with()
     command = engine.submit("create_directive", {"title": "New", "floor": "python"})
-    assert command.seq == 1 and command.status == "pending" and not engine.world.directives
+    assert command.seq == 1 and command.status == "pending" and not engine.world.board.directives
     engine.step()
     assert command.status == "applied" and command.applied_tick == 0
-    assert [d.title for d in engine.world.directives.values()] == ["New"]
+    assert [d.title for d in engine.world.board.directives.values()] == ["New"]
 
 
 @pytest.mark.parametrize(
@@ -64,7 +64,7 @@ def test_unknown_command_kind_is_refused() -> None:
 
 def test_command_that_became_invalid_is_rejected_at_application_and_logged() -> None:
     engine = engine_with()
-    agent_id = next(iter(engine.world.agents))
+    agent_id = next(iter(engine.world.building.agents))
     first = engine.submit("dismiss_agent", {"agent_id": agent_id})
     second = engine.submit("dismiss_agent", {"agent_id": agent_id})
     engine.step()
@@ -89,16 +89,16 @@ def test_pause_resume_and_speed_are_commands() -> None:
 
 def test_hire_adds_an_agent_at_a_desk_and_add_tool_adds_a_tool() -> None:
     engine = engine_with()
-    before = len(engine.world.agents)
+    before = len(engine.world.building.agents)
     engine.submit("hire_agent", {"floor": "python", "role": "verifier", "name": "Vera"})
     engine.submit(
         "add_tool",
         {"floor": "python", "name": "mypy", "kind": "linter", "capabilities": ["lint"], "slots": 3},
     )
     engine.step()
-    vera = next(a for a in engine.world.agents.values() if a.name == "Vera")
-    assert len(engine.world.agents) == before + 1 and vera.role.value == "verifier"
-    assert any(t.name == "mypy" and t.slots == 3 for t in engine.world.tools.values())
+    vera = next(a for a in engine.world.building.agents.values() if a.name == "Vera")
+    assert len(engine.world.building.agents) == before + 1 and vera.role.value == "verifier"
+    assert any(t.name == "mypy" and t.slots == 3 for t in engine.world.building.tools.values())
 
 
 def test_add_tool_refuses_a_name_the_floor_already_has() -> None:
@@ -117,7 +117,7 @@ def test_the_second_of_two_pending_tools_with_one_name_is_rejected_at_applicatio
     first, second = engine.submit("add_tool", payload), engine.submit("add_tool", payload)
     engine.step()
     assert first.status == "applied" and second.status == "rejected"
-    assert sum(t.name == "mypy" for t in engine.world.tools.values()) == 1
+    assert sum(t.name == "mypy" for t in engine.world.building.tools.values()) == 1
 
 
 def test_every_command_kind_has_exactly_one_spec_and_proposable_is_read_from_them() -> None:
@@ -142,7 +142,7 @@ def test_a_submitted_payload_is_parsed_once_and_its_model_reaches_the_effect(mon
     monkeypatch.setattr(commands, "parse", no_second_parse)
     engine.step()
     assert command.status == "applied"
-    assert [d.title for d in engine.world.directives.values()] == ["Spaced"]
+    assert [d.title for d in engine.world.board.directives.values()] == ["Spaced"]
 
 
 def test_a_command_read_back_from_the_store_is_parsed_when_it_applies() -> None:
@@ -197,7 +197,7 @@ def test_a_scripted_an_arrived_and_a_commanded_request_open_the_same_kind_of_dir
     # the same record whoever asked: the request's fields, the floor named "floor"
     assert len({tuple(sorted(e.data)) for e in created}) == 1
     for event in created:
-        assert engine.world.directives[event.target].floor_id == event.data["floor"]
+        assert engine.world.board.directives[event.target].floor_id == event.data["floor"]
 
 
 def test_dismissing_a_voter_who_has_not_voted_leaves_the_audit_chain_intact() -> None:
@@ -205,7 +205,7 @@ def test_dismissing_a_voter_who_has_not_voted_leaves_the_audit_chain_intact() ->
     dismissed voter (found by test_audit_and_determinism's random command sequences)."""
     engine = Engine(read_scenario(None), 1)
     engine.run(106)  # vote V-0041 is open and A-0014, a reviewer, has not voted
-    vote = engine.world.votes["V-0041"]
+    vote = engine.world.board.votes["V-0041"]
     assert vote.outcome.value == "open" and "A-0014" in vote.weights
     assert "A-0014" not in vote.ballots
     engine.submit("dismiss_agent", {"agent_id": "A-0014"})

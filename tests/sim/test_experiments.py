@@ -13,13 +13,13 @@ from miniature_office.sim.world import World
 def _staff(world: World) -> dict[str, dict[str, Any]]:
     """Every agent by its stable identity (office, role, ordinal)."""
     return {
-        world.stable_key(agent.id): {
+        world.streams.stable_key(agent.id): {
             "name": agent.name,
             "skills": agent.skills,
             "desk": agent.desk,
             "clearance": agent.clearance,
         }
-        for agent in world.agents.values()
+        for agent in world.building.agents.values()
     }
 
 
@@ -46,7 +46,7 @@ def test_adding_a_verifier_leaves_everyone_else_exactly_as_they_were() -> None:
     two = Engine(with_overrides(base, {"roles.verifier": 2}), 42).world
     staff_one, staff_two = _staff(one), _staff(two)
     added = set(staff_two) - set(staff_one)
-    assert added == {f"agent:{office}:verifier:1" for office in one.offices}
+    assert added == {f"agent:{office}:verifier:1" for office in one.building.offices}
     for identity, agent in staff_one.items():
         assert staff_two[identity] == agent, identity
 
@@ -55,8 +55,8 @@ def test_desks_are_unique_and_stay_put_when_staff_is_added() -> None:
     base = read_scenario(None)
     for count in (1, 2, 4, 7):
         world = Engine(with_overrides(base, {"roles.builder": count}), 3).world
-        for office in world.offices.values():
-            desks = [world.agents[a].desk for a in office.agent_ids]
+        for office in world.building.offices.values():
+            desks = [world.building.agents[a].desk for a in office.agent_ids]
             assert len(desks) == len(set(desks)), (count, desks)
             rect = office.rect
             assert all(
@@ -73,11 +73,11 @@ def test_the_arrival_stream_does_not_depend_on_staffing() -> None:
 
 def test_a_task_draws_from_its_own_stream_not_from_the_order_of_ids() -> None:
     world = Engine(read_scenario(None), 1).world
-    world.register_identity("T-0001", "arrival:9/1")
-    world.register_identity("T-0002", "arrival:4/2")
+    world.streams.register_identity("T-0001", "arrival:9/1")
+    world.streams.register_identity("T-0002", "arrival:4/2")
     first = [world.random("T-0001") for _ in range(3)]
     other = Engine(read_scenario(None), 1).world
-    other.register_identity("T-0007", "arrival:9/1")
+    other.streams.register_identity("T-0007", "arrival:9/1")
     other.random("T-0002")  # someone else's draws in between change nothing
     assert [other.random("T-0007") for _ in range(3)] == first
 
@@ -87,7 +87,7 @@ def test_reseeding_futures_keeps_state_and_changes_every_stream() -> None:
     a.run(50)
     b.run(50)
     assert a.head_hash == b.head_hash
-    b.world.reseed_futures("fork-1")
+    b.world.streams.reseed_futures("fork-1")
     assert a.world.random("T-0001") != b.world.random("T-0001")
     assert a.world.random() != b.world.random()
-    assert a.world.arrival_rng.random() != b.world.arrival_rng.random()
+    assert a.world.streams.arrival_rng.random() != b.world.streams.arrival_rng.random()

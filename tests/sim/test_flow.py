@@ -7,12 +7,12 @@ import json
 from pathlib import Path
 
 from miniature_office.runio import read_scenario
+from miniature_office.sim.board import Arrival
 from miniature_office.sim.directives import _best_waiting
 from miniature_office.sim.engine import Engine
 from miniature_office.sim.flow import BOTTLENECK_METHOD, STAGES
 from miniature_office.sim.scenario import DirectiveRequest, with_overrides
 from miniature_office.sim.snapshot import dump_engine
-from miniature_office.sim.world import Arrival
 
 from .builders import directive, engine_with, run_until
 
@@ -56,7 +56,7 @@ def test_the_backlog_admits_the_best_aged_priority_then_the_earliest() -> None:
 def test_lead_time_is_split_into_stages_that_add_up_to_it() -> None:
     engine = engine_with(directives=[directive(ambiguity=0.7, sensitivity=0.7)])
     run_until(engine, lambda e: e.world.totals["directives_deployed"] == 1)
-    (done,) = engine.world.directives.values()
+    (done,) = engine.world.board.directives.values()
     lead = done.deployed_tick - done.arrived_tick
     assert sum(done.stage_ticks.values()) == lead
     assert {"design", "build", "review", "approval"} <= set(done.stage_ticks)
@@ -107,19 +107,19 @@ def test_the_summary_names_its_figures_and_methods() -> None:
 def test_a_snapshot_with_a_backlog_continues_exactly() -> None:
     engine = _overloaded()
     engine.run(300)
-    assert engine.world.backlog
+    assert engine.world.board.backlog
     copy = Engine.resume(json.loads(json.dumps(dump_engine(engine))), headless=True)
     engine.run(300)
     copy.run(300)
     assert copy.summary() == engine.summary()
-    assert [a.key for a in copy.world.backlog] == [a.key for a in engine.world.backlog]
+    assert [a.key for a in copy.world.board.backlog] == [a.key for a in engine.world.board.backlog]
 
 
 def test_a_fork_with_fresh_futures_keeps_the_state_and_diverges() -> None:
     engine = Engine(read_scenario(None), 5)
     engine.run(200)
     fork = Engine.resume(json.loads(json.dumps(dump_engine(engine))))
-    fork.world.reseed_futures("future-1")
+    fork.world.streams.reseed_futures("future-1")
     assert fork.world.totals == engine.world.totals
     engine.run(400)
     fork.run(400)
@@ -137,7 +137,7 @@ def test_a_format_2_snapshot_with_a_backlog_resumes_exactly() -> None:
     assert any(a["depends_on_floor"] for a in waiting)  # a cross-floor request among them
     resumed = Engine.resume(data)
     assert (resumed.tick, resumed.head_hash) == (120, data["audit"]["head"])
-    assert [(a.key, a.request.floor, a.request.title) for a in resumed.world.backlog] == [
+    assert [(a.key, a.request.floor, a.request.title) for a in resumed.world.board.backlog] == [
         (a["key"], a["floor_id"], a["title"]) for a in waiting
     ]
     load = {"arrivals.rate_per_day": 3, "arrivals.max_open": 6}
@@ -190,11 +190,11 @@ def test_a_full_backlog_rejects_and_counts_what_it_cannot_hold() -> None:
     engine = Engine(with_overrides(read_scenario(None), overrides), 42)
     engine.run(400)
     world = engine.world
-    assert len(world.backlog) <= 20
+    assert len(world.board.backlog) <= 20
     assert world.totals["rejected"] > 0
     offered = world.totals["offered"]
-    assert offered == world.totals["admitted"] + len(world.backlog) + world.totals["rejected"]
+    assert offered == world.totals["admitted"] + len(world.board.backlog) + world.totals["rejected"]
     rejected = [e for e in world.audit if e.kind == "directive.rejected"]
     assert len(rejected) == world.totals["rejected"]
     assert {e.data["reason"] for e in rejected} == {"backlog full"}
-    assert not any(e.target in world.draw_counts for e in rejected)  # no stream state kept
+    assert not any(e.target in world.streams.draw_counts for e in rejected)  # no stream state kept

@@ -75,7 +75,7 @@ def test_wip_counts_tasks_in_progress_in_review_and_awaiting_approval() -> None:
     engine = Engine(read_scenario(None), 7, headless=True)
     engine.run(300)
     row = engine.flow.latest
-    tasks = engine.world.tasks.values()
+    tasks = engine.world.board.tasks.values()
     started = (TaskState.IN_PROGRESS, TaskState.IN_REVIEW, TaskState.APPROVAL)
     assert row.wip == sum(1 for t in tasks if t.state in started)
     assert row.wip > 0  # the office has work under way at tick 300

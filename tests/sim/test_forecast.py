@@ -55,7 +55,7 @@ def test_a_fork_starts_from_the_same_state_with_different_futures() -> None:
     a, b = fork(engine, "a"), fork(engine, "b")
     again = fork(engine, "a")
     assert a.tick == b.tick == engine.tick == 120
-    assert set(a.world.directives) == set(engine.world.directives)
+    assert set(a.world.board.directives) == set(engine.world.board.directives)
     assert a.world.totals == engine.world.totals
     for other in (a, b, again):
         other.run(300)
@@ -69,7 +69,7 @@ def test_added_directives_are_created_by_command_and_become_targets() -> None:
     engine.run(40)
     added = add_directives(engine, [{"title": "Rate limit the API", "floor": "python"}])
     assert len(added) == 1
-    directive = engine.world.directives[added[0]]
+    directive = engine.world.board.directives[added[0]]
     assert directive.title == "Rate limit the API" and directive.created_tick == 40
     assert keys_of(engine, added)[0] in current_work(engine)["open"]
     assert engine.commands[-1].kind.value == "create_directive"
@@ -151,7 +151,7 @@ def test_a_future_counting_only_deployments_runs_exactly_as_with_the_full_flow_t
     assert lean.head_hash == full.head_hash
     assert lean.world.audit.count == full.world.audit.count
     assert lean.world.totals == full.world.totals
-    assert lean.world.draw_counts == full.world.draw_counts
+    assert lean.world.streams.draw_counts == full.world.streams.draw_counts
     question = _question(engine, horizon=200, by=engine.tick + 100)
     outcomes = [simulate_future(prepare(engine, question, seed=3), i) for i in range(2)]
     assert outcomes == [

@@ -30,15 +30,17 @@ Payload = Callable[[World], dict[str, Any]]
 
 
 def _open_task(world: World) -> str:
-    return next(t.id for t in world.tasks.values() if t.state is TaskState.IN_PROGRESS)
+    return next(t.id for t in world.board.tasks.values() if t.state is TaskState.IN_PROGRESS)
 
 
 def _blocked_task(world: World) -> str:
-    return next(t.id for t in world.tasks.values() if t.state is TaskState.BLOCKED)
+    return next(t.id for t in world.board.tasks.values() if t.state is TaskState.BLOCKED)
 
 
 def _open_directive(world: World) -> str:
-    return next(d.id for d in world.directives.values() if d.state is not DirectiveState.DEPLOYED)
+    return next(
+        d.id for d in world.board.directives.values() if d.state is not DirectiveState.DEPLOYED
+    )
 
 
 def _blocked_directive(world: World) -> str:
@@ -46,7 +48,7 @@ def _blocked_directive(world: World) -> str:
 
 
 def _builder(world: World) -> str:
-    return next(a.id for a in world.agents.values() if a.role.value == "builder")
+    return next(a.id for a in world.building.agents.values() if a.role.value == "builder")
 
 
 LOCK = {"scope": "python", "reason": "audit"}

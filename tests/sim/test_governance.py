@@ -22,7 +22,7 @@ def _two_floors() -> Engine:
 
 
 def _state(engine: Engine, floor: str) -> DirectiveState:
-    return next(d.state for d in engine.world.directives.values() if d.floor_id == floor)
+    return next(d.state for d in engine.world.board.directives.values() if d.floor_id == floor)
 
 
 def test_lockdown_stops_deployments_on_that_floor_only_and_lifting_resumes_them() -> None:
@@ -31,8 +31,8 @@ def test_lockdown_stops_deployments_on_that_floor_only_and_lifting_resumes_them(
     engine.run(120)  # both directives finish their work well before this (36 ticks unlocked)
     assert _state(engine, "rust") is DirectiveState.DEPLOYED
     assert _state(engine, "python") is DirectiveState.IN_PROGRESS
-    python = next(d for d in engine.world.directives.values() if d.floor_id == "python")
-    assert all(engine.world.tasks[t].state.value == "merged" for t in python.task_ids)
+    python = next(d for d in engine.world.board.directives.values() if d.floor_id == "python")
+    assert all(engine.world.board.tasks[t].state.value == "merged" for t in python.task_ids)
     engine.submit("lift_lockdown", {"scope": "python"}, actor="admin")
     engine.step()
     assert python.state is DirectiveState.DEPLOYED
@@ -46,7 +46,7 @@ def test_building_lockdown_holds_every_floor_and_a_delivery_block_holds_one_dire
     engine.run(120)
     assert _state(engine, "rust") is DirectiveState.IN_PROGRESS
     assert _state(engine, "python") is DirectiveState.IN_PROGRESS
-    rust = next(d for d in engine.world.directives.values() if d.floor_id == "rust")
+    rust = next(d for d in engine.world.board.directives.values() if d.floor_id == "rust")
     engine.submit("block_delivery", {"directive_id": rust.id, "reason": "needs sign-off"})
     engine.submit("lift_lockdown", {"scope": "building"})
     engine.step()
@@ -74,7 +74,7 @@ def test_a_lockdown_survives_a_snapshot() -> None:
     engine.submit("lockdown", {"scope": "python", "reason": "suspected leak"})
     engine.apply_pending()
     copy = Engine.resume(dump_engine(engine))
-    assert copy.world.lockdowns["python"].reason == "suspected leak"
+    assert copy.world.governance.lockdowns["python"].reason == "suspected leak"
     copy.run(120)
     assert _state(copy, "python") is DirectiveState.IN_PROGRESS
 
@@ -93,13 +93,13 @@ def test_a_scheduled_proposal_activates_at_its_tick_and_a_revoked_one_never_does
     engine = engine_with()
 
     def verifiers() -> int:
-        return sum(a.role.value == "verifier" for a in engine.world.agents.values())
+        return sum(a.role.value == "verifier" for a in engine.world.building.agents.values())
 
     before = verifiers()
     engine.submit("schedule_proposal", _hire_proposal(10), actor="ops")
     engine.submit("schedule_proposal", _hire_proposal(12), actor="ops")
     engine.apply_pending()
-    kept, revoked = sorted(engine.world.proposals)
+    kept, revoked = sorted(engine.world.governance.proposals)
     engine.submit("revoke_proposal", {"proposal_id": revoked, "reason": "changed my mind"})
     engine.run(10)
     assert engine.tick == 10 and verifiers() == before
@@ -107,8 +107,8 @@ def test_a_scheduled_proposal_activates_at_its_tick_and_a_revoked_one_never_does
     assert verifiers() == before + 1
     engine.run(50)
     assert verifiers() == before + 1
-    assert engine.world.proposals[kept].state is ProposalState.APPLIED
-    assert engine.world.proposals[revoked].state is ProposalState.REVOKED
+    assert engine.world.governance.proposals[kept].state is ProposalState.APPLIED
+    assert engine.world.governance.proposals[revoked].state is ProposalState.REVOKED
     with pytest.raises(CommandRejected, match="only a scheduled proposal"):
         engine.submit("revoke_proposal", {"proposal_id": kept, "reason": "too late"})
 
@@ -117,7 +117,7 @@ def test_the_audit_log_links_proposal_preview_and_applied_commands() -> None:
     engine = engine_with()
     engine.submit("schedule_proposal", _hire_proposal(3), actor="ops")
     engine.run(5)
-    proposal = next(iter(engine.world.proposals.values()))
+    proposal = next(iter(engine.world.governance.proposals.values()))
     events = {e.seq: e for e in engine.world.audit}
     scheduled = events[proposal.event]
     activated = events[proposal.outcome_event]
@@ -145,8 +145,8 @@ def test_the_counter_proposal_dismisses_the_person_the_proposal_hired() -> None:
         },
     )
     engine.run(4)
-    first, second = sorted(engine.world.proposals)
-    hired = engine.world.proposals[first].applied[0].created[0]
+    first, second = sorted(engine.world.governance.proposals)
+    hired = engine.world.governance.proposals[first].applied[0].created[0]
     assert engine.world.settings.walk_speed == 99
     revert = counter_proposal(engine.world, first, engine.tick + 1)
     assert revert["payload"]["commands"] == [
@@ -157,7 +157,7 @@ def test_the_counter_proposal_dismisses_the_person_the_proposal_hired() -> None:
     engine.submit("schedule_proposal", setting)
     engine.submit("schedule_proposal", revert["payload"])
     engine.run(3)
-    assert hired not in engine.world.agents
+    assert hired not in engine.world.building.agents
     assert engine.world.settings.walk_speed == 240
 
 
@@ -171,6 +171,20 @@ def test_policy_refuses_a_proposal_without_a_fresh_preview() -> None:
     with pytest.raises(CommandRejected, match="needs a preview"):
         engine.submit("schedule_proposal", {**stale, "preview_tick": None})
     engine.submit("schedule_proposal", {**stale, "preview_tick": 7})
+
+
+def test_the_policy_survives_a_snapshot_as_the_name_to_value_table_format_3_keeps() -> None:
+    engine = engine_with()
+    assert dump_engine(engine)["plain"]["proposal_policy"] == []  # no policy set: no entry
+    engine.submit("set_proposal_policy", {"preview_max_age_ticks": 5})
+    engine.apply_pending()
+    snapshot = dump_engine(engine)
+    assert snapshot["plain"]["proposal_policy"] == [["preview_max_age_ticks", 5]]
+    copy = Engine.resume(snapshot)
+    assert copy.world.governance.policy.preview_max_age_ticks == 5
+    copy.run(10)
+    with pytest.raises(CommandRejected, match="needs a preview"):
+        copy.submit("schedule_proposal", {**_hire_proposal(20), "preview_tick": None})
 
 
 def test_a_proposal_may_not_carry_runtime_controls_or_unknown_settings() -> None:

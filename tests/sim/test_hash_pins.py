@@ -95,7 +95,7 @@ def test_default_scenario_seed_1_keeps_its_recorded_head_and_figures(
 def test_the_500_agent_bench_world_keeps_its_recorded_head_after_50_ticks() -> None:
     engine = Engine(_bench_world(500), 1, audit_window=5000, flow_history=100)
     engine.run(50)
-    assert len(engine.world.agents) == 500
+    assert len(engine.world.building.agents) == 500
     assert _pins(engine) == SCALED_500_50
 
 

@@ -55,7 +55,7 @@ def test_a_limit_with_room_is_not_the_constraint() -> None:
 
 def test_a_waiting_arrival_is_explained_by_the_intake_limit_with_a_command(held_back) -> None:
     world = held_back.world
-    arrival = world.backlog[0]
+    arrival = world.board.backlog[0]
     answer = explain_waiting(world, arrival.key)
     cause = answer["causes"][0]
     assert answer["state"] == "backlog" and cause["cause"] == "intake"

@@ -28,8 +28,8 @@ DIRTY = {"complexity": 0.9, "ambiguity": 0.4, "defects_found": 3, "rework_count"
 
 def _task(engine, **fields):
     """A task of ``engine`` with the given quality figures (others as designed)."""
-    run_until(engine, lambda e: e.world.tasks)
-    task = next(iter(engine.world.tasks.values()))
+    run_until(engine, lambda e: e.world.board.tasks)
+    task = next(iter(engine.world.board.tasks.values()))
     for name, value in fields.items():
         setattr(task, name, value)
     return task
@@ -38,10 +38,10 @@ def _task(engine, **fields):
 def _failure_rate(settings: Settings, engine, task, votes: int = 600) -> float:
     """Share of votes on ``task`` that fail, with the office's reviewers and manager voting."""
     world = engine.world
-    office = world.offices[task.office_id]
-    voters = [world.agents[a] for a in office.agent_ids]
+    office = world.building.offices[task.office_id]
+    voters = [world.building.agents[a] for a in office.agent_ids]
     reviewers = [a for a in voters if a.role.value in ("verifier", "security", "doc_agent")]
-    manager = world.agents[office.manager_id]
+    manager = world.building.agents[office.manager_id]
     weights = {a.id: 1 for a in reviewers} | {manager.id: MANAGER_WEIGHT}
     rng = random.Random(5)
     failed = 0
@@ -77,7 +77,7 @@ def test_without_quality_weights_ballots_ignore_the_work() -> None:
 def test_a_more_skilled_voter_weighs_the_evidence_more() -> None:
     engine = engine_with(directives=[directive()])
     task = _task(engine, **DIRTY)
-    voter = next(a for a in engine.world.agents.values() if a.role.value == "verifier")
+    voter = next(a for a in engine.world.building.agents.values() if a.role.value == "verifier")
     settings = engine.world.settings
     novice = replace(voter, skills={**voter.skills, "verify": 0.2})
     expert = replace(voter, skills={**voter.skills, "verify": 0.95})
@@ -137,8 +137,8 @@ def test_a_meeting_lowers_ambiguity_by_the_documented_factor() -> None:
     for factor in (0.35, 1.0):
         engine = engine_with(directives=[directive(ambiguity=0.9)], meeting_ambiguity_factor=factor)
         run_until(engine, lambda e: "meeting.concluded" in kinds(e))
-        meeting = next(iter(engine.world.meetings.values()))
-        task = engine.world.tasks[meeting.task_id]
+        meeting = next(iter(engine.world.board.meetings.values()))
+        task = engine.world.board.tasks[meeting.task_id]
         assert task.ambiguity == round(meeting.ambiguity_before * factor, 4)
 
 
@@ -191,7 +191,7 @@ def test_doc_gap_chance_grows_with_ambiguity_and_the_doc_agents_skill() -> None:
 def test_tool_trust_and_scanner_rating_change_detection() -> None:
     engine = engine_with()
     settings = engine.world.settings
-    scanner = next(t for t in engine.world.tools.values() if "scan" in t.capabilities)
+    scanner = next(t for t in engine.world.building.tools.values() if "scan" in t.capabilities)
     trusted = replace(scanner, trust=1.0, security_rating=5)
     shaky = replace(scanner, trust=0.4, security_rating=5)
     weak = replace(scanner, trust=1.0, security_rating=1)
@@ -231,7 +231,7 @@ def test_a_low_trust_compiler_injects_more_defects() -> None:
     engine = engine_with(directives=[directive()])
     settings = engine.world.settings
     task = _task(engine)
-    compiler = next(t for t in engine.world.tools.values() if "build" in t.capabilities)
+    compiler = next(t for t in engine.world.building.tools.values() if "build" in t.capabilities)
     solid, shaky = replace(compiler, trust=1.0), replace(compiler, trust=0.3)
     assert defect_chance(settings, task, 0.7, shaky) > defect_chance(settings, task, 0.7, solid)
     flat = settings.model_copy(update={"compiler_trust_defect_weight": 0})
@@ -276,15 +276,17 @@ def test_with_justifications_always_written_no_checkout_is_refused() -> None:
 
 def _first_code_change_tick(language: str) -> int:
     engine = engine_with(directives=[directive(ambiguity=0.0)])
-    for agent in engine.world.agents.values():
+    for agent in engine.world.building.agents.values():
         agent.languages = (language,)
-    return run_until(engine, lambda e: any(t.state is S.IN_REVIEW for t in e.world.tasks.values()))
+    return run_until(
+        engine, lambda e: any(t.state is S.IN_REVIEW for t in e.world.board.tasks.values())
+    )
 
 
 def test_working_outside_ones_languages_is_slower() -> None:
     assert _first_code_change_tick("go") > _first_code_change_tick("python")
     engine = engine_with()
-    agent = next(iter(engine.world.agents.values()))
+    agent = next(iter(engine.world.building.agents.values()))
     settings = engine.world.settings
     assert speed_factor(settings, agent, "python") == 1.0
     assert speed_factor(settings, agent, "cobol") == settings.foreign_language_speed
@@ -293,12 +295,12 @@ def test_working_outside_ones_languages_is_slower() -> None:
 def test_manager_dispatch_spends_attention_and_is_counted_as_manager_work() -> None:
     busy = engine_with(directives=[directive()])
     busy.step()
-    manager = next(a for a in busy.world.agents.values() if a.role.value == "manager")
+    manager = next(a for a in busy.world.building.agents.values() if a.role.value == "manager")
     assert manager.dispatched_this_tick >= 1
     assert manager.attention_left == manager.attention_budget - manager.dispatched_this_tick
     idle = engine_with()
     idle.step()
-    manager = next(a for a in idle.world.agents.values() if a.role.value == "manager")
+    manager = next(a for a in idle.world.building.agents.values() if a.role.value == "manager")
     assert manager.dispatched_this_tick == 0
 
 
@@ -311,21 +313,21 @@ def _cross_floor(chance: float):
         directives=[directive("Live dashboard", "javascript", depends_on_floor="python")],
         breaking_release_chance=chance,
     )
-    run_until(engine, lambda e: e.world.contracts)
-    return engine, next(iter(engine.world.contracts.values()))
+    run_until(engine, lambda e: e.world.building.contracts)
+    return engine, next(iter(engine.world.building.contracts.values()))
 
 
 def test_a_breaking_release_makes_consumers_on_caret_one_rework_against_the_new_major() -> None:
     engine, contract = _cross_floor(1.0)
-    consumer = next(t for t in engine.world.tasks.values() if t.requires_contract)
+    consumer = next(t for t in engine.world.board.tasks.values() if t.requires_contract)
     assert consumer.contract_range == "^1.0.0"
     effort = consumer.effort
     run_until(engine, lambda e: "contract.adapted" in kinds(e))
     assert contract.state is ContractState.REJECTED and contract.version == "2.0.0"
     assert consumer.contract_range == "^2.0.0"
     assert consumer.effort == round(effort + engine.world.settings.breaking_adapt_effort, 3)
-    assert engine.world.floors["javascript"].contracts_available[contract.name] == "2.0.0"
-    run_until(engine, lambda e: e.world.directives["D-0001"].state.value == "deployed")
+    assert engine.world.building.floors["javascript"].contracts_available[contract.name] == "2.0.0"
+    run_until(engine, lambda e: e.world.board.directives["D-0001"].state.value == "deployed")
 
 
 def test_a_compatible_release_is_delivered_without_rework() -> None:

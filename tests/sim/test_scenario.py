@@ -20,7 +20,7 @@ def test_default_scenario_has_two_floors_and_at_least_ten_agents() -> None:
     from miniature_office.sim.engine import Engine
 
     engine = Engine(scenario, 1)
-    assert len(engine.world.agents) >= 10 and scenario.arrivals.rate_per_day > 0
+    assert len(engine.world.building.agents) >= 10 and scenario.arrivals.rate_per_day > 0
 
 
 def test_the_packaged_default_json_is_the_default_yaml() -> None:

@@ -23,7 +23,7 @@ def test_the_audit_lists_sensitive_work_that_shipped_without_a_security_pass() -
     engine.apply_pending()
     report = audit_events(events, engine.world)
     flagged = {row["task"] for row in report["sensitive_shipped_without_security_review"]}
-    secret = next(d for d in engine.world.directives.values() if d.title == "secret sauce")
+    secret = next(d for d in engine.world.board.directives.values() if d.title == "secret sauce")
     assert flagged == set(secret.task_ids)
 
 

@@ -54,7 +54,7 @@ def _side_by_side(scenario: Any, seed: int, ticks: int) -> Engine:
         # the row's fields in the reference's key order
         assert list(row.to_dict()) == list(slow.flow.raw_row)
         for registry in ("tasks", "directives"):
-            mine, theirs = getattr(fast.world, registry), getattr(slow.world, registry)
+            mine, theirs = getattr(fast.world.board, registry), getattr(slow.world.board, registry)
             assert list(mine) == list(theirs)
             for key, item in mine.items():
                 other = theirs[key]
@@ -84,7 +84,7 @@ def test_flow_rows_equal_the_from_scratch_reference_in_an_overloaded_office() ->
     raw = read_scenario(None).model_dump(mode="json")
     raw["arrivals"]["rate_per_day"] = 3
     engine = _side_by_side(Scenario.model_validate(raw), 5, 400)
-    assert len(engine.world.backlog) > 10  # more offered than the office ships
+    assert len(engine.world.board.backlog) > 10  # more offered than the office ships
 
 
 def test_lineage_children_built_on_demand_equal_those_indexed_at_append() -> None:
@@ -120,14 +120,17 @@ def _walk_children(log: AuditLog, children: dict[int, list[int]], start: int) ->
 def _indexes(world: Any) -> dict[str, Any]:
     """What the world's indexes say, in the terms the tick reads them."""
     return {
-        "order": {o.id: world.in_office_order(list(o.task_ids)) for o in world.offices.values()},
+        "order": {
+            o.id: world.board.in_office_order(list(o.task_ids))
+            for o in world.building.offices.values()
+        },
         "states": {
             office: {state.value: set(ids) for state, ids in by_state.items() if ids}
-            for office, by_state in world.office_tasks.items()
+            for office, by_state in world.board.office_tasks.items()
         },
         "meetings": {
-            office: {m for m in ids if world.meetings[m].open}
-            for office, ids in world.open_meetings.items()
+            office: {m for m in ids if world.board.meetings[m].open}
+            for office, ids in world.board.open_meetings.items()
         },
     }
 
@@ -140,7 +143,7 @@ def test_the_worlds_indexes_always_equal_those_rebuilt_from_its_registries() -> 
         engine.run(50)
         world = engine.world
         live = _indexes(world)
-        assert live["order"] == {o.id: list(o.task_ids) for o in world.offices.values()}
+        assert live["order"] == {o.id: list(o.task_ids) for o in world.building.offices.values()}
         world.rebuild_indexes()
         rebuilt = _indexes(world)
         assert {k: {o: s for o, s in v.items() if s} for k, v in live.items()} == {

@@ -32,7 +32,7 @@ def test_an_assistant_without_clearance_stalls_sensitive_review_and_names_the_re
     engine = engine_with(staff=NO_SECURITY, directives=SENSITIVE)
     run_until(engine, lambda e: _stalled(e, "clearance"))
     event = _events(engine, "flow.stalled", "clearance")[0]
-    task = engine.world.tasks[event.target]
+    task = engine.world.board.tasks[event.target]
     assert task.state is TaskState.IN_REVIEW
     assert event.data["remedy"].startswith(
         f"hire a Security agent with clearance >= {task.security_level}"
@@ -64,8 +64,10 @@ def test_a_cleared_security_agent_means_no_stall() -> None:
 
 def test_a_floor_without_the_needed_tool_stalls_until_one_is_added() -> None:
     engine = engine_with(directives=[directive(ambiguity=0.1)])
-    floor = engine.world.floors["python"]
-    floor.tool_ids = [t for t in floor.tool_ids if "docs" not in engine.world.tools[t].capabilities]
+    floor = engine.world.building.floors["python"]
+    floor.tool_ids = [
+        t for t in floor.tool_ids if "docs" not in engine.world.building.tools[t].capabilities
+    ]
     run_until(engine, lambda e: _stalled(e, "no_tool"))
     assert _events(engine, "flow.stalled", "no_tool")[0].data["remedy"] == (
         "add a tool with capability docs on floor python"
@@ -101,11 +103,13 @@ def test_a_contract_whose_provider_work_is_gone_never_arrives_and_says_so() -> N
     )
     run_until(
         engine,
-        lambda e: any(c.state is ContractState.IN_DEVELOPMENT for c in e.world.contracts.values()),
+        lambda e: any(
+            c.state is ContractState.IN_DEVELOPMENT for c in e.world.building.contracts.values()
+        ),
     )
-    contract = next(iter(engine.world.contracts.values()))
-    provider = engine.world.directives.pop(contract.provider_directive)
-    engine.world.offices[provider.office_id].directive_ids.remove(provider.id)
+    contract = next(iter(engine.world.building.contracts.values()))
+    provider = engine.world.board.directives.pop(contract.provider_directive)
+    engine.world.building.offices[provider.office_id].directive_ids.remove(provider.id)
     run_until(engine, lambda e: _stalled(e, "contract"))
     event = _events(engine, "flow.stalled", "contract")[0]
     assert contract.name in event.data["reason"] and "never arrive" in event.data["reason"]
@@ -156,13 +160,15 @@ def test_the_stall_causes_are_a_closed_set() -> None:
 def _without(engine, role: str) -> None:
     """Take every ``role`` out of the office (a situation auto-staffing normally prevents)."""
     world = engine.world
-    for office in world.offices.values():
-        office.agent_ids = [a for a in office.agent_ids if world.agents[a].role.value != role]
+    for office in world.building.offices.values():
+        office.agent_ids = [
+            a for a in office.agent_ids if world.building.agents[a].role.value != role
+        ]
 
 
 def test_an_office_without_a_builder_stalls_its_tasks_naming_the_role() -> None:
     engine = engine_with(directives=[directive(ambiguity=0.1)])
-    run_until(engine, lambda e: e.world.tasks)
+    run_until(engine, lambda e: e.world.board.tasks)
     _without(engine, "builder")
     stalls = detect(engine.world, 8)
     assert stalls and {s.cause.value for s in stalls} == {"no_agent"}
@@ -189,11 +195,11 @@ def test_work_that_votes_keep_sending_back_is_a_stall_once_per_episode() -> None
     engine = engine_with(directives=[directive(ambiguity=0.1)], stall_rework_loop=3, **doubted)
     run_until(engine, lambda e: _stalled(e, "rework_loop"))
     stall = next(iter(engine.world.stalls.values()))
-    task = engine.world.tasks[stall.subject]
+    task = engine.world.board.tasks[stall.subject]
     assert task.rework_count >= 3 and task.state is not TaskState.MERGED
     assert "sent back" in stall.reason and "override its vote" in stall.remedy
     engine.run(300)
-    assert engine.world.tasks[stall.subject].rework_count > 6  # still cycling ...
+    assert engine.world.board.tasks[stall.subject].rework_count > 6  # still cycling ...
     assert len(_events(engine, "flow.stalled", "rework_loop")) == 1  # ... reported once
 
 
@@ -208,7 +214,7 @@ def test_a_rework_loop_ends_when_the_work_merges() -> None:
         engine.apply_pending()
     run_until(engine, lambda e: _events(e, "flow.unstalled", "rework_loop"))
     subject = _events(engine, "flow.stalled", "rework_loop")[0].target
-    assert engine.world.tasks[subject].state in (TaskState.MERGED, TaskState.DEPLOYED)
+    assert engine.world.board.tasks[subject].state in (TaskState.MERGED, TaskState.DEPLOYED)
 
 
 def test_clean_work_that_carries_its_first_vote_never_loops() -> None:
@@ -234,7 +240,7 @@ def test_a_floor_idle_while_its_arrivals_wait_behind_the_intake_limit_is_a_stall
     assert stall.floor_id == "python"
     assert "arrivals.max_open 3" in stall.reason and "javascript 3" in stall.reason
     assert stall.remedy.startswith("raise arrivals.max_open")
-    assert not any(d.floor_id == "python" for d in engine.world.directives.values())
+    assert not any(d.floor_id == "python" for d in engine.world.board.directives.values())
 
 
 def test_no_intake_stall_while_the_limit_leaves_room() -> None:

@@ -47,8 +47,8 @@ def test_deployed_is_terminal() -> None:
 
 
 def _first_task(engine):
-    run_until(engine, lambda e: e.world.tasks)
-    return next(iter(engine.world.tasks.values()))
+    run_until(engine, lambda e: e.world.board.tasks)
+    return next(iter(engine.world.board.tasks.values()))
 
 
 @pytest.mark.parametrize("target", [S.IN_REVIEW, S.APPROVAL, S.MERGED, S.DEPLOYED])
@@ -78,8 +78,8 @@ def test_start_without_a_builder_holding_a_tool_is_refused() -> None:
 
 def test_task_cannot_merge_without_carried_vote() -> None:
     engine = engine_with(directives=[directive(ambiguity=0.0)])
-    run_until(engine, lambda e: any(t.state is S.APPROVAL for t in e.world.tasks.values()))
-    task = next(t for t in engine.world.tasks.values() if t.state is S.APPROVAL)
+    run_until(engine, lambda e: any(t.state is S.APPROVAL for t in e.world.board.tasks.values()))
+    task = next(t for t in engine.world.board.tasks.values() if t.state is S.APPROVAL)
     with pytest.raises(TransitionRefused) as refused:
         engine.world.transition(task, S.MERGED, "merge anyway", "test")
     assert refused.value.reason == "the approval vote has not carried"
@@ -87,8 +87,8 @@ def test_task_cannot_merge_without_carried_vote() -> None:
 
 def test_review_without_finished_work_is_refused() -> None:
     engine = engine_with(directives=[directive(ambiguity=0.0)])
-    run_until(engine, lambda e: any(t.state is S.IN_PROGRESS for t in e.world.tasks.values()))
-    task = next(t for t in engine.world.tasks.values() if t.state is S.IN_PROGRESS)
+    run_until(engine, lambda e: any(t.state is S.IN_PROGRESS for t in e.world.board.tasks.values()))
+    task = next(t for t in engine.world.board.tasks.values() if t.state is S.IN_PROGRESS)
     task.progress = 0
     with pytest.raises(TransitionRefused) as refused:
         engine.world.transition(task, S.IN_REVIEW, "done?", "test")

@@ -40,21 +40,23 @@ def _assert_conserved(engine: Engine) -> None:
     world = engine.world
     totals = world.totals
     row = engine.flow.latest
-    assert totals["offered"] == totals["admitted"] + len(world.backlog) + totals["rejected"]
+    assert totals["offered"] == totals["admitted"] + len(world.board.backlog) + totals["rejected"]
     assert totals["admitted"] == totals["directives_created"]
-    open_now = [d for d in world.directives.values() if d.state is not DirectiveState.DEPLOYED]
+    open_now = [
+        d for d in world.board.directives.values() if d.state is not DirectiveState.DEPLOYED
+    ]
     assert len(open_now) == totals["directives_created"] - totals["directives_deployed"]
-    assert row.in_system_directives == len(world.backlog) + len(open_now)
+    assert row.in_system_directives == len(world.board.backlog) + len(open_now)
     # every task is in exactly one state: the counts match the tasks held, none is lost
-    held = Counter(t.state for t in world.tasks.values())
+    held = Counter(t.state for t in world.board.tasks.values())
     for state in TaskState:
         if state is not TaskState.DEPLOYED:
-            assert world.state_counts[state] == held[state], state
-    assert sum(world.state_counts.values()) == world.counters.get("T", 0)
+            assert world.board.state_counts[state] == held[state], state
+    assert sum(world.board.state_counts.values()) == world.counters.get("T", 0)
     # every agent-tick is classified exactly once
-    assert math.isclose(sum(row.agent_ticks.values()), len(world.agents), abs_tol=1e-6)
+    assert math.isclose(sum(row.agent_ticks.values()), len(world.building.agents), abs_tol=1e-6)
     # every tick of a directive's life is charged to exactly one stage
-    for directive in world.directives.values():
+    for directive in world.board.directives.values():
         if directive.state is DirectiveState.DEPLOYED:
             if directive.deployed_tick == world.tick:
                 lead = directive.deployed_tick - directive.arrived_tick
@@ -70,10 +72,10 @@ def test_demand_and_work_are_conserved_at_every_tick(overflow: str) -> None:
         engine.step()
         _assert_conserved(engine)
     totals = engine.world.totals
-    waiting = totals["rejected"] if overflow == "reject" else len(engine.world.backlog)
+    waiting = totals["rejected"] if overflow == "reject" else len(engine.world.board.backlog)
     assert waiting > 0  # the limit really bit: demand was above it
     if overflow == "reject":
-        assert not engine.world.backlog
+        assert not engine.world.board.backlog
 
 
 def test_every_arrival_beyond_the_limit_is_an_event() -> None:
@@ -81,7 +83,7 @@ def test_every_arrival_beyond_the_limit_is_an_event() -> None:
     engine.run(300)
     kinds = Counter(e.kind for e in engine.world.audit)
     world = engine.world
-    assert kinds["directive.queued"] == kinds["directive.admitted"] + len(world.backlog)
+    assert kinds["directive.queued"] == kinds["directive.admitted"] + len(world.board.backlog)
     assert kinds["directive.created"] == world.totals["directives_created"]
 
 
@@ -243,7 +245,7 @@ def observe_design_stage(engine: Engine, ticks: int) -> list[Job]:
     done: list[Job] = []
     for _ in range(ticks):
         engine.step()
-        for directive in world.directives.values():
+        for directive in world.board.directives.values():
             job = seen.get(directive.id)
             if job is None:
                 job = seen[directive.id] = Job(

@@ -13,7 +13,7 @@ S = TaskState
 
 
 def _deployed(engine, directive_id="D-0001"):
-    found = engine.world.directives.get(directive_id)
+    found = engine.world.board.directives.get(directive_id)
     return found is not None and found.state is DirectiveState.DEPLOYED
 
 
@@ -21,30 +21,30 @@ def test_a_directive_goes_from_creation_to_deployed_in_the_default_scenario() ->
     engine = default_engine()
     engine.submit("create_directive", {"title": "Audit export", "floor": "python", "priority": 1})
     engine.step()
-    created = next(d for d in engine.world.directives.values() if d.title == "Audit export")
+    created = next(d for d in engine.world.board.directives.values() if d.title == "Audit export")
     run_until(engine, lambda e: created.state is DirectiveState.DEPLOYED, limit=600)
     assert created.deployed_tick is not None and created.deployed_tick > created.created_tick
-    assert all(engine.world.tasks[t].state is S.DEPLOYED for t in created.task_ids)
+    assert all(engine.world.board.tasks[t].state is S.DEPLOYED for t in created.task_ids)
 
 
 def test_architect_turns_a_directive_into_a_task_dag_with_a_design_artifact() -> None:
     engine = engine_with(directives=[directive(complexity=0.9)])
-    run_until(engine, lambda e: e.world.tasks)
-    d = engine.world.directives["D-0001"]
-    assert d.architect and engine.world.agents[d.architect].role is Role.ARCHITECT
+    run_until(engine, lambda e: e.world.board.tasks)
+    d = engine.world.board.directives["D-0001"]
+    assert d.architect and engine.world.building.agents[d.architect].role is Role.ARCHITECT
     assert d.architect_intent and len(d.task_ids) >= 2
     for index, task_id in enumerate(d.task_ids):
-        assert set(engine.world.tasks[task_id].depends_on) <= set(d.task_ids[:index])
-    designs = [a for a in engine.world.artifacts.values() if a.kind is ArtifactKind.DESIGN]
+        assert set(engine.world.board.tasks[task_id].depends_on) <= set(d.task_ids[:index])
+    designs = [a for a in engine.world.board.artifacts.values() if a.kind is ArtifactKind.DESIGN]
     assert designs and len(designs[0].hash) == 64
 
 
 def test_builder_needs_the_build_tool_and_produces_a_code_change() -> None:
     engine = engine_with(directives=[directive(ambiguity=0.0)])
-    run_until(engine, lambda e: any(t.state is S.IN_REVIEW for t in e.world.tasks.values()))
-    task = next(t for t in engine.world.tasks.values() if t.state is S.IN_REVIEW)
+    run_until(engine, lambda e: any(t.state is S.IN_REVIEW for t in e.world.board.tasks.values()))
+    task = next(t for t in engine.world.board.tasks.values() if t.state is S.IN_REVIEW)
     assert task.progress >= task.effort
-    change = engine.world.artifacts[task.artifacts[-1]]
+    change = engine.world.board.artifacts[task.artifacts[-1]]
     assert change.kind is ArtifactKind.CODE_CHANGE and change.author == task.last_builder
     assert "tool.checked_out" in kinds(engine)
 
@@ -52,20 +52,20 @@ def test_builder_needs_the_build_tool_and_produces_a_code_change() -> None:
 def test_sensitive_tasks_need_a_security_review_by_a_cleared_agent() -> None:
     engine = engine_with(directives=[directive(ambiguity=0.0, sensitivity=0.9)])
     run_until(engine, lambda e: _deployed(e), limit=1500)
-    for task_id in engine.world.directives["D-0001"].task_ids:
-        task = engine.world.tasks[task_id]
+    for task_id in engine.world.board.directives["D-0001"].task_ids:
+        task = engine.world.board.tasks[task_id]
         assert ReviewKind.SECURITY in task.reviews
-        reviewer = engine.world.agents[task.reviewers[ReviewKind.SECURITY]]
+        reviewer = engine.world.building.agents[task.reviewers[ReviewKind.SECURITY]]
         assert reviewer.role is Role.SECURITY and reviewer.clearance >= task.security_level
 
 
 def test_security_review_waits_when_nobody_has_the_clearance() -> None:
     engine = engine_with(directives=[directive(ambiguity=0.0, sensitivity=1.0)])
-    for agent in engine.world.agents.values():
+    for agent in engine.world.building.agents.values():
         agent.clearance = 1
-    run_until(engine, lambda e: any(t.state is S.IN_REVIEW for t in e.world.tasks.values()))
+    run_until(engine, lambda e: any(t.state is S.IN_REVIEW for t in e.world.board.tasks.values()))
     engine.run(50)
-    stuck = [t for t in engine.world.tasks.values() if t.state is S.IN_REVIEW]
+    stuck = [t for t in engine.world.board.tasks.values() if t.state is S.IN_REVIEW]
     assert stuck and all(t.reviews[ReviewKind.SECURITY].value == "pending" for t in stuck)
     assert engine.flow.latest.queue["security"] >= 1
 
@@ -73,21 +73,21 @@ def test_security_review_waits_when_nobody_has_the_clearance() -> None:
 def test_doc_agent_writes_a_document_for_every_merged_task() -> None:
     engine = engine_with(directives=[directive(ambiguity=0.0)])
     run_until(engine, _deployed, limit=1500)
-    for task_id in engine.world.directives["D-0001"].task_ids:
-        task = engine.world.tasks[task_id]
-        docs = [engine.world.artifacts[a] for a in task.artifacts]
+    for task_id in engine.world.board.directives["D-0001"].task_ids:
+        task = engine.world.board.tasks[task_id]
+        docs = [engine.world.board.artifacts[a] for a in task.artifacts]
         assert any(a.kind is ArtifactKind.DOCUMENT for a in docs)
 
 
 def test_ambiguous_task_calls_a_meeting_that_produces_a_decision_transcript() -> None:
     engine = engine_with(directives=[directive(ambiguity=0.9)])
-    run_until(engine, lambda e: any(not m.open for m in e.world.meetings.values()))
-    meeting = next(m for m in engine.world.meetings.values() if not m.open)
-    roles = {engine.world.agents[p].role for p in meeting.participants}
+    run_until(engine, lambda e: any(not m.open for m in e.world.board.meetings.values()))
+    meeting = next(m for m in engine.world.board.meetings.values() if not m.open)
+    roles = {engine.world.building.agents[p].role for p in meeting.participants}
     assert roles == {Role.ARCHITECT, Role.BUILDER, Role.MANAGER}
-    task = engine.world.tasks[meeting.task_id]
+    task = engine.world.board.tasks[meeting.task_id]
     assert task.ambiguity < meeting.ambiguity_before and task.meeting_done
-    transcript = engine.world.artifacts[meeting.artifact_id]
+    transcript = engine.world.board.artifacts[meeting.artifact_id]
     assert transcript.kind is ArtifactKind.DECISION_TRANSCRIPT
     assert transcript.content["decisions"] and {"who", "when", "what"} <= set(
         transcript.content["decisions"][0]
@@ -97,9 +97,9 @@ def test_ambiguous_task_calls_a_meeting_that_produces_a_decision_transcript() ->
 def test_a_failed_vote_sends_the_task_back_to_rework() -> None:
     engine = default_engine(seed=3)
     run_until(engine, lambda e: e.world.totals["votes_failed"] > 0, limit=1500)
-    failed = [v for v in engine.world.votes.values() if v.outcome.value == "failed"]
+    failed = [v for v in engine.world.board.votes.values() if v.outcome.value == "failed"]
     assert failed
-    task = engine.world.tasks[failed[0].task_id]
+    task = engine.world.board.tasks[failed[0].task_id]
     moves = [(h.source, h.target) for h in task.history]
     assert ("approval", "in_progress") in moves
 
@@ -109,7 +109,7 @@ def test_a_failed_review_sends_the_task_back_to_rework() -> None:
     run_until(engine, lambda e: e.world.totals["defects_found"] > 0, limit=1500)
     reworked = [
         t
-        for t in engine.world.tasks.values()
+        for t in engine.world.board.tasks.values()
         if ("in_review", "in_progress") in [(h.source, h.target) for h in t.history]
     ]
     assert reworked and reworked[0].rework_count >= 1
@@ -134,14 +134,16 @@ def test_override_is_a_logged_event_with_a_reason() -> None:
     engine = engine_with(
         directives=[directive(ambiguity=0.0)], votes_per_tick=1, manager_attention=1
     )
-    run_until(engine, lambda e: any(v.outcome.value == "open" for v in e.world.votes.values()))
-    vote = next(v for v in engine.world.votes.values() if v.outcome.value == "open")
+    run_until(
+        engine, lambda e: any(v.outcome.value == "open" for v in e.world.board.votes.values())
+    )
+    vote = next(v for v in engine.world.board.votes.values() if v.outcome.value == "open")
     engine.submit("override_vote", {"vote_id": vote.id, "outcome": "carried", "reason": "hotfix"})
     engine.step()
     assert vote.outcome.value == "overridden_carried"
     event = next(e for e in engine.world.audit if e.kind == "vote.overridden")
     assert event.data["reason"] == "hotfix"
-    assert engine.world.tasks[vote.task_id].state in (S.MERGED, S.DEPLOYED)
+    assert engine.world.board.tasks[vote.task_id].state in (S.MERGED, S.DEPLOYED)
 
 
 def test_tool_contention_makes_an_agent_wait() -> None:
@@ -166,9 +168,9 @@ def test_tool_contention_makes_an_agent_wait() -> None:
     )
     run_until(  # fails the test if nobody ever waits
         engine,
-        lambda e: any(a.status is AgentStatus.WAITING for a in e.world.agents.values()),
+        lambda e: any(a.status is AgentStatus.WAITING for a in e.world.building.agents.values()),
     )
-    compiler = next(t for t in engine.world.tools.values() if t.name == "cc")
+    compiler = next(t for t in engine.world.building.tools.values() if t.name == "cc")
     assert len(compiler.holders) == 1 and compiler.queue
     waiting = next(e for e in engine.world.audit if e.kind == "tool.waiting")
     assert waiting.data["reason"] == "no_slot"
@@ -187,12 +189,12 @@ def test_cross_floor_contract_blocks_then_unblocks_the_consumer() -> None:
         floors=("python", "javascript"),
         directives=[directive("Live dashboard", "javascript", depends_on_floor="python")],
     )
-    run_until(engine, lambda e: any(t.state is S.BLOCKED for t in e.world.tasks.values()))
-    consumer = next(t for t in engine.world.tasks.values() if t.state is S.BLOCKED)
-    contract = next(iter(engine.world.contracts.values()))
+    run_until(engine, lambda e: any(t.state is S.BLOCKED for t in e.world.board.tasks.values()))
+    consumer = next(t for t in engine.world.board.tasks.values() if t.state is S.BLOCKED)
+    contract = next(iter(engine.world.building.contracts.values()))
     assert consumer.requires_contract == contract.name
     run_until(engine, lambda e: contract.state is ContractState.DELIVERED, limit=2000)
-    assert engine.world.floors["javascript"].contracts_available[contract.name] == "1.0.0"
+    assert engine.world.building.floors["javascript"].contracts_available[contract.name] == "1.0.0"
     assert consumer.state is not S.BLOCKED
     assert ("blocked", "scheduled") in [(h.source, h.target) for h in consumer.history]
     trail = [e.kind for e in engine.world.audit if e.target == contract.id]
@@ -204,7 +206,7 @@ def test_cross_floor_contract_blocks_then_unblocks_the_consumer() -> None:
     ]
     assert "contract.published" in trail
     couriers = [e.actor for e in engine.world.audit if e.kind == "contract.handed_over"]
-    assert all(engine.world.agents[a].role.value != "manager" for a in couriers)
+    assert all(engine.world.building.agents[a].role.value != "manager" for a in couriers)
     run_until(engine, lambda e: _deployed(e), limit=2000)
 
 
@@ -217,8 +219,8 @@ def test_incompatible_contract_release_is_rejected_at_the_elevator() -> None:
         floors=("python", "javascript"),
         directives=[directive("Live dashboard", "javascript", depends_on_floor="python")],
     )
-    run_until(engine, lambda e: e.world.contracts)
-    contract = next(iter(engine.world.contracts.values()))
+    run_until(engine, lambda e: e.world.building.contracts)
+    contract = next(iter(engine.world.building.contracts.values()))
     contract.requirement = "^2.0.0"  # the consumer now wants a major version nobody builds
     run_until(engine, lambda e: contract.state is ContractState.REJECTED, limit=2000)
     assert any(e.kind == "contract.rejected" for e in engine.world.audit)
@@ -226,8 +228,8 @@ def test_incompatible_contract_release_is_rejected_at_the_elevator() -> None:
 
 def test_missing_roles_are_auto_staffed_and_logged() -> None:
     engine = engine_with(staff={"builder": 1})
-    office = next(iter(engine.world.offices.values()))
-    roles = {engine.world.agents[a].role for a in office.agent_ids}
+    office = next(iter(engine.world.building.offices.values()))
+    roles = {engine.world.building.agents[a].role for a in office.agent_ids}
     assert roles == set(Role)
     assistants = [e for e in engine.world.audit if e.kind == "agent.auto_staffed"]
     assert len(assistants) == 5
@@ -235,11 +237,11 @@ def test_missing_roles_are_auto_staffed_and_logged() -> None:
 
 def test_dismissing_the_last_verifier_brings_an_assistant() -> None:
     engine = engine_with()
-    verifier = next(a for a in engine.world.agents.values() if a.role is Role.VERIFIER)
+    verifier = next(a for a in engine.world.building.agents.values() if a.role is Role.VERIFIER)
     engine.submit("dismiss_agent", {"agent_id": verifier.id})
     engine.step()
-    assert verifier.id not in engine.world.agents
-    replacements = [a for a in engine.world.agents.values() if a.role is Role.VERIFIER]
+    assert verifier.id not in engine.world.building.agents
+    replacements = [a for a in engine.world.building.agents.values() if a.role is Role.VERIFIER]
     assert len(replacements) == 1 and replacements[0].assistant
 
 
@@ -275,7 +277,7 @@ def test_attention_limits_how_much_a_manager_dispatches_per_tick() -> None:
     )
     for expected in (2, 4, 6):
         engine.step()
-        designing = [d for d in engine.world.directives.values() if d.architect]
+        designing = [d for d in engine.world.board.directives.values() if d.architect]
         assert len(designing) == expected
 
 
@@ -299,18 +301,21 @@ def test_someone_walks_each_contract_to_the_elevator() -> None:
         directives=[directive("Live dashboard", "javascript", depends_on_floor="python")],
         walk_speed=8,  # a slow walk: the courier is still on its way at a tick boundary
     )
-    office = engine.world.offices["O-0002"]  # the JavaScript office asks for the contract
-    run_until(engine, lambda e: office.outbox or e.world.contracts)
+    office = engine.world.building.offices["O-0002"]  # the JavaScript office asks for the contract
+    run_until(engine, lambda e: office.outbox or e.world.building.contracts)
     run_until(
         engine,
         lambda e: any(
-            a.activity and a.activity.kind.value == "courier" for a in e.world.agents.values()
+            a.activity and a.activity.kind.value == "courier"
+            for a in e.world.building.agents.values()
         ),
     )
     courier = next(
-        a for a in engine.world.agents.values() if a.activity and a.activity.kind.value == "courier"
+        a
+        for a in engine.world.building.agents.values()
+        if a.activity and a.activity.kind.value == "courier"
     )
-    lift = engine.world.floors[courier.floor_id].plan.elevator
+    lift = engine.world.building.floors[courier.floor_id].plan.elevator
     run_until(engine, lambda e: any(ev.kind == "contract.handed_over" for ev in e.world.audit))
     handed = next(ev for ev in engine.world.audit if ev.kind == "contract.handed_over")
     assert handed.actor == courier.id
@@ -326,11 +331,14 @@ def test_a_dismissed_courier_leaves_the_contract_for_someone_else() -> None:
     run_until(
         engine,
         lambda e: any(
-            a.activity and a.activity.kind.value == "courier" for a in e.world.agents.values()
+            a.activity and a.activity.kind.value == "courier"
+            for a in e.world.building.agents.values()
         ),
     )
     courier = next(
-        a for a in engine.world.agents.values() if a.activity and a.activity.kind.value == "courier"
+        a
+        for a in engine.world.building.agents.values()
+        if a.activity and a.activity.kind.value == "courier"
     )
     engine.submit("dismiss_agent", {"agent_id": courier.id})
     engine.step()

@@ -69,7 +69,7 @@ def test_acknowledged_but_unapplied_commands_are_applied_once_after_restart(stor
     again = Persistence(Store(store_url)).open(read_scenario(None), 42, audit_window=2000)
     assert [c.seq for c in again.pending] == [command.seq]
     again.step()
-    titles = [d.title for d in again.world.directives.values()]
+    titles = [d.title for d in again.world.board.directives.values()]
     assert titles.count("Once") == 1
 
 

@@ -47,7 +47,7 @@ def test_agents_have_agent_id_name_role_status(stepped_client, runtime):
     agents = stepped_client.get("/api/agents").get_json()["agents"]
     world = runtime.engine.world
     for agent in agents:
-        held = world.agents[agent["agent_id"]]
+        held = world.building.agents[agent["agent_id"]]
         assert (agent["name"], agent["role"], agent["status"]) == (
             held.name, held.role.value, held.status.value
         )  # fmt: skip
@@ -56,7 +56,7 @@ def test_agents_have_agent_id_name_role_status(stepped_client, runtime):
 def test_agent_status_has_0_1_0s_fields(stepped_client, runtime):
     world = runtime.engine.world
     builder, held = next(
-        (a, a.to_dict()) for a in world.agents.values()
+        (a, a.to_dict()) for a in world.building.agents.values()
         if a.role.value == "builder" and a.to_dict()["task_id"] is not None
     )  # fmt: skip
     body = stepped_client.get(f"/api/agents/{builder.id}/status").get_json()
@@ -73,14 +73,14 @@ def test_tasks_have_task_id_name_state_and_assignee(stepped_client, runtime):
     world = runtime.engine.world
     assert tasks
     for task in tasks:
-        held = world.tasks[task["task_id"]]
+        held = world.board.tasks[task["task_id"]]
         assert task["name"] == held.title and task["state"] == held.state.value
         assert task["assigned_agent_id"] == held.assignee
 
 
 def test_task_detail_has_0_1_0s_fields(stepped_client, runtime):
     world = runtime.engine.world
-    task = next(t for t in world.tasks.values() if t.depends_on and t.reviews)
+    task = next(t for t in world.board.tasks.values() if t.depends_on and t.reviews)
     body = stepped_client.get(f"/api/tasks/{task.id}").get_json()
     assert body["task_id"] == task.id and body["name"] == task.title
     assert body["description"] == task.title and body["state"] == task.state.value
@@ -101,9 +101,9 @@ def test_task_detail_has_0_1_0s_fields(stepped_client, runtime):
 def test_departments_have_0_1_0s_fields(stepped_client, runtime):
     departments = stepped_client.get("/api/departments").get_json()["departments"]
     world = runtime.engine.world
-    assert {d["department_id"] for d in departments} == set(world.floors)
+    assert {d["department_id"] for d in departments} == set(world.building.floors)
     for department in departments:
-        floor = world.floors[department["department_id"]]
+        floor = world.building.floors[department["department_id"]]
         assert department["name"] == floor.name and department["domain"] == floor.language
         assert department["is_fully_staffed"] is (department["missing_roles"] == [])
         assert isinstance(department["missing_roles"], list)
@@ -111,9 +111,9 @@ def test_departments_have_0_1_0s_fields(stepped_client, runtime):
 
 def test_a_floor_without_an_architect_is_not_fully_staffed(stepped_client, runtime):
     world = runtime.engine.world
-    architect = next(a for a in world.agents.values() if a.role.value == "architect")
+    architect = next(a for a in world.building.agents.values() if a.role.value == "architect")
     with runtime._lock:  # no command removes an agent, so the test reaches in
-        del world.agents[architect.id]
+        del world.building.agents[architect.id]
     departments = stepped_client.get("/api/departments").get_json()["departments"]
     floor = next(d for d in departments if d["department_id"] == architect.floor_id)
     assert floor["is_fully_staffed"] is False and "architect" in floor["missing_roles"]
@@ -136,7 +136,7 @@ def test_audit_events_accept_0_1_0s_query_parameters(stepped_client):
 
 def test_supply_store_has_tools_and_counts(stepped_client, runtime):
     body = stepped_client.get("/api/supply-store").get_json()
-    tools = runtime.engine.world.tools.values()
+    tools = runtime.engine.world.building.tools.values()
     assert len(body["tools"]) == len(tools)
     assert body["available_count"] == sum(t.free_slots for t in tools)
     assert body["checked_out_count"] == sum(len(t.holders) for t in tools)

@@ -99,14 +99,14 @@ def test_metrics_export_every_named_metric_with_the_world_values(stepped_client,
     world = runtime.engine.world
     assert _value(families, "minioffice_world_time") == 40
     assert _value(families, "minioffice_floors_total") == 2
-    assert _value(families, "minioffice_agents_total") == len(world.agents)
+    assert _value(families, "minioffice_agents_total") == len(world.building.agents)
     assert _value(families, "minioffice_artifacts_total") == world.totals["artifacts"]
     assert _value(families, "minioffice_audit_events_total") == world.audit.count
-    in_progress = sum(1 for t in world.tasks.values() if t.state.value == "in_progress")
+    in_progress = sum(1 for t in world.board.tasks.values() if t.state.value == "in_progress")
     assert _value(families, "minioffice_tasks", state="in_progress") == in_progress
-    builders = sum(1 for a in world.agents.values() if a.role.value == "builder")
+    builders = sum(1 for a in world.building.agents.values() if a.role.value == "builder")
     assert _value(families, "minioffice_agents_by_role", role="builder") == builders
-    idle = sum(1 for a in world.agents.values() if a.status.value == "idle")
+    idle = sum(1 for a in world.building.agents.values() if a.status.value == "idle")
     assert _value(families, "minioffice_agents_by_status", status="idle") == idle
     assert _value(families, "minioffice_tick_duration_seconds_count") == 40
     latest = runtime.engine.flow.latest

@@ -84,7 +84,7 @@ def test_a_command_the_store_refuses_leaves_no_trace_and_says_why(
     monkeypatch.undo()
     after = (len(store.commands_log()), runtime.engine.next_seq, len(runtime.engine.pending))
     assert after == before
-    assert not any(d.title == "Ship it" for d in runtime.engine.world.directives.values())
+    assert not any(d.title == "Ship it" for d in runtime.engine.world.board.directives.values())
     retried = client.post("/api/directives", json=DIRECTIVE)
     assert retried.status_code == 200 and retried.get_json()["command"]["seq"] == before[1]
     assert [c["seq"] for c in store.commands_log()][-1] == before[1]

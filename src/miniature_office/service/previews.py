@@ -82,10 +82,14 @@ def prepare_preview(
     work = current_work(without)
     world = without.world
     opened = tuple(
-        (d.key, d.id) for d in world.directives.values() if d.state is not DirectiveState.DEPLOYED
+        (d.key, d.id)
+        for d in world.board.directives.values()
+        if d.state is not DirectiveState.DEPLOYED
     )
     added = tuple(
-        (d.key, d.id) for d in changed.world.directives.values() if d.id not in world.directives
+        (d.key, d.id)
+        for d in changed.world.board.directives.values()
+        if d.id not in world.board.directives
     )
     return PreviewInput(
         pickle.dumps(without, protocol=pickle.HIGHEST_PROTOCOL),
@@ -146,7 +150,9 @@ def run_arm(
     deployed_before = world.totals["directives_deployed"]
     stalls_before = world.totals["stalls"]
     arrivals_before = world.counters.get("arrival", 0)
-    seen: set[str] = {d.id for d in world.directives.values() if d.state is DirectiveState.DEPLOYED}
+    seen: set[str] = {
+        d.id for d in world.board.directives.values() if d.state is DirectiveState.DEPLOYED
+    }
     leads: list[int] = []
     done_tick = shared.start_tick if not remaining else None
     # bound once: on Python 3.11 ``DirectiveState.DEPLOYED`` is a slow descriptor lookup, and
@@ -158,7 +164,7 @@ def run_arm(
         result = engine.step()
         if not result.flow.deployed_directives_per_tick:
             continue
-        for directive in world.directives.values():
+        for directive in world.board.directives.values():
             if directive.state is deployed_state and directive.id not in seen:
                 seen.add(directive.id)
                 leads.append((directive.deployed_tick or 0) - directive.arrived_tick)
@@ -727,7 +733,7 @@ def check_bounds(engine: Engine, futures: int, ticks: int) -> str | None:
         return f"futures must be 1..{MAX_FUTURES}"
     if not 1 <= ticks <= MAX_TICKS:
         return f"ticks must be 1..{MAX_TICKS}"
-    if len(engine.world.agents) > MAX_AGENTS:
+    if len(engine.world.building.agents) > MAX_AGENTS:
         return f"the world has more than {MAX_AGENTS} agents; previews are refused"
     return None
 

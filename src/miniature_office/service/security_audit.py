@@ -27,7 +27,7 @@ def audit_events(events: Iterable[dict[str, Any]], world: World) -> dict[str, An
     passed: set[str] = set()
     deployed: dict[str, int] = {}
     unjustified: list[dict[str, Any]] = []
-    sensitive_tools = {t.id for t in world.tools.values() if t.sensitive}
+    sensitive_tools = {t.id for t in world.building.tools.values() if t.sensitive}
     escapes: list[dict[str, Any]] = []
     for event in events:
         kind, data = event["kind"], event.get("data") or {}
@@ -50,7 +50,7 @@ def audit_events(events: Iterable[dict[str, Any]], world: World) -> dict[str, An
             )
     threshold = world.settings.security_threshold
     unsafe = []
-    for task in world.tasks.values():
+    for task in world.board.tasks.values():
         if task.state is not TaskState.DEPLOYED or task.sensitivity < threshold:
             continue
         if task.reviews.get(ReviewKind.SECURITY) is not ReviewStatus.PASSED and (
@@ -65,7 +65,7 @@ def audit_events(events: Iterable[dict[str, Any]], world: World) -> dict[str, An
             )
     vulnerable = [
         {"task": t.id, "vulnerabilities": t.vulnerabilities, "directive": t.directive_id}
-        for t in world.tasks.values()
+        for t in world.board.tasks.values()
         if t.state is TaskState.DEPLOYED and t.vulnerabilities
     ]
     return {

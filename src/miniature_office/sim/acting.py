@@ -92,11 +92,11 @@ def _walk(world: World, agent: Agent) -> bool:
 
 def _place(world: World, agent: Agent, activity: Activity) -> tuple[int, int]:
     if activity.place == "elevator":
-        lift_x, lift_y = world.floors[agent.floor_id].plan.elevator
+        lift_x, lift_y = world.building.floors[agent.floor_id].plan.elevator
         return (lift_x - 1, lift_y)
     if activity.place == "meeting":
-        meeting = world.meetings[activity.target]
-        room = world.floors[agent.floor_id].plan.meeting
+        meeting = world.board.meetings[activity.target]
+        room = world.building.floors[agent.floor_id].plan.meeting
         seat = meeting.participants.index(agent.id)
         return (room.x + 1 + seat, room.y + 1)
     return agent.desk
@@ -104,13 +104,13 @@ def _place(world: World, agent: Agent, activity: Activity) -> tuple[int, int]:
 
 def _fetch_tool(world: World, agent: Agent, activity: Activity) -> bool:
     """Walk to the supply room and check a tool out; True when that used up the tick."""
-    plan = world.floors[agent.floor_id].plan
+    plan = world.building.floors[agent.floor_id].plan
     door = plan.supply_door
     if (agent.x, agent.y) != door:
         agent.path = waypoints((agent.x, agent.y), door)
         if _walk(world, agent):
             return True
-    matching, sensitive = world.tools_for(agent.floor_id, activity.capability or "")
+    matching, sensitive = world.building.tools_for(agent.floor_id, activity.capability or "")
     justification = _justification(world, activity, sensitive)
     result = checkout_from(matching, agent.id, justification)
     if result.reason == "justification_required":
@@ -157,7 +157,7 @@ def _justification(world: World, activity: Activity, sensitive: bool) -> str | N
     ``sensitive``: a sensitive tool offers the capability on the floor (else the case is
     never asked for and nothing is drawn).
     """
-    if activity.target not in world.tasks:
+    if activity.target not in world.board.tasks:
         return None
     case = f"{_KIND_NAME[activity.kind]} of {activity.target}"
     if not sensitive:
@@ -178,8 +178,8 @@ def _refused(world: World, agent: Agent, activity: Activity) -> None:
         {"reason": "justification missing", "for": activity.target, "refusals": activity.refusals},
     )
     if activity.refusals == world.settings.justification_escalate_after:
-        office = world.offices[agent.office_id]
-        manager = world.agents.get(office.manager_id or "")
+        office = world.building.offices[agent.office_id]
+        manager = world.building.agents.get(office.manager_id or "")
         if manager is not None:
             manager.dispatched_this_tick += 1
             manager.attention_left = max(0, manager.attention_left - 1)
@@ -196,14 +196,14 @@ def _refused(world: World, agent: Agent, activity: Activity) -> None:
 def _still_needed(world: World, agent: Agent, activity: Activity) -> bool:
     kind = activity.kind
     if kind is ACTIVITY_DESIGN:
-        directive = world.directives.get(activity.target)
+        directive = world.board.directives.get(activity.target)
         return directive is not None and directive.state is DIRECTIVE_DESIGNING
     if kind is ACTIVITY_MEETING:
-        meeting = world.meetings.get(activity.target)
+        meeting = world.board.meetings.get(activity.target)
         return meeting is not None and meeting.open
     if kind is ACTIVITY_COURIER:
         return True
-    task = world.tasks.get(activity.target)
+    task = world.board.tasks.get(activity.target)
     if task is None:
         return False
     if kind is ACTIVITY_BUILD:
@@ -219,8 +219,8 @@ def _still_needed(world: World, agent: Agent, activity: Activity) -> bool:
 
 def _work_design(world: World, agent: Agent, activity: Activity) -> None:
     set_status(agent, AGENT_WORKING, world)
-    directive = world.directives[activity.target]
-    speed = speed_factor(world.settings, agent, world.floors[directive.floor_id].language)
+    directive = world.board.directives[activity.target]
+    speed = speed_factor(world.settings, agent, world.building.floors[directive.floor_id].language)
     activity.remaining -= (world.settings.design_speed_base + agent.skill("design")) * speed
     if activity.remaining <= 0:
         release(world, agent)
@@ -228,7 +228,7 @@ def _work_design(world: World, agent: Agent, activity: Activity) -> None:
 
 
 def _work_build(world: World, agent: Agent, activity: Activity) -> None:
-    task = world.tasks[activity.target]
+    task = world.board.tasks[activity.target]
     if task.state is TASK_SCHEDULED:
         try:
             world.transition(task, TASK_IN_PROGRESS, "builder started with a build tool", agent.id)
@@ -240,10 +240,10 @@ def _work_build(world: World, agent: Agent, activity: Activity) -> None:
     agent.status = AGENT_WORKING  # act marked the agent changed
     settings = world.settings
     skill = agent.skills.get("build", DEFAULT_SKILL)  # Agent.skill, inline
-    language = world.floors[task.floor_id].language
+    language = world.building.floors[task.floor_id].language
     speed = 1.0 if language in agent.languages else settings.foreign_language_speed
     task.progress += (settings.build_speed_base + settings.build_speed_skill * skill) * speed
-    tool = world.tools.get(agent.held_tool or "")
+    tool = world.building.tools.get(agent.held_tool or "")
     defect, vulnerability = injection_chances(settings, task, skill, tool)
     if world.random(task.id) < defect:  # World.chance
         task.defects += 1
@@ -272,9 +272,9 @@ def _work_courier(world: World, agent: Agent, activity: Activity) -> None:
     release(world, agent)
     if shipment is None:
         return
-    world.elevator.queue.append(shipment)
+    world.building.elevator.queue.append(shipment)
     world.changes.elevator = True
-    contract = world.contracts.get(shipment.contract_id)
+    contract = world.building.contracts.get(shipment.contract_id)
     if contract is not None:
         contract.last_event = world.log(
             "contract.handed_over",

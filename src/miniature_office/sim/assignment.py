@@ -21,14 +21,14 @@ def assign(world: World, agent: Agent, activity: Activity) -> None:
 def release(world: World, agent: Agent) -> None:
     """Finish or abandon the current activity: give back the tool, become free."""
     if agent.held_tool:
-        tool = world.tools.get(agent.held_tool)
+        tool = world.building.tools.get(agent.held_tool)
         if tool is not None:
             give_back(tool, agent.id)
             world.log("tool.returned", agent.id, tool.id, {})
             world.changes.tools[tool.id] = None
         agent.held_tool = None
-    elif agent.waiting_for and agent.waiting_for in world.tools:
-        give_back(world.tools[agent.waiting_for], agent.id)
+    elif agent.waiting_for and agent.waiting_for in world.building.tools:
+        give_back(world.building.tools[agent.waiting_for], agent.id)
         world.changes.tools[agent.waiting_for] = None
     agent.waiting_for = None
     agent.activity = None
@@ -44,7 +44,7 @@ def abandon(world: World, agent: Agent) -> None:
     release(world, agent)
     if activity is None:
         return
-    task = world.tasks.get(activity.target)
+    task = world.board.tasks.get(activity.target)
     if task is None:
         return
     if task.assignee == agent.id and activity.kind is ACTIVITY_BUILD:

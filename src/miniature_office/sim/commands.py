@@ -102,7 +102,7 @@ def _counter(kind: CommandKind, payload: dict[str, Any]) -> CounterCommand:
 
 
 def _need_floor(world: World, floor: str, field: str = "floor") -> None:
-    if floor not in world.floors:
+    if floor not in world.building.floors:
         raise CommandRejected(f"unknown floor {floor!r}", field, "not_found")
 
 
@@ -198,7 +198,7 @@ def _check_hire(world: World, p: HireAgent) -> None:
     _need_floor(world, p.floor)
     office = p.office
     if office is not None and (
-        office not in world.offices or world.offices[office].floor_id != p.floor
+        office not in world.building.offices or world.building.offices[office].floor_id != p.floor
     ):
         raise CommandRejected(
             f"unknown office {office!r} on floor {p.floor!r}", "office", "not_found"
@@ -206,8 +206,8 @@ def _check_hire(world: World, p: HireAgent) -> None:
 
 
 def _hire(world: World, p: HireAgent, actor: str, parent: int) -> None:
-    floor = world.floors[p.floor]
-    office = world.offices[p.office or floor.office_ids[0]]
+    floor = world.building.floors[p.floor]
+    office = world.building.offices[p.office or floor.office_ids[0]]
     role = p.role
     skills = {}
     if p.skill is not None:
@@ -231,14 +231,14 @@ class DismissAgent(_Payload):
 
 
 def _check_dismiss(world: World, p: DismissAgent) -> None:
-    if p.agent_id not in world.agents:
+    if p.agent_id not in world.building.agents:
         raise CommandRejected(f"unknown agent {p.agent_id!r}", "agent_id", "not_found")
 
 
 def _dismissed_as_hire(world: World, p: DismissAgent) -> dict[str, Any]:
     """The hire_agent payload that brings the person back (a revert's way back)."""
-    agent = world.agents[p.agent_id]
-    office = world.offices[agent.office_id]
+    agent = world.building.agents[p.agent_id]
+    office = world.building.offices[agent.office_id]
     return {
         "floor": office.floor_id,
         "office": office.id,
@@ -249,15 +249,15 @@ def _dismissed_as_hire(world: World, p: DismissAgent) -> dict[str, Any]:
 
 
 def _dismiss(world: World, p: DismissAgent, actor: str, parent: int) -> None:
-    agent = world.agents[p.agent_id]
-    office = world.offices[agent.office_id]
+    agent = world.building.agents[p.agent_id]
+    office = world.building.offices[agent.office_id]
     activity = agent.activity
     release(world, agent)
     if activity is not None and activity.cargo is not None:
         office.outbox.insert(0, activity.cargo)  # someone else carries it to the lift
     elif activity is not None:
         _hand_back(world, agent.id, activity.target, parent)
-    for vote in world.votes.values():
+    for vote in world.board.votes.values():
         if (
             vote.outcome is VoteOutcome.OPEN
             and agent.id in vote.weights
@@ -267,10 +267,10 @@ def _dismiss(world: World, p: DismissAgent, actor: str, parent: int) -> None:
             world.changes.votes[vote.id] = None
     agent.status = AgentStatus.OFF_DUTY
     office.agent_ids.remove(agent.id)
-    del world.agents[agent.id]
+    del world.building.agents[agent.id]
     if office.manager_id == agent.id:
         office.manager_id = None
-        managers = world.office_members(office, Role.MANAGER)
+        managers = world.building.office_members(office, Role.MANAGER)
         office.manager_id = managers[0].id if managers else None
     world.changes.removed.setdefault("agents", []).append(agent.id)
     dismissed = world.log(
@@ -282,26 +282,26 @@ def _dismiss(world: World, p: DismissAgent, actor: str, parent: int) -> None:
     )
     world.auto_staff(office, (dismissed,))
     if office.manager_id is None:
-        office.manager_id = world.office_members(office, Role.MANAGER)[0].id
+        office.manager_id = world.building.office_members(office, Role.MANAGER)[0].id
 
 
 def _hand_back(world: World, agent_id: str, target: str, parent: int) -> None:
     """Work the dismissed agent held goes back to the queue (or waits blocked)."""
-    task = world.tasks.get(target)
-    meeting = world.meetings.get(target)
+    task = world.board.tasks.get(target)
+    meeting = world.board.meetings.get(target)
     if meeting is not None and meeting.open:
         meeting.concluded_tick = world.tick
         meeting.transcript.append(
             {"tick": world.tick, "who": "system", "said": "cancelled: participant dismissed"}
         )
-        task = world.tasks.get(meeting.task_id)
+        task = world.board.tasks.get(meeting.task_id)
         if task is not None:
             task.meeting_id = None
             task.assignee = None
         world.changes.meetings[meeting.id] = None
         return
     if task is None:
-        directive = world.directives.get(target)
+        directive = world.board.directives.get(target)
         if directive is not None:
             directive.state = DirectiveState.AWAITING_DESIGN
             directive.architect = None
@@ -331,7 +331,7 @@ class AddTool(ToolSpec):
 
 def _check_tool(world: World, p: AddTool) -> None:
     _need_floor(world, p.floor)
-    if any(t.name == p.name for t in world.floor_tools(p.floor)):
+    if any(t.name == p.name for t in world.building.floor_tools(p.floor)):
         raise CommandRejected(
             f"floor {p.floor!r} already has a tool named {p.name!r}; tool names on a "
             "floor are unique (add slots to the existing tool instead)",
@@ -341,7 +341,7 @@ def _check_tool(world: World, p: AddTool) -> None:
 
 
 def _add_tool(world: World, p: AddTool, actor: str, parent: int) -> None:
-    floor = world.floors[p.floor]
+    floor = world.building.floors[p.floor]
     tool = world.add_tool(floor, p)  # an AddTool is the tool's spec plus where it goes
     world.log(
         "tool.added",
@@ -385,7 +385,7 @@ class OverrideVote(_Payload):
 
 
 def _check_override(world: World, p: OverrideVote) -> None:
-    vote = world.votes.get(p.vote_id)
+    vote = world.board.votes.get(p.vote_id)
     if vote is None:
         raise CommandRejected(f"unknown vote {p.vote_id!r}", "vote_id", "not_found")
     if vote.outcome is not VoteOutcome.OPEN:
@@ -393,7 +393,7 @@ def _check_override(world: World, p: OverrideVote) -> None:
 
 
 def _override(world: World, p: OverrideVote, actor: str, parent: int) -> None:
-    vote = world.votes[p.vote_id]
+    vote = world.board.votes[p.vote_id]
     outcome = (
         VoteOutcome.OVERRIDDEN_CARRIED if p.outcome == "carried" else VoteOutcome.OVERRIDDEN_FAILED
     )
@@ -412,7 +412,7 @@ class BlockTask(UnblockTask):
 
 
 def _check_block(world: World, p: BlockTask) -> None:
-    task = world.tasks.get(p.task_id)
+    task = world.board.tasks.get(p.task_id)
     if task is None:
         raise CommandRejected(f"unknown task {p.task_id!r}", "task_id", "not_found")
     if task.state in (TaskState.BLOCKED, TaskState.DEPLOYED):
@@ -420,7 +420,7 @@ def _check_block(world: World, p: BlockTask) -> None:
 
 
 def _check_unblock(world: World, p: UnblockTask) -> None:
-    task = world.tasks.get(p.task_id)
+    task = world.board.tasks.get(p.task_id)
     if task is None:
         raise CommandRejected(f"unknown task {p.task_id!r}", "task_id", "not_found")
     if task.state is not TaskState.BLOCKED:
@@ -437,7 +437,7 @@ def _block(world: World, p: BlockTask, actor: str, parent: int) -> None:
 
 
 def _unblock(world: World, p: UnblockTask, actor: str, parent: int) -> None:
-    task = world.tasks[p.task_id]
+    task = world.board.tasks[p.task_id]
     _transition_or_reject(
         world,
         task.id,
@@ -452,7 +452,7 @@ def _transition_or_reject(
     world: World, task_id: str, target: TaskState, reason: str, actor: str, parent: int
 ) -> None:
     try:
-        world.transition(world.tasks[task_id], target, reason, actor, (parent,))
+        world.transition(world.board.tasks[task_id], target, reason, actor, (parent,))
     except TransitionRefused:
         pass  # already logged as task.transition_refused with its reason
 
@@ -523,7 +523,7 @@ class BlockDelivery(UnblockDelivery):
 
 
 def _check_block_delivery(world: World, p: BlockDelivery) -> None:
-    directive = world.directives.get(p.directive_id)
+    directive = world.board.directives.get(p.directive_id)
     if directive is None:
         raise CommandRejected(f"unknown directive {p.directive_id!r}", "directive_id", "not_found")
     if directive.state is DirectiveState.DEPLOYED:
@@ -704,7 +704,7 @@ class ProposalPolicy(_Payload):
 
 
 def _policy(world: World, p: ProposalPolicy, actor: str, parent: int) -> None:
-    world.proposal_policy[props.PREVIEW_MAX_AGE] = p.preview_max_age_ticks
+    world.governance.policy.preview_max_age_ticks = p.preview_max_age_ticks
 
 
 # ---- the registry: one spec per kind ----------------------------------------------------------
@@ -920,7 +920,7 @@ def apply_step(
 def _registries(world: World) -> tuple[dict[str, Any], ...]:
     """The registries whose new entries a command reports as created (agents, tools,
     directives), read afresh each time."""
-    return (world.agents, world.tools, world.directives)
+    return (world.building.agents, world.building.tools, world.board.directives)
 
 
 # ---- a proposal's way back ---------------------------------------------------------------------

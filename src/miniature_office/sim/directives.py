@@ -7,6 +7,7 @@ import re
 from statistics import NormalDist
 
 from .agents import Agent
+from .board import Arrival
 from .contracts import Contract, Shipment, caret_range, next_release, satisfies
 from .members import (
     ARTIFACT_CONTRACT,
@@ -19,7 +20,7 @@ from .members import (
 )
 from .scenario import TASK_SENSITIVITY_SPREAD, DirectiveRequest
 from .tasks import Directive, Task
-from .world import Arrival, World
+from .world import World
 
 SUBJECTS = (
     "login",
@@ -78,13 +79,14 @@ def create_directive(
     title, priority = request.title, request.priority
     ambiguity, sensitivity, complexity = request.ambiguity, request.sensitivity, request.complexity
     depends_on_floor = request.depends_on_floor
-    floor = world.floors[floor_id]
+    floor = world.building.floors[floor_id]
     office = min(
-        (world.offices[o] for o in floor.office_ids), key=lambda o: (len(o.directive_ids), o.id)
+        (world.building.offices[o] for o in floor.office_ids),
+        key=lambda o: (len(o.directive_ids), o.id),
     )
     if key is None:
         if origin_contract is not None:
-            key = f"{world.stable_key(origin_contract)}:provider"
+            key = f"{world.streams.stable_key(origin_contract)}:provider"
         else:
             key = f"command:{world.next_id('K:command')}"
     if offered_tick is None:
@@ -107,8 +109,8 @@ def create_directive(
     )
     if directive.created_tick > directive.arrived_tick:  # its first stage: the backlog wait
         directive.stage_ticks["backlog"] = directive.created_tick - directive.arrived_tick
-    world.register_identity(directive.id, key)
-    world.directives[directive.id] = directive
+    world.streams.register_identity(directive.id, key)
+    world.board.directives[directive.id] = directive
     office.directive_ids.append(directive.id)
     world.totals["directives_created"] += 1
     directive.last_event = world.log(
@@ -143,24 +145,24 @@ def intake(world: World) -> None:
     reject``, is rejected (``directive.rejected``, counted). The arrival stream is drawn the
     same way whatever the office does, so staffing variants see the same arrivals.
     """
-    scripted = world.scripted
-    while world.scripted_released < len(scripted):
-        spec = scripted[world.scripted_released]
+    scripted = world.board.scripted
+    while world.board.scripted_released < len(scripted):
+        spec = scripted[world.board.scripted_released]
         if spec.tick >= world.tick:
             break
-        world.scripted_released += 1
+        world.board.scripted_released += 1
         create_directive(
             world,
             spec,
             actor="scenario",
-            key=f"scenario:{world.scripted_released}",
+            key=f"scenario:{world.board.scripted_released}",
         )
     arrivals = world.scenario.arrivals
     if arrivals.rate_per_day > 0:
         expected = arrivals.rate_per_day / world.settings.ticks_per_day
-        for _ in range(poisson(expected, world.arrival_rng.random())):
+        for _ in range(poisson(expected, world.streams.arrival_rng.random())):
             _offer(world, _random_arrival(world))
-    if world.backlog:
+    if world.board.backlog:
         _admit(world)
 
 
@@ -192,7 +194,7 @@ def _random_arrival(world: World) -> Arrival:
     seq = world.counters.get("arrival", 0) + 1
     world.counters["arrival"] = seq
     key = f"arrival:{seq}"
-    floors = world.floor_ids
+    floors = world.building.floor_ids
     floor_id = world.pick(floors, key)
     others = [f for f in floors if f != floor_id]
     cross = world.random(key) < arrivals.cross_floor_share
@@ -213,14 +215,16 @@ def _random_arrival(world: World) -> Arrival:
 
 def _offer(world: World, arrival: Arrival) -> None:
     world.totals["offered"] += 1
-    if not world.backlog and open_directives(world) < world.scenario.arrivals.max_open:
+    if not world.board.backlog and open_directives(world) < world.scenario.arrivals.max_open:
         _create_from(world, arrival, ())
         return
     spec = world.scenario.arrivals
     full = {"open": open_directives(world), "max_open": spec.max_open}
-    if spec.overflow == "reject" or len(world.backlog) >= spec.max_backlog:
+    if spec.overflow == "reject" or len(world.board.backlog) >= spec.max_backlog:
         world.totals["rejected"] += 1
-        world.draw_counts.pop(arrival.key, None)  # its stream is done: keep the state bounded
+        world.streams.draw_counts.pop(
+            arrival.key, None
+        )  # its stream is done: keep the state bounded
         reason = "open-work limit" if spec.overflow == "reject" else "backlog full"
         world.log(
             "directive.rejected",
@@ -242,18 +246,18 @@ def _offer(world: World, arrival: Arrival) -> None:
             "title": arrival.request.title,
             "floor": arrival.request.floor,
             "priority": arrival.request.priority,
-            "backlog": len(world.backlog) + 1,
+            "backlog": len(world.board.backlog) + 1,
             **full,
         },
     )
-    world.backlog.append(arrival)
+    world.board.backlog.append(arrival)
     world.changes.world = True
 
 
 def _admit(world: World) -> None:
     """Admit waiting arrivals by effective (aged) priority, oldest first within a level."""
     room = world.scenario.arrivals.max_open - open_directives(world)
-    backlog = world.backlog
+    backlog = world.board.backlog
     while room > 0 and backlog:
         arrival = backlog.pop(_best_waiting(world, backlog))
         room -= 1
@@ -368,7 +372,9 @@ def _new_task(
 ) -> Task:
     task_id = world.next_id("T")
     key = task_id
-    world.register_identity(task_id, f"{world.stable_key(directive.id)}/{len(earlier) + 1}")
+    world.streams.register_identity(
+        task_id, f"{world.streams.stable_key(directive.id)}/{len(earlier) + 1}"
+    )
     sensitivity = _clamp(directive.sensitivity * world.uniform(*TASK_SENSITIVITY_SPREAD, key))
     complexity = _clamp(directive.complexity + world.uniform(-0.15, 0.15, key))
     depends = [t.id for t in earlier if world.chance(world.settings.task_dependency_chance, key)]
@@ -415,7 +421,7 @@ def _new_task(
 def _request_contract(world: World, directive: Directive, consumer: Task, parent: int) -> None:
     """The consumer task needs an API from another floor: ask for it through the elevator."""
     name = f"{slug(directive.title)}-api"
-    floor = world.floors[directive.floor_id]
+    floor = world.building.floors[directive.floor_id]
     have = floor.contracts_available.get(name)
     requirement = caret_range(have)  # the major the floor already builds against, or ^1.0.0
     consumer.requires_contract = name
@@ -423,7 +429,9 @@ def _request_contract(world: World, directive: Directive, consumer: Task, parent
     if have is not None and satisfies(have, requirement):
         return
     contract_id = world.next_id("C")
-    world.register_identity(contract_id, f"{world.stable_key(directive.id)}:contract")
+    world.streams.register_identity(
+        contract_id, f"{world.streams.stable_key(directive.id)}:contract"
+    )
     contract = Contract(
         id=contract_id,
         name=name,
@@ -434,7 +442,7 @@ def _request_contract(world: World, directive: Directive, consumer: Task, parent
         provider_floor=directive.depends_on_floor or "",
         requested_tick=world.tick,
     )
-    world.contracts[contract.id] = contract
+    world.building.contracts[contract.id] = contract
     contract.last_event = world.log(
         "contract.requested",
         directive.architect or "system",
@@ -461,7 +469,7 @@ def publish_contract(world: World, contract: Contract, author: str, parent: int)
     """The provider floor deployed the contract's implementation: ship the release."""
     key = f"{contract.provider_floor}:{contract.name}"
     breaking = world.chance(world.settings.breaking_release_chance, contract.id)
-    contract.version = next_release(world.releases, key, breaking)
+    contract.version = next_release(world.building.releases, key, breaking)
     contract.state = CONTRACT_PUBLISHED
     artifact = world.add_artifact(
         ARTIFACT_CONTRACT,
@@ -482,8 +490,8 @@ def publish_contract(world: World, contract: Contract, author: str, parent: int)
         },
         (contract.last_event, parent),
     )
-    provider = world.directives.get(contract.provider_directive or "")
-    floor = world.floors[contract.provider_floor]
+    provider = world.board.directives.get(contract.provider_directive or "")
+    floor = world.building.floors[contract.provider_floor]
     office_id = provider.office_id if provider else floor.office_ids[0]
     send_to_lift(
         world,
@@ -501,5 +509,5 @@ def publish_contract(world: World, contract: Contract, author: str, parent: int)
 
 def send_to_lift(world: World, office_id: str, shipment: Shipment) -> None:
     """Leave a shipment in the office's outbox: someone walks it to the elevator."""
-    world.offices[office_id].outbox.append(shipment)
+    world.building.offices[office_id].outbox.append(shipment)
     world.changes.world = True

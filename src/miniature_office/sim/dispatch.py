@@ -44,7 +44,7 @@ class _Dispatcher:
         self.manager = manager
         self.free: dict[Role, list[Agent]] = {}
         self._levels: dict[str, int] = {}  # directive id -> aged priority this tick
-        agents, free = world.agents, self.free
+        agents, free = world.building.agents, self.free
         off_duty = AGENT_OFF_DUTY
         for agent_id in office.agent_ids:
             agent = agents[agent_id]
@@ -90,7 +90,7 @@ class _Dispatcher:
         for directive_id in self._awaiting_design():
             if not self.free.get(ROLE_ARCHITECT):
                 break
-            directive = world.directives[directive_id]
+            directive = world.board.directives[directive_id]
             if not self.spend():
                 return
             architect = self.take(ROLE_ARCHITECT)
@@ -139,7 +139,7 @@ class _Dispatcher:
         """The directive's aged priority this tick (aging: waiting work gains priority)."""
         level = self._levels.get(directive_id)
         if level is None:
-            directive = self.world.directives[directive_id]
+            directive = self.world.board.directives[directive_id]
             level = self.world.effective_priority(directive.priority, directive.arrived_tick)
             self._levels[directive_id] = level
         return level
@@ -149,7 +149,7 @@ class _Dispatcher:
         at while no architect is free."""
         if not self.free.get(ROLE_ARCHITECT):
             return []
-        directives = self.world.directives
+        directives = self.world.board.directives
         awaiting = DIRECTIVE_AWAITING_DESIGN
         ids = [d for d in self.office.directive_ids if directives[d].state is awaiting]
         level = self._level
@@ -163,12 +163,12 @@ class _Dispatcher:
         voting; one that needs a builder waits while no builder is free. Those are left out
         before sorting (the free pools only shrink while dispatch runs, and dispatch merges
         nothing, so :meth:`_dispatch_task` would do nothing for them): the candidates
-        come from the office's tasks by state (``World.tasks_in``), and sorting them by
+        come from the office's tasks by state (``TaskBoard.tasks_in``), and sorting them by
         (aged priority, id) serves the same tasks in the same order as sorting all of them.
         """
         world, free = self.world, self.free
-        tasks, votes = world.tasks, world.votes
-        by_state = world.tasks_in(self.office.id)  # the office's tasks by state (World)
+        tasks, votes = world.board.tasks, world.board.votes
+        by_state = world.board.tasks_in(self.office.id)  # the office's tasks by state (World)
         waiting = []
         if free.get(ROLE_BUILDER):
             unmerged_dependency = world.unmerged_dependency
@@ -238,7 +238,7 @@ class _Dispatcher:
         if state is TASK_IN_REVIEW:
             return self._assign_reviews(task)
         if state is TASK_APPROVAL:
-            vote = world.votes.get(task.vote_id or "")
+            vote = world.board.votes.get(task.vote_id or "")
             if vote is None or vote.outcome is not VOTE_OPEN:
                 return self._open_vote(task)
         return True
@@ -288,7 +288,7 @@ class _Dispatcher:
             duration=world.settings.meeting_ticks,
             ambiguity_before=task.ambiguity,
         )
-        world.add_meeting(meeting)
+        world.board.add_meeting(meeting)
         world.totals["meetings"] += 1
         task.meeting_id = meeting.id
         task.assignee = task.last_builder = builder.id
@@ -351,7 +351,7 @@ class _Dispatcher:
         weights = {
             agent_id: 1
             for agent_id in dict.fromkeys(task.reviewers.values())
-            if agent_id in world.agents and agent_id != manager.id
+            if agent_id in world.building.agents and agent_id != manager.id
         }
         weights[manager.id] = MANAGER_WEIGHT
         vote = Vote(
@@ -362,7 +362,7 @@ class _Dispatcher:
             opened_tick=world.tick,
             weights=weights,
         )
-        world.votes[vote.id] = vote
+        world.board.votes[vote.id] = vote
         task.vote_id = vote.id
         task.vote_carried = False
         task.last_event = world.log(
@@ -382,4 +382,4 @@ class _Dispatcher:
 def dispatch(world: World, office: Office) -> None:
     """The office manager's dispatch for this tick (an office without a manager has none)."""
     if office.manager_id:
-        _Dispatcher(world, office, world.agents[office.manager_id]).run()
+        _Dispatcher(world, office, world.building.agents[office.manager_id]).run()

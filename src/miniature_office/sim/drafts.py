@@ -44,7 +44,7 @@ def draft_directive(world: World, goal: str, floor: str) -> dict[str, Any]:
     """A ``create_directive`` payload for ``goal`` on ``floor`` and the basis of its numbers."""
     goal = " ".join(goal.split())
     words = _words(goal)
-    on_floor = [d for d in world.directives.values() if d.floor_id == floor]
+    on_floor = [d for d in world.board.directives.values() if d.floor_id == floor]
     similar = [d for d in on_floor if words & _words(d.title)]
     basis = similar or on_floor
     payload: dict[str, Any] = {"title": goal[:1].upper() + goal[1:200], "floor": floor}

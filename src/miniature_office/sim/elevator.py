@@ -21,7 +21,7 @@ from .world import Floor, World
 
 def run_elevator(world: World) -> None:
     """Advance the car one tick; load or deliver at the end of a trip."""
-    car = world.elevator
+    car = world.building.elevator
     if car.target is not None:
         world.changes.elevator = True
         car.countdown -= 1
@@ -37,7 +37,7 @@ def run_elevator(world: World) -> None:
         origin = _level(world, car.queue[0].origin)
         if origin == car.level:
             car.cargo = car.queue.pop(0)
-            contract = world.contracts[car.cargo.contract_id]
+            contract = world.building.contracts[car.cargo.contract_id]
             if car.cargo.kind is SHIPMENT_RELEASE:
                 contract.state = CONTRACT_IN_TRANSIT
             contract.last_event = world.log(
@@ -55,15 +55,17 @@ def run_elevator(world: World) -> None:
             car.target = _level(world, car.cargo.destination)
         else:
             car.target = origin
-        car.countdown = world.elevator.ticks_per_floor * max(1, abs(car.target - car.level))
+        car.countdown = world.building.elevator.ticks_per_floor * max(
+            1, abs(car.target - car.level)
+        )
 
 
 def _level(world: World, floor_id: str) -> int:
-    return world.floors[floor_id].level
+    return world.building.floors[floor_id].level
 
 
 def _deliver(world: World, shipment: Shipment) -> None:
-    contract = world.contracts[shipment.contract_id]
+    contract = world.building.contracts[shipment.contract_id]
     world.changes.contracts[contract.id] = None
     if shipment.kind is SHIPMENT_REQUEST:
         contract.state = CONTRACT_IN_DEVELOPMENT
@@ -94,7 +96,7 @@ def _deliver(world: World, shipment: Shipment) -> None:
         contract.provider_directive = directive.id
         return
     version = shipment.version or "0.0.0"
-    floor = world.floors[shipment.destination]
+    floor = world.building.floors[shipment.destination]
     if not satisfies(version, contract.requirement):
         contract.state = CONTRACT_REJECTED
         contract.delivered_tick = world.tick
@@ -121,8 +123,8 @@ def _deliver(world: World, shipment: Shipment) -> None:
     )
     contract.last_event = delivered
     for office_id in floor.office_ids:
-        for task_id in list(world.offices[office_id].task_ids):
-            task = world.tasks[task_id]
+        for task_id in list(world.building.offices[office_id].task_ids):
+            task = world.board.tasks[task_id]
             if (
                 task.state is TASK_BLOCKED
                 and task.requires_contract == contract.name
@@ -144,8 +146,8 @@ def _adapt(world: World, floor: Floor, contract: Contract, version: str) -> None
     requirement = caret_range(version)
     adapted = []
     for office_id in floor.office_ids:
-        for task_id in world.offices[office_id].task_ids:
-            task = world.tasks[task_id]
+        for task_id in world.building.offices[office_id].task_ids:
+            task = world.board.tasks[task_id]
             if task.requires_contract != contract.name or task.state not in _ADAPTABLE:
                 continue
             task.contract_range = requirement

@@ -174,12 +174,12 @@ class Engine:
         world.tick += 1
         intake(world)
         run_elevator(world)
-        for floor in world.floors.values():
+        for floor in world.building.floors.values():
             for office_id in sorted(floor.office_ids):
-                office = world.offices[office_id]
+                office = world.building.offices[office_id]
                 dispatch(world, office)
                 for agent_id in list(office.agent_ids):
-                    agent = world.agents.get(agent_id)
+                    agent = world.building.agents.get(agent_id)
                     if agent is not None:
                         act(world, agent)
                 advance_meetings(world, office)
@@ -219,17 +219,19 @@ class Engine:
         pick = _picker
         delta: dict[str, Any] = {
             "tick": tick,
-            "agents": pick(world.agents, changes.agents, lambda a: a.to_dict()),
-            "tasks": pick(world.tasks, changes.tasks, lambda t: t.to_dict(tick)),
-            "directives": pick(world.directives, changes.directives, lambda d: d.to_dict(tick)),
-            "tools": pick(world.tools, changes.tools, lambda t: t.to_dict()),
-            "meetings": pick(world.meetings, changes.meetings, lambda m: m.to_dict()),
-            "votes": pick(world.votes, changes.votes, lambda v: v.to_dict()),
-            "contracts": pick(world.contracts, changes.contracts, lambda c: c.to_dict()),
+            "agents": pick(world.building.agents, changes.agents, lambda a: a.to_dict()),
+            "tasks": pick(world.board.tasks, changes.tasks, lambda t: t.to_dict(tick)),
+            "directives": pick(
+                world.board.directives, changes.directives, lambda d: d.to_dict(tick)
+            ),
+            "tools": pick(world.building.tools, changes.tools, lambda t: t.to_dict()),
+            "meetings": pick(world.board.meetings, changes.meetings, lambda m: m.to_dict()),
+            "votes": pick(world.board.votes, changes.votes, lambda v: v.to_dict()),
+            "contracts": pick(world.building.contracts, changes.contracts, lambda c: c.to_dict()),
             "removed": changes.removed,
         }
         if changes.elevator:
-            delta["elevator"] = world.elevator.to_dict(world.floor_ids)
+            delta["elevator"] = world.building.elevator.to_dict(world.building.floor_ids)
         if changes.world:
             delta["world"] = self._header()
         return delta
@@ -260,22 +262,22 @@ class Engine:
         world, tick = self.world, self.world.tick
         return {
             **self._header(),
-            "floors": [f.to_dict() for f in world.floors.values()],
-            "offices": [o.to_dict() for o in world.offices.values()],
-            "agents": [a.to_dict() for a in world.agents.values()],
-            "directives": [d.to_dict(tick) for d in world.directives.values()],
-            "tasks": [t.to_dict(tick) for t in world.tasks.values()],
-            "meetings": [m.to_dict() for m in world.meetings.values()],
-            "votes": [v.to_dict() for v in world.votes.values()],
-            "tools": [t.to_dict() for t in world.tools.values()],
-            "contracts": [c.to_dict() for c in world.contracts.values()],
-            "elevator": world.elevator.to_dict(world.floor_ids),
+            "floors": [f.to_dict() for f in world.building.floors.values()],
+            "offices": [o.to_dict() for o in world.building.offices.values()],
+            "agents": [a.to_dict() for a in world.building.agents.values()],
+            "directives": [d.to_dict(tick) for d in world.board.directives.values()],
+            "tasks": [t.to_dict(tick) for t in world.board.tasks.values()],
+            "meetings": [m.to_dict() for m in world.board.meetings.values()],
+            "votes": [v.to_dict() for v in world.board.votes.values()],
+            "tools": [t.to_dict() for t in world.building.tools.values()],
+            "contracts": [c.to_dict() for c in world.building.contracts.values()],
+            "elevator": world.building.elevator.to_dict(world.building.floor_ids),
             "flow": None if self.flow.latest is None else self.flow.latest.to_dict(),
             "totals": dict(world.totals),
             # arrivals waiting for admission (no directive id yet): how many, and the first
             "backlog": {
-                "count": len(world.backlog),
-                "first": [a.to_dict(tick) for a in world.backlog[:20]],
+                "count": len(world.board.backlog),
+                "first": [a.to_dict(tick) for a in world.board.backlog[:20]],
             },
             "states": [s.value for s in BOARD_ORDER],
         }

@@ -43,19 +43,19 @@ def _hire(role: Role, floor: str, clearance: int | None = None) -> dict[str, Any
 
 def explain_waiting(world: World, subject: str) -> dict[str, Any]:
     """Why ``subject`` (a task, directive or agent id) waits; raises KeyError if unknown."""
-    if subject in world.tasks:
-        task = world.tasks[subject]
+    if subject in world.board.tasks:
+        task = world.board.tasks[subject]
         causes = task_causes(world, task)
         state = task.state.value
-    elif subject in world.directives:
-        directive = world.directives[subject]
+    elif subject in world.board.directives:
+        directive = world.board.directives[subject]
         causes = directive_causes(world, directive)
         state = directive.state.value
-    elif subject in world.agents:
-        agent = world.agents[subject]
+    elif subject in world.building.agents:
+        agent = world.building.agents[subject]
         causes = agent_causes(world, subject)
         state = agent.status.value
-    elif any(arrival.key == subject for arrival in world.backlog):
+    elif any(arrival.key == subject for arrival in world.board.backlog):
         causes, state = [intake_cause(world, subject)], "backlog"
     else:
         raise KeyError(subject)
@@ -101,7 +101,7 @@ def task_causes(world: World, task: Task) -> list[dict[str, Any]]:
     elif state is TaskState.APPROVAL:
         causes.extend(_approval(world, task))
     elif state is TaskState.MERGED:
-        directive = world.directives.get(task.directive_id)
+        directive = world.board.directives.get(task.directive_id)
         if directive is not None:
             causes.extend(_holds(world, directive))
     causes.extend(_tool_waits(world, task.id))
@@ -133,9 +133,11 @@ def _blocked(world: World, task: Task) -> list[dict[str, Any]]:
 
 def _contract(world: World, task: Task) -> dict[str, Any]:
     name, wanted = task.requires_contract, task.contract_range or "any"
-    have = world.floors[task.floor_id].contracts_available.get(name or "")
+    have = world.building.floors[task.floor_id].contracts_available.get(name or "")
     requests = [
-        c for c in world.contracts.values() if c.name == name and c.consumer_floor == task.floor_id
+        c
+        for c in world.building.contracts.values()
+        if c.name == name and c.consumer_floor == task.floor_id
     ]
     provider = requests[-1].provider_floor if requests else None
     released = f"floor {task.floor_id} has {have}" if have else f"floor {task.floor_id} has none"
@@ -160,14 +162,14 @@ def _scheduled(world: World, task: Task) -> list[dict[str, Any]]:
         return [_cause("dependency", f"{task.id} waits for {dependency} to merge first.")]
     if task.assignee is not None:
         return []
-    office = world.offices[task.office_id]
-    builders = world.office_members(office, Role.BUILDER)
+    office = world.building.offices[task.office_id]
+    builders = world.building.office_members(office, Role.BUILDER)
     busy = [a for a in builders if not a.free]
     if builders and len(busy) < len(builders):
         return []  # a builder is free: the manager assigns it at the next dispatch
     ahead = [
         t.id
-        for t in (world.tasks[i] for i in office.task_ids)
+        for t in (world.board.tasks[i] for i in office.task_ids)
         if t.state in (TaskState.SCHEDULED, TaskState.IN_PROGRESS)
         and t.id != task.id
         and _before(world, t, task)
@@ -188,7 +190,7 @@ def _before(world: World, other: Task, task: Task) -> bool:
     """True when dispatch looks at ``other`` before ``task`` (aged priority, then id)."""
 
     def level(t: Task) -> tuple[int, str]:
-        d = world.directives[t.directive_id]
+        d = world.board.directives[t.directive_id]
         return (world.effective_priority(d.priority, d.arrived_tick), t.id)
 
     return level(other) < level(task)
@@ -196,13 +198,13 @@ def _before(world: World, other: Task, task: Task) -> bool:
 
 def _reviews(world: World, task: Task) -> list[dict[str, Any]]:
     causes = []
-    office = world.offices[task.office_id]
+    office = world.building.offices[task.office_id]
     for kind, status in task.reviews.items():
         if status is not ReviewStatus.PENDING:
             continue
         role = REVIEW_ROLE[kind]
         clearance = task.security_level if kind is ReviewKind.SECURITY else 0
-        members = world.office_members(office, role)
+        members = world.building.office_members(office, role)
         cleared = [a for a in members if a.clearance >= clearance]
         if members and not cleared:
             best = max(a.clearance for a in members)
@@ -217,7 +219,7 @@ def _reviews(world: World, task: Task) -> list[dict[str, Any]]:
             continue
         ahead = [
             t.id
-            for t in (world.tasks[i] for i in office.task_ids)
+            for t in (world.board.tasks[i] for i in office.task_ids)
             if t.id != task.id
             and t.state is TaskState.IN_REVIEW
             and t.reviews.get(kind) is ReviewStatus.PENDING
@@ -247,7 +249,7 @@ def _reviews(world: World, task: Task) -> list[dict[str, Any]]:
 
 
 def _approval(world: World, task: Task) -> list[dict[str, Any]]:
-    vote = world.votes.get(task.vote_id or "")
+    vote = world.board.votes.get(task.vote_id or "")
     if vote is None or vote.outcome is not VoteOutcome.OPEN:
         return [_cause("vote", f"{task.id} waits for its manager to open a vote.")]
     missing = [v for v in vote.weights if v not in vote.ballots]
@@ -267,7 +269,7 @@ def _approval(world: World, task: Task) -> list[dict[str, Any]]:
 
 def _tool_waits(world: World, target: str) -> list[dict[str, Any]]:
     causes = []
-    for agent in world.agents.values():
+    for agent in world.building.agents.values():
         activity = agent.activity
         if activity is None or activity.target != target or not agent.waiting_for:
             continue
@@ -278,7 +280,7 @@ def _tool_waits(world: World, target: str) -> list[dict[str, Any]]:
 def _tool_cause(
     world: World, agent_id: str, waiting_for: str, capability: str | None
 ) -> dict[str, Any]:
-    tool = world.tools.get(waiting_for)
+    tool = world.building.tools.get(waiting_for)
     if tool is None:
         if waiting_for == "justification_required":
             return _cause(
@@ -332,8 +334,8 @@ def _holds(world: World, directive: Directive) -> list[dict[str, Any]]:
 def directive_causes(world: World, directive: Directive) -> list[dict[str, Any]]:
     """Why a directive waits: design, a hold, or the causes of its tasks."""
     if directive.state is DirectiveState.AWAITING_DESIGN:
-        office = world.offices[directive.office_id]
-        architects = world.office_members(office, Role.ARCHITECT)
+        office = world.building.offices[directive.office_id]
+        architects = world.building.office_members(office, Role.ARCHITECT)
         return [
             _cause(
                 "no_architect",
@@ -344,19 +346,19 @@ def directive_causes(world: World, directive: Directive) -> list[dict[str, Any]]
         ]
     causes = _holds(world, directive)
     for task_id in directive.task_ids:
-        task = world.tasks.get(task_id)
+        task = world.board.tasks.get(task_id)
         if task is not None:
             causes.extend(task_causes(world, task))
     return causes
 
 
 def agent_causes(world: World, agent_id: str) -> list[dict[str, Any]]:
-    agent = world.agents[agent_id]
+    agent = world.building.agents[agent_id]
     if agent.waiting_for:
         capability = agent.activity.capability if agent.activity else None
         return [_tool_cause(world, agent.id, agent.waiting_for, capability)]
     if agent.activity is None and agent.status is AgentStatus.IDLE:
-        waiting = sum(1 for a in world.backlog if a.request.floor == agent.floor_id)
+        waiting = sum(1 for a in world.board.backlog if a.request.floor == agent.floor_id)
         if waiting and intake_binds(world):
             return [
                 intake_cause(
@@ -377,22 +379,23 @@ def intake_binds(world: World) -> bool:
     """Admission is held back now: arrivals wait while ``arrivals.max_open`` are open."""
     limit = world.scenario.arrivals.max_open
     open_now = world.totals["directives_created"] - world.totals["directives_deployed"]
-    return bool(world.backlog) and open_now >= limit
+    return bool(world.board.backlog) and open_now >= limit
 
 
 def intake_cause(world: World, key: str | None, lead: str = "") -> dict[str, Any]:
     """Why arrivals wait for admission: the intake limit is reached, and who holds it."""
     limit = world.scenario.arrivals.max_open
     held: dict[str, int] = {}
-    for directive in world.directives.values():
+    for directive in world.board.directives.values():
         if directive.state is not DirectiveState.DEPLOYED:
             held[directive.floor_id] = held.get(directive.floor_id, 0) + 1
     holders = ", ".join(f"{floor} {n}" for floor, n in sorted(held.items()))
     place = ""
+    backlog = world.board.backlog
     if key is not None:
-        ahead = next(i for i, a in enumerate(world.backlog) if a.key == key)
-        place = f"{key} waits in the backlog ({ahead + 1} of {len(world.backlog)} in offer order). "
-    raised = limit + max(len(world.backlog), limit // 2)
+        ahead = next(i for i, a in enumerate(backlog) if a.key == key)
+        place = f"{key} waits in the backlog ({ahead + 1} of {len(backlog)} in offer order). "
+    raised = limit + max(len(backlog), limit // 2)
     return _cause(
         "intake",
         f"{lead + ' ' if lead else ''}{place}The intake limit (arrivals.max_open {limit}) is "
@@ -439,21 +442,21 @@ def lineage(world: World, seq: int, depth: int = 12) -> list[dict[str, Any]]:
 
 def explain_decision(world: World, subject: str) -> dict[str, Any]:
     """Why a task went the way it did, or how a vote was decided; raises KeyError if unknown."""
-    vote = world.votes.get(subject)
-    task = world.tasks.get(subject if vote is None else vote.task_id)
+    vote = world.board.votes.get(subject)
+    task = world.board.tasks.get(subject if vote is None else vote.task_id)
     if task is None and vote is None:
         raise KeyError(subject)
     sentences: list[str] = []
     transcript: list[dict[str, Any]] = []
-    if task is not None and task.meeting_id and task.meeting_id in world.meetings:
-        meeting = world.meetings[task.meeting_id]
+    if task is not None and task.meeting_id and task.meeting_id in world.board.meetings:
+        meeting = world.board.meetings[task.meeting_id]
         transcript = list(meeting.transcript)
         sentences.append(
             f"Meeting {meeting.id} discussed {task.id} ({len(transcript)} lines in the "
             "transcript)."
         )
     if vote is None and task is not None:
-        vote = world.votes.get(task.vote_id or "")
+        vote = world.board.votes.get(task.vote_id or "")
     ballots = []
     if vote is not None:
         for voter, weight in vote.weights.items():

@@ -336,7 +336,7 @@ class FlowTracker:
         active, tool_waits, time_now, by_role = self._agents(world)
         queue, blocked_now, tasks_open = self._work(world, active, tool_waits)
         bottleneck, utilisation = self._roles(by_role, queue)
-        state_counts = world.state_counts
+        state_counts = world.board.state_counts
         states = _BOARD_ZERO.copy()
         for name, state in _BOARD_NAMES:
             states[name] = state_counts[state]
@@ -413,7 +413,7 @@ class FlowTracker:
             rejected_now = 0 if before is None else rejected - before
         else:
             offered_now, admitted_now, rejected_now = offered, admitted, rejected
-        backlog = len(world.backlog)
+        backlog = len(world.board.backlog)
         open_directives = totals["directives_created"] - totals["directives_deployed"]
         intake_bound = int(bool(backlog) and open_directives >= world.scenario.arrivals.max_open)
         return Demand(offered_now, admitted_now, rejected_now, backlog, open_directives,
@@ -423,7 +423,7 @@ class FlowTracker:
         tick = world.tick
         lead_sum = tasks_now = task_lead_sum = admitted_sum = 0
         for directive_id in deployed:
-            directive = world.directives[directive_id]
+            directive = world.board.directives[directive_id]
             lead = tick - directive.arrived_tick
             lead_sum += lead
             self.lead_hist[lead] = self.lead_hist.get(lead, 0) + 1
@@ -438,7 +438,7 @@ class FlowTracker:
                 self.stage_sums[stage] += ticks
             self.efficiency_sum += directive.active_ticks / lead if lead else 1.0
             for task_id in directive.task_ids:
-                task = world.tasks[task_id]
+                task = world.board.tasks[task_id]
                 tasks_now += 1
                 if task.started_tick is not None and task.merged_tick is not None:
                     cycle = task.merged_tick - task.started_tick
@@ -483,7 +483,7 @@ class FlowTracker:
         """
         active: set[str] = set()
         tool_waits: set[str] = set()
-        meetings = world.meetings
+        meetings = world.board.meetings
         time_totals = self.time_totals
         manager_role = ROLE_MANAGER
         status_class, role_name = STATUS_CLASS, _ROLE_NAME
@@ -498,7 +498,7 @@ class FlowTracker:
         manager_totals = time_totals["manager"]
         manager_productive = 0.0
         manager_on_duty = manager_heads = 0
-        for agent in world.agents.values():
+        for agent in world.building.agents.values():
             status = agent.status
             role = agent.role
             if role is manager_role:
@@ -650,8 +650,8 @@ class FlowTracker:
         queue = _ROLES_ZERO.copy()
         builders = architects = managers = 0
         blocked = tasks_open = 0
-        tasks = world.tasks
-        directives = world.directives
+        tasks = world.board.tasks
+        directives = world.board.directives
         review_role = REVIEW_QUEUE_ROLE
         pending = REVIEW_PENDING
         in_review, in_build, scheduled = _IN_REVIEW, _IN_PROGRESS, TASK_SCHEDULED
@@ -660,7 +660,7 @@ class FlowTracker:
         in_progress, awaiting = DIRECTIVE_IN_PROGRESS, DIRECTIVE_AWAITING_DESIGN
         # ranks in STAGES: waiting_contract 3, blocked 4, waiting_tool 5, build 6, review 7,
         # approval 8, merged 9 (waiting_dependency never counts for the directive)
-        for office in world.offices.values():
+        for office in world.building.offices.values():
             for directive_id in office.directive_ids:  # admitted and not deployed
                 directive = directives[directive_id]
                 charged = directive.stage_ticks
@@ -857,11 +857,12 @@ class FlowTracker:
         tick = world.tick
         ages = [
             (tick - d.arrived_tick, d.id, d.priority, d.state.value)
-            for d in world.directives.values()
+            for d in world.board.directives.values()
             if d.state is not DirectiveState.DEPLOYED
         ]
         ages += [
-            (tick - a.offered_tick, a.key, a.request.priority, "backlog") for a in world.backlog
+            (tick - a.offered_tick, a.key, a.request.priority, "backlog")
+            for a in world.board.backlog
         ]
         ages.sort(reverse=True)
         values = [a[0] for a in ages]
@@ -912,7 +913,7 @@ class FlowTracker:
             "offered": totals["offered"],
             "admitted": totals["admitted"],
             "rejected": totals["rejected"],
-            "backlog": len(world.backlog),
+            "backlog": len(world.board.backlog),
             "open_directives": totals["directives_created"] - deployed,
             "aging_wip": aging,
             "aging_wip_max": aging["age_max"],

@@ -86,7 +86,7 @@ class FutureOutcome:
 
 def reseed(engine: Engine, salt: str) -> None:
     """Give ``engine`` fresh random futures: the same state, different draws from now on."""
-    engine.world.reseed_futures(salt)
+    engine.world.streams.reseed_futures(salt)
 
 
 def fork(engine: Engine, salt: str, *, headless: bool = True) -> Engine:
@@ -131,9 +131,9 @@ def add_directives(engine: Engine, payloads: Sequence[dict[str, Any]]) -> list[s
     """
     for payload in payloads:
         engine.submit("create_directive", payload, actor="forecast")
-    before = set(engine.world.directives)
+    before = set(engine.world.board.directives)
     engine.apply_pending()
-    return [d for d in engine.world.directives if d not in before]
+    return [d for d in engine.world.board.directives if d not in before]
 
 
 def current_work(engine: Engine) -> dict[str, list[str]]:
@@ -143,15 +143,15 @@ def current_work(engine: Engine) -> dict[str, list[str]]:
     world = engine.world
     return {
         "open": [
-            d.key for d in world.directives.values() if d.state is not DirectiveState.DEPLOYED
+            d.key for d in world.board.directives.values() if d.state is not DirectiveState.DEPLOYED
         ],
-        "waiting": [arrival.key for arrival in world.backlog],
+        "waiting": [arrival.key for arrival in world.board.backlog],
     }
 
 
 def keys_of(engine: Engine, directive_ids: Sequence[str]) -> list[str]:
     """The stable keys of the directives ``directive_ids``."""
-    return [engine.world.directives[d].key for d in directive_ids]
+    return [engine.world.board.directives[d].key for d in directive_ids]
 
 
 def run_future(engine: Engine, question: Question, future: int) -> FutureOutcome:
@@ -184,7 +184,7 @@ def run_future(engine: Engine, question: Question, future: int) -> FutureOutcome
 def _deployed_keys(world: Any) -> set[str]:
     # Checked on every tick that deployed something, so a directive is seen deployed before
     # retention prunes it from the registry.
-    return {d.key for d in world.directives.values() if d.state is DirectiveState.DEPLOYED}
+    return {d.key for d in world.board.directives.values() if d.state is DirectiveState.DEPLOYED}
 
 
 # ---- many futures -----------------------------------------------------------------------------

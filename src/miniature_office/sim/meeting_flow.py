@@ -22,9 +22,9 @@ def work_meeting(world: World, agent: Agent, activity: Activity) -> None:
 
 
 def advance_meetings(world: World, office: Office) -> None:
-    for meeting in [world.meetings[m] for m in _open_meetings(world, office)]:
+    for meeting in [world.board.meetings[m] for m in _open_meetings(world, office)]:
         present = all(
-            (a := world.agents.get(p)) is not None and a.status is AGENT_IN_MEETING
+            (a := world.building.agents.get(p)) is not None and a.status is AGENT_IN_MEETING
             for p in meeting.participants
         )
         if not present:
@@ -44,13 +44,13 @@ def advance_meetings(world: World, office: Office) -> None:
 def _open_meetings(world: World, office: Office) -> list[str]:
     """The office's open meetings, in the order of their tasks in the office.
 
-    Read from the index of called meetings (``world.open_meetings``); concluded ones leave it
+    Read from the index of called meetings (``world.board.open_meetings``); concluded ones leave it
     here, whichever way they ended.
     """
-    called = world.open_meetings.get(office.id)
+    called = world.board.open_meetings.get(office.id)
     if not called:
         return []
-    meetings, tasks = world.meetings, world.tasks
+    meetings, tasks = world.board.meetings, world.board.tasks
     by_task: dict[str, str] = {}
     for meeting_id in list(called):
         meeting = meetings.get(meeting_id)
@@ -60,11 +60,11 @@ def _open_meetings(world: World, office: Office) -> list[str]:
         task = tasks.get(meeting.task_id)
         if task is not None and task.meeting_id == meeting_id:
             by_task[task.id] = meeting_id
-    return [by_task[t] for t in world.in_office_order(list(by_task))]
+    return [by_task[t] for t in world.board.in_office_order(list(by_task))]
 
 
 def _conclude(world: World, meeting: Meeting) -> None:
-    task = world.tasks[meeting.task_id]
+    task = world.board.tasks[meeting.task_id]
     meeting.concluded_tick = world.tick
     task.ambiguity = round(task.ambiguity * world.settings.meeting_ambiguity_factor, 4)
     task.meeting_done = True
@@ -100,10 +100,10 @@ def _conclude(world: World, meeting: Meeting) -> None:
     )
     builder_id = meeting.participants[1]
     for agent_id in meeting.participants:
-        agent = world.agents.get(agent_id)
+        agent = world.building.agents.get(agent_id)
         if agent is not None and agent.activity and agent.activity.target == meeting.id:
             release(world, agent)
-    builder = world.agents.get(builder_id)
+    builder = world.building.agents.get(builder_id)
     if builder is not None and task.assignee == builder_id:
         assign(world, builder, Activity(ACTIVITY_BUILD, task.id, task.effort, "build"))
     else:

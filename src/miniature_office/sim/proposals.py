@@ -15,7 +15,7 @@ undoes it (hire -> dismiss the same person, a setting -> its old value,
 lockdown -> lift, ...), naming what cannot be undone (a created directive, an added tool, an
 overridden vote).
 
-A policy (``world.proposal_policy["preview_max_age_ticks"]``, set by a command) can require a
+A policy (``world.governance.policy.preview_max_age_ticks``, set by a command) can require a
 preview no older than K ticks before a proposal may be scheduled.
 
 This module knows nothing of command kinds: it holds proposals and their lifecycle, and
@@ -25,94 +25,15 @@ sim/commands.py (which imports it, never the reverse) applies and undoes their c
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
-from enum import Enum
 from typing import Any
 
-from mypy_extensions import mypyc_attr
-
-from .errors import CommandStatus
+from .governance import PREVIEW_MAX_AGE, AppliedStep, Proposal, ProposalState
 from .world import World
-
-#: Policy key: a proposal needs a preview made at most this many ticks ago (0: not required).
-PREVIEW_MAX_AGE = "preview_max_age_ticks"
-
-
-class ProposalState(str, Enum):
-    SCHEDULED = "scheduled"
-    REVOKED = "revoked"
-    APPLIED = "applied"
-
-
-@mypyc_attr(allow_interpreted_subclasses=True, serializable=True)
-@dataclass(slots=True)
-class AppliedStep:
-    """What one of the proposal's commands did when it activated."""
-
-    kind: str
-    status: CommandStatus  # applied | rejected
-    event: int  # its command.applied / command.rejected event
-    reason: str | None = None
-    created: list[str] = field(default_factory=list)  # ids it created (a hired agent, ...)
-    before: str | None = None  # JSON of what it replaced (a setting's old value, ...)
-
-
-@mypyc_attr(allow_interpreted_subclasses=True, serializable=True)
-@dataclass(slots=True)
-class Proposal:
-    id: str
-    title: str
-    author: str
-    activate_tick: int
-    scheduled_tick: int
-    commands_json: str  # [{"kind": ..., "payload": ...}], canonical JSON (snapshots keep it)
-    preview_id: str | None = None
-    preview_tick: int | None = None
-    reverts: str | None = None  # the proposal this one undoes
-    state: ProposalState = ProposalState.SCHEDULED
-    event: int = 0  # proposal.scheduled
-    outcome_event: int | None = None  # proposal.activated or proposal.revoked
-    revoke_reason: str | None = None
-    applied: list[AppliedStep] = field(default_factory=list)
-
-    @property
-    def commands(self) -> list[dict[str, Any]]:
-        loaded: list[dict[str, Any]] = json.loads(self.commands_json)
-        return loaded
-
-    def to_dict(self, tick: int) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "title": self.title,
-            "author": self.author,
-            "state": self.state.value,
-            "activate_tick": self.activate_tick,
-            "ticks_to_activation": max(0, self.activate_tick - tick),
-            "scheduled_tick": self.scheduled_tick,
-            "commands": self.commands,
-            "preview_id": self.preview_id,
-            "preview_tick": self.preview_tick,
-            "reverts": self.reverts,
-            "event": self.event,
-            "outcome_event": self.outcome_event,
-            "revoke_reason": self.revoke_reason,
-            "applied": [
-                {
-                    "kind": s.kind,
-                    "status": s.status.value,
-                    "event": s.event,
-                    "reason": s.reason,
-                    "created": list(s.created),
-                }
-                for s in self.applied
-            ],
-        }
 
 
 def proposals(world: World) -> dict[str, Proposal]:
     """The world's proposals by id (every state)."""
-    found: dict[str, Proposal] = world.proposals
-    return found
+    return world.governance.proposals
 
 
 def encode_commands(commands: list[dict[str, Any]]) -> str:
@@ -189,7 +110,7 @@ def due(world: World) -> list[Proposal]:
 
 def check_policy(world: World, preview_tick: int | None) -> str | None:
     """Why the proposal policy refuses scheduling now (a sentence), or None."""
-    limit = world.proposal_policy.get(PREVIEW_MAX_AGE, 0)
+    limit = world.governance.policy.preview_max_age_ticks
     if not limit:
         return None
     if preview_tick is None:

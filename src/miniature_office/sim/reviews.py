@@ -36,15 +36,15 @@ def work_review(world: World, agent: Agent, activity: Activity) -> None:
     """A tick of review; on the last one the reviewer reports what it found."""
     set_status(agent, AGENT_REVIEWING, world)
     kind = ACTIVITY_REVIEW[activity.kind]
-    task = world.tasks[activity.target]
+    task = world.board.tasks[activity.target]
     settings = world.settings
-    language = world.floors[task.floor_id].language
+    language = world.building.floors[task.floor_id].language
     speed = 1.0 if language in agent.languages else settings.foreign_language_speed
     skill = agent.skills.get(REVIEW_SKILL[kind], DEFAULT_SKILL)  # Agent.skill, inline
     activity.remaining -= (settings.review_speed_base + skill) * speed
     if activity.remaining > 0:
         return
-    tool = world.tools.get(agent.held_tool or "")
+    tool = world.building.tools.get(agent.held_tool or "")
     release(world, agent)
     found = _findings(world, task, kind, skill, tool)
     artifact_kind = (

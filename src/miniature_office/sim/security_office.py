@@ -3,8 +3,9 @@
 A lockdown freezes deployments on one floor (``scope`` = the floor id) or on the whole
 building (``scope`` = ``"building"``) until it is lifted: work goes on (design, build, review,
 votes, merges), but nothing ships. A delivery block does the same for one directive. Both are
-commands (recorded, replayable) and both live in the world (``world.lockdowns``,
-``world.delivery_blocks``), so snapshots and forks carry them.
+commands (recorded, replayable) and both live in the world's governance state
+(``world.governance.lockdowns``, ``.delivery_blocks``: sim/governance.py), so snapshots and
+forks carry them.
 
 Deployment asks :func:`deployment_hold` for each directive that is ready to ship; a held
 directive stays ready and ships on the first tick after the hold is lifted.
@@ -12,59 +13,23 @@ directive stays ready and ships on the first tick after the hold is lifted.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, TypeAlias
+from typing import Any
 
-from mypy_extensions import mypyc_attr
-
+from .governance import DeliveryBlock, Hold, Lockdown
 from .tasks import Directive
 from .world import World
 
 BUILDING = "building"
 
 
-@mypyc_attr(allow_interpreted_subclasses=True, serializable=True)
-@dataclass(slots=True)
-class Hold:
-    """Deployments held on ``subject`` since ``since_tick``: a lockdown's scope (a floor id or
-    ``"building"``) or a blocked directive's id."""
-
-    subject: str
-    reason: str
-    actor: str
-    since_tick: int
-    event: int = 0  # the security.lockdown / security.delivery_blocked event
-
-    def to_dict(self, tick: int, subject_name: str) -> dict[str, Any]:
-        return {
-            subject_name: self.subject,
-            "reason": self.reason,
-            "actor": self.actor,
-            "since_tick": self.since_tick,
-            "age": tick - self.since_tick,
-            "event": self.event,
-        }
-
-
-#: A lockdown (subject: the scope) and a blocked delivery (subject: the directive id).
-Lockdown: TypeAlias = Hold
-DeliveryBlock: TypeAlias = Hold
-
-
 def lockdowns(world: World) -> dict[str, Lockdown]:
-    """The world's open lockdowns by scope (created on first use: older snapshots lack it)."""
-    found: dict[str, Lockdown] | None = getattr(world, "lockdowns", None)
-    if found is None:
-        found = world.lockdowns = {}
-    return found
+    """The world's open lockdowns by scope."""
+    return world.governance.lockdowns
 
 
 def delivery_blocks(world: World) -> dict[str, DeliveryBlock]:
     """The world's blocked deliveries by directive id."""
-    found: dict[str, DeliveryBlock] | None = getattr(world, "delivery_blocks", None)
-    if found is None:
-        found = world.delivery_blocks = {}
-    return found
+    return world.governance.delivery_blocks
 
 
 def deployment_hold(world: World, directive: Directive) -> str | None:

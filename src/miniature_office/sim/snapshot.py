@@ -22,14 +22,16 @@ from pydantic import BaseModel
 from .agents import Agent
 from .artifacts import Artifact
 from .audit import AuditEvent, AuditLog
+from .building import Floor, Office
 from .contracts import Contract, Elevator
+from .governance import SchedulingPolicy
 from .meetings import Meeting
 from .scenario import Scenario
 from .snapshot_schema import SCHEMA, WORLD_PLAIN
 from .supply import Tool
 from .tasks import Directive, Task, TaskState
 from .votes import Vote
-from .world import ChangeSet, Floor, Office, World
+from .world import ChangeSet, World
 
 #: 2: keyed stream counters, identities and the backlog; 3: a backlog arrival holds its
 #: directive request (``{"request": {"title": ..., "floor": ...}}``, not the fields flat).
@@ -47,6 +49,47 @@ REGISTRIES: dict[str, type] = {
     "artifacts": Artifact,
 }
 PLAIN = tuple(WORLD_PLAIN)  # the world's plainly snapshotted fields, in order
+#: The part of the world that holds a snapshotted field or registry, when it is not the world
+#: itself. The document names them as it always did (flat: "plain", "registries"); the parts
+#: are the code's shape, not the document's.
+PART: dict[str, str] = {
+    "draw_counts": "streams",
+    "identity": "streams",
+    "backlog": "board",
+    "directives": "board",
+    "tasks": "board",
+    "meetings": "board",
+    "votes": "board",
+    "artifacts": "board",
+    "floors": "building",
+    "offices": "building",
+    "agents": "building",
+    "tools": "building",
+    "contracts": "building",
+    "releases": "building",
+    "lockdowns": "governance",
+    "delivery_blocks": "governance",
+    "proposals": "governance",
+}
+
+
+def _holder(world: World, name: str) -> Any:
+    """The object that holds field or registry ``name``: the world or one of its parts."""
+    part = PART.get(name)
+    return world if part is None else getattr(world, part)
+
+
+def _plain_value(world: World, name: str) -> Any:
+    if name == "proposal_policy":  # typed in the world, a name -> value table in the document
+        return world.governance.policy.to_dict()
+    return getattr(_holder(world, name), name)
+
+
+def _set_plain(world: World, name: str, value: Any) -> None:
+    if name == "proposal_policy":
+        world.governance.policy = SchedulingPolicy.from_dict(value)
+    else:
+        setattr(_holder(world, name), name, value)
 
 
 def encode(value: Any) -> Any:
@@ -113,19 +156,20 @@ def dump_engine(engine: Any) -> dict[str, Any]:
         "format": SNAPSHOT_FORMAT,
         "seed": world.seed,
         "scenario": world.scenario.to_dict(),
-        "plain": {name: encode(getattr(world, name)) for name in PLAIN},
-        "state_counts": {s.value: n for s, n in world.state_counts.items()},
+        "plain": {name: encode(_plain_value(world, name)) for name in PLAIN},
+        "state_counts": {s.value: n for s, n in world.board.state_counts.items()},
         "registries": {
-            name: [encode(item) for item in getattr(world, name).values()] for name in REGISTRIES
+            name: [encode(item) for item in getattr(_holder(world, name), name).values()]
+            for name in REGISTRIES
         },
-        "elevator": encode(world.elevator),
-        "deploy_ready": list(world.deploy_ready),
-        "deployed_order": list(world.deployed_order),
-        "scripted_released": world.scripted_released,
+        "elevator": encode(world.building.elevator),
+        "deploy_ready": list(world.board.deploy_ready),
+        "deployed_order": list(world.board.deployed_order),
+        "scripted_released": world.board.scripted_released,
         "rng": {
-            "work": dump_rng(world.rng),
-            "arrivals": dump_rng(world.arrival_rng),
-            "futures_salt": world.futures_salt,  # keys the counter-based keyed streams
+            "work": dump_rng(world.streams.rng),
+            "arrivals": dump_rng(world.streams.arrival_rng),
+            "futures_salt": world.streams.futures_salt,  # keys the counter-based keyed streams
         },
         "audit": {
             "head": world.audit.head,
@@ -225,27 +269,27 @@ def load_engine(data: dict[str, Any], engine_cls: Any, **engine_kwargs: Any) -> 
         if name == "totals":
             world.totals.update(value)  # counters newer than the snapshot stay at zero
         else:
-            setattr(world, name, value)
-    world.state_counts = {TaskState(k): v for k, v in data["state_counts"].items()}
+            _set_plain(world, name, value)
+    world.board.state_counts = {TaskState(k): v for k, v in data["state_counts"].items()}
     for name, cls in REGISTRIES.items():
         registry = {}
         for raw in data["registries"][name]:
             item = decode(cls, raw)
             registry[item.id] = item
-        setattr(world, name, registry)
-    for office in world.offices.values():
+        setattr(_holder(world, name), name, registry)
+    for office in world.building.offices.values():
         if not office.hires:  # format 1: the ordinals already handed out, from the staff
             for agent_id in office.agent_ids:
-                role = world.agents[agent_id].role.value
+                role = world.building.agents[agent_id].role.value
                 office.hires[role] = office.hires.get(role, 0) + 1
     world.rebuild_indexes()  # derived from the registries, not stored
-    world.elevator = decode(Elevator, data["elevator"])
-    world.deploy_ready = dict.fromkeys(data["deploy_ready"])
-    world.deployed_order = deque(data["deployed_order"])
-    world.scripted_released = data["scripted_released"]
-    load_rng(world.rng, data["rng"]["work"])
-    load_rng(world.arrival_rng, data["rng"]["arrivals"])
-    world.restore_streams(data["rng"]["futures_salt"])
+    world.building.elevator = decode(Elevator, data["elevator"])
+    world.board.deploy_ready = dict.fromkeys(data["deploy_ready"])
+    world.board.deployed_order = deque(data["deployed_order"])
+    world.board.scripted_released = data["scripted_released"]
+    load_rng(world.streams.rng, data["rng"]["work"])
+    load_rng(world.streams.arrival_rng, data["rng"]["arrivals"])
+    world.streams.restore_streams(data["rng"]["futures_salt"])
     audit: AuditLog = world.audit
     recent = [AuditEvent.from_dict(e) for e in data["audit"]["recent"]]
     audit.restore_head(data["audit"]["head"], data["audit"]["count"], recent)

@@ -15,18 +15,18 @@ from typing import Any
 
 from .agents import Activity, ActivityKind, Agent, AgentStatus, Role
 from .artifacts import Artifact, ArtifactKind
+from .board import Arrival
+from .building import Floor, Office
 from .contracts import Contract, ContractState, Elevator, Shipment, ShipmentKind
 from .errors import CommandStatus
 from .floorplan import FloorPlan, Rect
+from .governance import AppliedStep, Hold, Proposal, ProposalState
 from .meetings import Meeting
-from .proposals import AppliedStep, Proposal, ProposalState
 from .scenario import DirectiveRequest
-from .security_office import Hold
 from .stalls import Stall, StallCause
 from .supply import Tool
 from .tasks import Directive, DirectiveState, ReviewKind, ReviewStatus, Task, TaskState, Transition
 from .votes import Vote, VoteOutcome
-from .world import Arrival, Floor, Office
 
 _Str = str | None
 _Int = int | None

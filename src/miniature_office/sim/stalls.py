@@ -151,12 +151,12 @@ def detect(world: World, elapsed: int) -> list[Stall]:
     # contracts by (name, consumer floor), in registry order: a blocked consumer looks up its
     # own instead of scanning every contract
     requested: dict[tuple[str, str], list[Any]] = {}
-    for contract in world.contracts.values():
+    for contract in world.building.contracts.values():
         requested.setdefault((contract.name, contract.consumer_floor), []).append(contract)
-    for floor in world.floors.values():
-        capabilities = {c for t in world.floor_tools(floor.id) for c in t.capabilities}
+    for floor in world.building.floors.values():
+        capabilities = {c for t in world.building.floor_tools(floor.id) for c in t.capabilities}
         for office_id in floor.office_ids:
-            office = world.offices[office_id]
+            office = world.building.offices[office_id]
             stalls.extend(_office_stalls(world, office, capabilities, requested))
     elevator = _elevator_stall(world, elapsed)
     if elevator is not None:
@@ -177,11 +177,11 @@ def _office_stalls(
             yield _missing_role(world, directive_id, office, ROLE_MANAGER)
         return
     for directive_id in office.directive_ids:
-        directive = world.directives[directive_id]
+        directive = world.board.directives[directive_id]
         if directive.state is DIRECTIVE_AWAITING_DESIGN and ROLE_ARCHITECT not in staff:
             yield _missing_role(world, directive_id, office, ROLE_ARCHITECT)
     for task_id in office.task_ids:
-        task = world.tasks[task_id]
+        task = world.board.tasks[task_id]
         stall = _task_stall(world, task, office, staff, capabilities, requested)
         if stall is None and task.rework_count >= world.settings.stall_rework_loop:
             stall = _rework_loop(world, task)  # nothing else holds it: it keeps coming back
@@ -193,7 +193,7 @@ def _staff(world: World, office: Office) -> dict[Role, int]:
     """Roles present in the office (on duty), each with its highest clearance."""
     best: dict[Role, int] = {}
     for agent_id in office.agent_ids:
-        agent = world.agents[agent_id]
+        agent = world.building.agents[agent_id]
         if agent.status is not AGENT_OFF_DUTY:
             best[agent.role] = max(best.get(agent.role, 0), agent.clearance)
     return best
@@ -252,17 +252,17 @@ def _rework_loop(world: World, task: Task) -> Stall | None:
 def _intake_stalls(world: World) -> Iterator[Stall]:
     """Floors with no open work while arrivals for them wait in the backlog: the intake limit
     (``arrivals.max_open``) is held by the other floors' work, so this floor's people idle."""
-    if not world.backlog:
+    if not world.board.backlog:
         return
     limit = world.scenario.arrivals.max_open
-    open_by_floor: dict[str, int] = dict.fromkeys(world.floors, 0)
-    for directive in world.directives.values():
+    open_by_floor: dict[str, int] = dict.fromkeys(world.building.floors, 0)
+    for directive in world.board.directives.values():
         if directive.state is not DIRECTIVE_DEPLOYED:
             open_by_floor[directive.floor_id] = open_by_floor.get(directive.floor_id, 0) + 1
     if sum(open_by_floor.values()) < limit or all(open_by_floor.values()):
         return  # room to admit, or no floor idle: no backlog scan needed
     # waiting arrivals per floor, floors in first-seen order (the order stalls are named in)
-    waiting = Counter([arrival.request.floor for arrival in world.backlog])
+    waiting = Counter([arrival.request.floor for arrival in world.board.backlog])
     held = ", ".join(f"{floor} {n}" for floor, n in open_by_floor.items() if n)
     for floor_id, count in waiting.items():
         if open_by_floor.get(floor_id, 0):
@@ -346,14 +346,14 @@ def _contract_may_arrive(world: World, contract: Any) -> bool:
     if state is CONTRACT_DELIVERED:
         return True
     if state is CONTRACT_IN_DEVELOPMENT:
-        return contract.provider_directive in world.directives
+        return contract.provider_directive in world.board.directives
     return True  # requested, published or in transit: still on its way
 
 
 def _elevator_stall(world: World, elapsed: int) -> Stall | None:
     """Saturated: the queue needs longer than the bound to clear, for the whole bound."""
-    car = world.elevator
-    trip = 2 * car.ticks_per_floor * max(1.0, (len(world.floors) - 1) / 2)
+    car = world.building.elevator
+    trip = 2 * car.ticks_per_floor * max(1.0, (len(world.building.floors) - 1) / 2)
     bound = world.settings.stall_elevator_ticks
     marks = world.stall_marks
     if len(car.queue) * trip <= bound:

@@ -11,19 +11,19 @@ from .world import Office, World
 
 def close_votes(world: World, office: Office) -> None:
     """Voters cast ballots with the attention they have left; the manager closes full votes."""
-    waiting = world.tasks_in(office.id)[TASK_APPROVAL]  # World keeps the index
+    waiting = world.board.tasks_in(office.id)[TASK_APPROVAL]  # World keeps the index
     if not waiting:
         return
-    manager = world.agents.get(office.manager_id or "")
+    manager = world.building.agents.get(office.manager_id or "")
     closed = 0
-    tasks, votes = world.tasks, world.votes
-    for task_id in world.in_office_order(list(waiting)):
+    tasks, votes = world.board.tasks, world.board.votes
+    for task_id in world.board.in_office_order(list(waiting)):
         task = tasks[task_id]
         vote = votes.get(task.vote_id or "")
         if vote is None or vote.outcome is not VOTE_OPEN:
             continue
         for voter_id in list(vote.weights):
-            voter = world.agents.get(voter_id)
+            voter = world.building.agents.get(voter_id)
             if voter_id in vote.ballots or voter is None or voter.attention_left <= 0:
                 continue
             voter.attention_left -= 1
@@ -43,7 +43,7 @@ def settle_vote(
     world: World, vote: Vote, outcome: VoteOutcome, actor: str, reason: str | None = None
 ) -> int:
     """Close ``vote`` with ``outcome`` and move its task on (merge or rework)."""
-    task = world.tasks[vote.task_id]
+    task = world.board.tasks[vote.task_id]
     vote.outcome = outcome
     vote.closed_tick = world.tick
     vote.override_reason = reason
@@ -66,9 +66,11 @@ def settle_vote(
     if vote.carried:
         task.vote_carried = True
         world.transition(task, TASK_MERGED, f"vote {vote.id} carried", actor, (seq,))
-        directive = world.directives[task.directive_id]
-        if all(world.tasks[t].state in (TASK_MERGED, TASK_DEPLOYED) for t in directive.task_ids):
-            world.deploy_ready[directive.id] = None
+        directive = world.board.directives[task.directive_id]
+        if all(
+            world.board.tasks[t].state in (TASK_MERGED, TASK_DEPLOYED) for t in directive.task_ids
+        ):
+            world.board.deploy_ready[directive.id] = None
     else:
         world.totals["votes_failed"] += 1
         rework(

@@ -1,16 +1,15 @@
-"""The world: floors, offices, people, work and the registries that hold them.
+"""The world: the root of all domain state, with its clock, its audit log and four parts.
 
-The world owns its RNG, its clock (the tick) and its audit log. Everything that changes goes
-through a method here or in the tick modules (dispatch, acting, reviews, meeting_flow,
-voting, deployment), so every change is logged and marked for the tick's
-delta.
+``world.streams`` (sim/streams.py: every random draw), ``world.board`` (sim/board.py: the work,
+from arrival to deployment), ``world.building`` (sim/building.py: floors, offices, people,
+tools, contracts, the lift) and ``world.governance`` (sim/governance.py: holds and proposals).
+Everything that changes goes through a method here or in the tick modules (dispatch, acting,
+reviews, meeting_flow, voting, deployment), so every change is logged and marked for the
+tick's delta.
 """
 
 from __future__ import annotations
 
-import hashlib
-import random
-from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,10 +18,12 @@ from mypy_extensions import mypyc_attr
 from .agents import ROLE_LETTER, ROLE_SKILL, WORKING_ROLES, Agent, AgentStatus, Role
 from .artifacts import Artifact, ArtifactKind, content_hash
 from .audit import AuditLog
-from .contracts import Contract, Elevator, Shipment, satisfies
+from .board import TaskBoard
+from .building import Building, Floor, Office
+from .contracts import satisfies
 from .errors import TransitionRefused
-from .floorplan import FloorPlan, Rect, desk_position, office_bays, plan_floor, spare_desk
-from .meetings import Meeting
+from .floorplan import office_bays, plan_floor
+from .governance import Governance
 from .members import (
     REVIEW_FAILED,
     REVIEW_KIND_DOCUMENTATION,
@@ -40,10 +41,10 @@ from .members import (
     TASK_MERGED,
     TASK_SCHEDULED,
 )
-from .scenario import AgentSpec, DirectiveRequest, Scenario, ToolSpec, staff_counts
-from .supply import Tool, find_tools
-from .tasks import Directive, ReviewKind, ReviewStatus, Task, TaskState, Transition, is_legal
-from .votes import Vote
+from .scenario import AgentSpec, Scenario, ToolSpec, staff_counts
+from .streams import RandomStreams
+from .supply import Tool
+from .tasks import ReviewKind, ReviewStatus, Task, TaskState, Transition, is_legal
 
 FIRST_NAMES = (
     "Ada",
@@ -79,82 +80,6 @@ FIRST_NAMES = (
 
 @mypyc_attr(allow_interpreted_subclasses=True, serializable=True)
 @dataclass(slots=True)
-class Office:
-    id: str
-    floor_id: str
-    name: str
-    rect: Rect
-    manager_id: str | None = None
-    agent_ids: list[str] = field(default_factory=list)
-    directive_ids: list[str] = field(default_factory=list)
-    task_ids: list[str] = field(default_factory=list)
-    desks_used: int = 0
-    hires: dict[str, int] = field(default_factory=dict)  # role -> ordinals handed out so far
-    bays: int = 1  # desk bays the office was planned with (one desk per role per bay)
-    outbox: list[Shipment] = field(default_factory=list)  # waiting for a courier to the lift
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "floor_id": self.floor_id,
-            "name": self.name,
-            "rect": self.rect.to_dict(),
-            "manager_id": self.manager_id,
-            "agent_ids": list(self.agent_ids),
-            "outbox": [s.to_dict() for s in self.outbox],
-        }
-
-
-@mypyc_attr(allow_interpreted_subclasses=True, serializable=True)
-@dataclass(slots=True)
-class Floor:
-    id: str
-    language: str
-    name: str
-    level: int
-    plan: FloorPlan
-    office_ids: list[str] = field(default_factory=list)
-    tool_ids: list[str] = field(default_factory=list)
-    contracts_available: dict[str, str] = field(default_factory=dict)  # name -> version
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "language": self.language,
-            "name": self.name,
-            "level": self.level,
-            "plan": self.plan.to_dict(),
-            "office_ids": list(self.office_ids),
-            "tool_ids": list(self.tool_ids),
-            "contracts_available": dict(self.contracts_available),
-        }
-
-
-@mypyc_attr(allow_interpreted_subclasses=True, serializable=True)
-@dataclass(slots=True)
-class Arrival:
-    """A directive offered by the arrival stream and not admitted yet: the visible backlog."""
-
-    seq: int  # offer ordinal: the n-th random arrival of the run
-    key: str  # stable identity ("arrival:17"): keys the directive's draws once admitted
-    offered_tick: int
-    request: DirectiveRequest  # the directive it opens once admitted
-    last_event: int = 0
-
-    def to_dict(self, tick: int) -> dict[str, Any]:
-        request = self.request
-        return {
-            "key": self.key,
-            "title": request.title,
-            "floor_id": request.floor,
-            "priority": request.priority,
-            "offered_tick": self.offered_tick,
-            "age": tick - self.offered_tick,
-        }
-
-
-@mypyc_attr(allow_interpreted_subclasses=True, serializable=True)
-@dataclass(slots=True)
 class ChangeSet:
     """Ids touched during the current tick: the tick's delta is built from these."""
 
@@ -172,39 +97,25 @@ class ChangeSet:
 
 @mypyc_attr(allow_interpreted_subclasses=True, serializable=True)
 class World:
-    """All domain state. Build one with :func:`build_world`."""
+    """All domain state: the clock, the audit log, the tick's changes, counters and totals, and
+    the parts (ARCHITECTURE.md, "The world's parts"). Build one with :func:`build_world`."""
 
     def __init__(self, scenario: Scenario, seed: int, audit: AuditLog) -> None:
         self.scenario = scenario
         self.settings = scenario.settings
         self.seed = seed
-        # Randomness that belongs to someone (an agent, a directive, a task) comes from a stream
-        # keyed by that entity's stable identity (see chance/uniform/pick): a variant that adds
-        # a verifier leaves everyone else's draws, and the arrival stream, exactly as they were.
-        # The unkeyed work stream is for draws that belong to nobody.
-        self.futures_salt = ""
-        self.rng = random.Random(seed)
-        self.arrival_rng = random.Random(f"{seed}:arrivals")
-        self._key_streams("")
-        self.draw_counts: dict[str, int] = {}  # stable key -> draws taken from its stream
-        self.identity: dict[str, str] = {}  # entity id -> stable key (ids shift, keys don't)
+        # Every draw of the run (work, arrivals, the keyed streams of agents, directives and
+        # tasks) comes from here: see sim/streams.py.
+        self.streams = RandomStreams(seed)
         self.audit = audit
         self.tick = 0
         self.running = True
         self.speed = 1.0
-        self.floors: dict[str, Floor] = {}
-        self.offices: dict[str, Office] = {}
-        self.agents: dict[str, Agent] = {}
-        self.directives: dict[str, Directive] = {}
-        self.tasks: dict[str, Task] = {}
-        self.meetings: dict[str, Meeting] = {}
-        self.votes: dict[str, Vote] = {}
-        self.tools: dict[str, Tool] = {}
-        self.contracts: dict[str, Contract] = {}
-        self.artifacts: dict[str, Artifact] = {}
-        self.elevator = Elevator(ticks_per_floor=scenario.settings.elevator_ticks_per_floor)
+        # Floors, offices, staff, tools, contracts and the lift (sim/building.py).
+        self.building = Building(scenario.settings.elevator_ticks_per_floor)
+        # The work, from arrival to deployment, with its counts and indexes (sim/board.py).
+        self.board = TaskBoard(scenario.directives)
         self.counters: dict[str, int] = {}
-        self.state_counts: dict[TaskState, int] = {s: 0 for s in TaskState}
         self.totals: dict[str, int] = {
             "artifacts": 0,
             "directives_created": 0,
@@ -222,55 +133,12 @@ class World:
             "rejected": 0,
             "stalls": 0,  # stall episodes opened (sim/stalls.py)
         }
-        self.backlog: list[Arrival] = []  # offered arrivals waiting for admission, in order
         self.changes = ChangeSet()
-        self.deploy_ready: dict[str, None] = {}  # directives whose last task just merged
-        self.deployed_order: deque[str] = deque()  # deployed directives, oldest first
-        self.scripted = sorted(scenario.directives, key=lambda d: d.tick)
-        self.scripted_released = 0  # scripted scenario directives already created
-        self.releases: dict[str, int] = {}  # "floor:contract" -> releases published
         self.stalls: dict[str, Any] = {}  # open stall episodes by key (sim/stalls.Stall)
         self.stall_marks: dict[str, int] = {}  # stall watcher's counters (elevator pressure)
-        # Governance (sim/security_office.py, sim/proposals.py): lockdowns by scope, blocked
-        # deliveries by directive, scheduled changes by id and the proposal policy.
-        self.lockdowns: dict[str, Any] = {}
-        self.delivery_blocks: dict[str, Any] = {}
-        self.proposals: dict[str, Any] = {}
-        self.proposal_policy: dict[str, int] = {}
-        # Indexes kept up to date as work changes, so the tick reads what it needs instead of
-        # scanning every task (not part of a snapshot: :meth:`rebuild_indexes` derives them).
-        self.task_order: dict[str, int] = {}  # task id -> registration order
-        self._tasks_indexed = 0
-        self._tools_for: dict[tuple[str, str], tuple[int, list[Tool], bool]] = {}
-        # office id -> task state -> the office's tasks in that state (deployed ones leave)
-        self.office_tasks: dict[str, dict[TaskState, dict[str, None]]] = {}
-        self.open_meetings: dict[str, dict[str, None]] = {}  # office id -> meetings called
-        self.next_contract_prune = 0  # no settled contract can leave memory before this tick
-
-    def _key_streams(self, salt: str) -> None:
-        """Key the per-identity streams with seed and ``salt``; ``_keyed`` is a blake2b hasher
-        with that key absorbed and nothing fed yet (each draw copies it)."""
-        self._stream_key = _stream_key(self.seed, salt)
-        self._keyed = hashlib.blake2b(digest_size=8, key=self._stream_key)
-
-    def __getstate__(self) -> dict[str, Any]:
-        """Pickling (worker processes) and copying: the keyed hasher is rebuilt from its key.
-
-        A compiled build (mypyc) keeps attributes in slots named by ``__mypyc_attrs__``, with
-        no ``__dict__``; the pure build has only the ``__dict__``."""
-        names = getattr(type(self), "__mypyc_attrs__", None)
-        if names is None:
-            state = dict(self.__dict__)
-        else:
-            state = {name: getattr(self, name) for name in names if hasattr(self, name)}
-        state.pop("_keyed", None)
-        state.pop("__dict__", None)
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        for name, value in state.items():
-            setattr(self, name, value)
-        self._keyed = hashlib.blake2b(digest_size=8, key=self._stream_key)
+        # Lockdowns, blocked deliveries, proposals and their policy (sim/governance.py; the
+        # rules that change them: sim/security_office.py, sim/proposals.py).
+        self.governance = Governance()
 
     # ---- ids, logging, change tracking ------------------------------------------------------
 
@@ -292,66 +160,24 @@ class World:
 
     # ---- randomness -------------------------------------------------------------------------
 
-    def random(self, key: str | None = None) -> float:
-        """A float in [0, 1): from ``key``'s own stream, or the unkeyed work stream.
+    # The draws the rules take most often, kept one call away (the streams themselves, with the
+    # identities that key them, are ``self.streams``).
 
-        ``key`` is an entity id (``T-0007``, ``A-0003``, ``D-0002``) or any stable string. Ids
-        registered in :attr:`identity` are translated to their stable key first, so the draw
-        depends on who the entity is (arrival 17's second task), not on the order ids were
-        handed out. Keyed draws are counter based: draw n of a key is
-        blake2b(seed, futures salt, key, n), so no other entity's draws can shift it.
-        """
-        if key is None:
-            return self.rng.random()
-        stable = self.identity.get(key, key)
-        counts = self.draw_counts
-        n = counts.get(stable, 0)
-        counts[stable] = n + 1
-        # A copy of the keyed hasher is blake2b(key=...) with the key block already absorbed:
-        # the same digest as a fresh keyed hasher, for less work per draw.
-        digest = self._keyed.copy()
-        digest.update(f"{stable}#{n}".encode())
-        return (int.from_bytes(digest.digest(), "big") >> 11) * _TWO_TO_MINUS_53
+    def random(self, key: str | None = None) -> float:
+        """A float in [0, 1) from ``key``'s stream (see :meth:`RandomStreams.random`)."""
+        return self.streams.random(key)
 
     def chance(self, p: float, key: str | None = None) -> bool:
-        """One Bernoulli draw (``key``: whose stream, see :meth:`random`)."""
-        return self.random(key) < p
+        """One Bernoulli draw (``key``: whose stream, see :meth:`RandomStreams.random`)."""
+        return self.streams.random(key) < p
 
     def uniform(self, low: float, high: float, key: str | None = None) -> float:
-        """A uniform draw in [low, high) (``key``: whose stream, see :meth:`random`)."""
-        return low + (high - low) * self.random(key)
+        """A uniform draw in [low, high) (``key``: whose stream)."""
+        return low + (high - low) * self.streams.random(key)
 
     def pick(self, items: list[Any] | tuple[Any, ...], key: str | None = None) -> Any:
-        """One of ``items``, uniformly (``key``: whose stream, see :meth:`random`)."""
-        return items[int(self.random(key) * len(items))]
-
-    def register_identity(self, entity_id: str, stable_key: str) -> None:
-        """Draws keyed by ``entity_id`` come from the stream of ``stable_key`` from now on."""
-        self.identity[entity_id] = stable_key
-
-    def stable_key(self, entity_id: str) -> str:
-        return self.identity.get(entity_id, entity_id)
-
-    def forget_identities(self, entity_ids: list[str]) -> None:
-        """Drop the keyed streams of entities that left memory (keeps the state bounded)."""
-        for entity_id in entity_ids:
-            stable = self.identity.pop(entity_id, None)
-            if stable is not None:
-                self.draw_counts.pop(stable, None)
-
-    def reseed_futures(self, salt: str) -> None:
-        """Same state, fresh random futures: every stream continues from seeds derived from
-        ``salt`` (forecasts fork a world this way). Keyed streams keep their draw counters."""
-        self.futures_salt = salt
-        self.rng = random.Random(f"{self.seed}:{salt}:work")
-        self.arrival_rng = random.Random(f"{self.seed}:{salt}:arrivals")
-        self._key_streams(salt)
-
-    def restore_streams(self, salt: str) -> None:
-        """Point keyed draws at ``salt`` without reseeding the sequential streams (snapshots
-        restore those from their saved states)."""
-        self.futures_salt = salt
-        self._key_streams(salt)
+        """One of ``items``, uniformly (``key``: whose stream)."""
+        return items[int(self.streams.random(key) * len(items))]
 
     def effective_priority(self, priority: int, since_tick: int) -> int:
         """Priority after aging: one level better (lower) per ``priority_aging_ticks`` waited
@@ -374,21 +200,21 @@ class World:
         languages: list[str] | None = None,
         assistant: bool = False,
     ) -> Agent:
-        floor = self.floors[office.floor_id]
+        floor = self.building.floors[office.floor_id]
         agent_id = self.next_id("A")
         # Who this is: office, role and ordinal (the n-th of that role ever hired there). Skills,
         # name and desk follow from it alone, so other hires never change them.
         ordinal = office.hires.get(role.value, 0)
         office.hires[role.value] = ordinal + 1
         key = f"agent:{office.id}:{role.value}:{ordinal}"
-        self.register_identity(agent_id, key)
+        self.streams.register_identity(agent_id, key)
         main = ROLE_SKILL[role]
         profile = {s: round(self.uniform(0.3, 0.6, key), 3) for s in ROLE_SKILL.values()}
         main_range = (0.45, 0.7) if assistant else (0.6, 0.95)
         profile[main] = round(self.uniform(*main_range, key), 3)
         profile.update(skills or {})
         first_name = self.pick(FIRST_NAMES, key)
-        desk = self._desk_for(office, role, ordinal)
+        desk = self.building.desk_for(office, role, ordinal)
         office.desks_used += 1
         agent = Agent(
             id=agent_id,
@@ -410,29 +236,18 @@ class World:
             assistant=assistant,
             hired_tick=self.tick,
         )
-        self.agents[agent_id] = agent
+        self.building.agents[agent_id] = agent
         office.agent_ids.append(agent_id)
         if role is ROLE_MANAGER and office.manager_id is None:
             office.manager_id = agent_id
         self.changes.agents[agent_id] = None
         return agent
 
-    def _desk_for(self, office: Office, role: Role, ordinal: int) -> tuple[int, int]:
-        """The desk of bay ``ordinal``; past the planned bays, any free tile in the office."""
-        desk = desk_position(office.rect, role.value, ordinal)
-        taken = {self.agents[a].desk for a in office.agent_ids}
-        if desk is None or desk in taken:
-            desk = spare_desk(office.rect, taken) or desk or (office.rect.x + 1, office.rect.y + 1)
-        return desk
-
-    def office_members(self, office: Office, role: Role) -> list[Agent]:
-        return [a for a in (self.agents[i] for i in office.agent_ids) if a.role is role]
-
     def auto_staff(self, office: Office, parents: tuple[int, ...] = ()) -> list[Agent]:
         """Give an office an assistant for every role it lacks, logging each one."""
         hired = []
         for role in (ROLE_MANAGER, *WORKING_ROLES):
-            if not self.office_members(office, role):
+            if not self.building.office_members(office, role):
                 agent = self.add_agent(office, role, assistant=True, name=f"Assistant {role.value}")
                 self.log(
                     "agent.auto_staffed",
@@ -463,25 +278,10 @@ class World:
             slots=spec.slots,
             sensitive=spec.sensitive,
         )
-        self.tools[tool.id] = tool
+        self.building.tools[tool.id] = tool
         floor.tool_ids.append(tool.id)
         self.changes.tools[tool.id] = None
         return tool
-
-    def floor_tools(self, floor_id: str) -> list[Tool]:
-        return [self.tools[t] for t in self.floors[floor_id].tool_ids]
-
-    def tools_for(self, floor_id: str, capability: str) -> tuple[list[Tool], bool]:
-        """The floor's tools offering ``capability``, most trusted first (``supply.find_tools``),
-        and whether a sensitive one is among them. Tools never change what they offer, so the
-        answer is kept until the floor gets another tool."""
-        have = len(self.floors[floor_id].tool_ids)
-        cached = self._tools_for.get((floor_id, capability))
-        if cached is None or cached[0] != have:
-            matching = find_tools(self.floor_tools(floor_id), capability)
-            cached = (have, matching, any(t.sensitive for t in matching))
-            self._tools_for[(floor_id, capability)] = cached
-        return cached[1], cached[2]
 
     # ---- artifacts --------------------------------------------------------------------------
 
@@ -503,7 +303,7 @@ class World:
             content=content,
             hash=content_hash(content),
         )
-        self.artifacts[artifact.id] = artifact
+        self.board.artifacts[artifact.id] = artifact
         self.totals["artifacts"] += 1
         return artifact
 
@@ -537,18 +337,17 @@ class World:
                 return "the approval vote has not carried"
             return self._acceptance_failure(task)
         if target is TASK_DEPLOYED:
-            directive = self.directives[task.directive_id]
-            if any(
-                self.tasks[t].state not in (TASK_MERGED, TASK_DEPLOYED) for t in directive.task_ids
-            ):
+            tasks = self.board.tasks
+            directive = self.board.directives[task.directive_id]
+            if any(tasks[t].state not in (TASK_MERGED, TASK_DEPLOYED) for t in directive.task_ids):
                 return "not every task of the directive is merged"
         return None
 
     def _start_failure(self, task: Task) -> str | None:
-        builder = self.agents.get(task.assignee or "")
+        builder = self.building.agents.get(task.assignee or "")
         if builder is None or builder.role is not ROLE_BUILDER:
             return "no builder assigned"
-        tool = self.tools.get(builder.held_tool or "")
+        tool = self.building.tools.get(builder.held_tool or "")
         if tool is None or "build" not in tool.capabilities:
             return "the builder does not hold a build tool"
         unmerged = self.unmerged_dependency(task)
@@ -575,7 +374,7 @@ class World:
     def unmerged_dependency(self, task: Task) -> str | None:
         """The first dependency of ``task`` not merged (or deployed) yet, if any."""
         for dep in task.depends_on:
-            dep_task = self.tasks.get(dep)
+            dep_task = self.board.tasks.get(dep)
             if dep_task is not None and dep_task.state not in (
                 TASK_MERGED,
                 TASK_DEPLOYED,
@@ -584,7 +383,8 @@ class World:
         return None
 
     def contract_ready(self, task: Task) -> bool:
-        version = self.floors[task.floor_id].contracts_available.get(task.requires_contract or "")
+        floor = self.building.floors[task.floor_id]
+        version = floor.contracts_available.get(task.requires_contract or "")
         return version is not None and satisfies(version, task.contract_range or "^1.0.0")
 
     def transition(
@@ -616,7 +416,7 @@ class World:
                 (task.last_event, *parents),
             )
             raise TransitionRefused(task.id, source.value, target.value, refusal)
-        self._enter(task, source, target)
+        self.board.enter(task, source, target, self.tick)
         source_name, target_name = _STATE_NAME[source], _STATE_NAME[target]
         seq = self.log(
             "task.transition",
@@ -630,75 +430,15 @@ class World:
         self.changes.tasks[task.id] = None
         return seq
 
-    def _enter(self, task: Task, source: TaskState, target: TaskState) -> None:
-        self.state_counts[source] -= 1
-        self.state_counts[target] += 1
-        by_state = self.office_tasks.get(task.office_id)
-        if by_state is not None:
-            by_state[source].pop(task.id, None)
-            if target is not TASK_DEPLOYED:
-                by_state[target][task.id] = None
-        if target is TASK_BLOCKED:
-            task.blocked_from = source
-            task.blocked_since = self.tick
-        elif source is TASK_BLOCKED:
-            task.blocked_ticks += self.tick - (task.blocked_since or self.tick)
-            task.blocked_from = task.blocked_reason = task.blocked_since = None
-        if target is TASK_IN_PROGRESS and task.started_tick is None:
-            task.started_tick = self.tick
-        if target is TASK_MERGED:
-            task.merged_tick = self.tick
-        if target is TASK_DEPLOYED:
-            task.deployed_tick = self.tick
-        task.state = target
-
     def register_task(self, task: Task) -> None:
-        self.tasks[task.id] = task
-        self.offices[task.office_id].task_ids.append(task.id)
-        self.state_counts[task.state] += 1
-        self._index_task(task)
+        self.board.add_task(task)
+        self.building.offices[task.office_id].task_ids.append(task.id)
         self.changes.tasks[task.id] = None
-
-    def _index_task(self, task: Task) -> None:
-        self.task_order[task.id] = self._tasks_indexed
-        self._tasks_indexed += 1
-        if task.state is not TASK_DEPLOYED:
-            self.tasks_in(task.office_id)[task.state][task.id] = None
-
-    def tasks_in(self, office_id: str) -> dict[TaskState, dict[str, None]]:
-        """The office's open tasks by state (ids in the order they entered the state)."""
-        by_state = self.office_tasks.get(office_id)
-        if by_state is None:
-            by_state = self.office_tasks[office_id] = {s: {} for s in TaskState}
-        return by_state
-
-    def add_meeting(self, meeting: Meeting) -> None:
-        """Record a called meeting (and index it under its office until it concludes)."""
-        self.meetings[meeting.id] = meeting
-        self.open_meetings.setdefault(meeting.office_id, {})[meeting.id] = None
-
-    def in_office_order(self, task_ids: list[str]) -> list[str]:
-        """``task_ids`` in the order of their office's ``task_ids`` (registration order)."""
-        if len(task_ids) > 1:
-            task_ids.sort(key=self.task_order.__getitem__)
-        return task_ids
-
-    def forget_task(self, task_id: str) -> None:
-        """Drop a task that left memory from the indexes."""
-        self.task_order.pop(task_id, None)
 
     def rebuild_indexes(self) -> None:
         """Derive the indexes from the registries (after a snapshot was loaded)."""
-        self.task_order, self.office_tasks, self.open_meetings = {}, {}, {}
-        self._tasks_indexed = 0
-        self._tools_for = {}  # the tools were rebuilt too
-        self.next_contract_prune = 0
-        for office in self.offices.values():
-            for task_id in office.task_ids:
-                self._index_task(self.tasks[task_id])
-        for meeting in self.meetings.values():
-            if meeting.open:
-                self.open_meetings.setdefault(meeting.office_id, {})[meeting.id] = None
+        self.board.rebuild_indexes([o.task_ids for o in self.building.offices.values()])
+        self.building.rebuild_indexes()
 
     def reviews_for(self, task: Task) -> dict[ReviewKind, ReviewStatus]:
         """The reviews a task needs: verification and docs always, security when sensitive."""
@@ -706,10 +446,6 @@ class World:
         if task.sensitivity >= self.settings.security_threshold:
             kinds.insert(1, REVIEW_KIND_SECURITY)
         return {k: REVIEW_PENDING for k in kinds}
-
-    @property
-    def floor_ids(self) -> list[str]:
-        return list(self.floors)
 
 
 def build_world(
@@ -734,7 +470,7 @@ def build_world(
             level=level,
             plan=plan,
         )
-        world.floors[floor.id] = floor
+        world.building.floors[floor.id] = floor
         for index, office_spec in enumerate(floor_spec.offices):
             office = Office(
                 id=world.next_id("O"),
@@ -743,7 +479,7 @@ def build_world(
                 rect=plan.offices[index],
                 bays=bays[index],
             )
-            world.offices[office.id] = office
+            world.building.offices[office.id] = office
             floor.office_ids.append(office.id)
             _staff_office(world, office, office_spec.agents, counts[index], genesis)
         for tool_spec in floor_spec.tools:
@@ -772,7 +508,7 @@ def _staff_office(
         for _ in range(count - already):
             world.add_agent(office, role)
     for agent_id in office.agent_ids:
-        agent = world.agents[agent_id]
+        agent = world.building.agents[agent_id]
         world.log(
             "agent.hired",
             "system",
@@ -796,10 +532,4 @@ def set_status(agent: Agent, status: AgentStatus, world: World) -> None:
         world.changes.agents[agent.id] = None
 
 
-_TWO_TO_MINUS_53 = 2.0**-53
 _STATE_NAME = {state: state.value for state in TaskState}  # Enum.value is a property call
-
-
-def _stream_key(seed: int, salt: str) -> bytes:
-    """The blake2b key of a world's keyed streams: its seed and futures salt (<= 64 bytes)."""
-    return hashlib.blake2b(f"{seed}:{salt}".encode(), digest_size=32).digest()

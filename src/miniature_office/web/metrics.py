@@ -97,19 +97,19 @@ class WorldCollector(Collector):
 
 def _figures(engine: Engine) -> dict[str, Any]:
     world = engine.world
-    tasks = {s.value: world.state_counts[s] for s in BOARD_ORDER}
+    tasks = {s.value: world.board.state_counts[s] for s in BOARD_ORDER}
     tasks[TaskState.DEPLOYED.value] = world.totals["tasks_deployed"]
     by_role = {r.value: 0 for r in Role}
     by_status = {s.value: 0 for s in AgentStatus}
-    for agent in world.agents.values():
+    for agent in world.building.agents.values():
         by_role[agent.role.value] += 1
         by_status[agent.status.value] += 1
     latest = engine.flow.latest
     lead = latest.lead_time_p50_ticks if latest is not None else None
     return {
         "tick": world.tick,
-        "floors": len(world.floors),
-        "agents": len(world.agents),
+        "floors": len(world.building.floors),
+        "agents": len(world.building.agents),
         "artifacts": world.totals["artifacts"],
         "events": world.audit.count,
         "tasks": tasks,

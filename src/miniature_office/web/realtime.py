@@ -361,7 +361,7 @@ def register_realtime(
     @needs(AccessRole.VIEWER, "follow_floor")
     def _follow(data: Any) -> dict[str, Any]:
         floor = data.get("floor") if isinstance(data, dict) else None
-        known = runtime.read(lambda e: list(e.world.floors))
+        known = runtime.read(lambda e: list(e.world.building.floors))
         if not isinstance(floor, str) or len(floor) > MAX_FLOOR_NAME or floor not in known:
             shown = floor if isinstance(floor, str) and len(floor) <= MAX_FLOOR_NAME else None
             return {"ok": False, "error": f"unknown floor {shown!r}", "floors": known,

@@ -115,7 +115,7 @@ def run_office(
     engine = _run(scenario, seed, ticks, stop_after, stop)
     return sorted(
         (d.created_tick, d.deployed_tick)
-        for d in engine.world.directives.values()
+        for d in engine.world.board.directives.values()
         if d.deployed_tick is not None
     )
 
@@ -126,7 +126,7 @@ def deployed_ticks(scenario: Scenario, seed: int, ticks: int) -> dict[int, int]:
     engine = _run(scenario, seed, ticks, None, None)
     return {
         int(d.title.rsplit(" ", 1)[1]) - 1: d.deployed_tick
-        for d in engine.world.directives.values()
+        for d in engine.world.board.directives.values()
         if d.deployed_tick is not None
     }
 

@@ -26,10 +26,10 @@ def agent_status(world: World, data: dict[str, Any]) -> dict[str, Any]:
     """0.1.0's agent status: department, current task, capabilities and task history."""
     ident = data["id"]
     # Tasks it holds or reviewed, and those it produced an artifact for, in task order.
-    authored = {a.subject for a in world.artifacts.values() if a.author == ident}
+    authored = {a.subject for a in world.board.artifacts.values() if a.author == ident}
     history = [
         t.id
-        for t in world.tasks.values()
+        for t in world.board.tasks.values()
         if t.assignee == ident or ident in t.reviewers.values() or t.id in authored
     ]
     return {
@@ -54,7 +54,7 @@ def task(data: dict[str, Any]) -> dict[str, Any]:
 
 def task_detail(world: World, data: dict[str, Any]) -> dict[str, Any]:
     """0.1.0's task detail: conditions and acceptance criteria as {description, is_*}."""
-    deps = [world.tasks.get(dep) for dep in data["depends_on"]]
+    deps = [world.board.tasks.get(dep) for dep in data["depends_on"]]
     preconditions = [
         {"description": f"{dep.id} is merged", "is_satisfied": dep.state.value in _DONE}
         for dep in deps
@@ -81,7 +81,7 @@ def task_detail(world: World, data: dict[str, Any]) -> dict[str, Any]:
 
 def department(world: World, data: dict[str, Any]) -> dict[str, Any]:
     """0.1.0's department: department_id, domain, is_fully_staffed, missing_roles."""
-    present = {a.role for a in world.agents.values() if a.floor_id == data["id"]}
+    present = {a.role for a in world.building.agents.values() if a.floor_id == data["id"]}
     missing = [r.value for r in (*WORKING_ROLES, Role.MANAGER) if r not in present]
     return {
         **data,

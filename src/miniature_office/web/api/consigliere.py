@@ -343,7 +343,7 @@ def draft() -> Response:
     body = parse_body(Draft)
 
     def make(engine: Engine) -> dict[str, Any]:
-        if body.floor not in engine.world.floors:
+        if body.floor not in engine.world.building.floors:
             raise ApiError(
                 422, "validation_error", f"floor: unknown floor {body.floor!r}", {"field": "floor"}
             )
@@ -456,7 +456,7 @@ def revert_proposal(proposal_id: str) -> Response:
     body = parse_body(Revert)
 
     def write(engine: Engine) -> dict[str, Any]:
-        if proposal_id[:40] not in engine.world.proposals:
+        if proposal_id[:40] not in engine.world.governance.proposals:
             raise not_found("proposal", proposal_id[:40])
         try:
             return counter_proposal(engine.world, proposal_id[:40], engine.tick + body.in_ticks)

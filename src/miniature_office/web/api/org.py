@@ -34,13 +34,13 @@ class AgentFilter(Query):
 
 def _floor_detail(engine: Engine, floor_id: str) -> dict[str, Any]:
     world = engine.world
-    floor = require(world.floors.get(floor_id), "floor", floor_id)
-    agents = [a for a in world.agents.values() if a.floor_id == floor.id]
-    tasks = [t for t in world.tasks.values() if t.floor_id == floor.id]
+    floor = require(world.building.floors.get(floor_id), "floor", floor_id)
+    agents = [a for a in world.building.agents.values() if a.floor_id == floor.id]
+    tasks = [t for t in world.board.tasks.values() if t.floor_id == floor.id]
     return {
         **floor.to_dict(),
-        "offices": [world.offices[o].to_dict() for o in floor.office_ids],
-        "tools": [world.tools[t].to_dict() for t in floor.tool_ids],
+        "offices": [world.building.offices[o].to_dict() for o in floor.office_ids],
+        "tools": [world.building.tools[t].to_dict() for t in floor.tool_ids],
         "agents": [a.to_dict() for a in agents],
         "task_counts": _count(t.state.value for t in tasks),
     }
@@ -55,7 +55,7 @@ def _count(values: Any) -> dict[str, int]:
 
 @route(bp, "/floors", "Every floor (one department per language)")
 def floors() -> Response:
-    data = read(lambda e: [f.to_dict() for f in e.world.floors.values()])
+    data = read(lambda e: [f.to_dict() for f in e.world.building.floors.values()])
     return json_response({"floors": data, "count": len(data)})
 
 
@@ -69,8 +69,8 @@ def departments() -> Response:
     def build(engine: Engine) -> list[dict[str, Any]]:
         world = engine.world
         out = []
-        for floor in world.floors.values():
-            agents = [a for a in world.agents.values() if a.floor_id == floor.id]
+        for floor in world.building.floors.values():
+            agents = [a for a in world.building.agents.values() if a.floor_id == floor.id]
             out.append(
                 {
                     "id": floor.id,
@@ -81,7 +81,7 @@ def departments() -> Response:
                     "roles": _count(a.role.value for a in agents),
                     "open_tasks": sum(
                         1
-                        for t in world.tasks.values()
+                        for t in world.board.tasks.values()
                         if t.floor_id == floor.id and t.state.value != "deployed"
                     ),
                 }
@@ -95,7 +95,7 @@ def departments() -> Response:
 
 @route(bp, "/offices", "Every office (a team: one manager and its agents)")
 def offices() -> Response:
-    data = read(lambda e: [o.to_dict() for o in e.world.offices.values()])
+    data = read(lambda e: [o.to_dict() for o in e.world.building.offices.values()])
     return json_response({"offices": data, "count": len(data)})
 
 
@@ -103,10 +103,10 @@ def offices() -> Response:
 def office(office_id: str) -> Response:
     def build(engine: Engine) -> dict[str, Any]:
         world = engine.world
-        found = require(world.offices.get(office_id), "office", office_id)
+        found = require(world.building.offices.get(office_id), "office", office_id)
         return {
             **found.to_dict(),
-            "agents": [world.agents[a].to_dict() for a in found.agent_ids],
+            "agents": [world.building.agents[a].to_dict() for a in found.agent_ids],
             "task_ids": list(found.task_ids),
         }
 
@@ -120,7 +120,7 @@ def agents() -> Response:
     def build(engine: Engine) -> list[dict[str, Any]]:
         return [
             compat.agent(a.to_dict())
-            for a in engine.world.agents.values()
+            for a in engine.world.building.agents.values()
             if (f.floor is None or a.floor_id == f.floor)
             and (f.office is None or a.office_id == f.office)
             and (f.role is None or a.role is f.role)
@@ -136,7 +136,7 @@ def agent(agent_id: str) -> Response:
     return json_response(
         read(
             lambda e: compat.agent(
-                require(e.world.agents.get(agent_id), "agent", agent_id).to_dict()
+                require(e.world.building.agents.get(agent_id), "agent", agent_id).to_dict()
             )
         )
     )
@@ -145,7 +145,7 @@ def agent(agent_id: str) -> Response:
 @route(bp, "/agents/<agent_id>/status", "One agent's status, activity and held tool")
 def agent_status(agent_id: str) -> Response:
     def build(engine: Engine) -> dict[str, Any]:
-        found = require(engine.world.agents.get(agent_id), "agent", agent_id).to_dict()
+        found = require(engine.world.building.agents.get(agent_id), "agent", agent_id).to_dict()
         keys = ("id", "name", "role", "status", "task_id", "activity", "held_tool", "waiting_for",
                 "floor_id", "skills")  # fmt: skip
         return compat.agent_status(engine.world, {key: found[key] for key in keys}) | {

@@ -39,13 +39,15 @@ class ArtifactFilter(Page):
 
 def _tools(engine: Engine, floor: str | None) -> list[dict[str, Any]]:
     return [
-        t.to_dict() for t in engine.world.tools.values() if floor is None or t.floor_id == floor
+        t.to_dict()
+        for t in engine.world.building.tools.values()
+        if floor is None or t.floor_id == floor
     ]
 
 
 def _checkouts(engine: Engine, floor: str | None) -> list[dict[str, Any]]:
     out = []
-    for tool in engine.world.tools.values():
+    for tool in engine.world.building.tools.values():
         if floor is not None and tool.floor_id != floor:
             continue
         for holder in tool.holders:
@@ -98,7 +100,7 @@ def contracts() -> Response:
     data = read(
         lambda e: [
             c.to_dict()
-            for c in e.world.contracts.values()
+            for c in e.world.building.contracts.values()
             if floor is None or floor in (c.consumer_floor, c.provider_floor)
         ]
     )
@@ -109,14 +111,18 @@ def contracts() -> Response:
 def contract(contract_id: str) -> Response:
     return json_response(
         read(
-            lambda e: require(e.world.contracts.get(contract_id), "contract", contract_id).to_dict()
+            lambda e: require(
+                e.world.building.contracts.get(contract_id), "contract", contract_id
+            ).to_dict()
         )
     )
 
 
 @route(bp, "/elevator", "The elevator: level, target, cargo and queue")
 def elevator() -> Response:
-    return json_response(read(lambda e: e.world.elevator.to_dict(e.world.floor_ids)))
+    return json_response(
+        read(lambda e: e.world.building.elevator.to_dict(e.world.building.floor_ids))
+    )
 
 
 @route(bp, "/artifacts", "Artifacts, filtered by kind, subject and author, paginated",
@@ -127,7 +133,7 @@ def artifacts() -> Response:
     def build(engine: Engine) -> dict[str, Any]:
         found = [
             a
-            for a in engine.world.artifacts.values()
+            for a in engine.world.board.artifacts.values()
             if (f.kind is None or a.kind is f.kind)
             and (f.subject is None or a.subject == f.subject)
             and (f.author is None or a.author == f.author)
@@ -141,6 +147,8 @@ def artifacts() -> Response:
 def artifact(artifact_id: str) -> Response:
     return json_response(
         read(
-            lambda e: require(e.world.artifacts.get(artifact_id), "artifact", artifact_id).to_dict()
+            lambda e: require(
+                e.world.board.artifacts.get(artifact_id), "artifact", artifact_id
+            ).to_dict()
         )
     )

@@ -67,7 +67,9 @@ def _held_by_role(world: World, task: Task, role: Role) -> bool:
         for kind, agent in task.reviewers.items()
         if task.reviews.get(kind) is ReviewStatus.IN_PROGRESS
     ]
-    return any((agent := world.agents.get(h)) is not None and agent.role is role for h in holders)
+    return any(
+        (agent := world.building.agents.get(h)) is not None and agent.role is role for h in holders
+    )
 
 
 @route(bp, "/directives", "Directives (user intent), filtered by floor and state",
@@ -78,7 +80,7 @@ def directives() -> Response:
     def build(engine: Engine) -> list[dict[str, Any]]:
         return [
             d.to_dict(engine.tick)
-            for d in engine.world.directives.values()
+            for d in engine.world.board.directives.values()
             if (f.floor is None or d.floor_id == f.floor)
             and (f.state is None or d.state is f.state)
         ]
@@ -97,8 +99,8 @@ def create_directive() -> Response:
 def directive(directive_id: str) -> Response:
     def build(engine: Engine) -> dict[str, Any]:
         world, tick = engine.world, engine.tick
-        found = require(world.directives.get(directive_id), "directive", directive_id)
-        tasks = [world.tasks[t] for t in found.task_ids if t in world.tasks]
+        found = require(world.board.directives.get(directive_id), "directive", directive_id)
+        tasks = [world.board.tasks[t] for t in found.task_ids if t in world.board.tasks]
         return {
             **found.to_dict(tick),
             "tree": {
@@ -121,7 +123,7 @@ def tasks() -> Response:
         world, tick = engine.world, engine.tick
         found = [
             t
-            for t in world.tasks.values()
+            for t in world.board.tasks.values()
             if (f.state is None or t.state is f.state)
             and (f.floor is None or t.floor_id == f.floor)
             and (f.directive is None or t.directive_id == f.directive)
@@ -135,7 +137,7 @@ def tasks() -> Response:
 @route(bp, "/tasks/<task_id>", "One task with its state history")
 def task(task_id: str) -> Response:
     def build(engine: Engine) -> dict[str, Any]:
-        found = require(engine.world.tasks.get(task_id), "task", task_id)
+        found = require(engine.world.board.tasks.get(task_id), "task", task_id)
         return compat.task_detail(engine.world, found.to_dict(engine.tick, history=True))
 
     return json_response(read(build))
@@ -162,7 +164,7 @@ def meetings() -> Response:
     def build(engine: Engine) -> list[dict[str, Any]]:
         return [
             m.to_dict()
-            for m in engine.world.meetings.values()
+            for m in engine.world.board.meetings.values()
             if (f.floor is None or m.floor_id == f.floor) and (f.open is None or m.open is f.open)
         ]
 
@@ -174,8 +176,8 @@ def meetings() -> Response:
 def meeting(meeting_id: str) -> Response:
     def build(engine: Engine) -> dict[str, Any]:
         world = engine.world
-        found = require(world.meetings.get(meeting_id), "meeting", meeting_id)
-        artifact = world.artifacts.get(found.artifact_id or "")
+        found = require(world.board.meetings.get(meeting_id), "meeting", meeting_id)
+        artifact = world.board.artifacts.get(found.artifact_id or "")
         return {**found.to_dict(), "decision": artifact.to_dict() if artifact else None}
 
     return json_response(read(build))
@@ -188,7 +190,7 @@ def votes() -> Response:
     def build(engine: Engine) -> list[dict[str, Any]]:
         return [
             v.to_dict()
-            for v in engine.world.votes.values()
+            for v in engine.world.board.votes.values()
             if (f.floor is None or v.floor_id == f.floor)
             and (f.outcome is None or v.outcome is f.outcome)
         ]
@@ -200,7 +202,7 @@ def votes() -> Response:
 @route(bp, "/votes/<vote_id>", "One vote with its ballots and weights")
 def vote(vote_id: str) -> Response:
     return json_response(
-        read(lambda e: require(e.world.votes.get(vote_id), "vote", vote_id).to_dict())
+        read(lambda e: require(e.world.board.votes.get(vote_id), "vote", vote_id).to_dict())
     )
 
 
