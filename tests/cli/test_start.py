@@ -7,6 +7,7 @@ flaky on a shared host, a module list is not.
 
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess  # nosec B404 - this interpreter, fixed arguments
 import sys
@@ -68,3 +69,28 @@ def test_a_one_tick_simulate_imports_only_what_it_runs() -> None:
     answer = _modules_after(SIMULATE)
     assert answer["code"] == 0 and "ticks               1" in answer["out"]
     assert _heavy(answer["modules"]) == []
+
+
+def _commands(parser: argparse.ArgumentParser) -> set[str]:
+    (sub,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    return set(sub.choices)
+
+
+def test_each_command_is_mapped_to_the_group_that_registers_it() -> None:
+    # main() builds only the named command's group: the map must name every command, each
+    # with the group whose register() adds it, or that command would parse with the wrong
+    # parser (or, unmapped, with the whole one: correct, only slower)
+    from miniature_office.cli import COMMANDS, GROUPS, build_parser
+
+    assert _commands(build_parser()) == set(COMMANDS)
+    for group in GROUPS:
+        assert _commands(build_parser((group,))) == {
+            name for name, owner in COMMANDS.items() if owner is group
+        }, group.__name__
+
+
+def test_a_command_parses_the_same_with_only_its_group_registered() -> None:
+    from miniature_office.cli import build_parser, simulate
+
+    argv = ["simulate", "--ticks", "3", "--seed", "7", "--json"]
+    assert build_parser((simulate,)).parse_args(argv) == build_parser().parse_args(argv)

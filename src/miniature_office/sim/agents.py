@@ -91,6 +91,26 @@ class Activity:
     cargo: Shipment | None = None  # what a courier carries
     refusals: int = 0  # checkouts of a sensitive tool refused for a missing justification
 
+    # Written out rather than generated: mypyc compiles this one, while the __init__ that
+    # @dataclass generates runs interpreted (tests/sim/test_native_init.py holds it to the fields).
+    def __init__(
+        self,
+        kind: ActivityKind,
+        target: str,
+        remaining: float,
+        capability: str | None = None,
+        place: str = "desk",
+        cargo: Shipment | None = None,
+        refusals: int = 0,
+    ) -> None:
+        self.kind = kind
+        self.target = target
+        self.remaining = remaining
+        self.capability = capability
+        self.place = place
+        self.cargo = cargo
+        self.refusals = refusals
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "kind": self.kind.value,

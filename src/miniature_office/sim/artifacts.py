@@ -42,6 +42,28 @@ class Artifact:
     content: dict[str, Any]
     hash: str
 
+    # Written out rather than generated: mypyc compiles this one, while the __init__ that
+    # @dataclass generates runs interpreted (tests/sim/test_native_init.py holds it to the fields).
+    def __init__(
+        self,
+        id: str,
+        kind: ArtifactKind,
+        subject: str,
+        author: str,
+        version: int,
+        tick: int,
+        content: dict[str, Any],
+        hash: str,
+    ) -> None:
+        self.id = id
+        self.kind = kind
+        self.subject = subject
+        self.author = author
+        self.version = version
+        self.tick = tick
+        self.content = content
+        self.hash = hash
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,

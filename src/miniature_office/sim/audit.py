@@ -131,6 +131,32 @@ class AuditEvent:
     hash: str
     recorded_at: float | None = None
 
+    # Written out rather than generated: mypyc compiles this one, while the __init__ that
+    # @dataclass generates runs interpreted (tests/sim/test_native_init.py holds it to the fields).
+    def __init__(
+        self,
+        seq: int,
+        tick: int,
+        kind: str,
+        actor: str,
+        target: str,
+        data: dict[str, Any],
+        parents: list[int],
+        prev: str,
+        hash: str,
+        recorded_at: float | None = None,
+    ) -> None:
+        self.seq = seq
+        self.tick = tick
+        self.kind = kind
+        self.actor = actor
+        self.target = target
+        self.data = data
+        self.parents = parents
+        self.prev = prev
+        self.hash = hash
+        self.recorded_at = recorded_at
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "seq": self.seq,

@@ -69,6 +69,92 @@ class FlowRow:
     #: 1 when admission binds this tick: arrivals wait while ``arrivals.max_open`` are open
     intake_bound: int = 0
 
+    # Written out rather than generated: mypyc compiles this one, while the __init__ that
+    # @dataclass generates runs interpreted (tests/sim/test_native_init.py holds it to the fields).
+    def __init__(
+        self,
+        tick: int,
+        day: int = 0,
+        states: dict[str, int] | None = None,
+        wip: int = 0,
+        deployed_total: int = 0,
+        blocked: int = 0,
+        queue: dict[str, int] | None = None,
+        utilisation: dict[str, float] | None = None,
+        escaped_defects: int = 0,
+        defects_found: int = 0,
+        bottleneck: str | None = None,
+        audit_head: str = "",
+        offered_directives_per_tick: int = 0,
+        admitted_directives_per_tick: int = 0,
+        rejected_directives_per_tick: int = 0,
+        offered_total: int | None = None,
+        admitted_total: int | None = None,
+        rejected_total: int | None = None,
+        backlog_directives: int = 0,
+        open_directives: int = 0,
+        in_system_directives: int = 0,
+        wip_tasks: int = 0,
+        deployed_directives_per_tick: int = 0,
+        deployed_tasks_per_tick: int = 0,
+        throughput_directives_per_day: int = 0,
+        lead_time_sum_ticks: int = 0,
+        window_ticks: int = 0,
+        lead_time_mean_ticks: float | None = None,
+        lead_time_p50_ticks: float | None = None,
+        lead_time_p85_ticks: float | None = None,
+        lead_time_p95_ticks: float | None = None,
+        cycle_time_mean_ticks: float | None = None,
+        cycle_time_p50_ticks: float | None = None,
+        cycle_time_p85_ticks: float | None = None,
+        agent_ticks: dict[str, float] | None = None,
+        stalls_open: int = 0,
+        stall_episodes_total: int = 0,
+        task_lead_time_sum_ticks: int = 0,
+        lead_time_from_admission_sum_ticks: int = 0,
+        intake_bound: int = 0,
+    ) -> None:
+        self.tick = tick
+        self.day = day
+        self.states = {} if states is None else states
+        self.wip = wip
+        self.deployed_total = deployed_total
+        self.blocked = blocked
+        self.queue = {} if queue is None else queue
+        self.utilisation = {} if utilisation is None else utilisation
+        self.escaped_defects = escaped_defects
+        self.defects_found = defects_found
+        self.bottleneck = bottleneck
+        self.audit_head = audit_head
+        self.offered_directives_per_tick = offered_directives_per_tick
+        self.admitted_directives_per_tick = admitted_directives_per_tick
+        self.rejected_directives_per_tick = rejected_directives_per_tick
+        self.offered_total = offered_total
+        self.admitted_total = admitted_total
+        self.rejected_total = rejected_total
+        self.backlog_directives = backlog_directives
+        self.open_directives = open_directives
+        self.in_system_directives = in_system_directives
+        self.wip_tasks = wip_tasks
+        self.deployed_directives_per_tick = deployed_directives_per_tick
+        self.deployed_tasks_per_tick = deployed_tasks_per_tick
+        self.throughput_directives_per_day = throughput_directives_per_day
+        self.lead_time_sum_ticks = lead_time_sum_ticks
+        self.window_ticks = window_ticks
+        self.lead_time_mean_ticks = lead_time_mean_ticks
+        self.lead_time_p50_ticks = lead_time_p50_ticks
+        self.lead_time_p85_ticks = lead_time_p85_ticks
+        self.lead_time_p95_ticks = lead_time_p95_ticks
+        self.cycle_time_mean_ticks = cycle_time_mean_ticks
+        self.cycle_time_p50_ticks = cycle_time_p50_ticks
+        self.cycle_time_p85_ticks = cycle_time_p85_ticks
+        self.agent_ticks = {} if agent_ticks is None else agent_ticks
+        self.stalls_open = stalls_open
+        self.stall_episodes_total = stall_episodes_total
+        self.task_lead_time_sum_ticks = task_lead_time_sum_ticks
+        self.lead_time_from_admission_sum_ticks = lead_time_from_admission_sum_ticks
+        self.intake_bound = intake_bound
+
     def to_dict(self) -> dict[str, Any]:
         """The row as JSON-ready data, fields in declaration order (nested dicts are shared)."""
         return {name: getattr(self, name) for name in FIELD_NAMES}

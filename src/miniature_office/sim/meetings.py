@@ -27,6 +27,38 @@ class Meeting:
     transcript: list[dict[str, Any]] = field(default_factory=list)
     artifact_id: str | None = None
 
+    # Written out rather than generated: mypyc compiles this one, while the __init__ that
+    # @dataclass generates runs interpreted (tests/sim/test_native_init.py holds it to the fields).
+    def __init__(
+        self,
+        id: str,
+        task_id: str,
+        floor_id: str,
+        office_id: str,
+        participants: list[str],
+        called_tick: int,
+        duration: int,
+        ambiguity_before: float,
+        progress: int = 0,
+        started_tick: int | None = None,
+        concluded_tick: int | None = None,
+        transcript: list[dict[str, Any]] | None = None,
+        artifact_id: str | None = None,
+    ) -> None:
+        self.id = id
+        self.task_id = task_id
+        self.floor_id = floor_id
+        self.office_id = office_id
+        self.participants = participants
+        self.called_tick = called_tick
+        self.duration = duration
+        self.ambiguity_before = ambiguity_before
+        self.progress = progress
+        self.started_tick = started_tick
+        self.concluded_tick = concluded_tick
+        self.transcript = [] if transcript is None else transcript
+        self.artifact_id = artifact_id
+
     @property
     def open(self) -> bool:
         return self.concluded_tick is None

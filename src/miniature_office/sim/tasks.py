@@ -81,6 +81,22 @@ class Transition:
     reason: str
     event_seq: int
 
+    # Written out rather than generated: mypyc compiles this one, while the __init__ that
+    # @dataclass generates runs interpreted (tests/sim/test_native_init.py holds it to the fields).
+    def __init__(
+        self,
+        tick: int,
+        source: str,
+        target: str,
+        reason: str,
+        event_seq: int,
+    ) -> None:
+        self.tick = tick
+        self.source = source
+        self.target = target
+        self.reason = reason
+        self.event_seq = event_seq
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "tick": self.tick,
@@ -138,6 +154,96 @@ class Task:
     last_event: int = 0
     stage_ticks: dict[str, int] = field(default_factory=dict)  # ticks spent per flow stage
     active_ticks: int = 0  # ticks someone worked on it (flow efficiency = active / age)
+
+    # Written out rather than generated: mypyc compiles this one, while the __init__ that
+    # @dataclass generates runs interpreted (tests/sim/test_native_init.py holds it to the fields).
+    def __init__(
+        self,
+        id: str,
+        directive_id: str,
+        floor_id: str,
+        office_id: str,
+        title: str,
+        effort: float,
+        complexity: float,
+        ambiguity: float,
+        sensitivity: float,
+        created_tick: int,
+        acceptance: list[str],
+        depends_on: list[str] | None = None,
+        requires_contract: str | None = None,
+        contract_range: str | None = None,
+        provides_contract: str | None = None,
+        state: TaskState = TaskState.SCHEDULED,
+        blocked_from: TaskState | None = None,
+        blocked_reason: str | None = None,
+        assignee: str | None = None,
+        last_builder: str | None = None,
+        progress: float = 0.0,
+        defects: int = 0,
+        vulnerabilities: int = 0,
+        defects_found: int = 0,
+        vulnerabilities_found: int = 0,
+        rework_count: int = 0,
+        meeting_id: str | None = None,
+        meeting_done: bool = False,
+        reviews: dict[ReviewKind, ReviewStatus] | None = None,
+        reviewers: dict[ReviewKind, str] | None = None,
+        vote_id: str | None = None,
+        vote_carried: bool = False,
+        artifacts: list[str] | None = None,
+        history: list[Transition] | None = None,
+        started_tick: int | None = None,
+        merged_tick: int | None = None,
+        deployed_tick: int | None = None,
+        blocked_since: int | None = None,
+        blocked_ticks: int = 0,
+        last_event: int = 0,
+        stage_ticks: dict[str, int] | None = None,
+        active_ticks: int = 0,
+    ) -> None:
+        self.id = id
+        self.directive_id = directive_id
+        self.floor_id = floor_id
+        self.office_id = office_id
+        self.title = title
+        self.effort = effort
+        self.complexity = complexity
+        self.ambiguity = ambiguity
+        self.sensitivity = sensitivity
+        self.created_tick = created_tick
+        self.acceptance = acceptance
+        self.depends_on = [] if depends_on is None else depends_on
+        self.requires_contract = requires_contract
+        self.contract_range = contract_range
+        self.provides_contract = provides_contract
+        self.state = state
+        self.blocked_from = blocked_from
+        self.blocked_reason = blocked_reason
+        self.assignee = assignee
+        self.last_builder = last_builder
+        self.progress = progress
+        self.defects = defects
+        self.vulnerabilities = vulnerabilities
+        self.defects_found = defects_found
+        self.vulnerabilities_found = vulnerabilities_found
+        self.rework_count = rework_count
+        self.meeting_id = meeting_id
+        self.meeting_done = meeting_done
+        self.reviews = {} if reviews is None else reviews
+        self.reviewers = {} if reviewers is None else reviewers
+        self.vote_id = vote_id
+        self.vote_carried = vote_carried
+        self.artifacts = [] if artifacts is None else artifacts
+        self.history = [] if history is None else history
+        self.started_tick = started_tick
+        self.merged_tick = merged_tick
+        self.deployed_tick = deployed_tick
+        self.blocked_since = blocked_since
+        self.blocked_ticks = blocked_ticks
+        self.last_event = last_event
+        self.stage_ticks = {} if stage_ticks is None else stage_ticks
+        self.active_ticks = active_ticks
 
     @property
     def security_level(self) -> int:
@@ -222,6 +328,60 @@ class Directive:
     designed_tick: int | None = None
     stage_ticks: dict[str, int] = field(default_factory=dict)  # lead time split by stage
     active_ticks: int = 0  # ticks someone worked on it (flow efficiency = active / lead)
+
+    # Written out rather than generated: mypyc compiles this one, while the __init__ that
+    # @dataclass generates runs interpreted (tests/sim/test_native_init.py holds it to the fields).
+    def __init__(
+        self,
+        id: str,
+        title: str,
+        floor_id: str,
+        office_id: str,
+        priority: int,
+        ambiguity: float,
+        sensitivity: float,
+        complexity: float,
+        created_tick: int,
+        depends_on_floor: str | None = None,
+        origin_contract: str | None = None,
+        state: DirectiveState = DirectiveState.AWAITING_DESIGN,
+        architect_intent: str | None = None,
+        architect: str | None = None,
+        task_ids: list[str] | None = None,
+        artifacts: list[str] | None = None,
+        deployed_tick: int | None = None,
+        escaped_defects: int = 0,
+        last_event: int = 0,
+        key: str = "",
+        offered_tick: int | None = None,
+        designed_tick: int | None = None,
+        stage_ticks: dict[str, int] | None = None,
+        active_ticks: int = 0,
+    ) -> None:
+        self.id = id
+        self.title = title
+        self.floor_id = floor_id
+        self.office_id = office_id
+        self.priority = priority
+        self.ambiguity = ambiguity
+        self.sensitivity = sensitivity
+        self.complexity = complexity
+        self.created_tick = created_tick
+        self.depends_on_floor = depends_on_floor
+        self.origin_contract = origin_contract
+        self.state = state
+        self.architect_intent = architect_intent
+        self.architect = architect
+        self.task_ids = [] if task_ids is None else task_ids
+        self.artifacts = [] if artifacts is None else artifacts
+        self.deployed_tick = deployed_tick
+        self.escaped_defects = escaped_defects
+        self.last_event = last_event
+        self.key = key
+        self.offered_tick = offered_tick
+        self.designed_tick = designed_tick
+        self.stage_ticks = {} if stage_ticks is None else stage_ticks
+        self.active_ticks = active_ticks
 
     @property
     def arrived_tick(self) -> int:

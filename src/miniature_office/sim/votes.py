@@ -35,6 +35,32 @@ class Vote:
     closed_tick: int | None = None
     override_reason: str | None = None
 
+    # Written out rather than generated: mypyc compiles this one, while the __init__ that
+    # @dataclass generates runs interpreted (tests/sim/test_native_init.py holds it to the fields).
+    def __init__(
+        self,
+        id: str,
+        task_id: str,
+        floor_id: str,
+        office_id: str,
+        opened_tick: int,
+        weights: dict[str, int],
+        ballots: dict[str, bool] | None = None,
+        outcome: VoteOutcome = VoteOutcome.OPEN,
+        closed_tick: int | None = None,
+        override_reason: str | None = None,
+    ) -> None:
+        self.id = id
+        self.task_id = task_id
+        self.floor_id = floor_id
+        self.office_id = office_id
+        self.opened_tick = opened_tick
+        self.weights = weights
+        self.ballots = {} if ballots is None else ballots
+        self.outcome = outcome
+        self.closed_tick = closed_tick
+        self.override_reason = override_reason
+
     @property
     def complete(self) -> bool:
         return len(self.ballots) == len(self.weights)
