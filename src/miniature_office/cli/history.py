@@ -79,7 +79,7 @@ def fit_text(fit: dict[str, Any]) -> str:
         f"{fit['leads']['fast_median_days']} days, no office work), the rest slow (median "
         f"{fit['leads']['slow_median_days']} days: a wait, then "
         f"{fit['leads']['office_work_days']} days of office work)",
-        f"arrivals: {fit['arrivals']['level']} per week, dispersion "
+        f"arrivals: {fit['arrivals']['level']} per week, fortnight dispersion "
         f"{fit['arrivals']['dispersion']}, level drift sigma {fit['arrivals']['log_sigma']}",
         f"verdict: {fit['verdict']}",
     ]
