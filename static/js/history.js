@@ -4,10 +4,17 @@
 import uPlot from "../vendor/uPlot.esm.js";
 import { api, post } from "./api.js";
 import { getToken, requestToken } from "./auth.js";
+import { describeCommand, humanize } from "./consigliere.js";
 import { $, el, humanRole, replaceChildren, setText } from "./dom.js";
 
 const AXIS = { stroke: "#c8d0da", grid: { stroke: "#2d3340", width: 1 }, ticks: { stroke: "#2d3340" } };
 const ROLES = ["builder", "verifier", "architect", "doc_agent"];
+// The fitted office's one floor (sim/history/office.py FLOOR), named for the Steer tab's
+// phrasing helpers, which look floors up in a live world's store.
+const FITTED = {
+  agents: new Map(), tasks: new Map(), directives: new Map(), tools: new Map(), offices: new Map(),
+  floorById: (id) => (id === "team" ? { name: "the team" } : null),
+};
 const days = (d) => {
   if (d === null || d === undefined) return "—";
   if (d < 1 / 24) return `${Math.max(1, Math.round(d * 1440))} min`;
@@ -201,10 +208,12 @@ export class HistoryPanel {
     const role = $("#history-role", this.root).value;
     this.say(`Previewing one more ${humanRole(role)} on the fitted office…`);
     try {
-      const answer = await post(`/api/history/${this.name}/whatif`, {
-        commands: [{ kind: "hire_agent", payload: { floor: "team", role } }], futures: 20, ticks: 400,
-      });
-      setText($("#history-whatif-result", this.root), answer.preview.sentence);
+      const command = { kind: "hire_agent", payload: { floor: "team", role } };
+      const answer = await post(`/api/history/${this.name}/whatif`, { commands: [command], futures: 20, ticks: 400 });
+      // the server's sentence opens with a raw label ("hire_agent verifier team: ..."): the
+      // Steer tab's words instead ("Hire a Verifier on the team: ...")
+      const text = humanize(FITTED, answer.preview.sentence).replace(/^[^:]*:/, `${describeCommand(FITTED, command)}:`);
+      setText($("#history-whatif-result", this.root), text.charAt(0).toUpperCase() + text.slice(1));
       this.say("What-if done (paired futures of the fitted office, with and without the hire).");
     } catch (err) {
       this.say(`What-if failed: ${err.message}`);

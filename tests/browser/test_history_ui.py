@@ -61,7 +61,10 @@ def test_import_fit_backtest_and_whatif_through_the_page(
     wait_until(
         page, "document.querySelector('#history-whatif-result').textContent.length > 0", timeout=60
     )
-    assert "hire_agent verifier team" in page.inner_text("#history-whatif-result")
+    # the sentence reads as words, as on the Steer tab: no command name or floor id
+    result = page.inner_text("#history-whatif-result")
+    assert result.startswith("Hire a Verifier on the team: "), result
+    assert "hire_agent" not in result
     assert axe_violations(page) == []
     _assert_usable_layout(page, width)
     page.evaluate("document.querySelector('#history').scrollTop = 0")

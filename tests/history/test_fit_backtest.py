@@ -17,7 +17,7 @@ from miniature_office.sim.history.backtest import (
     resample_forecast,
     score,
 )
-from miniature_office.sim.history.describe import DAY, week_start
+from miniature_office.sim.history.describe import DAY, quantile, week_start
 from miniature_office.sim.history.fit import GOOD_LEAD_KS, fit_office
 from miniature_office.sim.history.items import History, Item, parse_csv
 
@@ -178,3 +178,18 @@ def test_a_large_history_is_fitted_on_its_recent_items_in_seconds() -> None:
     fit = fit_office(History(items, {}), scales=(2,))
     assert fit["window"]["items"] <= MAX_FIT_ITEMS + 50
     assert time.process_time() - began < 30
+
+
+def test_the_office_free_check_is_close_to_the_office(flask: History) -> None:
+    """The quick check (slow items done at their drawn lead time, no office) draws the same
+    futures: its forecasts differ from the office's only by the office's queueing, within an
+    item of the 4-week median and a tenth of the 30-item median on the fixture's cuts."""
+    for cut_week in cut_weeks(flask, 3):
+        counts, days, _ = office_forecast(flask, cut_week, 12, seed=2)
+        free_counts, free_days, _ = office_forecast(flask, cut_week, 12, seed=2, office=False)
+        p50 = quantile(sorted(counts), 0.5)
+        assert abs(quantile(sorted(free_counts), 0.5) - p50) <= 1
+        free_p50 = quantile(sorted(free_days), 0.5)
+        assert abs(free_p50 - quantile(sorted(days), 0.5)) <= 0.1 * free_p50
+    report = backtest(flask, cuts=2, futures=4, office=False)
+    assert report["office_free"] is True and report["summary"]["cuts"] == 2

@@ -79,7 +79,7 @@ def fit_text(fit: dict[str, Any]) -> str:
         f"{fit['leads']['fast_median_days']} days, no office work), the rest slow (median "
         f"{fit['leads']['slow_median_days']} days: a wait, then "
         f"{fit['leads']['office_work_days']} days of office work)",
-        f"arrivals: {fit['arrivals']['level']} per week, dispersion "
+        f"arrivals: {fit['arrivals']['level']} per week, fortnight dispersion "
         f"{fit['arrivals']['dispersion']}, level drift sigma {fit['arrivals']['log_sigma']}",
         f"verdict: {fit['verdict']}",
     ]
@@ -98,6 +98,8 @@ def backtest_text(report: dict[str, Any]) -> str:
     """Both methods side by side: coverage of p15 / p50 / p85 and p50 error."""
     summary = report["summary"]
     lines = [f"{summary['cuts']} cut dates, {report['futures']} futures each"]
+    if report.get("office_free"):
+        lines[0] += " (office-free check: slow items done at their drawn lead time)"
     if summary["cuts"] == 0:
         return lines[0] + ": the history is too short (two years and 30 items after a cut)"
     lines.append(

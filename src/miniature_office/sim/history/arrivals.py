@@ -1,12 +1,16 @@
 """An arrival process fitted to weekly counts: over-dispersed, trending, seasonal.
 
-Weekly counts are negative binomial (a gamma-mixed Poisson) around a local level. The level at
-the cut is an exponentially weighted mean of the past weeks (half-life ``LEVEL_HALF_LIFE``
-weeks: recent weeks count most). Ahead of the cut the log level follows a random walk with a
-drift, for ``AHEAD_WEEKS`` weeks and then holds; its step size and drift are learned from how
-far, in the history before, the next half-year's mean strayed from the level of its day (log
-ratios at every quarter): regime shifts and trends widen the range, a habit of reverting after
-busy or quiet spells moves its middle.
+Counts are a gamma-mixed Poisson (negative binomial) around a local level, the mixing drawn
+per fortnight (``BURST_WEEKS``): real bursts span more than one week, so a fortnight's total
+is more dispersed than its weeks would be if they were independent. The level at the cut is
+an exponentially weighted mean of the past weeks (half-life ``LEVEL_HALF_LIFE`` weeks: recent
+weeks count most). Ahead of the cut the log level follows a random walk with a drift for
+``AHEAD_WEEKS`` weeks, then holds at that half-year's mean; its step size and drift are learned
+from how far, in the history before, the next half-year's mean strayed from the level of its
+day (log ratios at every quarter, summarised by their median and median absolute deviation, so
+that a near-empty spell's ratios of 50 to 1 do not set the spread for every later forecast):
+regime shifts and trends widen the range, a habit of reverting after busy or quiet spells moves
+its middle.
 """
 
 from __future__ import annotations
@@ -32,14 +36,22 @@ AHEAD_WEEKS = 26
 #: default spread is used (sigma 0.6: a factor of 1.8 either way at one sigma).
 MIN_PAIRS = 4
 DEFAULT_SIGMA = 0.6
+#: Weeks that share one draw of the gamma mixing (a burst's length), and the stretch within
+#: which their totals' dispersion is measured (a half-year: long enough for 13 totals, short
+#: enough that a change of level is not taken for dispersion).
+BURST_WEEKS = 2
+BURST_WINDOW = 26
+#: Median absolute deviation over sigma for a normal distribution.
+MAD_TO_SIGMA = 1.4826
 
 
 @mypyc_attr(allow_interpreted_subclasses=True, serializable=True)
 @dataclass(frozen=True, slots=True)
 class ArrivalFit:
     """The fitted process: ``level`` items per week at the cut, ``dispersion`` = variance /
-    mean of weekly counts within a quarter, the log mean and sigma of the next half-year's
-    mean over the level (what the random walk reproduces), and a month index."""
+    mean of fortnightly counts within a half-year, the log shift (median) and sigma (from the
+    median absolute deviation) of the next half-year's mean over the level (what the random
+    walk reproduces), and a month index."""
 
     level: float
     dispersion: float
@@ -73,13 +85,16 @@ def fit_arrivals(weekly: Sequence[int], months: Sequence[int]) -> ArrivalFit:
         # half an item per window keeps empty windows finite
         ratios.append(math.log((after + 0.5 / AHEAD_WEEKS) / (before + 0.5 / RECENT_WEEKS)))
     if len(ratios) >= MIN_PAIRS:
-        shift = sum(ratios) / len(ratios)
-        sigma = math.sqrt(sum((r - shift) ** 2 for r in ratios) / (len(ratios) - 1))
+        # median and MAD, not mean and standard deviation: after a near-empty spell a level of
+        # 0.01 a week gives log ratios of +-4, and one of them would make every later forecast
+        # expect the level to move by factors of ten
+        shift = _median(ratios)
+        sigma = MAD_TO_SIGMA * _median([abs(r - shift) for r in ratios])
     else:
         shift, sigma = 0.0, DEFAULT_SIGMA
     return ArrivalFit(
         level=level,
-        dispersion=_within_quarter_dispersion(weekly[-4 * RECENT_WEEKS :]),
+        dispersion=burst_dispersion(weekly[-4 * RECENT_WEEKS :]),
         log_shift=shift,
         log_sigma=sigma,
         season=_season(weekly, months),
@@ -100,15 +115,23 @@ def local_levels(weekly: Sequence[int]) -> list[float]:
     return out
 
 
-def _within_quarter_dispersion(weekly: Sequence[int]) -> float:
+def burst_dispersion(weekly: Sequence[int]) -> float:
+    """Variance over mean of ``BURST_WEEKS``-week totals within each ``BURST_WINDOW``-week
+    stretch, the median over the stretches (at least 1: Poisson)."""
     values = []
-    for k in range(0, len(weekly) - 12, 13):
-        block = weekly[k : k + 13]
-        mean = sum(block) / 13
+    per = BURST_WINDOW // BURST_WEEKS
+    for k in range(0, len(weekly) - BURST_WINDOW + 1, BURST_WINDOW):
+        totals = [sum(weekly[k + j * BURST_WEEKS : k + (j + 1) * BURST_WEEKS]) for j in range(per)]
+        mean = sum(totals) / per
         if mean > 0:
-            values.append(sum((c - mean) ** 2 for c in block) / 12 / mean)
-    values.sort()
-    return max(1.0, values[len(values) // 2]) if values else 1.0
+            values.append(sum((c - mean) ** 2 for c in totals) / (per - 1) / mean)
+    return max(1.0, _median(values)) if values else 1.0
+
+
+def _median(values: Sequence[float]) -> float:
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
 
 
 def _season(weekly: Sequence[int], months: Sequence[int]) -> tuple[float, ...]:
@@ -133,29 +156,43 @@ def draw_future(
     level at its median path instead of walking, for an office to run what-ifs on).
 
     The log level walks for ``AHEAD_WEEKS`` (h) weeks with steps N(drift, step^2) and then
-    holds. The learned ratios are logs of half-year *means*, so the walk is set up for those:
-    the mean of its first h positions has variance step^2 (h + 1)(2h + 1) / 6h, which is made
-    sigma^2; the positions themselves average a variance 3h sigma^2 / (2h + 1), and the log of
-    the mean of exp(position) exceeds the mean position by half the difference (second order:
-    (h - 1) sigma^2 / (2 (2h + 1))), which the drift takes off, so that the logs of half-year
-    means come out with the learned shift and sigma."""
+    holds at the mean of those weeks' levels. The learned ratios are logs of half-year *means*,
+    so the walk is set up for those: the mean of its first h positions has variance step^2
+    (h + 1)(2h + 1) / 6h, which is made sigma^2; the positions themselves average a variance
+    3h sigma^2 / (2h + 1), and the log of the mean of exp(position) exceeds the mean position
+    by half the difference (second order: (h - 1) sigma^2 / (2 (2h + 1))), which the drift
+    takes off, so that the logs of half-year means come out with the learned shift and sigma.
+    Holding that mean, not the walk's last position, is what keeps the years after it honest:
+    the last position has about 1.7 times the spread and twice the shift of the half-year
+    mean the ratios measured, and held for years it made the late forecasts far too wide.
+
+    Each ``BURST_WEEKS`` weeks share one gamma draw of their total (shape total / excess,
+    scale excess: variance total x excess on top of the Poisson's), split over the weeks in
+    proportion to their means, so that fortnight totals have the fitted dispersion."""
     h = AHEAD_WEEKS
     step = fit.log_sigma * math.sqrt(6 * h / ((h + 1) * (2 * h + 1)))
     jensen = (h - 1) * fit.log_sigma**2 / (2 * (2 * h + 1))
     drift = 2 * (fit.log_shift - jensen) / (h + 1)
     log_level = 0.0
-    counts = []
-    excess = fit.dispersion - 1.0
+    walked = 0.0
+    means = []
     for week, month in enumerate(months):
-        if week < AHEAD_WEEKS:
+        if week < h:
             log_level += drift + (0.0 if typical else step * rng.gauss(0.0, 1.0))
-        mean = max(fit.level * math.exp(log_level) * fit.season[month - 1], 0.0)
-        if mean <= 0:
-            counts.append(0)
-            continue
-        if excess > 1e-9:
-            # gamma(shape r, scale excess) has mean r x excess = mean, and mixing Poisson over it
-            # gives variance mean x (1 + excess) = mean x dispersion
-            mean = rng.gammavariate(mean / excess, excess)
-        counts.append(poisson(mean, rng.random()))
+            multiplier = math.exp(log_level)
+            walked += multiplier
+        else:
+            multiplier = walked / h
+        means.append(max(fit.level * multiplier * fit.season[month - 1], 0.0))
+    excess = fit.dispersion - 1.0
+    counts: list[int] = []
+    for first in range(0, len(means), BURST_WEEKS):
+        block = means[first : first + BURST_WEEKS]
+        total = sum(block)
+        factor = 1.0
+        if excess > 1e-9 and total > 0:
+            # gamma(shape r, scale excess) has mean r x excess = total, and mixing Poisson
+            # over it gives variance total x (1 + excess) = total x dispersion
+            factor = rng.gammavariate(total / excess, excess) / total
+        counts.extend(poisson(mean * factor, rng.random()) if mean > 0 else 0 for mean in block)
     return counts

@@ -97,7 +97,7 @@ def censor(history: History, cut: float) -> History:
 
 
 def office_forecast(
-    history: History, cut_week: int, futures: int, seed: int
+    history: History, cut_week: int, futures: int, seed: int, *, office: bool = True
 ) -> tuple[list[int], list[float], dict[str, Any]]:
     """The calibrated office's forecast at ``cut_week`` from what was known at the cut.
 
@@ -106,7 +106,9 @@ def office_forecast(
     throughput, as starts of items that will be done are not all known at the cut) with
     lead times from the mixture. Fast items are done at their lead time; slow ones wait and
     enter the office its own work time before their lead time ends, and are done when the
-    office deploys them."""
+    office deploys them. ``office=False`` is the office-free check: slow items are done at
+    their drawn lead time too (no queueing in the office; a few seconds instead of minutes,
+    for trying changes to the arrival process or the lead-time mixture)."""
     cut = week_start(cut_week)
     seen = censor(history, cut)
     first = week_of(history.items[0].start)
@@ -122,14 +124,17 @@ def office_forecast(
     moments = [since + k * 7 * DAY for k in range(1, LEAD_WEEKS + 1)]
     wip = sorted(wip_at(seen.items, moments))
     shape = OfficeShape(BACKTEST_SCALE, infer_staff(quantile(wip, 0.85)))
-    delay = office_delay_days(shape, seed)
+    delay = office_delay_days(shape, seed) if office else 0.0
     ages = [(cut - i.start) / DAY for i in seen.items if i.done is None]
     months = months_of(cut_week, MAX_WEEKS)
     counts, days = [], []
     for k in range(futures):
         rng = random.Random(f"office:{seed}:{cut_week}:{k}")
         fast, slow = _future_work(fit, mix, ages, months, rng)
-        counts_k, days_k = _run_future(shape, fast, slow, delay, k)
+        if office:
+            counts_k, days_k = _run_future(shape, fast, slow, delay, k)
+        else:
+            counts_k, days_k = _answers(sorted(fast + slow))
         counts.append(counts_k)
         days.append(days_k)
     return (
@@ -183,10 +188,16 @@ def _run_future(
     pairs = run_office(
         office_scenario(shape, entries, seed=seed), seed + 1, limit * scale, stop=settled
     )
-    finished = sorted(fast + [d / scale for _, d in pairs])
+    return _answers(sorted(fast + [d / scale for _, d in pairs]))
+
+
+def _answers(finished: Sequence[float]) -> tuple[int, float]:
+    """Both answers from sorted done times (days after the cut): items done in the first 4
+    weeks, days until the 30th is done (at most the horizon)."""
+    limit = float(MAX_WEEKS * 7)
     count = bisect.bisect_left(finished, float(HORIZON_DAYS))
-    days = finished[NEXT_ITEMS - 1] if len(finished) >= NEXT_ITEMS else float(limit)
-    return count, min(days, float(limit))
+    days = finished[NEXT_ITEMS - 1] if len(finished) >= NEXT_ITEMS else limit
+    return count, min(days, limit)
 
 
 def too_busy(history: History) -> str | None:
@@ -203,9 +214,10 @@ def too_busy(history: History) -> str | None:
 
 
 def backtest(
-    history: History, *, cuts: int = 48, futures: int = 100, seed: int = 1
+    history: History, *, cuts: int = 48, futures: int = 100, seed: int = 1, office: bool = True
 ) -> dict[str, Any]:
-    """Forecast at ``cuts`` past dates with both methods and score them against the truth.
+    """Forecast at ``cuts`` past dates with both methods and score them against the truth
+    (``office=False``: the office-free check of :func:`office_forecast`).
 
     Raises ValueError for a history :func:`too_busy` refuses."""
     refusal = too_busy(history)
@@ -219,7 +231,7 @@ def backtest(
         rng = random.Random(f"resample:{seed}:{cut_week}")
         methods = {
             "resampling": resample_forecast(dones, cut, futures, rng),
-            "office": office_forecast(history, cut_week, futures, seed)[:2],
+            "office": office_forecast(history, cut_week, futures, seed, office=office)[:2],
         }
         row: dict[str, Any] = {"cut": cut, "actual": {"count": actual_count, "days": actual_days}}
         for name, (counts, days) in methods.items():
@@ -229,7 +241,13 @@ def backtest(
                 "days": {f"p{q}": quantile(sd, q / 100) for q in QS},
             }
         rows.append(row)
-    return {"cuts": rows, "summary": score(rows), "futures": futures, "seed": seed}
+    return {
+        "cuts": rows,
+        "summary": score(rows),
+        "futures": futures,
+        "seed": seed,
+        "office_free": not office,
+    }
 
 
 def score(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
