@@ -14,6 +14,7 @@ from miniature_office.runio import read_scenario
 from miniature_office.service.advice_jobs import TIMED_OUT, AdviceBoard
 from miniature_office.service.config import load_config
 from miniature_office.service.jobs import Job, WorkerPool, server_job_workers, usable_cpus
+from miniature_office.service.runner import run_in_looks
 from miniature_office.sim.engine import Engine
 from miniature_office.sim.forecast import start_state
 
@@ -66,6 +67,34 @@ def test_a_warm_pool_runs_every_look_in_the_same_worker_processes() -> None:
         second = Job(_pid_after_a_nap, None, range(6), workers=2, pool=pool).run()
     assert len(set(first)) == 2 and set(second) == set(first)
     assert os.getpid() not in first
+
+
+def _item_and_pid(_shared: Any, item: int) -> tuple[int, int]:
+    time.sleep(0.05)
+    return item, os.getpid()
+
+
+def test_run_in_looks_runs_each_look_s_new_items_on_one_pool_and_counts_them_all() -> None:
+    heard: list[tuple[int, int]] = []
+    looks = list(
+        run_in_looks(
+            _item_and_pid, None, [2, 4, 8], workers=2, progress=lambda d, t: heard.append((d, t))
+        )
+    )
+    assert [look.size for look in looks] == [2, 4, 8]
+    assert [[item for item, _ in look.results] for look in looks] == [[0, 1], [2, 3], [4, 5, 6, 7]]
+    pids = {pid for look in looks for _, pid in look.results}
+    assert len(pids) == 2 and os.getpid() not in pids  # the same two workers for every look
+    assert heard[-1] == (8, 8) and [d for d, _ in heard] == sorted(d for d, _ in heard)
+    assert {look.backend for look in looks} == {"local"}
+
+
+def test_leaving_run_in_looks_early_runs_no_further_look() -> None:
+    ran: list[int] = []
+    for look in run_in_looks(_item_and_pid, None, [2, 4, 8], workers=2):
+        ran += [item for item, _ in look.results]
+        break
+    assert ran == [0, 1]
 
 
 def test_the_server_pool_leaves_one_cpu_to_the_live_world() -> None:

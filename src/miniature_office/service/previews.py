@@ -516,13 +516,6 @@ def headline(shared: PreviewInput, pairs: list[dict[str, Any]], per_day: int) ->
     }
 
 
-def _progress_from(progress: Any, offset: int, total: int) -> Any:
-    """A look's runner counts its own items; the job counts every future so far."""
-    if progress is None:
-        return None
-    return lambda done, _total: progress(offset + done, total)
-
-
 def run_preview(
     engine: Engine,
     commands: Sequence[dict[str, Any]],
@@ -560,7 +553,7 @@ def run_preview(
     another thread). Raises CommandRejected for a command the world refuses, ValueError beyond
     bounds.
     """
-    from .runner import Runner, warm_pool
+    from .runner import run_in_looks
 
     refusal = check_bounds(engine, futures, ticks)
     if refusal:
@@ -573,58 +566,52 @@ def run_preview(
     history: list[dict[str, Any]] = []
     previous = 0
     report: dict[str, Any] = {}
-    # one pool for every look: its workers start and receive both arms once per preview
-    with warm_pool(
-        simulate_pair, shared, workers=workers, scheduler=scheduler, items=futures
-    ) as pool:
-        for size in plan:
-            runner = Runner(
-                simulate_pair,
-                shared,
-                range(previous, size),
-                workers=workers,
-                scheduler=scheduler,
-                progress=_progress_from(progress, previous, futures),
-                pool=pool,
-            )
-            if runner_hook is not None:
-                runner_hook(runner)
-            pairs += runner.run()
-            main = headline(shared, pairs, per_day)
-            verdict = judge(
-                main["diffs"],
-                previous=previous,
-                cap=futures,
-                tolerance=main["tolerance"],
-                precision_stops=precision_stops,
-            )
-            history.append(verdict.to_dict())
-            previous = size
-            report = summarise(shared, pairs, per_day=per_day, label=label)
-            report["commands"] = list(commands)
-            report["backend"] = runner.backend
-            stop = verdict.stop or (CAP if size >= futures else None)
-            report["sequential"] = {
-                "enabled": sequential,
-                "cap": futures,
-                "futures_run": len(pairs),
-                "planned_looks": plan,
-                "looks": list(history),
-                "metric": main["metric"],
-                "unit": main["unit"],
-                "tolerance": main["tolerance"],
-                "stopped": stop is not None,
-                "stopped_because": stop,
-                "rule": (
-                    (rule_text() if precision_stops else SIGN_ONLY_RULE)
-                    if sequential
-                    else f"fixed: {futures} futures"
-                ),
-            }
-            if on_look is not None:
-                on_look(report)
-            if stop is not None:
-                break
+    for look in run_in_looks(
+        simulate_pair,
+        shared,
+        plan,
+        workers=workers,
+        scheduler=scheduler,
+        progress=progress,
+        runner_hook=runner_hook,
+    ):
+        size = look.size
+        pairs += look.results
+        main = headline(shared, pairs, per_day)
+        verdict = judge(
+            main["diffs"],
+            previous=previous,
+            cap=futures,
+            tolerance=main["tolerance"],
+            precision_stops=precision_stops,
+        )
+        history.append(verdict.to_dict())
+        previous = size
+        report = summarise(shared, pairs, per_day=per_day, label=label)
+        report["commands"] = list(commands)
+        report["backend"] = look.backend
+        stop = verdict.stop or (CAP if size >= futures else None)
+        report["sequential"] = {
+            "enabled": sequential,
+            "cap": futures,
+            "futures_run": len(pairs),
+            "planned_looks": plan,
+            "looks": list(history),
+            "metric": main["metric"],
+            "unit": main["unit"],
+            "tolerance": main["tolerance"],
+            "stopped": stop is not None,
+            "stopped_because": stop,
+            "rule": (
+                (rule_text() if precision_stops else SIGN_ONLY_RULE)
+                if sequential
+                else f"fixed: {futures} futures"
+            ),
+        }
+        if on_look is not None:
+            on_look(report)
+        if stop is not None:
+            break
     return report
 
 

@@ -28,7 +28,7 @@ from ..sim.forecast import (
     simulate_future,
 )
 from ..sim.sequential import CAP, PRECISE, looks
-from .runner import Runner, warm_pool
+from .runner import run_in_looks
 
 #: Default tolerance: the p85's 95% half-width within 5% of its distance from the start, or
 #: within 8 ticks (a working day of the default clock), whichever is larger.
@@ -62,13 +62,6 @@ def rule_text(precision_ticks: float, precision_share: float) -> str:
     )
 
 
-def _progress_from(progress: Any, offset: int, total: int) -> Any:
-    """A look's runner counts its own items; the forecast counts every future so far."""
-    if progress is None:
-        return None
-    return lambda done, _total: progress(offset + done, total)
-
-
 def run_progressive_forecast(
     engine: Engine,
     question: Question,
@@ -93,47 +86,36 @@ def run_progressive_forecast(
     per_day = engine.world.settings.ticks_per_day
     outcomes: list[Any] = []
     history: list[dict[str, Any]] = []
-    previous = 0
     forecast = Forecast(question, seed, per_day, [], dict(basis or {}), source)
-    # one pool for every look: its workers start and receive the start engine once
-    with warm_pool(
-        simulate_future, shared, workers=workers, scheduler=scheduler, items=cap
-    ) as pool:
-        for size in looks(cap):
-            runner = Runner(
-                simulate_future,
-                shared,
-                range(previous, size),
-                workers=workers,
-                scheduler=scheduler,
-                progress=_progress_from(progress, previous, cap),
-                pool=pool,
-            )
-            outcomes += runner.run()
-            previous = size
-            forecast = Forecast(question, seed, per_day, list(outcomes), dict(basis or {}), source)
-            half = forecast.p85_precision()["half_width_ticks"]
-            allowed = tolerance(forecast, precision_ticks, precision_share)
-            stop = None
-            if size >= MIN_FUTURES and half is not None and half <= allowed:
-                stop = PRECISE
-            elif size >= cap:
-                stop = CAP
-            history.append({"futures": size, "p85_half_width_ticks": half, "tolerance": allowed})
-            forecast.sequential = {
-                "enabled": True,
-                "cap": cap,
-                "futures_run": size,
-                "looks": list(history),
-                "tolerance_ticks": allowed,
-                "rule": rule_text(precision_ticks, precision_share),
-                "stopped": stop is not None,
-                "stopped_because": stop,
-            }
-            if on_look is not None:
-                on_look(forecast)
-            if stop is not None:
-                break
+    # one warm pool for every look: its workers start and receive the start engine once
+    for look in run_in_looks(
+        simulate_future, shared, looks(cap), workers=workers, scheduler=scheduler, progress=progress
+    ):
+        size = look.size
+        outcomes += look.results
+        forecast = Forecast(question, seed, per_day, list(outcomes), dict(basis or {}), source)
+        half = forecast.p85_precision()["half_width_ticks"]
+        allowed = tolerance(forecast, precision_ticks, precision_share)
+        stop = None
+        if size >= MIN_FUTURES and half is not None and half <= allowed:
+            stop = PRECISE
+        elif size >= cap:
+            stop = CAP
+        history.append({"futures": size, "p85_half_width_ticks": half, "tolerance": allowed})
+        forecast.sequential = {
+            "enabled": True,
+            "cap": cap,
+            "futures_run": size,
+            "looks": list(history),
+            "tolerance_ticks": allowed,
+            "rule": rule_text(precision_ticks, precision_share),
+            "stopped": stop is not None,
+            "stopped_because": stop,
+        }
+        if on_look is not None:
+            on_look(forecast)
+        if stop is not None:
+            break
     return forecast
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from typing import Any, Callable, ContextManager, Sequence
+from typing import Any, Callable, ContextManager, Iterator, NamedTuple, Sequence
 
 from .jobs import Job, JobCancelled, ProgressCallback, WorkerPool
 
@@ -107,4 +107,57 @@ class Runner:
                 client.close()
 
 
-__all__ = ["Runner", "warm_pool"]
+class Look(NamedTuple):
+    """One look of a job run in looks: the items so far, this look's results and the backend."""
+
+    size: int
+    results: list[Any]
+    backend: str
+
+
+def run_in_looks(
+    work: Callable[[Any, Any], Any],
+    shared: Any,
+    plan: Sequence[int],
+    *,
+    workers: int,
+    scheduler: Any = None,
+    progress: ProgressCallback | None = None,
+    runner_hook: Callable[[Runner], None] | None = None,
+) -> Iterator[Look]:
+    """Items ``0 .. plan[-1]`` run in looks of the cumulative sizes ``plan``, on one warm pool.
+
+    Yields after every look; the caller stops early by leaving the loop (the pool closes then).
+    ``progress(done, total)`` counts every item so far against ``plan[-1]``;
+    ``runner_hook(runner)`` hears of each look's :class:`Runner` before it runs (to cancel it).
+    """
+    total = plan[-1]
+    previous = 0
+    with warm_pool(work, shared, workers=workers, scheduler=scheduler, items=total) as pool:
+        for size in plan:
+            runner = Runner(
+                work,
+                shared,
+                range(previous, size),
+                workers=workers,
+                scheduler=scheduler,
+                progress=_counted_from(progress, previous, total),
+                pool=pool,
+            )
+            if runner_hook is not None:
+                runner_hook(runner)
+            results = runner.run()
+            previous = size
+            yield Look(size, results, runner.backend)
+
+
+def _counted_from(
+    progress: ProgressCallback | None, offset: int, total: int
+) -> ProgressCallback | None:
+    """A look's runner counts its own items; the job counts every item so far."""
+    if progress is None:
+        return None
+    return lambda done, _total: progress(offset + done, total)
+
+
+__all__ = ["Look", "Runner", "run_in_looks", "warm_pool"]
