@@ -94,3 +94,34 @@ def test_a_command_parses_the_same_with_only_its_group_registered() -> None:
 
     argv = ["simulate", "--ticks", "3", "--seed", "7", "--json"]
     assert build_parser((simulate,)).parse_args(argv) == build_parser().parse_args(argv)
+
+
+PLUGIN_SCAN = """
+import json, os
+from importlib import metadata
+scanned = []
+real = metadata.entry_points
+metadata.entry_points = lambda **kw: scanned.append(kw) or real(**kw)
+from miniature_office.cli import main
+main(["simulate", "--ticks", "1"])
+print(json.dumps({"scanned": scanned, "setting": os.environ.get("PYDANTIC_DISABLE_PLUGINS")}))
+"""
+
+
+def test_a_run_does_not_scan_for_pydantic_plugins_unless_the_user_says_otherwise() -> None:
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k != "PYDANTIC_DISABLE_PLUGINS"}
+    quiet = json.loads(_run_quietly(PLUGIN_SCAN, env))
+    assert quiet == {"scanned": [], "setting": "__all__"}
+    # a value the user set is theirs: "" (plugins on) makes pydantic scan as it always does
+    kept = json.loads(_run_quietly(PLUGIN_SCAN, {**env, "PYDANTIC_DISABLE_PLUGINS": ""}))
+    assert kept["setting"] == "" and {"group": "pydantic"} in kept["scanned"]
+
+
+def _run_quietly(code: str, env: dict[str, str]) -> str:
+    """The last line ``code`` prints (a run's summary comes before it)."""
+    result = subprocess.run(  # nosec B603 - this interpreter, fixed arguments
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    )
+    return result.stdout.strip().splitlines()[-1]
