@@ -23,7 +23,7 @@ from types import ModuleType
 from typing import Sequence
 
 # No command uses a pydantic plugin, and looking for them scans every installed distribution's
-# entry points (importlib.metadata) when the first model is built: about 7% of a one-tick
+# entry points (importlib.metadata) when the first model is built: about 3% of a one-tick
 # ``simulate``. Set before the command groups import the scenario's models; a value the user
 # set is kept.
 os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
