@@ -13,8 +13,11 @@ directory and its own operator token, then for ``--duration`` seconds:
   neither slow the HTTP client nor fall behind and reconnect as Python clients on these two
   cores do;
 - samples the worker's resident memory every ``--sample`` seconds, and beside it the world's
-  open work (tasks not deployed, from ``/metrics``): a world that cannot keep up with the
-  directives the mix creates grows, and its memory with it, which is not a leak;
+  open work (tasks not deployed, and the backlog of offered directives waiting for admission,
+  from ``/metrics``): a world that cannot keep up with its demand grows, and its memory with
+  it, which is not a leak. The default scenario's backlog fills to its cap (1,000) in about
+  8,000 ticks (13 minutes at ``--tick-rate 10``): the warm-up must cover that, and the result
+  says how much the world grew after it (``world_growth_after_warmup``);
 - with ``--open-limit N``, a directive write becomes a speed write while the world holds N or
   more open tasks (as a team lead stops sending work to a team that cannot keep up), so the
   world reaches a steady size and the memory slope measures the service, not a growing world;
@@ -65,7 +68,11 @@ READS = (
 )
 
 
-def start_server(port: int, token: str, data_dir: str, tick_rate: float = 2.0) -> subprocess.Popen:
+def start_server(
+    port: int, token: str, data_dir: str, tick_rate: float = 2.0, probe: str | None = None
+) -> subprocess.Popen:
+    """Gunicorn on the packaged config; with ``probe`` (a JSON-lines path), on
+    ``memory_probe.py``, which adds a memory breakdown every minute to that file."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("MINIOFFICE_")}
     env.update(
         MINIOFFICE_HOST=HOST,
@@ -80,10 +87,13 @@ def start_server(port: int, token: str, data_dir: str, tick_rate: float = 2.0) -
         MINIOFFICE_RATELIMIT_DEFAULT="10000000 per minute",
         **ONE_ADDRESS,
     )
+    if probe:
+        env["MEMPROBE_OUT"] = probe
+    config = str(HERE / "memory_probe.py") if probe else "python:miniature_office.web.gunicorn_conf"
     argv = [
         str(BIN / "gunicorn"),
         "-c",
-        "python:miniature_office.web.gunicorn_conf",
+        config,
         "miniature_office.web.wsgi:app",
         "--access-logfile",
         "/dev/null",
@@ -297,19 +307,28 @@ def ask_previews(
     return counts
 
 
-def open_tasks(url: str, token: str) -> int | None:
-    """Tasks the world holds that are not deployed (from /metrics), or None if unreadable."""
+def world_size(url: str, token: str) -> tuple[int | None, int | None]:
+    """The world's open tasks (not deployed) and its backlog (offered directives waiting for
+    admission), from /metrics; None for what could not be read."""
     try:
         text = requests.get(
             url + "/metrics", headers={"Authorization": f"Bearer {token}"}, timeout=10
         ).text
     except requests.RequestException:
-        return None
-    total = 0
+        return None, None
+    total, backlog = 0, None
     for line in text.splitlines():
         if line.startswith("minioffice_tasks{") and 'state="deployed"' not in line:
             total += int(float(line.rsplit(" ", 1)[1]))
-    return total
+        elif line.startswith("minioffice_backlog_directives "):
+            backlog = int(float(line.rsplit(" ", 1)[1]))
+    return total, backlog
+
+
+def grew_after(samples: list[tuple[float, int | None]], warmup: float) -> int | None:
+    """How much a size grew between the first sample at or after ``warmup`` and the last."""
+    known = [(t, n) for t, n in samples if n is not None and t >= warmup]
+    return known[-1][1] - known[0][1] if known else None
 
 
 def rss_slope(samples: list[tuple[float, float]], warmup: float) -> float | None:
@@ -356,6 +375,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--preview-futures", type=int, default=20)
     parser.add_argument("--preview-ticks", type=int, default=200)
+    parser.add_argument(
+        "--probe",
+        default=None,
+        help="JSON-lines file: the worker writes a memory breakdown to it every minute "
+        "(bench/memory_probe.py; MEMPROBE_TRACEMALLOC=1 adds the growing source lines)",
+    )
     args = parser.parse_args(argv)
     if not (0 < args.duration <= 3600 and 0 < args.rate <= 2000 and 0 <= args.sockets <= 500):
         parser.error("bounded: duration <= 3600 s, rate <= 2000/s, sockets <= 500")
@@ -363,11 +388,16 @@ def main(argv: list[str] | None = None) -> int:
     port, token = free_port(), f"mo_loadbench_{secrets.token_urlsafe(32)}"
     url = f"http://{HOST}:{port}"
     server = start_server(
-        port, token, tempfile.mkdtemp(prefix="minioffice-load-"), tick_rate=args.tick_rate
+        port,
+        token,
+        tempfile.mkdtemp(prefix="minioffice-load-"),
+        tick_rate=args.tick_rate,
+        probe=args.probe,
     )
     pid = worker_pid(server.pid)
     memory: list[tuple[float, float]] = []
     world: list[tuple[float, int | None]] = []  # (seconds, open tasks) beside each memory sample
+    backlog: list[tuple[float, int | None]] = []  # (seconds, directives waiting for admission)
     try:
         settle = min(10.0, 2 + args.sockets * 0.01)  # let the viewers connect
         # the viewers hold their connections until the HTTP load is over
@@ -380,10 +410,11 @@ def main(argv: list[str] | None = None) -> int:
 
         def sample() -> None:
             while not stop.is_set():
-                load.open_tasks = open_tasks(url, token)
+                load.open_tasks, waiting = world_size(url, token)
                 now = round(time.monotonic() - started, 1)
                 memory.append((now, round(rss_mib(pid), 1)))
                 world.append((now, load.open_tasks))
+                backlog.append((now, waiting))
                 stop.wait(args.sample)
 
         sampler = threading.Thread(target=sample, daemon=True)
@@ -443,6 +474,19 @@ def main(argv: list[str] | None = None) -> int:
             "end": world[-1][1] if world else None,
             "max": max((n for _, n in world if n is not None), default=None),
             "samples": world,
+        },
+        # The scenario's own arrivals wait here until admitted (up to its max_backlog, then
+        # they are rejected): until it is full the world grows, and its memory with it.
+        "backlog": {
+            "at_warmup": next((n for t, n in backlog if t >= args.warmup), None),
+            "end": backlog[-1][1] if backlog else None,
+            "max": max((n for _, n in backlog if n is not None), default=None),
+            "samples": backlog,
+        },
+        # The slope measures the service only if the world did not grow after warm-up.
+        "world_growth_after_warmup": {
+            "open_tasks": grew_after(world, args.warmup),
+            "backlog": grew_after(backlog, args.warmup),
         },
     }
     text = json.dumps(result, indent=2)

@@ -34,6 +34,7 @@ METRICS = (
     "minioffice_artifacts_total",
     "minioffice_audit_events_total",
     "minioffice_tasks",
+    "minioffice_backlog_directives",
     "minioffice_agents_by_role",
     "minioffice_agents_by_status",
     "minioffice_tick_duration_seconds",

@@ -104,6 +104,8 @@ def test_metrics_export_every_named_metric_with_the_world_values(stepped_client,
     assert _value(families, "minioffice_audit_events_total") == world.audit.count
     in_progress = sum(1 for t in world.board.tasks.values() if t.state.value == "in_progress")
     assert _value(families, "minioffice_tasks", state="in_progress") == in_progress
+    backlog = _value(families, "minioffice_backlog_directives")
+    assert backlog == len(world.board.backlog) == runtime.engine.flow.latest.backlog_directives
     builders = sum(1 for a in world.building.agents.values() if a.role.value == "builder")
     assert _value(families, "minioffice_agents_by_role", role="builder") == builders
     idle = sum(1 for a in world.building.agents.values() if a.status.value == "idle")

@@ -53,6 +53,11 @@ class WorldCollector(Collector):
         yield _gauge("minioffice_artifacts_total", "Artifacts produced", figures["artifacts"])
         yield _gauge("minioffice_audit_events_total", "Audit events logged", figures["events"])
         yield _labelled("minioffice_tasks", "Tasks per state", "state", figures["tasks"])
+        yield _gauge(
+            "minioffice_backlog_directives",
+            "Offered directives waiting for admission (at most the scenario's max_backlog)",
+            figures["backlog"],
+        )
         yield _labelled("minioffice_agents_by_role", "Agents per role", "role", figures["by_role"])
         yield _labelled(
             "minioffice_agents_by_status", "Agents per status", "status", figures["by_status"]
@@ -113,6 +118,7 @@ def _figures(engine: Engine) -> dict[str, Any]:
         "artifacts": world.totals["artifacts"],
         "events": world.audit.count,
         "tasks": tasks,
+        "backlog": len(world.board.backlog),
         "by_role": by_role,
         "by_status": by_status,
         "throughput": latest.throughput_directives_per_day if latest is not None else 0,
